@@ -1,0 +1,1 @@
+//! Checking: every rule of the contract format, reported as accumulated diagnostics.

@@ -1,0 +1,1 @@
+//! Lowering: checked contracts to the fully resolved, sorted [`Ir`](crate::ir::Ir).

@@ -1,0 +1,1 @@
+//! Parsing: YAML with a line:column span on every node, into the contract syntax tree.
