@@ -1,1 +1,65 @@
-//! Shared helpers for the end-to-end tests.
+//! Shared helpers for the end-to-end tests: locating test tooling (tsc, validators) and skipping loudly when it is absent.
+
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ lives in the repository").to_path_buf()
+}
+
+/// The folder `cargo xtask test` installs tooling into: `$BUNBASE_TOOLING`,
+/// else `<repo>/.tooling` when it exists.
+pub fn tooling_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("BUNBASE_TOOLING") {
+        return Some(PathBuf::from(dir));
+    }
+    let local = repo_root().join(".tooling");
+    local.exists().then_some(local)
+}
+
+/// Path to an executable installed by the npm tooling (`tsc`), or `None`
+/// after printing a loud skip notice naming the test.
+pub fn npm_bin(name: &str, test: &str) -> Option<PathBuf> {
+    let bin = tooling_dir().map(|d| d.join("npm/node_modules/.bin").join(name));
+    match bin {
+        Some(b) if b.exists() => Some(b),
+        _ => {
+            skip(test, &format!("npm tool `{name}` is not installed; run `cargo xtask test`"));
+            None
+        }
+    }
+}
+
+/// Path to an executable installed in the Python tooling venv, or `None`
+/// after printing a loud skip notice naming the test.
+pub fn venv_bin(name: &str, test: &str) -> Option<PathBuf> {
+    let bin = tooling_dir().map(|d| d.join("venv/bin").join(name));
+    match bin {
+        Some(b) if b.exists() => Some(b),
+        _ => {
+            skip(test, &format!("Python tool `{name}` is not installed; run `cargo xtask test`"));
+            None
+        }
+    }
+}
+
+/// The PostgreSQL URL for tests, or `None` after a loud skip notice.
+pub fn postgres_url(test: &str) -> Option<String> {
+    match std::env::var("BUNBASE_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            skip(test, "BUNBASE_TEST_POSTGRES_URL is not set");
+            None
+        }
+    }
+}
+
+/// Prints a skip notice that stands out in test output. In CI
+/// (`CI=true`), a skip is a failure: CI installs every tool and service.
+pub fn skip(test: &str, why: &str) {
+    let msg = format!("SKIPPED {test}: {why}");
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg} (CI must run every test)");
+    }
+    eprintln!("\n==================== {msg} ====================\n");
+}

@@ -1,0 +1,7 @@
+//! The `sdk` benchmark.
+
+/// Runs the benchmark and prints its figures.
+pub fn run() -> anyhow::Result<()> {
+    println!("not built yet");
+    Ok(())
+}
