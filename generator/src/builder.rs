@@ -15,7 +15,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::emit::RuntimeSource;
+use crate::emit::{self, GenOptions, GeneratedFile, RuntimeSource};
 use crate::ir::Ir;
 use crate::source::SourceSet;
 
@@ -52,6 +52,34 @@ pub enum CompileError {
 /// delivery mode (CLI, build.rs, xtask) runs before emitting.
 pub fn compile_dir(dir: &Path) -> Result<Project, CompileError> {
     frontend::compile_dir(dir)
+}
+
+/// Compiles `dir` and emits every file for the output folder `out`, with
+/// the runtime taken from `runtime` (or [`default_runtime`]). Returns the
+/// files and the rendered warnings. The CLI, xtask and tests share it, so
+/// they produce the same bytes for the same folders.
+pub fn emit_dir(
+    dir: &Path,
+    out: &Path,
+    runtime: Option<RuntimeSource>,
+) -> Result<(Vec<GeneratedFile>, String), CompileError> {
+    let project = compile_dir(dir)?;
+    let opts = GenOptions {
+        runtime: runtime.unwrap_or_else(|| default_runtime(out)),
+        contracts_label: contracts_label(dir, out),
+    };
+    Ok((emit::generate(&project.ir, &opts), project.warnings))
+}
+
+/// The contracts folder as seen from the output folder (`contracts` for the
+/// CLI defaults), `/`-separated: it names the contracts in file headers and
+/// does not depend on the directory `gen` ran in.
+pub fn contracts_label(dir: &Path, out: &Path) -> String {
+    let (d, o) = (absolute(dir), absolute(out));
+    match relative_to(&d, &o) {
+        Some(rel) => slashes(&rel),
+        None => slashes(&d),
+    }
 }
 
 /// The seam to the front end (load, compile, render diagnostics).

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::builder::{self, CompileError};
-use crate::emit::{self, GenOptions, GeneratedFile, RuntimeSource};
+use crate::emit::{GeneratedFile, RuntimeSource};
 use crate::write::{self, PlanOptions, report};
 
 /// Arguments of `bunbase gen`.
@@ -61,16 +61,6 @@ impl Args {
             None => builder::default_runtime(&self.out),
         }
     }
-
-    /// Generation options for these flags: the runtime source and the
-    /// contracts folder as seen from the output folder (stable across working
-    /// directories, so headers do not depend on where `gen` ran).
-    pub fn gen_options(&self) -> GenOptions {
-        GenOptions {
-            runtime: self.runtime(),
-            contracts_label: contracts_label(&self.dir, &self.out),
-        }
-    }
 }
 
 /// Runs `bunbase gen`.
@@ -106,7 +96,7 @@ impl Outcome {
 /// and returned as [`Outcome::Failed`].
 pub fn generate_once(args: &Args) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let Some(files) = emit_dir(&args.dir, &args.gen_options())? else {
+    let Some(files) = emit_dir(&args.dir, &args.out, args.runtime())? else {
         return Ok(Outcome::Failed);
     };
     let plan = write::plan(
@@ -153,15 +143,17 @@ pub fn generate_once(args: &Args) -> anyhow::Result<Outcome> {
     Ok(Outcome::Done)
 }
 
-/// Compiles `dir` and emits every file, printing warnings; prints the
-/// diagnostics and returns `None` when the contracts have errors.
-pub fn emit_dir(dir: &Path, opts: &GenOptions) -> anyhow::Result<Option<Vec<GeneratedFile>>> {
-    match builder::compile_dir(dir) {
-        Ok(project) => {
-            if !project.warnings.is_empty() {
-                eprint!("{}", project.warnings);
-            }
-            Ok(Some(emit::generate(&project.ir, opts)))
+/// Compiles `dir` and emits every file for `out`, printing warnings;
+/// prints the diagnostics and returns `None` when the contracts have errors.
+pub fn emit_dir(
+    dir: &Path,
+    out: &Path,
+    runtime: RuntimeSource,
+) -> anyhow::Result<Option<Vec<GeneratedFile>>> {
+    match builder::emit_dir(dir, out, Some(runtime)) {
+        Ok((files, warnings)) => {
+            eprint!("{warnings}");
+            Ok(Some(files))
         }
         Err(CompileError::Contracts { rendered, count }) => {
             eprint!("{rendered}");
@@ -172,15 +164,5 @@ pub fn emit_dir(dir: &Path, opts: &GenOptions) -> anyhow::Result<Option<Vec<Gene
             Ok(None)
         }
         Err(e @ CompileError::Load(_)) => Err(e.into()),
-    }
-}
-
-/// The contracts folder relative to the output folder (`contracts` for the
-/// defaults), `/`-separated.
-fn contracts_label(dir: &Path, out: &Path) -> String {
-    let (d, o) = (builder::absolute(dir), builder::absolute(out));
-    match builder::relative_to(&d, &o) {
-        Some(rel) => builder::slashes(&rel),
-        None => builder::slashes(&d),
     }
 }
