@@ -125,8 +125,9 @@ pub struct TypeDef {
     pub description: Option<String>,
     pub deprecated: bool,
     pub kind: TypeKind,
-    /// True when the type is part of a reference cycle (some of its
-    /// references are boxed).
+    /// True when the type is part of a reference cycle, through any kind of
+    /// reference (lists and maps included); the references that need a
+    /// `Box` are marked `boxed` in [`TypeRef::Named`].
     pub recursive: bool,
     #[serde(skip)]
     pub span: Span,
@@ -322,6 +323,11 @@ pub struct Action {
     /// The input type (key of [`Ir::types`], always an object type), or
     /// `None` when the action takes no input.
     pub input: Option<String>,
+    /// True when the input is written `json`: any JSON value, taken whole
+    /// from the request body (`serde_json::Value` in Rust, `unknown` in
+    /// TypeScript). Then `input` is `None` and HTTP bindings are empty. Used
+    /// mostly by webhooks, whose payload shape belongs to someone else.
+    pub input_json: bool,
     /// The output type, or `None` when the action answers with no body.
     pub output: Option<OutputType>,
     /// Every error the action can answer: declared ones first (sorted by

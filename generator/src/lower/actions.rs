@@ -79,6 +79,7 @@ pub fn lower_action(
             note: d.value.clone(),
         }),
         input,
+        input_json: matches!(&a.input, Some(Shape::Ref(e)) if e.kind == ast::TypeExprKind::Prim(ast::Prim::Json)),
         output,
         errors: errors(a),
         guards,
