@@ -120,27 +120,26 @@ impl<'a> Symbols<'a> {
                     format!("the inline object of `{parent}.{field}`")
                 }
             };
-            let (code, msg) =
-                if entry.origin == TypeOrigin::Declared && first.origin == TypeOrigin::Declared {
-                    (
-                        "E0104",
-                        format!(
-                            "type `{}` is declared twice in module `{}`",
-                            entry.contract_name, entry.module
-                        ),
-                    )
-                } else {
-                    (
-                        "E0109",
-                        format!(
-                            "{} would be named `{}`, which is already {} (line {})",
-                            what(&entry.origin),
-                            entry.contract_name,
-                            what(&first.origin),
-                            first.span.line
-                        ),
-                    )
-                };
+            let (code, msg) = if entry.origin == TypeOrigin::Declared && first.origin == TypeOrigin::Declared {
+                (
+                    "E0104",
+                    format!(
+                        "type `{}` is declared twice in module `{}`",
+                        entry.contract_name, entry.module
+                    ),
+                )
+            } else {
+                (
+                    "E0109",
+                    format!(
+                        "{} would be named `{}`, which is already {} (line {})",
+                        what(&entry.origin),
+                        entry.contract_name,
+                        what(&first.origin),
+                        first.span.line
+                    ),
+                )
+            };
             diags.push(Diagnostic::error(code, &entry.span, msg).with_hint("rename one of them"));
             return None;
         }
@@ -238,18 +237,10 @@ impl<'a> Symbols<'a> {
         }
     }
 
-    fn nested(
-        &mut self,
-        module: &'a str,
-        parent: &str,
-        fields: &'a [FieldDecl],
-        diags: &mut Vec<Diagnostic>,
-    ) {
+    fn nested(&mut self, module: &'a str, parent: &str, fields: &'a [FieldDecl], diags: &mut Vec<Diagnostic>) {
         for f in fields {
             let FieldType::Inline {
-                fields: inner,
-                span,
-                ..
+                fields: inner, span, ..
             } = &f.ty
             else {
                 continue;
@@ -279,10 +270,7 @@ impl<'a> Symbols<'a> {
     fn make_unique(&mut self, diags: &mut Vec<Diagnostic>) {
         let mut modules_of: HashMap<&str, Vec<&str>> = HashMap::new();
         for t in &self.types {
-            modules_of
-                .entry(t.contract_name.as_str())
-                .or_default()
-                .push(t.module);
+            modules_of.entry(t.contract_name.as_str()).or_default().push(t.module);
         }
         let clashing: Vec<bool> = self
             .types
@@ -337,9 +325,7 @@ impl<'a> Symbols<'a> {
         let (module, decl) = self.events.get(event)?;
         match &decl.payload {
             Shape::Ref(expr) => match &expr.kind {
-                TypeExprKind::Named { module: m, name } => {
-                    self.lookup(m.as_deref().unwrap_or(module), name)
-                }
+                TypeExprKind::Named { module: m, name } => self.lookup(m.as_deref().unwrap_or(module), name),
                 _ => None,
             },
             Shape::Inline { .. } => None,
@@ -349,12 +335,7 @@ impl<'a> Symbols<'a> {
     /// Resolves a type expression written in `module` to a [`TypeRef`]
     /// (unboxed). Reports unknown names with a hint; returns `None` when any
     /// part is unknown or invalid.
-    pub fn resolve(
-        &self,
-        module: &str,
-        expr: &TypeExpr,
-        diags: &mut Vec<Diagnostic>,
-    ) -> Option<TypeRef> {
+    pub fn resolve(&self, module: &str, expr: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Option<TypeRef> {
         Some(match &expr.kind {
             TypeExprKind::Prim(p) => prim(*p),
             TypeExprKind::List(i) => TypeRef::List {
@@ -380,12 +361,8 @@ impl<'a> Symbols<'a> {
                     };
                     if !self.events.contains_key(event) {
                         diags.push(
-                            Diagnostic::error(
-                                "E0311",
-                                &expr.span,
-                                format!("unknown event `{event}`"),
-                            )
-                            .with_opt_hint(hint),
+                            Diagnostic::error("E0311", &expr.span, format!("unknown event `{event}`"))
+                                .with_opt_hint(hint),
                         );
                     }
                     return None;
@@ -401,10 +378,7 @@ impl<'a> Symbols<'a> {
                                 &expr.span,
                                 format!("unknown module `{m}` in type `{m}.{name}`"),
                             )
-                            .with_opt_hint(diag::did_you_mean(
-                                m,
-                                self.modules.keys().map(String::as_str),
-                            )),
+                            .with_opt_hint(diag::did_you_mean(m, self.modules.keys().map(String::as_str))),
                         );
                         return None;
                     }
@@ -423,13 +397,7 @@ impl<'a> Symbols<'a> {
         })
     }
 
-    fn unknown_type(
-        &self,
-        module: &str,
-        qualifier: Option<&str>,
-        name: &str,
-        span: &Span,
-    ) -> Diagnostic {
+    fn unknown_type(&self, module: &str, qualifier: Option<&str>, name: &str, span: &Span) -> Diagnostic {
         let target = qualifier.unwrap_or(module);
         let local: Vec<&str> = self
             .types

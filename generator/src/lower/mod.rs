@@ -9,7 +9,7 @@
 
 mod actions;
 pub mod graph;
-mod types;
+pub(crate) mod types;
 pub mod values;
 
 use std::collections::BTreeMap;
@@ -75,10 +75,7 @@ pub fn lower(contracts: &Contracts) -> Ir {
     }
     let mut events = BTreeMap::new();
     for (name, (module, decl)) in &symbols.events {
-        let payload = symbols
-            .payload_of(name)
-            .map(|t| t.name.clone())
-            .unwrap_or_default();
+        let payload = symbols.payload_of(name).map(|t| t.name.clone()).unwrap_or_default();
         events.insert(
             name.clone(),
             Event {

@@ -7,15 +7,7 @@ use super::texpr;
 use super::yaml::{Node, NodeKind};
 use crate::diag::Diagnostic;
 
-const PROJECT_KEYS: &[&str] = &[
-    "project",
-    "version",
-    "title",
-    "description",
-    "database",
-    "api",
-    "sdk",
-];
+const PROJECT_KEYS: &[&str] = &["project", "version", "title", "description", "database", "api", "sdk"];
 const MODULE_KEYS: &[&str] = &[
     "module",
     "description",
@@ -97,12 +89,7 @@ pub fn project(root: &Node, text: &str, diags: &mut Vec<Diagnostic>) -> Option<P
 }
 
 /// Decodes a module file.
-pub fn module(
-    file: &str,
-    root: &Node,
-    text: &str,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<ModuleDecl> {
+pub fn module(file: &str, root: &Node, text: &str, diags: &mut Vec<Diagnostic>) -> Option<ModuleDecl> {
     let cx = &mut Cx { diags, text };
     let e = cx.entries(root, &format!("module file `{file}`"), MODULE_KEYS)?;
     let name = cx.opt_string(&e, "module", "the module name");
@@ -114,10 +101,7 @@ pub fn module(
     }
     let description = cx.text_of(&e, "description");
     let prefix = cx.opt_string(&e, "prefix", "a path such as `/tasks`");
-    let guards = e
-        .get("guards")
-        .map(|g| action::guards(cx, g))
-        .unwrap_or_default();
+    let guards = e.get("guards").map(|g| action::guards(cx, g)).unwrap_or_default();
     let mut types = Vec::new();
     if let Some(node) = e.get("types") {
         for (name, body) in cx.named(node, "`types`") {
@@ -165,9 +149,7 @@ fn type_decl(cx: &mut Cx<'_>, name: Spanned<String>, node: &Node) -> Option<Type
         .filter(|k| e.get(k).is_some())
         .collect();
     if bodies.len() > 1 {
-        let span = e
-            .key_node(bodies[1])
-            .map_or(e.span.clone(), |k| k.span.clone());
+        let span = e.key_node(bodies[1]).map_or(e.span.clone(), |k| k.span.clone());
         cx.error(
             "E0002",
             &span,
@@ -183,8 +165,12 @@ fn type_decl(cx: &mut Cx<'_>, name: Spanned<String>, node: &Node) -> Option<Type
         Some("union") => union(cx, e.get("union")?, &context)?,
         _ => {
             cx.diags.push(
-                Diagnostic::error("E0004", &name.span, format!("{context} has no `fields`, `enum` or `union`"))
-                    .with_hint("declare an object with `fields: { ... }`, an enum with `enum: [a, b]`, or a union"),
+                Diagnostic::error(
+                    "E0004",
+                    &name.span,
+                    format!("{context} has no `fields`, `enum` or `union`"),
+                )
+                .with_hint("declare an object with `fields: { ... }`, an enum with `enum: [a, b]`, or a union"),
             );
             return None;
         }
@@ -206,11 +192,7 @@ fn enum_values(cx: &mut Cx<'_>, node: &Node) -> Vec<EnumValueDecl> {
     for item in items {
         match &item.kind {
             NodeKind::Map(_) => {
-                let Some(e) = cx.entries(
-                    item,
-                    "an enum value",
-                    &["value", "description", "deprecated"],
-                ) else {
+                let Some(e) = cx.entries(item, "an enum value", &["value", "description", "deprecated"]) else {
                     continue;
                 };
                 let Some(value) = cx.opt_string(&e, "value", "the enum value") else {
@@ -240,11 +222,7 @@ fn enum_values(cx: &mut Cx<'_>, node: &Node) -> Vec<EnumValueDecl> {
 }
 
 fn union(cx: &mut Cx<'_>, node: &Node, context: &str) -> Option<TypeBody> {
-    let e = cx.entries(
-        node,
-        &format!("the union of {context}"),
-        &["tag", "variants"],
-    )?;
+    let e = cx.entries(node, &format!("the union of {context}"), &["tag", "variants"])?;
     let tag = cx.opt_string(&e, "tag", "the tag field name");
     if tag.is_none() && e.get("tag").is_none() {
         cx.missing(&e, "tag", &format!("the union of {context}"));
@@ -261,10 +239,7 @@ fn union(cx: &mut Cx<'_>, node: &Node, context: &str) -> Option<TypeBody> {
         }
         None => cx.missing(&e, "variants", &format!("the union of {context}")),
     }
-    Some(TypeBody::Union {
-        tag: tag?,
-        variants,
-    })
+    Some(TypeBody::Union { tag: tag?, variants })
 }
 
 fn event_decl(cx: &mut Cx<'_>, name: Spanned<String>, node: &Node) -> Option<EventDecl> {
@@ -292,16 +267,11 @@ pub fn shape(cx: &mut Cx<'_>, node: &Node, context: &str) -> Option<Shape> {
             fields: fields(cx, node, context),
             span: node.span.clone(),
         }),
-        NodeKind::Scalar(s) if !node.is_null() || s.quoted => Some(Shape::Ref(texpr::parse(
-            &s.text,
-            &cx.inner_span(node),
-            cx.diags,
-        ))),
+        NodeKind::Scalar(s) if !node.is_null() || s.quoted => {
+            Some(Shape::Ref(texpr::parse(&s.text, &cx.inner_span(node), cx.diags)))
+        }
         _ => {
-            cx.expected(
-                node,
-                &format!("a type or a mapping of fields for {context}"),
-            );
+            cx.expected(node, &format!("a type or a mapping of fields for {context}"));
             None
         }
     }
@@ -328,10 +298,7 @@ fn field(cx: &mut Cx<'_>, name: Spanned<String>, node: &Node) -> Option<FieldDec
             return None;
         }
     };
-    let has = |k: &str| {
-        map.iter()
-            .any(|(key, _)| key.scalar().is_some_and(|s| s.text == k))
-    };
+    let has = |k: &str| map.iter().any(|(key, _)| key.scalar().is_some_and(|s| s.text == k));
     if has("type") {
         let e = cx.entries(node, &context, FIELD_KEYS)?;
         let ty_node = e.get("type")?;
@@ -339,9 +306,7 @@ fn field(cx: &mut Cx<'_>, name: Spanned<String>, node: &Node) -> Option<FieldDec
         let ty = texpr::parse(&ty.value, &cx.inner_span(ty_node), cx.diags);
         let description = cx.text_of(&e, "description");
         let deprecated = cx.deprecated_flag(&e);
-        let default = e
-            .get("default")
-            .map(|d| Spanned::new(d.to_json(), d.span.clone()));
+        let default = e.get("default").map(|d| Spanned::new(d.to_json(), d.span.clone()));
         let example = e.get("example").map(Node::to_json);
         let constraints = constraints(&e);
         return Some(FieldDecl {

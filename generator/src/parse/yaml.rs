@@ -91,18 +91,11 @@ impl Node {
         match &self.kind {
             NodeKind::Scalar(s) if s.quoted => serde_json::Value::String(s.text.clone()),
             NodeKind::Scalar(s) => plain_value(&s.text),
-            NodeKind::Seq(items) => {
-                serde_json::Value::Array(items.iter().map(Node::to_json).collect())
-            }
+            NodeKind::Seq(items) => serde_json::Value::Array(items.iter().map(Node::to_json).collect()),
             NodeKind::Map(entries) => serde_json::Value::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| {
-                        (
-                            k.scalar().map(|s| s.text.clone()).unwrap_or_default(),
-                            v.to_json(),
-                        )
-                    })
+                    .map(|(k, v)| (k.scalar().map(|s| s.text.clone()).unwrap_or_default(), v.to_json()))
                     .collect(),
             ),
         }
@@ -117,8 +110,7 @@ pub fn plain_value(text: &str) -> serde_json::Value {
         "false" | "False" | "FALSE" => return serde_json::Value::Bool(false),
         _ => {}
     }
-    let looks_numeric =
-        text.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.');
+    let looks_numeric = text.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.');
     if looks_numeric {
         if let Ok(i) = text.parse::<i64>() {
             return serde_json::Value::from(i);
@@ -131,11 +123,7 @@ pub fn plain_value(text: &str) -> serde_json::Value {
             .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'))
             && text.chars().any(|c| c.is_ascii_digit());
         if is_float {
-            if let Some(n) = text
-                .parse::<f64>()
-                .ok()
-                .and_then(serde_json::Number::from_f64)
-            {
+            if let Some(n) = text.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
                 return serde_json::Value::Number(n);
             }
         }
@@ -293,11 +281,7 @@ fn parse_inner(file: &str, text: &str) -> Result<Parsed, Diagnostic> {
                 continue;
             }
             Event::SequenceStart(anchor, _) => {
-                stack.push(Frame::Seq(
-                    Vec::new(),
-                    pos.first_line_span(&mspan.start, None),
-                    anchor,
-                ));
+                stack.push(Frame::Seq(Vec::new(), pos.first_line_span(&mspan.start, None), anchor));
                 continue;
             }
             Event::MappingStart(anchor, _) => {
@@ -387,15 +371,8 @@ fn parse_inner(file: &str, text: &str) -> Result<Parsed, Diagnostic> {
                     };
                     if let (Some(first), Some(k)) = (duplicate, key.scalar()) {
                         diags.push(
-                            Diagnostic::error(
-                                "E0005",
-                                &key.span,
-                                format!("duplicate key `{}`", k.text),
-                            )
-                            .with_hint(format!(
-                                "`{}` is first defined on line {}",
-                                k.text, first.line
-                            )),
+                            Diagnostic::error("E0005", &key.span, format!("duplicate key `{}`", k.text))
+                                .with_hint(format!("`{}` is first defined on line {}", k.text, first.line)),
                         );
                     } else {
                         entries.push((key, node));
