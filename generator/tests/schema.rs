@@ -179,6 +179,27 @@ actions:
     output: Task
     triggers: [{ api: "GET /{id}" }]
 "#,
+    r#"
+module: shorthands
+types:
+  Level:
+    enum: [low, { value: high, description: Urgent, deprecated: "use low" }]
+  Shipment:
+    fields:
+      to: { street: string, city: { type: string, max_len: 80 } }
+      from: { fields: { city: string }, optional: true, description: Sender }
+actions:
+  ship:
+    input: { shipment: Shipment, level: "list< Level >?" }
+    errors: { gone: 410, held: { status: 409, description: On hold } }
+    triggers:
+      - webhook: { path: /hooks/ship, secret_env: SHIP_SECRET }
+      - mcp: {}
+    guards: [{ rate_limit: { limit: 1, window: 1s } }]
+  untriggered: {}
+events:
+  ship.started: {}
+"#,
 ];
 
 #[test]
@@ -297,9 +318,24 @@ const WRONG: &[(&str, &str, &str)] = &[
         "/actions/a/triggers/0",
     ),
     (
-        "mcp without description",
-        "module: m\nactions:\n  a: { triggers: [{ mcp: { tool: t } }] }\n",
+        "mcp tool named with a misspelt key",
+        "module: m\nactions:\n  a: { triggers: [{ mcp: { name: t } }] }\n",
         "/actions/a/triggers/0",
+    ),
+    (
+        "enum value mapping without value",
+        "module: m\ntypes:\n  E: { enum: [{ description: x }] }\n",
+        "/types/E/enum/0",
+    ),
+    (
+        "nested inline object with a non-boolean optional",
+        "module: m\ntypes:\n  T: { fields: { a: { fields: { b: int }, optional: maybe } } }\n",
+        "/types/T/fields/a",
+    ),
+    (
+        "bad type deep inside a nested inline object",
+        "module: m\ntypes:\n  T: { fields: { a: { b: { c: integer } } } }\n",
+        "/types/T/fields/a/b/c",
     ),
     (
         "unknown guard",
