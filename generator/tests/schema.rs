@@ -353,6 +353,16 @@ const WRONG: &[(&str, &str, &str)] = &[
         "/guards/0",
     ),
     (
+        "zero-length window",
+        "module: m\nguards: [{ rate_limit: { limit: 5, window: 0s } }]\n",
+        "/guards/0",
+    ),
+    (
+        "primitive input",
+        "module: m\nactions:\n  a: { input: string, triggers: [{ api: POST / }] }\n",
+        "/actions/a/input",
+    ),
+    (
         "retry with unknown backoff",
         "module: m\nactions:\n  a: { retry: { attempts: 3, backoff: linear }, triggers: [{ api: GET / }] }\n",
         "/actions/a/retry",
