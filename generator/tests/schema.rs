@@ -190,6 +190,7 @@ types:
       from: { fields: { city: string }, optional: true, description: Sender }
 actions:
   ship:
+    summary: Ship it
     input: { shipment: Shipment, level: "list< Level >?" }
     errors: { gone: 410, held: { status: 409, description: On hold } }
     triggers:
