@@ -162,8 +162,9 @@ impl Db {
     /// `_sqlx_migrations`).
     pub async fn migrate(&self, user: &Migrations) -> Result<(), DbError> {
         crate::runs::ensure_schema(self).await?;
-        let migrator = user.migrator().await?;
-        migrator.run(&self.pool).await?;
+        if let Some(migrator) = user.migrator().await? {
+            migrator.run(&self.pool).await?;
+        }
         Ok(())
     }
 
@@ -218,14 +219,14 @@ impl Migrations {
         Migrations::Embedded(files)
     }
 
-    async fn migrator(&self) -> Result<Migrator, DbError> {
+    async fn migrator(&self) -> Result<Option<Migrator>, DbError> {
         match self {
-            Migrations::None => Ok(Migrator::with_migrations(Vec::new())),
+            Migrations::None => Ok(None),
             Migrations::Dir(dir) if !dir.exists() => {
                 tracing::warn!(dir = %dir.display(), "migrations folder not found; no user migrations applied");
-                Ok(Migrator::with_migrations(Vec::new()))
+                Ok(None)
             }
-            Migrations::Dir(dir) => Ok(Migrator::new(dir.clone()).await?),
+            Migrations::Dir(dir) => Ok(Some(Migrator::new(dir.clone()).await?)),
             Migrations::Embedded(files) => {
                 let mut out = Vec::with_capacity(files.len());
                 for (name, sql) in files.iter() {
@@ -246,7 +247,7 @@ impl Migrations {
                     ));
                 }
                 out.sort_by_key(|m| m.version);
-                Ok(Migrator::with_migrations(out))
+                Ok(Some(Migrator::with_migrations(out)))
             }
         }
     }
