@@ -54,7 +54,8 @@ fn broken_documents_are_rejected() {
         &emit_openapi_ir::tasks_ir(),
     ))
     .expect("the document is JSON");
-    let breakages: [(&str, fn(&mut Value)); 3] = [
+    type Breakage = (&'static str, fn(&mut Value));
+    let breakages: [Breakage; 3] = [
         ("path parameter not required", |d| {
             d["paths"]["/api/tasks/{id}"]["get"]["parameters"][0]["required"] = false.into()
         }),
