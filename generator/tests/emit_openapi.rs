@@ -84,7 +84,7 @@ fn routes_bind_path_and_query_parameters() {
     assert_eq!(get["tags"], json!(["tasks"]));
     assert_eq!(
         get["parameters"],
-        json!([{"in": "path", "name": "id", "required": true, "schema": {"type": "string", "format": "uuid"}, "style": "simple"}])
+        json!([{"in": "path", "name": "id", "required": true, "schema": {"type": "string", "format": "uuid"}}])
     );
     assert!(get.get("requestBody").is_none(), "GET has no body");
 
@@ -109,6 +109,11 @@ fn routes_bind_path_and_query_parameters() {
         ),
         (Some(1), Some(100))
     );
+    assert_eq!(
+        params[2]["content"]["application/json"]["schema"]["type"], "object",
+        "a map travels in the query string as JSON text"
+    );
+    assert!(params[2].get("schema").is_none());
     assert_eq!(list["deprecated"], true);
     assert!(
         list["description"]
@@ -196,6 +201,17 @@ fn every_api_action_has_an_action_endpoint() {
     assert!(
         schema(&d, "DailyDigestOutput").is_object(),
         "but its types are still components"
+    );
+    let create = op(&d, "/api/v1/actions/tasks.create_task", "post");
+    assert!(
+        create["responses"]["201"].is_object(),
+        "the action endpoint answers with the route's status"
+    );
+    assert_eq!(create["requestBody"]["required"], true);
+    let list = op(&d, "/api/v1/actions/tasks.list_tasks", "post");
+    assert!(
+        list["requestBody"].get("required").is_none(),
+        "no required field: the body may be left out"
     );
     let get = op(&d, "/api/v1/actions/tasks.get_task", "post");
     assert_eq!(

@@ -101,7 +101,7 @@ pub fn action(
         "input": input, "output": output, "errors": errors(&[]), "guards": [],
         "triggers": { "http": http, "events": [], "crons": [], "queue": null, "webhooks": [], "mcp": null },
         "retry": { "attempts": 1, "backoff": "exponential", "base_ms": 1000, "max_ms": 30000 },
-        "emits": [], "action_endpoint": endpoint
+        "emits": [], "action_endpoint": endpoint, "input_json": false
     });
     if let (Some(a), Some(extra)) = (a.as_object_mut(), extra.as_object()) {
         for (k, v) in extra {
@@ -183,6 +183,7 @@ pub fn tasks_ir() -> Ir {
             json!({"kind": "object", "fields": [
                 field("status", opt(named("TaskStatus")), false),
                 field_with("limit", prim("int"), false, json!({"default": 20, "constraints": {"min": 1, "max": 100}})),
+                field("labels", opt(json!({"kind": "map", "value": prim("string")})), false),
             ]}),
         ),
         type_def(
@@ -248,7 +249,7 @@ pub fn tasks_ir() -> Ir {
                 "GET",
                 "/api/tasks",
                 200,
-                &[("status", "query"), ("limit", "query")],
+                &[("status", "query"), ("limit", "query"), ("labels", "query")],
             )],
             json!({"deprecated": {"note": "use search"}}),
         ),

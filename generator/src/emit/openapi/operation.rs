@@ -80,10 +80,15 @@ pub(crate) fn paths(layout: &Layout<'_>, names: &Names, shared: &mut SharedRespo
     }
 }
 
-/// The success status of the action endpoint and of webhooks: 200 with the
-/// output, 204 when the action has none.
+/// The success status of the action endpoint and of webhooks: the status of
+/// the action's first route (the action endpoint answers like the route it
+/// mirrors), else 200 with an output and 204 without.
 pub(crate) fn rpc_status(action: &Action) -> u16 {
-    if action.output.is_some() { 200 } else { 204 }
+    match action.triggers.http.first() {
+        Some(route) => route.status,
+        None if action.output.is_some() => 200,
+        None => 204,
+    }
 }
 
 /// True when a guard needs a signed-in principal, so the operation requires
@@ -131,6 +136,9 @@ impl Ops<'_, '_> {
                 BindingLocation::Body => body_fields.push(*field),
             }
         }
+        // The server decodes an empty body as `{}`, so a body is required
+        // only when one of its fields is.
+        let body_required = body_fields.iter().any(|f| f.required);
         let body = if body_fields.is_empty() {
             None
         } else if body_fields.len() == input.len() {
@@ -147,7 +155,11 @@ impl Ops<'_, '_> {
         };
         let mut op = self.base(operation_id, body.is_some());
         op.parameters = parameters;
-        op.request_body = body.map(|s| ReferenceOr::Item(request_body(s, None)));
+        op.request_body = body.map(|s| {
+            let mut body = request_body(s, None);
+            body.required = body_required;
+            ReferenceOr::Item(body)
+        });
         op.responses.responses.insert(
             StatusCode::Code(route.status),
             ReferenceOr::Item(self.success(route.status)),
@@ -163,7 +175,7 @@ impl Ops<'_, '_> {
         let (schema, required) = match &self.action.input {
             Some(name) => (
                 reference(&self.layout.type_name(name, Direction::Request)),
-                true,
+                self.input_fields().iter().any(|f| f.required),
             ),
             None => (
                 ReferenceOr::Item(self.layout.object_schema([], Direction::Request, None)),
@@ -352,16 +364,35 @@ impl Ops<'_, '_> {
             ty => ty,
         };
         let schema: ReferenceOr<Schema> = self.layout.field_schema(field, ty, Direction::Request);
+        // Objects, maps and `json` values travel in a query string as JSON
+        // text, which OpenAPI says with `content` instead of `schema`.
+        let format = if self.is_json_text(ty) {
+            ParameterSchemaOrContent::Content(json_content(schema))
+        } else {
+            ParameterSchemaOrContent::Schema(schema)
+        };
         ParameterData {
             name: field.name.clone(),
             description: field.description.clone(),
             required,
             deprecated: field.deprecated.then_some(true),
-            format: ParameterSchemaOrContent::Schema(schema),
+            format,
             example: None,
             examples: IndexMap::new(),
             explode: None,
             extensions: IndexMap::new(),
+        }
+    }
+
+    /// True when a parameter of type `ty` is written as JSON text.
+    fn is_json_text(&self, ty: &TypeRef) -> bool {
+        match ty {
+            TypeRef::Json | TypeRef::Map { .. } => true,
+            TypeRef::Named { name, .. } => !matches!(
+                self.layout.ir.types.get(name).map(|t| &t.kind),
+                Some(TypeKind::Enum { .. }) | None
+            ),
+            _ => false,
         }
     }
 }
