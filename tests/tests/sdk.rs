@@ -126,3 +126,59 @@ fn usage_file_narrows_and_rejects_misuse() {
         panic!("usage.ts does not type-check against the SDK:\n{e}");
     }
 }
+
+/// Compiles the `acme` fixture's SDK to JavaScript and runs
+/// `tests/sdk/runtime.test.mjs` with `node --test`: bindings, envelopes,
+/// unknown codes, hooks, timeouts, aborts and the TanStack helpers, against a
+/// loopback server the test file starts.
+#[test]
+fn runtime_behaves_against_a_loopback_server() {
+    let Some(tsc_bin) = npm_bin("tsc", "runtime_behaves_against_a_loopback_server") else {
+        return;
+    };
+    let (_, ir) = fixtures()
+        .into_iter()
+        .find(|(n, _)| n == "acme")
+        .expect("acme fixture");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    write_sdk(&ir, tmp.path());
+    let build = Command::new(&tsc_bin)
+        .arg("-p")
+        .arg(tmp.path().join("tsconfig.json"))
+        .output()
+        .expect("run tsc");
+    assert!(
+        build.status.success(),
+        "tsc build failed:\n{}",
+        String::from_utf8_lossy(&build.stdout)
+    );
+    let test_dir = tmp.path().join("test");
+    std::fs::create_dir_all(&test_dir).expect("create test dir");
+    std::fs::copy(
+        repo_root().join("tests/sdk/runtime.test.mjs"),
+        test_dir.join("runtime.test.mjs"),
+    )
+    .expect("copy test");
+    node_test(&test_dir.join("runtime.test.mjs"), &[]);
+}
+
+/// Runs `node --test` on one file and fails with its output unless it passes.
+fn node_test(file: &Path, env: &[(&str, &str)]) {
+    let out = Command::new("node")
+        .arg("--test")
+        .arg(file)
+        .envs(env.iter().copied())
+        .output()
+        .expect("node is installed");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "node --test {} failed:\n{text}",
+        file.display()
+    );
+    eprintln!("{text}");
+}

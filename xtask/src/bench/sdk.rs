@@ -26,14 +26,24 @@ pub fn run() -> anyhow::Result<()> {
     let runtime = tmp.join("runtime.ts");
     std::fs::write(&runtime, ts::RUNTIME_TS)?;
     let rt = measure(&esbuild, &runtime)?;
-    let verdict = if rt.1 <= RUNTIME_BUDGET { "within" } else { "OVER" };
-    println!("sdk runtime: {} B minified, {} B gzipped ({verdict} the {RUNTIME_BUDGET} B budget)", rt.0, rt.1);
+    let verdict = if rt.1 <= RUNTIME_BUDGET {
+        "within"
+    } else {
+        "OVER"
+    };
+    println!(
+        "sdk runtime: {} B minified, {} B gzipped ({verdict} the {RUNTIME_BUDGET} B budget)",
+        rt.0, rt.1
+    );
 
     // What an app pays: createClient plus one call, for the acme fixture's SDK.
     let ir_path = root.join("tests/sdk/ir/acme.json");
     let ir = serde_json_ir(&ir_path)?;
     let sdk = tmp.join("acme");
-    let opts = GenOptions { runtime: RuntimeSource::Path("../runtime-support".into()), contracts_label: "contracts".into() };
+    let opts = GenOptions {
+        runtime: RuntimeSource::Path("../runtime-support".into()),
+        contracts_label: "contracts".into(),
+    };
     for f in ts::emit(&ir, &opts) {
         let path = sdk.join(f.path.trim_start_matches("sdk/typescript/"));
         std::fs::create_dir_all(path.parent().context("SDK file has a parent")?)?;
@@ -47,15 +57,22 @@ pub fn run() -> anyhow::Result<()> {
          export const run = () => api.tasks.getTask({ id: \"1\" });\n",
     )?;
     let whole = measure(&esbuild, &app)?;
-    println!("sdk app bundle (createClient + 1 call, acme fixture, 7 actions): {} B minified, {} B gzipped", whole.0, whole.1);
+    println!(
+        "sdk app bundle (createClient + 1 call, acme fixture, 7 actions): {} B minified, {} B gzipped",
+        whole.0, whole.1
+    );
     if rt.1 > RUNTIME_BUDGET {
-        bail!("the SDK runtime is {} B gzipped, over its {RUNTIME_BUDGET} B budget", rt.1);
+        bail!(
+            "the SDK runtime is {} B gzipped, over its {RUNTIME_BUDGET} B budget",
+            rt.1
+        );
     }
     Ok(())
 }
 
 fn serde_json_ir(path: &Path) -> anyhow::Result<bunbase::ir::Ir> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
@@ -63,7 +80,13 @@ fn serde_json_ir(path: &Path) -> anyhow::Result<bunbase::ir::Ir> {
 fn measure(esbuild: &Path, entry: &Path) -> anyhow::Result<(usize, usize)> {
     let out = Command::new(esbuild)
         .arg(entry)
-        .args(["--bundle", "--minify", "--format=esm", "--platform=neutral", "--log-level=error"])
+        .args([
+            "--bundle",
+            "--minify",
+            "--format=esm",
+            "--platform=neutral",
+            "--log-level=error",
+        ])
         .output()
         .context("running esbuild")?;
     if !out.status.success() {

@@ -79,11 +79,17 @@ pub fn module_views(ir: &Ir, names: &TypeNames) -> Vec<ModuleView> {
                 name: m.name.clone(),
                 interface: format!("{}Client", m.pascal_name),
                 key: format!("[{project}, {}]", docs::literal(&m.name)),
-                doc: docs::lines(m.description.as_deref()),
+                doc: module_doc(m),
                 actions,
             })
         })
         .collect()
+}
+
+fn module_doc(m: &Module) -> Vec<String> {
+    let mut doc = docs::lines(m.description.as_deref());
+    docs::push(&mut doc, &format!("The actions of module `{}`.", m.name));
+    doc
 }
 
 /// Error union names per action full name: `<Action>Error`, prefixed with the
