@@ -85,7 +85,27 @@ fn sdk_of_every_fixture_type_checks_strictly() {
         let tmp = tempfile::tempdir().expect("temp dir");
         write_sdk(&ir, tmp.path());
         if let Err(e) = tsc(&tsc_bin, &tmp.path().join("tsconfig.json")) {
-            failures.push(format!("== {name}\n{e}"));
+            failures.push(format!(
+                "== {name} (the SDK's own tsconfig: nodenext, strict, exact optional types)\n{e}"
+            ));
+        }
+        // What an app bundled by Vite or webpack sees: bundler resolution,
+        // strict but without exact optional property types.
+        let bundler = serde_json::json!({
+            "extends": "./tsconfig.json",
+            "compilerOptions": {
+                "module": "esnext",
+                "moduleResolution": "bundler",
+                "exactOptionalPropertyTypes": false,
+                "noUncheckedIndexedAccess": false,
+            },
+        });
+        let path = tmp.path().join("tsconfig.bundler.json");
+        std::fs::write(&path, bundler.to_string()).expect("write tsconfig");
+        if let Err(e) = tsc(&tsc_bin, &path) {
+            failures.push(format!(
+                "== {name} (bundler resolution, no exact optional types)\n{e}"
+            ));
         }
     }
     assert!(
