@@ -148,7 +148,7 @@ fn compare_webhooks(d: &mut Differ<'_>, o: &Action, n: &Action) {
     let old: BTreeMap<String, _> = o.triggers.webhooks.iter().map(|w| (strip(&w.path, ob), w)).collect();
     let new: BTreeMap<String, _> = n.triggers.webhooks.iter().map(|w| (strip(&w.path, nb), w)).collect();
     for (path, wo) in &old {
-        let subject = format!("action/{full}/webhook/{path}");
+        let subject = format!("action/{full}/webhook {path}");
         let Some(wn) = new.get(path) else {
             d.push(
                 Rule::WebhookRemoved,
@@ -184,7 +184,7 @@ fn compare_webhooks(d: &mut Differ<'_>, o: &Action, n: &Action) {
     }
     for (path, wn) in &new {
         if !old.contains_key(path) {
-            trigger_added(d, full, "webhook", &format!("webhook/{path}"), &wn.span);
+            trigger_added(d, full, "webhook", &format!("webhook {path}"), &wn.span);
         }
     }
 }
@@ -244,7 +244,7 @@ fn compare_crons(d: &mut Differ<'_>, o: &Action, n: &Action) {
     let fresh: Vec<_> = n.triggers.crons.iter().filter(|c| !o.triggers.crons.iter().any(|x| key(x) == key(c))).collect();
     let mut fresh = fresh.into_iter();
     for co in gone {
-        let subject = format!("action/{full}/cron/{}", key(co));
+        let subject = format!("action/{full}/cron {}", key(co));
         match fresh.next() {
             Some(cn) => d.push(
                 Rule::CronChanged,
@@ -261,7 +261,7 @@ fn compare_crons(d: &mut Differ<'_>, o: &Action, n: &Action) {
         }
     }
     for cn in fresh {
-        trigger_added(d, full, "cron", &format!("cron/{}", key(cn)), &cn.span);
+        trigger_added(d, full, "cron", &format!("cron {}", key(cn)), &cn.span);
     }
 }
 
