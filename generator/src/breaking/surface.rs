@@ -218,6 +218,23 @@ fn input_positions(o: &Action, n: &Action) -> Vec<(Dir, String)> {
 fn compare_input(d: &mut Differ<'_>, o: &Action, n: &Action) {
     let full = &n.full_name;
     let positions = input_positions(o, n);
+    if o.input_json || n.input_json {
+        // `input: json` takes any value: moving to or from it widens or
+        // narrows the whole input.
+        let as_ref = |a: &Action| match (&a.input, a.input_json) {
+            (_, true) => Some(TypeRef::Json),
+            (Some(name), false) => Some(TypeRef::Named { name: name.clone(), boxed: false }),
+            (None, false) => None,
+        };
+        if let (Some(a), Some(b)) = (as_ref(o), as_ref(n)) {
+            let at = At::both(&o.span, &n.span);
+            for (dir, label) in positions {
+                let what = format!("the input of `{full}`");
+                schema::compare_ref(d, &a, &b, dir, &format!("action/{full}/input"), &what, at.clone(), Some(&label));
+            }
+        }
+        return;
+    }
     match (&o.input, &n.input) {
         (Some(a), Some(b)) => {
             if a != b && !positions.is_empty() {
