@@ -7,13 +7,19 @@ use bunbase::emit::{GenOptions, GeneratedFile, RuntimeSource};
 use bunbase::ir::Ir;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("generator/ lives in the repository").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("generator/ lives in the repository")
+        .to_path_buf()
 }
 
 fn opts() -> GenOptions {
     let runtime = std::env::var("BUNBASE_RUNTIME_PATH")
         .unwrap_or_else(|_| repo_root().join("runtime-support").display().to_string());
-    GenOptions { runtime: RuntimeSource::Path(runtime), contracts_label: "contracts".into() }
+    GenOptions {
+        runtime: RuntimeSource::Path(runtime),
+        contracts_label: "contracts".into(),
+    }
 }
 
 /// The hand-built IR of `contracts-examples/tasks`, used until lowering lands.
@@ -35,7 +41,10 @@ fn write_ws(files: &[GeneratedFile], dir: &Path) {
 #[test]
 fn emit_is_deterministic() {
     let ir = tasks_ir();
-    assert_eq!(bunbase::emit::rust::emit(&ir, &opts()), bunbase::emit::rust::emit(&ir, &opts()));
+    assert_eq!(
+        bunbase::emit::rust::emit(&ir, &opts()),
+        bunbase::emit::rust::emit(&ir, &opts())
+    );
 }
 
 #[test]
@@ -50,11 +59,24 @@ fn generated_workspace_compiles() {
     write_ws(&files, &dir);
     let target = repo_root().join("target/generated-ws/target");
     let out = Command::new(env!("CARGO"))
-        .args(["clippy", "--quiet", "--workspace", "--all-targets", "--", "-D", "warnings"])
+        .args([
+            "clippy",
+            "--quiet",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])
         .current_dir(&dir)
         .env("CARGO_TARGET_DIR", &target)
         .env("RUSTFLAGS", "-D warnings")
         .output()
         .expect("cargo runs");
-    assert!(out.status.success(), "cargo clippy failed in {}:\n{}", dir.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo clippy failed in {}:\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -22,11 +22,21 @@ pub fn decode_module(ir: &Ir) -> TokenStream {
 
 fn decode_impl(t: &TypeDef) -> TokenStream {
     let name = ident(&t.name);
-    match &t.kind {
+    let validate = quote! {
+        impl ::bunbase_runtime::Validate for #name {
+            /// Nothing left to check: decoding already checked every constraint.
+            fn validate_into(&self, _at: &::bunbase_runtime::validate::Pointer, _out: &mut ::bunbase_runtime::validate::Violations) {}
+        }
+    };
+    let decode = match &t.kind {
         TypeKind::Object { fields } => {
             let lets = fields.iter().map(field_decode);
             let names: Vec<_> = fields.iter().map(|f| ident(&f.rust_name)).collect();
-            let allow_dep = if fields.iter().any(|f| f.deprecated) { quote!(#[allow(deprecated)]) } else { TokenStream::new() };
+            let allow_dep = if fields.iter().any(|f| f.deprecated) {
+                quote!(#[allow(deprecated)])
+            } else {
+                TokenStream::new()
+            };
             quote! {
                 impl #name {
                     /// Decodes the fields of this object from `obj`, reporting unknown fields.
@@ -52,7 +62,11 @@ fn decode_impl(t: &TypeDef) -> TokenStream {
                 let w = lit(&v.value);
                 quote!(#w => Some(#name::#vn),)
             });
-            let allow = if values.iter().any(|v| v.deprecated) { quote!(#[allow(deprecated)]) } else { TokenStream::new() };
+            let allow = if values.iter().any(|v| v.deprecated) {
+                quote!(#[allow(deprecated)])
+            } else {
+                TokenStream::new()
+            };
             quote! {
                 #allow
                 impl Decode for #name {
@@ -88,7 +102,8 @@ fn decode_impl(t: &TypeDef) -> TokenStream {
                 }
             }
         }
-    }
+    };
+    quote!(#validate #decode)
 }
 
 fn field_decode(f: &Field) -> TokenStream {
@@ -172,7 +187,9 @@ fn base_decoder(ty: &TypeRef) -> TokenStream {
             let inner = value_decoder(value, &Constraints::default());
             quote!(|d: &mut Decoder, v: Value| wire::map(d, v, #inner))
         }
-        TypeRef::Optional { .. } | TypeRef::Named { .. } => value_decoder(ty, &Constraints::default()),
+        TypeRef::Optional { .. } | TypeRef::Named { .. } => {
+            value_decoder(ty, &Constraints::default())
+        }
     }
 }
 
@@ -244,7 +261,10 @@ fn constraint_checks(ty: &TypeRef, c: &Constraints) -> TokenStream {
             }
         }
     };
-    if matches!(ty, TypeRef::Int | TypeRef::Int64 | TypeRef::I32 | TypeRef::Float) {
+    if matches!(
+        ty,
+        TypeRef::Int | TypeRef::Int64 | TypeRef::I32 | TypeRef::Float
+    ) {
         if let Some(n) = &c.min {
             let b = bound(n);
             out.extend(quote!(wire::min(d, x, #b);));

@@ -33,10 +33,19 @@ fn shape(e: &ErrorDef) -> Shape {
 
 fn error_enum_def(a: &Action) -> TokenStream {
     let name = error_enum(&a.pascal_name);
-    let head = lit(&format!(" Every error `{}` can answer; each maps to a status and a wire code.", a.full_name));
+    let head = lit(&format!(
+        " Every error `{}` can answer; each maps to a status and a wire code.",
+        a.full_name
+    ));
     let variants = a.errors.iter().map(|e| {
         let v = ident(&e.rust_name);
-        let doc = doc_lines(&format!("{} `{}` ({}): {}", e.status, e.code, if e.implicit { "implicit" } else { "declared" }, e.message));
+        let doc = doc_lines(&format!(
+            "{} `{}` ({}): {}",
+            e.status,
+            e.code,
+            if e.implicit { "implicit" } else { "declared" },
+            e.message
+        ));
         match shape(e) {
             Shape::Unit => quote!(#doc #v,),
             Shape::Violations => quote!(#doc #v(::std::vec::Vec<Violation>),),
@@ -67,7 +76,9 @@ fn error_enum_def(a: &Action) -> TokenStream {
         let msg = lit(&e.message);
         let full = lit(&a.full_name);
         match (shape(e), e.implicit, e.code.as_str()) {
-            (Shape::Violations, _, _) => quote!(#name::#v(violations) => ApiError::validation(violations),),
+            (Shape::Violations, _, _) => {
+                quote!(#name::#v(violations) => ApiError::validation(violations),)
+            }
             (Shape::Detail, _, _) => quote!(#name::#v(detail) => ApiError::internal(detail),),
             (_, true, "unauthorized") => quote!(#name::#v => ApiError::unauthorized(#msg),),
             (_, true, "forbidden") => quote!(#name::#v => ApiError::forbidden(#msg),),
@@ -88,9 +99,16 @@ fn error_enum_def(a: &Action) -> TokenStream {
         }
     });
     let has_internal = a.errors.iter().any(|e| matches!(shape(e), Shape::Detail));
-    let has_validation = a.errors.iter().find(|e| matches!(shape(e), Shape::Violations));
+    let has_validation = a
+        .errors
+        .iter()
+        .find(|e| matches!(shape(e), Shape::Violations));
     let from_api = if has_internal {
-        let internal = a.errors.iter().find(|e| matches!(shape(e), Shape::Detail)).map(|e| ident(&e.rust_name));
+        let internal = a
+            .errors
+            .iter()
+            .find(|e| matches!(shape(e), Shape::Detail))
+            .map(|e| ident(&e.rust_name));
         let validation_arm = has_validation.map(|e| {
             let v = ident(&e.rust_name);
             quote!("validation_failed" => #name::#v(

@@ -3,15 +3,40 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::tokens::{doc_lines, error_enum, handler_trait, ident, lit, output_type, uses_custom_guards};
+use super::tokens::{
+    doc_lines, error_enum, handler_trait, ident, lit, output_type, uses_custom_guards,
+};
 use crate::ir::{Action, GuardKind, Ir, Module};
 
 /// The items of the `handlers` module.
 pub fn handlers_module(ir: &Ir) -> TokenStream {
     let traits = ir.modules.values().map(module_trait);
     let custom = custom_guards_trait(ir);
-    let all: Vec<_> = ir.modules.values().map(|m| handler_trait(&m.pascal_name)).collect();
-    let custom_bound = if uses_custom_guards(ir) { quote!(+ CustomGuards) } else { TokenStream::new() };
+    let emitters = ir.events.values().map(|e| {
+        let f = ident(&format!("emit_{}", e.snake_name));
+        let payload = ident(&e.payload);
+        let name = lit(&e.name);
+        let doc = doc_lines(&format!(
+            "Publishes `{}` once the current action succeeds: every action subscribed to it then runs through the pipeline.",
+            e.name
+        ));
+        quote! {
+            #doc
+            pub fn #f(ctx: &ActionContext, payload: &#payload) -> ::std::result::Result<(), ::bunbase_runtime::ApiError> {
+                ctx.emit(#name, payload)
+            }
+        }
+    });
+    let all: Vec<_> = ir
+        .modules
+        .values()
+        .map(|m| handler_trait(&m.pascal_name))
+        .collect();
+    let custom_bound = if uses_custom_guards(ir) {
+        quote!(+ CustomGuards)
+    } else {
+        TokenStream::new()
+    };
     quote! {
         #[allow(unused_imports)]
         use super::types::*;
@@ -22,6 +47,7 @@ pub fn handlers_module(ir: &Ir) -> TokenStream {
 
         #(#traits)*
         #custom
+        #(#emitters)*
 
         /// Everything the router needs from the application: every module's
         /// handler trait. Implemented automatically for any type that
@@ -38,7 +64,10 @@ fn module_trait(m: &Module) -> TokenStream {
     let doc = doc_lines(&format!(
         "The handlers of module `{}`{}. Implement it in the server crate; the router calls each method after the action's guards passed and its input validated.",
         m.name,
-        m.description.as_deref().map(|d| format!(" ({})", d.trim_end_matches('.'))).unwrap_or_default()
+        m.description
+            .as_deref()
+            .map(|d| format!(" ({})", d.trim_end_matches('.')))
+            .unwrap_or_default()
     ));
     let methods = m.actions.values().map(method);
     quote! {
@@ -78,7 +107,9 @@ pub fn method_signature(a: &Action) -> TokenStream {
             let input = ident(input);
             quote!(fn #m(&self, ctx: ActionContext, input: #input) -> impl Future<Output = ::std::result::Result<#out, #err>> + Send)
         }
-        None => quote!(fn #m(&self, ctx: ActionContext) -> impl Future<Output = ::std::result::Result<#out, #err>> + Send),
+        None => {
+            quote!(fn #m(&self, ctx: ActionContext) -> impl Future<Output = ::std::result::Result<#out, #err>> + Send)
+        }
     }
 }
 
@@ -108,7 +139,7 @@ fn custom_guards_trait(ir: &Ir) -> TokenStream {
         let doc = doc_lines(&format!("The `{{custom: {name}}}` guard: `Ok(())` lets the call through; an error answers instead."));
         quote! {
             #doc
-            fn #m(&self, ctx: &ActionContext) -> impl Future<Output = ::std::result::Result<(), ::bunbase_runtime::ApiError>> + Send;
+            fn #m(&self, req: &::bunbase_runtime::GuardRequest<'_>) -> impl Future<Output = ::std::result::Result<(), ::bunbase_runtime::ApiError>> + Send;
         }
     });
     quote! {

@@ -31,19 +31,44 @@ mod types;
 /// The API crate's modules in order: (file stem, one-line doc, items).
 fn api_modules(ir: &Ir) -> Vec<(&'static str, &'static str, TokenStream)> {
     vec![
-        ("types", "Every contract type as a Rust type, serialised with the contract's wire names.", types::types_module(ir)),
-        ("wire", "Decoding JSON into typed values while collecting every violation, and serde adapters for wire formats.", wire_module()),
-        ("decode", "Decoding and validation of every type: types, unknown fields, formats and constraints, all violations at once.", decode::decode_module(ir)),
-        ("errors", "One error enum per action: its declared errors, then the implicit ones, each with a status and a wire code.", errors::errors_module(ir)),
-        ("handlers", "The handler traits the server crate implements, one per module.", handlers::handlers_module(ir)),
-        ("router", "The HTTP router: every route and action endpoint through the runtime's pipeline, plus the OpenAPI document and docs page.", router::router_module(ir)),
+        (
+            "types",
+            "Every contract type as a Rust type, serialised with the contract's wire names.",
+            types::types_module(ir),
+        ),
+        (
+            "wire",
+            "Decoding JSON into typed values while collecting every violation, and serde adapters for wire formats.",
+            wire_module(),
+        ),
+        (
+            "decode",
+            "Decoding and validation of every type: types, unknown fields, formats and constraints, all violations at once.",
+            decode::decode_module(ir),
+        ),
+        (
+            "errors",
+            "One error enum per action: its declared errors, then the implicit ones, each with a status and a wire code.",
+            errors::errors_module(ir),
+        ),
+        (
+            "handlers",
+            "The handler traits the server crate implements, one per module.",
+            handlers::handlers_module(ir),
+        ),
+        (
+            "router",
+            "The HTTP router: every route and action endpoint through the runtime's pipeline, plus the OpenAPI document and docs page.",
+            router::router_module(ir),
+        ),
     ]
 }
 
 /// The static `wire` support module (see `templates/rust/wire.rs`).
 fn wire_module() -> TokenStream {
     let src = include_str!("../../../../templates/rust/wire.rs");
-    let file: syn::File = syn::parse_str(src).expect("bunbase bug: templates/rust/wire.rs does not parse");
+    let file: syn::File =
+        syn::parse_str(src).expect("bunbase bug: templates/rust/wire.rs does not parse");
     let items = file.items;
     quote!(#(#items)*)
 }
@@ -68,16 +93,32 @@ fn reexports() -> TokenStream {
 pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
     let api = manifests::api_crate(ir);
     let mut files = vec![
-        GeneratedFile { path: "Cargo.toml".into(), contents: manifests::render("workspace", ir, opts), ownership: Ownership::Generated },
-        GeneratedFile { path: ".gitignore".into(), contents: manifests::render("gitignore", ir, opts), ownership: Ownership::Scaffold },
-        GeneratedFile { path: format!("crates/{api}/Cargo.toml"), contents: manifests::render("api", ir, opts), ownership: Ownership::Generated },
-        GeneratedFile { path: format!("crates/{api}/src/openapi.json"), contents: crate::emit::openapi::to_json(ir), ownership: Ownership::Generated },
+        GeneratedFile {
+            path: "Cargo.toml".into(),
+            contents: manifests::render("workspace", ir, opts),
+            ownership: Ownership::Generated,
+        },
+        GeneratedFile {
+            path: ".gitignore".into(),
+            contents: manifests::render("gitignore", ir, opts),
+            ownership: Ownership::Scaffold,
+        },
+        GeneratedFile {
+            path: format!("crates/{api}/Cargo.toml"),
+            contents: manifests::render("api", ir, opts),
+            ownership: Ownership::Generated,
+        },
+        GeneratedFile {
+            path: format!("crates/{api}/src/openapi.json"),
+            contents: crate::emit::openapi::to_json(ir),
+            ownership: Ownership::Generated,
+        },
     ];
     let mods = api_modules(ir);
     let decls = mods.iter().map(|(stem, doc, _)| {
         let m = tokens::ident(stem);
         let d = tokens::lit(&format!(" {doc}"));
-        quote!(#[doc = #d] pub mod #m;)
+        quote!(#[doc = #d] #[allow(clippy::result_large_err)] pub mod #m;)
     });
     let inner_doc = inner_docs(&lib_doc(ir));
     let re = reexports();
@@ -111,7 +152,11 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
 fn inner_docs(text: &str) -> TokenStream {
     let mut out = TokenStream::new();
     for line in text.lines() {
-        let l = tokens::lit(&if line.is_empty() { String::new() } else { format!(" {line}") });
+        let l = tokens::lit(&if line.is_empty() {
+            String::new()
+        } else {
+            format!(" {line}")
+        });
         out.extend(quote!(#![doc = #l]));
     }
     out
@@ -133,7 +178,7 @@ pub fn api_single_file(ir: &Ir, _opts: &GenOptions) -> String {
         } else {
             TokenStream::new()
         };
-        quote!(#[doc = #d] pub mod #m { #embed #items })
+        quote!(#[doc = #d] #[allow(clippy::result_large_err)] pub mod #m { #embed #items })
     });
     let re = reexports();
     tokens::format_file(quote! { #(#mods)* #re })

@@ -37,7 +37,11 @@ pub fn docs(text: Option<&str>) -> TokenStream {
 pub fn doc_lines(text: &str) -> TokenStream {
     let mut out = TokenStream::new();
     for line in text.trim_end().lines() {
-        let line = if line.is_empty() { String::new() } else { format!(" {line}") };
+        let line = if line.is_empty() {
+            String::new()
+        } else {
+            format!(" {line}")
+        };
         let l = lit(&line);
         out.extend(quote!(#[doc = #l]));
     }
@@ -54,7 +58,9 @@ pub fn rust_type(ty: &TypeRef) -> TokenStream {
         TypeRef::Float => quote!(f64),
         TypeRef::String | TypeRef::Email | TypeRef::Url => quote!(::std::string::String),
         TypeRef::Uuid => quote!(::bunbase_runtime::uuid::Uuid),
-        TypeRef::DateTime => quote!(::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>),
+        TypeRef::DateTime => {
+            quote!(::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>)
+        }
         TypeRef::Date => quote!(::bunbase_runtime::chrono::NaiveDate),
         TypeRef::Json => quote!(::bunbase_runtime::serde_json::Value),
         TypeRef::Bytes => quote!(::std::vec::Vec<u8>),
@@ -72,7 +78,11 @@ pub fn rust_type(ty: &TypeRef) -> TokenStream {
         }
         TypeRef::Named { name, boxed } => {
             let n = ident(name);
-            if *boxed { quote!(::std::boxed::Box<#n>) } else { quote!(#n) }
+            if *boxed {
+                quote!(::std::boxed::Box<#n>)
+            } else {
+                quote!(#n)
+            }
         }
     }
 }
@@ -98,7 +108,11 @@ pub fn handler_trait(pascal: &str) -> Ident {
 
 /// True when the project uses at least one `custom` guard.
 pub fn uses_custom_guards(ir: &Ir) -> bool {
-    ir.actions().any(|a| a.guards.iter().any(|g| matches!(g.kind, crate::ir::GuardKind::Custom { .. })))
+    ir.actions().any(|a| {
+        a.guards
+            .iter()
+            .any(|g| matches!(g.kind, crate::ir::GuardKind::Custom { .. }))
+    })
 }
 
 /// Parses and pretty-prints a whole file. The tokens are built by this
@@ -106,6 +120,8 @@ pub fn uses_custom_guards(ir: &Ir) -> bool {
 pub fn format_file(tokens: TokenStream) -> String {
     match syn::parse2::<syn::File>(tokens.clone()) {
         Ok(file) => prettyplease::unparse(&file),
-        Err(e) => panic!("bunbase bug: the Rust emitter built tokens that do not parse ({e}):\n{tokens}"),
+        Err(e) => {
+            panic!("bunbase bug: the Rust emitter built tokens that do not parse ({e}):\n{tokens}")
+        }
     }
 }

@@ -19,10 +19,17 @@ fn type_def(t: &TypeDef) -> TokenStream {
     let name = ident(&t.name);
     let mut doc = docs(t.description.as_deref());
     if t.description.is_none() {
-        let l = lit(&format!(" `{}` from module `{}`.", t.contract_name, t.module));
+        let l = lit(&format!(
+            " `{}` from module `{}`.",
+            t.contract_name, t.module
+        ));
         doc = quote!(#[doc = #l]);
     }
-    let deprecated = if t.deprecated { quote!(#[deprecated]) } else { TokenStream::new() };
+    let deprecated = if t.deprecated {
+        quote!(#[deprecated])
+    } else {
+        TokenStream::new()
+    };
     let derive = quote!(#[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]);
     let serde_crate = quote!(#[serde(crate = "::bunbase_runtime::serde")]);
     let body = match &t.kind {
@@ -38,7 +45,11 @@ fn type_def(t: &TypeDef) -> TokenStream {
                 let vn = ident(&v.rust_name);
                 let wire = lit(&v.value);
                 let vdoc = docs(v.description.as_deref());
-                let dep = if v.deprecated { quote!(#[deprecated]) } else { TokenStream::new() };
+                let dep = if v.deprecated {
+                    quote!(#[deprecated])
+                } else {
+                    TokenStream::new()
+                };
                 quote!(#vdoc #dep #[serde(rename = #wire)] #vn,)
             });
             let arms = values.iter().map(|v| {
@@ -46,7 +57,11 @@ fn type_def(t: &TypeDef) -> TokenStream {
                 let wire = lit(&v.value);
                 quote!(#name::#vn => #wire,)
             });
-            let allow = if values.iter().any(|v| v.deprecated) { quote!(#[allow(deprecated)]) } else { TokenStream::new() };
+            let allow = if values.iter().any(|v| v.deprecated) {
+                quote!(#[allow(deprecated)])
+            } else {
+                TokenStream::new()
+            };
             quote! {
                 #doc #deprecated
                 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::bunbase_runtime::serde::Serialize)]
@@ -97,7 +112,11 @@ fn field_def(f: &Field) -> TokenStream {
     let name = ident(&f.rust_name);
     let ty = rust_type(&field_rust_type(f));
     let doc = docs(f.description.as_deref());
-    let dep = if f.deprecated { quote!(#[deprecated]) } else { TokenStream::new() };
+    let dep = if f.deprecated {
+        quote!(#[deprecated])
+    } else {
+        TokenStream::new()
+    };
     let rename = if unraw(&f.rust_name) != f.name {
         let w = lit(&f.name);
         quote!(#[serde(rename = #w)])
