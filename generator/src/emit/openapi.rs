@@ -5,11 +5,7 @@ use crate::ir::Ir;
 
 /// Emits `openapi.json` at the output root.
 pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
-    vec![GeneratedFile {
-        path: "openapi.json".into(),
-        contents: to_json(ir),
-        ownership: Ownership::Generated,
-    }]
+    vec![GeneratedFile { path: "openapi.json".into(), contents: to_json(ir), ownership: Ownership::Generated }]
 }
 
 /// The OpenAPI document as pretty JSON with a trailing newline. The Rust
