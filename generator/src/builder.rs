@@ -297,11 +297,23 @@ pub fn default_runtime(out: &Path) -> RuntimeSource {
 }
 
 /// A path dependency on the runtime at `runtime` for a workspace in `out`:
-/// relative to `out` when possible, absolute otherwise; `/`-separated.
+/// relative to `out` when both lie in a shared folder below the root (two
+/// levels, such as `/home/me`), absolute otherwise; `/`-separated.
 pub fn runtime_path(out: &Path, runtime: &Path) -> RuntimeSource {
     let runtime = absolute(runtime);
     let out = absolute(out);
-    let path = relative_to(&runtime, &out).unwrap_or(runtime);
+    // Relative only when the two share a folder below the root (the same
+    // checkout or home): `../../../opt/x` from a temporary folder is less
+    // portable than the absolute path.
+    let shared = runtime
+        .components()
+        .zip(out.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let path = match relative_to(&runtime, &out) {
+        Some(rel) if shared > 2 => rel,
+        _ => runtime,
+    };
     RuntimeSource::Path(slashes(&path))
 }
 
