@@ -49,7 +49,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Whether an event touches a contract file (`*.yaml`, `*.yml`), or is a
+/// Whether an event touches a contract file (`*.yaml`, `*.yml`, not hidden:
+/// editors' swap files are ignored), or is a
 /// watcher error worth a rerun (events may have been lost).
 fn is_contract_change(event: &notify::Result<notify::Event>) -> bool {
     match event {
@@ -59,8 +60,6 @@ fn is_contract_change(event: &notify::Result<notify::Event>) -> bool {
 }
 
 fn is_contract(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml")
-    )
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    !name.starts_with('.') && (name.ends_with(".yaml") || name.ends_with(".yml"))
 }
