@@ -269,16 +269,33 @@ pub fn contracts_label(dir: &Path, out: &Path) -> String {
     }
 }
 
-/// The seam to the front end (load, compile, render diagnostics).
+/// The seam to the front end: load, compile, render diagnostics.
 mod frontend {
     use super::{CompileError, Project};
     use std::path::Path;
 
     pub(super) fn compile_dir(dir: &Path) -> Result<Project, CompileError> {
-        Err(CompileError::Load(format!(
-            "cannot compile {}: the contract front end is not part of this build yet",
-            dir.display()
-        )))
+        let sources = crate::load::from_dir(dir).map_err(|e| CompileError::Load(e.to_string()))?;
+        let inputs = sources.files.keys().map(|p| dir.join(p)).collect();
+        match crate::compile(&sources) {
+            Ok(compiled) => {
+                let warnings = if compiled.warnings.is_empty() {
+                    String::new()
+                } else {
+                    crate::diag::render(&compiled.warnings, &sources, false)
+                };
+                Ok(Project {
+                    ir: compiled.ir,
+                    sources,
+                    warnings,
+                    inputs,
+                })
+            }
+            Err(diags) => Err(CompileError::Contracts {
+                rendered: crate::diag::render(&diags, &sources, false),
+                count: diags.iter().filter(|d| d.is_error()).count(),
+            }),
+        }
     }
 }
 

@@ -221,12 +221,17 @@ fn contract_errors_print_diagnostics_and_write_nothing() {
     let tmp = project();
     std::fs::write(
         tmp.path().join("contracts/broken.yaml"),
-        "module: broken\nactions:\n  x:\n    output: NoSuchType\n",
+        "module: broken\nbogus_key: 1\n",
     )
     .unwrap();
     let run = bunbase(tmp.path(), &["gen", "--out", "out"]);
     assert_eq!(code(&run), 1, "{}", text(&run));
-    assert!(text(&run).contains("broken.yaml"), "{}", text(&run));
+    assert!(text(&run).contains("broken.yaml:2:1"), "{}", text(&run));
+    assert!(
+        text(&run).contains("nothing was generated"),
+        "{}",
+        text(&run)
+    );
     assert!(!tmp.path().join("out").exists());
 }
 

@@ -160,7 +160,7 @@ pub fn emit_dir(
         Err(CompileError::Contracts { rendered, count }) => {
             eprint!("{rendered}");
             eprintln!(
-                "error: {} has {count} contract error(s); nothing was generated",
+                "bunbase gen: {count} error(s) in {}; nothing was generated",
                 dir.display()
             );
             Ok(None)
