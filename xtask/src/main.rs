@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 mod bench;
 mod codegen;
+mod demo;
 mod test;
 
 fn main() -> ExitCode {
@@ -16,10 +17,12 @@ fn main() -> ExitCode {
         "test" => test::run(&rest),
         "codegen" => codegen::run(&rest),
         "bench" => bench::run(&rest),
+        "demo" => demo::run(&rest),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\n\
                  tasks:\n  \
+                 demo                regenerate the example and serve it on SQLite\n  \
                  test [ARGS]         install test tooling (npm, Python) and run the whole suite\n  \
                  codegen [--check]   regenerate generated-example/ (or fail when it is stale)\n  \
                  bench [NAME]        run benchmarks and print measured figures"

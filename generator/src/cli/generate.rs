@@ -1,12 +1,170 @@
-//! `bunbase gen`.
+//! `bunbase gen`: load and compile the contracts, emit every target, then write only what changed (or, with `--check`, report drift and write nothing).
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::builder::{self, CompileError};
+use crate::emit::{GeneratedFile, RuntimeSource};
+use crate::write::{self, PlanOptions, report};
+
+mod watch;
 
 /// Arguments of `bunbase gen`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The contracts folder (holding `bunbase.yaml`).
+    #[arg(default_value = "contracts")]
+    pub dir: PathBuf,
+    /// The output folder.
+    #[arg(long, short, default_value = ".")]
+    pub out: PathBuf,
+    /// Write nothing; exit 1 listing every file that would be created,
+    /// changed or removed (with a diff), 0 when the output is up to date.
+    #[arg(long, conflicts_with_all = ["force", "watch"])]
+    pub check: bool,
+    /// Overwrite generated files that were edited by hand, and files bunbase
+    /// did not write that stand where it writes.
+    #[arg(long)]
+    pub force: bool,
+    /// Regenerate whenever a contract changes.
+    #[arg(long)]
+    pub watch: bool,
+    /// Take `bunbase-runtime` from this folder (default: this checkout's
+    /// `runtime-support`).
+    #[arg(long, env = "BUNBASE_RUNTIME_PATH", value_name = "DIR")]
+    pub runtime_path: Option<PathBuf>,
+    /// Take `bunbase-runtime` from this git repository.
+    #[arg(long, value_name = "URL", conflicts_with = "runtime_version")]
+    pub runtime_git: Option<String>,
+    /// The git revision for `--runtime-git`.
+    #[arg(long, value_name = "REV", requires = "runtime_git")]
+    pub runtime_rev: Option<String>,
+    /// Take `bunbase-runtime` from crates.io with this version requirement.
+    #[arg(long, value_name = "VERSION")]
+    pub runtime_version: Option<String>,
+}
+
+impl Args {
+    /// The runtime source the flags choose, in order of precedence: git,
+    /// registry version, path (flag or `BUNBASE_RUNTIME_PATH`), default.
+    pub fn runtime(&self) -> RuntimeSource {
+        if let Some(url) = &self.runtime_git {
+            return RuntimeSource::Git {
+                url: url.clone(),
+                rev: self.runtime_rev.clone(),
+            };
+        }
+        if let Some(v) = &self.runtime_version {
+            return RuntimeSource::Registry(v.clone());
+        }
+        match &self.runtime_path {
+            Some(p) => builder::runtime_path(&self.out, p),
+            None => builder::default_runtime(&self.out),
+        }
+    }
+}
 
 /// Runs `bunbase gen`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`bunbase gen` is not built yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.watch {
+        return watch::run(&args);
+    }
+    let outcome = generate_once(&args)?;
+    Ok(outcome.exit_code())
+}
+
+/// How one generation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Written (or, with `--check`, already up to date).
+    Done,
+    /// Contract errors, drift under `--check`, or conflicts without `--force`.
+    Failed,
+}
+
+impl Outcome {
+    /// The process exit code: 0 when done, 1 otherwise.
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Outcome::Done => ExitCode::SUCCESS,
+            Outcome::Failed => ExitCode::from(1),
+        }
+    }
+}
+
+/// One full generation (or check), printing diagnostics, drift or a summary.
+/// Tool failures (I/O) are errors; everything the user must fix is reported
+/// and returned as [`Outcome::Failed`].
+pub fn generate_once(args: &Args) -> anyhow::Result<Outcome> {
+    let started = Instant::now();
+    let Some(files) = emit_dir(&args.dir, &args.out, args.runtime())? else {
+        return Ok(Outcome::Failed);
+    };
+    let plan = write::plan(
+        &files,
+        &write::DirTree(args.out.clone()),
+        PlanOptions { force: args.force },
+    )?;
+
+    if args.check {
+        if plan.is_up_to_date() {
+            eprintln!("bunbase gen --check: {} is up to date", args.out.display());
+            return Ok(Outcome::Done);
+        }
+        println!(
+            "bunbase gen --check: {} is stale; run `bunbase gen {} --out {}` to update it:",
+            args.out.display(),
+            args.dir.display(),
+            args.out.display()
+        );
+        print!("{}", report::drift(&plan));
+        return Ok(Outcome::Failed);
+    }
+
+    let summary = match write::apply(&plan, &args.out) {
+        Ok(s) => s,
+        Err(write::Error::Conflicts(c)) => {
+            eprintln!("error: nothing was written: {}", report::conflicts(&c));
+            return Ok(Outcome::Failed);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for c in plan.conflicts.iter().filter(|_| plan.forced) {
+        eprintln!("warning: overwrote {} (--force)", c.path);
+    }
+    for path in report::orphans(&plan) {
+        eprintln!(
+            "note: {path} is no longer generated; it is yours, so it was kept (delete it if unused)"
+        );
+    }
+    eprintln!(
+        "bunbase gen: {}",
+        report::summary_line(&summary, started.elapsed())
+    );
+    Ok(Outcome::Done)
+}
+
+/// Compiles `dir` and emits every file for `out`, printing warnings;
+/// prints the diagnostics and returns `None` when the contracts have errors.
+pub fn emit_dir(
+    dir: &Path,
+    out: &Path,
+    runtime: RuntimeSource,
+) -> anyhow::Result<Option<Vec<GeneratedFile>>> {
+    match builder::emit_dir(dir, out, Some(runtime)) {
+        Ok((files, warnings)) => {
+            eprint!("{warnings}");
+            Ok(Some(files))
+        }
+        Err(CompileError::Contracts { rendered, count }) => {
+            eprint!("{rendered}");
+            eprintln!(
+                "bunbase gen: {count} error(s) in {}; nothing was generated",
+                dir.display()
+            );
+            Ok(None)
+        }
+        Err(e @ CompileError::Load(_)) => Err(e.into()),
+    }
 }

@@ -15,8 +15,18 @@ const BENCHES: &[Bench] = &[
     ("sdk", sdk::run),
 ];
 
-/// Runs every benchmark, or the one named.
+/// Runs every benchmark, or the one named. A debug build of xtask re-runs
+/// itself in release mode first: figures from unoptimised code mean nothing.
 pub fn run(args: &[String]) -> anyhow::Result<()> {
+    if cfg!(debug_assertions) {
+        let st = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(crate::project_root())
+            .args(["run", "--quiet", "--release", "--package", "xtask", "--", "bench"])
+            .args(args)
+            .status()?;
+        anyhow::ensure!(st.success(), "release benchmark run failed ({st})");
+        return Ok(());
+    }
     let only = args.first().map(String::as_str);
     if let Some(name) = only {
         if !BENCHES.iter().any(|(n, _)| *n == name) {
