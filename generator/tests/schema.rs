@@ -1,4 +1,4 @@
-//! The contract JSON Schema against the example contracts (all must pass) and deliberately wrong snippets (each must fail).
+//! The contract JSON Schema against the example contracts (all must pass), deliberately wrong snippets (each must fail) and the checker (both must agree).
 
 use std::path::{Path, PathBuf};
 
@@ -399,4 +399,66 @@ fn wrong_snippets_are_rejected_where_they_are_wrong() {
         }
     }
     assert!(missed.is_empty(), "{}", missed.join("\n"));
+}
+
+/// Snippets of [`WRONG`] that `bunbase check` accepts on purpose: the schema
+/// asks for the canonical form in the editor where the checker is lenient.
+const SCHEMA_ONLY: &[&str] = &[
+    // The checker reads `{ api: ..., queue: {} }` as two triggers.
+    "two trigger kinds in one item",
+    // The checker accepts one-segment event names; the format asks for dots.
+    "event name not dotted",
+];
+
+/// A snippet as a contract set: project snippets alone, module snippets with
+/// a minimal project file.
+fn as_sources(text: &str) -> bunbase::source::SourceSet {
+    let project = "project: snippet\nversion: 1.0.0\n";
+    if text.starts_with("project:") {
+        bunbase::source::SourceSet::from_files([("bunbase.yaml", text)])
+    } else {
+        bunbase::source::SourceSet::from_files([("bunbase.yaml", project), ("m.yaml", text)])
+    }
+}
+
+fn codes(diags: &[bunbase::diag::Diagnostic]) -> Vec<String> {
+    diags
+        .iter()
+        .map(|d| format!("{} {}", d.code, d.message))
+        .collect()
+}
+
+#[test]
+fn examples_are_valid_contracts_without_warnings() {
+    for set in ["tasks", "showcase"] {
+        let sources = bunbase::load::from_dir(&examples_root().join(set)).expect("load examples");
+        match bunbase::compile(&sources) {
+            Ok(c) => assert!(c.warnings.is_empty(), "{set}: {:#?}", codes(&c.warnings)),
+            Err(diags) => panic!("{set} does not check:\n{:#?}", codes(&diags)),
+        }
+    }
+}
+
+#[test]
+fn checker_agrees_with_the_schema_on_the_snippets() {
+    let mut disagreements = Vec::new();
+    for text in GOOD {
+        if let Err(diags) = bunbase::compile(&as_sources(text)) {
+            disagreements.push(format!(
+                "schema accepts, checker rejects:\n{text}\n{:#?}",
+                codes(&diags)
+            ));
+        }
+    }
+    for (name, text, _) in WRONG {
+        let accepted = bunbase::compile(&as_sources(text)).is_ok();
+        match (accepted, SCHEMA_ONLY.contains(name)) {
+            (true, false) => disagreements.push(format!("{name}: the checker accepts it")),
+            (false, true) => disagreements.push(format!(
+                "{name}: the checker now rejects it too; remove it from SCHEMA_ONLY"
+            )),
+            _ => {}
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
