@@ -304,6 +304,31 @@ const WRONG: &[(&str, &str, &str)] = &[
         "/actions/a/triggers/0",
     ),
     (
+        "lower-case method",
+        "module: m\nactions:\n  a: { triggers: [{ api: get /x }] }\n",
+        "/actions/a/triggers/0",
+    ),
+    (
+        "triggers as one mapping",
+        "module: m\nactions:\n  a: { triggers: { api: GET / } }\n",
+        "/actions/a/triggers",
+    ),
+    (
+        "queue without a mapping",
+        "module: m\nactions:\n  a: { triggers: [{ queue: }] }\n",
+        "/actions/a/triggers/0",
+    ),
+    (
+        "emits as one string",
+        "module: m\nevents:\n  x.y: {}\nactions:\n  a: { emits: x.y, triggers: [{ api: POST / }] }\n  b: { input: x.y, triggers: [{ event: x.y }] }\n",
+        "/actions/a/emits",
+    ),
+    (
+        "argument-less guard as a mapping",
+        "module: m\nguards: [{ authenticated: }]\n",
+        "/guards/0",
+    ),
+    (
         "cron with three fields",
         "module: m\nactions:\n  a: { triggers: [{ cron: \"0 8 *\" }] }\n",
         "/actions/a/triggers/0",
@@ -408,6 +433,12 @@ const SCHEMA_ONLY: &[&str] = &[
     "two trigger kinds in one item",
     // The checker accepts one-segment event names; the format asks for dots.
     "event name not dotted",
+    // Shorthands the checker tolerates; the schema keeps one canonical form.
+    "lower-case method",
+    "triggers as one mapping",
+    "queue without a mapping",
+    "emits as one string",
+    "argument-less guard as a mapping",
 ];
 
 /// A snippet as a contract set: project snippets alone, module snippets with
