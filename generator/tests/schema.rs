@@ -493,3 +493,45 @@ fn checker_agrees_with_the_schema_on_the_snippets() {
     }
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
+
+/// The complete files in the contract guide (YAML blocks that open with a
+/// `# contracts/<file>` comment), as one contract set.
+fn guide_files() -> Vec<(String, String)> {
+    let guide = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/contracts.md");
+    let text = std::fs::read_to_string(guide).expect("read docs/contracts.md");
+    text.split("```yaml\n")
+        .skip(1)
+        .filter_map(|block| {
+            let body = block.split("```").next()?;
+            let name = body.lines().next()?.strip_prefix("# contracts/")?;
+            Some((name.trim().to_owned(), body.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_guides_first_contract_checks_and_validates() {
+    let files = guide_files();
+    assert!(
+        files.iter().any(|(name, _)| name == "bunbase.yaml"),
+        "no project file in the guide"
+    );
+    assert!(
+        files.len() >= 2,
+        "the guide's first contract has {} files",
+        files.len()
+    );
+    let v = validator(contract_schema());
+    for (name, text) in &files {
+        let errs = errors(&v, &yaml_to_json(text));
+        assert!(errs.is_empty(), "docs/contracts.md, {name}: {errs:#?}");
+    }
+    let sources = bunbase::source::SourceSet::from_files(files);
+    match bunbase::compile(&sources) {
+        Ok(c) => assert!(c.warnings.is_empty(), "{:#?}", codes(&c.warnings)),
+        Err(diags) => panic!(
+            "the guide's first contract does not check:\n{:#?}",
+            codes(&diags)
+        ),
+    }
+}
