@@ -338,8 +338,9 @@ fn showcase_uses_every_trigger_guard_and_action_feature() {
     assert!(ir.modules.len() >= 3, "only {} modules", ir.modules.len());
 }
 
-/// Every scalar string and mapping key below `node`, with the key it sits under.
-fn strings<'a>(node: &'a Yaml<'a>, under: &'a str, out: &mut Vec<(&'a str, String)>) {
+/// Every mapping value below `node` as (key, scalar text), with `{}` for an
+/// empty mapping and `{..}` for any other mapping.
+fn strings<'a>(node: &'a Yaml<'a>, out: &mut Vec<(&'a str, String)>) {
     match node {
         Yaml::Mapping(map) => {
             for (k, v) in map {
@@ -351,10 +352,10 @@ fn strings<'a>(node: &'a Yaml<'a>, under: &'a str, out: &mut Vec<(&'a str, Strin
                 } else if v.as_mapping().is_some() {
                     out.push((key, "{..}".to_owned()));
                 }
-                strings(v, key, out);
+                strings(v, out);
             }
         }
-        Yaml::Sequence(items) => items.iter().for_each(|i| strings(i, under, out)),
+        Yaml::Sequence(items) => items.iter().for_each(|i| strings(i, out)),
         _ => {}
     }
 }
@@ -373,7 +374,7 @@ fn showcase_spells_every_short_and_long_form() {
         .map(|text| Yaml::load_from_str(text).expect("YAML"))
         .collect();
     for doc in docs.iter().flatten() {
-        strings(doc, "", &mut pairs);
+        strings(doc, &mut pairs);
     }
     let has =
         |key: &str, pred: &dyn Fn(&str) -> bool| pairs.iter().any(|(k, v)| *k == key && pred(v));
