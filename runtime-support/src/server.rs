@@ -33,9 +33,20 @@ impl Runtime {
             ))
             .layer(DefaultBodyLimit::max(self.config().body_limit))
             .layer(Extension(self.clone()))
-            .layer(tower_http::trace::TraceLayer::new_for_http())
+            .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
             .layer(axum::middleware::from_fn(crate::trace::middleware))
     }
+}
+
+/// The span of one HTTP request, carrying its trace id so every log line
+/// of the request (and of the actions it runs) can be correlated.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    let trace_id = req
+        .extensions()
+        .get::<crate::TraceId>()
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), trace_id = %trace_id)
 }
 
 async fn healthz() -> Response {

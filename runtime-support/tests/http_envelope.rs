@@ -180,6 +180,11 @@ async fn wrong_method_is_a_405_envelope() {
     let r = send(&app, request("GET", "/tasks").body(Body::empty()).unwrap()).await;
     assert_eq!(r.status, 405);
     r.envelope("method_not_allowed");
+    assert_eq!(
+        r.header("allow"),
+        Some("POST"),
+        "405 keeps the Allow header"
+    );
 }
 
 #[tokio::test]
