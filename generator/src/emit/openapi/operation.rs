@@ -373,7 +373,9 @@ impl Ops<'_, '_> {
             TypeRef::Optional { inner } => inner.as_ref(),
             ty => ty,
         };
-        let schema: ReferenceOr<Schema> = self.layout.field_schema(field, ty, Direction::Request);
+        // The description goes on the parameter, not again on its schema.
+        let undescribed = Field { description: None, ..field.clone() };
+        let schema: ReferenceOr<Schema> = self.layout.field_schema(&undescribed, ty, Direction::Request);
         // Objects, maps and `json` values travel in a query string as JSON
         // text, which OpenAPI says with `content` instead of `schema`.
         let format = if self.is_json_text(ty) {
