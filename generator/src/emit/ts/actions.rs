@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use super::docs;
 use super::types::{Side, TypeNames, ts_type, unique};
-use crate::ir::{Action, BindingLocation, ErrorDef, Ir, Module, OutputType, TypeKind};
+use crate::ir::{
+    Action, BindingLocation, ErrorDef, Field, Ir, Module, OutputType, TypeKind, TypeRef,
+};
 
 /// A module of the client (`client.tasks`).
 #[derive(Debug, Serialize)]
@@ -44,6 +46,12 @@ pub struct ActionView {
     pub route: String,
     /// True when TanStack Query gets query options (GET routes).
     pub query: bool,
+    /// True when TanStack Query also gets infinite-query options: a GET
+    /// action taking an optional string `cursor` and answering an object
+    /// with an optional string `next_cursor`.
+    pub infinite: bool,
+    /// `?` when the input without its cursor may be left out, else empty.
+    pub page_input_optional: &'static str,
     /// The action's key as a TS tuple literal, without the input.
     pub key: String,
     /// The elements of `key`, comma-separated.
@@ -187,6 +195,8 @@ fn action_view(
         .input
         .as_ref()
         .map(|n| format!("T.{}", names.name(n, Side::Input)));
+    let page_input_optional = object_fields(ir, a.input.as_deref())
+        .is_some_and(|fields| fields.iter().all(|f| !f.required || f.name == "cursor"));
     let key_items = format!(
         "{project}, {}, {}",
         docs::literal(&module.name),
@@ -203,6 +213,8 @@ fn action_view(
         errors: a.errors.iter().map(error_view).collect(),
         route: route_literal,
         query: route.method == "GET",
+        infinite: route.method == "GET" && paginated(ir, a),
+        page_input_optional: if page_input_optional { "?" } else { "" },
         key: format!("[{key_items}]"),
         key_type: match &input {
             Some(ty) => format!("readonly [{key_items}, {ty}]"),
@@ -210,6 +222,30 @@ fn action_view(
         },
         key_items,
     }
+}
+
+fn object_fields<'a>(ir: &'a Ir, name: Option<&str>) -> Option<&'a [Field]> {
+    match &ir.types.get(name?)?.kind {
+        TypeKind::Object { fields } => Some(fields),
+        _ => None,
+    }
+}
+
+/// Cursor pagination as the contracts spell it: `cursor: string?` in,
+/// `next_cursor: string?` out.
+fn paginated(ir: &Ir, a: &Action) -> bool {
+    let optional_string = |fields: &[Field], name: &str| {
+        fields.iter().any(|f| {
+            f.name == name
+                && matches!(&f.ty, TypeRef::Optional { inner } if **inner == TypeRef::String)
+        })
+    };
+    let output = match &a.output {
+        Some(OutputType::Named { name }) => Some(name.as_str()),
+        _ => None,
+    };
+    object_fields(ir, a.input.as_deref()).is_some_and(|f| optional_string(f, "cursor"))
+        && object_fields(ir, output).is_some_and(|f| optional_string(f, "next_cursor"))
 }
 
 fn error_view(e: &ErrorDef) -> ErrorView {

@@ -74,6 +74,10 @@ struct View {
     uses_json: bool,
     /// True when the client refers to `types.ts`.
     uses_types: bool,
+    /// True when some action gets TanStack query options.
+    any_query: bool,
+    /// True when some action gets TanStack infinite-query options.
+    any_infinite: bool,
     modules: Vec<actions::ModuleView>,
     /// A GET action for the README's examples, if there is one.
     example_query: Option<ExampleView>,
@@ -115,6 +119,8 @@ pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
         .iter()
         .flat_map(|m| &m.actions)
         .any(|a| a.input.contains("T.") || a.output.contains("T."));
+    let any_query = modules.iter().flat_map(|m| &m.actions).any(|a| a.query);
+    let any_infinite = modules.iter().flat_map(|m| &m.actions).any(|a| a.infinite);
     let view = View {
         project: docs::literal(&ir.project.snake_name),
         title: ir.project.title.clone(),
@@ -130,6 +136,8 @@ pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
         types: type_views,
         uses_json,
         uses_types,
+        any_query,
+        any_infinite,
         example_query: example(true),
         example_mutation: example(false),
         modules,
