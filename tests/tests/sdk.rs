@@ -35,6 +35,31 @@ fn fixtures() -> Vec<(String, Ir)> {
     out
 }
 
+/// Every example contract set in `contracts-examples/`, compiled, named
+/// `example_<dir>`.
+fn examples() -> Vec<(String, Ir)> {
+    let root = repo_root().join("contracts-examples");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("contracts-examples exists")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.join("bunbase.yaml").exists())
+        .collect();
+    dirs.sort();
+    dirs.into_iter()
+        .map(|dir| {
+            let sources = bunbase::load::from_dir(&dir).expect("example loads");
+            let compiled = bunbase::compile(&sources)
+                .unwrap_or_else(|d| panic!("{} compiles: {d:?}", dir.display()));
+            let name = dir
+                .file_name()
+                .expect("dir name")
+                .to_string_lossy()
+                .into_owned();
+            (format!("example_{name}"), compiled.ir)
+        })
+        .collect()
+}
+
 /// Writes the SDK of `ir` (as `bunbase gen` would, headers included) into
 /// `dir` and links the tooling's `node_modules` beside it.
 fn write_sdk(ir: &Ir, dir: &Path) {
@@ -76,12 +101,15 @@ fn tsc(tsc: &Path, project: &Path) -> Result<(), String> {
 }
 
 #[test]
-fn sdk_of_every_fixture_type_checks_strictly() {
-    let Some(tsc_bin) = npm_bin("tsc", "sdk_of_every_fixture_type_checks_strictly") else {
+fn sdk_of_every_example_and_fixture_type_checks_strictly() {
+    let Some(tsc_bin) = npm_bin(
+        "tsc",
+        "sdk_of_every_example_and_fixture_type_checks_strictly",
+    ) else {
         return;
     };
     let mut failures = Vec::new();
-    for (name, ir) in fixtures() {
+    for (name, ir) in examples().into_iter().chain(fixtures()) {
         let tmp = tempfile::tempdir().expect("temp dir");
         write_sdk(&ir, tmp.path());
         if let Err(e) = tsc(&tsc_bin, &tmp.path().join("tsconfig.json")) {

@@ -150,7 +150,9 @@ fn action_view(
             .map(|b| docs::literal(&b.field))
             .collect()
     };
-    let body = if a.input.is_some() && !matches!(route.method.as_str(), "GET" | "DELETE" | "HEAD") {
+    let body = if a.input_json {
+        "true".to_string()
+    } else if a.input.is_some() && !matches!(route.method.as_str(), "GET" | "DELETE" | "HEAD") {
         format!("[{}]", fields_at(BindingLocation::Body).join(", "))
     } else {
         "null".to_string()
@@ -191,10 +193,13 @@ fn action_view(
         });
     }
 
-    let input = a
-        .input
-        .as_ref()
-        .map(|n| format!("T.{}", names.name(n, Side::Input)));
+    let input = if a.input_json {
+        Some(r#"import("./runtime.js").JsonValue"#.to_string())
+    } else {
+        a.input
+            .as_ref()
+            .map(|n| format!("T.{}", names.name(n, Side::Input)))
+    };
     let page_input_optional = object_fields(ir, a.input.as_deref())
         .is_some_and(|fields| fields.iter().all(|f| !f.required || f.name == "cursor"));
     let key_items = format!(
