@@ -112,28 +112,43 @@ fn sdk_of_every_example_and_fixture_type_checks_strictly() {
     for (name, ir) in examples().into_iter().chain(fixtures()) {
         let tmp = tempfile::tempdir().expect("temp dir");
         write_sdk(&ir, tmp.path());
-        if let Err(e) = tsc(&tsc_bin, &tmp.path().join("tsconfig.json")) {
-            failures.push(format!(
-                "== {name} (the SDK's own tsconfig: nodenext, strict, exact optional types)\n{e}"
-            ));
-        }
-        // What an app bundled by Vite or webpack sees: bundler resolution,
-        // strict but without exact optional property types.
-        let bundler = serde_json::json!({
-            "extends": "./tsconfig.json",
-            "compilerOptions": {
-                "module": "esnext",
-                "moduleResolution": "bundler",
-                "exactOptionalPropertyTypes": false,
-                "noUncheckedIndexedAccess": false,
-            },
-        });
-        let path = tmp.path().join("tsconfig.bundler.json");
-        std::fs::write(&path, bundler.to_string()).expect("write tsconfig");
-        if let Err(e) = tsc(&tsc_bin, &path) {
-            failures.push(format!(
-                "== {name} (bundler resolution, no exact optional types)\n{e}"
-            ));
+        // The README's usage example must compile too (its import pointed at
+        // the sources).
+        let readme = std::fs::read_to_string(tmp.path().join("README.md")).expect("README");
+        let example = readme_example(&readme).replace(
+            &format!("from \"{}\"", ir.project.sdk_package),
+            "from \"../src/index.js\"",
+        );
+        std::fs::create_dir_all(tmp.path().join("readme")).expect("create dir");
+        std::fs::write(tmp.path().join("readme/usage.ts"), example).expect("write readme example");
+        // The SDK's own settings (nodenext, strict, exact optional types),
+        // then what an app bundled by Vite or webpack sees: bundler
+        // resolution, strict but without exact optional property types.
+        let configs = [
+            ("own tsconfig", serde_json::json!({})),
+            (
+                "bundler resolution, no exact optional types",
+                serde_json::json!({
+                    "module": "esnext",
+                    "moduleResolution": "bundler",
+                    "exactOptionalPropertyTypes": false,
+                    "noUncheckedIndexedAccess": false,
+                }),
+            ),
+        ];
+        for (i, (label, mut options)) in configs.into_iter().enumerate() {
+            options["rootDir"] = ".".into();
+            options["noEmit"] = true.into();
+            let config = serde_json::json!({
+                "extends": "./tsconfig.json",
+                "compilerOptions": options,
+                "include": ["src", "readme"],
+            });
+            let path = tmp.path().join(format!("tsconfig.check{i}.json"));
+            std::fs::write(&path, config.to_string()).expect("write tsconfig");
+            if let Err(e) = tsc(&tsc_bin, &path) {
+                failures.push(format!("== {name} ({label})\n{e}"));
+            }
         }
     }
     assert!(
@@ -141,6 +156,16 @@ fn sdk_of_every_example_and_fixture_type_checks_strictly() {
         "tsc rejected generated SDKs:\n{}",
         failures.join("\n")
     );
+}
+
+/// The first TypeScript block of a README.
+fn readme_example(readme: &str) -> String {
+    let start = readme
+        .find("```ts\n")
+        .expect("README has a TypeScript example")
+        + 6;
+    let len = readme[start..].find("```").expect("the example block ends");
+    readme[start..start + len].to_string()
 }
 
 /// Compiles `tests/sdk/usage.ts` against the `acme` fixture's SDK: its

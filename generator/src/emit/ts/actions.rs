@@ -35,6 +35,9 @@ pub struct ActionView {
     pub doc: Vec<String>,
     /// Input type (`T.CreateTaskInput`), empty when the action takes none.
     pub input: String,
+    /// The input type as the package exports it (`CreateTaskInput`,
+    /// `JsonValue`), empty when the action takes none.
+    pub input_export: String,
     /// `?` when every input field may be left out, else empty.
     pub input_optional: &'static str,
     /// Output type expression in the client's scope (`T.Task`, `null`).
@@ -64,6 +67,8 @@ pub struct ActionView {
 #[derive(Debug, Serialize)]
 pub struct ErrorView {
     pub code: String,
+    /// True for the implicit errors every action has.
+    pub implicit: bool,
     /// The member's TS type (`rt.ApiError<"title_taken", 409>`).
     pub ty: String,
     pub doc: Vec<String>,
@@ -211,6 +216,14 @@ fn action_view(
         prop: docs::prop(&a.ts_name),
         full_name: a.full_name.clone(),
         doc,
+        input_export: input
+            .as_deref()
+            .map(|i| {
+                i.trim_start_matches("T.")
+                    .trim_start_matches(r#"import("./runtime.js")."#)
+                    .to_string()
+            })
+            .unwrap_or_default(),
         input: input.clone().unwrap_or_default(),
         input_optional: if input_optional { "?" } else { "" },
         output,
@@ -261,6 +274,7 @@ fn error_view(e: &ErrorDef) -> ErrorView {
     };
     ErrorView {
         code: e.code.clone(),
+        implicit: e.implicit,
         ty: format!(
             "rt.ApiError<{}, {}{details}>",
             docs::literal(&e.code),

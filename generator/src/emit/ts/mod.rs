@@ -79,6 +79,8 @@ struct View {
     /// True when some action gets TanStack infinite-query options.
     any_infinite: bool,
     modules: Vec<actions::ModuleView>,
+    /// Every implicit error code with its status, in first-seen order.
+    implicit_errors: Vec<ImplicitView>,
     /// A GET action for the README's examples, if there is one.
     example_query: Option<ExampleView>,
     /// A non-GET action for the README's examples, if there is one.
@@ -90,8 +92,17 @@ struct View {
 struct ExampleView {
     module: String,
     action: String,
-    has_input: bool,
-    error_codes: Vec<String>,
+    /// The input type's name as exported by the package; empty for none.
+    input_type: String,
+    /// Codes of the action's declared (non-implicit) errors.
+    declared_codes: Vec<String>,
+}
+
+/// An implicit error, listed in the README.
+#[derive(Debug, Serialize)]
+struct ImplicitView {
+    code: String,
+    status: u16,
 }
 
 /// Emits `sdk/typescript/` for `ir`.
@@ -106,8 +117,13 @@ pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
             .map(|(m, a)| ExampleView {
                 module: m.prop.clone(),
                 action: a.prop.clone(),
-                has_input: !a.input.is_empty(),
-                error_codes: a.errors.iter().map(|e| e.code.clone()).collect(),
+                input_type: a.input_export.clone(),
+                declared_codes: a
+                    .errors
+                    .iter()
+                    .filter(|e| !e.implicit)
+                    .map(|e| e.code.clone())
+                    .collect(),
             })
     };
     let type_views = types::type_views(ir, &names);
@@ -121,7 +137,17 @@ pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
         .any(|a| a.input.contains("T.") || a.output.contains("T."));
     let any_query = modules.iter().flat_map(|m| &m.actions).any(|a| a.query);
     let any_infinite = modules.iter().flat_map(|m| &m.actions).any(|a| a.infinite);
+    let mut implicit_errors: Vec<ImplicitView> = Vec::new();
+    for e in ir.actions().flat_map(|a| &a.errors).filter(|e| e.implicit) {
+        if !implicit_errors.iter().any(|i| i.code == e.code) {
+            implicit_errors.push(ImplicitView {
+                code: e.code.clone(),
+                status: e.status,
+            });
+        }
+    }
     let view = View {
+        implicit_errors,
         project: docs::literal(&ir.project.snake_name),
         title: ir.project.title.clone(),
         title_comment: docs::lines(Some(&ir.project.title)).join(" "),
