@@ -77,6 +77,7 @@ pub struct ErrorView {
 /// Every module with at least one HTTP action, in module order.
 pub fn module_views(ir: &Ir, names: &TypeNames) -> Vec<ModuleView> {
     let error_names = error_names(ir);
+    let mut taken = exported_names(ir);
     let project = docs::literal(&ir.project.snake_name);
     ir.modules
         .values()
@@ -90,7 +91,11 @@ pub fn module_views(ir: &Ir, names: &TypeNames) -> Vec<ModuleView> {
             (!actions.is_empty()).then(|| ModuleView {
                 prop: docs::prop(&m.ts_name),
                 name: m.name.clone(),
-                interface: format!("{}Client", m.pascal_name),
+                interface: {
+                    let name = unique(&format!("{}Client", m.pascal_name), &taken);
+                    taken.insert(name.clone());
+                    name
+                },
                 key: format!("[{project}, {}]", docs::literal(&m.name)),
                 doc: module_doc(m),
                 actions,
@@ -103,6 +108,14 @@ fn module_doc(m: &Module) -> Vec<String> {
     let mut doc = docs::lines(m.description.as_deref());
     docs::push(&mut doc, &format!("The actions of module `{}`.", m.name));
     doc
+}
+
+/// Names the package root already exports for the contracts: every type
+/// and every error union.
+pub fn exported_names(ir: &Ir) -> BTreeSet<String> {
+    let mut taken: BTreeSet<String> = ir.types.keys().cloned().collect();
+    taken.extend(error_names(ir).into_values());
+    taken
 }
 
 /// Error union names per action full name: `<Action>Error`, prefixed with the

@@ -56,6 +56,24 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
+/// What `src/runtime.ts` exports to users, and whether each is a type only.
+const RUNTIME_EXPORTS: &[(&str, bool)] = &[
+    ("SdkError", false),
+    ("unwrap", false),
+    ("ApiError", true),
+    ("ApiResult", true),
+    ("CallOptions", true),
+    ("ClientError", true),
+    ("ClientErrorCode", true),
+    ("ClientOptions", true),
+    ("HeadersOption", true),
+    ("JsonValue", true),
+    ("TransportError", true),
+    ("UnknownApiError", true),
+    ("ValidationDetails", true),
+    ("Violation", true),
+];
+
 /// Everything the templates see.
 #[derive(Debug, Serialize)]
 struct View {
@@ -72,6 +90,12 @@ struct View {
     types: Vec<types::TypeView>,
     /// True when `types.ts` refers to the runtime's `JsonValue`.
     uses_json: bool,
+    /// Name of the client interface (`Client`, or `SdkClient` when a
+    /// contract type is called `Client`).
+    client: String,
+    /// The runtime's exports re-exported from the package root (`SdkError`,
+    /// `type ApiError`...): those no contract type shadows.
+    runtime_exports: Vec<String>,
     /// True when the client refers to `types.ts`.
     uses_types: bool,
     /// True when some action gets TanStack query options.
@@ -146,7 +170,27 @@ pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
             });
         }
     }
+    let mut taken = actions::exported_names(ir);
+    taken.extend(modules.iter().map(|m| m.interface.clone()));
+    let client = if taken.contains("Client") {
+        types::unique("SdkClient", &taken)
+    } else {
+        "Client".to_string()
+    };
+    let runtime_exports = RUNTIME_EXPORTS
+        .iter()
+        .filter(|(name, _)| !taken.contains(*name))
+        .map(|(name, is_type)| {
+            if *is_type {
+                format!("type {name}")
+            } else {
+                name.to_string()
+            }
+        })
+        .collect();
     let view = View {
+        client,
+        runtime_exports,
         implicit_errors,
         project: docs::literal(&ir.project.snake_name),
         title: ir.project.title.clone(),
