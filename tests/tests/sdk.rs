@@ -255,3 +255,80 @@ fn node_test(file: &Path, env: &[(&str, &str)]) {
     );
     eprintln!("{text}");
 }
+
+/// The SDK also compiles with TypeScript 5 (the `typescript-5` alias in the
+/// tooling, 5.9), the line most apps still use: the `acme` fixture with the
+/// usage file, and the tasks example.
+#[test]
+fn sdk_type_checks_with_typescript_5() {
+    let test = "sdk_type_checks_with_typescript_5";
+    let Some(tooling) = tooling_dir() else {
+        bunbase_e2e::skip(
+            test,
+            "the npm tooling is not installed; run `cargo xtask test`",
+        );
+        return;
+    };
+    let tsc5 = tooling.join("npm/node_modules/typescript-5/bin/tsc");
+    if !tsc5.exists() {
+        bunbase_e2e::skip(
+            test,
+            "typescript-5 is not installed; run `cargo xtask test`",
+        );
+        return;
+    }
+    let version = Command::new("node")
+        .arg(&tsc5)
+        .arg("--version")
+        .output()
+        .expect("run tsc 5");
+    assert!(
+        String::from_utf8_lossy(&version.stdout).contains("Version 5."),
+        "typescript-5 is TypeScript 5"
+    );
+    let wanted = ["acme", "example_tasks"];
+    let mut failures = Vec::new();
+    for (name, ir) in examples()
+        .into_iter()
+        .chain(fixtures())
+        .filter(|(n, _)| wanted.contains(&n.as_str()))
+    {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        write_sdk(&ir, tmp.path());
+        let mut include = vec!["src"];
+        if name == "acme" {
+            std::fs::create_dir_all(tmp.path().join("test")).expect("create dir");
+            std::fs::copy(
+                repo_root().join("tests/sdk/usage.ts"),
+                tmp.path().join("test/usage.ts"),
+            )
+            .expect("copy usage.ts");
+            include.push("test");
+        }
+        let config = serde_json::json!({
+            "extends": "./tsconfig.json",
+            "compilerOptions": { "rootDir": ".", "noEmit": true },
+            "include": include,
+        });
+        let path = tmp.path().join("tsconfig.ts5.json");
+        std::fs::write(&path, config.to_string()).expect("write tsconfig");
+        let out = Command::new("node")
+            .arg(&tsc5)
+            .arg("-p")
+            .arg(&path)
+            .output()
+            .expect("run tsc 5");
+        if !out.status.success() {
+            failures.push(format!(
+                "== {name}\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            ));
+        }
+    }
+    assert_eq!(
+        failures.len(),
+        0,
+        "TypeScript 5 rejected generated SDKs:\n{}",
+        failures.join("\n")
+    );
+}
