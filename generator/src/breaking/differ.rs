@@ -36,21 +36,22 @@ pub(crate) struct PairKey {
 pub(crate) struct At {
     pub new: Option<Location>,
     pub old: Option<Location>,
+    pub removed: bool,
 }
 
 impl At {
     /// An element present on both sides.
     pub fn both(old: &Span, new: &Span) -> At {
-        At { new: Location::of(new), old: Location::of(old) }
+        At { new: Location::of(new), old: Location::of(old), removed: false }
     }
     /// An element that only exists in the new contracts.
     pub fn new(span: &Span) -> At {
-        At { new: Location::of(span), old: None }
+        At { new: Location::of(span), old: None, removed: false }
     }
     /// An element removed from the old contracts, with its surviving parent
     /// in the new ones (if any).
     pub fn removed(old: &Span, parent: Option<&Span>) -> At {
-        At { new: parent.and_then(Location::of), old: Location::of(old) }
+        At { new: parent.and_then(Location::of), old: Location::of(old), removed: true }
     }
 }
 
@@ -96,6 +97,7 @@ impl<'a> Differ<'a> {
             message: message.into(),
             new_location: at.new,
             old_location: at.old,
+            removed: at.removed,
             accepted: None,
         };
         self.findings.push((finding, self.current.clone()));

@@ -84,6 +84,9 @@ pub struct Finding {
     pub new_location: Option<Location>,
     /// Where in the old contracts (set for removals and changes).
     pub old_location: Option<Location>,
+    /// True when the subject no longer exists: `old_location` is where it
+    /// was and `new_location` its nearest surviving parent.
+    pub removed: bool,
     /// The reason from `bunbase-breaking.yaml` when the finding is accepted.
     pub accepted: Option<String>,
 }
@@ -94,9 +97,11 @@ impl Finding {
         format!("{}:{}", self.rule.id(), self.subject)
     }
 
-    /// The location to show: the new one when there is one, else the old.
+    /// The location to show: in the new contracts, or in the old ones for
+    /// a removal.
     pub fn location(&self) -> Option<(Side, &Location)> {
         match (&self.new_location, &self.old_location) {
+            (_, Some(l)) if self.removed => Some((Side::Old, l)),
             (Some(l), _) => Some((Side::New, l)),
             (None, Some(l)) => Some((Side::Old, l)),
             (None, None) => None,

@@ -109,6 +109,7 @@ pub fn json(r: &Report, paths: &Paths) -> String {
                 "message": f.message,
                 "location": location_json(paths, Side::New, &f.new_location),
                 "old_location": location_json(paths, Side::Old, &f.old_location),
+                "removed": f.removed,
                 "accepted": f.accepted,
             })
         })

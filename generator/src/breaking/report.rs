@@ -135,6 +135,7 @@ impl Report {
                 message: format!("the contract version went backwards from {old_version} to {new_version}"),
                 new_location: new_project_location.clone(),
                 old_location: None,
+                removed: false,
                 accepted: None,
             });
         } else if check_version && !version.satisfied {
@@ -151,6 +152,7 @@ impl Report {
                 ),
                 new_location: new_project_location,
                 old_location: None,
+                removed: false,
                 accepted: None,
             });
         }
