@@ -607,3 +607,95 @@ fn findings_are_sorted_and_unique_by_fingerprint() {
     sorted.sort();
     assert_eq!(keys, sorted);
 }
+
+/// The same canonical change in each position, with its verdicts.
+#[test]
+fn positions_decide_the_verdict() {
+    let add_required = |ty: &'static str| changed(move |ir| fields(ir, ty).push(field("extra", TypeRef::Uuid)));
+    let remove_optional = |ty: &'static str, name: &'static str| changed(move |ir| fields(ir, ty).retain(|f| f.name != name));
+    let old = baseline();
+    let check = |new: Ir, want: &[&str]| {
+        let mut got = render(&old, &new);
+        got.sort();
+        let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        assert_eq!(got, want);
+    };
+    // Input only: a new required field breaks callers.
+    check(add_required("GetTaskInput"), &["breaking input_field_required_added type/GetTaskInput/extra"]);
+    // Output only: a new field is harmless.
+    check(add_required("Receipt"), &["info output_field_added type/Receipt/extra"]);
+    // Event payloads are outputs to subscribers (the subscriber's input is
+    // produced by the system, not by clients).
+    check(add_required("TaskCreatedPayload"), &["info output_field_added type/TaskCreatedPayload/extra"]);
+    check(
+        remove_optional("TaskCreatedPayload", "title"),
+        &["breaking output_field_removed type/TaskCreatedPayload/title"],
+    );
+    // Jobs are judged both ways.
+    check(
+        add_required("SendReminderInput"),
+        &[
+            "breaking input_field_required_added type/SendReminderInput/extra",
+            "info output_field_added type/SendReminderInput/extra",
+        ],
+    );
+    check(
+        remove_optional("SendReminderInput", "note"),
+        &[
+            "breaking input_field_removed type/SendReminderInput/note",
+            "warning output_optional_field_removed type/SendReminderInput/note",
+        ],
+    );
+    // A shared type gets every verdict that applies.
+    check(
+        changed(|ir| values(ir, "TaskStatus").push(enum_values(&["archived"]).remove(0))),
+        &["info input_enum_value_added type/TaskStatus/archived", "warning output_enum_value_added type/TaskStatus/archived"],
+    );
+}
+
+#[test]
+fn type_findings_name_the_positions_that_reach_them() {
+    let old = baseline();
+    let new = changed(|ir| values(ir, "TaskStatus").push(enum_values(&["archived"]).remove(0)));
+    let findings = compare(&old, &new);
+    let out = findings.iter().find(|f| f.rule == Rule::OutputEnumValueAdded).expect("finding");
+    assert!(
+        out.message.ends_with("(in output of tasks.create_task, output of tasks.get_task and 1 more)"),
+        "{}",
+        out.message
+    );
+    let loc = out.new_location.as_ref().expect("location");
+    assert_eq!((loc.file.as_str(), loc.line), ("tasks.yaml", 5));
+}
+
+#[test]
+fn recursive_types_are_compared_once() {
+    let with_tree = |extra: bool| {
+        changed(move |ir| {
+            let mut node = vec![field("children", list(named("Node")))];
+            if extra {
+                node.push(field("label", opt(TypeRef::String)));
+            }
+            declare(ir, "Node", node);
+            fields(ir, "Task").push(field("tree", named("Node")));
+            fields(ir, "CreateTaskInput").push(field("tree", opt(named("Node"))));
+        })
+    };
+    let got = render(&with_tree(false), &with_tree(true));
+    assert_eq!(
+        got,
+        ["info input_field_optional_added type/Node/label", "info output_field_added type/Node/label"]
+    );
+}
+
+#[test]
+fn removed_elements_point_at_old_and_surviving_parent() {
+    let old = baseline();
+    let new = changed(|ir| fields(ir, "Task").retain(|f| f.name != "count"));
+    let f = compare(&old, &new).pop().expect("finding");
+    assert!(f.removed);
+    assert_eq!(f.old_location.as_ref().map(|l| l.line), Some(10));
+    assert_eq!(f.new_location.as_ref().map(|l| l.line), Some(5), "the type that lost the field");
+    assert_eq!(f.location().map(|(side, _)| side), Some(bunbase::breaking::Side::Old));
+}
