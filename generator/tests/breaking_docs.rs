@@ -12,8 +12,14 @@ fn docs_list_exactly_the_catalogue() {
     let mut documented: BTreeMap<String, String> = BTreeMap::new();
     let mut current: Option<String> = None;
     for line in docs.lines() {
-        if let Some(id) = line.strip_prefix("#### `").and_then(|l| l.strip_suffix('`')) {
-            assert!(documented.insert(id.to_owned(), String::new()).is_none(), "{id} documented twice");
+        if let Some(id) = line
+            .strip_prefix("#### `")
+            .and_then(|l| l.strip_suffix('`'))
+        {
+            assert!(
+                documented.insert(id.to_owned(), String::new()).is_none(),
+                "{id} documented twice"
+            );
             current = Some(id.to_owned());
         } else if let (Some(id), true) = (&current, line.starts_with("- severity:")) {
             documented.insert(id.clone(), line.to_owned());
@@ -21,10 +27,17 @@ fn docs_list_exactly_the_catalogue() {
     }
     let mut problems = Vec::new();
     for rule in Rule::ALL {
-        let want = format!("- severity: **{}**, semver: **{}**", rule.severity().as_str(), rule.bump().as_str());
+        let want = format!(
+            "- severity: **{}**, semver: **{}**",
+            rule.severity().as_str(),
+            rule.bump().as_str()
+        );
         match documented.remove(rule.id()) {
             None => problems.push(format!("{} is not documented", rule.id())),
-            Some(line) if line != want => problems.push(format!("{}: docs say `{line}`, catalogue says `{want}`", rule.id())),
+            Some(line) if line != want => problems.push(format!(
+                "{}: docs say `{line}`, catalogue says `{want}`",
+                rule.id()
+            )),
             Some(_) => {}
         }
     }

@@ -3,8 +3,8 @@
 #[path = "fixtures/breaking/builder.rs"]
 mod builder;
 
-use bunbase::breaking::{Bump, Config, Report, Rule, Severity, compare};
 use builder::*;
+use bunbase::breaking::{Bump, Config, Report, Rule, Severity, compare};
 
 fn report(config: &str, old_version: &str, new_version: &str, check: bool) -> Report {
     let old = baseline();
@@ -13,7 +13,14 @@ fn report(config: &str, old_version: &str, new_version: &str, check: bool) -> Re
         ir.project.version = new_version.into();
     });
     let config = Config::parse(config).expect("config");
-    Report::build(compare(&old, &new), &config, old_version, new_version, None, check)
+    Report::build(
+        compare(&old, &new),
+        &config,
+        old_version,
+        new_version,
+        None,
+        check,
+    )
 }
 
 fn rules(r: &Report) -> Vec<&'static str> {
@@ -33,13 +40,20 @@ fn version_decreased_fires_only_when_the_version_goes_back() {
 #[test]
 fn version_not_bumped_needs_check_version() {
     let r = report("", "1.4.0", "1.5.0", true);
-    let f = r.findings.iter().find(|f| f.rule == Rule::VersionNotBumped).expect("finding");
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == Rule::VersionNotBumped)
+        .expect("finding");
     assert!(f.message.contains("need a major bump"), "{}", f.message);
     assert!(f.message.contains("use 2.0.0 or later"), "{}", f.message);
     // Near misses: without the flag, or with a big enough bump.
     assert!(!rules(&report("", "1.4.0", "1.5.0", false)).contains(&"version_not_bumped"));
     assert!(!rules(&report("", "1.4.0", "2.0.0", true)).contains(&"version_not_bumped"));
-    assert_eq!(report("", "1.4.0", "2.0.0", true).version.required, Bump::Major);
+    assert_eq!(
+        report("", "1.4.0", "2.0.0", true).version.required,
+        Bump::Major
+    );
 }
 
 #[test]
@@ -55,10 +69,20 @@ fn accepted_findings_do_not_fail_but_still_count_for_semver() {
 
 #[test]
 fn overrides_change_severity_or_drop_a_rule() {
-    let r = report("rules: { input_field_required_added: info }", "1.4.0", "1.4.0", false);
+    let r = report(
+        "rules: { input_field_required_added: info }",
+        "1.4.0",
+        "1.4.0",
+        false,
+    );
     assert_eq!(r.findings[0].severity, Severity::Info);
     assert_eq!(r.failing(Severity::Breaking), 0);
-    let r = report("rules: { input_field_required_added: off }", "1.4.0", "1.4.0", false);
+    let r = report(
+        "rules: { input_field_required_added: off }",
+        "1.4.0",
+        "1.4.0",
+        false,
+    );
     assert!(r.findings.is_empty());
     assert_eq!(r.version.required, Bump::None);
 }

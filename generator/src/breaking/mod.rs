@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use crate::ir::{Ir, Span};
 
-pub use config::{Accept, Config, ConfigError, Level, CONFIG_FILE};
+pub use config::{Accept, CONFIG_FILE, Config, ConfigError, Level};
 pub use report::{Report, Summary, VersionCheck, required_bump};
 pub use rules::{Area, Bump, Rule, Severity};
 
@@ -55,7 +55,11 @@ impl Location {
     /// The location of a span, or `None` for a span with no file (built by
     /// hand, or an element the contract did not spell out).
     pub fn of(span: &Span) -> Option<Location> {
-        (!span.file.is_empty()).then(|| Location { file: span.file.clone(), line: span.line, col: span.col })
+        (!span.file.is_empty()).then(|| Location {
+            file: span.file.clone(),
+            line: span.line,
+            col: span.col,
+        })
     }
 }
 

@@ -326,7 +326,8 @@ mod tests {
             let id = rule.id();
             assert!(seen.insert(id), "duplicate rule id {id}");
             assert!(
-                id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
                 "{id} is not snake_case"
             );
             assert_eq!(Rule::from_id(id), Some(*rule));

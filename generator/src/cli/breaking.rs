@@ -108,17 +108,28 @@ fn compile(sources: &SourceSet, what: &str) -> anyhow::Result<Ir> {
 }
 
 fn with_slash(p: &str) -> String {
-    if p.is_empty() || p.ends_with('/') { p.to_owned() } else { format!("{p}/") }
+    if p.is_empty() || p.ends_with('/') {
+        p.to_owned()
+    } else {
+        format!("{p}/")
+    }
 }
 
 /// Runs `bunbase breaking`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let new_sources = without_config(crate::load::from_dir(&args.dir)?);
-    let config_path = args.config.clone().unwrap_or_else(|| args.dir.join(CONFIG_FILE));
+    let config_path = args
+        .config
+        .clone()
+        .unwrap_or_else(|| args.dir.join(CONFIG_FILE));
     let config = match std::fs::read_to_string(&config_path) {
         Ok(text) => Config::parse(&text)?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.config.is_none() => Config::default(),
-        Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", config_path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.config.is_none() => {
+            Config::default()
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read `{}`", config_path.display()));
+        }
     };
     let new_label = args.dir.display().to_string();
     let (old_sources, old_label, old_prefix) = match Baseline::parse(&args.against) {
@@ -149,7 +160,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Github => git::repo_prefix(&args.dir).unwrap_or_else(|| with_slash(&new_label)),
         _ => with_slash(&new_label),
     };
-    let paths = Paths { new_prefix, old_prefix, against: args.against.clone() };
+    let paths = Paths {
+        new_prefix,
+        old_prefix,
+        against: args.against.clone(),
+    };
     let out = match args.format {
         Format::Text => render::text(&report, &paths),
         Format::Json => render::json(&report, &paths),
@@ -165,5 +180,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if failing > 0 && args.format == Format::Text && std::io::stdout().is_terminal() {
         eprintln!("{failing} finding(s) fail the check; accept intended ones in {CONFIG_FILE}");
     }
-    Ok(if failing > 0 { ExitCode::from(EXIT_BREAKING) } else { ExitCode::SUCCESS })
+    Ok(if failing > 0 {
+        ExitCode::from(EXIT_BREAKING)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
