@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::ir::{Constraints, EnumValue, Field, TypeDef, TypeKind, TypeRef, UnionVariant};
+use crate::ir::{
+    Constraints, EnumValue, Field, TypeDef, TypeKind, TypeOrigin, TypeRef, UnionVariant,
+};
 
 use super::Rule;
 use super::differ::{At, Differ, Dir, PairKey};
@@ -201,7 +203,9 @@ fn compare_pair(d: &mut Differ<'_>, pair: &PairKey) {
             At::new(&new.span),
         );
     }
-    if old.description != new.description {
+    // Inline types take their description from their owner, whose own
+    // finding covers it.
+    if old.description != new.description && new.origin == TypeOrigin::Declared {
         d.push(
             Rule::DocChanged,
             &subject,

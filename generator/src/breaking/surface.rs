@@ -51,7 +51,9 @@ pub(crate) fn compare_project(d: &mut Differ<'_>) {
             at.clone(),
         );
     }
-    if old.title != new.title || old.description != new.description {
+    // A title that defaults to the project name follows a rename silently.
+    let title_changed = old.title != new.title && (old.title != old.name || new.title != new.name);
+    if title_changed || old.description != new.description {
         d.push(
             Rule::DocChanged,
             "project",

@@ -94,19 +94,25 @@ fn compare_routes(d: &mut Differ<'_>, mo: &Module, mn: &Module, o: &Action, n: &
     for ro in gone {
         let subject = format!("action/{full}/http/{} {}", ro.method, ro.path);
         match fresh.next() {
-            Some(rn) => d.push(
-                Rule::HttpRouteChanged,
-                subject,
-                format!(
-                    "route `{} {}` of `{full}` became `{} {}`: clients calling the old route get 404 or 405",
-                    ro.method, ro.path, rn.method, rn.path
-                ),
-                At::both(&ro.span, &rn.span),
-            ),
+            Some(rn) => {
+                d.push(
+                    Rule::HttpRouteChanged,
+                    subject,
+                    format!(
+                        "route `{} {}` of `{full}` became `{} {}`: clients calling the old route get 404 or 405",
+                        ro.method, ro.path, rn.method, rn.path
+                    ),
+                    At::both(&ro.span, &rn.span),
+                );
+                compare_bindings(d, full, ro, rn);
+            }
             None => d.push(
                 Rule::HttpRouteRemoved,
                 subject,
-                format!("route `{} {}` of `{full}` was removed: clients calling it get 404 or 405", ro.method, ro.path),
+                format!(
+                    "route `{} {}` of `{full}` was removed: clients calling it get 404 or 405",
+                    ro.method, ro.path
+                ),
                 At::removed(&ro.span, Some(&n.span)),
             ),
         }
@@ -135,6 +141,13 @@ fn compare_route(d: &mut Differ<'_>, full: &str, ro: &HttpRoute, rn: &HttpRoute)
             at.clone(),
         );
     }
+    compare_bindings(d, full, ro, rn);
+}
+
+/// Reports input fields that moved between path, query string and body.
+fn compare_bindings(d: &mut Differ<'_>, full: &str, ro: &HttpRoute, rn: &HttpRoute) {
+    let subject = format!("action/{full}/http/{} {}", ro.method, ro.path);
+    let at = At::both(&ro.span, &rn.span);
     for bo in &ro.bindings {
         let Some(bn) = rn.bindings.iter().find(|b| b.field == bo.field) else {
             continue;
