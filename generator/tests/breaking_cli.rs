@@ -352,3 +352,16 @@ fn against_a_git_revision_without_checkout() {
         stderr(&o)
     );
 }
+
+#[test]
+fn list_rules_prints_the_catalogue() {
+    let o = run_in(&fixtures(), &["--list-rules", "--format", "json"]);
+    assert_eq!(code(&o), 0);
+    let rules: Vec<serde_json::Value> = serde_json::from_str(&stdout(&o)).expect("json");
+    let ids: Vec<&str> = rules.iter().filter_map(|r| r["id"].as_str()).collect();
+    let want: Vec<&str> = bunbase::breaking::Rule::ALL
+        .iter()
+        .map(|r| r.id())
+        .collect();
+    assert_eq!(ids, want);
+}

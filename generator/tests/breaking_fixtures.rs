@@ -136,3 +136,19 @@ fn no_orphan_fixture_folders() {
         );
     }
 }
+
+#[test]
+fn example_contracts_against_themselves_give_nothing() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts-examples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&examples).expect("contracts-examples") {
+        let dir = entry.expect("entry").path();
+        if !dir.join("bunbase.yaml").is_file() {
+            continue;
+        }
+        seen += 1;
+        let ir = compile(&dir);
+        assert_eq!(compare(&ir, &ir), Vec::new(), "{}", dir.display());
+    }
+    assert!(seen > 0, "no example contract sets found");
+}

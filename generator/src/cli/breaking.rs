@@ -27,8 +27,12 @@ pub struct Args {
     /// The baseline: a folder, or a git revision read without a checkout
     /// (`origin/main`, `HEAD~1`, a tag). Prefix with `dir:` or `git:` to
     /// remove any doubt.
-    #[arg(long, value_name = "DIR|REV")]
-    pub against: String,
+    #[arg(long, value_name = "DIR|REV", required_unless_present = "list_rules")]
+    pub against: Option<String>,
+    /// Print the rule catalogue (id, severity, semver effect, summary) and
+    /// exit; with `--format json`, as JSON.
+    #[arg(long)]
+    pub list_rules: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -115,8 +119,52 @@ fn with_slash(p: &str) -> String {
     }
 }
 
+/// Writes to stdout, ignoring a closed pipe (`bunbase breaking ... | head`).
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// Prints the rule catalogue.
+fn list_rules(format: Format) -> ExitCode {
+    use crate::breaking::Rule;
+    if format == Format::Json {
+        let rules: Vec<_> = Rule::ALL
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id(),
+                    "severity": r.severity().as_str(),
+                    "semver": r.bump().as_str(),
+                    "summary": r.summary(),
+                })
+            })
+            .collect();
+        emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&rules).unwrap_or_default()
+        ));
+    } else {
+        let mut out = String::new();
+        for r in Rule::ALL {
+            out.push_str(&format!(
+                "{:<34} {:<8} {:<5} {}\n",
+                r.id(),
+                r.severity().as_str(),
+                r.bump().as_str(),
+                r.summary()
+            ));
+        }
+        emit(&out);
+    }
+    ExitCode::SUCCESS
+}
+
 /// Runs `bunbase breaking`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let Some(against) = args.against.clone().filter(|_| !args.list_rules) else {
+        return Ok(list_rules(args.format));
+    };
     let new_sources = without_config(crate::load::from_dir(&args.dir)?);
     let config_path = args
         .config
@@ -132,7 +180,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let new_label = args.dir.display().to_string();
-    let (old_sources, old_label, old_prefix) = match Baseline::parse(&args.against) {
+    let (old_sources, old_label, old_prefix) = match Baseline::parse(&against) {
         Baseline::Dir(dir) => {
             let sources = without_config(crate::load::from_dir(&dir)?);
             let label = dir.display().to_string();
@@ -163,7 +211,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let paths = Paths {
         new_prefix,
         old_prefix,
-        against: args.against.clone(),
+        against,
     };
     let out = match args.format {
         Format::Text => render::text(&report, &paths),
@@ -171,7 +219,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Github => render::github(&report, &paths),
         Format::Markdown => render::markdown(&report, &paths),
     };
-    print!("{out}");
+    emit(&out);
     let failing = match args.fail_on {
         FailOn::Breaking => report.failing(Severity::Breaking),
         FailOn::Warning => report.failing(Severity::Warning),
