@@ -347,7 +347,12 @@ fn output_ref(o: &OutputType) -> TypeRef {
     }
 }
 
+/// Compares outputs of actions whose output someone reads (HTTP, webhook
+/// and MCP callers); cron, event and queue runs only record theirs.
 fn compare_output(d: &mut Differ<'_>, o: &Action, n: &Action) {
+    if !(has_callers(o) && has_callers(n)) {
+        return;
+    }
     let full = &n.full_name;
     let subject = format!("action/{full}/output");
     let at = At::both(&o.span, &n.span);
