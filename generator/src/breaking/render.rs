@@ -39,6 +39,14 @@ impl Paths {
     }
 }
 
+/// Findings for people: unaccepted breaking first, then warnings, info and
+/// accepted ones; stable (by subject) within each group.
+fn by_severity(r: &Report) -> Vec<&Finding> {
+    let mut v: Vec<&Finding> = r.findings.iter().collect();
+    v.sort_by_key(|f| (f.accepted.is_some(), std::cmp::Reverse(f.severity)));
+    v
+}
+
 fn verdict(r: &Report) -> String {
     let v = &r.version;
     let mut s = format!("the changes need a {} bump", v.effective.as_str());
@@ -77,7 +85,7 @@ fn counts(r: &Report) -> String {
 /// Plain text: one block per finding, then a summary.
 pub fn text(r: &Report, paths: &Paths) -> String {
     let mut out = String::new();
-    for f in &r.findings {
+    for f in by_severity(r) {
         let _ = writeln!(
             out,
             "{:<8} {} at {}",
@@ -242,7 +250,7 @@ pub fn markdown(r: &Report, paths: &Paths) -> String {
         return out;
     }
     out.push_str("| Severity | Rule | Where | Change |\n|---|---|---|---|\n");
-    for f in &r.findings {
+    for f in by_severity(r) {
         let severity = match (&f.accepted, f.severity) {
             (Some(_), _) => "accepted".to_owned(),
             (None, s) => s.as_str().to_owned(),
