@@ -365,3 +365,13 @@ fn list_rules_prints_the_catalogue() {
         .collect();
     assert_eq!(ids, want);
 }
+
+#[test]
+fn explain_prints_the_rule_docs() {
+    let o = run_in(&fixtures(), &["--explain", "input_field_required_added"]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("- severity: **breaking**, semver: **major**"), "{}", stdout(&o));
+    let o = run_in(&fixtures(), &["--explain", "input_field_requird_added"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("did you mean `input_field_required_added`?"), "{}", stderr(&o));
+}

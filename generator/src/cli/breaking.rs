@@ -27,12 +27,16 @@ pub struct Args {
     /// The baseline: a folder, or a git revision read without a checkout
     /// (`origin/main`, `HEAD~1`, a tag). Prefix with `dir:` or `git:` to
     /// remove any doubt.
-    #[arg(long, value_name = "DIR|REV", required_unless_present = "list_rules")]
+    #[arg(long, value_name = "DIR|REV", required_unless_present_any = ["list_rules", "explain"])]
     pub against: Option<String>,
     /// Print the rule catalogue (id, severity, semver effect, summary) and
     /// exit; with `--format json`, as JSON.
     #[arg(long)]
     pub list_rules: bool,
+    /// Print why a rule exists, its severity, semver effect and an example,
+    /// and exit.
+    #[arg(long, value_name = "RULE")]
+    pub explain: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -162,6 +166,17 @@ fn list_rules(format: Format) -> ExitCode {
 
 /// Runs `bunbase breaking`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(id) = &args.explain {
+        let rule = crate::breaking::Rule::from_id(id).ok_or_else(|| {
+            let ids = crate::breaking::Rule::ALL.iter().map(|r| r.id());
+            let hint = crate::diag::did_you_mean(id, ids)
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default();
+            anyhow::anyhow!("unknown rule `{id}`{hint} (see `bunbase breaking --list-rules`)")
+        })?;
+        emit(&format!("{}\n", rule.explain().unwrap_or(rule.summary())));
+        return Ok(ExitCode::SUCCESS);
+    }
     let Some(against) = args.against.clone().filter(|_| !args.list_rules) else {
         return Ok(list_rules(args.format));
     };
