@@ -19,7 +19,9 @@ pub enum GitError {
     #[error("could not run git: {0}")]
     Spawn(#[from] std::io::Error),
     /// The folder is not inside a git work tree.
-    #[error("`{dir}` is not inside a git repository, so `--against {rev}` cannot be read as a git revision (pass a folder instead)")]
+    #[error(
+        "`{dir}` is not inside a git repository, so `--against {rev}` cannot be read as a git revision (pass a folder instead)"
+    )]
     NotARepo {
         /// The contracts folder.
         dir: String,
@@ -71,27 +73,57 @@ fn git_ok(dir: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
 /// root), or `None` when `dir` is not in a git work tree.
 pub fn repo_prefix(dir: &Path) -> Option<String> {
     let out = git(dir, &["rev-parse", "--show-prefix"]).ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// True when `rev` names a commit in the repository containing `dir`.
 pub fn rev_exists(dir: &Path, rev: &str) -> bool {
-    git(dir, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")]).is_ok_and(|o| o.status.success())
+    git(
+        dir,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ],
+    )
+    .is_ok_and(|o| o.status.success())
 }
 
 /// Reads every contract file (`*.yaml`, `*.yml`) below `dir` as of `rev`,
 /// keyed by path relative to `dir`. Returns the sources (without
 /// `bunbase-breaking.yaml`) and the folder's path in the repository.
 pub fn read_rev(dir: &Path, rev: &str) -> Result<(SourceSet, String), GitError> {
-    let prefix = repo_prefix(dir).ok_or_else(|| GitError::NotARepo { dir: dir.display().to_string(), rev: rev.to_owned() })?;
+    let prefix = repo_prefix(dir).ok_or_else(|| GitError::NotARepo {
+        dir: dir.display().to_string(),
+        rev: rev.to_owned(),
+    })?;
     if !rev_exists(dir, rev) {
-        return Err(GitError::MissingRev { rev: rev.to_owned() });
+        return Err(GitError::MissingRev {
+            rev: rev.to_owned(),
+        });
     }
-    let listing = git_ok(dir, &["ls-tree", "-r", "-z", "--full-name", "--name-only", rev, "--", "."])?;
+    let listing = git_ok(
+        dir,
+        &[
+            "ls-tree",
+            "-r",
+            "-z",
+            "--full-name",
+            "--name-only",
+            rev,
+            "--",
+            ".",
+        ],
+    )?;
     let mut files = Vec::new();
     for full in listing.split(|b| *b == 0).filter(|s| !s.is_empty()) {
         let full = String::from_utf8_lossy(full).into_owned();
-        let Some(rel) = full.strip_prefix(&prefix) else { continue };
+        let Some(rel) = full.strip_prefix(&prefix) else {
+            continue;
+        };
         if !(rel.ends_with(".yaml") || rel.ends_with(".yml")) || rel == CONFIG_FILE {
             continue;
         }
@@ -100,8 +132,15 @@ pub fn read_rev(dir: &Path, rev: &str) -> Result<(SourceSet, String), GitError> 
     }
     let sources = SourceSet::from_files(files);
     if sources.get("bunbase.yaml").is_none() {
-        let path = if prefix.is_empty() { ".".to_owned() } else { prefix.trim_end_matches('/').to_owned() };
-        return Err(GitError::NoContracts { rev: rev.to_owned(), path });
+        let path = if prefix.is_empty() {
+            ".".to_owned()
+        } else {
+            prefix.trim_end_matches('/').to_owned()
+        };
+        return Err(GitError::NoContracts {
+            rev: rev.to_owned(),
+            path,
+        });
     }
     Ok((sources, prefix))
 }
