@@ -1,4 +1,4 @@
-//! The contract JSON Schema against the example contracts (all must pass) and deliberately wrong snippets (each must fail).
+//! The contract JSON Schema against the example contracts (all must pass), deliberately wrong snippets (each must fail) and the checker (both must agree).
 
 use std::path::{Path, PathBuf};
 
@@ -190,6 +190,7 @@ types:
       from: { fields: { city: string }, optional: true, description: Sender }
 actions:
   ship:
+    summary: Ship it
     input: { shipment: Shipment, level: "list< Level >?" }
     errors: { gone: 410, held: { status: 409, description: On hold } }
     triggers:
@@ -303,6 +304,31 @@ const WRONG: &[(&str, &str, &str)] = &[
         "/actions/a/triggers/0",
     ),
     (
+        "lower-case method",
+        "module: m\nactions:\n  a: { triggers: [{ api: get /x }] }\n",
+        "/actions/a/triggers/0",
+    ),
+    (
+        "triggers as one mapping",
+        "module: m\nactions:\n  a: { triggers: { api: GET / } }\n",
+        "/actions/a/triggers",
+    ),
+    (
+        "queue without a mapping",
+        "module: m\nactions:\n  a: { triggers: [{ queue: }] }\n",
+        "/actions/a/triggers/0",
+    ),
+    (
+        "emits as one string",
+        "module: m\nevents:\n  x.y: {}\nactions:\n  a: { emits: x.y, triggers: [{ api: POST / }] }\n  b: { input: x.y, triggers: [{ event: x.y }] }\n",
+        "/actions/a/emits",
+    ),
+    (
+        "argument-less guard as a mapping",
+        "module: m\nguards: [{ authenticated: }]\n",
+        "/guards/0",
+    ),
+    (
         "cron with three fields",
         "module: m\nactions:\n  a: { triggers: [{ cron: \"0 8 *\" }] }\n",
         "/actions/a/triggers/0",
@@ -398,4 +424,114 @@ fn wrong_snippets_are_rejected_where_they_are_wrong() {
         }
     }
     assert!(missed.is_empty(), "{}", missed.join("\n"));
+}
+
+/// Snippets of [`WRONG`] that `bunbase check` accepts on purpose: the schema
+/// asks for the canonical form in the editor where the checker is lenient.
+const SCHEMA_ONLY: &[&str] = &[
+    // The checker reads `{ api: ..., queue: {} }` as two triggers.
+    "two trigger kinds in one item",
+    // The checker accepts one-segment event names; the format asks for dots.
+    "event name not dotted",
+    // Shorthands the checker tolerates; the schema keeps one canonical form.
+    "lower-case method",
+    "triggers as one mapping",
+    "queue without a mapping",
+    "emits as one string",
+    "argument-less guard as a mapping",
+];
+
+/// A snippet as a contract set: project snippets alone, module snippets with
+/// a minimal project file.
+fn as_sources(text: &str) -> bunbase::source::SourceSet {
+    let project = "project: snippet\nversion: 1.0.0\n";
+    if text.starts_with("project:") {
+        bunbase::source::SourceSet::from_files([("bunbase.yaml", text)])
+    } else {
+        bunbase::source::SourceSet::from_files([("bunbase.yaml", project), ("m.yaml", text)])
+    }
+}
+
+fn codes(diags: &[bunbase::diag::Diagnostic]) -> Vec<String> {
+    diags
+        .iter()
+        .map(|d| format!("{} {}", d.code, d.message))
+        .collect()
+}
+
+#[test]
+fn examples_are_valid_contracts_without_warnings() {
+    for set in ["tasks", "showcase"] {
+        let sources = bunbase::load::from_dir(&examples_root().join(set)).expect("load examples");
+        match bunbase::compile(&sources) {
+            Ok(c) => assert!(c.warnings.is_empty(), "{set}: {:#?}", codes(&c.warnings)),
+            Err(diags) => panic!("{set} does not check:\n{:#?}", codes(&diags)),
+        }
+    }
+}
+
+#[test]
+fn checker_agrees_with_the_schema_on_the_snippets() {
+    let mut disagreements = Vec::new();
+    for text in GOOD {
+        if let Err(diags) = bunbase::compile(&as_sources(text)) {
+            disagreements.push(format!(
+                "schema accepts, checker rejects:\n{text}\n{:#?}",
+                codes(&diags)
+            ));
+        }
+    }
+    for (name, text, _) in WRONG {
+        let accepted = bunbase::compile(&as_sources(text)).is_ok();
+        match (accepted, SCHEMA_ONLY.contains(name)) {
+            (true, false) => disagreements.push(format!("{name}: the checker accepts it")),
+            (false, true) => disagreements.push(format!(
+                "{name}: the checker now rejects it too; remove it from SCHEMA_ONLY"
+            )),
+            _ => {}
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
+
+/// The complete files in the contract guide (YAML blocks that open with a
+/// `# contracts/<file>` comment), as one contract set.
+fn guide_files() -> Vec<(String, String)> {
+    let guide = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/contracts.md");
+    let text = std::fs::read_to_string(guide).expect("read docs/contracts.md");
+    text.split("```yaml\n")
+        .skip(1)
+        .filter_map(|block| {
+            let body = block.split("```").next()?;
+            let name = body.lines().next()?.strip_prefix("# contracts/")?;
+            Some((name.trim().to_owned(), body.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn the_guides_first_contract_checks_and_validates() {
+    let files = guide_files();
+    assert!(
+        files.iter().any(|(name, _)| name == "bunbase.yaml"),
+        "no project file in the guide"
+    );
+    assert!(
+        files.len() >= 2,
+        "the guide's first contract has {} files",
+        files.len()
+    );
+    let v = validator(contract_schema());
+    for (name, text) in &files {
+        let errs = errors(&v, &yaml_to_json(text));
+        assert!(errs.is_empty(), "docs/contracts.md, {name}: {errs:#?}");
+    }
+    let sources = bunbase::source::SourceSet::from_files(files);
+    match bunbase::compile(&sources) {
+        Ok(c) => assert!(c.warnings.is_empty(), "{:#?}", codes(&c.warnings)),
+        Err(diags) => panic!(
+            "the guide's first contract does not check:\n{:#?}",
+            codes(&diags)
+        ),
+    }
 }
