@@ -370,8 +370,47 @@ fn list_rules_prints_the_catalogue() {
 fn explain_prints_the_rule_docs() {
     let o = run_in(&fixtures(), &["--explain", "input_field_required_added"]);
     assert_eq!(code(&o), 0);
-    assert!(stdout(&o).contains("- severity: **breaking**, semver: **major**"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("- severity: **breaking**, semver: **major**"),
+        "{}",
+        stdout(&o)
+    );
     let o = run_in(&fixtures(), &["--explain", "input_field_requird_added"]);
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("did you mean `input_field_required_added`?"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did you mean `input_field_required_added`?"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn github_format_writes_step_outputs_and_summary() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (outputs, summary) = (tmp.path().join("out"), tmp.path().join("summary"));
+    let o = Command::new(BIN)
+        .current_dir(fixtures())
+        .args([
+            "breaking",
+            "after",
+            "--against",
+            "before",
+            "--format",
+            "github",
+        ])
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("bunbase runs");
+    assert_eq!(code(&o), 100);
+    let outputs = std::fs::read_to_string(outputs).expect("outputs written");
+    assert_eq!(
+        outputs,
+        "breaking=2\nwarning=1\nrequired_bump=major\nsuggested_version=2.0.0\n"
+    );
+    let summary = std::fs::read_to_string(summary).expect("summary written");
+    assert!(
+        summary.starts_with("### bunbase breaking: 2 breaking, 1 warning, 2 info"),
+        "{summary}"
+    );
 }
