@@ -12,6 +12,8 @@ fn fixtures() -> PathBuf {
 fn run_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
         .current_dir(dir)
+        .env_remove("GITHUB_OUTPUT")
+        .env_remove("GITHUB_STEP_SUMMARY")
         .arg("breaking")
         .args(args)
         .output()
