@@ -167,6 +167,7 @@ fn list_rules(format: Format) -> ExitCode {
             .map(|r| {
                 serde_json::json!({
                     "id": r.id(),
+                    "area": r.area(),
                     "severity": r.severity().as_str(),
                     "semver": r.bump().as_str(),
                     "summary": r.summary(),
