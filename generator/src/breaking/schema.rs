@@ -649,3 +649,55 @@ fn compare_union(
         d.reach(&o.type_name, &v.type_name, dir, None);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Ir;
+
+    fn empty_ir() -> Ir {
+        serde_json::from_value(serde_json::json!({
+            "format_version": 1,
+            "project": {
+                "name": "p", "snake_name": "p", "kebab_name": "p", "version": "1.0.0", "title": "p",
+                "description": null, "database": "sqlite", "base_path": "", "sdk_package": "@p/sdk"
+            },
+            "modules": {}, "types": {}, "events": {}
+        }))
+        .expect("a minimal IR")
+    }
+
+    #[test]
+    fn scalar_relations() {
+        use TypeRef as T;
+        let ir = empty_ir();
+        let mut d = Differ::new(&ir, &ir);
+        let list = |t: T| T::List { item: Box::new(t) };
+        let opt = |t: T| T::Optional { inner: Box::new(t) };
+        let cases = [
+            (T::I32, T::Int, Rel::Widened),
+            (T::Int, T::Float, Rel::Widened),
+            (T::Int, T::Int64, Rel::Changed),
+            (T::Uuid, T::String, Rel::Widened),
+            (T::String, T::Email, Rel::Narrowed),
+            (T::Date, T::DateTime, Rel::Changed),
+            (T::Bytes, T::Json, Rel::Widened),
+            (T::Json, T::Bool, Rel::Narrowed),
+            (list(T::I32), list(T::Int), Rel::Widened),
+            (list(T::Int), T::Int, Rel::Changed),
+            (list(T::Int), list(opt(T::Int)), Rel::Widened),
+            (opt(T::Int), T::I32, Rel::Narrowed),
+            (opt(T::I32), T::Int, Rel::Changed),
+            (T::String, T::String, Rel::Same),
+        ];
+        for (old, new, want) in cases {
+            assert_eq!(
+                relate(&mut d, &old, &new, Dir::In, None),
+                want,
+                "{} -> {}",
+                show(&old),
+                show(&new)
+            );
+        }
+    }
+}
