@@ -321,6 +321,9 @@ fn against_a_git_revision_without_checkout() {
     git(repo, &["add", "."]);
     git(repo, &["commit", "-q", "-m", "no contracts yet"]);
     copy_dir(&fixtures().join("before"), &repo.join("contracts"));
+    // Hidden files and the breaking config are not modules, in git as on disk.
+    std::fs::write(repo.join("contracts/.draft.yaml"), "not: a module\n").expect("write");
+    std::fs::write(repo.join("contracts/bunbase-breaking.yaml"), "rules: {}\n").expect("write");
     git(repo, &["add", "."]);
     git(repo, &["commit", "-q", "-m", "before"]);
     git(repo, &["tag", "v1"]);
