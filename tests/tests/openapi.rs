@@ -46,6 +46,37 @@ fn hand_built_ir_document_is_valid() {
 }
 
 #[test]
+fn every_example_document_is_valid() {
+    let Some(v) = validator("every_example_document_is_valid") else {
+        return;
+    };
+    let root = bunbase_e2e::repo_root().join("contracts-examples");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("contracts-examples/ exists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("bunbase.yaml").is_file())
+        .collect();
+    dirs.sort();
+    assert!(!dirs.is_empty(), "no examples found");
+    for dir in dirs {
+        let name = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let sources = bunbase::load::from_dir(&dir).expect("the example loads");
+        let ir = match bunbase::compile(&sources) {
+            Ok(c) => c.ir,
+            Err(d) => panic!("example {name} does not compile: {d:?}"),
+        };
+        if let Err(e) = validate(&v, &name, &bunbase::emit::openapi::to_json(&ir)) {
+            panic!("the OpenAPI document of example {name} is invalid:\n{e}");
+        }
+    }
+}
+
+#[test]
 fn broken_documents_are_rejected() {
     let Some(v) = validator("broken_documents_are_rejected") else {
         return;

@@ -119,7 +119,7 @@ pub(crate) fn request_id_header() -> Header {
                 .into(),
         ),
         style: Default::default(),
-        required: false,
+        required: true,
         deprecated: None,
         format: ParameterSchemaOrContent::Schema(ReferenceOr::Item(string())),
         example: None,

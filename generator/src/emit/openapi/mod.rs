@@ -99,9 +99,12 @@ pub fn document(ir: &Ir) -> OpenAPI {
         paths,
         components: Some(components(&layout, &names, shared)),
         security: None,
+        // One tag per module that has an operation (the tag an operation
+        // carries is its module's name).
         tags: ir
             .modules
             .values()
+            .filter(|m| m.actions.values().any(layout::is_reachable_over_http))
             .map(|m| Tag {
                 name: m.name.clone(),
                 description: m.description.clone(),

@@ -138,8 +138,12 @@ impl Ops<'_, '_> {
         }
         // The server decodes an empty body as `{}`, so a body is required
         // only when one of its fields is.
-        let body_required = body_fields.iter().any(|f| f.required);
-        let body = if body_fields.is_empty() {
+        let mut body_required = body_fields.iter().any(|f| f.required);
+        let body = if self.action.input_json && !matches!(route.method.as_str(), "GET" | "DELETE") {
+            // `input: json`: the whole body is the input, any JSON value.
+            body_required = true;
+            Some(self.any_json())
+        } else if body_fields.is_empty() {
             None
         } else if body_fields.len() == input.len() {
             self.action
@@ -177,6 +181,7 @@ impl Ops<'_, '_> {
                 reference(&self.layout.type_name(name, Direction::Request)),
                 self.input_fields().iter().any(|f| f.required),
             ),
+            None if self.action.input_json => (self.any_json(), true),
             None => (
                 ReferenceOr::Item(self.layout.object_schema([], Direction::Request, None)),
                 false,
@@ -342,6 +347,11 @@ impl Ops<'_, '_> {
         }
     }
 
+    /// The schema of any JSON value (an `input: json` body).
+    fn any_json(&self) -> ReferenceOr<Schema> {
+        self.layout.type_ref_schema(&TypeRef::Json, &Constraints::default(), Direction::Request)
+    }
+
     /// The fields of the action's input type, in declaration order.
     fn input_fields(&self) -> Vec<&Field> {
         let def = self
@@ -363,7 +373,9 @@ impl Ops<'_, '_> {
             TypeRef::Optional { inner } => inner.as_ref(),
             ty => ty,
         };
-        let schema: ReferenceOr<Schema> = self.layout.field_schema(field, ty, Direction::Request);
+        // The description goes on the parameter, not again on its schema.
+        let undescribed = Field { description: None, ..field.clone() };
+        let schema: ReferenceOr<Schema> = self.layout.field_schema(&undescribed, ty, Direction::Request);
         // Objects, maps and `json` values travel in a query string as JSON
         // text, which OpenAPI says with `content` instead of `schema`.
         let format = if self.is_json_text(ty) {

@@ -22,7 +22,7 @@ use openapiv3::{
 use serde_json::Value;
 
 use super::layout::{Direction, Layout};
-use crate::ir::{Constraints, Field, TypeDef, TypeKind, TypeRef};
+use crate::ir::{Constraints, Field, TypeDef, TypeKind, TypeOrigin, TypeRef};
 
 /// The largest integer JavaScript represents exactly (2^53 − 1): the range of
 /// the contract type `int`.
@@ -275,7 +275,7 @@ impl Layout<'_> {
                 s
             }
         };
-        s.schema_data.description = def.description.clone();
+        s.schema_data.description = def.description.clone().or_else(|| origin_description(def));
         s.schema_data.deprecated = def.deprecated;
         s
     }
@@ -310,6 +310,19 @@ impl Layout<'_> {
         s.schema_data.description = Some(description);
         s.schema_data.deprecated = def.is_some_and(|d| d.deprecated);
         s
+    }
+}
+
+/// A description for an inline type that has none: where it comes from.
+fn origin_description(def: &TypeDef) -> Option<String> {
+    match &def.origin {
+        TypeOrigin::Declared => None,
+        TypeOrigin::ActionInput { action } => Some(format!("Input of `{}.{action}`.", def.module)),
+        TypeOrigin::ActionOutput { action } => {
+            Some(format!("Output of `{}.{action}`.", def.module))
+        }
+        TypeOrigin::EventPayload { event } => Some(format!("Payload of the event `{event}`.")),
+        TypeOrigin::Inline { parent, field } => Some(format!("The `{field}` field of `{parent}`.")),
     }
 }
 
