@@ -1,0 +1,151 @@
+//! Emits the `handlers` module of the API crate: one handler trait per module with native async methods, the custom-guards trait, and the `Handlers` umbrella trait the router needs.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::tokens::{
+    doc_lines, error_enum, handler_trait, ident, lit, output_type, uses_custom_guards,
+};
+use crate::ir::{Action, GuardKind, Ir, Module};
+
+/// The items of the `handlers` module.
+pub fn handlers_module(ir: &Ir) -> TokenStream {
+    let traits = ir.modules.values().map(module_trait);
+    let custom = custom_guards_trait(ir);
+    let emitters = ir.events.values().map(|e| {
+        let f = ident(&format!("emit_{}", e.snake_name));
+        let payload = ident(&e.payload);
+        let name = lit(&e.name);
+        let doc = doc_lines(&format!(
+            "Publishes `{}` once the current action succeeds: every action subscribed to it then runs through the pipeline.",
+            e.name
+        ));
+        quote! {
+            #doc
+            pub fn #f(ctx: &ActionContext, payload: &#payload) -> ::std::result::Result<(), ::bunbase_runtime::ApiError> {
+                ctx.emit(#name, payload)
+            }
+        }
+    });
+    let all: Vec<_> = ir
+        .modules
+        .values()
+        .map(|m| handler_trait(&m.pascal_name))
+        .collect();
+    let custom_bound = if uses_custom_guards(ir) {
+        quote!(+ CustomGuards)
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        #[allow(unused_imports)]
+        use super::types::*;
+        #[allow(unused_imports)]
+        use super::errors::*;
+        use ::bunbase_runtime::ActionContext;
+        use ::std::future::Future;
+
+        #(#traits)*
+        #custom
+        #(#emitters)*
+
+        /// Everything the router needs from the application: every module's
+        /// handler trait. Implemented automatically for any type that
+        /// implements them all, so the server crate implements each module's
+        /// trait in its own file on one application type.
+        pub trait Handlers: #(#all +)* Send + Sync + 'static #custom_bound {}
+
+        impl<T> Handlers for T where T: #(#all +)* Send + Sync + 'static #custom_bound {}
+    }
+}
+
+fn module_trait(m: &Module) -> TokenStream {
+    let name = handler_trait(&m.pascal_name);
+    let doc = doc_lines(&format!(
+        "The handlers of module `{}`{}. Implement it in the server crate; the router calls each method after the action's guards passed and its input validated.",
+        m.name,
+        m.description
+            .as_deref()
+            .map(|d| format!(" ({})", d.trim_end_matches('.')))
+            .unwrap_or_default()
+    ));
+    let methods = m.actions.values().map(method);
+    quote! {
+        #doc
+        pub trait #name: Send + Sync + 'static {
+            #(#methods)*
+        }
+    }
+}
+
+/// The doc comment of an action's handler method.
+pub fn action_doc(a: &Action) -> TokenStream {
+    let mut text = format!("`{}`", a.full_name);
+    if let Some(s) = &a.summary {
+        text.push_str(&format!(": {s}"));
+    }
+    text.push('.');
+    if let Some(d) = &a.description {
+        text.push_str("\n\n");
+        text.push_str(d.trim_end());
+    }
+    let mut doc = doc_lines(&text);
+    if let Some(dep) = &a.deprecated {
+        let note = lit(dep.note.as_deref().unwrap_or(""));
+        doc.extend(quote!(#[deprecated(note = #note)]));
+    }
+    doc
+}
+
+/// The signature of an action's handler method, without a body or `;`.
+pub fn method_signature(a: &Action) -> TokenStream {
+    let m = ident(&a.rust_name);
+    let out = output_type(a.output.as_ref());
+    let err = error_enum(&a.pascal_name);
+    match &a.input {
+        Some(input) => {
+            let input = ident(input);
+            quote!(fn #m(&self, ctx: ActionContext, input: #input) -> impl Future<Output = ::std::result::Result<#out, #err>> + Send)
+        }
+        None => {
+            quote!(fn #m(&self, ctx: ActionContext) -> impl Future<Output = ::std::result::Result<#out, #err>> + Send)
+        }
+    }
+}
+
+fn method(a: &Action) -> TokenStream {
+    let doc = action_doc(a);
+    let sig = method_signature(a);
+    quote!(#doc #sig;)
+}
+
+fn custom_guards_trait(ir: &Ir) -> TokenStream {
+    let mut names: Vec<(&str, &str)> = Vec::new();
+    for a in ir.actions() {
+        for g in &a.guards {
+            if let GuardKind::Custom { name, rust_name } = &g.kind {
+                if !names.iter().any(|(n, _)| n == name) {
+                    names.push((name, rust_name));
+                }
+            }
+        }
+    }
+    if names.is_empty() {
+        return TokenStream::new();
+    }
+    names.sort();
+    let methods = names.iter().map(|(name, rust_name)| {
+        let m = ident(rust_name);
+        let doc = doc_lines(&format!("The `{{custom: {name}}}` guard: `Ok(())` lets the call through; an error answers instead."));
+        quote! {
+            #doc
+            fn #m(&self, req: &::bunbase_runtime::GuardRequest<'_>) -> impl Future<Output = ::std::result::Result<(), ::bunbase_runtime::ApiError>> + Send;
+        }
+    });
+    quote! {
+        /// The `custom` guards the contracts use. Implement it in the server crate.
+        pub trait CustomGuards: Send + Sync + 'static {
+            #(#methods)*
+        }
+    }
+}

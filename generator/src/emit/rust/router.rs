@@ -1,0 +1,364 @@
+//! Emits the `router` module of the API crate: every `api` trigger's route and action endpoint through the runtime's pipeline, event subscriptions, custom guards, the OpenAPI document and the docs page.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::tokens::{handler_trait, ident, lit, uses_custom_guards};
+use super::types::field_rust_type;
+use crate::ir::{Action, Backoff, BindingLocation, GuardKind, Ir, RateLimitKey, TypeKind, TypeRef};
+
+/// The items of the `router` module.
+pub fn router_module(ir: &Ir) -> TokenStream {
+    let specs = ir.actions().map(spec_static);
+    let runners = ir.actions().map(|a| http_runner(ir, a));
+    let subs = ir.actions().flat_map(|a| subscriptions(a));
+    let routes = route_table(ir);
+    let base = &ir.project.base_path;
+    let openapi_path = lit(&format!("{base}/openapi.json"));
+    let docs_path = lit(&format!("{base}/docs"));
+    let docs_html = lit(&docs_page(
+        &ir.project.title,
+        &format!("{base}/openapi.json"),
+    ));
+    let custom = custom_guards_adapter(ir);
+    let register_custom = if uses_custom_guards(ir) {
+        quote!(rt.set_custom_guards(::std::sync::Arc::new(CustomGuardsAdapter(app.clone())));)
+    } else {
+        TokenStream::new()
+    };
+    let any_http = ir.actions().any(|a| !a.triggers.http.is_empty());
+    let http_imports = if any_http {
+        quote!(
+            use ::bunbase_runtime::HttpRequest;
+            use super::wire::{Binding, Param};
+        )
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        #[allow(unused_imports)]
+        use super::types::*;
+        #[allow(unused_imports)]
+        use super::handlers::*;
+        #[allow(unused_imports)]
+        use super::wire;
+        #[allow(unused_imports)]
+        use ::bunbase_runtime::axum::{Router, response::{IntoResponse, Response}};
+        #[allow(unused_imports)]
+        use ::bunbase_runtime::{ActionSpec, Backoff, GuardSpec, RateLimitKey, RetryPolicy, Runtime};
+        use ::std::sync::Arc;
+        #http_imports
+
+        /// The interactive API documentation page served at `{base_path}/docs`.
+        pub const DOCS_HTML: &str = #docs_html;
+
+        #(#specs)*
+        #(#runners)*
+        #custom
+
+        /// The application's routes: every `api` route, every action endpoint
+        /// (`POST {base_path}/v1/actions/{module}.{action}`), the OpenAPI
+        /// document and the docs page. Also subscribes event-triggered
+        /// actions to the runtime's event bus. Wrap the result with
+        /// `Runtime::app` (the server does) for trace ids, 404/405 envelopes
+        /// and health checks.
+        pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
+            let app = Arc::new(app);
+            #register_custom
+            #(#subs)*
+            let _ = &app;
+            Router::new()
+                #routes
+                .route(#openapi_path, ::bunbase_runtime::axum::routing::get(|| async {
+                    ([(::bunbase_runtime::axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+                }))
+                .route(#docs_path, ::bunbase_runtime::axum::routing::get(|| async {
+                    ([(::bunbase_runtime::axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], DOCS_HTML).into_response()
+                }))
+        }
+    }
+}
+
+fn spec_name(a: &Action) -> proc_macro2::Ident {
+    format_ident!("{}_{}", a.module.to_uppercase(), a.name.to_uppercase())
+}
+
+fn spec_static(a: &Action) -> TokenStream {
+    let name = spec_name(a);
+    let full = lit(&a.full_name);
+    let guards = a.guards.iter().map(|g| match &g.kind {
+        GuardKind::Authenticated => quote!(GuardSpec::Authenticated),
+        GuardKind::HasRole { role } => quote!(GuardSpec::HasRole { role: #role }),
+        GuardKind::HasPermission { permission } => {
+            quote!(GuardSpec::HasPermission { permission: #permission })
+        }
+        GuardKind::RateLimit {
+            limit,
+            window_ms,
+            key,
+        } => {
+            let key = match key {
+                RateLimitKey::Ip => quote!(RateLimitKey::Ip),
+                RateLimitKey::User => quote!(RateLimitKey::User),
+            };
+            quote!(GuardSpec::RateLimit { limit: #limit, window_ms: #window_ms, key: #key })
+        }
+        GuardKind::InOrg => quote!(GuardSpec::InOrg),
+        GuardKind::HasFeature { feature } => quote!(GuardSpec::HasFeature { feature: #feature }),
+        GuardKind::TrialActiveOrPaid => quote!(GuardSpec::TrialActiveOrPaid),
+        GuardKind::Custom { name, .. } => quote!(GuardSpec::Custom { name: #name }),
+    });
+    let r = &a.retry;
+    let attempts = r.attempts;
+    let base_ms = r.base_ms;
+    let max_ms = r.max_ms;
+    let backoff = match r.backoff {
+        Backoff::Exponential => quote!(Backoff::Exponential),
+        Backoff::Fixed => quote!(Backoff::Fixed),
+    };
+    let doc = lit(&format!(
+        " The pipeline description of `{}`: its guards in run order and retry policy.",
+        a.full_name
+    ));
+    quote! {
+        #[doc = #doc]
+        pub static #name: ActionSpec = ActionSpec {
+            name: #full,
+            guards: &[#(#guards),*],
+            retry: RetryPolicy { attempts: #attempts, backoff: #backoff, base_ms: #base_ms, max_ms: #max_ms },
+        };
+    }
+}
+
+fn runner_name(a: &Action) -> proc_macro2::Ident {
+    format_ident!("run_{}_{}", a.module, a.name)
+}
+
+/// The handler closure calling the module trait's method on `app`.
+fn handler_closure(a: &Action) -> TokenStream {
+    let m = ident(&a.rust_name);
+    match &a.input {
+        Some(input) => {
+            let input = ident(input);
+            quote!(move |ctx, input: #input| {
+                let app = app.clone();
+                async move { app.#m(ctx, input).await }
+            })
+        }
+        None => quote!(move |ctx, _input: ()| {
+            let app = app.clone();
+            async move { app.#m(ctx).await }
+        }),
+    }
+}
+
+/// An async fn running the action for one HTTP request, given how the input
+/// binds (`bindings`) and the success status.
+fn http_runner(ir: &Ir, a: &Action) -> TokenStream {
+    if a.triggers.http.is_empty() {
+        return TokenStream::new();
+    }
+    let name = runner_name(a);
+    let spec = spec_name(a);
+    let tr = handler_trait(
+        ir.modules
+            .get(&a.module)
+            .map(|m| m.pascal_name.as_str())
+            .unwrap_or_default(),
+    );
+    let closure = handler_closure(a);
+    let decode = match &a.input {
+        Some(input) => {
+            let input = ident(input);
+            quote!(|req: &HttpRequest| wire::http_input::<#input>(req, bindings))
+        }
+        None => quote!(|req: &HttpRequest| wire::http_input::<()>(req, bindings)),
+    };
+    let doc = lit(&format!(" Runs `{}` for one HTTP request.", a.full_name));
+    quote! {
+        #[doc = #doc]
+        async fn #name<H: #tr>(rt: Runtime, app: Arc<H>, req: HttpRequest, status: u16, bindings: &'static [Binding]) -> Response {
+            #spec.run_http(&rt, req, status, #decode, #closure).await
+        }
+    }
+}
+
+/// The `Param` describing how a query or path string becomes JSON for a field.
+fn param_kind(ir: &Ir, ty: &TypeRef) -> TokenStream {
+    match ty {
+        TypeRef::Optional { inner } => param_kind(ir, inner),
+        TypeRef::Bool => quote!(Param::Bool),
+        TypeRef::Int | TypeRef::I32 => quote!(Param::Int),
+        TypeRef::Float => quote!(Param::Float),
+        TypeRef::List { item } => {
+            let inner = param_kind(ir, item);
+            quote!(Param::List(&#inner))
+        }
+        TypeRef::Named { name, .. } => match ir.types.get(name).map(|t| &t.kind) {
+            Some(TypeKind::Enum { .. }) => quote!(Param::Str),
+            _ => quote!(Param::Json),
+        },
+        TypeRef::Json | TypeRef::Map { .. } => quote!(Param::Json),
+        _ => quote!(Param::Str),
+    }
+}
+
+/// The static binding table of one route.
+fn bindings(ir: &Ir, a: &Action, route: Option<usize>) -> TokenStream {
+    let fields = a
+        .input
+        .as_ref()
+        .and_then(|i| ir.types.get(i))
+        .map(|t| match &t.kind {
+            TypeKind::Object { fields } => fields.clone(),
+            _ => Vec::new(),
+        })
+        .unwrap_or_default();
+    let rows = fields.iter().map(|f| {
+        let loc = route
+            .and_then(|r| a.triggers.http.get(r))
+            .and_then(|r| r.bindings.iter().find(|b| b.field == f.name))
+            .map(|b| b.location)
+            .unwrap_or(BindingLocation::Body);
+        let name = lit(&f.name);
+        let kind = param_kind(ir, &field_rust_type(f));
+        match loc {
+            BindingLocation::Path => quote!(Binding::Path(#name, #kind)),
+            BindingLocation::Query => quote!(Binding::Query(#name, #kind)),
+            BindingLocation::Body => quote!(Binding::Body(#name)),
+        }
+    });
+    quote!(&[#(#rows),*])
+}
+
+fn method_filter(m: &str) -> TokenStream {
+    let f = format_ident!("{}", m.to_ascii_uppercase());
+    quote!(::bunbase_runtime::axum::routing::MethodFilter::#f)
+}
+
+/// `.route(path, on(..).on(..))` for every path, grouping methods.
+fn route_table(ir: &Ir) -> TokenStream {
+    let mut by_path: BTreeMap<String, Vec<TokenStream>> = BTreeMap::new();
+    for a in ir.actions() {
+        if a.triggers.http.is_empty() {
+            continue;
+        }
+        let runner = runner_name(a);
+        for (i, r) in a.triggers.http.iter().enumerate() {
+            let b = bindings(ir, a, Some(i));
+            let status = r.status;
+            let filter = method_filter(&r.method);
+            by_path
+                .entry(r.path.clone())
+                .or_default()
+                .push(quote!((#filter, {
+                    let rt = rt.clone();
+                    let app = app.clone();
+                    move |req: HttpRequest| #runner(rt.clone(), app.clone(), req, #status, #b)
+                })));
+        }
+        if let Some(endpoint) = &a.action_endpoint {
+            let b = bindings(ir, a, None);
+            let status = a.triggers.http.first().map(|r| r.status).unwrap_or(200);
+            let filter = method_filter("POST");
+            by_path
+                .entry(endpoint.clone())
+                .or_default()
+                .push(quote!((#filter, {
+                    let rt = rt.clone();
+                    let app = app.clone();
+                    move |req: HttpRequest| #runner(rt.clone(), app.clone(), req, #status, #b)
+                })));
+        }
+    }
+    let mut out = TokenStream::new();
+    for (path, handlers) in by_path {
+        let p = lit(&path);
+        let mut iter = handlers.into_iter();
+        let Some(first) = iter.next() else { continue };
+        let mut mr = quote!({ let (f, h) = #first; ::bunbase_runtime::axum::routing::on(f, h) });
+        for h in iter {
+            mr = quote!({ let (f, h) = #h; #mr.on(f, h) });
+        }
+        out.extend(quote!(.route(#p, #mr)));
+    }
+    out
+}
+
+fn subscriptions(a: &Action) -> Vec<TokenStream> {
+    let spec = spec_name(a);
+    let full = lit(&a.full_name);
+    a.triggers
+        .events
+        .iter()
+        .map(|e| {
+            let event = lit(&e.event);
+            let closure = handler_closure(a);
+            quote! {
+                {
+                    let app = app.clone();
+                    rt.events().subscribe(#event, #full, move |rt, delivery| {
+                        let app = app.clone();
+                        async move {
+                            let _ = #spec.run_event(&rt, delivery, #closure).await;
+                        }
+                    });
+                }
+            }
+        })
+        .collect()
+}
+
+fn custom_guards_adapter(ir: &Ir) -> TokenStream {
+    if !uses_custom_guards(ir) {
+        return TokenStream::new();
+    }
+    let mut names: Vec<(String, String)> = Vec::new();
+    for a in ir.actions() {
+        for g in &a.guards {
+            if let GuardKind::Custom { name, rust_name } = &g.kind {
+                if !names.iter().any(|(n, _)| n == name) {
+                    names.push((name.clone(), rust_name.clone()));
+                }
+            }
+        }
+    }
+    names.sort();
+    let arms = names.iter().map(|(n, r)| {
+        let m = ident(r);
+        quote!(#n => self.0.#m(req).await,)
+    });
+    quote! {
+        /// Dispatches the runtime's custom-guard calls to the typed [`CustomGuards`] trait.
+        struct CustomGuardsAdapter<H>(Arc<H>);
+
+        impl<H: CustomGuards> ::bunbase_runtime::CustomGuards for CustomGuardsAdapter<H> {
+            fn check<'a>(
+                &'a self,
+                name: &'a str,
+                req: &'a ::bunbase_runtime::GuardRequest<'a>,
+            ) -> ::bunbase_runtime::futures::future::BoxFuture<'a, ::std::result::Result<(), ::bunbase_runtime::ApiError>> {
+                ::std::boxed::Box::pin(async move {
+                    match name {
+                        #(#arms)*
+                        other => Err(::bunbase_runtime::ApiError::forbidden(::std::format!("unknown custom guard {other}"))),
+                    }
+                })
+            }
+        }
+    }
+}
+
+/// The docs page: a minimal HTML page that loads an OpenAPI viewer from a
+/// CDN and links the raw document for offline use.
+fn docs_page(title: &str, spec_url: &str) -> String {
+    let title = title
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title} - API docs</title>\n</head>\n<body>\n<noscript>The interactive docs need JavaScript. The raw document is at <a href=\"{spec_url}\">{spec_url}</a>.</noscript>\n<script id=\"api-reference\" data-url=\"{spec_url}\"></script>\n<script src=\"https://cdn.jsdelivr.net/npm/@scalar/api-reference\"></script>\n</body>\n</html>\n"
+    )
+}

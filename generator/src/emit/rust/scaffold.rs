@@ -1,0 +1,244 @@
+//! Emits the scaffolded server crate: `main.rs` with `serve` and `migrate`, one file per module with stub handlers answering 501, and the initial migration.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::handlers::action_doc;
+use super::manifests;
+use super::tokens::{
+    error_enum, format_file, handler_trait, ident, lit, output_type, uses_custom_guards,
+};
+use crate::emit::{GenOptions, GeneratedFile, Ownership};
+use crate::ir::{Action, GuardKind, Ir, Module};
+
+/// The server crate's files (all [`Ownership::Scaffold`]).
+pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
+    let server = manifests::server_crate(ir);
+    let mut files = vec![
+        GeneratedFile {
+            path: format!("crates/{server}/Cargo.toml"),
+            contents: manifests::render("server", ir, opts),
+            ownership: Ownership::Scaffold,
+        },
+        GeneratedFile {
+            path: format!("crates/{server}/src/main.rs"),
+            contents: format_file(main_rs(ir)),
+            ownership: Ownership::Scaffold,
+        },
+        GeneratedFile {
+            path: format!("crates/{server}/migrations/0001_init.sql"),
+            contents: initial_migration(),
+            ownership: Ownership::Scaffold,
+        },
+    ];
+    for m in ir.modules.values() {
+        files.push(GeneratedFile {
+            path: format!("crates/{server}/src/{}.rs", m.name),
+            contents: format_file(module_rs(ir, m)),
+            ownership: Ownership::Scaffold,
+        });
+    }
+    if uses_custom_guards(ir) {
+        files.push(GeneratedFile {
+            path: format!("crates/{server}/src/guards.rs"),
+            contents: format_file(guards_rs(ir)),
+            ownership: Ownership::Scaffold,
+        });
+    }
+    files
+}
+
+fn api_lib(ir: &Ir) -> proc_macro2::Ident {
+    ident(&format!("{}_api", ir.project.snake_name))
+}
+
+fn main_rs(ir: &Ir) -> TokenStream {
+    let mods = ir.modules.values().map(|m| {
+        let n = ident(&m.rust_name);
+        quote!(mod #n;)
+    });
+    let guards_mod = if uses_custom_guards(ir) {
+        quote!(
+            mod guards;
+        )
+    } else {
+        TokenStream::new()
+    };
+    let api = api_lib(ir);
+    let app_name = lit(&ir.project.snake_name);
+    let base = &ir.project.base_path;
+    let api_url = lit(&format!("API:     http://{{addr}}{base}"));
+    let docs_url = lit(&format!("Docs:    http://{{addr}}{base}/docs"));
+    let doc = lit(&format!(
+        " The {} server. `serve` (the default) applies pending migrations and serves; `migrate` only applies them.",
+        ir.project.title
+    ));
+    quote! {
+        #![doc = #doc]
+        //!
+        //! Configuration comes from the environment: `PORT`, `HOST`, `DATABASE_URL`
+        //! (SQLite or PostgreSQL), `SESSION_SECRET`, `RUST_LOG` and more (see
+        //! `bunbase_runtime::Config`). bunbase wrote this file once; it is yours.
+
+        #(#mods)*
+        #guards_mod
+
+        use std::net::{IpAddr, SocketAddr};
+        use std::process::ExitCode;
+
+        use bunbase_runtime::{Config, Migrations, Runtime, Server};
+
+        /// The application: implements every module's handler trait, one file
+        /// per module. Add what your handlers share (clients, settings) here.
+        #[derive(Debug, Clone, Default)]
+        pub struct App;
+
+        #[bunbase_runtime::tokio::main(crate = "bunbase_runtime::tokio")]
+        async fn main() -> ExitCode {
+            bunbase_runtime::init_tracing();
+            let migrations = Migrations::locate(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"));
+            let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
+            let result = match command.as_str() {
+                "serve" => serve(migrations).await,
+                "migrate" => migrate(migrations).await,
+                other => {
+                    eprintln!("unknown command {other:?}: use `serve` (the default) or `migrate`");
+                    return ExitCode::from(2);
+                }
+            };
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+
+        /// Applies pending migrations, then serves until SIGINT or SIGTERM.
+        async fn serve(migrations: Migrations) -> Result<(), Box<dyn std::error::Error>> {
+            let rt = Runtime::start(Config::from_env(#app_name)?).await?;
+            rt.migrate(&migrations).await?;
+            let routes = #api::router(&rt, App);
+            let server = Server::bind(rt, routes).await?;
+            let bound = server.local_addr();
+            let addr = if bound.ip().is_unspecified() { SocketAddr::new(IpAddr::from([127, 0, 0, 1]), bound.port()) } else { bound };
+            println!(#api_url);
+            println!(#docs_url);
+            println!("Health:  http://{addr}/readyz");
+            server.run().await?;
+            Ok(())
+        }
+
+        /// Applies pending migrations and exits.
+        async fn migrate(migrations: Migrations) -> Result<(), Box<dyn std::error::Error>> {
+            let rt = Runtime::start(Config::from_env(#app_name)?).await?;
+            rt.migrate(&migrations).await?;
+            rt.shutdown().await;
+            println!("migrations applied");
+            Ok(())
+        }
+    }
+}
+
+fn stub(a: &Action) -> TokenStream {
+    let doc = action_doc(a);
+    let err = error_enum(&a.pascal_name);
+    let m = ident(&a.rust_name);
+    let out = output_type(a.output.as_ref());
+    let sig = match &a.input {
+        Some(i) => {
+            let i = ident(i);
+            quote!(async fn #m(&self, ctx: ActionContext, input: #i) -> Result<#out, #err>)
+        }
+        None => quote!(async fn #m(&self, ctx: ActionContext) -> Result<#out, #err>),
+    };
+    let variant = a
+        .errors
+        .iter()
+        .find(|e| e.code == "not_implemented")
+        .map(|e| ident(&e.rust_name));
+    let uses = match &a.input {
+        Some(_) => quote!(let _ = (&ctx, &input);),
+        None => quote!(let _ = &ctx;),
+    };
+    let body = match variant {
+        Some(v) => quote!(Err(#err::#v)),
+        None => quote!(Err(#err::from(::bunbase_runtime::ApiError::not_implemented(ctx.action)))),
+    };
+    quote! {
+        #doc
+        ///
+        /// bunbase stub: answers 501 `not_implemented` until you write it.
+        #sig {
+            #uses
+            #body
+        }
+    }
+}
+
+fn module_rs(ir: &Ir, m: &Module) -> TokenStream {
+    let api = api_lib(ir);
+    let tr = handler_trait(&m.pascal_name);
+    let stubs = m.actions.values().map(stub);
+    let doc = lit(&format!(
+        " Handlers of module `{}`. bunbase wrote this file once; it is yours to edit.",
+        m.name
+    ));
+    quote! {
+        #![doc = #doc]
+
+        use bunbase_runtime::ActionContext;
+        #[allow(unused_imports)]
+        use #api::*;
+
+        use crate::App;
+
+        impl #tr for App {
+            #(#stubs)*
+        }
+    }
+}
+
+fn guards_rs(ir: &Ir) -> TokenStream {
+    let api = api_lib(ir);
+    let mut names: Vec<(String, String)> = Vec::new();
+    for a in ir.actions() {
+        for g in &a.guards {
+            if let GuardKind::Custom { name, rust_name } = &g.kind {
+                if !names.iter().any(|(n, _)| n == name) {
+                    names.push((name.clone(), rust_name.clone()));
+                }
+            }
+        }
+    }
+    names.sort();
+    let methods = names.iter().map(|(n, r)| {
+        let m = ident(r);
+        let msg = lit(&format!("The custom guard {n} is not implemented yet: implement it in src/guards.rs."));
+        quote! {
+            #[allow(clippy::manual_async_fn)]
+            fn #m(&self, _req: &bunbase_runtime::GuardRequest<'_>) -> impl Future<Output = Result<(), bunbase_runtime::ApiError>> + Send {
+                async move { Err(bunbase_runtime::ApiError::forbidden(#msg)) }
+            }
+        }
+    });
+    quote! {
+        //! The contracts' `custom` guards. Each stub denies (403) until you write it.
+
+        use std::future::Future;
+
+        use crate::App;
+
+        impl #api::CustomGuards for App {
+            #(#methods)*
+        }
+    }
+}
+
+fn initial_migration() -> String {
+    "-- The initial migration. Write portable SQL: it runs on SQLite and PostgreSQL\n\
+     -- (TEXT ids and timestamps, BIGINT, BOOLEAN; `$1` placeholders in queries).\n\
+     CREATE TABLE IF NOT EXISTS app_settings (\n    key TEXT PRIMARY KEY,\n    value TEXT NOT NULL\n);\n"
+        .to_string()
+}

@@ -1,0 +1,127 @@
+//! Token helpers shared by the Rust emitter: identifiers, type paths, doc attributes and the one formatting step.
+
+use proc_macro2::{Ident, Literal, Span, TokenStream};
+use quote::{ToTokens, quote};
+
+use crate::ir::{Ir, OutputType, TypeRef};
+
+/// An identifier from a name the IR already made valid, accepting the raw
+/// form (`r#type`).
+pub fn ident(name: &str) -> Ident {
+    match name.strip_prefix("r#") {
+        Some(raw) => Ident::new_raw(raw, Span::call_site()),
+        None => Ident::new(name, Span::call_site()),
+    }
+}
+
+/// `name` with its raw prefix removed (`r#type` -> `type`), as serde sees it.
+pub fn unraw(name: &str) -> &str {
+    name.strip_prefix("r#").unwrap_or(name)
+}
+
+/// A string literal token.
+pub fn lit(s: &str) -> Literal {
+    Literal::string(s)
+}
+
+/// `#[doc = "..."]` attributes for each line of an optional description.
+pub fn docs(text: Option<&str>) -> TokenStream {
+    match text {
+        Some(t) => doc_lines(t),
+        None => TokenStream::new(),
+    }
+}
+
+/// `#[doc = "..."]` attributes for each line of `text`, each with a leading
+/// space so the rendered `///` comment reads naturally.
+pub fn doc_lines(text: &str) -> TokenStream {
+    let mut out = TokenStream::new();
+    for line in text.trim_end().lines() {
+        let line = if line.is_empty() {
+            String::new()
+        } else {
+            format!(" {line}")
+        };
+        let l = lit(&line);
+        out.extend(quote!(#[doc = #l]));
+    }
+    out
+}
+
+/// The Rust type of a type reference, naming generated types relative to the
+/// current module (`Task`, with `use super::types::*` in scope).
+pub fn rust_type(ty: &TypeRef) -> TokenStream {
+    match ty {
+        TypeRef::Bool => quote!(bool),
+        TypeRef::Int | TypeRef::Int64 => quote!(i64),
+        TypeRef::I32 => quote!(i32),
+        TypeRef::Float => quote!(f64),
+        TypeRef::String | TypeRef::Email | TypeRef::Url => quote!(::std::string::String),
+        TypeRef::Uuid => quote!(::bunbase_runtime::uuid::Uuid),
+        TypeRef::DateTime => {
+            quote!(::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>)
+        }
+        TypeRef::Date => quote!(::bunbase_runtime::chrono::NaiveDate),
+        TypeRef::Json => quote!(::bunbase_runtime::serde_json::Value),
+        TypeRef::Bytes => quote!(::std::vec::Vec<u8>),
+        TypeRef::List { item } => {
+            let t = rust_type(item);
+            quote!(::std::vec::Vec<#t>)
+        }
+        TypeRef::Map { value } => {
+            let t = rust_type(value);
+            quote!(::std::collections::BTreeMap<::std::string::String, #t>)
+        }
+        TypeRef::Optional { inner } => {
+            let t = rust_type(inner);
+            quote!(::std::option::Option<#t>)
+        }
+        TypeRef::Named { name, boxed } => {
+            let n = ident(name);
+            if *boxed {
+                quote!(::std::boxed::Box<#n>)
+            } else {
+                quote!(#n)
+            }
+        }
+    }
+}
+
+/// The Rust type of an action's output; `()` when it has none.
+pub fn output_type(out: Option<&OutputType>) -> TokenStream {
+    match out {
+        None => quote!(()),
+        Some(OutputType::Named { name }) => ident(name).into_token_stream(),
+        Some(OutputType::Expr { ty }) => rust_type(ty),
+    }
+}
+
+/// The type name of the error enum of an action (`CreateTaskError`).
+pub fn error_enum(pascal: &str) -> Ident {
+    ident(&format!("{pascal}Error"))
+}
+
+/// The handler trait of a module (`TasksHandler`).
+pub fn handler_trait(pascal: &str) -> Ident {
+    ident(&format!("{pascal}Handler"))
+}
+
+/// True when the project uses at least one `custom` guard.
+pub fn uses_custom_guards(ir: &Ir) -> bool {
+    ir.actions().any(|a| {
+        a.guards
+            .iter()
+            .any(|g| matches!(g.kind, crate::ir::GuardKind::Custom { .. }))
+    })
+}
+
+/// Parses and pretty-prints a whole file. The tokens are built by this
+/// emitter, so a parse failure is a bug in bunbase; the message names it.
+pub fn format_file(tokens: TokenStream) -> String {
+    match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(e) => {
+            panic!("bunbase bug: the Rust emitter built tokens that do not parse ({e}):\n{tokens}")
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Emits the `types` module of the API crate: one Rust type per IR type, serialised with the contract's wire names.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::tokens::{docs, ident, lit, rust_type, unraw};
+use crate::ir::{Field, Ir, TypeDef, TypeKind, TypeRef};
+
+/// The items of the `types` module: every type of the IR, sorted by name.
+pub fn types_module(ir: &Ir) -> TokenStream {
+    let defs = ir.types.values().map(type_def);
+    quote! {
+        use super::wire;
+        #(#defs)*
+    }
+}
+
+fn type_def(t: &TypeDef) -> TokenStream {
+    let name = ident(&t.name);
+    let mut doc = docs(t.description.as_deref());
+    if t.description.is_none() {
+        let l = lit(&format!(
+            " `{}` from module `{}`.",
+            t.contract_name, t.module
+        ));
+        doc = quote!(#[doc = #l]);
+    }
+    let deprecated = if t.deprecated {
+        quote!(#[deprecated])
+    } else {
+        TokenStream::new()
+    };
+    let derive = quote!(#[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]);
+    let serde_crate = quote!(#[serde(crate = "::bunbase_runtime::serde")]);
+    let body = match &t.kind {
+        TypeKind::Object { fields } => {
+            let fields = fields.iter().map(field_def);
+            quote! {
+                #doc #deprecated #derive #serde_crate
+                pub struct #name { #(#fields)* }
+            }
+        }
+        TypeKind::Enum { values } => {
+            let variants = values.iter().map(|v| {
+                let vn = ident(&v.rust_name);
+                let wire = lit(&v.value);
+                let vdoc = docs(v.description.as_deref());
+                let dep = if v.deprecated {
+                    quote!(#[deprecated])
+                } else {
+                    TokenStream::new()
+                };
+                quote!(#vdoc #dep #[serde(rename = #wire)] #vn,)
+            });
+            let arms = values.iter().map(|v| {
+                let vn = ident(&v.rust_name);
+                let wire = lit(&v.value);
+                quote!(#name::#vn => #wire,)
+            });
+            let allow = if values.iter().any(|v| v.deprecated) {
+                quote!(#[allow(deprecated)])
+            } else {
+                TokenStream::new()
+            };
+            quote! {
+                #doc #deprecated
+                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::bunbase_runtime::serde::Serialize)]
+                #serde_crate
+                pub enum #name { #(#variants)* }
+
+                #allow
+                impl #name {
+                    /// The value as it appears on the wire.
+                    pub fn as_str(&self) -> &'static str {
+                        match self { #(#arms)* }
+                    }
+                }
+
+                impl ::std::fmt::Display for #name {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(self.as_str())
+                    }
+                }
+            }
+        }
+        TypeKind::Union { tag, variants } => {
+            let tag = lit(tag);
+            let vs = variants.iter().map(|v| {
+                let vn = ident(&v.rust_name);
+                let ty = ident(&v.type_name);
+                let wire = lit(&v.tag_value);
+                quote!(#[serde(rename = #wire)] #vn(#ty),)
+            });
+            quote! {
+                #doc #deprecated #derive #serde_crate
+                #[serde(tag = #tag)]
+                pub enum #name { #(#vs)* }
+            }
+        }
+    };
+    let deser = quote! {
+        impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(de: D) -> ::std::result::Result<Self, D::Error> {
+                wire::deserialize(de)
+            }
+        }
+    };
+    quote!(#body #deser)
+}
+
+fn field_def(f: &Field) -> TokenStream {
+    let name = ident(&f.rust_name);
+    let ty = rust_type(&field_rust_type(f));
+    let doc = docs(f.description.as_deref());
+    let dep = if f.deprecated {
+        quote!(#[deprecated])
+    } else {
+        TokenStream::new()
+    };
+    let rename = if unraw(&f.rust_name) != f.name {
+        let w = lit(&f.name);
+        quote!(#[serde(rename = #w)])
+    } else {
+        TokenStream::new()
+    };
+    let with = match encoder(&f.ty) {
+        Some(codec) => {
+            let path = lit(&format!("wire::serialize_with::<_, {codec}, _>"));
+            quote!(#[serde(serialize_with = #path)])
+        }
+        None => TokenStream::new(),
+    };
+    quote!(#doc #dep #rename #with pub #name: #ty,)
+}
+
+/// The Rust-side type of a field: its declared type, except that an optional
+/// field with a default is never absent once decoded.
+pub fn field_rust_type(f: &Field) -> TypeRef {
+    match (&f.ty, &f.default) {
+        (TypeRef::Optional { inner }, Some(d)) if !d.is_null() => (**inner).clone(),
+        (ty, _) => ty.clone(),
+    }
+}
+
+/// The `wire::Encode` adapter for types whose wire form differs from serde's
+/// default (`int64` as a string, `bytes` as base64), or `None` when plain
+/// serde already matches the wire.
+fn encoder(ty: &TypeRef) -> Option<String> {
+    match ty {
+        TypeRef::Int64 => Some("wire::Int64".into()),
+        TypeRef::Bytes => Some("wire::Base64".into()),
+        TypeRef::Optional { inner } => encoder(inner).map(|c| format!("wire::Opt<{c}>")),
+        TypeRef::List { item } => encoder(item).map(|c| format!("wire::List<{c}>")),
+        TypeRef::Map { value } => encoder(value).map(|c| format!("wire::Dict<{c}>")),
+        _ => None,
+    }
+}

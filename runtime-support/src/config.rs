@@ -1,0 +1,208 @@
+//! [`Config`]: server settings read from the environment, with development defaults.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// Failures reading the configuration. Messages say how to fix the problem.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A variable has a value that does not parse.
+    #[error("environment variable {name}={value:?} is invalid: {hint}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What a valid value looks like.
+        hint: &'static str,
+    },
+}
+
+/// Server settings. [`Config::from_env`] reads them; tests build one with
+/// [`Config::for_test`] and adjust fields.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// snake_case project name (used for the default database file and logs).
+    pub app_name: String,
+    /// `HOST` (default `0.0.0.0`).
+    pub host: IpAddr,
+    /// `PORT` (default 8080; 0 picks a free port).
+    pub port: u16,
+    /// `DATABASE_URL` (default `sqlite://./data/<app_name>.db?mode=rwc`).
+    pub database_url: String,
+    /// `DATABASE_MAX_CONNECTIONS` (default 10).
+    pub database_max_connections: u32,
+    /// `SESSION_SECRET`: comma-separated keys, newest first (sign with the
+    /// first, verify with any). Empty means development: a random key is
+    /// generated and a loud warning logged.
+    pub session_keys: Vec<Vec<u8>>,
+    /// `SESSION_TTL_SECS` (default 7 days).
+    pub session_ttl: Duration,
+    /// `SESSION_COOKIE_SECURE` (default true): whether the cookie carries
+    /// `Secure`.
+    pub session_cookie_secure: bool,
+    /// `BODY_LIMIT_BYTES` (default 1 MiB).
+    pub body_limit: usize,
+    /// `TRUST_PROXY` (default false): take the client IP from the first
+    /// `X-Forwarded-For` hop (for per-IP rate limits behind a proxy).
+    pub trust_proxy: bool,
+    /// `SHUTDOWN_GRACE_SECS` (default 30): how long in-flight requests get
+    /// after SIGINT/SIGTERM.
+    pub shutdown_grace: Duration,
+    /// `CORS_ALLOWED_ORIGINS` (default none: no CORS headers): comma-separated
+    /// origins (`https://app.example.com`) allowed to call the API from a
+    /// browser with cookies; `*` allows any origin, without cookies.
+    pub cors_origins: Vec<String>,
+}
+
+impl Config {
+    /// Defaults for `app_name` without reading the environment.
+    pub fn defaults(app_name: &str) -> Config {
+        Config {
+            app_name: app_name.to_owned(),
+            host: IpAddr::from([0, 0, 0, 0]),
+            port: 8080,
+            database_url: crate::Db::default_url(app_name),
+            database_max_connections: 10,
+            session_keys: Vec::new(),
+            session_ttl: crate::session::DEFAULT_SESSION_TTL,
+            session_cookie_secure: true,
+            body_limit: 1024 * 1024,
+            trust_proxy: false,
+            shutdown_grace: Duration::from_secs(30),
+            cors_origins: Vec::new(),
+        }
+    }
+
+    /// A test configuration: in-memory SQLite, a random session key, port 0,
+    /// cookies without `Secure`.
+    pub fn for_test(app_name: &str) -> Config {
+        let key: [u8; 32] = rand::random();
+        Config {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 0,
+            database_url: "sqlite::memory:".to_owned(),
+            session_keys: vec![key.to_vec()],
+            session_cookie_secure: false,
+            ..Config::defaults(app_name)
+        }
+    }
+
+    /// Reads `PORT`, `HOST`, `DATABASE_URL`, `DATABASE_MAX_CONNECTIONS`,
+    /// `SESSION_SECRET`, `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE`,
+    /// `BODY_LIMIT_BYTES`, `TRUST_PROXY`, `SHUTDOWN_GRACE_SECS` and
+    /// `CORS_ALLOWED_ORIGINS` over
+    /// [`Config::defaults`]. (`RUST_LOG` is read by [`crate::init_tracing`].)
+    pub fn from_env(app_name: &str) -> Result<Config, ConfigError> {
+        Self::from_lookup(app_name, |k| std::env::var(k).ok())
+    }
+
+    /// [`Config::from_env`] over any variable lookup (for tests).
+    pub fn from_lookup(
+        app_name: &str,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut c = Config::defaults(app_name);
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        if let Some(v) = get("HOST") {
+            c.host = v
+                .trim()
+                .parse()
+                .map_err(|_| invalid("HOST", &v, "an IP address such as 0.0.0.0 or 127.0.0.1"))?;
+        }
+        if let Some(v) = get("PORT") {
+            c.port = v
+                .trim()
+                .parse()
+                .map_err(|_| invalid("PORT", &v, "a port number from 0 to 65535"))?;
+        }
+        if let Some(v) = get("DATABASE_URL") {
+            c.database_url = v.trim().to_owned();
+        }
+        if let Some(v) = get("DATABASE_MAX_CONNECTIONS") {
+            c.database_max_connections = v
+                .trim()
+                .parse()
+                .map_err(|_| invalid("DATABASE_MAX_CONNECTIONS", &v, "a positive integer"))?;
+        }
+        if let Some(v) = get("SESSION_SECRET") {
+            c.session_keys = v
+                .split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(|k| k.as_bytes().to_vec())
+                .collect();
+            if c.session_keys.iter().any(|k| k.len() < 32) {
+                return Err(invalid(
+                    "SESSION_SECRET",
+                    "<hidden>",
+                    "comma-separated keys of at least 32 characters each, newest first",
+                ));
+            }
+        }
+        if let Some(v) = get("SESSION_TTL_SECS") {
+            let secs: u64 = v
+                .trim()
+                .parse()
+                .map_err(|_| invalid("SESSION_TTL_SECS", &v, "a number of seconds"))?;
+            c.session_ttl = Duration::from_secs(secs);
+        }
+        if let Some(v) = get("SESSION_COOKIE_SECURE") {
+            c.session_cookie_secure = parse_bool(&v)
+                .ok_or_else(|| invalid("SESSION_COOKIE_SECURE", &v, "true or false"))?;
+        }
+        if let Some(v) = get("BODY_LIMIT_BYTES") {
+            c.body_limit = v
+                .trim()
+                .parse()
+                .map_err(|_| invalid("BODY_LIMIT_BYTES", &v, "a number of bytes"))?;
+        }
+        if let Some(v) = get("TRUST_PROXY") {
+            c.trust_proxy =
+                parse_bool(&v).ok_or_else(|| invalid("TRUST_PROXY", &v, "true or false"))?;
+        }
+        if let Some(v) = get("SHUTDOWN_GRACE_SECS") {
+            let secs: u64 = v
+                .trim()
+                .parse()
+                .map_err(|_| invalid("SHUTDOWN_GRACE_SECS", &v, "a number of seconds"))?;
+            c.shutdown_grace = Duration::from_secs(secs);
+        }
+        if let Some(v) = get("CORS_ALLOWED_ORIGINS") {
+            c.cors_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if let Some(bad) = c
+                .cors_origins
+                .iter()
+                .find(|o| o.as_str() != "*" && axum::http::HeaderValue::from_str(o).is_err())
+            {
+                return Err(invalid(
+                    "CORS_ALLOWED_ORIGINS",
+                    bad,
+                    "comma-separated origins like https://app.example.com, or *",
+                ));
+            }
+        }
+        Ok(c)
+    }
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn invalid(name: &'static str, value: &str, hint: &'static str) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        value: value.to_owned(),
+        hint,
+    }
+}

@@ -1,0 +1,200 @@
+//! [`ActionContext`]: what a handler can reach (database, trace id, principal, attempt, sessions, cookies, events).
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderName, HeaderValue};
+use serde::Serialize;
+
+use crate::session::{Principal, Session, SessionManager, SetCookie};
+use crate::{ApiError, Db, Runtime, TraceId};
+
+/// How an action was invoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TriggerKind {
+    /// An HTTP route or the action endpoint.
+    Http,
+    /// An event published by another action.
+    Event,
+    /// A cron schedule.
+    Cron,
+    /// A queued job.
+    Queue,
+    /// An inbound webhook.
+    Webhook,
+    /// An MCP tool call.
+    Mcp,
+    /// Called directly (tests, scripts).
+    Direct,
+}
+
+impl TriggerKind {
+    /// The lower-case name stored in run history (`http`, `event`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TriggerKind::Http => "http",
+            TriggerKind::Event => "event",
+            TriggerKind::Cron => "cron",
+            TriggerKind::Queue => "queue",
+            TriggerKind::Webhook => "webhook",
+            TriggerKind::Mcp => "mcp",
+            TriggerKind::Direct => "direct",
+        }
+    }
+}
+
+impl fmt::Display for TriggerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Side effects a handler asks for, applied by the pipeline only when the
+/// attempt succeeds: response headers (cookies) and events to publish.
+#[derive(Debug, Default)]
+pub(crate) struct Effects {
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) events: Vec<(&'static str, serde_json::Value)>,
+}
+
+/// What a handler can reach. Cheap to clone; one per attempt.
+///
+/// Cookies, headers and events recorded through the context take effect only
+/// if the attempt succeeds: a failed attempt's effects are discarded before
+/// a retry.
+#[derive(Clone)]
+pub struct ActionContext {
+    /// The call's trace id (also in every log line of the action's span).
+    pub trace_id: TraceId,
+    /// The database.
+    pub db: Db,
+    /// The attempt number, from 1 (see the action's retry policy).
+    pub attempt: u32,
+    /// The action's full name (`tasks.create_task`).
+    pub action: &'static str,
+    /// How the action was invoked.
+    pub trigger: TriggerKind,
+    /// The action's tracing span; enter it in spawned work to keep the
+    /// trace id in logs.
+    pub span: tracing::Span,
+    pub(crate) session: Option<Session>,
+    pub(crate) runtime: Runtime,
+    pub(crate) effects: Arc<Mutex<Effects>>,
+}
+
+impl fmt::Debug for ActionContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActionContext")
+            .field("trace_id", &self.trace_id)
+            .field("action", &self.action)
+            .field("trigger", &self.trigger)
+            .field("attempt", &self.attempt)
+            .field("principal", &self.principal())
+            .finish()
+    }
+}
+
+impl ActionContext {
+    /// A context for calling a handler directly in tests: trigger
+    /// [`TriggerKind::Direct`], attempt 1, no session.
+    pub fn for_test(runtime: &Runtime, action: &'static str) -> Self {
+        let trace_id = TraceId::generate();
+        ActionContext {
+            span: tracing::info_span!("action", action, trace_id = %trace_id, trigger = "direct"),
+            trace_id,
+            db: runtime.db().clone(),
+            attempt: 1,
+            action,
+            trigger: TriggerKind::Direct,
+            session: None,
+            runtime: runtime.clone(),
+            effects: Default::default(),
+        }
+    }
+
+    /// The same context with a session for `principal` (tests).
+    pub fn with_principal(mut self, principal: Principal) -> Self {
+        let now = chrono::Utc::now().timestamp();
+        self.session = Some(Session {
+            principal,
+            issued_at: now,
+            expires_at: now + 3600,
+        });
+        self
+    }
+
+    /// The signed-in principal, if any.
+    pub fn principal(&self) -> Option<&Principal> {
+        self.session.as_ref().map(|s| &s.principal)
+    }
+
+    /// The signed-in user's id, if any.
+    pub fn user_id(&self) -> Option<&str> {
+        self.principal().map(|p| p.user_id.as_str())
+    }
+
+    /// The verified session, if any.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    /// The runtime (configuration, event bus, ...).
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// The session manager, to sign cookies by hand.
+    pub fn sessions(&self) -> &SessionManager {
+        self.runtime.sessions()
+    }
+
+    /// Signs `principal` in: the response carries a fresh session cookie.
+    /// Typically called by a `login` handler after
+    /// [`crate::verify_password`] succeeds.
+    pub fn sign_in(&self, principal: &Principal) {
+        let cookie = self.sessions().login_cookie(principal);
+        self.set_cookie(cookie);
+    }
+
+    /// Signs out: the response clears the session cookie.
+    pub fn sign_out(&self) {
+        let cookie = self.sessions().logout_cookie();
+        self.set_cookie(cookie);
+    }
+
+    /// Adds a `Set-Cookie` header to the response (if the attempt succeeds).
+    pub fn set_cookie(&self, cookie: SetCookie) {
+        if let Ok(v) = HeaderValue::from_str(cookie.as_str()) {
+            self.effects()
+                .headers
+                .push((axum::http::header::SET_COOKIE, v));
+        }
+    }
+
+    /// Adds a response header (if the attempt succeeds). Invalid header
+    /// values are dropped with a warning.
+    pub fn insert_header(&self, name: HeaderName, value: &str) {
+        match HeaderValue::from_str(value) {
+            Ok(v) => self.effects().headers.push((name, v)),
+            Err(_) => {
+                tracing::warn!(header = %name, "dropped a response header with an invalid value")
+            }
+        }
+    }
+
+    /// Publishes event `name` with `payload` once the handler succeeds: every
+    /// action subscribed to it then runs through the same pipeline with
+    /// trigger [`TriggerKind::Event`], the same trace id and this context's
+    /// session. Generated code wraps this in typed `emit_<event>` functions.
+    pub fn emit<T: Serialize>(&self, name: &'static str, payload: &T) -> Result<(), ApiError> {
+        let value = serde_json::to_value(payload).map_err(|e| {
+            ApiError::internal(format_args!("event {name} payload does not serialise: {e}"))
+        })?;
+        self.effects().events.push((name, value));
+        Ok(())
+    }
+
+    fn effects(&self) -> std::sync::MutexGuard<'_, Effects> {
+        self.effects.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,294 @@
+//! [`HttpRequest`], the extractor generated routes take, and the decoders that turn its JSON body, query string and path parameters into typed input.
+//!
+//! Every decoding failure becomes the error envelope: a JSON syntax error is
+//! 400 `malformed_json`; a body sent without a JSON content type is 415
+//! `unsupported_media_type`; a body over the limit is 413
+//! `payload_too_large`; a value of the wrong shape (missing field, unknown
+//! field, wrong type) is 400 `validation_failed` with one violation naming
+//! its JSON-pointer path.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use crate::error::codes;
+use crate::validate::{Pointer, Violation};
+use crate::{ApiError, Runtime, TraceId};
+
+/// Everything the pipeline needs from an HTTP request: headers, URI, path
+/// parameters, client address, trace id and the (size-limited) body.
+/// Extracting it never fails except for an oversized or unreadable body.
+#[derive(Debug)]
+pub struct HttpRequest {
+    parts: Parts,
+    body: Bytes,
+    path_params: Vec<(String, String)>,
+    trace_id: TraceId,
+    ip: Option<IpAddr>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for HttpRequest {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let (mut parts, body) = req.into_parts();
+        let path_params = match RawPathParams::from_request_parts(&mut parts, state).await {
+            Ok(raw) => raw
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        let trace_id = parts
+            .extensions
+            .get::<TraceId>()
+            .cloned()
+            .unwrap_or_else(|| TraceId::from_headers(&parts.headers));
+        let trust_proxy = parts
+            .extensions
+            .get::<Runtime>()
+            .is_some_and(|rt| rt.config().trust_proxy);
+        let forwarded = trust_proxy
+            .then(|| {
+                parts
+                    .headers
+                    .get("x-forwarded-for")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split(',').next())
+                    .and_then(|v| v.trim().parse::<IpAddr>().ok())
+            })
+            .flatten();
+        let ip = forwarded.or_else(|| {
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+        });
+        let probe = Request::from_parts(parts.clone(), body);
+        let body = Bytes::from_request(probe, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::framework(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    codes::PAYLOAD_TOO_LARGE,
+                    "The request body is too large: send less data (the server's limit is set by BODY_LIMIT_BYTES).",
+                )
+            } else {
+                ApiError::framework(StatusCode::BAD_REQUEST, codes::MALFORMED_JSON, "The request body could not be read.")
+            }
+        })?;
+        Ok(HttpRequest {
+            parts,
+            body,
+            path_params,
+            trace_id,
+            ip,
+        })
+    }
+}
+
+impl HttpRequest {
+    /// The request's trace id.
+    pub fn trace_id(&self) -> &TraceId {
+        &self.trace_id
+    }
+
+    /// The request headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.parts.headers
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.parts.method
+    }
+
+    /// The URI.
+    pub fn uri(&self) -> &Uri {
+        &self.parts.uri
+    }
+
+    /// The client address: the connection's peer, or the first
+    /// `X-Forwarded-For` hop when `TRUST_PROXY` is on.
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.ip
+    }
+
+    /// The raw body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// The path parameters, decoded, in route order.
+    pub fn path_params(&self) -> &[(String, String)] {
+        &self.path_params
+    }
+
+    /// Decodes the JSON body into `T`. An empty body decodes as `{}` (so an
+    /// input whose body fields are all optional needs no body); a non-empty
+    /// body needs a JSON content type (`application/json` or `*/*+json`).
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return decode_json(b"{}");
+        }
+        let json_type = self
+            .parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let mime = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                mime == "application/json"
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !json_type {
+            return Err(ApiError::framework(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                codes::UNSUPPORTED_MEDIA_TYPE,
+                "Send the body as JSON with the header Content-Type: application/json.",
+            ));
+        }
+        decode_json(&self.body)
+    }
+
+    /// Decodes the query string into `T` (form-urlencoded: numbers and
+    /// booleans from strings, repeated keys for lists).
+    pub fn query<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        decode_form(self.parts.uri.query().unwrap_or("").as_bytes())
+    }
+
+    /// Decodes the path parameters into `T` (a struct with one field per
+    /// parameter; numbers and UUIDs parse from the text).
+    pub fn path<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &self.path_params {
+            ser.append_pair(k, v);
+        }
+        decode_form(ser.finish().as_bytes())
+    }
+
+    /// Decodes path parameters and query string together into one `T`
+    /// (path parameters first), for inputs bound to both.
+    pub fn params<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &self.path_params {
+            ser.append_pair(k, v);
+        }
+        for (k, v) in form_urlencoded::parse(self.parts.uri.query().unwrap_or("").as_bytes()) {
+            ser.append_pair(&k, &v);
+        }
+        decode_form(ser.finish().as_bytes())
+    }
+}
+
+/// Decodes JSON bytes into `T`, mapping failures to the envelope.
+pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = match serde_path_to_error::deserialize(&mut de) {
+        Ok(v) => v,
+        Err(e) => {
+            use serde_json::error::Category;
+            return Err(match e.inner().classify() {
+                Category::Data => match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                    // A syntax error later in the body outranks a shape error.
+                    Err(syntax) => malformed(&syntax),
+                    Ok(_) => {
+                        let msg = strip_position(&e.inner().to_string());
+                        ApiError::validation(vec![violation(e.path(), &msg)])
+                    }
+                },
+                Category::Syntax | Category::Eof | Category::Io => malformed(e.inner()),
+            });
+        }
+    };
+    de.end().map_err(|e| malformed(&e))?;
+    Ok(value)
+}
+
+/// Decodes a JSON value into `T` (used for event payloads).
+pub fn decode_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let msg = e.inner().to_string();
+        ApiError::validation(vec![violation(e.path(), &msg)])
+    })
+}
+
+fn decode_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = serde_html_form::Deserializer::new(form_urlencoded::parse(bytes));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let msg = e.inner().to_string();
+        ApiError::validation(vec![violation(e.path(), &msg)])
+    })
+}
+
+fn malformed(e: &serde_json::Error) -> ApiError {
+    ApiError::framework(
+        StatusCode::BAD_REQUEST,
+        codes::MALFORMED_JSON,
+        format!("The body is not valid JSON: {e}."),
+    )
+    .with_details(serde_json::json!({ "line": e.line(), "column": e.column() }))
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+/// The name inside the first pair of backticks of a serde message.
+fn backticked(msg: &str) -> Option<&str> {
+    let start = msg.find('`')? + 1;
+    let len = msg[start..].find('`')?;
+    Some(&msg[start..start + len])
+}
+
+/// Turns a serde error at `path` into a violation with a JSON pointer.
+pub(crate) fn violation(path: &serde_path_to_error::Path, msg: &str) -> Violation {
+    use serde_path_to_error::Segment;
+    let mut at = Pointer::root();
+    for seg in path.iter() {
+        at = match seg {
+            Segment::Seq { index } => at.index(*index),
+            Segment::Map { key } => at.field(key),
+            Segment::Enum { .. } | Segment::Unknown => at,
+        };
+    }
+    let (code, at, message) = if msg.starts_with("unknown field") {
+        let name = backticked(msg).unwrap_or("?");
+        // serde_path_to_error already ends the path with the unknown key.
+        let suffix = Pointer::root().field(name);
+        let at = if at.as_str().ends_with(suffix.as_str()) {
+            at
+        } else {
+            at.field(name)
+        };
+        (
+            "unknown_field",
+            at,
+            format!("unknown field {name}: remove it (the contract does not declare it)"),
+        )
+    } else if msg.starts_with("missing field") {
+        let name = backticked(msg).unwrap_or("?");
+        ("required", at.field(name), format!("{name} is required"))
+    } else if msg.starts_with("invalid type") {
+        ("invalid_type", at, msg.to_owned())
+    } else {
+        ("invalid_value", at, msg.to_owned())
+    };
+    Violation {
+        path: at.as_str().to_owned(),
+        code: code.to_owned(),
+        message,
+    }
+}

@@ -1,0 +1,208 @@
+//! [`Runtime`]: the shared state every action runs against (database, sessions, rate limits, run history, custom guards, events).
+
+use std::sync::{Arc, OnceLock};
+
+use crate::config::{Config, ConfigError};
+use crate::db::{Db, DbError, Migrations};
+use crate::events::EventBus;
+use crate::guard::CustomGuards;
+use crate::ratelimit::{MemoryRateLimiter, RateLimiter};
+use crate::runs::{DbRunSink, RecorderOptions, RunRecorder, RunSink};
+use crate::session::{SessionError, SessionManager};
+
+/// Failures starting or serving. Messages say how to fix the problem.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The environment is misconfigured.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database is unreachable or a migration failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// The session keys are unusable.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    /// The listener could not bind.
+    #[error("cannot listen on {addr}: {source}; set PORT/HOST to a free address")]
+    Bind {
+        /// The address.
+        addr: std::net::SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The server failed while running.
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+struct Inner {
+    config: Config,
+    db: Db,
+    sessions: SessionManager,
+    limiter: Arc<dyn RateLimiter>,
+    runs: RunRecorder,
+    custom_guards: OnceLock<Arc<dyn CustomGuards>>,
+    events: EventBus,
+}
+
+/// The shared runtime state. Cheap to clone (one `Arc`).
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("app", &self.inner.config.app_name)
+            .field("dialect", &self.inner.db.dialect())
+            .finish()
+    }
+}
+
+/// Builds a [`Runtime`] with non-default backends.
+pub struct RuntimeBuilder {
+    config: Config,
+    db: Option<Db>,
+    limiter: Option<Arc<dyn RateLimiter>>,
+    sink: Option<Arc<dyn RunSink>>,
+    recorder: RecorderOptions,
+}
+
+impl RuntimeBuilder {
+    /// Uses an existing database handle instead of connecting to
+    /// `config.database_url`.
+    pub fn db(mut self, db: Db) -> Self {
+        self.db = Some(db);
+        self
+    }
+
+    /// Uses another rate-limit backend (default: in memory).
+    pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.limiter = Some(limiter);
+        self
+    }
+
+    /// Sends run history elsewhere (default: the `bunbase_runs` table).
+    pub fn run_sink(mut self, sink: Arc<dyn RunSink>) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// Tunes the run writer.
+    pub fn recorder_options(mut self, opts: RecorderOptions) -> Self {
+        self.recorder = opts;
+        self
+    }
+
+    /// Connects the database (unless given), creates the runtime's own
+    /// tables, and starts the run writer. Must run inside a tokio runtime.
+    pub async fn build(self) -> Result<Runtime, Error> {
+        let config = self.config;
+        let db = match self.db {
+            Some(db) => db,
+            None => Db::connect_with(&config.database_url, config.database_max_connections).await?,
+        };
+        crate::runs::ensure_schema(&db).await?;
+        let sessions = if config.session_keys.is_empty() {
+            tracing::warn!(
+                "SESSION_SECRET is not set: using a random session key. Sessions will not survive a restart \
+                 and will not work across instances. Set SESSION_SECRET (at least 32 characters) in production."
+            );
+            SessionManager::random()
+        } else {
+            SessionManager::new(config.session_keys.clone())?
+        }
+        .with_ttl(config.session_ttl)
+        .with_secure(config.session_cookie_secure);
+        let sink = self.sink.unwrap_or_else(|| Arc::new(DbRunSink(db.clone())));
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                sessions,
+                limiter: self
+                    .limiter
+                    .unwrap_or_else(|| Arc::new(MemoryRateLimiter::new())),
+                runs: RunRecorder::spawn(sink, self.recorder),
+                custom_guards: OnceLock::new(),
+                events: EventBus::default(),
+                db,
+                config,
+            }),
+        })
+    }
+}
+
+impl Runtime {
+    /// A builder over `config`.
+    pub fn builder(config: Config) -> RuntimeBuilder {
+        RuntimeBuilder {
+            config,
+            db: None,
+            limiter: None,
+            sink: None,
+            recorder: RecorderOptions::default(),
+        }
+    }
+
+    /// Starts a runtime with default backends: `Runtime::builder(config).build()`.
+    pub async fn start(config: Config) -> Result<Runtime, Error> {
+        Self::builder(config).build().await
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// The session manager.
+    pub fn sessions(&self) -> &SessionManager {
+        &self.inner.sessions
+    }
+
+    /// The rate-limit backend.
+    pub fn rate_limiter(&self) -> &dyn RateLimiter {
+        &*self.inner.limiter
+    }
+
+    /// The run history writer.
+    pub fn runs(&self) -> &RunRecorder {
+        &self.inner.runs
+    }
+
+    /// The in-process event bus.
+    pub fn events(&self) -> &EventBus {
+        &self.inner.events
+    }
+
+    /// Registers the user's custom guards (once; later calls are ignored
+    /// with a warning). Until registered, every custom guard denies.
+    pub fn set_custom_guards(&self, guards: Arc<dyn CustomGuards>) {
+        if self.inner.custom_guards.set(guards).is_err() {
+            tracing::warn!(
+                "custom guards were already registered; ignoring the second registration"
+            );
+        }
+    }
+
+    /// The registered custom guards.
+    pub fn custom_guards(&self) -> Option<&dyn CustomGuards> {
+        self.inner.custom_guards.get().map(|g| &**g)
+    }
+
+    /// Applies the runtime's tables and the user's migrations.
+    pub async fn migrate(&self, migrations: &Migrations) -> Result<(), Error> {
+        Ok(self.inner.db.migrate(migrations).await?)
+    }
+
+    /// Flushes run history and closes the database pool. Called by
+    /// [`crate::serve`] after the server stops.
+    pub async fn shutdown(&self) {
+        self.inner.runs.flush().await;
+        self.inner.db.close().await;
+    }
+}

@@ -1,0 +1,320 @@
+//! Serving: the middleware stack around generated routes, health endpoints, graceful shutdown, and the `serve`/`migrate` command-line entry.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Extension};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+use crate::db::Migrations;
+use crate::error::codes;
+use crate::runtime::Error;
+use crate::{ApiError, Config, Runtime};
+
+impl Runtime {
+    /// Wraps generated `routes` in the runtime's stack: trace ids
+    /// (`x-request-id` on every response), the body limit (413), panic
+    /// catching (500 envelope), `/healthz` and `/readyz`, and the 404 and 405
+    /// envelopes. The result is ready for `axum::serve` or
+    /// `tower::ServiceExt::oneshot`.
+    pub fn app(&self, routes: Router) -> Router {
+        let app = routes
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
+            .fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed)
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+                panic_response,
+            ))
+            .layer(DefaultBodyLimit::max(self.config().body_limit))
+            .layer(Extension(self.clone()))
+            .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span));
+        let app = match cors(&self.config().cors_origins) {
+            Some(layer) => app.layer(layer),
+            None => app,
+        };
+        app.layer(axum::middleware::from_fn(crate::trace::middleware))
+    }
+}
+
+/// The CORS layer for `CORS_ALLOWED_ORIGINS`: explicit origins may send
+/// cookies; `*` allows any origin without cookies. Preflights are answered
+/// before routing, so they never meet the 405 envelope.
+fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return None;
+    }
+    let expose = [axum::http::HeaderName::from_static(
+        crate::trace::REQUEST_ID_HEADER,
+    )];
+    let layer = CorsLayer::new()
+        .allow_methods(AllowMethods::mirror_request())
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers(expose)
+        .max_age(Duration::from_secs(600));
+    if origins.iter().any(|o| o == "*") {
+        return Some(layer.allow_origin(AllowOrigin::any()));
+    }
+    let list: Vec<axum::http::HeaderValue> =
+        origins.iter().filter_map(|o| o.parse().ok()).collect();
+    Some(
+        layer
+            .allow_origin(AllowOrigin::list(list))
+            .allow_credentials(true),
+    )
+}
+
+/// The span of one HTTP request, carrying its trace id so every log line
+/// of the request (and of the actions it runs) can be correlated.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    let trace_id = req
+        .extensions()
+        .get::<crate::TraceId>()
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), trace_id = %trace_id)
+}
+
+async fn healthz() -> Response {
+    axum::Json(serde_json::json!({ "status": "ok" })).into_response()
+}
+
+async fn readyz(Extension(rt): Extension<Runtime>) -> Response {
+    match tokio::time::timeout(Duration::from_secs(5), rt.db().ping()).await {
+        Ok(Ok(())) => {
+            axum::Json(serde_json::json!({ "status": "ready", "database": "ok" })).into_response()
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            unavailable()
+        }
+        Err(_) => unavailable(),
+    }
+}
+
+fn unavailable() -> Response {
+    ApiError::framework(
+        StatusCode::SERVICE_UNAVAILABLE,
+        codes::UNAVAILABLE,
+        "The database is not reachable.",
+    )
+    .into_response()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::framework(
+        StatusCode::NOT_FOUND,
+        codes::NOT_FOUND,
+        "No route matches this path.",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::framework(
+        StatusCode::METHOD_NOT_ALLOWED,
+        codes::METHOD_NOT_ALLOWED,
+        "This path does not accept this HTTP method.",
+    )
+}
+
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!(panic = %crate::pipeline::panic_message(&panic), "request handler panicked");
+    ApiError::framework(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        codes::INTERNAL,
+        "An internal error occurred.",
+    )
+    .into_response()
+}
+
+/// A bound, not yet running server.
+pub struct Server {
+    listener: TcpListener,
+    app: Router,
+    rt: Runtime,
+}
+
+impl Server {
+    /// Binds `HOST:PORT` from the runtime's config and prepares
+    /// [`Runtime::app`] over `routes`.
+    pub async fn bind(rt: Runtime, routes: Router) -> Result<Server, Error> {
+        let addr = SocketAddr::new(rt.config().host, rt.config().port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| Error::Bind { addr, source })?;
+        let app = rt.app(routes);
+        Ok(Server { listener, app, rt })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+    pub async fn run(self) -> Result<(), Error> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `signal` completes; then stops accepting, gives in-flight
+    /// requests and event deliveries up to `SHUTDOWN_GRACE_SECS`, flushes run
+    /// history and closes the database.
+    pub async fn run_until(
+        self,
+        signal: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
+        let Server { listener, app, rt } = self;
+        let grace = rt.config().shutdown_grace;
+        tracing::info!(addr = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), "listening");
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            signal.await;
+            tracing::info!("shutting down");
+            let _ = stop_tx.send(true);
+        };
+        let server = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .into_future();
+        tokio::pin!(server);
+        let mut stop = stop_rx.clone();
+        let result = tokio::select! {
+            r = &mut server => r,
+            _ = async { let _ = stop.wait_for(|s| *s).await; } => {
+                match tokio::time::timeout(grace, &mut server).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        tracing::warn!(grace_secs = grace.as_secs(), "in-flight requests did not finish in time");
+                        Ok(())
+                    }
+                }
+            }
+        };
+        if tokio::time::timeout(grace, rt.events().idle())
+            .await
+            .is_err()
+        {
+            tracing::warn!("event deliveries did not finish in time");
+        }
+        rt.shutdown().await;
+        tracing::info!(
+            runs_written = rt.runs().written(),
+            runs_dropped = rt.runs().dropped(),
+            "stopped"
+        );
+        result.map_err(Error::Serve)
+    }
+}
+
+/// Binds and serves `routes` until SIGINT/SIGTERM (see [`Server`]).
+pub async fn serve(rt: Runtime, routes: Router) -> Result<(), Error> {
+    Server::bind(rt, routes).await?.run().await
+}
+
+/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// Installs a tracing subscriber: filter from `RUST_LOG` (default `info`),
+/// JSON lines when `LOG_FORMAT=json`. Safe to call twice.
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// The scaffolded server's `main`: `serve` (the default; applies pending
+/// migrations first unless `AUTO_MIGRATE=false`) or `migrate`. Reads the
+/// configuration from the environment and prints fatal errors with how to
+/// fix them.
+///
+/// ```no_run
+/// # use bunbase_runtime::{Migrations, Runtime, axum::Router};
+/// #[tokio::main]
+/// async fn main() -> std::process::ExitCode {
+///     let migrations = Migrations::locate(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"));
+///     bunbase_runtime::run_main("my_app", migrations, |_rt: &Runtime| Router::new()).await
+/// }
+/// ```
+pub async fn run_main(
+    app_name: &str,
+    migrations: Migrations,
+    routes: impl FnOnce(&Runtime) -> Router,
+) -> ExitCode {
+    init_tracing();
+    let command = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "serve".to_owned());
+    let result = async {
+        let config = Config::from_env(app_name)?;
+        match command.as_str() {
+            "serve" => {
+                let rt = Runtime::start(config).await?;
+                let auto = std::env::var("AUTO_MIGRATE")
+                    .map(|v| v != "false" && v != "0")
+                    .unwrap_or(true);
+                if auto {
+                    rt.migrate(&migrations).await?;
+                }
+                let routes = routes(&rt);
+                serve(rt, routes).await
+            }
+            "migrate" => {
+                let rt = Runtime::start(config).await?;
+                rt.migrate(&migrations).await?;
+                rt.shutdown().await;
+                tracing::info!("migrations applied");
+                Ok(())
+            }
+            other => {
+                eprintln!("unknown command {other:?}: use `serve` (default) or `migrate`");
+                return Ok(Err(ExitCode::from(2)));
+            }
+        }
+        .map(Ok)
+    }
+    .await;
+    match result {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(code)) => code,
+        Err(e) => {
+            tracing::error!(error = %e, "fatal");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Trace ids: taken from `x-request-id` or W3C `traceparent`, else generated, and echoed on every response.
+
+use std::fmt;
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// The header a trace id is read from and echoed in.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// The W3C trace context header; its trace-id field is used when no
+/// `x-request-id` is sent.
+pub const TRACEPARENT_HEADER: &str = "traceparent";
+
+/// A request's trace id: cheap to clone, printable, echoed as `x-request-id`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TraceId(Arc<str>);
+
+impl TraceId {
+    /// A fresh random id: 32 lowercase hex characters (the W3C trace-id
+    /// shape).
+    pub fn generate() -> Self {
+        TraceId(uuid::Uuid::new_v4().simple().to_string().into())
+    }
+
+    /// Uses `s` as the id when it is 1..=128 visible ASCII characters;
+    /// `None` otherwise (the caller then generates one).
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok = !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic());
+        ok.then(|| TraceId(s.into()))
+    }
+
+    /// The trace-id field of a W3C `traceparent` value
+    /// (`00-<32 hex>-<16 hex>-<2 hex>`), when well formed and not all zeros.
+    pub fn from_traceparent(s: &str) -> Option<Self> {
+        let mut parts = s.trim().split('-');
+        let version = parts.next()?;
+        let trace = parts.next()?;
+        let parent = parts.next()?;
+        let flags = parts.next()?;
+        let hex = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit());
+        if !hex(version, 2)
+            || version.eq_ignore_ascii_case("ff")
+            || !hex(trace, 32)
+            || !hex(parent, 16)
+            || !hex(flags, 2)
+        {
+            return None;
+        }
+        if trace.bytes().all(|b| b == b'0') {
+            return None;
+        }
+        Some(TraceId(trace.to_ascii_lowercase().into()))
+    }
+
+    /// The id from `x-request-id`, else from `traceparent`, else a new one.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        headers
+            .get(REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(TraceId::parse)
+            .or_else(|| {
+                headers
+                    .get(TRACEPARENT_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(TraceId::from_traceparent)
+            })
+            .unwrap_or_else(TraceId::generate)
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TraceId({})", self.0)
+    }
+}
+
+tokio::task_local! {
+    static CURRENT: TraceId;
+}
+
+/// The trace id of the request or action being processed on this task, if
+/// any. [`crate::ApiError`]'s `IntoResponse` uses it to fill the envelope.
+pub fn current_trace_id() -> Option<TraceId> {
+    CURRENT.try_with(|t| t.clone()).ok()
+}
+
+/// Runs `fut` with `id` as the current trace id.
+pub async fn with_trace_id<F: Future>(id: TraceId, fut: F) -> F::Output {
+    CURRENT.scope(id, fut).await
+}
+
+/// Middleware: picks the trace id, stores it in the request's extensions,
+/// makes it current for the request's task, and echoes it as
+/// `x-request-id`. Responses carrying an envelope rendered without a trace
+/// id are re-rendered with it.
+pub(crate) async fn middleware(mut req: Request, next: Next) -> Response {
+    let id = TraceId::from_headers(req.headers());
+    req.extensions_mut().insert(id.clone());
+    let mut res = with_trace_id(id.clone(), next.run(req)).await;
+    if let Some(pending) = res
+        .extensions_mut()
+        .remove::<crate::error::PendingEnvelope>()
+    {
+        let mut fresh = crate::error::render(&pending.0, id.as_str());
+        for (name, value) in res.headers() {
+            if !fresh.headers().contains_key(name) && name != axum::http::header::CONTENT_LENGTH {
+                fresh.headers_mut().append(name.clone(), value.clone());
+            }
+        }
+        res = fresh;
+    }
+    if let Ok(v) = HeaderValue::from_str(id.as_str()) {
+        res.headers_mut().insert(REQUEST_ID_HEADER, v);
+    }
+    res
+}
