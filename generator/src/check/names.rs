@@ -217,20 +217,14 @@ pub fn type_members(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
                 let mut wire: HashMap<&str, &Spanned<String>> = HashMap::new();
                 let mut idents: HashMap<String, &Spanned<String>> = HashMap::new();
                 for v in values {
-                    let ok = !v.value.value.is_empty()
-                        && v.value
-                            .value
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
-                        && v.value.value.chars().any(|c| c.is_ascii_alphanumeric());
-                    if !ok {
+                    if !is_wire_value(&v.value.value) {
                         diags.push(
                             Diagnostic::error(
                                 "E0107",
                                 &v.value.span,
                                 format!("invalid enum value `{}`", v.value.value),
                             )
-                            .with_hint("use letters, digits, `_`, `-` or `.`"),
+                            .with_hint("use printable ASCII without spaces, with at least one letter or digit"),
                         );
                         continue;
                     }
@@ -264,6 +258,17 @@ pub fn type_members(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
                 }
                 let mut idents: HashMap<String, &Spanned<String>> = HashMap::new();
                 for (value, _) in variants {
+                    if !is_wire_value(&value.value) {
+                        diags.push(
+                            Diagnostic::error(
+                                "E0105",
+                                &value.span,
+                                format!("invalid union tag value `{}`", value.value),
+                            )
+                            .with_hint("use printable ASCII without spaces, with at least one letter or digit"),
+                        );
+                        continue;
+                    }
                     let ident = naming::rust_pascal_ident(&value.value);
                     if let Some(first) = idents.insert(ident.clone(), value) {
                         collision(diags, value, first, &format!("the variant `{ident}`"));
@@ -334,4 +339,11 @@ pub fn modules(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
             collision(diags, &m.name, first, &format!("`{pascal}`"));
         }
     }
+}
+
+/// True for an enum value or union tag value: printable ASCII without
+/// spaces, with at least one letter or digit (so the Rust variant name it
+/// becomes is meaningful).
+pub fn is_wire_value(v: &str) -> bool {
+    v.chars().all(|c| c.is_ascii_graphic()) && v.chars().any(|c| c.is_ascii_alphanumeric())
 }
