@@ -142,3 +142,20 @@ fn lowering_fills_defaults_and_implicit_errors() {
     assert_eq!(digest.triggers.crons[0].timezone, "Europe/Berlin");
     assert_eq!(ir.modules["tasks"].actions["send_reminder"].triggers.queue.as_ref().map(|q| q.max_attempts), Some(8));
 }
+
+#[test]
+fn cli_ir_prints_the_ir_json() {
+    let dir = repo().join("generator/tests/fixtures/good/spec");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bunbase"))
+        .args(["ir", &dir.to_string_lossy()])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("bunbase runs");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), compile(&dir).ir.to_json());
+    let clean = std::process::Command::new(env!("CARGO_BIN_EXE_bunbase"))
+        .args(["check", &dir.to_string_lossy()])
+        .output()
+        .expect("bunbase runs");
+    assert_eq!(clean.status.code(), Some(0));
+}
