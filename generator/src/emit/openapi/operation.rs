@@ -349,7 +349,8 @@ impl Ops<'_, '_> {
 
     /// The schema of any JSON value (an `input: json` body).
     fn any_json(&self) -> ReferenceOr<Schema> {
-        self.layout.type_ref_schema(&TypeRef::Json, &Constraints::default(), Direction::Request)
+        self.layout
+            .type_ref_schema(&TypeRef::Json, &Constraints::default(), Direction::Request)
     }
 
     /// The fields of the action's input type, in declaration order.
@@ -374,8 +375,13 @@ impl Ops<'_, '_> {
             ty => ty,
         };
         // The description goes on the parameter, not again on its schema.
-        let undescribed = Field { description: None, ..field.clone() };
-        let schema: ReferenceOr<Schema> = self.layout.field_schema(&undescribed, ty, Direction::Request);
+        let undescribed = Field {
+            description: None,
+            ..field.clone()
+        };
+        let schema: ReferenceOr<Schema> =
+            self.layout
+                .field_schema(&undescribed, ty, Direction::Request);
         // Objects, maps and `json` values travel in a query string as JSON
         // text, which OpenAPI says with `content` instead of `schema`.
         let format = if self.is_json_text(ty) {
