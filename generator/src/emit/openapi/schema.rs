@@ -85,7 +85,7 @@ pub(crate) fn string() -> Schema {
 }
 
 /// The schema `nullable: true` of `s`.
-fn nullable(s: ReferenceOr<Schema>) -> ReferenceOr<Schema> {
+pub(crate) fn nullable(s: ReferenceOr<Schema>) -> ReferenceOr<Schema> {
     let mut s = inline(s);
     s.schema_data.nullable = true;
     ReferenceOr::Item(s)
@@ -194,7 +194,9 @@ impl Layout<'_> {
     /// property when the object is a union variant.
     ///
     /// Requests: a field is required unless it is optional or has a default;
-    /// unknown fields are rejected (`additionalProperties: false`).
+    /// such a field also accepts `null`, which the server reads as absent
+    /// (so a defaulted field takes its default); unknown fields are rejected
+    /// (`additionalProperties: false`).
     /// Responses: the server sends every field (absent optionals as `null`,
     /// defaulted fields with their value), so every field is required; extra
     /// fields are allowed so that clients keep working when a later contract
@@ -215,7 +217,12 @@ impl Layout<'_> {
             required.push(tag.to_string());
         }
         for f in fields {
-            properties.insert(f.name.clone(), boxed(self.field_schema(f, &f.ty, dir)));
+            let mut schema = self.field_schema(f, &f.ty, dir);
+            let optional = matches!(f.ty, TypeRef::Optional { .. });
+            if dir == Direction::Request && !f.required && !optional {
+                schema = nullable(schema);
+            }
+            properties.insert(f.name.clone(), boxed(schema));
             if dir == Direction::Response || f.required {
                 required.push(f.name.clone());
             }
