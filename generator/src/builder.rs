@@ -142,15 +142,10 @@ impl Builder {
     }
 }
 
-/// The API crate as one `include!`-able file.
+/// The API crate as one `include!`-able file (the Rust emitter's single-file
+/// form: modules inline, no inner attributes).
 fn api_source(ir: &Ir, opts: &GenOptions) -> String {
-    let _ = opts;
-    let modules = ir.modules.keys();
-    let file: syn::File = syn::parse_quote! {
-        /// The modules of the contracts (placeholder until the Rust emitter's single-file API lands).
-        pub const MODULES: &[&str] = &[#(#modules),*];
-    };
-    prettyplease::unparse(&file)
+    crate::emit::rust::api_single_file(ir, opts)
 }
 
 /// Writes `bytes` to `target` unless it already holds exactly them, so the

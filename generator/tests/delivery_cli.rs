@@ -265,3 +265,127 @@ fn new_creates_a_project_that_is_up_to_date() {
     assert_ne!(code(&bad), 0);
     assert!(text(&bad).contains("todo-app"), "{}", text(&bad));
 }
+
+/// Kills a child process when the test ends, pass or fail.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn watch_regenerates_after_a_contract_change() {
+    use std::io::BufRead;
+    let tmp = project();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bunbase"))
+        .current_dir(tmp.path())
+        .args(["gen", "--watch", "--out", "out"])
+        .env_remove("BUNBASE_RUNTIME_PATH")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("bunbase gen --watch starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let _child = Killed(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let summary = |what: &str| loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no summary line {what}"));
+        if line.starts_with("bunbase gen: ") {
+            return line;
+        }
+    };
+    let first = summary("for the first run");
+    assert!(!first.contains(" 0 written"), "{first}");
+
+    let project_file = tmp.path().join("contracts/bunbase.yaml");
+    let yaml = std::fs::read_to_string(&project_file).unwrap();
+    std::fs::write(
+        &project_file,
+        yaml.replace("title: Tasks API", "title: Watched API"),
+    )
+    .unwrap();
+    let second = summary("after a contract change");
+    assert!(
+        second.contains(" removed in ") && !second.contains(" 0 written"),
+        "{second}"
+    );
+    let doc = std::fs::read_to_string(tmp.path().join("out/openapi.json")).unwrap();
+    assert!(doc.contains("Watched API"));
+    // One burst of changes gives one run, not one per event.
+    assert!(
+        rx.recv_timeout(Duration::from_millis(800))
+            .map_or(true, |l| !l.starts_with("bunbase gen: "))
+    );
+}
+
+#[test]
+fn runtime_flags_choose_the_runtime_dependency() {
+    let tmp = project();
+    let runtime_line = |out: &str| {
+        let toml = std::fs::read_to_string(tmp.path().join(out).join("Cargo.toml")).unwrap();
+        toml.lines()
+            .find(|l| l.starts_with("bunbase-runtime"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        code(&bunbase(
+            tmp.path(),
+            &["gen", "--out", "v", "--runtime-version", "0.3"]
+        )),
+        0
+    );
+    assert!(
+        runtime_line("v").contains("version = \"0.3\""),
+        "{}",
+        runtime_line("v")
+    );
+    let git = [
+        "gen",
+        "--out",
+        "g",
+        "--runtime-git",
+        "https://example.com/rt.git",
+        "--runtime-rev",
+        "abc",
+    ];
+    assert_eq!(code(&bunbase(tmp.path(), &git)), 0);
+    assert!(
+        runtime_line("g").contains("git = \"https://example.com/rt.git\""),
+        "{}",
+        runtime_line("g")
+    );
+    // A path next to the output folder is written relative to it.
+    std::fs::create_dir_all(tmp.path().join("rt")).unwrap();
+    assert_eq!(
+        code(&bunbase(
+            tmp.path(),
+            &["gen", "--out", "p", "--runtime-path", "rt"]
+        )),
+        0
+    );
+    let line = runtime_line("p");
+    assert!(
+        line.contains("path = \"") && !line.contains("path = \"/"),
+        "{line}"
+    );
+    // The default is this checkout's runtime-support.
+    assert_eq!(code(&bunbase(tmp.path(), &["gen", "--out", "d"])), 0);
+    assert!(
+        runtime_line("d").contains("runtime-support\""),
+        "{}",
+        runtime_line("d")
+    );
+}

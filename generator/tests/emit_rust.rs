@@ -80,3 +80,19 @@ fn generated_workspace_compiles() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Writes `generated-example/` from the tasks IR until `cargo xtask codegen`
+/// can compile the contracts: generated files always, scaffold files only
+/// when missing (they hold the real handlers).
+#[test]
+#[ignore = "writes generated-example/; run on purpose"]
+fn write_generated_example() {
+    let ir = tasks_ir();
+    let opts = GenOptions { runtime: RuntimeSource::Path("../runtime-support".into()), contracts_label: "../contracts-examples/tasks".into() };
+    let out = repo_root().join("generated-example");
+    let files: Vec<GeneratedFile> = bunbase::emit::generate(&ir, &opts)
+        .into_iter()
+        .filter(|f| f.ownership == bunbase::emit::Ownership::Generated || !out.join(&f.path).exists())
+        .collect();
+    write_ws(&files, &out);
+}

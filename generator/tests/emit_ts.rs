@@ -42,6 +42,30 @@ fn fixtures() -> Vec<(String, Ir)> {
     out
 }
 
+/// Every example contract set in `contracts-examples/`, compiled.
+fn examples() -> Vec<(String, Ir)> {
+    let root = repo().join("contracts-examples");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("contracts-examples exists")
+        .map(|e| e.expect("readable dir entry").path())
+        .filter(|p| p.join("bunbase.yaml").exists())
+        .collect();
+    dirs.sort();
+    dirs.into_iter()
+        .map(|dir| {
+            let sources = bunbase::load::from_dir(&dir).expect("example loads");
+            let compiled = bunbase::compile(&sources)
+                .unwrap_or_else(|d| panic!("{} compiles: {d:?}", dir.display()));
+            let name = dir
+                .file_name()
+                .expect("dir name")
+                .to_string_lossy()
+                .into_owned();
+            (name, compiled.ir)
+        })
+        .collect()
+}
+
 fn snapshot_sdk(name: &str, ir: &Ir) {
     let files = ts::emit(ir, &opts());
     assert!(!files.is_empty(), "{name}: the SDK has files");
@@ -72,8 +96,17 @@ fn sdk_of_ir_fixtures() {
 }
 
 #[test]
+fn sdk_of_every_example() {
+    let examples = examples();
+    assert!(!examples.is_empty(), "contracts-examples has examples");
+    for (name, ir) in examples {
+        snapshot_sdk(&format!("example_{name}"), &ir);
+    }
+}
+
+#[test]
 fn emit_is_deterministic() {
-    for (name, ir) in fixtures() {
+    for (name, ir) in fixtures().into_iter().chain(examples()) {
         assert_eq!(
             ts::emit(&ir, &opts()),
             ts::emit(&ir, &opts()),

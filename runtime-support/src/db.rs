@@ -99,8 +99,9 @@ impl Db {
         sqlx::any::install_default_drivers();
         let dialect = Dialect::from_url(url)?;
         let mut max = max_connections.max(1);
+        let memory =
+            dialect == Dialect::Sqlite && (url.contains(":memory:") || url.contains("mode=memory"));
         if dialect == Dialect::Sqlite {
-            let memory = url.contains(":memory:") || url.contains("mode=memory");
             if memory {
                 max = 1;
             } else if let Some(dir) = sqlite_path(url).as_deref().and_then(Path::parent) {
@@ -118,9 +119,12 @@ impl Db {
         })?;
         let pool = AnyPoolOptions::new()
             .max_connections(max)
-            .min_connections(0)
+            // An in-memory database lives as long as its one connection:
+            // never let the pool close it.
+            .min_connections(if memory { 1 } else { 0 })
             .acquire_timeout(Duration::from_secs(10))
-            .idle_timeout(Some(Duration::from_secs(600)))
+            .idle_timeout((!memory).then_some(Duration::from_secs(600)))
+            .max_lifetime((!memory).then_some(Duration::from_secs(1800)))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {

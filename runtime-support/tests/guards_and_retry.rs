@@ -597,3 +597,30 @@ fn backoff_is_exponential_or_fixed_and_capped() {
     };
     assert_eq!(huge.delay_after(90).as_millis(), 30_000, "no overflow");
 }
+
+#[tokio::test]
+async fn per_ip_limits_use_the_forwarded_address_only_behind_a_trusted_proxy() {
+    let (rt, _d) = common::runtime_with(|c| c.trust_proxy = true).await;
+    let app = rt.app(Router::new().route("/limited-ip", who(&rt, &LIMITED_IP)));
+    let from = |ip: &str| {
+        request("POST", "/limited-ip")
+            .header("x-forwarded-for", format!("{ip}, 10.0.0.1"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(send(&app, from("1.1.1.1")).await.status, 200);
+    assert_eq!(send(&app, from("1.1.1.1")).await.status, 200);
+    assert_eq!(send(&app, from("1.1.1.1")).await.status, 429);
+    assert_eq!(
+        send(&app, from("2.2.2.2")).await.status,
+        200,
+        "another client has its own budget"
+    );
+
+    // Without TRUST_PROXY the header is ignored: every request shares one key here.
+    let (rt, _d) = common::runtime().await;
+    let app = rt.app(Router::new().route("/limited-ip", who(&rt, &LIMITED_IP)));
+    for (ip, status) in [("1.1.1.1", 200), ("2.2.2.2", 200), ("3.3.3.3", 429)] {
+        assert_eq!(send(&app, from(ip)).await.status, status, "{ip}");
+    }
+}

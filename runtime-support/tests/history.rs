@@ -482,3 +482,20 @@ async fn full_channel_drops_and_counts_instead_of_blocking() {
     assert!(recorder.dropped() >= 40, "dropped {}", recorder.dropped());
     drop(rt);
 }
+
+#[tokio::test]
+async fn in_memory_sqlite_keeps_one_database_for_the_runtime() {
+    let rt = Runtime::start(Config::for_test("mem"))
+        .await
+        .expect("start");
+    rt.migrate(&Migrations::embedded(MIGRATIONS))
+        .await
+        .expect("migrate");
+    let app = rt.app(routes(&rt));
+    for _ in 0..3 {
+        let r = send(&app, request("POST", "/ok").body(Body::empty()).unwrap()).await;
+        assert_eq!(r.json(), serde_json::json!({ "notes": 1 }));
+    }
+    rt.runs().flush().await;
+    assert_eq!(count_runs(rt.db(), "notes.ok").await, 3);
+}

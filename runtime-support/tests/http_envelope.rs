@@ -180,6 +180,11 @@ async fn wrong_method_is_a_405_envelope() {
     let r = send(&app, request("GET", "/tasks").body(Body::empty()).unwrap()).await;
     assert_eq!(r.status, 405);
     r.envelope("method_not_allowed");
+    assert_eq!(
+        r.header("allow"),
+        Some("POST"),
+        "405 keeps the Allow header"
+    );
 }
 
 #[tokio::test]
@@ -484,4 +489,45 @@ async fn raw_panic() -> &'static str {
         panic!("raw handler exploded");
     }
     "unreachable"
+}
+
+#[tokio::test]
+async fn cors_answers_preflights_for_allowed_origins_only() {
+    let (rt, _d) =
+        common::runtime_with(|c| c.cors_origins = vec!["https://app.example.com".into()]).await;
+    let app = rt.app(routes(&rt));
+    let preflight = request("OPTIONS", "/tasks")
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .body(Body::empty())
+        .unwrap();
+    let r = send(&app, preflight).await;
+    assert!(r.status.is_success(), "{}", r.status);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://app.example.com")
+    );
+    assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+    assert!(r.header("x-request-id").is_some());
+
+    let req = request("POST", "/tasks")
+        .header("origin", "https://evil.example.com")
+        .header("content-type", "application/json")
+        .body(Body::from("{\"title\":\"ab\"}"))
+        .unwrap();
+    let r = send(&app, req).await;
+    assert_eq!(r.header("access-control-allow-origin"), None);
+
+    // Without configuration there are no CORS headers at all.
+    let (rt, _d) = common::runtime().await;
+    let app = rt.app(routes(&rt));
+    let req = request("GET", "/healthz")
+        .header("origin", "https://app.example.com")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        send(&app, req).await.header("access-control-allow-origin"),
+        None
+    );
 }

@@ -48,7 +48,10 @@ before(async () => {
       }
       if (route === "GET /api/tasks/stats") return send(res, 502, "<html>bad gateway</html>", { "content-type": "text/html" });
       if (route === "GET /api/tasks/tags") return setTimeout(() => send(res, 200, ["a"]), 400);
-      if (route === "GET /api/tasks") return send(res, 200, { tasks: [TASK], next_cursor: null });
+      if (route === "GET /api/tasks") {
+        const cursor = url.searchParams.get("cursor");
+        return send(res, 200, { tasks: [{ ...TASK, id: cursor ?? "first" }], next_cursor: cursor ? null : "page2" });
+      }
       if (req.method === "DELETE") return send(res, 204);
       if (req.method === "GET" && url.pathname.startsWith("/api/tasks/")) {
         if (req.headers.authorization !== "Bearer good") return send(res, 401, envelope("unauthorized", "sign in first"));
@@ -203,5 +206,18 @@ test("TanStack Query helpers fetch, key and throw typed errors", async () => {
   const m = q.tasks.createTask.mutationOptions();
   assert.deepEqual(m.mutationKey, ["acme", "tasks", "create_task"]);
   await assert.rejects(m.mutationFn({ title: "taken" }), (e) => e instanceof SdkError && e.error.code === "title_taken");
+  qc.clear();
+});
+
+test("infinite queries page with cursor and next_cursor until it is null", async () => {
+  const api = createClient({ baseUrl: base });
+  const q = createQueryHelpers(api);
+  const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  const opts = q.tasks.listTasks.infiniteQueryOptions({ limit: 1 });
+  assert.deepEqual(opts.queryKey, ["acme", "tasks", "list_tasks", { limit: 1 }, "infinite"]);
+  const data = await qc.fetchInfiniteQuery({ ...opts, pages: 3 });
+  assert.deepEqual(data.pages.map((p) => p.tasks[0].id), ["first", "page2"]);
+  assert.deepEqual(data.pageParams, [null, "page2"]);
+  assert.equal(last().query, "?limit=1&cursor=page2");
   qc.clear();
 });

@@ -119,3 +119,16 @@ export async function tanstack(): Promise<void> {
   q.tasks.createTask.queryOptions;
   void [task, cached, first, created];
 }
+
+export async function infinite(): Promise<void> {
+  const qc = new QueryClient();
+  const q = createQueryHelpers(api);
+  const pages = await qc.fetchInfiniteQuery(q.tasks.listTasks.infiniteQueryOptions({ limit: 10 }));
+  const firstPage: Task[] | undefined = pages.pages[0]?.tasks;
+  const cursor: string | null | undefined = pages.pageParams[0];
+  // @ts-expect-error the cursor is driven by the helper, not the caller
+  q.tasks.listTasks.infiniteQueryOptions({ cursor: "x" });
+  // @ts-expect-error get_task takes no cursor: it has no infinite-query options
+  q.tasks.getTask.infiniteQueryOptions;
+  void [firstPage, cursor];
+}

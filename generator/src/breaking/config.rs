@@ -67,16 +67,24 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
         let docs = Yaml::load_from_str(text).map_err(|e| err(format!("invalid YAML: {e}")))?;
         let mut config = Config::default();
-        let Some(doc) = docs.first() else { return Ok(config) };
+        let Some(doc) = docs.first() else {
+            return Ok(config);
+        };
         if doc.is_null() {
             return Ok(config);
         }
-        let map = doc.as_mapping().ok_or_else(|| err("expected a mapping with `accept` and `rules`"))?;
+        let map = doc
+            .as_mapping()
+            .ok_or_else(|| err("expected a mapping with `accept` and `rules`"))?;
         for (k, v) in map {
             match key_str(k)? {
                 "accept" => config.accept = parse_accept(v)?,
                 "rules" => config.rules = parse_rules(v)?,
-                other => return Err(err(format!("unknown key `{other}` (expected `accept` or `rules`)"))),
+                other => {
+                    return Err(err(format!(
+                        "unknown key `{other}` (expected `accept` or `rules`)"
+                    )));
+                }
             }
         }
         Ok(config)
@@ -84,7 +92,10 @@ impl Config {
 
     /// The reason a fingerprint is accepted, if it is.
     pub fn accepted(&self, fingerprint: &str) -> Option<&str> {
-        self.accept.iter().find(|a| a.fingerprint == fingerprint).map(|a| a.reason.as_str())
+        self.accept
+            .iter()
+            .find(|a| a.fingerprint == fingerprint)
+            .map(|a| a.reason.as_str())
     }
 }
 
@@ -92,10 +103,14 @@ fn parse_accept(v: &Yaml<'_>) -> Result<Vec<Accept>, ConfigError> {
     if v.is_null() {
         return Ok(Vec::new());
     }
-    let items = v.as_sequence().ok_or_else(|| err("`accept` must be a list of {fingerprint, reason}"))?;
+    let items = v
+        .as_sequence()
+        .ok_or_else(|| err("`accept` must be a list of {fingerprint, reason}"))?;
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let map = item.as_mapping().ok_or_else(|| err(format!("accept[{i}] must be a mapping")))?;
+        let map = item
+            .as_mapping()
+            .ok_or_else(|| err(format!("accept[{i}] must be a mapping")))?;
         let (mut fingerprint, mut reason) = (None, None);
         for (k, v) in map {
             let value = v.as_str().map(str::to_owned);
@@ -105,15 +120,23 @@ fn parse_accept(v: &Yaml<'_>) -> Result<Vec<Accept>, ConfigError> {
                 other => return Err(err(format!("accept[{i}]: unknown key `{other}`"))),
             }
         }
-        let fingerprint = fingerprint.ok_or_else(|| err(format!("accept[{i}]: `fingerprint` (a string) is required")))?;
-        let reason = reason
-            .filter(|r| !r.trim().is_empty())
-            .ok_or_else(|| err(format!("accept[{i}]: `reason` is required: say why this break is acceptable")))?;
+        let fingerprint = fingerprint
+            .ok_or_else(|| err(format!("accept[{i}]: `fingerprint` (a string) is required")))?;
+        let reason = reason.filter(|r| !r.trim().is_empty()).ok_or_else(|| {
+            err(format!(
+                "accept[{i}]: `reason` is required: say why this break is acceptable"
+            ))
+        })?;
         let rule = fingerprint.split(':').next().unwrap_or_default();
         if Rule::from_id(rule).is_none() {
-            return Err(err(format!("accept[{i}]: `{fingerprint}` does not start with a known rule id")));
+            return Err(err(format!(
+                "accept[{i}]: `{fingerprint}` does not start with a known rule id"
+            )));
         }
-        out.push(Accept { fingerprint, reason });
+        out.push(Accept {
+            fingerprint,
+            reason,
+        });
     }
     Ok(out)
 }
@@ -122,7 +145,9 @@ fn parse_rules(v: &Yaml<'_>) -> Result<BTreeMap<Rule, Level>, ConfigError> {
     if v.is_null() {
         return Ok(BTreeMap::new());
     }
-    let map = v.as_mapping().ok_or_else(|| err("`rules` must map rule ids to breaking|warning|info|off"))?;
+    let map = v
+        .as_mapping()
+        .ok_or_else(|| err("`rules` must map rule ids to breaking|warning|info|off"))?;
     let mut out = BTreeMap::new();
     for (k, v) in map {
         let id = key_str(k)?;
@@ -134,7 +159,11 @@ fn parse_rules(v: &Yaml<'_>) -> Result<BTreeMap<Rule, Level>, ConfigError> {
             Some("off") => Level::Off,
             // YAML reads a bare `off` as the boolean false.
             _ if v.as_bool() == Some(false) => Level::Off,
-            _ => return Err(err(format!("rules: `{id}` must be breaking, warning, info or off"))),
+            _ => {
+                return Err(err(format!(
+                    "rules: `{id}` must be breaking, warning, info or off"
+                )));
+            }
         };
         out.insert(rule, level);
     }
@@ -151,8 +180,14 @@ mod tests {
             "accept:\n  - fingerprint: \"action_removed:action/tasks.old\"\n    reason: nobody calls it\nrules:\n  output_enum_value_added: breaking\n  doc_changed: off\n",
         )
         .unwrap();
-        assert_eq!(c.accepted("action_removed:action/tasks.old"), Some("nobody calls it"));
-        assert_eq!(c.rules[&Rule::OutputEnumValueAdded], Level::Severity(Severity::Breaking));
+        assert_eq!(
+            c.accepted("action_removed:action/tasks.old"),
+            Some("nobody calls it")
+        );
+        assert_eq!(
+            c.rules[&Rule::OutputEnumValueAdded],
+            Level::Severity(Severity::Breaking)
+        );
         assert_eq!(c.rules[&Rule::DocChanged], Level::Off);
     }
 

@@ -36,21 +36,34 @@ pub(crate) struct PairKey {
 pub(crate) struct At {
     pub new: Option<Location>,
     pub old: Option<Location>,
+    pub removed: bool,
 }
 
 impl At {
     /// An element present on both sides.
     pub fn both(old: &Span, new: &Span) -> At {
-        At { new: Location::of(new), old: Location::of(old) }
+        At {
+            new: Location::of(new),
+            old: Location::of(old),
+            removed: false,
+        }
     }
     /// An element that only exists in the new contracts.
     pub fn new(span: &Span) -> At {
-        At { new: Location::of(span), old: None }
+        At {
+            new: Location::of(span),
+            old: None,
+            removed: false,
+        }
     }
     /// An element removed from the old contracts, with its surviving parent
     /// in the new ones (if any).
     pub fn removed(old: &Span, parent: Option<&Span>) -> At {
-        At { new: parent.and_then(Location::of), old: Location::of(old) }
+        At {
+            new: parent.and_then(Location::of),
+            old: Location::of(old),
+            removed: true,
+        }
     }
 }
 
@@ -87,7 +100,13 @@ impl<'a> Differ<'a> {
     }
 
     /// Records a finding with the rule's default severity and bump.
-    pub fn push(&mut self, rule: Rule, subject: impl Into<String>, message: impl Into<String>, at: At) {
+    pub fn push(
+        &mut self,
+        rule: Rule,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+        at: At,
+    ) {
         let finding = Finding {
             rule,
             severity: rule.severity(),
@@ -96,6 +115,7 @@ impl<'a> Differ<'a> {
             message: message.into(),
             new_location: at.new,
             old_location: at.old,
+            removed: at.removed,
             accepted: None,
         };
         self.findings.push((finding, self.current.clone()));
@@ -105,13 +125,23 @@ impl<'a> Differ<'a> {
     /// from the root position `root` (when called outside a type
     /// comparison) or from the pair being compared.
     pub fn reach(&mut self, old: &str, new: &str, dir: Dir, root: Option<&str>) {
-        let key = PairKey { old: old.to_owned(), new: new.to_owned(), dir };
+        let key = PairKey {
+            old: old.to_owned(),
+            new: new.to_owned(),
+            dir,
+        };
         match (&self.current, root) {
             (Some(parent), _) => {
-                self.edges.entry(parent.clone()).or_default().insert(key.clone());
+                self.edges
+                    .entry(parent.clone())
+                    .or_default()
+                    .insert(key.clone());
             }
             (None, Some(root)) => {
-                self.roots.entry(key.clone()).or_default().insert(root.to_owned());
+                self.roots
+                    .entry(key.clone())
+                    .or_default()
+                    .insert(root.to_owned());
             }
             (None, None) => {}
         }
@@ -138,7 +168,9 @@ impl<'a> Differ<'a> {
                 if !visited.insert(key.clone()) {
                     continue;
                 }
-                uses.entry(key.clone()).or_default().extend(labels.iter().cloned());
+                uses.entry(key.clone())
+                    .or_default()
+                    .extend(labels.iter().cloned());
                 if let Some(next) = self.edges.get(&key) {
                     stack.extend(next.iter().cloned());
                 }
@@ -154,9 +186,12 @@ impl<'a> Differ<'a> {
         let mut out: BTreeMap<(String, &'static str), Finding> = BTreeMap::new();
         for (mut finding, pair) in self.findings {
             if let Some(labels) = pair.as_ref().and_then(|p| uses.get(p)) {
-                finding.message.push_str(&format!(" (in {})", summarize(labels)));
+                finding
+                    .message
+                    .push_str(&format!(" (in {})", summarize(labels)));
             }
-            out.entry((finding.subject.clone(), finding.rule.id())).or_insert(finding);
+            out.entry((finding.subject.clone(), finding.rule.id()))
+                .or_insert(finding);
         }
         out.into_values().collect()
     }
@@ -167,5 +202,9 @@ fn summarize(labels: &BTreeSet<String>) -> String {
     const SHOWN: usize = 2;
     let shown: Vec<&str> = labels.iter().take(SHOWN).map(String::as_str).collect();
     let rest = labels.len().saturating_sub(SHOWN);
-    if rest == 0 { shown.join(", ") } else { format!("{} and {rest} more", shown.join(", ")) }
+    if rest == 0 {
+        shown.join(", ")
+    } else {
+        format!("{} and {rest} more", shown.join(", "))
+    }
 }

@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use crate::ir::{Ir, Span};
 
-pub use config::{Accept, Config, ConfigError, Level, CONFIG_FILE};
+pub use config::{Accept, CONFIG_FILE, Config, ConfigError, Level};
 pub use report::{Report, Summary, VersionCheck, required_bump};
 pub use rules::{Area, Bump, Rule, Severity};
 
@@ -55,7 +55,11 @@ impl Location {
     /// The location of a span, or `None` for a span with no file (built by
     /// hand, or an element the contract did not spell out).
     pub fn of(span: &Span) -> Option<Location> {
-        (!span.file.is_empty()).then(|| Location { file: span.file.clone(), line: span.line, col: span.col })
+        (!span.file.is_empty()).then(|| Location {
+            file: span.file.clone(),
+            line: span.line,
+            col: span.col,
+        })
     }
 }
 
@@ -84,6 +88,9 @@ pub struct Finding {
     pub new_location: Option<Location>,
     /// Where in the old contracts (set for removals and changes).
     pub old_location: Option<Location>,
+    /// True when the subject no longer exists: `old_location` is where it
+    /// was and `new_location` its nearest surviving parent.
+    pub removed: bool,
     /// The reason from `bunbase-breaking.yaml` when the finding is accepted.
     pub accepted: Option<String>,
 }
@@ -94,9 +101,11 @@ impl Finding {
         format!("{}:{}", self.rule.id(), self.subject)
     }
 
-    /// The location to show: the new one when there is one, else the old.
+    /// The location to show: in the new contracts, or in the old ones for
+    /// a removal.
     pub fn location(&self) -> Option<(Side, &Location)> {
         match (&self.new_location, &self.old_location) {
+            (_, Some(l)) if self.removed => Some((Side::Old, l)),
             (Some(l), _) => Some((Side::New, l)),
             (None, Some(l)) => Some((Side::Old, l)),
             (None, None) => None,

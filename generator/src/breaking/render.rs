@@ -33,27 +33,49 @@ impl Paths {
     }
 
     fn where_(&self, f: &Finding) -> String {
-        f.location().map(|(side, l)| self.show(side, l)).unwrap_or_else(|| "-".into())
+        f.location()
+            .map(|(side, l)| self.show(side, l))
+            .unwrap_or_else(|| "-".into())
     }
+}
+
+/// Findings for people: unaccepted breaking first, then warnings, info and
+/// accepted ones; stable (by subject) within each group.
+fn by_severity(r: &Report) -> Vec<&Finding> {
+    let mut v: Vec<&Finding> = r.findings.iter().collect();
+    v.sort_by_key(|f| (f.accepted.is_some(), std::cmp::Reverse(f.severity)));
+    v
 }
 
 fn verdict(r: &Report) -> String {
     let v = &r.version;
     let mut s = format!("the changes need a {} bump", v.effective.as_str());
     if v.pre_1_0 && v.required != v.effective {
-        let _ = write!(s, " (below 1.0 a {} change needs only a {} bump)", v.required.as_str(), v.effective.as_str());
+        let _ = write!(
+            s,
+            " (below 1.0 a {} change needs only a {} bump)",
+            v.required.as_str(),
+            v.effective.as_str()
+        );
     }
     let _ = write!(s, ": {} -> {} suggested", v.old, v.suggested);
     if v.new != v.old || !v.satisfied {
         let _ = write!(s, ", declared {}", v.new);
-        s.push_str(if v.satisfied { " (enough)" } else { " (not enough)" });
+        s.push_str(if v.satisfied {
+            " (enough)"
+        } else {
+            " (not enough)"
+        });
     }
     s
 }
 
 fn counts(r: &Report) -> String {
     let s = &r.summary;
-    let mut out = format!("{} breaking, {} warning, {} info", s.breaking, s.warning, s.info);
+    let mut out = format!(
+        "{} breaking, {} warning, {} info",
+        s.breaking, s.warning, s.info
+    );
     if s.accepted > 0 {
         let _ = write!(out, ", {} accepted", s.accepted);
     }
@@ -63,8 +85,14 @@ fn counts(r: &Report) -> String {
 /// Plain text: one block per finding, then a summary.
 pub fn text(r: &Report, paths: &Paths) -> String {
     let mut out = String::new();
-    for f in &r.findings {
-        let _ = writeln!(out, "{:<8} {} at {}", f.severity.as_str(), f.rule.id(), paths.where_(f));
+    for f in by_severity(r) {
+        let _ = writeln!(
+            out,
+            "{:<8} {} at {}",
+            f.severity.as_str(),
+            f.rule.id(),
+            paths.where_(f)
+        );
         let _ = writeln!(out, "  {}", f.message);
         if let Some(reason) = &f.accepted {
             let _ = writeln!(out, "  accepted: {reason}");
@@ -72,12 +100,22 @@ pub fn text(r: &Report, paths: &Paths) -> String {
         let _ = writeln!(out, "  fingerprint: {}", f.fingerprint());
     }
     for a in &r.unused_accepts {
-        let _ = writeln!(out, "note: accepted fingerprint `{}` matches no change; remove it", a.fingerprint);
+        let _ = writeln!(
+            out,
+            "note: accepted fingerprint `{}` matches no change; remove it",
+            a.fingerprint
+        );
     }
     if r.findings.is_empty() {
         let _ = writeln!(out, "no changes against {}", paths.against);
     } else {
-        let _ = writeln!(out, "\n{} against {}; {}", counts(r), paths.against, verdict(r));
+        let _ = writeln!(
+            out,
+            "\n{} against {}; {}",
+            counts(r),
+            paths.against,
+            verdict(r)
+        );
     }
     out
 }
@@ -109,6 +147,7 @@ pub fn json(r: &Report, paths: &Paths) -> String {
                 "message": f.message,
                 "location": location_json(paths, Side::New, &f.new_location),
                 "old_location": location_json(paths, Side::Old, &f.old_location),
+                "removed": f.removed,
                 "accepted": f.accepted,
             })
         })
@@ -143,7 +182,9 @@ pub fn json(r: &Report, paths: &Paths) -> String {
 
 /// Escapes workflow-command data (`%`, CR, LF).
 fn gh_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes workflow-command property values (data escapes plus `:` and `,`).
@@ -164,11 +205,17 @@ pub fn github(r: &Report, paths: &Paths) -> String {
         };
         let mut props = Vec::new();
         if let Some(l) = &f.new_location {
-            props.push(format!("file={}", gh_prop(&format!("{}{}", paths.new_prefix, l.file))));
+            props.push(format!(
+                "file={}",
+                gh_prop(&format!("{}{}", paths.new_prefix, l.file))
+            ));
             props.push(format!("line={}", l.line));
             props.push(format!("col={}", l.col));
         }
-        props.push(format!("title={}", gh_prop(&format!("{} ({})", f.rule.id(), f.severity.as_str()))));
+        props.push(format!(
+            "title={}",
+            gh_prop(&format!("{} ({})", f.rule.id(), f.severity.as_str()))
+        ));
         let mut msg = f.message.clone();
         if let Some(reason) = &f.accepted {
             let _ = write!(msg, " [accepted: {reason}]");
@@ -176,7 +223,11 @@ pub fn github(r: &Report, paths: &Paths) -> String {
         let _ = write!(msg, "\nfingerprint: {}", f.fingerprint());
         let _ = writeln!(out, "::{level} {}::{}", props.join(","), gh_data(&msg));
     }
-    let _ = writeln!(out, "::notice title=bunbase breaking::{}", gh_data(&format!("{}; {}", counts(r), verdict(r))));
+    let _ = writeln!(
+        out,
+        "::notice title=bunbase breaking::{}",
+        gh_data(&format!("{}; {}", counts(r), verdict(r)))
+    );
     out
 }
 
@@ -188,13 +239,18 @@ fn md_cell(s: &str) -> String {
 pub fn markdown(r: &Report, paths: &Paths) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### bunbase breaking: {}\n", counts(r));
-    let _ = writeln!(out, "Compared against `{}`: {}.\n", paths.against, verdict(r));
+    let _ = writeln!(
+        out,
+        "Compared against `{}`: {}.\n",
+        paths.against,
+        verdict(r)
+    );
     if r.findings.is_empty() {
         out.push_str("No contract changes.\n");
         return out;
     }
     out.push_str("| Severity | Rule | Where | Change |\n|---|---|---|---|\n");
-    for f in &r.findings {
+    for f in by_severity(r) {
         let severity = match (&f.accepted, f.severity) {
             (Some(_), _) => "accepted".to_owned(),
             (None, s) => s.as_str().to_owned(),
@@ -203,11 +259,25 @@ pub fn markdown(r: &Report, paths: &Paths) -> String {
         if let Some(reason) = &f.accepted {
             let _ = write!(change, " *(accepted: {})*", md_cell(reason));
         }
-        let _ = writeln!(out, "| {severity} | `{}` | `{}` | {change} |", f.rule.id(), md_cell(&paths.where_(f)));
+        let _ = writeln!(
+            out,
+            "| {severity} | `{}` | `{}` | {change} |",
+            f.rule.id(),
+            md_cell(&paths.where_(f))
+        );
     }
     out.push_str("\nTo accept a finding, add its fingerprint with a reason to `bunbase-breaking.yaml`:\n\n```yaml\naccept:\n");
-    for f in r.findings.iter().filter(|f| f.accepted.is_none() && f.severity == Severity::Breaking).take(3) {
-        let _ = writeln!(out, "  - fingerprint: \"{}\"\n    reason: \"...\"", f.fingerprint());
+    for f in r
+        .findings
+        .iter()
+        .filter(|f| f.accepted.is_none() && f.severity == Severity::Breaking)
+        .take(3)
+    {
+        let _ = writeln!(
+            out,
+            "  - fingerprint: \"{}\"\n    reason: \"...\"",
+            f.fingerprint()
+        );
     }
     out.push_str("```\n");
     out

@@ -38,7 +38,10 @@ pub struct VersionCheck {
 impl VersionCheck {
     /// Compares declared versions with a required bump.
     pub fn new(old: &str, new: &str, required: Bump) -> VersionCheck {
-        let (ov, nv) = (semver::Version::parse(old).ok(), semver::Version::parse(new).ok());
+        let (ov, nv) = (
+            semver::Version::parse(old).ok(),
+            semver::Version::parse(new).ok(),
+        );
         let pre_1_0 = ov.as_ref().is_some_and(|v| v.major == 0);
         let effective = if pre_1_0 {
             match required {
@@ -76,7 +79,17 @@ impl VersionCheck {
             None => old.to_owned(),
         };
         let satisfied = declared.is_some_and(|d| d >= effective);
-        VersionCheck { old: old.to_owned(), new: new.to_owned(), required, effective, declared, pre_1_0, suggested, satisfied, decreased }
+        VersionCheck {
+            old: old.to_owned(),
+            new: new.to_owned(),
+            required,
+            effective,
+            declared,
+            pre_1_0,
+            suggested,
+            satisfied,
+            decreased,
+        }
     }
 }
 
@@ -132,13 +145,20 @@ impl Report {
                 severity: Rule::VersionDecreased.severity(),
                 bump: Rule::VersionDecreased.bump(),
                 subject: "project/version".into(),
-                message: format!("the contract version went backwards from {old_version} to {new_version}"),
+                message: format!(
+                    "the contract version went backwards from {old_version} to {new_version}"
+                ),
                 new_location: new_project_location.clone(),
                 old_location: None,
+                removed: false,
                 accepted: None,
             });
         } else if check_version && !version.satisfied {
-            let zero = if version.pre_1_0 { " (below 1.0 a breaking change needs a minor bump)" } else { "" };
+            let zero = if version.pre_1_0 {
+                " (below 1.0 a breaking change needs a minor bump)"
+            } else {
+                ""
+            };
             policy.push(Finding {
                 rule: Rule::VersionNotBumped,
                 severity: Rule::VersionNotBumped.severity(),
@@ -151,6 +171,7 @@ impl Report {
                 ),
                 new_location: new_project_location,
                 old_location: None,
+                removed: false,
                 accepted: None,
             });
         }
@@ -166,13 +187,21 @@ impl Report {
                 (None, Severity::Info) => summary.info += 1,
             }
         }
-        Report { findings, summary, version, unused_accepts }
+        Report {
+            findings,
+            summary,
+            version,
+            unused_accepts,
+        }
     }
 
     /// The number of findings that fail a gate at `fail_on`: not accepted
     /// and at least that severe.
     pub fn failing(&self, fail_on: Severity) -> usize {
-        self.findings.iter().filter(|f| f.accepted.is_none() && f.severity >= fail_on).count()
+        self.findings
+            .iter()
+            .filter(|f| f.accepted.is_none() && f.severity >= fail_on)
+            .count()
     }
 }
 

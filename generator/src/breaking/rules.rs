@@ -302,6 +302,23 @@ impl Rule {
     }
 }
 
+/// The user documentation, which holds one section per rule.
+const DOCS: &str = include_str!("../../docs/breaking.md");
+
+impl Rule {
+    /// The rule's section of `docs/breaking.md` (summary, severity, semver,
+    /// why and an example), for `bunbase breaking --explain`.
+    pub fn explain(self) -> Option<&'static str> {
+        let heading = format!("#### `{}`", self.id());
+        let start = DOCS.find(&heading)?;
+        let rest = &DOCS[start..];
+        let end = rest[heading.len()..]
+            .find("\n#")
+            .map_or(rest.len(), |i| i + heading.len() + 1);
+        Some(rest[..end].trim_end())
+    }
+}
+
 impl std::fmt::Display for Rule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.id())
@@ -326,10 +343,25 @@ mod tests {
             let id = rule.id();
             assert!(seen.insert(id), "duplicate rule id {id}");
             assert!(
-                id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
                 "{id} is not snake_case"
             );
             assert_eq!(Rule::from_id(id), Some(*rule));
+        }
+    }
+
+    #[test]
+    fn every_rule_explains_itself() {
+        for rule in Rule::ALL {
+            let text = rule
+                .explain()
+                .unwrap_or_else(|| panic!("{rule} has no docs section"));
+            assert!(text.starts_with(&format!("#### `{}`", rule.id())));
+            assert!(
+                text.contains("- why:") && text.contains("- example:"),
+                "{text}"
+            );
         }
     }
 

@@ -7,7 +7,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::ir::{Constraints, EnumValue, Field, TypeDef, TypeKind, TypeRef, UnionVariant};
+use crate::ir::{
+    Constraints, EnumValue, Field, TypeDef, TypeKind, TypeOrigin, TypeRef, UnionVariant,
+};
 
 use super::Rule;
 use super::differ::{At, Differ, Dir, PairKey};
@@ -44,7 +46,13 @@ pub(crate) fn drain(d: &mut Differ<'_>) {
 
 /// Relates two type references, queueing named pairs of the same kind for a
 /// deeper comparison (which reports its own findings).
-pub(crate) fn relate(d: &mut Differ<'_>, old: &TypeRef, new: &TypeRef, dir: Dir, root: Option<&str>) -> Rel {
+pub(crate) fn relate(
+    d: &mut Differ<'_>,
+    old: &TypeRef,
+    new: &TypeRef,
+    dir: Dir,
+    root: Option<&str>,
+) -> Rel {
     use TypeRef as T;
     match (old, new) {
         (T::Optional { inner: a }, T::Optional { inner: b }) => relate(d, a, b, dir, root),
@@ -84,7 +92,9 @@ fn widens(a: &TypeRef, b: &TypeRef) -> bool {
 
 fn is_enum(d: &Differ<'_>, name: &str, old: bool) -> bool {
     let ir = if old { d.old } else { d.new };
-    ir.types.get(name).is_some_and(|t| matches!(t.kind, TypeKind::Enum { .. }))
+    ir.types
+        .get(name)
+        .is_some_and(|t| matches!(t.kind, TypeKind::Enum { .. }))
 }
 
 fn kind_name(kind: &TypeKind) -> &'static str {
@@ -142,14 +152,41 @@ pub(crate) fn compare_ref(
     let rel = relate(d, old, new, dir, root);
     let (rule, why) = match (rel, dir) {
         (Rel::Same, _) => return,
-        (Rel::Widened, Dir::In) => (Rule::InputFieldTypeWidened, "it accepts every value it accepted before"),
-        (Rel::Narrowed, Dir::In) => (Rule::InputFieldTypeNarrowed, "values clients send today may be rejected"),
-        (Rel::Changed, Dir::In) => (Rule::InputFieldTypeChanged, "values clients send today are rejected"),
-        (Rel::Widened, Dir::Out) => (Rule::OutputFieldTypeWidened, "clients may receive values they cannot decode"),
-        (Rel::Narrowed, Dir::Out) => (Rule::OutputFieldTypeNarrowed, "every value it carries was valid before"),
-        (Rel::Changed, Dir::Out) => (Rule::OutputFieldTypeChanged, "clients decode it as the old type"),
+        (Rel::Widened, Dir::In) => (
+            Rule::InputFieldTypeWidened,
+            "it accepts every value it accepted before",
+        ),
+        (Rel::Narrowed, Dir::In) => (
+            Rule::InputFieldTypeNarrowed,
+            "values clients send today may be rejected",
+        ),
+        (Rel::Changed, Dir::In) => (
+            Rule::InputFieldTypeChanged,
+            "values clients send today are rejected",
+        ),
+        (Rel::Widened, Dir::Out) => (
+            Rule::OutputFieldTypeWidened,
+            "readers may receive values they cannot decode",
+        ),
+        (Rel::Narrowed, Dir::Out) => (
+            Rule::OutputFieldTypeNarrowed,
+            "readers only see values that were valid before",
+        ),
+        (Rel::Changed, Dir::Out) => (
+            Rule::OutputFieldTypeChanged,
+            "readers decode it as the old type",
+        ),
     };
-    d.push(rule, subject, format!("{what} changed type from `{}` to `{}`: {why}", show(old), show(new)), at);
+    d.push(
+        rule,
+        subject,
+        format!(
+            "{what} changed type from `{}` to `{}`: {why}",
+            show(old),
+            show(new)
+        ),
+        at,
+    );
 }
 
 /// Compares one queued pair of named types.
@@ -159,15 +196,40 @@ fn compare_pair(d: &mut Differ<'_>, pair: &PairKey) {
     };
     let subject = format!("type/{}", new.name);
     if !old.deprecated && new.deprecated {
-        d.push(Rule::TypeDeprecated, &subject, format!("type `{}` is now deprecated", new.name), At::new(&new.span));
+        d.push(
+            Rule::TypeDeprecated,
+            &subject,
+            format!("type `{}` is now deprecated", new.name),
+            At::new(&new.span),
+        );
     }
-    if old.description != new.description {
-        d.push(Rule::DocChanged, &subject, format!("the description of type `{}` changed", new.name), At::new(&new.span));
+    // Inline types take their description from their owner, whose own
+    // finding covers it.
+    if old.description != new.description && new.origin == TypeOrigin::Declared {
+        d.push(
+            Rule::DocChanged,
+            &subject,
+            format!("the description of type `{}` changed", new.name),
+            At::new(&new.span),
+        );
     }
     match (&old.kind, &new.kind) {
-        (TypeKind::Object { fields: a }, TypeKind::Object { fields: b }) => compare_fields(d, new, a, b, pair.dir),
-        (TypeKind::Enum { values: a }, TypeKind::Enum { values: b }) => compare_enum(d, new, a, b, pair.dir),
-        (TypeKind::Union { tag: ta, variants: a }, TypeKind::Union { tag: tb, variants: b }) => {
+        (TypeKind::Object { fields: a }, TypeKind::Object { fields: b }) => {
+            compare_fields(d, new, a, b, pair.dir)
+        }
+        (TypeKind::Enum { values: a }, TypeKind::Enum { values: b }) => {
+            compare_enum(d, new, a, b, pair.dir)
+        }
+        (
+            TypeKind::Union {
+                tag: ta,
+                variants: a,
+            },
+            TypeKind::Union {
+                tag: tb,
+                variants: b,
+            },
+        ) => {
             if ta != tb {
                 d.push(
                     Rule::UnionTagChanged,
@@ -181,7 +243,12 @@ fn compare_pair(d: &mut Differ<'_>, pair: &PairKey) {
         (a, b) => d.push(
             Rule::TypeKindChanged,
             &subject,
-            format!("type `{}` changed from {} to {}: its JSON shape is different", new.name, kind_name(a), kind_name(b)),
+            format!(
+                "type `{}` changed from {} to {}: its JSON shape is different",
+                new.name,
+                kind_name(a),
+                kind_name(b)
+            ),
             At::both(&old.span, &new.span),
         ),
     }
@@ -189,7 +256,13 @@ fn compare_pair(d: &mut Differ<'_>, pair: &PairKey) {
 
 /// Compares the fields of two object types in one direction. `old` may be a
 /// stand-in with no fields (an action that gained an input).
-pub(crate) fn compare_fields(d: &mut Differ<'_>, new_ty: &TypeDef, old: &[Field], new: &[Field], dir: Dir) {
+pub(crate) fn compare_fields(
+    d: &mut Differ<'_>,
+    new_ty: &TypeDef,
+    old: &[Field],
+    new: &[Field],
+    dir: Dir,
+) {
     let base = format!("type/{}", new_ty.name);
     let old_by: BTreeMap<&str, &Field> = old.iter().map(|f| (f.name.as_str(), f)).collect();
     let new_by: BTreeMap<&str, &Field> = new.iter().map(|f| (f.name.as_str(), f)).collect();
@@ -210,13 +283,13 @@ pub(crate) fn compare_fields(d: &mut Differ<'_>, new_ty: &TypeDef, old: &[Field]
             Dir::Out if is_optional(f) => d.push(
                 Rule::OutputOptionalFieldRemoved,
                 subject,
-                format!("optional field `{name}` was removed from `{tn}`: clients reading it get nothing instead of null"),
+                format!("optional field `{name}` was removed from `{tn}`: readers get nothing instead of null"),
                 at,
             ),
             Dir::Out => d.push(
                 Rule::OutputFieldRemoved,
                 subject,
-                format!("field `{name}` was removed from `{tn}`: clients rely on it being present"),
+                format!("field `{name}` was removed from `{tn}`: readers rely on it being present"),
                 at,
             ),
         }
@@ -260,18 +333,25 @@ fn compare_field(d: &mut Differ<'_>, tn: &str, o: &Field, n: &Field, dir: Dir, s
             d.push(
                 Rule::InputFieldBecameRequired,
                 subject,
-                format!("input field `{tn}.{name}` became required: requests without it are rejected"),
+                format!(
+                    "input field `{tn}.{name}` became required: requests without it are rejected"
+                ),
                 at(),
             );
         }
         Dir::In if o.required && !n.required => {
             presence_changed = true;
-            d.push(Rule::InputFieldBecameOptional, subject, format!("input field `{tn}.{name}` became optional"), at());
+            d.push(
+                Rule::InputFieldBecameOptional,
+                subject,
+                format!("input field `{tn}.{name}` became optional"),
+                at(),
+            );
         }
         Dir::Out if !is_optional(o) && is_optional(n) => d.push(
             Rule::OutputFieldBecameOptional,
             subject,
-            format!("field `{tn}.{name}` may now be null: clients expect a value"),
+            format!("field `{tn}.{name}` may now be null: readers expect a value"),
             at(),
         ),
         Dir::Out if is_optional(o) && !is_optional(n) => d.push(
@@ -293,7 +373,8 @@ fn compare_field(d: &mut Differ<'_>, tn: &str, o: &Field, n: &Field, dir: Dir, s
         None,
     );
     if dir == Dir::In && o.default != n.default && !presence_changed {
-        let show = |v: &Option<serde_json::Value>| v.as_ref().map_or("none".to_owned(), |v| v.to_string());
+        let show =
+            |v: &Option<serde_json::Value>| v.as_ref().map_or("none".to_owned(), |v| v.to_string());
         d.push(
             Rule::InputFieldDefaultChanged,
             subject,
@@ -305,12 +386,31 @@ fn compare_field(d: &mut Differ<'_>, tn: &str, o: &Field, n: &Field, dir: Dir, s
             at(),
         );
     }
-    compare_constraints(d, tn, name, &o.constraints, &n.constraints, dir, subject, at());
+    compare_constraints(
+        d,
+        tn,
+        name,
+        &o.constraints,
+        &n.constraints,
+        dir,
+        subject,
+        at(),
+    );
     if !o.deprecated && n.deprecated {
-        d.push(Rule::FieldDeprecated, subject, format!("field `{tn}.{name}` is now deprecated"), At::new(&n.span));
+        d.push(
+            Rule::FieldDeprecated,
+            subject,
+            format!("field `{tn}.{name}` is now deprecated"),
+            At::new(&n.span),
+        );
     }
     if o.description != n.description {
-        d.push(Rule::DocChanged, subject, format!("the description of field `{tn}.{name}` changed"), At::new(&n.span));
+        d.push(
+            Rule::DocChanged,
+            subject,
+            format!("the description of field `{tn}.{name}` changed"),
+            At::new(&n.span),
+        );
     }
 }
 
@@ -346,12 +446,30 @@ fn compare_constraints(
         ("max", num(&o.max), num(&n.max), false),
         ("min_items", int(o.min_items), int(n.min_items), true),
         ("max_items", int(o.max_items), int(n.max_items), false),
-        ("unique", o.unique.then_some(1.0), n.unique.then_some(1.0), true),
+        (
+            "unique",
+            o.unique.then_some(1.0),
+            n.unique.then_some(1.0),
+            true,
+        ),
     ];
     for (key, a, b, lower) in bounds {
-        let Some(tightened) = bound(a, b, lower) else { continue };
-        let change = format!("`{key}` of `{tn}.{name}` went from {} to {}", show(a), show(b));
-        push_constraint(d, tightened, dir, &format!("{subject}/{key}"), change, at.clone());
+        let Some(tightened) = bound(a, b, lower) else {
+            continue;
+        };
+        let change = format!(
+            "`{key}` of `{tn}.{name}` went from {} to {}",
+            show(a),
+            show(b)
+        );
+        push_constraint(
+            d,
+            tightened,
+            dir,
+            &format!("{subject}/{key}"),
+            change,
+            at.clone(),
+        );
     }
     match (&o.pattern, &n.pattern) {
         (a, b) if a == b => {}
@@ -365,26 +483,62 @@ fn compare_constraints(
         }
         (Some(a), Some(b)) => {
             let (rule, why) = match dir {
-                Dir::In => (Rule::InputPatternChanged, "values clients send today may be rejected"),
-                Dir::Out => (Rule::OutputPatternChanged, "clients validating the old pattern may reject values"),
+                Dir::In => (
+                    Rule::InputPatternChanged,
+                    "values clients send today may be rejected",
+                ),
+                Dir::Out => (
+                    Rule::OutputPatternChanged,
+                    "readers validating the old pattern may reject values",
+                ),
             };
-            d.push(rule, format!("{subject}/pattern"), format!("the pattern of `{tn}.{name}` changed from `{a}` to `{b}`: {why}"), at);
+            d.push(
+                rule,
+                format!("{subject}/pattern"),
+                format!("the pattern of `{tn}.{name}` changed from `{a}` to `{b}`: {why}"),
+                at,
+            );
         }
         (None, None) => {}
     }
 }
 
-fn push_constraint(d: &mut Differ<'_>, tightened: bool, dir: Dir, subject: &str, change: String, at: At) {
+fn push_constraint(
+    d: &mut Differ<'_>,
+    tightened: bool,
+    dir: Dir,
+    subject: &str,
+    change: String,
+    at: At,
+) {
     let (rule, why) = match (tightened, dir) {
-        (true, Dir::In) => (Rule::InputConstraintTightened, "values clients send today may be rejected"),
-        (false, Dir::In) => (Rule::InputConstraintLoosened, "every value accepted before is still accepted"),
-        (true, Dir::Out) => (Rule::OutputConstraintTightened, "every value returned was valid before"),
-        (false, Dir::Out) => (Rule::OutputConstraintLoosened, "clients may receive values outside the bounds they rely on"),
+        (true, Dir::In) => (
+            Rule::InputConstraintTightened,
+            "values clients send today may be rejected",
+        ),
+        (false, Dir::In) => (
+            Rule::InputConstraintLoosened,
+            "every value accepted before is still accepted",
+        ),
+        (true, Dir::Out) => (
+            Rule::OutputConstraintTightened,
+            "readers only see values that were valid before",
+        ),
+        (false, Dir::Out) => (
+            Rule::OutputConstraintLoosened,
+            "readers may receive values outside the bounds they rely on",
+        ),
     };
     d.push(rule, subject, format!("{change}: {why}"), at);
 }
 
-fn compare_enum(d: &mut Differ<'_>, new_ty: &TypeDef, old: &[EnumValue], new: &[EnumValue], dir: Dir) {
+fn compare_enum(
+    d: &mut Differ<'_>,
+    new_ty: &TypeDef,
+    old: &[EnumValue],
+    new: &[EnumValue],
+    dir: Dir,
+) {
     let tn = &new_ty.name;
     let old_by: BTreeMap<&str, &EnumValue> = old.iter().map(|v| (v.value.as_str(), v)).collect();
     let new_by: BTreeMap<&str, &EnumValue> = new.iter().map(|v| (v.value.as_str(), v)).collect();
@@ -415,25 +569,43 @@ fn compare_enum(d: &mut Differ<'_>, new_ty: &TypeDef, old: &[EnumValue], new: &[
                 Dir::Out => d.push(
                     Rule::OutputEnumValueAdded,
                     subject,
-                    format!("`{tn}` may now carry `{value}`: clients with an exhaustive match may not handle it"),
+                    format!("`{tn}` may now carry `{value}`: readers with an exhaustive match may not handle it"),
                     at,
                 ),
             }
             continue;
         };
         if !o.deprecated && v.deprecated {
-            d.push(Rule::FieldDeprecated, &subject, format!("value `{tn}.{value}` is now deprecated"), At::new(&new_ty.span));
+            d.push(
+                Rule::FieldDeprecated,
+                &subject,
+                format!("value `{tn}.{value}` is now deprecated"),
+                At::new(&new_ty.span),
+            );
         }
         if o.description != v.description {
-            d.push(Rule::DocChanged, &subject, format!("the description of `{tn}.{value}` changed"), At::new(&new_ty.span));
+            d.push(
+                Rule::DocChanged,
+                &subject,
+                format!("the description of `{tn}.{value}` changed"),
+                At::new(&new_ty.span),
+            );
         }
     }
 }
 
-fn compare_union(d: &mut Differ<'_>, new_ty: &TypeDef, old: &[UnionVariant], new: &[UnionVariant], dir: Dir) {
+fn compare_union(
+    d: &mut Differ<'_>,
+    new_ty: &TypeDef,
+    old: &[UnionVariant],
+    new: &[UnionVariant],
+    dir: Dir,
+) {
     let tn = &new_ty.name;
-    let old_by: BTreeMap<&str, &UnionVariant> = old.iter().map(|v| (v.tag_value.as_str(), v)).collect();
-    let new_by: BTreeMap<&str, &UnionVariant> = new.iter().map(|v| (v.tag_value.as_str(), v)).collect();
+    let old_by: BTreeMap<&str, &UnionVariant> =
+        old.iter().map(|v| (v.tag_value.as_str(), v)).collect();
+    let new_by: BTreeMap<&str, &UnionVariant> =
+        new.iter().map(|v| (v.tag_value.as_str(), v)).collect();
     for tag in old_by.keys().filter(|v| !new_by.contains_key(*v)) {
         let subject = format!("type/{tn}/{tag}");
         let at = At::new(&new_ty.span);
@@ -457,16 +629,75 @@ fn compare_union(d: &mut Differ<'_>, new_ty: &TypeDef, old: &[UnionVariant], new
         let Some(o) = old_by.get(tag) else {
             let at = At::new(&new_ty.span);
             match dir {
-                Dir::In => d.push(Rule::InputUnionVariantAdded, subject, format!("union `{tn}` accepts the new variant `{tag}`"), at),
+                Dir::In => d.push(
+                    Rule::InputUnionVariantAdded,
+                    subject,
+                    format!("union `{tn}` accepts the new variant `{tag}`"),
+                    at,
+                ),
                 Dir::Out => d.push(
                     Rule::OutputUnionVariantAdded,
                     subject,
-                    format!("union `{tn}` may now carry variant `{tag}`: clients may not handle it"),
+                    format!(
+                        "union `{tn}` may now carry variant `{tag}`: readers may not handle it"
+                    ),
                     at,
                 ),
             }
             continue;
         };
         d.reach(&o.type_name, &v.type_name, dir, None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Ir;
+
+    fn empty_ir() -> Ir {
+        serde_json::from_value(serde_json::json!({
+            "format_version": 1,
+            "project": {
+                "name": "p", "snake_name": "p", "kebab_name": "p", "version": "1.0.0", "title": "p",
+                "description": null, "database": "sqlite", "base_path": "", "sdk_package": "@p/sdk"
+            },
+            "modules": {}, "types": {}, "events": {}
+        }))
+        .expect("a minimal IR")
+    }
+
+    #[test]
+    fn scalar_relations() {
+        use TypeRef as T;
+        let ir = empty_ir();
+        let mut d = Differ::new(&ir, &ir);
+        let list = |t: T| T::List { item: Box::new(t) };
+        let opt = |t: T| T::Optional { inner: Box::new(t) };
+        let cases = [
+            (T::I32, T::Int, Rel::Widened),
+            (T::Int, T::Float, Rel::Widened),
+            (T::Int, T::Int64, Rel::Changed),
+            (T::Uuid, T::String, Rel::Widened),
+            (T::String, T::Email, Rel::Narrowed),
+            (T::Date, T::DateTime, Rel::Changed),
+            (T::Bytes, T::Json, Rel::Widened),
+            (T::Json, T::Bool, Rel::Narrowed),
+            (list(T::I32), list(T::Int), Rel::Widened),
+            (list(T::Int), T::Int, Rel::Changed),
+            (list(T::Int), list(opt(T::Int)), Rel::Widened),
+            (opt(T::Int), T::I32, Rel::Narrowed),
+            (opt(T::I32), T::Int, Rel::Changed),
+            (T::String, T::String, Rel::Same),
+        ];
+        for (old, new, want) in cases {
+            assert_eq!(
+                relate(&mut d, &old, &new, Dir::In, None),
+                want,
+                "{} -> {}",
+                show(&old),
+                show(&new)
+            );
+        }
     }
 }

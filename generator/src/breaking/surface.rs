@@ -33,7 +33,10 @@ pub(crate) fn compare_project(d: &mut Differ<'_>) {
         d.push(
             Rule::ProjectRenamed,
             "project/name",
-            format!("the project was renamed from `{}` to `{}`: generated crate names change", old.name, new.name),
+            format!(
+                "the project was renamed from `{}` to `{}`: generated crate names change",
+                old.name, new.name
+            ),
             at.clone(),
         );
     }
@@ -48,8 +51,15 @@ pub(crate) fn compare_project(d: &mut Differ<'_>) {
             at.clone(),
         );
     }
-    if old.title != new.title || old.description != new.description {
-        d.push(Rule::DocChanged, "project", "the project title or description changed", at);
+    // A title that defaults to the project name follows a rename silently.
+    let title_changed = old.title != new.title && (old.title != old.name || new.title != new.name);
+    if title_changed || old.description != new.description {
+        d.push(
+            Rule::DocChanged,
+            "project",
+            "the project title or description changed",
+            at,
+        );
     }
     compare_modules(d);
     compare_events(d);
@@ -70,7 +80,10 @@ fn compare_modules(d: &mut Differ<'_>) {
             d.push(
                 Rule::ModuleRemoved,
                 format!("module/{name}"),
-                format!("module `{name}` was removed with its actions ({})", actions.join(", ")),
+                format!(
+                    "module `{name}` was removed with its actions ({})",
+                    actions.join(", ")
+                ),
                 At::removed(&mo.span, None),
             );
             continue;
@@ -79,7 +92,12 @@ fn compare_modules(d: &mut Differ<'_>) {
     }
     for (name, mn) in &new.modules {
         if !old.modules.contains_key(name) {
-            d.push(Rule::ModuleAdded, format!("module/{name}"), format!("module `{name}` was added"), At::new(&mn.span));
+            d.push(
+                Rule::ModuleAdded,
+                format!("module/{name}"),
+                format!("module `{name}` was added"),
+                At::new(&mn.span),
+            );
         }
     }
 }
@@ -101,13 +119,21 @@ fn compare_module(d: &mut Differ<'_>, mo: &Module, mn: &Module) {
         );
     }
     if mo.description != mn.description {
-        d.push(Rule::DocChanged, &subject, format!("the description of module `{name}` changed"), At::new(&mn.span));
+        d.push(
+            Rule::DocChanged,
+            &subject,
+            format!("the description of module `{name}` changed"),
+            At::new(&mn.span),
+        );
     }
     let module_guard_changes = triggers::compare_module_guards(d, mo, mn);
     for (aname, ao) in &mo.actions {
         let Some(an) = mn.actions.get(aname) else {
             let (rule, why) = match &ao.deprecated {
-                Some(_) => (Rule::ActionRemovedAfterDeprecation, "it was deprecated, but callers that ignored the notice break"),
+                Some(_) => (
+                    Rule::ActionRemovedAfterDeprecation,
+                    "it was deprecated, but callers that ignored the notice break",
+                ),
                 None => (Rule::ActionRemoved, "callers get 404"),
             };
             d.push(
@@ -139,8 +165,17 @@ fn compare_action(d: &mut Differ<'_>, mo: &Module, mn: &Module, o: &Action, n: &
     let at = || At::both(&o.span, &n.span);
     match (&o.deprecated, &n.deprecated) {
         (None, Some(dep)) => {
-            let note = dep.note.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
-            d.push(Rule::ActionDeprecated, &subject, format!("action `{full}` is now deprecated{note}"), At::new(&n.span));
+            let note = dep
+                .note
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default();
+            d.push(
+                Rule::ActionDeprecated,
+                &subject,
+                format!("action `{full}` is now deprecated{note}"),
+                At::new(&n.span),
+            );
         }
         (Some(_), None) => d.push(
             Rule::ActionDeprecationRemoved,
@@ -151,7 +186,12 @@ fn compare_action(d: &mut Differ<'_>, mo: &Module, mn: &Module, o: &Action, n: &
         _ => {}
     }
     if o.summary != n.summary || o.description != n.description {
-        d.push(Rule::DocChanged, &subject, format!("the summary or description of `{full}` changed"), At::new(&n.span));
+        d.push(
+            Rule::DocChanged,
+            &subject,
+            format!("the summary or description of `{full}` changed"),
+            At::new(&n.span),
+        );
     }
     compare_input(d, o, n);
     compare_output(d, o, n);
@@ -167,7 +207,8 @@ fn compare_action(d: &mut Differ<'_>, mo: &Module, mn: &Module, o: &Action, n: &
             at(),
         );
     }
-    let (eo, en): (BTreeSet<&String>, BTreeSet<&String>) = (o.emits.iter().collect(), n.emits.iter().collect());
+    let (eo, en): (BTreeSet<&String>, BTreeSet<&String>) =
+        (o.emits.iter().collect(), n.emits.iter().collect());
     for event in eo.difference(&en) {
         d.push(
             Rule::ActionEmitRemoved,
@@ -223,14 +264,26 @@ fn compare_input(d: &mut Differ<'_>, o: &Action, n: &Action) {
         // narrows the whole input.
         let as_ref = |a: &Action| match (&a.input, a.input_json) {
             (_, true) => Some(TypeRef::Json),
-            (Some(name), false) => Some(TypeRef::Named { name: name.clone(), boxed: false }),
+            (Some(name), false) => Some(TypeRef::Named {
+                name: name.clone(),
+                boxed: false,
+            }),
             (None, false) => None,
         };
         if let (Some(a), Some(b)) = (as_ref(o), as_ref(n)) {
             let at = At::both(&o.span, &n.span);
             for (dir, label) in positions {
                 let what = format!("the input of `{full}`");
-                schema::compare_ref(d, &a, &b, dir, &format!("action/{full}/input"), &what, at.clone(), Some(&label));
+                schema::compare_ref(
+                    d,
+                    &a,
+                    &b,
+                    dir,
+                    &format!("action/{full}/input"),
+                    &what,
+                    at.clone(),
+                    Some(&label),
+                );
             }
         }
         return;
@@ -252,7 +305,9 @@ fn compare_input(d: &mut Differ<'_>, o: &Action, n: &Action) {
         (None, Some(b)) => {
             let new = d.new;
             let Some(ty) = new.types.get(b) else { return };
-            let TypeKind::Object { fields } = &ty.kind else { return };
+            let TypeKind::Object { fields } = &ty.kind else {
+                return;
+            };
             for (dir, _) in positions {
                 schema::compare_fields(d, ty, &[], fields, dir);
             }
@@ -260,7 +315,9 @@ fn compare_input(d: &mut Differ<'_>, o: &Action, n: &Action) {
         (Some(a), None) => {
             let old = d.old;
             let Some(ty) = old.types.get(a) else { return };
-            let TypeKind::Object { fields } = &ty.kind else { return };
+            let TypeKind::Object { fields } = &ty.kind else {
+                return;
+            };
             if positions.is_empty() || fields.is_empty() {
                 return;
             }
@@ -268,7 +325,10 @@ fn compare_input(d: &mut Differ<'_>, o: &Action, n: &Action) {
                 d.push(
                     Rule::InputFieldRemoved,
                     format!("type/{a}/{}", f.name),
-                    format!("`{full}` no longer takes input, so field `{}` is no longer accepted", f.name),
+                    format!(
+                        "`{full}` no longer takes input, so field `{}` is no longer accepted",
+                        f.name
+                    ),
                     At::removed(&f.span, Some(&n.span)),
                 );
             }
@@ -279,12 +339,20 @@ fn compare_input(d: &mut Differ<'_>, o: &Action, n: &Action) {
 
 fn output_ref(o: &OutputType) -> TypeRef {
     match o {
-        OutputType::Named { name } => TypeRef::Named { name: name.clone(), boxed: false },
+        OutputType::Named { name } => TypeRef::Named {
+            name: name.clone(),
+            boxed: false,
+        },
         OutputType::Expr { ty } => ty.clone(),
     }
 }
 
+/// Compares outputs of actions whose output someone reads (HTTP, webhook
+/// and MCP callers); cron, event and queue runs only record theirs.
 fn compare_output(d: &mut Differ<'_>, o: &Action, n: &Action) {
+    if !(has_callers(o) && has_callers(n)) {
+        return;
+    }
     let full = &n.full_name;
     let subject = format!("action/{full}/output");
     let at = At::both(&o.span, &n.span);
@@ -302,7 +370,16 @@ fn compare_output(d: &mut Differ<'_>, o: &Action, n: &Action) {
             }
             let label = format!("output of {full}");
             let what = format!("the output of `{full}`");
-            schema::compare_ref(d, &output_ref(a), &output_ref(b), Dir::Out, &subject, &what, at, Some(&label));
+            schema::compare_ref(
+                d,
+                &output_ref(a),
+                &output_ref(b),
+                Dir::Out,
+                &subject,
+                &what,
+                at,
+                Some(&label),
+            );
         }
         (Some(_), None) => d.push(
             Rule::ActionOutputRemoved,
@@ -310,7 +387,12 @@ fn compare_output(d: &mut Differ<'_>, o: &Action, n: &Action) {
             format!("`{full}` no longer returns output: clients reading it get nothing"),
             at,
         ),
-        (None, Some(_)) => d.push(Rule::ActionOutputAdded, &subject, format!("`{full}` now returns output"), at),
+        (None, Some(_)) => d.push(
+            Rule::ActionOutputAdded,
+            &subject,
+            format!("`{full}` now returns output"),
+            at,
+        ),
         (None, None) => {}
     }
 }
@@ -323,7 +405,10 @@ fn compare_errors(d: &mut Differ<'_>, o: &Action, n: &Action) {
             None if !eo.implicit => d.push(
                 Rule::ActionErrorRemoved,
                 subject,
-                format!("`{full}` no longer declares error `{}`: SDK code matching it stops compiling", eo.code),
+                format!(
+                    "`{full}` no longer declares error `{}`: SDK code matching it stops compiling",
+                    eo.code
+                ),
                 At::removed(&eo.span, Some(&n.span)),
             ),
             None => {}
@@ -341,7 +426,12 @@ fn compare_errors(d: &mut Differ<'_>, o: &Action, n: &Action) {
                     );
                 }
                 if !eo.implicit && !en.implicit && eo.message != en.message {
-                    d.push(Rule::DocChanged, &subject, format!("the message of error `{}` of `{full}` changed", eo.code), at);
+                    d.push(
+                        Rule::DocChanged,
+                        &subject,
+                        format!("the message of error `{}` of `{full}` changed", eo.code),
+                        at,
+                    );
                 }
             }
         }
@@ -351,7 +441,10 @@ fn compare_errors(d: &mut Differ<'_>, o: &Action, n: &Action) {
             d.push(
                 Rule::ActionErrorAdded,
                 format!("action/{full}/errors/{}", en.code),
-                format!("`{full}` may now answer error `{}` ({}): clients may not handle it", en.code, en.status),
+                format!(
+                    "`{full}` may now answer error `{}` ({}): clients may not handle it",
+                    en.code, en.status
+                ),
                 At::new(&en.span),
             );
         }
@@ -367,18 +460,33 @@ fn compare_events(d: &mut Differ<'_>) {
                 Rule::EventRemoved,
                 subject,
                 format!("event `{name}` was removed: its subscribers never run again"),
-                At::removed(&eo.span, None),
+                At::removed(&eo.span, new.modules.get(&eo.module).map(|m| &m.span)),
             );
             continue;
         };
         if eo.description != en.description {
-            d.push(Rule::DocChanged, &subject, format!("the description of event `{name}` changed"), At::new(&en.span));
+            d.push(
+                Rule::DocChanged,
+                &subject,
+                format!("the description of event `{name}` changed"),
+                At::new(&en.span),
+            );
         }
-        d.reach(&eo.payload, &en.payload, Dir::Out, Some(&format!("payload of event {name}")));
+        d.reach(
+            &eo.payload,
+            &en.payload,
+            Dir::Out,
+            Some(&format!("payload of event {name}")),
+        );
     }
     for (name, en) in &new.events {
         if !old.events.contains_key(name) {
-            d.push(Rule::EventAdded, format!("event/{name}"), format!("event `{name}` was added"), At::new(&en.span));
+            d.push(
+                Rule::EventAdded,
+                format!("event/{name}"),
+                format!("event `{name}` was added"),
+                At::new(&en.span),
+            );
         }
     }
 }
@@ -391,14 +499,22 @@ fn compare_declared_types(d: &mut Differ<'_>) {
             d.push(
                 Rule::TypeRemoved,
                 format!("type/{}", t.name),
-                format!("type `{}` was removed: SDK code naming it stops compiling", t.name),
-                At::removed(&t.span, None),
+                format!(
+                    "type `{}` was removed: SDK code naming it stops compiling",
+                    t.name
+                ),
+                At::removed(&t.span, new.modules.get(&t.module).map(|m| &m.span)),
             );
         }
     }
     for t in new.types.values().filter(declared) {
         if !old.types.contains_key(&t.name) {
-            d.push(Rule::TypeAdded, format!("type/{}", t.name), format!("type `{}` was added", t.name), At::new(&t.span));
+            d.push(
+                Rule::TypeAdded,
+                format!("type/{}", t.name),
+                format!("type `{}` was added", t.name),
+                At::new(&t.span),
+            );
         }
     }
 }

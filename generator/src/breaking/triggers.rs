@@ -12,7 +12,13 @@ use super::Rule;
 use super::differ::{At, Differ};
 
 /// Compares every trigger kind of one action.
-pub(crate) fn compare_triggers(d: &mut Differ<'_>, mo: &Module, mn: &Module, o: &Action, n: &Action) {
+pub(crate) fn compare_triggers(
+    d: &mut Differ<'_>,
+    mo: &Module,
+    mn: &Module,
+    o: &Action,
+    n: &Action,
+) {
     compare_routes(d, mo, mn, o, n);
     compare_webhooks(d, o, n);
     compare_mcp(d, o, n);
@@ -25,7 +31,11 @@ pub(crate) fn compare_triggers(d: &mut Differ<'_>, mo: &Module, mn: &Module, o: 
 fn relative(path: &str, base: &str, prefix: &str) -> String {
     let rest = path.strip_prefix(base).unwrap_or(path);
     let rest = rest.strip_prefix(prefix).unwrap_or(rest);
-    if rest.is_empty() { "/".to_owned() } else { rest.to_owned() }
+    if rest.is_empty() {
+        "/".to_owned()
+    } else {
+        rest.to_owned()
+    }
 }
 
 /// The path with every `{param}` name erased.
@@ -51,11 +61,23 @@ fn shape(path: &str) -> String {
 
 fn compare_routes(d: &mut Differ<'_>, mo: &Module, mn: &Module, o: &Action, n: &Action) {
     let full = &n.full_name;
-    let key = |r: &HttpRoute, base: &str, prefix: &str| (r.method.clone(), shape(&relative(&r.path, base, prefix)));
+    let key = |r: &HttpRoute, base: &str, prefix: &str| {
+        (r.method.clone(), shape(&relative(&r.path, base, prefix)))
+    };
     let ob = &d.old.project.base_path;
     let nb = &d.new.project.base_path;
-    let old: BTreeMap<_, &HttpRoute> = o.triggers.http.iter().map(|r| (key(r, ob, &mo.prefix), r)).collect();
-    let new: BTreeMap<_, &HttpRoute> = n.triggers.http.iter().map(|r| (key(r, nb, &mn.prefix), r)).collect();
+    let old: BTreeMap<_, &HttpRoute> = o
+        .triggers
+        .http
+        .iter()
+        .map(|r| (key(r, ob, &mo.prefix), r))
+        .collect();
+    let new: BTreeMap<_, &HttpRoute> = n
+        .triggers
+        .http
+        .iter()
+        .map(|r| (key(r, nb, &mn.prefix), r))
+        .collect();
     let mut gone = Vec::new();
     for (k, ro) in &old {
         match new.get(k) {
@@ -63,24 +85,34 @@ fn compare_routes(d: &mut Differ<'_>, mo: &Module, mn: &Module, o: &Action, n: &
             None => gone.push(*ro),
         }
     }
-    let fresh: Vec<&HttpRoute> = new.iter().filter(|(k, _)| !old.contains_key(*k)).map(|(_, r)| *r).collect();
+    let fresh: Vec<&HttpRoute> = new
+        .iter()
+        .filter(|(k, _)| !old.contains_key(*k))
+        .map(|(_, r)| *r)
+        .collect();
     let mut fresh = fresh.into_iter();
     for ro in gone {
         let subject = format!("action/{full}/http/{} {}", ro.method, ro.path);
         match fresh.next() {
-            Some(rn) => d.push(
-                Rule::HttpRouteChanged,
-                subject,
-                format!(
-                    "route `{} {}` of `{full}` became `{} {}`: clients calling the old route get 404 or 405",
-                    ro.method, ro.path, rn.method, rn.path
-                ),
-                At::both(&ro.span, &rn.span),
-            ),
+            Some(rn) => {
+                d.push(
+                    Rule::HttpRouteChanged,
+                    subject,
+                    format!(
+                        "route `{} {}` of `{full}` became `{} {}`: clients calling the old route get 404 or 405",
+                        ro.method, ro.path, rn.method, rn.path
+                    ),
+                    At::both(&ro.span, &rn.span),
+                );
+                compare_bindings(d, full, ro, rn);
+            }
             None => d.push(
                 Rule::HttpRouteRemoved,
                 subject,
-                format!("route `{} {}` of `{full}` was removed: clients calling it get 404 or 405", ro.method, ro.path),
+                format!(
+                    "route `{} {}` of `{full}` was removed: clients calling it get 404 or 405",
+                    ro.method, ro.path
+                ),
                 At::removed(&ro.span, Some(&n.span)),
             ),
         }
@@ -109,8 +141,17 @@ fn compare_route(d: &mut Differ<'_>, full: &str, ro: &HttpRoute, rn: &HttpRoute)
             at.clone(),
         );
     }
+    compare_bindings(d, full, ro, rn);
+}
+
+/// Reports input fields that moved between path, query string and body.
+fn compare_bindings(d: &mut Differ<'_>, full: &str, ro: &HttpRoute, rn: &HttpRoute) {
+    let subject = format!("action/{full}/http/{} {}", ro.method, ro.path);
+    let at = At::both(&ro.span, &rn.span);
     for bo in &ro.bindings {
-        let Some(bn) = rn.bindings.iter().find(|b| b.field == bo.field) else { continue };
+        let Some(bn) = rn.bindings.iter().find(|b| b.field == bo.field) else {
+            continue;
+        };
         if bo.location != bn.location {
             d.push(
                 Rule::HttpParamLocationChanged,
@@ -138,22 +179,40 @@ fn location_name(l: crate::ir::BindingLocation) -> &'static str {
 }
 
 fn trigger_added(d: &mut Differ<'_>, full: &str, what: &str, key: &str, span: &Span) {
-    d.push(Rule::TriggerAdded, format!("action/{full}/{key}"), format!("`{full}` gained a {what} trigger"), At::new(span));
+    d.push(
+        Rule::TriggerAdded,
+        format!("action/{full}/{key}"),
+        format!("`{full}` gained a {what} trigger"),
+        At::new(span),
+    );
 }
 
 fn compare_webhooks(d: &mut Differ<'_>, o: &Action, n: &Action) {
     let full = &n.full_name;
     let (ob, nb) = (&d.old.project.base_path, &d.new.project.base_path);
     let strip = |p: &str, base: &str| p.strip_prefix(base).unwrap_or(p).to_owned();
-    let old: BTreeMap<String, _> = o.triggers.webhooks.iter().map(|w| (strip(&w.path, ob), w)).collect();
-    let new: BTreeMap<String, _> = n.triggers.webhooks.iter().map(|w| (strip(&w.path, nb), w)).collect();
+    let old: BTreeMap<String, _> = o
+        .triggers
+        .webhooks
+        .iter()
+        .map(|w| (strip(&w.path, ob), w))
+        .collect();
+    let new: BTreeMap<String, _> = n
+        .triggers
+        .webhooks
+        .iter()
+        .map(|w| (strip(&w.path, nb), w))
+        .collect();
     for (path, wo) in &old {
         let subject = format!("action/{full}/webhook {path}");
         let Some(wn) = new.get(path) else {
             d.push(
                 Rule::WebhookRemoved,
                 subject,
-                format!("webhook `{}` of `{full}` was removed: deliveries from the sender fail", wo.path),
+                format!(
+                    "webhook `{}` of `{full}` was removed: deliveries from the sender fail",
+                    wo.path
+                ),
                 At::removed(&wo.span, Some(&n.span)),
             );
             continue;
@@ -196,7 +255,10 @@ fn compare_mcp(d: &mut Differ<'_>, o: &Action, n: &Action) {
         (Some(mo), None) => d.push(
             Rule::McpToolRemoved,
             subject,
-            format!("MCP tool `{}` of `{full}` was removed: agents using it fail", mo.tool),
+            format!(
+                "MCP tool `{}` of `{full}` was removed: agents using it fail",
+                mo.tool
+            ),
             At::removed(&mo.span, Some(&n.span)),
         ),
         (None, Some(mn)) => trigger_added(d, full, "MCP", "mcp", &mn.span),
@@ -206,12 +268,20 @@ fn compare_mcp(d: &mut Differ<'_>, o: &Action, n: &Action) {
                 d.push(
                     Rule::McpToolRenamed,
                     &subject,
-                    format!("MCP tool `{}` is now called `{}`: agents calling the old name fail", mo.tool, mn.tool),
+                    format!(
+                        "MCP tool `{}` is now called `{}`: agents calling the old name fail",
+                        mo.tool, mn.tool
+                    ),
                     at.clone(),
                 );
             }
             if mo.description != mn.description {
-                d.push(Rule::DocChanged, &subject, format!("the description of MCP tool `{}` changed", mn.tool), at);
+                d.push(
+                    Rule::DocChanged,
+                    &subject,
+                    format!("the description of MCP tool `{}` changed", mn.tool),
+                    at,
+                );
             }
         }
         (None, None) => {}
@@ -225,14 +295,23 @@ fn compare_event_triggers(d: &mut Differ<'_>, o: &Action, n: &Action) {
             d.push(
                 Rule::EventSubscriptionRemoved,
                 format!("action/{full}/event/{}", eo.event),
-                format!("`{full}` no longer runs on `{}`: publishers relying on it lose that effect", eo.event),
+                format!(
+                    "`{full}` no longer runs on `{}`: publishers relying on it lose that effect",
+                    eo.event
+                ),
                 At::removed(&eo.span, Some(&n.span)),
             );
         }
     }
     for en in &n.triggers.events {
         if !o.triggers.events.iter().any(|e| e.event == en.event) {
-            trigger_added(d, full, &format!("`{}` event", en.event), &format!("event/{}", en.event), &en.span);
+            trigger_added(
+                d,
+                full,
+                &format!("`{}` event", en.event),
+                &format!("event/{}", en.event),
+                &en.span,
+            );
         }
     }
 }
@@ -240,8 +319,18 @@ fn compare_event_triggers(d: &mut Differ<'_>, o: &Action, n: &Action) {
 fn compare_crons(d: &mut Differ<'_>, o: &Action, n: &Action) {
     let full = &n.full_name;
     let key = |c: &crate::ir::CronTrigger| format!("{} {}", c.schedule, c.timezone);
-    let gone: Vec<_> = o.triggers.crons.iter().filter(|c| !n.triggers.crons.iter().any(|x| key(x) == key(c))).collect();
-    let fresh: Vec<_> = n.triggers.crons.iter().filter(|c| !o.triggers.crons.iter().any(|x| key(x) == key(c))).collect();
+    let gone: Vec<_> = o
+        .triggers
+        .crons
+        .iter()
+        .filter(|c| !n.triggers.crons.iter().any(|x| key(x) == key(c)))
+        .collect();
+    let fresh: Vec<_> = n
+        .triggers
+        .crons
+        .iter()
+        .filter(|c| !o.triggers.crons.iter().any(|x| key(x) == key(c)))
+        .collect();
     let mut fresh = fresh.into_iter();
     for co in gone {
         let subject = format!("action/{full}/cron {}", key(co));
@@ -319,26 +408,55 @@ fn needs_principal(g: &GuardKind) -> bool {
 }
 
 /// Compares module-level guards; returns the labels it reported.
-pub(crate) fn compare_module_guards(d: &mut Differ<'_>, mo: &Module, mn: &Module) -> ModuleGuardChanges {
+pub(crate) fn compare_module_guards(
+    d: &mut Differ<'_>,
+    mo: &Module,
+    mn: &Module,
+) -> ModuleGuardChanges {
     let old: Vec<&Guard> = mo.guards.iter().collect();
     let new: Vec<&Guard> = mn.guards.iter().collect();
     // Actions that already required a principal are not locked out anew.
     let was_private = !mo.actions.is_empty()
-        && mo.actions.values().all(|a| a.guards.iter().any(|g| needs_principal(&g.kind)));
+        && mo
+            .actions
+            .values()
+            .all(|a| a.guards.iter().any(|g| needs_principal(&g.kind)));
     let what = format!("every action of module `{}`", mn.name);
-    let labels = compare_guards(d, &old, &new, &format!("module/{}/guards", mn.name), &what, was_private, &mn.span);
+    let labels = compare_guards(
+        d,
+        &old,
+        &new,
+        &format!("module/{}/guards", mn.name),
+        &what,
+        was_private,
+        &mn.span,
+    );
     ModuleGuardChanges { labels }
 }
 
 /// Compares an action's effective guards, leaving out module guards whose
 /// change was reported at module level.
-pub(crate) fn compare_action_guards(d: &mut Differ<'_>, o: &Action, n: &Action, module: &ModuleGuardChanges) {
-    let keep = |g: &&Guard| !(g.source == GuardSource::Module && module.labels.contains(&label(&g.kind)));
+pub(crate) fn compare_action_guards(
+    d: &mut Differ<'_>,
+    o: &Action,
+    n: &Action,
+    module: &ModuleGuardChanges,
+) {
+    let keep =
+        |g: &&Guard| !(g.source == GuardSource::Module && module.labels.contains(&label(&g.kind)));
     let old: Vec<&Guard> = o.guards.iter().filter(keep).collect();
     let new: Vec<&Guard> = n.guards.iter().filter(keep).collect();
     let was_private = o.guards.iter().any(|g| needs_principal(&g.kind));
     let what = format!("`{}`", n.full_name);
-    compare_guards(d, &old, &new, &format!("action/{}/guards", n.full_name), &what, was_private, &n.span);
+    compare_guards(
+        d,
+        &old,
+        &new,
+        &format!("action/{}/guards", n.full_name),
+        &what,
+        was_private,
+        &n.span,
+    );
 }
 
 /// Reports guard changes between two lists; returns the labels that changed.
@@ -358,7 +476,12 @@ fn compare_guards(
         let at = At::new(&gn.span);
         let subject = format!("{base}/{l}");
         match (old_by.get(l), &gn.kind) {
-            (None, GuardKind::RateLimit { limit, window_ms, .. }) => {
+            (
+                None,
+                GuardKind::RateLimit {
+                    limit, window_ms, ..
+                },
+            ) => {
                 changed.insert(l.clone());
                 d.push(
                     Rule::RateLimitTightened,
@@ -386,20 +509,49 @@ fn compare_guards(
                     at,
                 );
             }
-            (Some(go), GuardKind::RateLimit { limit: ln, window_ms: wn, .. }) => {
-                let GuardKind::RateLimit { limit: lo, window_ms: wo, .. } = &go.kind else { continue };
+            (
+                Some(go),
+                GuardKind::RateLimit {
+                    limit: ln,
+                    window_ms: wn,
+                    ..
+                },
+            ) => {
+                let GuardKind::RateLimit {
+                    limit: lo,
+                    window_ms: wo,
+                    ..
+                } = &go.kind
+                else {
+                    continue;
+                };
                 // Compare allowed rates lo/wo and ln/wn without dividing.
-                let (old_rate, new_rate) = (u128::from(*lo) * u128::from(*wn), u128::from(*ln) * u128::from(*wo));
+                let (old_rate, new_rate) = (
+                    u128::from(*lo) * u128::from(*wn),
+                    u128::from(*ln) * u128::from(*wo),
+                );
                 if new_rate == old_rate {
                     continue;
                 }
                 changed.insert(l.clone());
-                let change = format!("the rate limit of {what} went from {lo} per {wo} ms to {ln} per {wn} ms");
+                let change = format!(
+                    "the rate limit of {what} went from {lo} per {wo} ms to {ln} per {wn} ms"
+                );
                 let at = At::both(&go.span, &gn.span);
                 if new_rate < old_rate {
-                    d.push(Rule::RateLimitTightened, subject, format!("{change}: busy clients get 429 sooner"), at);
+                    d.push(
+                        Rule::RateLimitTightened,
+                        subject,
+                        format!("{change}: busy clients get 429 sooner"),
+                        at,
+                    );
                 } else {
-                    d.push(Rule::GuardRemoved, subject, format!("{change}: access widened"), at);
+                    d.push(
+                        Rule::GuardRemoved,
+                        subject,
+                        format!("{change}: access widened"),
+                        at,
+                    );
                 }
             }
             (Some(_), _) => {}
@@ -411,7 +563,9 @@ fn compare_guards(
             d.push(
                 Rule::GuardRemoved,
                 format!("{base}/{l}"),
-                format!("{what} no longer requires `{l}`: access widened, review that this is intended"),
+                format!(
+                    "{what} no longer requires `{l}`: access widened, review that this is intended"
+                ),
                 At::removed(&go.span, Some(parent)),
             );
         }

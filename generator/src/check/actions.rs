@@ -59,6 +59,12 @@ fn action(
             );
         }
     }
+    if a.triggers.is_empty() && !a.triggers_declared {
+        diags.push(
+            Diagnostic::warning("W0004", &a.name.span, format!("action `{}` has no trigger, so nothing can run it", a.name.value))
+                .with_hint("add a trigger: `triggers: [{ api: \"POST /path\" }]`, an event, a cron, a queue, a webhook or mcp"),
+        );
+    }
     let input_fields = input_field_count(m, a, symbols);
     let mut seen_queue = false;
     let mut seen_mcp = false;

@@ -32,6 +32,7 @@ pub fn check(contracts: &Contracts, diags: &mut Vec<Diagnostic>) {
         names::module(m, &symbols, diags);
         actions::module(m, &symbols, &mut mcp_tools, diags);
     }
+    names::modules(&symbols, diags);
     names::type_members(&symbols, diags);
     names::events(&symbols, diags);
     types::resolve_all(&symbols, diags);

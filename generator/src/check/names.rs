@@ -186,14 +186,16 @@ pub fn module(m: &ModuleDecl, symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>
 }
 
 fn collision(diags: &mut Vec<Diagnostic>, name: &Spanned<String>, first: &Spanned<String>, ident: &str) {
+    let at = if first.span.file == name.span.file {
+        format!("line {}", first.span.line)
+    } else {
+        format!("{}:{}", first.span.file, first.span.line)
+    };
     diags.push(
         Diagnostic::error(
             "E0110",
             &name.span,
-            format!(
-                "`{}` and `{}` (line {}) both become {ident} in generated code",
-                name.value, first.value, first.span.line
-            ),
+            format!("`{}` and `{}` ({at}) both become {ident} in generated code", name.value, first.value),
         )
         .with_hint("rename one of them"),
     );
@@ -318,6 +320,18 @@ pub fn events(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
         let pascal = naming::pascal(name);
         if let Some(first) = seen.insert(pascal.clone(), &decl.name) {
             collision(diags, &decl.name, first, &format!("`{pascal}`"));
+        }
+    }
+}
+
+/// Reports modules whose generated names collide (`v2` and `v_2` both give
+/// the handler trait `V2Handler`).
+pub fn modules(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<String, &Spanned<String>> = HashMap::new();
+    for m in symbols.modules.values() {
+        let pascal = naming::pascal(&m.name.value);
+        if let Some(first) = seen.insert(pascal.clone(), &m.name) {
+            collision(diags, &m.name, first, &format!("`{pascal}`"));
         }
     }
 }

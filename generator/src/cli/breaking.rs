@@ -27,8 +27,16 @@ pub struct Args {
     /// The baseline: a folder, or a git revision read without a checkout
     /// (`origin/main`, `HEAD~1`, a tag). Prefix with `dir:` or `git:` to
     /// remove any doubt.
-    #[arg(long, value_name = "DIR|REV")]
-    pub against: String,
+    #[arg(long, value_name = "DIR|REV", required_unless_present_any = ["list_rules", "explain"])]
+    pub against: Option<String>,
+    /// Print the rule catalogue (id, severity, semver effect, summary) and
+    /// exit; with `--format json`, as JSON.
+    #[arg(long)]
+    pub list_rules: bool,
+    /// Print why a rule exists, its severity, semver effect and an example,
+    /// and exit.
+    #[arg(long, value_name = "RULE")]
+    pub explain: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -108,20 +116,116 @@ fn compile(sources: &SourceSet, what: &str) -> anyhow::Result<Ir> {
 }
 
 fn with_slash(p: &str) -> String {
-    if p.is_empty() || p.ends_with('/') { p.to_owned() } else { format!("{p}/") }
+    if p.is_empty() || p.ends_with('/') {
+        p.to_owned()
+    } else {
+        format!("{p}/")
+    }
+}
+
+/// Inside GitHub Actions, appends step outputs (`breaking`, `warning`,
+/// `required_bump`, `suggested_version`) to `$GITHUB_OUTPUT` and the
+/// Markdown report to `$GITHUB_STEP_SUMMARY`.
+fn github_files(report: &Report, paths: &Paths) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let append = |var: &str, text: &str| -> anyhow::Result<()> {
+        let Some(path) = std::env::var_os(var).filter(|p| !p.is_empty()) else {
+            return Ok(());
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot open ${var}"))?;
+        file.write_all(text.as_bytes())
+            .with_context(|| format!("cannot write ${var}"))?;
+        Ok(())
+    };
+    let outputs = format!(
+        "breaking={}\nwarning={}\nrequired_bump={}\nsuggested_version={}\n",
+        report.summary.breaking,
+        report.summary.warning,
+        report.version.effective.as_str(),
+        report.version.suggested
+    );
+    append("GITHUB_OUTPUT", &outputs)?;
+    append("GITHUB_STEP_SUMMARY", &render::markdown(report, paths))
+}
+
+/// Writes to stdout, ignoring a closed pipe (`bunbase breaking ... | head`).
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// Prints the rule catalogue.
+fn list_rules(format: Format) -> ExitCode {
+    use crate::breaking::Rule;
+    if format == Format::Json {
+        let rules: Vec<_> = Rule::ALL
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.id(),
+                    "area": r.area(),
+                    "severity": r.severity().as_str(),
+                    "semver": r.bump().as_str(),
+                    "summary": r.summary(),
+                })
+            })
+            .collect();
+        emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&rules).unwrap_or_default()
+        ));
+    } else {
+        let mut out = String::new();
+        for r in Rule::ALL {
+            out.push_str(&format!(
+                "{:<34} {:<8} {:<5} {}\n",
+                r.id(),
+                r.severity().as_str(),
+                r.bump().as_str(),
+                r.summary()
+            ));
+        }
+        emit(&out);
+    }
+    ExitCode::SUCCESS
 }
 
 /// Runs `bunbase breaking`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(id) = &args.explain {
+        let rule = crate::breaking::Rule::from_id(id).ok_or_else(|| {
+            let ids = crate::breaking::Rule::ALL.iter().map(|r| r.id());
+            let hint = crate::diag::did_you_mean(id, ids)
+                .map(|h| format!("; {h}"))
+                .unwrap_or_default();
+            anyhow::anyhow!("unknown rule `{id}`{hint} (see `bunbase breaking --list-rules`)")
+        })?;
+        emit(&format!("{}\n", rule.explain().unwrap_or(rule.summary())));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(against) = args.against.clone().filter(|_| !args.list_rules) else {
+        return Ok(list_rules(args.format));
+    };
     let new_sources = without_config(crate::load::from_dir(&args.dir)?);
-    let config_path = args.config.clone().unwrap_or_else(|| args.dir.join(CONFIG_FILE));
+    let config_path = args
+        .config
+        .clone()
+        .unwrap_or_else(|| args.dir.join(CONFIG_FILE));
     let config = match std::fs::read_to_string(&config_path) {
         Ok(text) => Config::parse(&text)?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.config.is_none() => Config::default(),
-        Err(e) => return Err(e).with_context(|| format!("cannot read `{}`", config_path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.config.is_none() => {
+            Config::default()
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read `{}`", config_path.display()));
+        }
     };
     let new_label = args.dir.display().to_string();
-    let (old_sources, old_label, old_prefix) = match Baseline::parse(&args.against) {
+    let (old_sources, old_label, old_prefix) = match Baseline::parse(&against) {
         Baseline::Dir(dir) => {
             let sources = without_config(crate::load::from_dir(&dir)?);
             let label = dir.display().to_string();
@@ -149,14 +253,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Github => git::repo_prefix(&args.dir).unwrap_or_else(|| with_slash(&new_label)),
         _ => with_slash(&new_label),
     };
-    let paths = Paths { new_prefix, old_prefix, against: args.against.clone() };
+    let paths = Paths {
+        new_prefix,
+        old_prefix,
+        against,
+    };
     let out = match args.format {
         Format::Text => render::text(&report, &paths),
         Format::Json => render::json(&report, &paths),
         Format::Github => render::github(&report, &paths),
         Format::Markdown => render::markdown(&report, &paths),
     };
-    print!("{out}");
+    emit(&out);
+    if args.format == Format::Github {
+        github_files(&report, &paths)?;
+    }
     let failing = match args.fail_on {
         FailOn::Breaking => report.failing(Severity::Breaking),
         FailOn::Warning => report.failing(Severity::Warning),
@@ -165,5 +276,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if failing > 0 && args.format == Format::Text && std::io::stdout().is_terminal() {
         eprintln!("{failing} finding(s) fail the check; accept intended ones in {CONFIG_FILE}");
     }
-    Ok(if failing > 0 { ExitCode::from(EXIT_BREAKING) } else { ExitCode::SUCCESS })
+    Ok(if failing > 0 {
+        ExitCode::from(EXIT_BREAKING)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -63,6 +63,7 @@ pub fn action(cx: &mut Cx<'_>, name: Spanned<String>, node: &Node) -> Option<Act
     });
     let errors = e.get("errors").map(|n| errors(cx, n)).unwrap_or_default();
     let triggers = e.get("triggers").map(|n| triggers(cx, n)).unwrap_or_default();
+    let triggers_declared = e.get("triggers").is_some_and(|n| !n.is_null() && n.seq().is_none_or(|s| !s.is_empty()));
     let guards = e.get("guards").map(|n| guards(cx, n)).unwrap_or_default();
     let retry = e.get("retry").and_then(|n| retry(cx, n));
     let emits = e
@@ -78,6 +79,7 @@ pub fn action(cx: &mut Cx<'_>, name: Spanned<String>, node: &Node) -> Option<Act
         output,
         errors,
         triggers,
+        triggers_declared,
         guards,
         retry,
         emits,

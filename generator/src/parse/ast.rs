@@ -223,6 +223,9 @@ pub struct ActionDecl {
     pub output: Option<Shape>,
     pub errors: Vec<ErrorDecl>,
     pub triggers: Vec<TriggerDecl>,
+    /// True when `triggers:` was written with at least one entry (even if
+    /// some entries were malformed and reported).
+    pub triggers_declared: bool,
     pub guards: Vec<GuardDecl>,
     pub retry: Option<RetryDecl>,
     pub emits: Vec<Spanned<String>>,

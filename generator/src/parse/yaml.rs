@@ -246,9 +246,17 @@ pub fn parse(file: &str, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Node
     }
 }
 
+/// Collections nested deeper than this are refused (no contract needs it,
+/// and recursive consumers must not overflow the stack).
+const MAX_DEPTH: usize = 128;
+/// Nodes a file may expand to, aliases included (stops "billion laughs").
+const MAX_NODES: usize = 1_000_000;
+
 enum Frame {
-    Seq(Vec<Node>, Span, usize),
-    Map(Vec<(Node, Node)>, Option<Node>, Span, usize),
+    /// Items, span, anchor id, node count when the collection started.
+    Seq(Vec<Node>, Span, usize, usize),
+    /// Entries, pending key, span, anchor id, node count at start.
+    Map(Vec<(Node, Node)>, Option<Node>, Span, usize, usize),
 }
 
 type Parsed = (Node, Vec<Diagnostic>);
@@ -257,7 +265,8 @@ fn parse_inner(file: &str, text: &str) -> Result<Parsed, Diagnostic> {
     let pos = Positions::new(file, text);
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
+    let mut count: usize = 0;
     let mut root: Option<Node> = None;
     let mut diags = Vec::new();
     let mut documents = 0;
@@ -266,6 +275,11 @@ fn parse_inner(file: &str, text: &str) -> Result<Parsed, Diagnostic> {
             let at = pos.span(e.marker(), e.marker());
             Diagnostic::error("E0001", &at, format!("invalid YAML: {}", e.info()))
         })?;
+        count += 1;
+        if stack.len() > MAX_DEPTH || count > MAX_NODES {
+            let what = if count > MAX_NODES { "expands to too many nodes (check its aliases)" } else { "nests too deeply" };
+            return Err(Diagnostic::error("E0001", &pos.first_line_span(&mspan.start, None), format!("this YAML {what}")));
+        }
         let node = match event {
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => continue,
             Event::DocumentStart(_) => {
@@ -281,7 +295,7 @@ fn parse_inner(file: &str, text: &str) -> Result<Parsed, Diagnostic> {
                 continue;
             }
             Event::SequenceStart(anchor, _) => {
-                stack.push(Frame::Seq(Vec::new(), pos.first_line_span(&mspan.start, None), anchor));
+                stack.push(Frame::Seq(Vec::new(), pos.first_line_span(&mspan.start, None), anchor, count));
                 continue;
             }
             Event::MappingStart(anchor, _) => {
@@ -290,16 +304,17 @@ fn parse_inner(file: &str, text: &str) -> Result<Parsed, Diagnostic> {
                     None,
                     pos.first_line_span(&mspan.start, None),
                     anchor,
+                    count,
                 ));
                 continue;
             }
             Event::SequenceEnd => match stack.pop() {
-                Some(Frame::Seq(items, span, anchor)) => {
+                Some(Frame::Seq(items, span, anchor, start)) => {
                     let node = Node {
                         kind: NodeKind::Seq(items),
                         span,
                     };
-                    remember(&mut anchors, anchor, &node);
+                    remember(&mut anchors, anchor, &node, count - start);
                     node
                 }
                 _ => {
@@ -311,12 +326,12 @@ fn parse_inner(file: &str, text: &str) -> Result<Parsed, Diagnostic> {
                 }
             },
             Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map(entries, _, span, anchor)) => {
+                Some(Frame::Map(entries, _, span, anchor, start)) => {
                     let node = Node {
                         kind: NodeKind::Map(entries),
                         span,
                     };
-                    remember(&mut anchors, anchor, &node);
+                    remember(&mut anchors, anchor, &node, count - start);
                     node
                 }
                 _ => {
@@ -336,16 +351,23 @@ fn parse_inner(file: &str, text: &str) -> Result<Parsed, Diagnostic> {
                     }),
                     span,
                 };
-                remember(&mut anchors, anchor, &node);
+                remember(&mut anchors, anchor, &node, 1);
                 node
             }
             Event::Alias(id) => {
                 let span = pos.span(&mspan.start, &mspan.end);
                 match anchors.get(&id) {
-                    Some(n) => Node {
-                        kind: n.kind.clone(),
-                        span,
-                    },
+                    Some((n, size)) => {
+                        count += size;
+                        if count > MAX_NODES {
+                            return Err(Diagnostic::error(
+                                "E0001",
+                                &span,
+                                "this YAML expands to too many nodes (check its aliases)",
+                            ));
+                        }
+                        Node { kind: n.kind.clone(), span }
+                    }
                     None => {
                         return Err(Diagnostic::error(
                             "E0001",
@@ -358,8 +380,8 @@ fn parse_inner(file: &str, text: &str) -> Result<Parsed, Diagnostic> {
         };
         match stack.last_mut() {
             None => root = Some(node),
-            Some(Frame::Seq(items, _, _)) => items.push(node),
-            Some(Frame::Map(entries, pending, _, _)) => match pending.take() {
+            Some(Frame::Seq(items, ..)) => items.push(node),
+            Some(Frame::Map(entries, pending, ..)) => match pending.take() {
                 None => *pending = Some(node),
                 Some(key) => {
                     let duplicate = match &key.kind {
@@ -391,9 +413,9 @@ fn parse_inner(file: &str, text: &str) -> Result<Parsed, Diagnostic> {
     Ok((root, diags))
 }
 
-fn remember(anchors: &mut HashMap<usize, Node>, anchor: usize, node: &Node) {
+fn remember(anchors: &mut HashMap<usize, (Node, usize)>, anchor: usize, node: &Node, size: usize) {
     if anchor > 0 {
-        anchors.insert(anchor, node.clone());
+        anchors.insert(anchor, (node.clone(), size));
     }
 }
 
@@ -426,5 +448,20 @@ mod tests {
         let mut diags = Vec::new();
         assert!(parse("f.yaml", "a: [1, 2\nb: }", &mut diags).is_none());
         assert_eq!(diags[0].code, "E0001");
+    }
+
+    #[test]
+    fn hostile_inputs_are_refused() {
+        let deep = "[".repeat(100_000);
+        let mut diags = Vec::new();
+        assert!(parse("f.yaml", &deep, &mut diags).is_none());
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 0..12 {
+            let prev = if i == 0 { "a".to_owned() } else { format!("b{}", i - 1) };
+            bomb.push_str(&format!("b{i}: &b{i} [{}]\n", vec![format!("*{prev}"); 10].join(", ")));
+        }
+        let mut diags = Vec::new();
+        assert!(parse("f.yaml", &bomb, &mut diags).is_none());
+        assert!(diags[0].message.contains("too many nodes"), "{diags:?}");
     }
 }

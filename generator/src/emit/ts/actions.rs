@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use super::docs;
 use super::types::{Side, TypeNames, ts_type, unique};
-use crate::ir::{Action, BindingLocation, ErrorDef, Ir, Module, OutputType, TypeKind};
+use crate::ir::{
+    Action, BindingLocation, ErrorDef, Field, Ir, Module, OutputType, TypeKind, TypeRef,
+};
 
 /// A module of the client (`client.tasks`).
 #[derive(Debug, Serialize)]
@@ -33,6 +35,9 @@ pub struct ActionView {
     pub doc: Vec<String>,
     /// Input type (`T.CreateTaskInput`), empty when the action takes none.
     pub input: String,
+    /// The input type as the package exports it (`CreateTaskInput`,
+    /// `JsonValue`), empty when the action takes none.
+    pub input_export: String,
     /// `?` when every input field may be left out, else empty.
     pub input_optional: &'static str,
     /// Output type expression in the client's scope (`T.Task`, `null`).
@@ -44,6 +49,12 @@ pub struct ActionView {
     pub route: String,
     /// True when TanStack Query gets query options (GET routes).
     pub query: bool,
+    /// True when TanStack Query also gets infinite-query options: a GET
+    /// action taking an optional string `cursor` and answering an object
+    /// with an optional string `next_cursor`.
+    pub infinite: bool,
+    /// `?` when the input without its cursor may be left out, else empty.
+    pub page_input_optional: &'static str,
     /// The action's key as a TS tuple literal, without the input.
     pub key: String,
     /// The elements of `key`, comma-separated.
@@ -56,6 +67,8 @@ pub struct ActionView {
 #[derive(Debug, Serialize)]
 pub struct ErrorView {
     pub code: String,
+    /// True for the implicit errors every action has.
+    pub implicit: bool,
     /// The member's TS type (`rt.ApiError<"title_taken", 409>`).
     pub ty: String,
     pub doc: Vec<String>,
@@ -64,6 +77,7 @@ pub struct ErrorView {
 /// Every module with at least one HTTP action, in module order.
 pub fn module_views(ir: &Ir, names: &TypeNames) -> Vec<ModuleView> {
     let error_names = error_names(ir);
+    let mut taken = exported_names(ir);
     let project = docs::literal(&ir.project.snake_name);
     ir.modules
         .values()
@@ -77,7 +91,11 @@ pub fn module_views(ir: &Ir, names: &TypeNames) -> Vec<ModuleView> {
             (!actions.is_empty()).then(|| ModuleView {
                 prop: docs::prop(&m.ts_name),
                 name: m.name.clone(),
-                interface: format!("{}Client", m.pascal_name),
+                interface: {
+                    let name = unique(&format!("{}Client", m.pascal_name), &taken);
+                    taken.insert(name.clone());
+                    name
+                },
                 key: format!("[{project}, {}]", docs::literal(&m.name)),
                 doc: module_doc(m),
                 actions,
@@ -90,6 +108,14 @@ fn module_doc(m: &Module) -> Vec<String> {
     let mut doc = docs::lines(m.description.as_deref());
     docs::push(&mut doc, &format!("The actions of module `{}`.", m.name));
     doc
+}
+
+/// Names the package root already exports for the contracts: every type
+/// and every error union.
+pub fn exported_names(ir: &Ir) -> BTreeSet<String> {
+    let mut taken: BTreeSet<String> = ir.types.keys().cloned().collect();
+    taken.extend(error_names(ir).into_values());
+    taken
 }
 
 /// Error union names per action full name: `<Action>Error`, prefixed with the
@@ -142,7 +168,9 @@ fn action_view(
             .map(|b| docs::literal(&b.field))
             .collect()
     };
-    let body = if a.input.is_some() && !matches!(route.method.as_str(), "GET" | "DELETE" | "HEAD") {
+    let body = if a.input_json {
+        "true".to_string()
+    } else if a.input.is_some() && !matches!(route.method.as_str(), "GET" | "DELETE" | "HEAD") {
         format!("[{}]", fields_at(BindingLocation::Body).join(", "))
     } else {
         "null".to_string()
@@ -183,10 +211,15 @@ fn action_view(
         });
     }
 
-    let input = a
-        .input
-        .as_ref()
-        .map(|n| format!("T.{}", names.name(n, Side::Input)));
+    let input = if a.input_json {
+        Some(r#"import("./runtime.js").JsonValue"#.to_string())
+    } else {
+        a.input
+            .as_ref()
+            .map(|n| format!("T.{}", names.name(n, Side::Input)))
+    };
+    let page_input_optional = object_fields(ir, a.input.as_deref())
+        .is_some_and(|fields| fields.iter().all(|f| !f.required || f.name == "cursor"));
     let key_items = format!(
         "{project}, {}, {}",
         docs::literal(&module.name),
@@ -196,6 +229,14 @@ fn action_view(
         prop: docs::prop(&a.ts_name),
         full_name: a.full_name.clone(),
         doc,
+        input_export: input
+            .as_deref()
+            .map(|i| {
+                i.trim_start_matches("T.")
+                    .trim_start_matches(r#"import("./runtime.js")."#)
+                    .to_string()
+            })
+            .unwrap_or_default(),
         input: input.clone().unwrap_or_default(),
         input_optional: if input_optional { "?" } else { "" },
         output,
@@ -203,6 +244,8 @@ fn action_view(
         errors: a.errors.iter().map(error_view).collect(),
         route: route_literal,
         query: route.method == "GET",
+        infinite: route.method == "GET" && paginated(ir, a),
+        page_input_optional: if page_input_optional { "?" } else { "" },
         key: format!("[{key_items}]"),
         key_type: match &input {
             Some(ty) => format!("readonly [{key_items}, {ty}]"),
@@ -210,6 +253,30 @@ fn action_view(
         },
         key_items,
     }
+}
+
+fn object_fields<'a>(ir: &'a Ir, name: Option<&str>) -> Option<&'a [Field]> {
+    match &ir.types.get(name?)?.kind {
+        TypeKind::Object { fields } => Some(fields),
+        _ => None,
+    }
+}
+
+/// Cursor pagination as the contracts spell it: `cursor: string?` in,
+/// `next_cursor: string?` out.
+fn paginated(ir: &Ir, a: &Action) -> bool {
+    let optional_string = |fields: &[Field], name: &str| {
+        fields.iter().any(|f| {
+            f.name == name
+                && matches!(&f.ty, TypeRef::Optional { inner } if **inner == TypeRef::String)
+        })
+    };
+    let output = match &a.output {
+        Some(OutputType::Named { name }) => Some(name.as_str()),
+        _ => None,
+    };
+    object_fields(ir, a.input.as_deref()).is_some_and(|f| optional_string(f, "cursor"))
+        && object_fields(ir, output).is_some_and(|f| optional_string(f, "next_cursor"))
 }
 
 fn error_view(e: &ErrorDef) -> ErrorView {
@@ -220,6 +287,7 @@ fn error_view(e: &ErrorDef) -> ErrorView {
     };
     ErrorView {
         code: e.code.clone(),
+        implicit: e.implicit,
         ty: format!(
             "rt.ApiError<{}, {}{details}>",
             docs::literal(&e.code),

@@ -1,6 +1,7 @@
 //! Text helpers for the TypeScript emitter: doc-comment lines, string literals and property names.
 
 use crate::ir::{Constraints, TypeRef};
+use crate::naming;
 
 /// The lines of a doc comment for `text`, safe inside `/** ... */`.
 pub fn lines(text: Option<&str>) -> Vec<String> {
@@ -21,23 +22,15 @@ pub fn push(doc: &mut Vec<String>, line: &str) {
     doc.extend(lines(Some(line)));
 }
 
-/// A TypeScript string literal (JSON string syntax is valid TypeScript).
+/// A TypeScript string literal (see [`naming::ts_string`]).
 pub fn literal(s: &str) -> String {
-    serde_json::Value::String(s.to_string()).to_string()
+    naming::ts_string(s)
 }
 
-/// A property name: bare when it is an identifier, quoted otherwise.
+/// A property name: bare when it is an identifier, quoted otherwise (see
+/// [`naming::ts_property`]).
 pub fn prop(name: &str) -> String {
-    let mut chars = name.chars();
-    let ident = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
-    if ident {
-        name.to_string()
-    } else {
-        literal(name)
-    }
+    naming::ts_property(name)
 }
 
 /// What a string-typed field carries, for types TypeScript sees as `string`.

@@ -56,6 +56,24 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
+/// What `src/runtime.ts` exports to users, and whether each is a type only.
+const RUNTIME_EXPORTS: &[(&str, bool)] = &[
+    ("SdkError", false),
+    ("unwrap", false),
+    ("ApiError", true),
+    ("ApiResult", true),
+    ("CallOptions", true),
+    ("ClientError", true),
+    ("ClientErrorCode", true),
+    ("ClientOptions", true),
+    ("HeadersOption", true),
+    ("JsonValue", true),
+    ("TransportError", true),
+    ("UnknownApiError", true),
+    ("ValidationDetails", true),
+    ("Violation", true),
+];
+
 /// Everything the templates see.
 #[derive(Debug, Serialize)]
 struct View {
@@ -72,9 +90,21 @@ struct View {
     types: Vec<types::TypeView>,
     /// True when `types.ts` refers to the runtime's `JsonValue`.
     uses_json: bool,
+    /// Name of the client interface (`Client`, or `SdkClient` when a
+    /// contract type is called `Client`).
+    client: String,
+    /// The runtime's exports re-exported from the package root (`SdkError`,
+    /// `type ApiError`...): those no contract type shadows.
+    runtime_exports: Vec<String>,
     /// True when the client refers to `types.ts`.
     uses_types: bool,
+    /// True when some action gets TanStack query options.
+    any_query: bool,
+    /// True when some action gets TanStack infinite-query options.
+    any_infinite: bool,
     modules: Vec<actions::ModuleView>,
+    /// Every implicit error code with its status, in first-seen order.
+    implicit_errors: Vec<ImplicitView>,
     /// A GET action for the README's examples, if there is one.
     example_query: Option<ExampleView>,
     /// A non-GET action for the README's examples, if there is one.
@@ -86,8 +116,17 @@ struct View {
 struct ExampleView {
     module: String,
     action: String,
-    has_input: bool,
-    error_codes: Vec<String>,
+    /// The input type's name as exported by the package; empty for none.
+    input_type: String,
+    /// Codes of the action's declared (non-implicit) errors.
+    declared_codes: Vec<String>,
+}
+
+/// An implicit error, listed in the README.
+#[derive(Debug, Serialize)]
+struct ImplicitView {
+    code: String,
+    status: u16,
 }
 
 /// Emits `sdk/typescript/` for `ir`.
@@ -102,8 +141,13 @@ pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
             .map(|(m, a)| ExampleView {
                 module: m.prop.clone(),
                 action: a.prop.clone(),
-                has_input: !a.input.is_empty(),
-                error_codes: a.errors.iter().map(|e| e.code.clone()).collect(),
+                input_type: a.input_export.clone(),
+                declared_codes: a
+                    .errors
+                    .iter()
+                    .filter(|e| !e.implicit)
+                    .map(|e| e.code.clone())
+                    .collect(),
             })
     };
     let type_views = types::type_views(ir, &names);
@@ -115,7 +159,39 @@ pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
         .iter()
         .flat_map(|m| &m.actions)
         .any(|a| a.input.contains("T.") || a.output.contains("T."));
+    let any_query = modules.iter().flat_map(|m| &m.actions).any(|a| a.query);
+    let any_infinite = modules.iter().flat_map(|m| &m.actions).any(|a| a.infinite);
+    let mut implicit_errors: Vec<ImplicitView> = Vec::new();
+    for e in ir.actions().flat_map(|a| &a.errors).filter(|e| e.implicit) {
+        if !implicit_errors.iter().any(|i| i.code == e.code) {
+            implicit_errors.push(ImplicitView {
+                code: e.code.clone(),
+                status: e.status,
+            });
+        }
+    }
+    let mut taken = actions::exported_names(ir);
+    taken.extend(modules.iter().map(|m| m.interface.clone()));
+    let client = if taken.contains("Client") {
+        types::unique("SdkClient", &taken)
+    } else {
+        "Client".to_string()
+    };
+    let runtime_exports = RUNTIME_EXPORTS
+        .iter()
+        .filter(|(name, _)| !taken.contains(*name))
+        .map(|(name, is_type)| {
+            if *is_type {
+                format!("type {name}")
+            } else {
+                name.to_string()
+            }
+        })
+        .collect();
     let view = View {
+        client,
+        runtime_exports,
+        implicit_errors,
         project: docs::literal(&ir.project.snake_name),
         title: ir.project.title.clone(),
         title_comment: docs::lines(Some(&ir.project.title)).join(" "),
@@ -130,6 +206,8 @@ pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
         types: type_views,
         uses_json,
         uses_types,
+        any_query,
+        any_infinite,
         example_query: example(true),
         example_mutation: example(false),
         modules,

@@ -1,0 +1,75 @@
+//! The Tasks API server. `serve` (the default) applies pending migrations, seeds a demo user and serves; `migrate` only applies migrations.
+//!
+//! Configuration comes from the environment: `PORT`, `HOST`, `DATABASE_URL`
+//! (SQLite or PostgreSQL), `SESSION_SECRET`, `RUST_LOG` and more (see
+//! `bunbase_runtime::Config`). `DEMO_USER=false` skips the demo user.
+
+mod auth;
+mod db;
+mod health;
+mod tasks;
+
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+
+use bunbase_runtime::{Config, Migrations, Runtime, Server};
+
+/// The application: implements every module's handler trait, one file per module.
+#[derive(Debug, Clone, Default)]
+pub struct App;
+
+/// The demo account created on first start.
+const DEMO_EMAIL: &str = "demo@example.com";
+const DEMO_PASSWORD: &str = "demo-password";
+
+#[bunbase_runtime::tokio::main(crate = "bunbase_runtime::tokio")]
+async fn main() -> ExitCode {
+    bunbase_runtime::init_tracing();
+    let migrations = Migrations::locate(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"));
+    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
+    let result = match command.as_str() {
+        "serve" => serve(migrations).await,
+        "migrate" => migrate(migrations).await,
+        other => {
+            eprintln!("unknown command {other:?}: use `serve` (the default) or `migrate`");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Applies pending migrations, seeds the demo user, then serves until SIGINT or SIGTERM.
+async fn serve(migrations: Migrations) -> Result<(), Box<dyn std::error::Error>> {
+    let rt = Runtime::start(Config::from_env("tasks")?).await?;
+    rt.migrate(&migrations).await?;
+    if std::env::var("DEMO_USER").map(|v| v != "false").unwrap_or(true) {
+        if auth::create_user(rt.db(), DEMO_EMAIL, "Demo User", DEMO_PASSWORD).await?.is_some() {
+            bunbase_runtime::tracing::info!(email = DEMO_EMAIL, password = DEMO_PASSWORD, "created the demo user");
+        }
+        println!("Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD}");
+    }
+    let routes = tasks_api::router(&rt, App);
+    let server = Server::bind(rt, routes).await?;
+    let bound = server.local_addr();
+    let addr = if bound.ip().is_unspecified() { SocketAddr::new(IpAddr::from([127, 0, 0, 1]), bound.port()) } else { bound };
+    println!("API:     http://{addr}/api");
+    println!("Docs:    http://{addr}/api/docs");
+    println!("Health:  http://{addr}/api/health (liveness /healthz, readiness /readyz)");
+    server.run().await?;
+    Ok(())
+}
+
+/// Applies pending migrations and exits.
+async fn migrate(migrations: Migrations) -> Result<(), Box<dyn std::error::Error>> {
+    let rt = Runtime::start(Config::from_env("tasks")?).await?;
+    rt.migrate(&migrations).await?;
+    rt.shutdown().await;
+    println!("migrations applied");
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! Handlers of module `tasks`: tasks owned by the signed-in user, persisted with portable SQL.
+
+use bunbase_runtime::chrono::{SubsecRound, Utc};
+use bunbase_runtime::uuid::Uuid;
+use bunbase_runtime::{ActionContext, sqlx};
+use tasks_api::*;
+
+use crate::App;
+use crate::db::{TASK_COLUMNS, status_str, task_from_row, ts};
+
+/// The signed-in user's id (the module's `authenticated` guard ran first).
+fn owner(ctx: &ActionContext) -> String {
+    ctx.user_id().unwrap_or_default().to_owned()
+}
+
+fn tags_json(tags: &[String]) -> String {
+    bunbase_runtime::serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
+}
+
+async fn load(ctx: &ActionContext, id: Uuid) -> Result<Option<Task>, String> {
+    let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1 AND owner_id = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.to_string()).bind(owner(ctx)).fetch_optional(&*ctx.db).await.map_err(|e| e.to_string())?;
+    row.as_ref().map(task_from_row).transpose()
+}
+
+impl TasksHandler for App {
+    async fn create_task(&self, ctx: ActionContext, input: CreateTaskInput) -> Result<Task, CreateTaskError> {
+        let now = Utc::now().trunc_subsecs(6);
+        let owner_id = Uuid::try_parse(&owner(&ctx)).map_err(|_| CreateTaskError::Unauthorized)?;
+        let task = Task {
+            id: Uuid::now_v7(),
+            owner_id,
+            title: input.title,
+            description: input.description,
+            status: input.status,
+            tags: input.tags,
+            due_at: input.due_at,
+            created_at: now,
+            updated_at: now,
+        };
+        sqlx::query(
+            "INSERT INTO tasks (id, owner_id, title, description, status, tags, due_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(task.id.to_string())
+        .bind(task.owner_id.to_string())
+        .bind(&task.title)
+        .bind(task.description.clone())
+        .bind(status_str(task.status))
+        .bind(tags_json(&task.tags))
+        .bind(task.due_at.map(ts))
+        .bind(ts(task.created_at))
+        .bind(ts(task.updated_at))
+        .execute(&*ctx.db)
+        .await?;
+        emit_task_created(&ctx, &TaskCreatedPayload { task_id: task.id, owner_id: task.owner_id, title: task.title.clone() })?;
+        Ok(task)
+    }
+
+    async fn delete_task(&self, ctx: ActionContext, input: DeleteTaskInput) -> Result<(), DeleteTaskError> {
+        let done = sqlx::query("DELETE FROM tasks WHERE id = $1 AND owner_id = $2")
+            .bind(input.id.to_string())
+            .bind(owner(&ctx))
+            .execute(&*ctx.db)
+            .await?;
+        if done.rows_affected() == 0 { Err(DeleteTaskError::NotFound) } else { Ok(()) }
+    }
+
+    async fn get_task(&self, ctx: ActionContext, input: GetTaskInput) -> Result<Task, GetTaskError> {
+        load(&ctx, input.id).await.map_err(GetTaskError::Internal)?.ok_or(GetTaskError::NotFound)
+    }
+
+    async fn list_tasks(&self, ctx: ActionContext, input: ListTasksInput) -> Result<ListTasksOutput, ListTasksError> {
+        // Newest first; the cursor is the (created_at, id) of the last task of the previous page.
+        let mut sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE owner_id = $1");
+        let mut args: Vec<String> = vec![owner(&ctx)];
+        if let Some(status) = input.status {
+            args.push(status_str(status).to_owned());
+            sql.push_str(&format!(" AND status = ${}", args.len()));
+        }
+        if let Some(tag) = &input.tag {
+            // Tags are stored as a JSON array of strings: match the quoted, escaped element.
+            let quoted = bunbase_runtime::serde_json::to_string(tag).unwrap_or_default();
+            let escaped = quoted.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            args.push(format!("%{escaped}%"));
+            sql.push_str(&format!(" AND tags LIKE ${} ESCAPE '\\'", args.len()));
+        }
+        if let Some(cursor) = &input.cursor {
+            let Some((created, id)) = cursor.split_once('|') else {
+                return Err(ListTasksError::ValidationFailed(vec![bunbase_runtime::Violation {
+                    path: "/cursor".into(),
+                    code: "invalid_value".into(),
+                    message: "not a cursor from a previous page".into(),
+                }]));
+            };
+            args.push(created.to_owned());
+            let c = args.len();
+            args.push(id.to_owned());
+            sql.push_str(&format!(" AND (created_at < ${c} OR (created_at = ${c} AND id < ${}))", args.len()));
+        }
+        sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {}", input.limit + 1));
+        // Only placeholders and a number are spliced into the text; values are bound.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for a in &args {
+            q = q.bind(a.clone());
+        }
+        let rows = q.fetch_all(&*ctx.db).await?;
+        let mut tasks = rows.iter().map(task_from_row).collect::<Result<Vec<_>, _>>().map_err(ListTasksError::Internal)?;
+        let limit = usize::try_from(input.limit).unwrap_or(usize::MAX);
+        let next_cursor = if tasks.len() > limit {
+            tasks.truncate(limit);
+            tasks.last().map(|t| format!("{}|{}", ts(t.created_at), t.id))
+        } else {
+            None
+        };
+        Ok(ListTasksOutput { tasks, next_cursor })
+    }
+
+    async fn on_task_created(&self, ctx: ActionContext, input: TaskCreatedPayload) -> Result<(), OnTaskCreatedError> {
+        bunbase_runtime::tracing::info!(task_id = %input.task_id, owner_id = %input.owner_id, title = %input.title, trace_id = %ctx.trace_id, "task created");
+        Ok(())
+    }
+
+    async fn update_task(&self, ctx: ActionContext, input: UpdateTaskInput) -> Result<Task, UpdateTaskError> {
+        let mut task = load(&ctx, input.id).await.map_err(UpdateTaskError::Internal)?.ok_or(UpdateTaskError::NotFound)?;
+        if let Some(title) = input.title {
+            task.title = title;
+        }
+        if let Some(description) = input.description {
+            task.description = Some(description);
+        }
+        if let Some(status) = input.status {
+            task.status = status;
+        }
+        if let Some(tags) = input.tags {
+            task.tags = tags;
+        }
+        if let Some(due_at) = input.due_at {
+            task.due_at = Some(due_at);
+        }
+        task.updated_at = Utc::now().trunc_subsecs(6);
+        sqlx::query(
+            "UPDATE tasks SET title = $1, description = $2, status = $3, tags = $4, due_at = $5, updated_at = $6 \
+             WHERE id = $7 AND owner_id = $8",
+        )
+        .bind(&task.title)
+        .bind(task.description.clone())
+        .bind(status_str(task.status))
+        .bind(tags_json(&task.tags))
+        .bind(task.due_at.map(ts))
+        .bind(ts(task.updated_at))
+        .bind(task.id.to_string())
+        .bind(owner(&ctx))
+        .execute(&*ctx.db)
+        .await?;
+        Ok(task)
+    }
+}
