@@ -38,6 +38,30 @@ fn write_ws(files: &[GeneratedFile], dir: &Path) {
     }
 }
 
+/// Every emitted file of the tasks example, one snapshot (read the diff when it changes).
+#[test]
+fn snapshot_tasks() {
+    let ir = tasks_ir();
+    let opts = GenOptions { runtime: RuntimeSource::Path("../runtime-support".into()), contracts_label: "contracts".into() };
+    let mut all = String::new();
+    for f in bunbase::emit::rust::emit(&ir, &opts) {
+        all.push_str(&format!("=== {} ({:?})\n{}\n", f.path, f.ownership, f.contents));
+    }
+    insta::assert_snapshot!("tasks", all);
+}
+
+/// The single-file API (for `include!` in a build.rs setup) parses as Rust
+/// and has no inner attributes at the top level.
+#[test]
+fn api_single_file_is_includable() {
+    let ir = tasks_ir();
+    let text = bunbase::emit::rust::api_single_file(&ir, &opts());
+    assert!(!text.trim_start().starts_with("#!") && !text.trim_start().starts_with("//!"), "no inner attributes at the top");
+    for name in ["pub mod types", "pub mod router", "pub const OPENAPI_JSON", "pub trait TasksHandler"] {
+        assert!(text.contains(name), "{name} missing");
+    }
+}
+
 #[test]
 fn emit_is_deterministic() {
     let ir = tasks_ir();
@@ -55,9 +79,9 @@ fn generated_workspace_compiles() {
     }
     let ir = tasks_ir();
     let files = bunbase::emit::generate(&ir, &opts());
-    let dir = repo_root().join("target/generated-ws/src/tasks");
+    let dir = repo_root().join("target/generated-src/tasks");
     write_ws(&files, &dir);
-    let target = repo_root().join("target/generated-ws/target");
+    let target = repo_root().join("target/generated-ws");
     let out = Command::new(env!("CARGO"))
         .args([
             "clippy",
