@@ -49,6 +49,10 @@ pub struct Config {
     /// `SHUTDOWN_GRACE_SECS` (default 30): how long in-flight requests get
     /// after SIGINT/SIGTERM.
     pub shutdown_grace: Duration,
+    /// `CORS_ALLOWED_ORIGINS` (default none: no CORS headers): comma-separated
+    /// origins (`https://app.example.com`) allowed to call the API from a
+    /// browser with cookies; `*` allows any origin, without cookies.
+    pub cors_origins: Vec<String>,
 }
 
 impl Config {
@@ -66,6 +70,7 @@ impl Config {
             body_limit: 1024 * 1024,
             trust_proxy: false,
             shutdown_grace: Duration::from_secs(30),
+            cors_origins: Vec::new(),
         }
     }
 
@@ -85,7 +90,8 @@ impl Config {
 
     /// Reads `PORT`, `HOST`, `DATABASE_URL`, `DATABASE_MAX_CONNECTIONS`,
     /// `SESSION_SECRET`, `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE`,
-    /// `BODY_LIMIT_BYTES`, `TRUST_PROXY` and `SHUTDOWN_GRACE_SECS` over
+    /// `BODY_LIMIT_BYTES`, `TRUST_PROXY`, `SHUTDOWN_GRACE_SECS` and
+    /// `CORS_ALLOWED_ORIGINS` over
     /// [`Config::defaults`]. (`RUST_LOG` is read by [`crate::init_tracing`].)
     pub fn from_env(app_name: &str) -> Result<Config, ConfigError> {
         Self::from_lookup(app_name, |k| std::env::var(k).ok())
@@ -161,6 +167,25 @@ impl Config {
                 .parse()
                 .map_err(|_| invalid("SHUTDOWN_GRACE_SECS", &v, "a number of seconds"))?;
             c.shutdown_grace = Duration::from_secs(secs);
+        }
+        if let Some(v) = get("CORS_ALLOWED_ORIGINS") {
+            c.cors_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if let Some(bad) = c
+                .cors_origins
+                .iter()
+                .find(|o| o.as_str() != "*" && axum::http::HeaderValue::from_str(o).is_err())
+            {
+                return Err(invalid(
+                    "CORS_ALLOWED_ORIGINS",
+                    bad,
+                    "comma-separated origins like https://app.example.com, or *",
+                ));
+            }
         }
         Ok(c)
     }

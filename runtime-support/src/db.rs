@@ -99,8 +99,9 @@ impl Db {
         sqlx::any::install_default_drivers();
         let dialect = Dialect::from_url(url)?;
         let mut max = max_connections.max(1);
+        let memory =
+            dialect == Dialect::Sqlite && (url.contains(":memory:") || url.contains("mode=memory"));
         if dialect == Dialect::Sqlite {
-            let memory = url.contains(":memory:") || url.contains("mode=memory");
             if memory {
                 max = 1;
             } else if let Some(dir) = sqlite_path(url).as_deref().and_then(Path::parent) {
@@ -118,9 +119,12 @@ impl Db {
         })?;
         let pool = AnyPoolOptions::new()
             .max_connections(max)
-            .min_connections(0)
+            // An in-memory database lives as long as its one connection:
+            // never let the pool close it.
+            .min_connections(if memory { 1 } else { 0 })
             .acquire_timeout(Duration::from_secs(10))
-            .idle_timeout(Some(Duration::from_secs(600)))
+            .idle_timeout((!memory).then_some(Duration::from_secs(600)))
+            .max_lifetime((!memory).then_some(Duration::from_secs(1800)))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {
@@ -162,8 +166,9 @@ impl Db {
     /// `_sqlx_migrations`).
     pub async fn migrate(&self, user: &Migrations) -> Result<(), DbError> {
         crate::runs::ensure_schema(self).await?;
-        let migrator = user.migrator().await?;
-        migrator.run(&self.pool).await?;
+        if let Some(migrator) = user.migrator().await? {
+            migrator.run(&self.pool).await?;
+        }
         Ok(())
     }
 
@@ -218,14 +223,14 @@ impl Migrations {
         Migrations::Embedded(files)
     }
 
-    async fn migrator(&self) -> Result<Migrator, DbError> {
+    async fn migrator(&self) -> Result<Option<Migrator>, DbError> {
         match self {
-            Migrations::None => Ok(Migrator::with_migrations(Vec::new())),
+            Migrations::None => Ok(None),
             Migrations::Dir(dir) if !dir.exists() => {
                 tracing::warn!(dir = %dir.display(), "migrations folder not found; no user migrations applied");
-                Ok(Migrator::with_migrations(Vec::new()))
+                Ok(None)
             }
-            Migrations::Dir(dir) => Ok(Migrator::new(dir.clone()).await?),
+            Migrations::Dir(dir) => Ok(Some(Migrator::new(dir.clone()).await?)),
             Migrations::Embedded(files) => {
                 let mut out = Vec::with_capacity(files.len());
                 for (name, sql) in files.iter() {
@@ -246,7 +251,7 @@ impl Migrations {
                     ));
                 }
                 out.sort_by_key(|m| m.version);
-                Ok(Migrator::with_migrations(out))
+                Ok(Some(Migrator::with_migrations(out)))
             }
         }
     }

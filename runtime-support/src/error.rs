@@ -59,7 +59,12 @@ pub mod codes {
 /// [`ApiError::is_retryable`]: declared contract errors and every 4xx never
 /// retry; internal (5xx) errors do, except `not_implemented`.
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ApiError(Box<Inner>);
+
+/// The fields of an [`ApiError`], boxed so `Result<T, ApiError>` stays one
+/// pointer wide.
+#[derive(Debug, Clone)]
+struct Inner {
     status: StatusCode,
     code: Cow<'static, str>,
     message: String,
@@ -102,27 +107,27 @@ impl ApiError {
             .ok()
             .filter(|s| s.is_client_error() || s.is_server_error())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        ApiError {
+        ApiError(Box::new(Inner {
             status,
             code: code.into(),
             message: message.into(),
             details: None,
             declared: true,
             headers: Vec::new(),
-        }
+        }))
     }
 
     /// A framework error that is not declared in any contract (404 route,
     /// 405, 413...). Retryable only when it is a 5xx other than 501.
     pub fn framework(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
+        ApiError(Box::new(Inner {
             status,
             code: Cow::Borrowed(code),
             message: message.into(),
             details: None,
             declared: false,
             headers: Vec::new(),
-        }
+        }))
     }
 
     /// 500 `internal`: an unexpected failure. The detail is logged, never
@@ -192,53 +197,53 @@ impl ApiError {
 
     /// Attaches structured details (rendered as `error.details`).
     pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
+        self.0.details = Some(details);
         self
     }
 
     /// Adds a response header (e.g. `Retry-After`).
     pub fn with_header(mut self, name: header::HeaderName, value: HeaderValue) -> Self {
-        self.headers.push((name, value));
+        self.0.headers.push((name, value));
         self
     }
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     /// The wire code.
     pub fn code(&self) -> &str {
-        &self.code
+        &self.0.code
     }
 
     /// The human message.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The details, if any.
     pub fn details(&self) -> Option<&Value> {
-        self.details.as_ref()
+        self.0.details.as_ref()
     }
 
     /// Whether the action pipeline may run the handler again after this
     /// error: never for declared errors, 4xx or `not_implemented`; yes for
     /// other 5xx.
     pub fn is_retryable(&self) -> bool {
-        !self.declared
-            && self.status.is_server_error()
-            && self.status != StatusCode::NOT_IMPLEMENTED
+        !self.0.declared
+            && self.0.status.is_server_error()
+            && self.0.status != StatusCode::NOT_IMPLEMENTED
     }
 
     /// Renders the envelope with the given trace id.
     pub fn to_envelope(&self, trace_id: &str) -> Envelope {
         Envelope {
             error: EnvelopeBody {
-                code: self.code.to_string(),
-                message: self.message.clone(),
+                code: self.0.code.to_string(),
+                message: self.0.message.clone(),
                 trace_id: trace_id.to_owned(),
-                details: self.details.clone().unwrap_or(Value::Null),
+                details: self.0.details.clone().unwrap_or(Value::Null),
             },
         }
     }
@@ -249,9 +254,9 @@ impl fmt::Display for ApiError {
         write!(
             f,
             "{} {}: {}",
-            self.status.as_u16(),
-            self.code,
-            self.message
+            self.0.status.as_u16(),
+            self.0.code,
+            self.0.message
         )
     }
 }
@@ -295,7 +300,7 @@ impl IntoResponse for ApiError {
 pub(crate) fn render(err: &ApiError, trace_id: &str) -> Response {
     let body = serde_json::to_vec(&err.to_envelope(trace_id)).unwrap_or_else(|_| b"{}".to_vec());
     let mut res = (
-        err.status,
+        err.0.status,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
@@ -303,7 +308,7 @@ pub(crate) fn render(err: &ApiError, trace_id: &str) -> Response {
         body,
     )
         .into_response();
-    for (name, value) in &err.headers {
+    for (name, value) in &err.0.headers {
         res.headers_mut().append(name.clone(), value.clone());
     }
     res

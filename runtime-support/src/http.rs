@@ -198,10 +198,14 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         Err(e) => {
             use serde_json::error::Category;
             return Err(match e.inner().classify() {
-                Category::Data => {
-                    let msg = strip_position(&e.inner().to_string());
-                    ApiError::validation(vec![violation(e.path(), &msg)])
-                }
+                Category::Data => match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                    // A syntax error later in the body outranks a shape error.
+                    Err(syntax) => malformed(&syntax),
+                    Ok(_) => {
+                        let msg = strip_position(&e.inner().to_string());
+                        ApiError::validation(vec![violation(e.path(), &msg)])
+                    }
+                },
                 Category::Syntax | Category::Eof | Category::Io => malformed(e.inner()),
             });
         }
@@ -262,9 +266,16 @@ pub(crate) fn violation(path: &serde_path_to_error::Path, msg: &str) -> Violatio
     }
     let (code, at, message) = if msg.starts_with("unknown field") {
         let name = backticked(msg).unwrap_or("?");
+        // serde_path_to_error already ends the path with the unknown key.
+        let suffix = Pointer::root().field(name);
+        let at = if at.as_str().ends_with(suffix.as_str()) {
+            at
+        } else {
+            at.field(name)
+        };
         (
             "unknown_field",
-            at.field(name),
+            at,
             format!("unknown field {name}: remove it (the contract does not declare it)"),
         )
     } else if msg.starts_with("missing field") {

@@ -181,6 +181,51 @@
 //! In `main.rs` the scaffold calls [`run_main`], which reads [`Config`] from
 //! the environment and runs `serve` (default) or `migrate`.
 //!
+//! ## Configuration (environment)
+//!
+//! | variable | default | meaning |
+//! | --- | --- | --- |
+//! | `HOST`, `PORT` | `0.0.0.0`, `8080` | listen address |
+//! | `DATABASE_URL` | `sqlite://./data/<name>.db?mode=rwc` | `sqlite:` or `postgres:`; the SQLite folder is created |
+//! | `DATABASE_MAX_CONNECTIONS` | 10 | pool size (in-memory SQLite always uses 1) |
+//! | `SESSION_SECRET` | random, with a loud warning | comma-separated keys (≥ 32 chars), newest first: sign with the first, verify with any |
+//! | `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE` | 7 days, `true` | session lifetime, `Secure` cookie attribute |
+//! | `BODY_LIMIT_BYTES` | 1 MiB | larger bodies get 413 `payload_too_large` |
+//! | `TRUST_PROXY` | `false` | take the client IP from `X-Forwarded-For` (per-IP rate limits) |
+//! | `CORS_ALLOWED_ORIGINS` | none | browser origins allowed (with cookies); `*` for any (without) |
+//! | `SHUTDOWN_GRACE_SECS` | 30 | time in-flight requests get after SIGINT/SIGTERM |
+//! | `RUST_LOG`, `LOG_FORMAT=json` | `info`, text | logging ([`init_tracing`]) |
+//! | `BUNBASE_MIGRATIONS_DIR` | the server crate's `migrations/` | where [`Migrations::locate`] reads migrations |
+//! | `AUTO_MIGRATE` | `true` | whether [`run_main`]'s `serve` applies pending migrations first |
+//!
+//! ## Database and migrations
+//!
+//! One binary runs on SQLite and PostgreSQL: [`Db`] wraps `sqlx::AnyPool`
+//! and SQL must be portable. Use `$1, $2, ...` placeholders (both accept
+//! them; note that `sqlx::QueryBuilder<Any>` emits `?`, which PostgreSQL
+//! rejects, so build multi-row SQL with explicit `$n`), TEXT for ids and
+//! timestamps (RFC 3339), BIGINT for integers (read as `i64`), BOOLEAN, and
+//! `CREATE TABLE IF NOT EXISTS`. A migration is `<version>_<name>.sql`
+//! (`0001_create_tasks.sql`), applied once each, in version order, recorded
+//! in `_sqlx_migrations`.
+//!
+//! The runtime creates its own table when it starts:
+//! `bunbase_runs (id TEXT PK, action, trigger_kind, status ('ok'|'error'),
+//! error_code NULL, duration_ms BIGINT, attempt BIGINT (0 = the handler
+//! never ran: a guard or validation answered), trace_id, started_at TEXT)`.
+//! Rows arrive through a batched writer (every 500 ms, every 256 rows, and
+//! at shutdown); when its channel is full, rows are dropped and counted
+//! rather than slowing requests.
+//!
+//! ## Sessions
+//!
+//! The `bunbase_session` cookie is signed, not encrypted: its payload (user
+//! id, roles, permissions, expiry) is readable by the client, and any change
+//! to it invalidates the signature. A tampered, expired or malformed cookie
+//! is treated as no session. Handlers sign in with
+//! [`ActionContext::sign_in`] after [`verify_password`] and sign out with
+//! [`ActionContext::sign_out`]; the cookie rides on the successful response.
+//!
 //! ## Wire decisions
 //!
 //! `int64` travels as a decimal string ([`wire::Int64`] or

@@ -74,21 +74,40 @@ impl RunSink for DbRunSink {
     fn write<'a>(&'a self, batch: &'a [RunRecord]) -> BoxFuture<'a, Result<(), DbError>> {
         Box::pin(async move {
             for chunk in batch.chunks(100) {
-                let mut qb = sqlx::QueryBuilder::<sqlx::Any>::new(
-                    "INSERT INTO bunbase_runs (id, action, trigger_kind, status, error_code, duration_ms, attempt, trace_id, started_at) ",
+                // `$n` placeholders work on both SQLite and PostgreSQL
+                // (QueryBuilder<Any> would emit `?`, which PostgreSQL rejects).
+                let mut sql = String::from(
+                    "INSERT INTO bunbase_runs (id, action, trigger_kind, status, error_code, duration_ms, attempt, trace_id, started_at) VALUES ",
                 );
-                qb.push_values(chunk, |mut b, r| {
-                    b.push_bind(r.id.clone())
-                        .push_bind(r.action.clone())
-                        .push_bind(r.trigger.clone())
-                        .push_bind(r.status.as_str())
-                        .push_bind(r.error_code.clone())
-                        .push_bind(r.duration_ms)
-                        .push_bind(r.attempt)
-                        .push_bind(r.trace_id.clone())
-                        .push_bind(r.started_at.clone());
-                });
-                qb.build().execute(self.0.pool()).await?;
+                for i in 0..chunk.len() {
+                    let b = i * 9;
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push('(');
+                    for c in 1..=9 {
+                        if c > 1 {
+                            sql.push_str(", ");
+                        }
+                        sql.push('$');
+                        sql.push_str(&(b + c).to_string());
+                    }
+                    sql.push(')');
+                }
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for r in chunk {
+                    q = q
+                        .bind(r.id.clone())
+                        .bind(r.action.clone())
+                        .bind(r.trigger.clone())
+                        .bind(r.status.as_str())
+                        .bind(r.error_code.clone())
+                        .bind(r.duration_ms)
+                        .bind(r.attempt)
+                        .bind(r.trace_id.clone())
+                        .bind(r.started_at.clone());
+                }
+                q.execute(self.0.pool()).await?;
             }
             Ok(())
         })

@@ -23,7 +23,7 @@ impl Runtime {
     /// envelopes. The result is ready for `axum::serve` or
     /// `tower::ServiceExt::oneshot`.
     pub fn app(&self, routes: Router) -> Router {
-        routes
+        let app = routes
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .fallback(not_found)
@@ -33,9 +33,52 @@ impl Runtime {
             ))
             .layer(DefaultBodyLimit::max(self.config().body_limit))
             .layer(Extension(self.clone()))
-            .layer(tower_http::trace::TraceLayer::new_for_http())
-            .layer(axum::middleware::from_fn(crate::trace::middleware))
+            .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span));
+        let app = match cors(&self.config().cors_origins) {
+            Some(layer) => app.layer(layer),
+            None => app,
+        };
+        app.layer(axum::middleware::from_fn(crate::trace::middleware))
     }
+}
+
+/// The CORS layer for `CORS_ALLOWED_ORIGINS`: explicit origins may send
+/// cookies; `*` allows any origin without cookies. Preflights are answered
+/// before routing, so they never meet the 405 envelope.
+fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return None;
+    }
+    let expose = [axum::http::HeaderName::from_static(
+        crate::trace::REQUEST_ID_HEADER,
+    )];
+    let layer = CorsLayer::new()
+        .allow_methods(AllowMethods::mirror_request())
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers(expose)
+        .max_age(Duration::from_secs(600));
+    if origins.iter().any(|o| o == "*") {
+        return Some(layer.allow_origin(AllowOrigin::any()));
+    }
+    let list: Vec<axum::http::HeaderValue> =
+        origins.iter().filter_map(|o| o.parse().ok()).collect();
+    Some(
+        layer
+            .allow_origin(AllowOrigin::list(list))
+            .allow_credentials(true),
+    )
+}
+
+/// The span of one HTTP request, carrying its trace id so every log line
+/// of the request (and of the actions it runs) can be correlated.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    let trace_id = req
+        .extensions()
+        .get::<crate::TraceId>()
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), trace_id = %trace_id)
 }
 
 async fn healthz() -> Response {

@@ -1,0 +1,105 @@
+//! Shared helpers for the runtime's HTTP tests: a runtime on a temporary SQLite file, one-shot requests, envelope parsing.
+#![allow(dead_code)]
+
+use bunbase_runtime::axum::Router;
+use bunbase_runtime::axum::body::Body;
+use bunbase_runtime::axum::http::{HeaderMap, Request, StatusCode};
+use bunbase_runtime::{Config, Runtime};
+use http_body_util::BodyExt as _;
+use tower::ServiceExt as _;
+
+/// A runtime over a fresh SQLite file in a temp dir (kept alive by the
+/// returned guard).
+pub async fn runtime() -> (Runtime, tempfile::TempDir) {
+    runtime_with(|_| {}).await
+}
+
+/// [`runtime`] with a config tweak.
+pub async fn runtime_with(tweak: impl FnOnce(&mut Config)) -> (Runtime, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::for_test("test_app");
+    config.database_url = format!("sqlite://{}/db/test.db?mode=rwc", dir.path().display());
+    tweak(&mut config);
+    let rt = Runtime::start(config).await.expect("runtime starts");
+    (rt, dir)
+}
+
+/// A response read to the end.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {:?}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// Asserts the body is the error envelope with `code`, and returns it.
+    pub fn envelope(&self, code: &str) -> serde_json::Value {
+        let v = self.json();
+        let err = &v["error"];
+        assert_eq!(err["code"], code, "envelope: {v}");
+        assert!(
+            err["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "message missing: {v}"
+        );
+        let trace = err["trace_id"].as_str().expect("trace_id is a string");
+        assert!(!trace.is_empty(), "trace id empty: {v}");
+        assert_eq!(
+            Some(trace),
+            self.header("x-request-id"),
+            "envelope trace id matches x-request-id"
+        );
+        assert!(
+            err.as_object().unwrap().contains_key("details"),
+            "details key present: {v}"
+        );
+        v
+    }
+
+    /// A header's value as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Sends `req` through `app` (already wrapped by `Runtime::app`).
+pub async fn send(app: &Router, req: Request<Body>) -> Reply {
+    let res = app.clone().oneshot(req).await.expect("infallible");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// A request builder shortcut.
+pub fn request(method: &str, uri: &str) -> bunbase_runtime::axum::http::request::Builder {
+    Request::builder().method(method).uri(uri)
+}
+
+/// A JSON POST.
+pub fn post_json(uri: &str, body: &serde_json::Value) -> Request<Body> {
+    request("POST", uri)
+        .header("content-type", "application/json")
+        .body(Body::from(serde_json::to_vec(body).unwrap()))
+        .unwrap()
+}
