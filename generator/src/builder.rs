@@ -19,6 +19,188 @@ use crate::emit::{self, GenOptions, GeneratedFile, RuntimeSource};
 use crate::ir::Ir;
 use crate::source::SourceSet;
 
+/// The file the Builder writes into `OUT_DIR` unless told otherwise.
+pub const DEFAULT_FILE_NAME: &str = "bunbase_api.rs";
+
+/// Environment variables the Builder reads; each is announced with
+/// `cargo:rerun-if-env-changed`.
+pub const ENV_VARS: &[&str] = &["BUNBASE_RUNTIME_PATH"];
+
+/// Generates the API crate's code from a contracts folder into `OUT_DIR`, for
+/// a build script (in the manner of prost-build and tonic-build).
+///
+/// It writes the file only when its bytes change, so a build with unchanged
+/// contracts recompiles nothing, and prints `cargo:rerun-if-changed` for the
+/// contracts folder and every contract file, so cargo reruns the script
+/// exactly when a contract changes.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    contracts: PathBuf,
+    out_dir: Option<PathBuf>,
+    file_name: String,
+    cargo_directives: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// A Builder for the `contracts` folder, writing
+    /// [`DEFAULT_FILE_NAME`] into `OUT_DIR`.
+    pub fn new() -> Self {
+        Builder {
+            contracts: PathBuf::from("contracts"),
+            out_dir: None,
+            file_name: DEFAULT_FILE_NAME.to_string(),
+            cargo_directives: true,
+        }
+    }
+
+    /// The contracts folder (holding `bunbase.yaml`); relative paths are
+    /// relative to the package root, where cargo runs build scripts.
+    pub fn contracts(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.contracts = dir.into();
+        self
+    }
+
+    /// Writes into `dir` instead of `OUT_DIR`.
+    pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// Names the generated file (default [`DEFAULT_FILE_NAME`]).
+    pub fn file_name(mut self, name: impl Into<String>) -> Self {
+        self.file_name = name.into();
+        self
+    }
+
+    /// Whether to print `cargo:` directives (on by default; turn off when
+    /// calling the Builder outside a build script).
+    pub fn cargo_directives(mut self, on: bool) -> Self {
+        self.cargo_directives = on;
+        self
+    }
+
+    /// Compiles the contracts and writes the API code, returning the path of
+    /// the file written (or left unchanged). On contract errors the rendered
+    /// diagnostics are printed and returned in the error, so the build fails
+    /// with a readable message.
+    pub fn compile(self) -> Result<PathBuf, BuildError> {
+        let directive = |line: String| {
+            if self.cargo_directives {
+                println!("cargo:{line}");
+            }
+        };
+        for var in ENV_VARS {
+            directive(format!("rerun-if-env-changed={var}"));
+        }
+        directive(format!("rerun-if-changed={}", self.contracts.display()));
+        let out_dir = match &self.out_dir {
+            Some(d) => d.clone(),
+            None => std::env::var_os("OUT_DIR")
+                .map(PathBuf::from)
+                .ok_or(BuildError::NoOutDir)?,
+        };
+        let project = match compile_dir(&self.contracts) {
+            Ok(p) => p,
+            Err(CompileError::Contracts { rendered, count }) => {
+                eprint!("{rendered}");
+                return Err(BuildError::Contracts {
+                    rendered,
+                    count,
+                    dir: self.contracts.clone(),
+                });
+            }
+            Err(CompileError::Load(msg)) => return Err(BuildError::Load(msg)),
+        };
+        for input in &project.inputs {
+            directive(format!("rerun-if-changed={}", input.display()));
+        }
+        for line in project.warnings.lines().filter(|l| !l.trim().is_empty()) {
+            directive(format!("warning={line}"));
+        }
+        let runtime = match std::env::var_os("BUNBASE_RUNTIME_PATH") {
+            Some(p) => runtime_path(&out_dir, Path::new(&p)),
+            None => default_runtime(&out_dir),
+        };
+        let opts = GenOptions {
+            runtime,
+            contracts_label: slashes(&self.contracts),
+        };
+        let code = crate::emit::header::with_header(
+            &self.file_name,
+            &api_source(&project.ir, &opts),
+            &opts.contracts_label,
+        );
+        let target = out_dir.join(&self.file_name);
+        write_if_changed(&target, code.as_bytes())?;
+        Ok(target)
+    }
+}
+
+/// The API crate as one `include!`-able file (the Rust emitter's single-file
+/// form: modules inline, no inner attributes).
+fn api_source(ir: &Ir, opts: &GenOptions) -> String {
+    crate::emit::rust::api_single_file(ir, opts)
+}
+
+/// Writes `bytes` to `target` unless it already holds exactly them, so the
+/// file keeps its mtime and cargo recompiles nothing.
+fn write_if_changed(target: &Path, bytes: &[u8]) -> Result<(), BuildError> {
+    if std::fs::read(target).ok().as_deref() == Some(bytes) {
+        return Ok(());
+    }
+    let io = |source| BuildError::Io {
+        path: target.to_path_buf(),
+        source,
+    };
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).map_err(io)?;
+    }
+    std::fs::write(target, bytes).map_err(io)
+}
+
+/// Why [`Builder::compile`] failed. Its `Debug` output is the readable
+/// message, so `fn main() -> Result<(), Box<dyn Error>>` in a build script
+/// prints the diagnostics rather than a struct dump.
+#[derive(thiserror::Error)]
+pub enum BuildError {
+    /// Not run by cargo and no [`Builder::out_dir`] given.
+    #[error("OUT_DIR is not set: run the Builder from a build script, or call `.out_dir(...)`")]
+    NoOutDir,
+    /// The contracts folder could not be read.
+    #[error("{0}")]
+    Load(String),
+    /// The contracts have errors.
+    #[error("{rendered}\nbunbase: {} has {count} contract error(s); fix them to build", dir.display())]
+    Contracts {
+        /// Every diagnostic, rendered.
+        rendered: String,
+        /// The number of errors.
+        count: usize,
+        /// The contracts folder.
+        dir: PathBuf,
+    },
+    /// The generated file could not be written.
+    #[error("writing {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+impl std::fmt::Debug for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
 /// A contracts folder, loaded and compiled.
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -82,16 +264,33 @@ pub fn contracts_label(dir: &Path, out: &Path) -> String {
     }
 }
 
-/// The seam to the front end (load, compile, render diagnostics).
+/// The seam to the front end: load, compile, render diagnostics.
 mod frontend {
     use super::{CompileError, Project};
     use std::path::Path;
 
     pub(super) fn compile_dir(dir: &Path) -> Result<Project, CompileError> {
-        Err(CompileError::Load(format!(
-            "cannot compile {}: the contract front end is not part of this build yet",
-            dir.display()
-        )))
+        let sources = crate::load::from_dir(dir).map_err(|e| CompileError::Load(e.to_string()))?;
+        let inputs = sources.files.keys().map(|p| dir.join(p)).collect();
+        match crate::compile(&sources) {
+            Ok(compiled) => {
+                let warnings = if compiled.warnings.is_empty() {
+                    String::new()
+                } else {
+                    crate::diag::render(&compiled.warnings, &sources, false)
+                };
+                Ok(Project {
+                    ir: compiled.ir,
+                    sources,
+                    warnings,
+                    inputs,
+                })
+            }
+            Err(diags) => Err(CompileError::Contracts {
+                rendered: crate::diag::render(&diags, &sources, false),
+                count: diags.iter().filter(|d| d.is_error()).count(),
+            }),
+        }
     }
 }
 
@@ -110,11 +309,23 @@ pub fn default_runtime(out: &Path) -> RuntimeSource {
 }
 
 /// A path dependency on the runtime at `runtime` for a workspace in `out`:
-/// relative to `out` when possible, absolute otherwise; `/`-separated.
+/// relative to `out` when both lie in a shared folder below the root (two
+/// levels, such as `/home/me`), absolute otherwise; `/`-separated.
 pub fn runtime_path(out: &Path, runtime: &Path) -> RuntimeSource {
     let runtime = absolute(runtime);
     let out = absolute(out);
-    let path = relative_to(&runtime, &out).unwrap_or(runtime);
+    // Relative only when the two share a folder below the root (the same
+    // checkout or home): `../../../opt/x` from a temporary folder is less
+    // portable than the absolute path.
+    let shared = runtime
+        .components()
+        .zip(out.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let path = match relative_to(&runtime, &out) {
+        Some(rel) if shared > 2 => rel,
+        _ => runtime,
+    };
     RuntimeSource::Path(slashes(&path))
 }
 

@@ -125,8 +125,9 @@ pub struct TypeDef {
     pub description: Option<String>,
     pub deprecated: bool,
     pub kind: TypeKind,
-    /// True when the type is part of a reference cycle (some of its
-    /// references are boxed).
+    /// True when the type is part of a reference cycle, through any kind of
+    /// reference (lists and maps included); the references that need a
+    /// `Box` are marked `boxed` in [`TypeRef::Named`].
     pub recursive: bool,
     #[serde(skip)]
     pub span: Span,
@@ -159,7 +160,10 @@ pub enum TypeKind {
     Enum { values: Vec<EnumValue> },
     /// An internally tagged union: JSON `{"<tag>": "<value>", ...variant fields}`.
     /// Every variant names an object type. Variants are in declaration order.
-    Union { tag: String, variants: Vec<UnionVariant> },
+    Union {
+        tag: String,
+        variants: Vec<UnionVariant>,
+    },
 }
 
 /// A field of an object type.
@@ -231,14 +235,23 @@ pub enum TypeRef {
     Json,
     /// Base64 on the wire, `Vec<u8>` in Rust.
     Bytes,
-    List { item: Box<TypeRef> },
-    Map { value: Box<TypeRef> },
+    List {
+        item: Box<TypeRef>,
+    },
+    Map {
+        value: Box<TypeRef>,
+    },
     /// May be absent or null.
-    Optional { inner: Box<TypeRef> },
+    Optional {
+        inner: Box<TypeRef>,
+    },
     /// A named type: `name` is a key of [`Ir::types`]. `boxed` is true where
     /// the reference closes a cycle with no `list` or `map` in between, so the
     /// Rust field must be `Box<T>` (or `Option<Box<T>>`).
-    Named { name: String, boxed: bool },
+    Named {
+        name: String,
+        boxed: bool,
+    },
 }
 
 /// One value of an enum type.
@@ -310,6 +323,11 @@ pub struct Action {
     /// The input type (key of [`Ir::types`], always an object type), or
     /// `None` when the action takes no input.
     pub input: Option<String>,
+    /// True when the input is written `json`: any JSON value, taken whole
+    /// from the request body (`serde_json::Value` in Rust, `unknown` in
+    /// TypeScript). Then `input` is `None` and HTTP bindings are empty. Used
+    /// mostly by webhooks, whose payload shape belongs to someone else.
+    pub input_json: bool,
     /// The output type, or `None` when the action answers with no body.
     pub output: Option<OutputType>,
     /// Every error the action can answer: declared ones first (sorted by
@@ -388,17 +406,30 @@ pub enum GuardSource {
 pub enum GuardKind {
     /// A valid session or API key is present.
     Authenticated,
-    HasRole { role: String },
+    HasRole {
+        role: String,
+    },
     /// A `resource:verb` permission, `*` wildcards allowed.
-    HasPermission { permission: String },
+    HasPermission {
+        permission: String,
+    },
     /// Sliding-window rate limit.
-    RateLimit { limit: u32, window_ms: u64, key: RateLimitKey },
+    RateLimit {
+        limit: u32,
+        window_ms: u64,
+        key: RateLimitKey,
+    },
     InOrg,
-    HasFeature { feature: String },
+    HasFeature {
+        feature: String,
+    },
     TrialActiveOrPaid,
     /// A guard the user implements; `name` is snake_case, `rust_name` the
     /// method name on the generated custom-guards trait.
-    Custom { name: String, rust_name: String },
+    Custom {
+        name: String,
+        rust_name: String,
+    },
 }
 
 /// What a rate limit counts by.
@@ -540,7 +571,12 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { attempts: 1, backoff: Backoff::Exponential, base_ms: 1_000, max_ms: 30_000 }
+        RetryPolicy {
+            attempts: 1,
+            backoff: Backoff::Exponential,
+            base_ms: 1_000,
+            max_ms: 30_000,
+        }
     }
 }
 

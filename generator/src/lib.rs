@@ -10,6 +10,8 @@
 //! 4. [`lower`]: the resolved, sorted [`ir::Ir`];
 //! 5. [`emit`]: Rust, OpenAPI and TypeScript files (never fails);
 //! 6. [`write`]: write-if-changed, manifest and drift checks.
+//!
+//! [`compile`] runs stages 2 to 4.
 
 pub mod breaking;
 pub mod builder;
@@ -25,3 +27,41 @@ pub mod parse;
 pub mod schema;
 pub mod source;
 pub mod write;
+
+use diag::Diagnostic;
+use source::SourceSet;
+
+/// A contract set that checked clean: its IR and any warnings.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The lowered IR, ready for the emitters.
+    pub ir: ir::Ir,
+    /// Warnings (legal but suspicious), sorted by file and position.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Parses, checks and lowers a contract set. On any error, returns every
+/// diagnostic (errors and warnings), sorted by file and position.
+pub fn compile(sources: &SourceSet) -> Result<Compiled, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let contracts = parse::parse(sources, &mut diags);
+    check::check(&contracts, &mut diags);
+    diag::sort(&mut diags);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(diags);
+    }
+    let ir = lower::lower(&contracts);
+    Ok(Compiled {
+        ir,
+        warnings: diags,
+    })
+}
+
+/// Every diagnostic of a contract set (errors and warnings), sorted: what
+/// `bunbase check` reports.
+pub fn diagnostics(sources: &SourceSet) -> Vec<Diagnostic> {
+    match compile(sources) {
+        Ok(c) => c.warnings,
+        Err(d) => d,
+    }
+}

@@ -18,7 +18,12 @@ impl SourceSet {
         P: Into<String>,
         T: Into<String>,
     {
-        SourceSet { files: files.into_iter().map(|(p, t)| (p.into(), t.into())).collect() }
+        SourceSet {
+            files: files
+                .into_iter()
+                .map(|(p, t)| (p.into(), t.into()))
+                .collect(),
+        }
     }
 
     /// The text of one file, if present.

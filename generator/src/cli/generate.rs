@@ -8,6 +8,8 @@ use crate::builder::{self, CompileError};
 use crate::emit::{GeneratedFile, RuntimeSource};
 use crate::write::{self, PlanOptions, report};
 
+mod watch;
+
 /// Arguments of `bunbase gen`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -66,7 +68,7 @@ impl Args {
 /// Runs `bunbase gen`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.watch {
-        anyhow::bail!("--watch is not built yet");
+        return watch::run(&args);
     }
     let outcome = generate_once(&args)?;
     Ok(outcome.exit_code())
@@ -158,7 +160,7 @@ pub fn emit_dir(
         Err(CompileError::Contracts { rendered, count }) => {
             eprint!("{rendered}");
             eprintln!(
-                "error: {} has {count} contract error(s); nothing was generated",
+                "bunbase gen: {count} error(s) in {}; nothing was generated",
                 dir.display()
             );
             Ok(None)

@@ -1,0 +1,146 @@
+//! Reads a contracts folder as it was at a git revision, straight from the object database (no checkout, no clone).
+//!
+//! `git rev-parse --show-prefix` maps the folder to its path in the
+//! repository; `git ls-tree` lists the files at the revision and `git
+//! cat-file` reads each one. A revision the clone does not have is an error
+//! that names the fix (shallow CI clones are the usual cause).
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::source::SourceSet;
+
+use super::CONFIG_FILE;
+
+/// Why a revision could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// git itself could not be run.
+    #[error("could not run git: {0}")]
+    Spawn(#[from] std::io::Error),
+    /// The folder is not inside a git work tree.
+    #[error(
+        "`{dir}` is not inside a git repository, so `--against {rev}` cannot be read as a git revision (pass a folder instead)"
+    )]
+    NotARepo {
+        /// The contracts folder.
+        dir: String,
+        /// The revision asked for.
+        rev: String,
+    },
+    /// The revision does not exist in this clone.
+    #[error(
+        "git revision `{rev}` not found: fetch it first (`git fetch origin {rev}`, or `fetch-depth: 0` in actions/checkout), or pass an existing folder"
+    )]
+    MissingRev {
+        /// The revision asked for.
+        rev: String,
+    },
+    /// The revision has no `bunbase.yaml` at the folder's path.
+    #[error("git revision `{rev}` has no contracts at `{path}` (no bunbase.yaml there)")]
+    NoContracts {
+        /// The revision.
+        rev: String,
+        /// The folder's path inside the repository.
+        path: String,
+    },
+    /// A git command failed.
+    #[error("`git {args}` failed: {stderr}")]
+    Failed {
+        /// The arguments.
+        args: String,
+        /// What git printed.
+        stderr: String,
+    },
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<std::process::Output, GitError> {
+    Ok(Command::new("git").arg("-C").arg(dir).args(args).output()?)
+}
+
+fn git_ok(dir: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
+    let out = git(dir, args)?;
+    if !out.status.success() {
+        return Err(GitError::Failed {
+            args: args.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        });
+    }
+    Ok(out.stdout)
+}
+
+/// The path of `dir` inside its repository (`contracts/`, or empty at the
+/// root), or `None` when `dir` is not in a git work tree.
+pub fn repo_prefix(dir: &Path) -> Option<String> {
+    let out = git(dir, &["rev-parse", "--show-prefix"]).ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// True when `rev` names a commit in the repository containing `dir`.
+pub fn rev_exists(dir: &Path, rev: &str) -> bool {
+    git(
+        dir,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ],
+    )
+    .is_ok_and(|o| o.status.success())
+}
+
+/// Reads every contract file (`*.yaml`, `*.yml`) below `dir` as of `rev`,
+/// keyed by path relative to `dir`. Returns the sources (without
+/// `bunbase-breaking.yaml`) and the folder's path in the repository.
+pub fn read_rev(dir: &Path, rev: &str) -> Result<(SourceSet, String), GitError> {
+    let prefix = repo_prefix(dir).ok_or_else(|| GitError::NotARepo {
+        dir: dir.display().to_string(),
+        rev: rev.to_owned(),
+    })?;
+    if !rev_exists(dir, rev) {
+        return Err(GitError::MissingRev {
+            rev: rev.to_owned(),
+        });
+    }
+    let listing = git_ok(
+        dir,
+        &[
+            "ls-tree",
+            "-r",
+            "-z",
+            "--full-name",
+            "--name-only",
+            rev,
+            "--",
+            ".",
+        ],
+    )?;
+    let mut files = Vec::new();
+    for full in listing.split(|b| *b == 0).filter(|s| !s.is_empty()) {
+        let full = String::from_utf8_lossy(full).into_owned();
+        let Some(rel) = full.strip_prefix(&prefix) else {
+            continue;
+        };
+        if !(rel.ends_with(".yaml") || rel.ends_with(".yml")) || rel == CONFIG_FILE {
+            continue;
+        }
+        let blob = git_ok(dir, &["cat-file", "blob", &format!("{rev}:{full}")])?;
+        files.push((rel.to_owned(), String::from_utf8_lossy(&blob).into_owned()));
+    }
+    let sources = SourceSet::from_files(files);
+    if sources.get("bunbase.yaml").is_none() {
+        let path = if prefix.is_empty() {
+            ".".to_owned()
+        } else {
+            prefix.trim_end_matches('/').to_owned()
+        };
+        return Err(GitError::NoContracts {
+            rev: rev.to_owned(),
+            path,
+        });
+    }
+    Ok((sources, prefix))
+}

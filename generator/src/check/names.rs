@@ -1,0 +1,337 @@
+//! Name rules: the project file, case conventions, reserved names and names that would collide once converted for Rust or TypeScript.
+
+use std::collections::HashMap;
+
+use super::symbols::{Body, Symbols};
+use crate::diag::{self, Diagnostic};
+use crate::naming;
+use crate::parse::ast::*;
+
+/// Type names that would shadow what generated Rust or TypeScript code uses.
+pub const RESERVED_TYPE_NAMES: &[&str] = &[
+    "Option", "Result", "Vec", "String", "Box", "Some", "None", "Ok", "Err", "Self", "Array", "Date", "Error", "Map",
+    "Object", "Promise", "Record", "Set", "Symbol", "Number", "Boolean", "Uuid", "Value",
+];
+
+/// Checks `bunbase.yaml`.
+pub fn project(p: &ProjectDecl, diags: &mut Vec<Diagnostic>) {
+    let name = &p.name.value;
+    let valid = !name.is_empty()
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        && !name.ends_with(['-', '_']);
+    if !valid {
+        diags.push(
+            Diagnostic::error("E0014", &p.name.span, format!("invalid project name `{name}`"))
+                .with_hint("use lower case letters, digits, `-` or `_`, starting with a letter (`acme`, `my-app`)"),
+        );
+    }
+    if semver::Version::parse(&p.version.value).is_err() {
+        diags.push(
+            Diagnostic::error(
+                "E0013",
+                &p.version.span,
+                format!("`{}` is not a semver version", p.version.value),
+            )
+            .with_hint("write three numbers, e.g. `1.0.0`"),
+        );
+    }
+    if let Some(db) = &p.database {
+        if db.value != "sqlite" && db.value != "postgres" {
+            diags.push(
+                Diagnostic::error("E0015", &db.span, format!("unknown database `{}`", db.value)).with_hint(
+                    diag::did_you_mean(&db.value, ["sqlite", "postgres"])
+                        .unwrap_or_else(|| "`sqlite` or `postgres`".to_owned()),
+                ),
+            );
+        }
+    }
+    if let Some(b) = &p.base_path {
+        path_prefix(b, "base path", diags);
+    }
+    if let Some(pkg) = &p.sdk_package {
+        let v = &pkg.value;
+        let body = v
+            .strip_prefix('@')
+            .and_then(|s| s.split_once('/'))
+            .map_or(v.as_str(), |(_, n)| n);
+        let ok = !v.is_empty()
+            && v.len() <= 214
+            && !body.is_empty()
+            && v.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-._~@/".contains(c))
+            && v.matches('/').count() == usize::from(v.starts_with('@'));
+        if !ok {
+            diags.push(
+                Diagnostic::error("E0014", &pkg.span, format!("`{v}` is not a valid npm package name"))
+                    .with_hint("use lower case, e.g. `@acme/sdk` or `acme-sdk`"),
+            );
+        }
+    }
+}
+
+/// Checks a base path or module prefix.
+pub fn path_prefix(p: &Spanned<String>, what: &str, diags: &mut Vec<Diagnostic>) {
+    let v = &p.value;
+    let ok = v.starts_with('/') && v.chars().all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c));
+    if !ok {
+        diags.push(
+            Diagnostic::error("E0015", &p.span, format!("invalid {what} `{v}`"))
+                .with_hint("a path starts with `/` and uses letters, digits, `-`, `_`, `.` or `~` (no parameters)"),
+        );
+    }
+}
+
+fn snake(what: &str, name: &Spanned<String>, diags: &mut Vec<Diagnostic>) -> bool {
+    if naming::is_snake_case(&name.value) {
+        return true;
+    }
+    diags.push(
+        Diagnostic::error(
+            "E0012",
+            &name.span,
+            format!("{what} `{}` is not snake_case", name.value),
+        )
+        .with_hint(format!("write `{}`", naming::snake(&name.value))),
+    );
+    false
+}
+
+/// Checks the names a module declares and the identifiers they become.
+pub fn module(m: &ModuleDecl, symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
+    snake("module name", &m.name, diags);
+    if let Some(p) = &m.prefix {
+        path_prefix(p, "module prefix", diags);
+    }
+    for t in &m.types {
+        if !naming::is_pascal_case(&t.name.value) {
+            diags.push(
+                Diagnostic::error(
+                    "E0012",
+                    &t.name.span,
+                    format!("type name `{}` is not PascalCase", t.name.value),
+                )
+                .with_hint(format!("write `{}`", naming::pascal(&t.name.value))),
+            );
+        } else if RESERVED_TYPE_NAMES.contains(&t.name.value.as_str()) {
+            diags.push(
+                Diagnostic::error(
+                    "E0108",
+                    &t.name.span,
+                    format!(
+                        "type name `{}` is reserved: generated Rust or TypeScript code uses it",
+                        t.name.value
+                    ),
+                )
+                .with_hint(format!(
+                    "choose a more specific name, e.g. `{}{}`",
+                    naming::pascal(&m.name.value),
+                    t.name.value
+                )),
+            );
+        }
+    }
+    for e in &m.events {
+        if !naming::is_event_name(&e.name.value) {
+            diags.push(
+                Diagnostic::error(
+                    "E0012",
+                    &e.name.span,
+                    format!("event name `{}` is not dotted lower_snake", e.name.value),
+                )
+                .with_hint("write events like `task.created`"),
+            );
+        }
+    }
+    let mut action_idents: HashMap<String, &Spanned<String>> = HashMap::new();
+    for a in &m.actions {
+        if snake("action name", &a.name, diags) {
+            let pascal = naming::pascal(&a.name.value);
+            if let Some(first) = action_idents.insert(pascal.clone(), &a.name) {
+                collision(diags, &a.name, first, &format!("`{pascal}`"));
+            }
+        }
+        for e in &a.errors {
+            snake("error code", &e.code, diags);
+        }
+        for name in [format!("{}Error", naming::pascal(&a.name.value))] {
+            if let Some(t) = symbols.lookup(&m.name.value, &name) {
+                diags.push(
+                    Diagnostic::error(
+                        "E0109",
+                        &t.span,
+                        format!(
+                            "type `{name}` collides with the error enum generated for action `{}`",
+                            a.name.value
+                        ),
+                    )
+                    .with_hint("rename the type"),
+                );
+            }
+        }
+    }
+    let handler = format!("{}Handler", naming::pascal(&m.name.value));
+    if let Some(t) = symbols.lookup(&m.name.value, &handler) {
+        diags.push(
+            Diagnostic::error(
+                "E0109",
+                &t.span,
+                format!("type `{handler}` collides with the module's generated handler trait"),
+            )
+            .with_hint("rename the type"),
+        );
+    }
+}
+
+fn collision(diags: &mut Vec<Diagnostic>, name: &Spanned<String>, first: &Spanned<String>, ident: &str) {
+    let at = if first.span.file == name.span.file {
+        format!("line {}", first.span.line)
+    } else {
+        format!("{}:{}", first.span.file, first.span.line)
+    };
+    diags.push(
+        Diagnostic::error(
+            "E0110",
+            &name.span,
+            format!("`{}` and `{}` ({at}) both become {ident} in generated code", name.value, first.value),
+        )
+        .with_hint("rename one of them"),
+    );
+}
+
+/// Checks the field, enum value and union variant names of every type.
+pub fn type_members(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
+    for t in &symbols.types {
+        match t.body {
+            Body::Object(fields) => object_fields(fields, diags),
+            Body::Enum(values) => {
+                if values.is_empty() {
+                    diags.push(Diagnostic::error(
+                        "E0107",
+                        &t.span,
+                        format!("enum `{}` has no values", t.contract_name),
+                    ));
+                }
+                let mut wire: HashMap<&str, &Spanned<String>> = HashMap::new();
+                let mut idents: HashMap<String, &Spanned<String>> = HashMap::new();
+                for v in values {
+                    let ok = !v.value.value.is_empty()
+                        && v.value
+                            .value
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+                        && v.value.value.chars().any(|c| c.is_ascii_alphanumeric());
+                    if !ok {
+                        diags.push(
+                            Diagnostic::error(
+                                "E0107",
+                                &v.value.span,
+                                format!("invalid enum value `{}`", v.value.value),
+                            )
+                            .with_hint("use letters, digits, `_`, `-` or `.`"),
+                        );
+                        continue;
+                    }
+                    if let Some(first) = wire.insert(&v.value.value, &v.value) {
+                        diags.push(
+                            Diagnostic::error(
+                                "E0107",
+                                &v.value.span,
+                                format!("enum value `{}` is listed twice", v.value.value),
+                            )
+                            .with_hint(format!("first listed on line {}", first.span.line)),
+                        );
+                        continue;
+                    }
+                    let ident = naming::rust_pascal_ident(&v.value.value);
+                    if let Some(first) = idents.insert(ident.clone(), &v.value) {
+                        collision(diags, &v.value, first, &format!("the variant `{ident}`"));
+                    }
+                }
+            }
+            Body::Union { tag, variants } => {
+                if !naming::is_snake_case(&tag.value) {
+                    snake("union tag", tag, diags);
+                }
+                if variants.is_empty() {
+                    diags.push(Diagnostic::error(
+                        "E0105",
+                        &t.span,
+                        format!("union `{}` has no variants", t.contract_name),
+                    ));
+                }
+                let mut idents: HashMap<String, &Spanned<String>> = HashMap::new();
+                for (value, _) in variants {
+                    let ident = naming::rust_pascal_ident(&value.value);
+                    if let Some(first) = idents.insert(ident.clone(), value) {
+                        collision(diags, value, first, &format!("the variant `{ident}`"));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn object_fields(fields: &[FieldDecl], diags: &mut Vec<Diagnostic>) {
+    let mut idents: HashMap<String, &Spanned<String>> = HashMap::new();
+    for f in fields {
+        let name = &f.name;
+        let valid = name.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && name.value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+        if !valid {
+            diags.push(
+                Diagnostic::error(
+                    "E0012",
+                    &name.span,
+                    format!("field name `{}` is not a valid identifier", name.value),
+                )
+                .with_hint(format!("use snake_case, e.g. `{}`", naming::snake(&name.value))),
+            );
+            continue;
+        }
+        if !naming::is_snake_case(&name.value) {
+            diags.push(
+                Diagnostic::warning(
+                    "W0003",
+                    &name.span,
+                    format!("field name `{}` is not snake_case", name.value),
+                )
+                .with_hint(format!(
+                    "the wire name stays `{}` and the Rust field is `{}`",
+                    name.value,
+                    naming::rust_snake_ident(&name.value)
+                )),
+            );
+        }
+        let ident = naming::unraw(&naming::rust_snake_ident(&name.value)).to_owned();
+        if let Some(first) = idents.insert(ident.clone(), name) {
+            collision(diags, name, first, &format!("the Rust field `{ident}`"));
+        }
+    }
+}
+
+/// Reports events whose generated names collide (`task.created` and
+/// `task_created` both give `TaskCreated`).
+pub fn events(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<String, &Spanned<String>> = HashMap::new();
+    for (name, (_, decl)) in &symbols.events {
+        let pascal = naming::pascal(name);
+        if let Some(first) = seen.insert(pascal.clone(), &decl.name) {
+            collision(diags, &decl.name, first, &format!("`{pascal}`"));
+        }
+    }
+}
+
+/// Reports modules whose generated names collide (`v2` and `v_2` both give
+/// the handler trait `V2Handler`).
+pub fn modules(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<String, &Spanned<String>> = HashMap::new();
+    for m in symbols.modules.values() {
+        let pascal = naming::pascal(&m.name.value);
+        if let Some(first) = seen.insert(pascal.clone(), &m.name) {
+            collision(diags, &m.name, first, &format!("`{pascal}`"));
+        }
+    }
+}

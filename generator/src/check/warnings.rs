@@ -1,0 +1,57 @@
+//! Warnings: legal but suspicious contracts (unused types; deprecations without a note are reported with the actions).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::symbols::Symbols;
+use crate::diag::Diagnostic;
+use crate::ir::{TypeDef, TypeOrigin};
+use crate::lower::graph::{self, Via};
+use crate::parse::ast::Shape;
+
+/// Warns about declared types that no action, event or used type refers to.
+pub fn unused_types(types: &BTreeMap<String, TypeDef>, symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
+    let mut roots: BTreeSet<String> = BTreeSet::new();
+    for (name, m) in &symbols.modules {
+        for a in &m.actions {
+            for shape in [&a.input, &a.output].into_iter().flatten() {
+                if let Shape::Ref(e) = shape {
+                    if let Some(r) = symbols.resolve(name, e, &mut Vec::new()) {
+                        graph::refs(&r, Via::Direct, &mut |n, _| {
+                            roots.insert(n.to_owned());
+                        });
+                    }
+                }
+            }
+        }
+    }
+    for t in types.values() {
+        if t.origin != TypeOrigin::Declared {
+            roots.insert(t.name.clone());
+        }
+    }
+    for ev in symbols.events.keys() {
+        if let Some(p) = symbols.payload_of(ev) {
+            roots.insert(p.name.clone());
+        }
+    }
+    let mut edges: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (from, to, _) in graph::edges(types) {
+        edges.entry(from).or_default().push(to);
+    }
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    let mut stack: Vec<String> = roots.into_iter().collect();
+    while let Some(n) = stack.pop() {
+        if !used.insert(n.clone()) {
+            continue;
+        }
+        stack.extend(edges.get(&n).into_iter().flatten().cloned());
+    }
+    for t in &symbols.types {
+        if t.origin == TypeOrigin::Declared && !used.contains(&t.name) {
+            diags.push(
+                Diagnostic::warning("W0001", &t.span, format!("type `{}` is never used", t.contract_name))
+                    .with_hint("no action, event or used type refers to it; remove it or use it"),
+            );
+        }
+    }
+}

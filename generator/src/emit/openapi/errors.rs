@@ -1,0 +1,283 @@
+//! The error envelope components and the error responses of each operation.
+//!
+//! Every failure answers `{"error":{"code","message","trace_id","details"}}`
+//! (`details` is `null` unless the error carries structure, e.g. the
+//! violations of `validation_failed`). Each operation documents one response
+//! per status among its action's errors, with `code` narrowed to the codes
+//! that status can carry, plus a `default` response for the framework's own
+//! failures that no contract declares (405, 413, 415, 503).
+
+use std::collections::BTreeMap;
+
+use super::names::Names;
+use super::schema::{boxed, plain, reference, string, string_enum, typed};
+use crate::ir::Action;
+use indexmap::IndexMap;
+use openapiv3::{
+    Header, MediaType, ObjectType, ParameterSchemaOrContent, ReferenceOr, Response, Schema,
+    SchemaKind, Type,
+};
+
+/// The code the runtime answers when a request body is not valid JSON. It is
+/// not an IR error (no contract can declare or avoid it), so operations with
+/// a body add it to their 400 response.
+pub(crate) const MALFORMED_JSON: &str = "malformed_json";
+
+/// The code of input validation failures, whose details list violations.
+const VALIDATION_FAILED: &str = "validation_failed";
+
+/// The `application/json` content of a schema.
+pub(crate) fn json_content(schema: ReferenceOr<Schema>) -> IndexMap<String, MediaType> {
+    IndexMap::from([(
+        "application/json".to_string(),
+        MediaType {
+            schema: Some(schema),
+            ..MediaType::default()
+        },
+    )])
+}
+
+/// The component schemas of the envelope: `(name, schema)` pairs.
+pub(crate) fn components(names: &Names) -> Vec<(String, Schema)> {
+    let nullable_any = {
+        let mut s = plain(SchemaKind::Any(Default::default()));
+        s.schema_data.nullable = true;
+        s.schema_data.description = Some(
+            "Structured details, or `null`. For `validation_failed`, a `ValidationFailedDetails`."
+                .into(),
+        );
+        s
+    };
+    let body = object(
+        [
+            (
+                "code",
+                described(string(), "Stable snake_case error code; switch on this."),
+            ),
+            ("message", described(string(), "Human-readable message.")),
+            (
+                "trace_id",
+                described(
+                    string(),
+                    "The request's trace id, also sent in the `x-request-id` header.",
+                ),
+            ),
+            ("details", nullable_any),
+        ],
+        None,
+    );
+    let envelope = described(
+        object([("error", body)], None),
+        "The body of every error response, whatever its cause.",
+    );
+    let violation = described(
+        object(
+            [
+                (
+                    "path",
+                    described(
+                        string(),
+                        "JSON pointer to the offending input value (`/title`, `/items/0/qty`).",
+                    ),
+                ),
+                (
+                    "code",
+                    described(
+                        string(),
+                        "What is wrong: `required`, `max_len`, `unknown_field`, `invalid_type`, ...",
+                    ),
+                ),
+                (
+                    "message",
+                    described(string(), "Human-readable explanation."),
+                ),
+            ],
+            None,
+        ),
+        "One problem found in the input.",
+    );
+    let details = described(
+        object(
+            [("violations", array_of(reference(&names.violation)))],
+            None,
+        ),
+        "The `details` of a `validation_failed` error: every problem, not just the first. Unknown input fields are \
+         reported with code `unknown_field`.",
+    );
+    vec![
+        (names.envelope.clone(), envelope),
+        (names.validation_details.clone(), details),
+        (names.violation.clone(), violation),
+    ]
+}
+
+/// The `x-request-id` response header every response carries.
+pub(crate) fn request_id_header() -> Header {
+    Header {
+        description: Some(
+            "The request's trace id (taken from `x-request-id` or `traceparent`, else generated)."
+                .into(),
+        ),
+        style: Default::default(),
+        required: true,
+        deprecated: None,
+        format: ParameterSchemaOrContent::Schema(ReferenceOr::Item(string())),
+        example: None,
+        examples: IndexMap::new(),
+        extensions: IndexMap::new(),
+    }
+}
+
+/// Error responses shared between operations, by name, collected while the
+/// operations are built and emitted under `components/responses`.
+#[derive(Default)]
+pub(crate) struct SharedResponses {
+    responses: BTreeMap<String, Response>,
+}
+
+impl SharedResponses {
+    /// A reference to the shared response `name`, registering `response`
+    /// under it; the response itself when `name` already holds a different
+    /// one (an implicit error whose message differs between actions).
+    fn share(&mut self, name: String, response: Response) -> ReferenceOr<Response> {
+        match self.responses.get(&name) {
+            Some(existing) if *existing != response => ReferenceOr::Item(response),
+            Some(_) => ReferenceOr::Reference {
+                reference: format!("#/components/responses/{name}"),
+            },
+            None => {
+                let r = ReferenceOr::Reference {
+                    reference: format!("#/components/responses/{name}"),
+                };
+                self.responses.insert(name, response);
+                r
+            }
+        }
+    }
+
+    /// The shared responses, sorted by name.
+    pub(crate) fn into_components(self) -> IndexMap<String, ReferenceOr<Response>> {
+        self.responses
+            .into_iter()
+            .map(|(k, v)| (k, ReferenceOr::Item(v)))
+            .collect()
+    }
+}
+
+/// The error responses of `action`, by status, for an operation that takes a
+/// JSON body when `has_body`; then the `default` response. A status whose
+/// errors are all implicit (the same for every action) refers to a shared
+/// response named after its codes (`unauthorized`,
+/// `validation_failed_or_malformed_json`); a status with declared errors is
+/// described inline.
+pub(crate) fn responses(
+    action: &Action,
+    has_body: bool,
+    names: &Names,
+    shared: &mut SharedResponses,
+) -> (Vec<(u16, ReferenceOr<Response>)>, ReferenceOr<Response>) {
+    let mut by_status: BTreeMap<u16, Vec<(&str, &str, bool)>> = BTreeMap::new();
+    for e in &action.errors {
+        by_status
+            .entry(e.status)
+            .or_default()
+            .push((&e.code, &e.message, e.implicit));
+    }
+    if has_body {
+        let group = by_status.entry(400).or_default();
+        if !group.iter().any(|(c, _, _)| *c == MALFORMED_JSON) {
+            group.push((MALFORMED_JSON, "The request body is not valid JSON.", true));
+        }
+    }
+    let mut out = Vec::new();
+    for (status, group) in by_status {
+        let response = response(&group, names);
+        if group.iter().all(|(_, _, implicit)| *implicit) {
+            let name = group
+                .iter()
+                .map(|(c, _, _)| *c)
+                .collect::<Vec<_>>()
+                .join("_or_");
+            out.push((status, shared.share(name, response)));
+        } else {
+            out.push((status, ReferenceOr::Item(response)));
+        }
+    }
+    let default = Response {
+        description: "Any other failure (no route, method not allowed, body too large, wrong content type, service \
+                      unavailable): the error envelope."
+            .into(),
+        headers: headers(names),
+        content: json_content(reference(&names.envelope)),
+        ..Response::default()
+    };
+    (out, shared.share("error".into(), default))
+}
+
+fn response(group: &[(&str, &str, bool)], names: &Names) -> Response {
+    let mut description = String::from("Error codes:");
+    for (code, message, _) in group {
+        description.push_str(&format!("\n- `{code}`: {message}"));
+    }
+    let mut inner = vec![("code", string_enum(group.iter().map(|(c, _, _)| *c)))];
+    if group.len() == 1 && group[0].0 == VALIDATION_FAILED {
+        inner.push((
+            "details",
+            plain(SchemaKind::AllOf {
+                all_of: vec![reference(&names.validation_details)],
+            }),
+        ));
+    }
+    let narrowing = object([("error", object(inner, Some(vec![])))], Some(vec![]));
+    let schema = plain(SchemaKind::AllOf {
+        all_of: vec![reference(&names.envelope), ReferenceOr::Item(narrowing)],
+    });
+    Response {
+        description,
+        headers: headers(names),
+        content: json_content(ReferenceOr::Item(schema)),
+        ..Response::default()
+    }
+}
+
+fn headers(names: &Names) -> IndexMap<String, ReferenceOr<Header>> {
+    IndexMap::from([(
+        "x-request-id".to_string(),
+        ReferenceOr::Reference {
+            reference: format!("#/components/headers/{}", names.request_id_header),
+        },
+    )])
+}
+
+/// An object with `props` in order, all required unless `required` says
+/// otherwise.
+fn object<'p>(
+    props: impl IntoIterator<Item = (&'p str, Schema)>,
+    required: Option<Vec<String>>,
+) -> Schema {
+    let mut properties = IndexMap::new();
+    let mut all = Vec::new();
+    for (name, s) in props {
+        all.push(name.to_string());
+        properties.insert(name.to_string(), ReferenceOr::Item(Box::new(s)));
+    }
+    typed(Type::Object(ObjectType {
+        properties,
+        required: required.unwrap_or(all),
+        ..ObjectType::default()
+    }))
+}
+
+fn array_of(item: ReferenceOr<Schema>) -> Schema {
+    typed(Type::Array(openapiv3::ArrayType {
+        items: Some(boxed(item)),
+        min_items: None,
+        max_items: None,
+        unique_items: false,
+    }))
+}
+
+fn described(mut s: Schema, text: &str) -> Schema {
+    s.schema_data.description = Some(text.to_string());
+    s
+}

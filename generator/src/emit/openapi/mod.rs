@@ -1,0 +1,172 @@
+//! The OpenAPI 3.0.3 emitter: builds the document as `openapiv3` values from the IR.
+//!
+//! The document describes the wire exactly as the generated server speaks it:
+//!
+//! - **Paths** are the IR's full paths (base path included), so the one
+//!   server entry is `/`; nothing is prefixed twice.
+//! - **Operations**: one per `api` route (`operationId` = `module.action`,
+//!   further routes of the same action `module.action.2`, ...), one per action
+//!   endpoint (`POST {base_path}/v1/actions/{module}.{action}`, operation id
+//!   `module.action.invoke`, the whole input as body) and one per inbound
+//!   webhook (`module.action.webhook`). Each carries
+//!   `x-bunbase-action: module.action` and the module's tag.
+//! - **Requests versus responses.** The server always sends every field,
+//!   writing `null` for an absent optional one, so response schemas list
+//!   optional fields as required and nullable. Clients may leave optional and
+//!   defaulted fields out (or send `null`), and the server rejects unknown
+//!   fields, so request schemas list them as not required and nullable and
+//!   set `additionalProperties: false`. A type used both ways gets one
+//!   component per shape (see `layout`).
+//! - **Errors**: one response per status among the action's errors, the
+//!   envelope's `code` narrowed to that status's codes, plus `default` for
+//!   framework failures (see `errors`).
+//! - **Security**: operations whose guards need a principal require the
+//!   signed session cookie `bunbase_session`.
+//!
+//! Output is deterministic: every map is filled from sorted IR maps or sorted
+//! before serialising.
+
+mod errors;
+mod layout;
+mod names;
+mod operation;
+mod schema;
+
+use indexmap::IndexMap;
+use openapiv3::{
+    APIKeyLocation, Components, Info, OpenAPI, ReferenceOr, SecurityScheme, Server, Tag,
+};
+
+use super::{GenOptions, GeneratedFile, Ownership};
+use crate::ir::Ir;
+use errors::SharedResponses;
+use layout::{Component, Layout};
+use names::Names;
+
+/// The name of the session cookie security scheme under
+/// `components/securitySchemes`.
+pub const SESSION_SCHEME: &str = "session";
+
+/// The session cookie the runtime signs and verifies.
+const SESSION_COOKIE: &str = "bunbase_session";
+
+/// Emits `openapi.json` at the output root.
+pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
+    vec![GeneratedFile {
+        path: "openapi.json".into(),
+        contents: to_json(ir),
+        ownership: Ownership::Generated,
+    }]
+}
+
+/// The OpenAPI document as pretty JSON with a trailing newline. The Rust
+/// emitter embeds this same text in the API crate, served at
+/// `{base_path}/openapi.json`.
+pub fn to_json(ir: &Ir) -> String {
+    let mut s =
+        serde_json::to_string_pretty(&document(ir)).expect("an OpenAPI document always serialises");
+    s.push('\n');
+    s
+}
+
+/// The OpenAPI 3.0.3 document of `ir`. Never fails; the same IR always gives
+/// an equal document.
+pub fn document(ir: &Ir) -> OpenAPI {
+    let layout = Layout::new(ir);
+    let names = Names::new(ir);
+    let mut shared = SharedResponses::default();
+    let paths = operation::paths(&layout, &names, &mut shared);
+    let base = if ir.project.base_path.is_empty() {
+        "/"
+    } else {
+        ir.project.base_path.as_str()
+    };
+    OpenAPI {
+        openapi: "3.0.3".into(),
+        info: Info {
+            title: ir.project.title.clone(),
+            description: ir.project.description.clone(),
+            version: ir.project.version.clone(),
+            ..Info::default()
+        },
+        servers: vec![Server {
+            url: "/".into(),
+            description: Some(format!(
+                "The server that serves this document. Every path below already includes the base path `{base}`."
+            )),
+            ..Server::default()
+        }],
+        paths,
+        components: Some(components(&layout, &names, shared)),
+        security: None,
+        // One tag per module that has an operation (the tag an operation
+        // carries is its module's name).
+        tags: ir
+            .modules
+            .values()
+            .filter(|m| m.actions.values().any(layout::is_reachable_over_http))
+            .map(|m| Tag {
+                name: m.name.clone(),
+                description: m.description.clone(),
+                ..Tag::default()
+            })
+            .collect(),
+        external_docs: None,
+        extensions: IndexMap::new(),
+    }
+}
+
+fn components(layout: &Layout<'_>, names: &Names, shared: SharedResponses) -> Components {
+    let mut schemas = IndexMap::new();
+    for c in layout.components() {
+        let schema = match &c {
+            Component::Type { ty, dir, .. } => layout
+                .ir
+                .types
+                .get(ty)
+                .map(|def| layout.type_def_schema(def, *dir)),
+            Component::Variant {
+                union,
+                tag_value,
+                dir,
+                ..
+            } => layout
+                .ir
+                .types
+                .get(union)
+                .map(|def| layout.variant_wrapper_schema(def, tag_value, *dir)),
+        };
+        if let Some(schema) = schema {
+            schemas.insert(c.name().to_string(), ReferenceOr::Item(schema));
+        }
+    }
+    for (name, schema) in errors::components(names) {
+        schemas.insert(name, ReferenceOr::Item(schema));
+    }
+    schemas.sort_keys();
+    let mut security_schemes = IndexMap::new();
+    security_schemes.insert(
+        SESSION_SCHEME.to_string(),
+        ReferenceOr::Item(SecurityScheme::APIKey {
+            location: APIKeyLocation::Cookie,
+            name: SESSION_COOKIE.into(),
+            description: Some(
+                "The signed session cookie the server sets when a user signs in (for example through the \
+                 project's login action)."
+                    .into(),
+            ),
+            extensions: IndexMap::new(),
+        }),
+    );
+    let headers = IndexMap::from([(
+        names.request_id_header.clone(),
+        ReferenceOr::Item(errors::request_id_header()),
+    )]);
+    Components {
+        schemas,
+        responses: shared.into_components(),
+        security_schemes,
+        headers,
+        ..Components::default()
+    }
+}

@@ -1,0 +1,419 @@
+//! Operations: one per `api` route, one per action endpoint and one per inbound webhook, with parameters, request bodies, responses and security.
+
+use indexmap::IndexMap;
+use openapiv3::{
+    HeaderStyle, Operation, Parameter, ParameterData, ParameterSchemaOrContent, PathItem,
+    PathStyle, Paths, QueryStyle, ReferenceOr, RequestBody, Response, Responses, Schema,
+    SecurityRequirement, StatusCode,
+};
+use serde_json::Value;
+
+use super::SESSION_SCHEME;
+use super::errors::{self, SharedResponses, json_content};
+use super::layout::{Direction, Layout, is_reachable_over_http};
+use super::names::Names;
+use super::schema::{reference, string};
+use crate::ir::{
+    Action, BindingLocation, Constraints, Field, GuardKind, HttpRoute, OutputType, TypeKind,
+    TypeRef, WebhookScheme, WebhookTrigger,
+};
+
+/// Every operation of the document, paths sorted.
+pub(crate) fn paths(layout: &Layout<'_>, names: &Names, shared: &mut SharedResponses) -> Paths {
+    let mut paths: IndexMap<String, PathItem> = IndexMap::new();
+    let mut put = |path: &str, method: &str, op: Operation| {
+        let item = paths.entry(path.to_string()).or_default();
+        let slot = match method {
+            "GET" => &mut item.get,
+            "PUT" => &mut item.put,
+            "POST" => &mut item.post,
+            "DELETE" => &mut item.delete,
+            "PATCH" => &mut item.patch,
+            "HEAD" => &mut item.head,
+            "OPTIONS" => &mut item.options,
+            _ => &mut item.trace,
+        };
+        // The checker rejects duplicate routes; should two operations still
+        // meet, the first (in module, action order) wins, deterministically.
+        if slot.is_none() {
+            *slot = Some(op);
+        }
+    };
+    for action in layout.ir.actions().filter(|a| is_reachable_over_http(a)) {
+        let mut ops = Ops {
+            layout,
+            names,
+            action,
+            shared: &mut *shared,
+        };
+        for (i, route) in action.triggers.http.iter().enumerate() {
+            let id = if i == 0 {
+                action.full_name.clone()
+            } else {
+                format!("{}.{}", action.full_name, i + 1)
+            };
+            put(&route.path, &route.method, ops.route(route, id));
+        }
+        if let Some(path) = &action.action_endpoint {
+            put(path, "POST", ops.action_endpoint());
+        }
+        for (i, hook) in action.triggers.webhooks.iter().enumerate() {
+            let suffix = if i == 0 {
+                String::new()
+            } else {
+                format!(".{}", i + 1)
+            };
+            put(
+                &hook.path,
+                "POST",
+                ops.webhook(hook, format!("{}.webhook{suffix}", action.full_name)),
+            );
+        }
+    }
+    paths.sort_keys();
+    Paths {
+        paths: paths
+            .into_iter()
+            .map(|(k, v)| (k, ReferenceOr::Item(v)))
+            .collect(),
+        extensions: IndexMap::new(),
+    }
+}
+
+/// The success status of the action endpoint and of webhooks: the status of
+/// the action's first route (the action endpoint answers like the route it
+/// mirrors), else 200 with an output and 204 without.
+pub(crate) fn rpc_status(action: &Action) -> u16 {
+    match action.triggers.http.first() {
+        Some(route) => route.status,
+        None if action.output.is_some() => 200,
+        None => 204,
+    }
+}
+
+/// True when a guard needs a signed-in principal, so the operation requires
+/// the session cookie (`rate_limit` and `custom` guards do not).
+pub(crate) fn needs_principal(kind: &GuardKind) -> bool {
+    matches!(
+        kind,
+        GuardKind::Authenticated
+            | GuardKind::HasRole { .. }
+            | GuardKind::HasPermission { .. }
+            | GuardKind::InOrg
+            | GuardKind::HasFeature { .. }
+            | GuardKind::TrialActiveOrPaid
+    )
+}
+
+struct Ops<'l, 'a> {
+    layout: &'l Layout<'a>,
+    names: &'l Names,
+    action: &'l Action,
+    shared: &'l mut SharedResponses,
+}
+
+impl Ops<'_, '_> {
+    /// The operation of an `api` route.
+    fn route(&mut self, route: &HttpRoute, operation_id: String) -> Operation {
+        let input = self.input_fields();
+        let mut parameters = Vec::new();
+        let mut body_fields = Vec::new();
+        for binding in &route.bindings {
+            let Some(field) = input.iter().find(|f| f.name == binding.field) else {
+                continue;
+            };
+            match binding.location {
+                BindingLocation::Path => parameters.push(ReferenceOr::Item(Parameter::Path {
+                    parameter_data: self.parameter_data(field, true),
+                    style: PathStyle::Simple,
+                })),
+                BindingLocation::Query => parameters.push(ReferenceOr::Item(Parameter::Query {
+                    parameter_data: self.parameter_data(field, field.required),
+                    allow_reserved: false,
+                    style: QueryStyle::Form,
+                    allow_empty_value: None,
+                })),
+                BindingLocation::Body => body_fields.push(*field),
+            }
+        }
+        // The server decodes an empty body as `{}`, so a body is required
+        // only when one of its fields is.
+        let mut body_required = body_fields.iter().any(|f| f.required);
+        let body = if self.action.input_json && !matches!(route.method.as_str(), "GET" | "DELETE") {
+            // `input: json`: the whole body is the input, any JSON value.
+            body_required = true;
+            Some(self.any_json())
+        } else if body_fields.is_empty() {
+            None
+        } else if body_fields.len() == input.len() {
+            self.action
+                .input
+                .as_deref()
+                .map(|name| reference(&self.layout.type_name(name, Direction::Request)))
+        } else {
+            Some(ReferenceOr::Item(self.layout.object_schema(
+                body_fields,
+                Direction::Request,
+                None,
+            )))
+        };
+        let mut op = self.base(operation_id, body.is_some());
+        op.parameters = parameters;
+        op.request_body = body.map(|s| {
+            let mut body = request_body(s, None);
+            body.required = body_required;
+            ReferenceOr::Item(body)
+        });
+        op.responses.responses.insert(
+            StatusCode::Code(route.status),
+            ReferenceOr::Item(self.success(route.status)),
+        );
+        op.responses.responses.sort_keys();
+        op.extensions
+            .insert("x-bunbase-trigger".into(), Value::from("api"));
+        op
+    }
+
+    /// The operation of `POST {base_path}/v1/actions/{module}.{action}`.
+    fn action_endpoint(&mut self) -> Operation {
+        let (schema, required) = match &self.action.input {
+            Some(name) => (
+                reference(&self.layout.type_name(name, Direction::Request)),
+                self.input_fields().iter().any(|f| f.required),
+            ),
+            None if self.action.input_json => (self.any_json(), true),
+            None => (
+                ReferenceOr::Item(self.layout.object_schema([], Direction::Request, None)),
+                false,
+            ),
+        };
+        let mut op = self.base(format!("{}.invoke", self.action.full_name), true);
+        op.summary = Some(match &self.action.summary {
+            Some(s) => format!("{s} (action endpoint)"),
+            None => format!("Call {} (action endpoint)", self.action.full_name),
+        });
+        let mut body = request_body(schema, Some("The action's whole input.".into()));
+        body.required = required;
+        op.request_body = Some(ReferenceOr::Item(body));
+        let status = rpc_status(self.action);
+        op.responses.responses.insert(
+            StatusCode::Code(status),
+            ReferenceOr::Item(self.success(status)),
+        );
+        op.responses.responses.sort_keys();
+        op.extensions
+            .insert("x-bunbase-trigger".into(), Value::from("action_endpoint"));
+        op
+    }
+
+    /// The operation of an inbound webhook: the signature header is checked
+    /// against the raw body before the body is parsed as the action's input.
+    fn webhook(&mut self, hook: &WebhookTrigger, operation_id: String) -> Operation {
+        let schema = match &self.action.input {
+            Some(name) => reference(&self.layout.type_name(name, Direction::Request)),
+            None => self.layout.type_ref_schema(
+                &TypeRef::Json,
+                &Constraints::default(),
+                Direction::Request,
+            ),
+        };
+        let scheme = match hook.scheme {
+            WebhookScheme::HmacSha256 => {
+                "the hex HMAC-SHA256 of the raw body (optionally prefixed `sha256=`)"
+            }
+            WebhookScheme::Stripe => {
+                "Stripe's `t=<timestamp>,v1=<hex HMAC-SHA256 of \"<timestamp>.<raw body>\">`"
+            }
+        };
+        let mut op = self.base(operation_id, true);
+        op.summary = Some(match &self.action.summary {
+            Some(s) => format!("{s} (webhook)"),
+            None => format!("Inbound webhook for {}", self.action.full_name),
+        });
+        let header = ParameterData {
+            name: hook.signature_header.clone(),
+            description: Some(format!(
+                "Signature of the request: {scheme}, keyed with the secret in the server's `{}` environment \
+                 variable. Requests with a missing or wrong signature are rejected before the body is read.",
+                hook.secret_env
+            )),
+            required: true,
+            deprecated: None,
+            format: ParameterSchemaOrContent::Schema(ReferenceOr::Item(string())),
+            example: None,
+            examples: IndexMap::new(),
+            explode: None,
+            extensions: IndexMap::new(),
+        };
+        op.parameters = vec![ReferenceOr::Item(Parameter::Header {
+            parameter_data: header,
+            style: HeaderStyle::Simple,
+        })];
+        let body = request_body(
+            schema,
+            Some("The raw JSON body as the sender signed it.".into()),
+        );
+        op.request_body = Some(ReferenceOr::Item(body));
+        let status = rpc_status(self.action);
+        op.responses.responses.insert(
+            StatusCode::Code(status),
+            ReferenceOr::Item(self.success(status)),
+        );
+        op.responses.responses.sort_keys();
+        op.extensions
+            .insert("x-bunbase-trigger".into(), Value::from("webhook"));
+        op.extensions.insert(
+            "x-bunbase-webhook".into(),
+            serde_json::json!({ "secret_env": hook.secret_env, "scheme": hook.scheme }),
+        );
+        op
+    }
+
+    /// What every operation of the action shares: tag, texts, operation id,
+    /// deprecation, security and error responses.
+    fn base(&mut self, operation_id: String, has_body: bool) -> Operation {
+        let a = self.action;
+        let mut description = a.description.clone().unwrap_or_default();
+        if let Some(dep) = &a.deprecated {
+            if !description.is_empty() {
+                description.push_str("\n\n");
+            }
+            description.push_str("**Deprecated.**");
+            if let Some(note) = &dep.note {
+                description.push(' ');
+                description.push_str(note);
+            }
+        }
+        let (errors, default) = errors::responses(a, has_body, self.names, self.shared);
+        let mut responses = Responses {
+            default: Some(default),
+            ..Responses::default()
+        };
+        for (status, r) in errors {
+            responses.responses.insert(StatusCode::Code(status), r);
+        }
+        let security = a.guards.iter().any(|g| needs_principal(&g.kind)).then(|| {
+            let mut req = SecurityRequirement::new();
+            req.insert(SESSION_SCHEME.to_string(), Vec::new());
+            vec![req]
+        });
+        let mut extensions = IndexMap::new();
+        extensions.insert(
+            "x-bunbase-action".to_string(),
+            Value::from(a.full_name.clone()),
+        );
+        Operation {
+            tags: vec![a.module.clone()],
+            summary: a.summary.clone(),
+            description: (!description.is_empty()).then_some(description),
+            operation_id: Some(operation_id),
+            responses,
+            deprecated: a.deprecated.is_some(),
+            security,
+            extensions,
+            ..Operation::default()
+        }
+    }
+
+    /// The success response with `status`.
+    fn success(&self, status: u16) -> Response {
+        let content = match (&self.action.output, status) {
+            (_, 204) | (None, _) => IndexMap::new(),
+            (Some(OutputType::Named { name }), _) => {
+                json_content(reference(&self.layout.type_name(name, Direction::Response)))
+            }
+            (Some(OutputType::Expr { ty }), _) => json_content(self.layout.type_ref_schema(
+                ty,
+                &Constraints::default(),
+                Direction::Response,
+            )),
+        };
+        let description = if content.is_empty() {
+            "Success; no body."
+        } else {
+            "Success."
+        };
+        let headers = IndexMap::from([(
+            "x-request-id".to_string(),
+            ReferenceOr::Reference {
+                reference: format!("#/components/headers/{}", self.names.request_id_header),
+            },
+        )]);
+        Response {
+            description: description.into(),
+            headers,
+            content,
+            ..Response::default()
+        }
+    }
+
+    /// The schema of any JSON value (an `input: json` body).
+    fn any_json(&self) -> ReferenceOr<Schema> {
+        self.layout.type_ref_schema(&TypeRef::Json, &Constraints::default(), Direction::Request)
+    }
+
+    /// The fields of the action's input type, in declaration order.
+    fn input_fields(&self) -> Vec<&Field> {
+        let def = self
+            .action
+            .input
+            .as_deref()
+            .and_then(|n| self.layout.ir.types.get(n));
+        match def.map(|d| &d.kind) {
+            Some(TypeKind::Object { fields }) => fields.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A path or query parameter bound to `field`. A parameter is never
+    /// `null` (a query string cannot say null), so the schema is the field's
+    /// type without its optional layer.
+    fn parameter_data(&self, field: &Field, required: bool) -> ParameterData {
+        let ty = match &field.ty {
+            TypeRef::Optional { inner } => inner.as_ref(),
+            ty => ty,
+        };
+        // The description goes on the parameter, not again on its schema.
+        let undescribed = Field { description: None, ..field.clone() };
+        let schema: ReferenceOr<Schema> = self.layout.field_schema(&undescribed, ty, Direction::Request);
+        // Objects, maps and `json` values travel in a query string as JSON
+        // text, which OpenAPI says with `content` instead of `schema`.
+        let format = if self.is_json_text(ty) {
+            ParameterSchemaOrContent::Content(json_content(schema))
+        } else {
+            ParameterSchemaOrContent::Schema(schema)
+        };
+        ParameterData {
+            name: field.name.clone(),
+            description: field.description.clone(),
+            required,
+            deprecated: field.deprecated.then_some(true),
+            format,
+            example: None,
+            examples: IndexMap::new(),
+            explode: None,
+            extensions: IndexMap::new(),
+        }
+    }
+
+    /// True when a parameter of type `ty` is written as JSON text.
+    fn is_json_text(&self, ty: &TypeRef) -> bool {
+        match ty {
+            TypeRef::Json | TypeRef::Map { .. } => true,
+            TypeRef::Named { name, .. } => !matches!(
+                self.layout.ir.types.get(name).map(|t| &t.kind),
+                Some(TypeKind::Enum { .. }) | None
+            ),
+            _ => false,
+        }
+    }
+}
+
+fn request_body(schema: ReferenceOr<Schema>, description: Option<String>) -> RequestBody {
+    RequestBody {
+        description,
+        content: json_content(schema),
+        required: true,
+        ..RequestBody::default()
+    }
+}

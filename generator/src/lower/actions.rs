@@ -1,0 +1,294 @@
+//! Lowering of actions: input and output types, errors with the implicit ones, flattened guards, triggers with HTTP bindings, retry policy.
+
+use super::values::{IMPLICIT_ERRORS, join_path, normalize_prefix, parse_duration, path_params};
+use crate::check::symbols::{Body, Symbols, input_name, output_name};
+use crate::ir::*;
+use crate::naming;
+use crate::parse::ast::{self, ActionDecl, GuardDecl, GuardDeclKind, ModuleDecl, Shape, TriggerKind};
+
+/// Lowers one action of module `m`.
+pub fn lower_action(symbols: &Symbols<'_>, base_path: &str, m: &ModuleDecl, a: &ActionDecl) -> Action {
+    let module = m.name.value.as_str();
+    let name = a.name.value.as_str();
+    let input = a
+        .input
+        .as_ref()
+        .and_then(|s| shape_name(symbols, module, s, &input_name(name)));
+    let output = a.output.as_ref().and_then(|s| match s {
+        Shape::Inline { .. } => symbols
+            .lookup(module, &output_name(name))
+            .map(|t| OutputType::Named { name: t.name.clone() }),
+        Shape::Ref(e) => match symbols.resolve(module, e, &mut Vec::new())? {
+            TypeRef::Named { name, .. } => Some(OutputType::Named { name }),
+            ty => Some(OutputType::Expr { ty }),
+        },
+    });
+    let input_fields: Vec<String> = input
+        .as_deref()
+        .and_then(|i| symbols.by_name(i))
+        .map(|t| match t.body {
+            Body::Object(fields) => fields.iter().map(|f| f.name.value.clone()).collect(),
+            _ => Vec::new(),
+        })
+        .unwrap_or_default();
+    let prefix = m
+        .prefix
+        .as_ref()
+        .map(|p| normalize_prefix(&p.value))
+        .unwrap_or_default();
+    let triggers = triggers(module, a, base_path, &prefix, output.is_some(), &input_fields);
+    let guards = m
+        .guards
+        .iter()
+        .map(|g| guard(g, GuardSource::Module))
+        .chain(a.guards.iter().map(|g| guard(g, GuardSource::Action)))
+        .collect();
+    let mut emits: Vec<String> = a.emits.iter().map(|e| e.value.clone()).collect();
+    emits.sort();
+    emits.dedup();
+    let action_endpoint =
+        (!triggers.http.is_empty()).then(|| join_path(&[base_path, &format!("/v1/actions/{module}.{name}")]));
+    Action {
+        name: name.to_owned(),
+        full_name: format!("{module}.{name}"),
+        module: module.to_owned(),
+        rust_name: naming::rust_snake_ident(name),
+        pascal_name: naming::pascal(name),
+        ts_name: naming::camel(name),
+        summary: a.summary.clone(),
+        description: a.description.clone(),
+        deprecated: a.deprecated.as_ref().map(|d| Deprecation { note: d.value.clone() }),
+        input,
+        input_json: matches!(&a.input, Some(Shape::Ref(e)) if e.kind == ast::TypeExprKind::Prim(ast::Prim::Json)),
+        output,
+        errors: errors(a),
+        guards,
+        triggers,
+        retry: retry(a.retry.as_ref()),
+        emits,
+        action_endpoint,
+        span: a.name.span.clone(),
+    }
+}
+
+/// The type name of an input (inline or a reference to an object type).
+fn shape_name(symbols: &Symbols<'_>, module: &str, s: &Shape, inline_name: &str) -> Option<String> {
+    match s {
+        Shape::Inline { .. } => symbols.lookup(module, inline_name).map(|t| t.name.clone()),
+        Shape::Ref(e) => match symbols.resolve(module, e, &mut Vec::new())? {
+            TypeRef::Named { name, .. } => Some(name),
+            _ => None,
+        },
+    }
+}
+
+fn errors(a: &ActionDecl) -> Vec<ErrorDef> {
+    let mut declared: Vec<ErrorDef> = a
+        .errors
+        .iter()
+        .map(|e| ErrorDef {
+            code: e.code.value.clone(),
+            rust_name: naming::rust_pascal_ident(&e.code.value),
+            status: e
+                .status
+                .as_ref()
+                .and_then(|s| u16::try_from(s.value).ok())
+                .unwrap_or(500),
+            message: e.message.clone().unwrap_or_else(|| naming::sentence(&e.code.value)),
+            implicit: false,
+            span: e.code.span.clone(),
+        })
+        .collect();
+    declared.sort_by(|x, y| x.code.cmp(&y.code));
+    for (code, status) in IMPLICIT_ERRORS {
+        if declared.iter().any(|d| d.code == *code) {
+            continue;
+        }
+        declared.push(ErrorDef {
+            code: (*code).to_owned(),
+            rust_name: naming::rust_pascal_ident(code),
+            status: *status,
+            message: implicit_message(code),
+            implicit: true,
+            span: a.name.span.clone(),
+        });
+    }
+    declared
+}
+
+fn implicit_message(code: &str) -> String {
+    match code {
+        "validation_failed" => "The input is invalid",
+        "unauthorized" => "Authentication is required",
+        "forbidden" => "You are not allowed to do this",
+        "not_found" => "Not found",
+        "rate_limited" => "Too many requests",
+        "not_implemented" => "Not implemented yet",
+        _ => "Internal error",
+    }
+    .to_owned()
+}
+
+/// Lowers a guard.
+pub fn guard(g: &GuardDecl, source: GuardSource) -> Guard {
+    let kind = match &g.kind {
+        GuardDeclKind::Authenticated => GuardKind::Authenticated,
+        GuardDeclKind::HasRole(r) => GuardKind::HasRole { role: r.value.clone() },
+        GuardDeclKind::HasPermission(p) => GuardKind::HasPermission {
+            permission: p.value.clone(),
+        },
+        GuardDeclKind::RateLimit { limit, window, key } => GuardKind::RateLimit {
+            limit: u32::try_from(limit.value).unwrap_or(1),
+            window_ms: parse_duration(&window.value).unwrap_or(60_000),
+            key: match key.as_ref().map(|k| k.value.as_str()) {
+                Some("user") => RateLimitKey::User,
+                _ => RateLimitKey::Ip,
+            },
+        },
+        GuardDeclKind::InOrg => GuardKind::InOrg,
+        GuardDeclKind::HasFeature(f) => GuardKind::HasFeature {
+            feature: f.value.clone(),
+        },
+        GuardDeclKind::TrialActiveOrPaid => GuardKind::TrialActiveOrPaid,
+        GuardDeclKind::Custom(n) => GuardKind::Custom {
+            name: n.value.clone(),
+            rust_name: naming::rust_snake_ident(&n.value),
+        },
+    };
+    Guard {
+        kind,
+        source,
+        span: g.span.clone(),
+    }
+}
+
+fn triggers(
+    module: &str,
+    a: &ActionDecl,
+    base_path: &str,
+    prefix: &str,
+    has_output: bool,
+    input_fields: &[String],
+) -> Triggers {
+    let mut t = Triggers::default();
+    for trig in &a.triggers {
+        let span = trig.span.clone();
+        match &trig.kind {
+            TriggerKind::Api { method, path, status } => {
+                let method = method.value.to_ascii_uppercase();
+                let path = join_path(&[base_path, prefix, &path.value]);
+                let params = path_params(&path);
+                let query = matches!(method.as_str(), "GET" | "DELETE");
+                let bindings = input_fields
+                    .iter()
+                    .map(|f| FieldBinding {
+                        field: f.clone(),
+                        location: if params.contains(f) {
+                            BindingLocation::Path
+                        } else if query {
+                            BindingLocation::Query
+                        } else {
+                            BindingLocation::Body
+                        },
+                    })
+                    .collect();
+                let status = status
+                    .as_ref()
+                    .and_then(|s| u16::try_from(s.value).ok())
+                    .unwrap_or(if has_output { 200 } else { 204 });
+                t.http.push(HttpRoute {
+                    method,
+                    path,
+                    status,
+                    bindings,
+                    span,
+                });
+            }
+            TriggerKind::Event(e) => t.events.push(EventTrigger {
+                event: e.value.clone(),
+                span,
+            }),
+            TriggerKind::Cron { schedule, timezone } => t.crons.push(CronTrigger {
+                schedule: schedule.value.split_whitespace().collect::<Vec<_>>().join(" "),
+                timezone: timezone.as_ref().map_or_else(|| "UTC".to_owned(), |z| z.value.clone()),
+                span,
+            }),
+            TriggerKind::Queue { priority, max_attempts } => {
+                t.queue = Some(QueueTrigger {
+                    priority: priority.as_ref().and_then(|p| i32::try_from(p.value).ok()).unwrap_or(0),
+                    max_attempts: max_attempts
+                        .as_ref()
+                        .and_then(|p| u32::try_from(p.value).ok())
+                        .unwrap_or(5),
+                    span,
+                })
+            }
+            TriggerKind::Webhook {
+                path,
+                secret_env,
+                signature_header,
+                scheme,
+            } => {
+                let scheme = match scheme.as_ref().map(|s| s.value.as_str()) {
+                    Some("stripe") => WebhookScheme::Stripe,
+                    _ => WebhookScheme::HmacSha256,
+                };
+                let default_header = match scheme {
+                    WebhookScheme::Stripe => "Stripe-Signature",
+                    WebhookScheme::HmacSha256 => "X-Signature",
+                };
+                t.webhooks.push(WebhookTrigger {
+                    path: join_path(&[base_path, &path.value]),
+                    secret_env: secret_env.value.clone(),
+                    signature_header: signature_header
+                        .as_ref()
+                        .map_or_else(|| default_header.to_owned(), |h| h.value.clone()),
+                    scheme,
+                    span,
+                });
+            }
+            TriggerKind::Mcp { tool, description } => {
+                t.mcp = Some(McpTrigger {
+                    tool: tool
+                        .as_ref()
+                        .map_or_else(|| format!("{module}_{}", a.name.value), |t| t.value.clone()),
+                    description: description
+                        .clone()
+                        .or_else(|| a.summary.clone())
+                        .or_else(|| a.description.clone())
+                        .unwrap_or_default(),
+                    span,
+                })
+            }
+        }
+    }
+    t.http.sort_by(|x, y| (&x.path, &x.method).cmp(&(&y.path, &y.method)));
+    t.events.sort_by(|x, y| x.event.cmp(&y.event));
+    t.crons
+        .sort_by(|x, y| (&x.schedule, &x.timezone).cmp(&(&y.schedule, &y.timezone)));
+    t.webhooks.sort_by(|x, y| x.path.cmp(&y.path));
+    t
+}
+
+fn retry(r: Option<&ast::RetryDecl>) -> RetryPolicy {
+    let mut p = RetryPolicy::default();
+    let Some(r) = r else { return p };
+    if let Some(a) = &r.attempts {
+        p.attempts = u32::try_from(a.value).unwrap_or(1).max(1);
+    }
+    if let Some(b) = &r.backoff {
+        p.backoff = if b.value == "fixed" {
+            Backoff::Fixed
+        } else {
+            Backoff::Exponential
+        };
+    }
+    if let Some(ms) = r.base.as_ref().and_then(|b| parse_duration(&b.value)) {
+        p.base_ms = ms;
+    }
+    if let Some(ms) = r.max.as_ref().and_then(|b| parse_duration(&b.value)) {
+        p.max_ms = ms;
+    }
+    p.max_ms = p.max_ms.max(p.base_ms);
+    p
+}

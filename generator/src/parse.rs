@@ -1,1 +1,0 @@
-//! Parsing: YAML with a line:column span on every node, into the contract syntax tree.

@@ -1,0 +1,152 @@
+//! Snapshot tests of the TypeScript SDK emitter: every emitted file, for the shared IR fixtures and (once available) every example contract set.
+
+use std::path::{Path, PathBuf};
+
+use bunbase::emit::{GenOptions, RuntimeSource, ts};
+use bunbase::ir::Ir;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("generator/ lives in the repository")
+        .to_path_buf()
+}
+
+fn opts() -> GenOptions {
+    GenOptions {
+        runtime: RuntimeSource::Path("../runtime-support".into()),
+        contracts_label: "contracts".into(),
+    }
+}
+
+/// The hand-built IR fixtures shared with the e2e SDK tests (`tests/sdk/ir/*.json`).
+fn fixtures() -> Vec<(String, Ir)> {
+    let dir = repo().join("tests/sdk/ir");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("tests/sdk/ir exists") {
+        let path = entry.expect("readable dir entry").path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let text = std::fs::read_to_string(&path).expect("readable fixture");
+            let ir: Ir = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{} is a valid IR: {e}", path.display()));
+            out.push((
+                path.file_stem()
+                    .expect("file name")
+                    .to_string_lossy()
+                    .into_owned(),
+                ir,
+            ));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Every example contract set in `contracts-examples/`, compiled.
+fn examples() -> Vec<(String, Ir)> {
+    let root = repo().join("contracts-examples");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("contracts-examples exists")
+        .map(|e| e.expect("readable dir entry").path())
+        .filter(|p| p.join("bunbase.yaml").exists())
+        .collect();
+    dirs.sort();
+    dirs.into_iter()
+        .map(|dir| {
+            let sources = bunbase::load::from_dir(&dir).expect("example loads");
+            let compiled = bunbase::compile(&sources)
+                .unwrap_or_else(|d| panic!("{} compiles: {d:?}", dir.display()));
+            let name = dir
+                .file_name()
+                .expect("dir name")
+                .to_string_lossy()
+                .into_owned();
+            (name, compiled.ir)
+        })
+        .collect()
+}
+
+fn snapshot_sdk(name: &str, ir: &Ir) {
+    let files = ts::emit(ir, &opts());
+    assert!(!files.is_empty(), "{name}: the SDK has files");
+    for f in &files {
+        if f.path.ends_with("/runtime.ts") {
+            continue; // copied verbatim: see `runtime_is_copied_verbatim`
+        }
+        assert!(
+            f.path.starts_with("sdk/typescript/"),
+            "{name}: {} is under sdk/typescript",
+            f.path
+        );
+        let snap = format!(
+            "{name}__{}",
+            f.path
+                .trim_start_matches("sdk/typescript/")
+                .replace('/', "__")
+        );
+        insta::assert_snapshot!(snap, &f.contents);
+    }
+}
+
+#[test]
+fn sdk_of_ir_fixtures() {
+    for (name, ir) in fixtures() {
+        snapshot_sdk(&name, &ir);
+    }
+}
+
+#[test]
+fn sdk_of_every_example() {
+    let examples = examples();
+    assert!(!examples.is_empty(), "contracts-examples has examples");
+    for (name, ir) in examples {
+        snapshot_sdk(&format!("example_{name}"), &ir);
+    }
+}
+
+#[test]
+fn emit_is_deterministic() {
+    for (name, ir) in fixtures().into_iter().chain(examples()) {
+        assert_eq!(
+            ts::emit(&ir, &opts()),
+            ts::emit(&ir, &opts()),
+            "{name}: same IR, same bytes"
+        );
+    }
+}
+
+#[test]
+fn package_json_is_named_and_versioned_from_the_ir() {
+    for (name, ir) in fixtures() {
+        let files = ts::emit(&ir, &opts());
+        let pkg = files
+            .iter()
+            .find(|f| f.path == "sdk/typescript/package.json")
+            .expect("package.json emitted");
+        let json: serde_json::Value =
+            serde_json::from_str(&pkg.contents).expect("package.json is JSON");
+        assert_eq!(json["name"], ir.project.sdk_package.as_str(), "{name}");
+        assert_eq!(json["version"], ir.project.version.as_str(), "{name}");
+        assert_eq!(json["type"], "module", "{name}");
+        assert!(
+            json.get("dependencies").is_none(),
+            "{name}: no runtime dependencies"
+        );
+        assert!(
+            json["exports"]["./tanstack"].is_object(),
+            "{name}: tanstack subpath export"
+        );
+    }
+}
+
+#[test]
+fn runtime_is_copied_verbatim() {
+    for (_, ir) in fixtures() {
+        let files = ts::emit(&ir, &opts());
+        let rt = files
+            .iter()
+            .find(|f| f.path == "sdk/typescript/src/runtime.ts")
+            .expect("runtime emitted");
+        assert_eq!(rt.contents, ts::RUNTIME_TS);
+    }
+}

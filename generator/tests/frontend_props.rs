@@ -1,0 +1,126 @@
+//! Property tests: random mutations of the example contracts never panic the loader or checker, and whatever checks clean also lowers.
+
+use std::path::Path;
+
+use bunbase::source::SourceSet;
+use proptest::prelude::*;
+
+fn base_sets() -> Vec<SourceSet> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut sets = Vec::new();
+    for dir in [root.join("tests/fixtures/good/spec"), root.join("tests/fixtures/good/naming")]
+        .into_iter()
+        .chain(std::fs::read_dir(root.join("../contracts-examples")).into_iter().flatten().flatten().map(|e| e.path()))
+    {
+        if let Ok(s) = bunbase::load::from_dir(&dir) {
+            sets.push(s);
+        }
+    }
+    sets
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    DeleteLine(usize),
+    DuplicateLine(usize),
+    SwapLines(usize, usize),
+    ReplaceToken(usize, &'static str),
+    Truncate(usize),
+    InsertText(usize, &'static str),
+}
+
+const TOKENS: &[&str] = &[
+    "", "x", "?", "{", "}", "[", "]", ":", "- ", "list<", "map<Task>", "Task", "tasks.Task", "task.created", "GET /{id}",
+    "\"", "'", "&a", "*a", "!!str", "null", "~", "0", "-1", "99999999999999999999", "1.5", "true", "é", "\t", "#",
+    "{ type: string, min_len: 5, max_len: 1 }", "int??", "[[int]]", "self", "type", "api: GET /", "cron: \"* *\"",
+];
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        any::<usize>().prop_map(Mutation::DeleteLine),
+        any::<usize>().prop_map(Mutation::DuplicateLine),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapLines(a, b)),
+        (any::<usize>(), prop::sample::select(TOKENS)).prop_map(|(a, t)| Mutation::ReplaceToken(a, t)),
+        any::<usize>().prop_map(Mutation::Truncate),
+        (any::<usize>(), prop::sample::select(TOKENS)).prop_map(|(a, t)| Mutation::InsertText(a, t)),
+    ]
+}
+
+fn apply(text: &str, m: &Mutation) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    let n = lines.len();
+    match m {
+        Mutation::DeleteLine(i) => {
+            lines.remove(i % n);
+        }
+        Mutation::DuplicateLine(i) => {
+            let l = lines[i % n].clone();
+            lines.insert(i % n, l);
+        }
+        Mutation::SwapLines(a, b) => lines.swap(a % n, b % n),
+        Mutation::ReplaceToken(i, t) => {
+            let line = &mut lines[i % n];
+            let words: Vec<&str> = line.split(' ').collect();
+            let k = (i / n.max(1)) % words.len().max(1);
+            let mut words: Vec<String> = words.into_iter().map(str::to_owned).collect();
+            if let Some(w) = words.get_mut(k) {
+                *w = (*t).to_owned();
+            }
+            *line = words.join(" ");
+        }
+        Mutation::Truncate(i) => {
+            let joined = lines.join("\n");
+            let mut cut = i % (joined.len() + 1);
+            while !joined.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            return joined[..cut].to_owned();
+        }
+        Mutation::InsertText(i, t) => {
+            let line = &mut lines[i % n];
+            let mut at = (i / n.max(1)) % (line.len() + 1);
+            while !line.is_char_boundary(at) {
+                at -= 1;
+            }
+            line.insert_str(at, t);
+        }
+    }
+    lines.join("\n") + "\n"
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutations_never_panic_and_clean_sets_lower(
+        set in any::<prop::sample::Index>(),
+        file in any::<prop::sample::Index>(),
+        mutations in prop::collection::vec(mutation(), 1..4),
+    ) {
+        let sets = base_sets();
+        prop_assume!(!sets.is_empty());
+        let mut sources = sets[set.index(sets.len())].clone();
+        let keys: Vec<String> = sources.files.keys().cloned().collect();
+        let key = &keys[file.index(keys.len())];
+        let mut text = sources.files[key].clone();
+        for m in &mutations {
+            text = apply(&text, m);
+        }
+        sources.files.insert(key.clone(), text);
+        match bunbase::compile(&sources) {
+            Ok(compiled) => {
+                // Lowered and serialisable.
+                let json = compiled.ir.to_json();
+                prop_assert!(json.starts_with('{'), "json object");
+            }
+            Err(diags) => {
+                prop_assert!(diags.iter().any(|d| d.is_error()));
+                let rendered = bunbase::diag::render(&diags, &sources, false);
+                prop_assert!(!rendered.is_empty());
+            }
+        }
+    }
+}
