@@ -25,7 +25,8 @@ fn opts() -> GenOptions {
 /// The IR of `contracts-examples/<name>`, compiled by the front end.
 fn example_ir(name: &str) -> Ir {
     let dir = repo_root().join("contracts-examples").join(name);
-    let sources = bunbase::load::from_dir(&dir).unwrap_or_else(|e| panic!("load {}: {e}", dir.display()));
+    let sources =
+        bunbase::load::from_dir(&dir).unwrap_or_else(|e| panic!("load {}: {e}", dir.display()));
     match bunbase::compile(&sources) {
         Ok(c) => c.ir,
         Err(d) => panic!("{name} does not compile: {d:?}"),
@@ -63,12 +64,18 @@ fn write_ws(files: &[GeneratedFile], dir: &Path) {
 /// diff when it changes).
 #[test]
 fn snapshot_examples() {
-    let opts = GenOptions { runtime: RuntimeSource::Path("../runtime-support".into()), contracts_label: "contracts".into() };
+    let opts = GenOptions {
+        runtime: RuntimeSource::Path("../runtime-support".into()),
+        contracts_label: "contracts".into(),
+    };
     for name in examples() {
         let ir = example_ir(&name);
         let mut all = String::new();
         for f in bunbase::emit::rust::emit(&ir, &opts) {
-            all.push_str(&format!("=== {} ({:?})\n{}\n", f.path, f.ownership, f.contents));
+            all.push_str(&format!(
+                "=== {} ({:?})\n{}\n",
+                f.path, f.ownership, f.contents
+            ));
         }
         insta::assert_snapshot!(name, all);
     }
@@ -80,8 +87,16 @@ fn snapshot_examples() {
 fn api_single_file_is_includable() {
     let ir = tasks_ir();
     let text = bunbase::emit::rust::api_single_file(&ir, &opts());
-    assert!(!text.trim_start().starts_with("#!") && !text.trim_start().starts_with("//!"), "no inner attributes at the top");
-    for name in ["pub mod types", "pub mod router", "pub const OPENAPI_JSON", "pub trait TasksHandler"] {
+    assert!(
+        !text.trim_start().starts_with("#!") && !text.trim_start().starts_with("//!"),
+        "no inner attributes at the top"
+    );
+    for name in [
+        "pub mod types",
+        "pub mod router",
+        "pub const OPENAPI_JSON",
+        "pub trait TasksHandler",
+    ] {
         assert!(text.contains(name), "{name} missing");
     }
 }

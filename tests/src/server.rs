@@ -43,7 +43,11 @@ pub fn server_binary() -> PathBuf {
             .env("CARGO_TARGET_DIR", generated_target_dir())
             .output()
             .expect("cargo runs");
-        assert!(out.status.success(), "building generated-example failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "building generated-example failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         generated_target_dir().join("debug/tasks-server")
     })
     .clone()
@@ -75,34 +79,52 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// The body parsed as JSON (panics with the body when it is not JSON).
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("response is not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("response is not JSON ({e}): {}", self.body))
     }
 
     /// The first header named `name` (lower-case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The `name=value` part of the first `Set-Cookie` header, if any.
     pub fn cookie(&self) -> Option<String> {
-        self.header("set-cookie").and_then(|c| c.split(';').next()).map(str::to_owned)
+        self.header("set-cookie")
+            .and_then(|c| c.split(';').next())
+            .map(str::to_owned)
     }
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 fn block_on<F: Future>(f: F) -> F::Output {
-    bunbase_runtime::tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime").block_on(f)
+    bunbase_runtime::tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(f)
 }
 
 /// Runs one SQL statement on `url` (admin work on Postgres).
 fn admin_sql(url: &str, sql: String) {
     use bunbase_runtime::sqlx::{self, Connection};
     block_on(async {
-        let mut conn = sqlx::postgres::PgConnection::connect(url).await.unwrap_or_else(|e| panic!("connect to {url}: {e}"));
-        sqlx::query(sqlx::AssertSqlSafe(sql.clone())).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let mut conn = sqlx::postgres::PgConnection::connect(url)
+            .await
+            .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+        sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
         let _ = conn.close().await;
     })
 }
@@ -114,7 +136,9 @@ fn with_database(url: &str, db: &str) -> String {
         None => (url, None),
     };
     let head = match base.rfind('/') {
-        Some(i) if base[..i].contains("://") && i > base.find("://").map_or(0, |j| j + 2) => &base[..i],
+        Some(i) if base[..i].contains("://") && i > base.find("://").map_or(0, |j| j + 2) => {
+            &base[..i]
+        }
         _ => base,
     };
     match query {
@@ -135,7 +159,10 @@ impl TestServer {
         let bin = server_binary();
         let dir = tempfile::tempdir().expect("a temp dir");
         let (database_url, postgres) = match &db {
-            Database::Sqlite => (format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()), None),
+            Database::Sqlite => (
+                format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
+                None,
+            ),
             Database::Postgres(admin) => {
                 let name = format!("bunbase_e2e_{}_{}", std::process::id(), free_port());
                 admin_sql(admin, format!("CREATE DATABASE {name}"));
@@ -150,17 +177,32 @@ impl TestServer {
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
             .env("DATABASE_URL", &database_url)
-            .env("SESSION_SECRET", "an-e2e-test-secret-that-is-long-enough-0123456789")
+            .env(
+                "SESSION_SECRET",
+                "an-e2e-test-secret-that-is-long-enough-0123456789",
+            )
             .env("SESSION_COOKIE_SECURE", "false")
-            .env("BUNBASE_MIGRATIONS_DIR", crate::repo_root().join("generated-example/crates/tasks-server/migrations"))
+            .env(
+                "BUNBASE_MIGRATIONS_DIR",
+                crate::repo_root().join("generated-example/crates/tasks-server/migrations"),
+            )
             .env("RUST_LOG", "info")
             .stdout(Stdio::from(log("stdout.log")))
             .stderr(Stdio::from(log("stderr.log")));
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
-        let mut server = TestServer { base_url: format!("http://127.0.0.1:{port}"), database_url, port, child, dir, postgres };
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", bin.display()));
+        let mut server = TestServer {
+            base_url: format!("http://127.0.0.1:{port}"),
+            database_url,
+            port,
+            child,
+            dir,
+            postgres,
+        };
         server.wait_ready();
         server
     }
@@ -169,7 +211,10 @@ impl TestServer {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("the server exited ({status}) before it was ready:\n{}", self.logs());
+                panic!(
+                    "the server exited ({status}) before it was ready:\n{}",
+                    self.logs()
+                );
             }
             if let Ok(res) = self.try_request("GET", "/readyz", None, &[]) {
                 if res.status == 200 {
@@ -186,7 +231,11 @@ impl TestServer {
     /// The server's stdout and stderr so far.
     pub fn logs(&self) -> String {
         let read = |n: &str| std::fs::read_to_string(self.dir.path().join(n)).unwrap_or_default();
-        format!("--- stdout\n{}--- stderr\n{}", read("stdout.log"), read("stderr.log"))
+        format!(
+            "--- stdout\n{}--- stderr\n{}",
+            read("stdout.log"),
+            read("stderr.log")
+        )
     }
 
     /// The temporary folder the server runs in.
@@ -196,8 +245,15 @@ impl TestServer {
 
     /// Sends a request; `path` starts with `/` (include `/api`). Panics on
     /// connection errors.
-    pub fn request(&self, method: &str, path: &str, body: Option<&str>, headers: &[(&str, &str)]) -> HttpResponse {
-        self.try_request(method, path, body, headers).unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", self.logs()))
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> HttpResponse {
+        self.try_request(method, path, body, headers)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}\n{}", self.logs()))
     }
 
     /// `GET path`.
@@ -206,7 +262,13 @@ impl TestServer {
     }
 
     /// Sends `body` as JSON with `method`, and an optional session cookie.
-    pub fn send_json(&self, method: &str, path: &str, body: &Value, cookie: Option<&str>) -> HttpResponse {
+    pub fn send_json(
+        &self,
+        method: &str,
+        path: &str,
+        body: &Value,
+        cookie: Option<&str>,
+    ) -> HttpResponse {
         let text = body.to_string();
         let mut headers = vec![("content-type", "application/json")];
         if let Some(c) = cookie {
@@ -216,11 +278,21 @@ impl TestServer {
     }
 
     /// A minimal HTTP/1.1 exchange over one connection (`Connection: close`).
-    pub fn try_request(&self, method: &str, path: &str, body: Option<&str>, headers: &[(&str, &str)]) -> std::io::Result<HttpResponse> {
+    pub fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> std::io::Result<HttpResponse> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
         stream.set_read_timeout(Some(Duration::from_secs(30)))?;
         let body = body.unwrap_or("");
-        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n", self.port, body.len());
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.port,
+            body.len()
+        );
         for (k, v) in headers {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -230,7 +302,12 @@ impl TestServer {
         let mut raw = Vec::new();
         // The server may answer (413) before reading the whole body and close.
         let _ = stream.read_to_end(&mut raw);
-        parse_response(&raw).ok_or_else(|| std::io::Error::other(format!("unparseable response: {:?}", String::from_utf8_lossy(&raw))))
+        parse_response(&raw).ok_or_else(|| {
+            std::io::Error::other(format!(
+                "unparseable response: {:?}",
+                String::from_utf8_lossy(&raw)
+            ))
+        })
     }
 
     /// Counts the recorded runs of `action` (`tasks.create_task`), waiting up
@@ -239,13 +316,16 @@ impl TestServer {
         use bunbase_runtime::sqlx;
         let deadline = Instant::now() + Duration::from_secs(10);
         block_on(async {
-            let db = bunbase_runtime::Db::connect(&self.database_url).await.expect("connect to the server's database");
+            let db = bunbase_runtime::Db::connect(&self.database_url)
+                .await
+                .expect("connect to the server's database");
             loop {
-                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bunbase_runs WHERE action = $1")
-                    .bind(action)
-                    .fetch_one(&*db)
-                    .await
-                    .unwrap_or(0);
+                let n: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM bunbase_runs WHERE action = $1")
+                        .bind(action)
+                        .fetch_one(&*db)
+                        .await
+                        .unwrap_or(0);
                 if n >= at_least || Instant::now() > deadline {
                     db.close().await;
                     return n;
@@ -266,17 +346,32 @@ fn parse_response(raw: &[u8]) -> Option<HttpResponse> {
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
     let mut body = raw[split + 4..].to_vec();
-    if headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked")) {
+    if headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
+    {
         body = dechunk(&body)?;
     }
-    Some(HttpResponse { status, headers, body: String::from_utf8_lossy(&body).into_owned() })
+    Some(HttpResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
 }
 
 fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     loop {
         let line_end = data.windows(2).position(|w| w == b"\r\n")?;
-        let size = usize::from_str_radix(std::str::from_utf8(&data[..line_end]).ok()?.split(';').next()?.trim(), 16).ok()?;
+        let size = usize::from_str_radix(
+            std::str::from_utf8(&data[..line_end])
+                .ok()?
+                .split(';')
+                .next()?
+                .trim(),
+            16,
+        )
+        .ok()?;
         data = &data[line_end + 2..];
         if size == 0 {
             return Some(out);
@@ -291,7 +386,10 @@ impl Drop for TestServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
         if let Some((admin, name)) = self.postgres.take() {
-            admin_sql(&admin, format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            admin_sql(
+                &admin,
+                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            );
         }
     }
 }
