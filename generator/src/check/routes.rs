@@ -15,6 +15,8 @@ const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 struct Route {
     method: String,
     path: String,
+    /// The path as written (for pointing at one of its segments).
+    written: String,
     span: Span,
     action: String,
 }
@@ -88,6 +90,7 @@ pub fn check(contracts: &Contracts, symbols: &Symbols<'_>, diags: &mut Vec<Diagn
                         routes.push(Route {
                             method: upper,
                             path: full_path,
+                            written: path.value.clone(),
                             span: path.span.clone(),
                             action: full.clone(),
                         });
@@ -104,6 +107,7 @@ pub fn check(contracts: &Contracts, symbols: &Symbols<'_>, diags: &mut Vec<Diagn
                             webhooks.push(Route {
                                 method: "POST".into(),
                                 path: p,
+                                written: path.value.clone(),
                                 span: path.span.clone(),
                                 action: full.clone(),
                             });
@@ -208,7 +212,7 @@ fn bindings(
                 diags.push(
                     Diagnostic::error(
                         "E0303",
-                        &path.span,
+                        &segment_span(path, &format!("{{{p}}}")),
                         format!(
                             "path parameter `{{{p}}}` is not an input field of action `{}`",
                             a.name.value
@@ -393,7 +397,7 @@ fn param_names(routes: &[Route], diags: &mut Vec<Diagnostic>) {
                         diags.push(
                             Diagnostic::error(
                                 "E0305",
-                                &r.span,
+                                &segment_span(&Spanned::new(r.written.clone(), r.span.clone()), seg),
                                 format!(
                                     "parameter `{{{name}}}` in `{}` conflicts with `{{{first}}}` in `{}` ({})",
                                     r.path, other.path, other.action
@@ -434,4 +438,23 @@ fn builtins<'r>(base: &str, routes: impl Iterator<Item = &'r Route>, diags: &mut
             );
         }
     }
+}
+
+/// The span of `needle` inside a path's span (the whole path when the
+/// text is not found or the scalar spans lines).
+fn segment_span(path: &Spanned<String>, needle: &str) -> Span {
+    let mut span = path.span.clone();
+    let Some(off) = path.value.find(needle) else { return span };
+    let width = span.end.saturating_sub(span.start);
+    let quote = if width == path.value.len() + 2 {
+        1
+    } else if width == path.value.len() {
+        0
+    } else {
+        return span;
+    };
+    span.start += off + quote;
+    span.end = span.start + needle.len();
+    span.col += (path.value[..off].chars().count() + quote) as u32;
+    span
 }
