@@ -151,10 +151,7 @@ pub fn is_ts_reserved(s: &str) -> bool {
 /// The input must otherwise be identifier characters (which the checker
 /// guarantees for contract names).
 pub fn escape_rust(s: &str) -> String {
-    if s.is_empty() {
-        return "_".to_owned();
-    }
-    if s == "_" {
+    if s.is_empty() || s == "_" {
         return "__".to_owned();
     }
     if RUST_NON_RAW.contains(&s) {

@@ -124,3 +124,23 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Whatever a contract name is, the identifiers naming.rs makes from it
+    /// are valid Rust (checked by syn) and TypeScript identifiers.
+    #[test]
+    fn naming_makes_valid_identifiers(name in "[a-zA-Z_][a-zA-Z0-9_]{0,12}|self|Self|crate|super|type|fn|async|r#x|[0-9][a-z0-9_]{0,5}") {
+        use bunbase::naming;
+        let snake = naming::rust_snake_ident(&name);
+        prop_assert!(syn::parse_str::<syn::Ident>(&snake).is_ok(), "snake `{snake}` from `{name}`");
+        let ident = naming::to_ident(&snake);
+        prop_assert_eq!(ident.to_string(), snake.clone());
+        if name.chars().any(|c| c.is_ascii_alphanumeric()) {
+            let pascal = naming::rust_pascal_ident(&name);
+            prop_assert!(syn::parse_str::<syn::Ident>(&pascal).is_ok(), "pascal `{pascal}` from `{name}`");
+            prop_assert!(naming::is_ts_identifier(&naming::ts_type_ident(&name)));
+        }
+        let ts = naming::ts_ident(&name);
+        prop_assert!(naming::is_ts_identifier(&ts) && !naming::is_ts_reserved(&ts), "ts `{ts}`");
+    }
+}
