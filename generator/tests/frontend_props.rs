@@ -19,6 +19,86 @@ fn base_sets() -> Vec<SourceSet> {
     sets
 }
 
+/// The IR's invariants: every reference resolves, inputs and variants are
+/// objects, paths are normalised, names are unique where they must be.
+fn well_formed(ir: &bunbase::ir::Ir) -> Result<(), String> {
+    use bunbase::ir::{OutputType, TypeKind, TypeRef};
+    fn refs_ok(ir: &bunbase::ir::Ir, ty: &TypeRef) -> Result<(), String> {
+        match ty {
+            TypeRef::Named { name, .. } if !ir.types.contains_key(name) => Err(format!("dangling type `{name}`")),
+            TypeRef::List { item } => refs_ok(ir, item),
+            TypeRef::Map { value } => refs_ok(ir, value),
+            TypeRef::Optional { inner } => refs_ok(ir, inner),
+            _ => Ok(()),
+        }
+    }
+    let is_object = |n: &str| matches!(ir.types.get(n).map(|t| &t.kind), Some(TypeKind::Object { .. }));
+    for (name, t) in &ir.types {
+        if &t.name != name {
+            return Err(format!("type key `{name}` names `{}`", t.name));
+        }
+        match &t.kind {
+            TypeKind::Object { fields } => {
+                let mut seen = std::collections::HashSet::new();
+                for f in fields {
+                    refs_ok(ir, &f.ty)?;
+                    if !seen.insert(f.rust_name.trim_start_matches("r#")) {
+                        return Err(format!("duplicate rust field `{}` in `{name}`", f.rust_name));
+                    }
+                }
+            }
+            TypeKind::Union { variants, .. } => {
+                for v in variants {
+                    if !is_object(&v.type_name) {
+                        return Err(format!("variant `{}` of `{name}` is not an object", v.type_name));
+                    }
+                }
+            }
+            TypeKind::Enum { values } => {
+                if values.is_empty() {
+                    return Err(format!("empty enum `{name}`"));
+                }
+            }
+        }
+    }
+    for a in ir.actions() {
+        if let Some(i) = &a.input {
+            if !is_object(i) {
+                return Err(format!("input `{i}` of `{}` is not an object", a.full_name));
+            }
+        }
+        match &a.output {
+            Some(OutputType::Named { name }) if !ir.types.contains_key(name) => return Err(format!("dangling output `{name}`")),
+            Some(OutputType::Expr { ty }) => refs_ok(ir, ty)?,
+            _ => {}
+        }
+        for r in &a.triggers.http {
+            if !r.path.starts_with('/') || r.path.contains("//") || (r.path.len() > 1 && r.path.ends_with('/')) {
+                return Err(format!("path `{}` is not normalised", r.path));
+            }
+        }
+        for e in &a.emits {
+            if !ir.events.contains_key(e) {
+                return Err(format!("`{}` emits unknown `{e}`", a.full_name));
+            }
+        }
+    }
+    for e in ir.events.values() {
+        if !is_object(&e.payload) {
+            return Err(format!("payload `{}` of `{}` is not an object", e.payload, e.name));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn good_sets_are_well_formed() {
+    for sources in base_sets() {
+        let ir = bunbase::compile(&sources).expect("checks").ir;
+        well_formed(&ir).expect("well formed");
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Mutation {
     DeleteLine(usize),
@@ -112,7 +192,10 @@ proptest! {
         sources.files.insert(key.clone(), text);
         match bunbase::compile(&sources) {
             Ok(compiled) => {
-                // Lowered and serialisable.
+                // Lowered, consistent and serialisable.
+                if let Err(e) = well_formed(&compiled.ir) {
+                    prop_assert!(false, "{}", e);
+                }
                 let json = compiled.ir.to_json();
                 prop_assert!(json.starts_with('{'), "json object");
             }
