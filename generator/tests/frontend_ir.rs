@@ -6,17 +6,28 @@ use bunbase::ir::{BindingLocation, TypeKind, TypeRef};
 use bunbase::source::SourceSet;
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repo root")
+        .to_path_buf()
 }
 
 fn contract_sets() -> Vec<(String, PathBuf)> {
     let mut sets = Vec::new();
-    for (label, dir) in [("example", repo().join("contracts-examples")), ("good", repo().join("generator/tests/fixtures/good"))] {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+    for (label, dir) in [
+        ("example", repo().join("contracts-examples")),
+        ("good", repo().join("generator/tests/fixtures/good")),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in entries {
             let p = e.expect("entry").path();
             if p.join("bunbase.yaml").is_file() {
-                sets.push((format!("{label}_{}", p.file_name().expect("name").to_string_lossy()), p));
+                sets.push((
+                    format!("{label}_{}", p.file_name().expect("name").to_string_lossy()),
+                    p,
+                ));
             }
         }
     }
@@ -28,7 +39,11 @@ fn compile(dir: &Path) -> bunbase::Compiled {
     let sources = bunbase::load::from_dir(dir).expect("loads");
     match bunbase::compile(&sources) {
         Ok(c) => c,
-        Err(d) => panic!("{} does not check:\n{}", dir.display(), bunbase::diag::render(&d, &sources, false)),
+        Err(d) => panic!(
+            "{} does not check:\n{}",
+            dir.display(),
+            bunbase::diag::render(&d, &sources, false)
+        ),
     }
 }
 
@@ -60,18 +75,30 @@ fn ir_is_independent_of_discovery_order_and_folders() {
     for (name, dir) in contract_sets() {
         let sources = bunbase::load::from_dir(&dir).expect("loads");
         let reference = bunbase::compile(&sources).expect("checks").ir.to_json();
-        let reversed: Vec<(String, String)> = sources.files.iter().rev().map(|(p, t)| (p.clone(), t.clone())).collect();
+        let reversed: Vec<(String, String)> = sources
+            .files
+            .iter()
+            .rev()
+            .map(|(p, t)| (p.clone(), t.clone()))
+            .collect();
         let moved: Vec<(String, String)> = sources
             .files
             .iter()
             .rev()
             .map(|(p, t)| {
-                let path = if p == "bunbase.yaml" { p.clone() } else { format!("zz/moved/{}", p.replace('/', "_")) };
+                let path = if p == "bunbase.yaml" {
+                    p.clone()
+                } else {
+                    format!("zz/moved/{}", p.replace('/', "_"))
+                };
                 (path, t.clone())
             })
             .collect();
         for variant in [reversed, moved] {
-            let ir = bunbase::compile(&SourceSet::from_files(variant)).expect("checks").ir.to_json();
+            let ir = bunbase::compile(&SourceSet::from_files(variant))
+                .expect("checks")
+                .ir
+                .to_json();
             assert_eq!(ir, reference, "{name}");
         }
     }
@@ -85,7 +112,9 @@ fn lowering_decides_names_boxing_and_bindings() {
     assert!(ir.types.contains_key("Node") && !ir.types.contains_key("Status"));
     let node = &ir.types["Node"];
     assert!(node.recursive);
-    let TypeKind::Object { fields } = &node.kind else { panic!("object") };
+    let TypeKind::Object { fields } = &node.kind else {
+        panic!("object")
+    };
     let by_name = |n: &str| fields.iter().find(|f| f.name == n).expect("field");
     assert_eq!(by_name("self").rust_name, "self_");
     assert_eq!(by_name("type").rust_name, "r#type");
@@ -97,9 +126,16 @@ fn lowering_decides_names_boxing_and_bindings() {
     };
     assert!(boxed(&by_name("next").ty), "Node? inside Node is boxed");
     assert!(boxed(&by_name("pair").ty), "Pair is in Node's cycle");
-    let TypeRef::List { item } = &by_name("children").ty else { panic!("list") };
-    assert!(matches!(**item, TypeRef::Named { boxed: false, .. }), "lists need no box");
-    let TypeKind::Enum { values } = &ir.types["TypeStatus"].kind else { panic!("enum") };
+    let TypeRef::List { item } = &by_name("children").ty else {
+        panic!("list")
+    };
+    assert!(
+        matches!(**item, TypeRef::Named { boxed: false, .. }),
+        "lists need no box"
+    );
+    let TypeKind::Enum { values } = &ir.types["TypeStatus"].kind else {
+        panic!("enum")
+    };
     let names: Vec<&str> = values.iter().map(|v| v.rust_name.as_str()).collect();
     assert_eq!(names, ["Open", "InProgress", "V2fa", "Done"]);
     let module = &ir.modules["crate"];
@@ -108,8 +144,19 @@ fn lowering_decides_names_boxing_and_bindings() {
     assert_eq!(m.rust_name, "r#match");
     let route = &m.triggers.http[0];
     assert_eq!(route.path, "/match/{ref}");
-    let loc: Vec<_> = route.bindings.iter().map(|b| (b.field.as_str(), b.location)).collect();
-    assert_eq!(loc, [("ref", BindingLocation::Path), ("fn", BindingLocation::Query), ("status", BindingLocation::Query)]);
+    let loc: Vec<_> = route
+        .bindings
+        .iter()
+        .map(|b| (b.field.as_str(), b.location))
+        .collect();
+    assert_eq!(
+        loc,
+        [
+            ("ref", BindingLocation::Path),
+            ("fn", BindingLocation::Query),
+            ("status", BindingLocation::Query)
+        ]
+    );
     assert_eq!(route.status, 200);
     let delete = &ir.modules["crate"].actions["delete"];
     assert_eq!(delete.triggers.http[0].status, 204, "no output answers 204");
@@ -122,13 +169,35 @@ fn lowering_fills_defaults_and_implicit_errors() {
     assert_eq!(create.input.as_deref(), Some("CreateTaskInput"));
     assert!(ir.types.contains_key("CreateTaskInputAddress"));
     let codes: Vec<&str> = create.errors.iter().map(|e| e.code.as_str()).collect();
-    assert_eq!(codes, ["title_taken", "validation_failed", "unauthorized", "forbidden", "not_found", "rate_limited", "not_implemented", "internal"]);
+    assert_eq!(
+        codes,
+        [
+            "title_taken",
+            "validation_failed",
+            "unauthorized",
+            "forbidden",
+            "not_found",
+            "rate_limited",
+            "not_implemented",
+            "internal"
+        ]
+    );
     assert_eq!(create.guards.len(), 2, "module guard then action guard");
-    assert_eq!(create.action_endpoint.as_deref(), Some("/api/v1/actions/tasks.create_task"));
-    assert_eq!(create.triggers.mcp.as_ref().map(|m| m.tool.as_str()), Some("tasks_create_task"));
+    assert_eq!(
+        create.action_endpoint.as_deref(),
+        Some("/api/v1/actions/tasks.create_task")
+    );
+    assert_eq!(
+        create.triggers.mcp.as_ref().map(|m| m.tool.as_str()),
+        Some("tasks_create_task")
+    );
     assert_eq!(create.retry.attempts, 3);
     let get = &ir.modules["tasks"].actions["get_task"];
-    assert_eq!(get.errors.iter().filter(|e| e.code == "not_found").count(), 1, "declared not_found replaces the implicit one");
+    assert_eq!(
+        get.errors.iter().filter(|e| e.code == "not_found").count(),
+        1,
+        "declared not_found replaces the implicit one"
+    );
     let list = &ir.modules["tasks"].actions["list_tasks"];
     assert_eq!(list.triggers.http[0].path, "/api/tasks");
     let event = &ir.events["task.created"];
@@ -140,7 +209,14 @@ fn lowering_fills_defaults_and_implicit_errors() {
     assert_eq!(stripe.triggers.webhooks[0].path, "/api/webhooks/stripe");
     let digest = &ir.modules["tasks"].actions["daily_digest"];
     assert_eq!(digest.triggers.crons[0].timezone, "Europe/Berlin");
-    assert_eq!(ir.modules["tasks"].actions["send_reminder"].triggers.queue.as_ref().map(|q| q.max_attempts), Some(8));
+    assert_eq!(
+        ir.modules["tasks"].actions["send_reminder"]
+            .triggers
+            .queue
+            .as_ref()
+            .map(|q| q.max_attempts),
+        Some(8)
+    );
 }
 
 #[test]
@@ -151,8 +227,16 @@ fn cli_ir_prints_the_ir_json() {
         .env("NO_COLOR", "1")
         .output()
         .expect("bunbase runs");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), compile(&dir).ir.to_json());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        compile(&dir).ir.to_json()
+    );
     let clean = std::process::Command::new(env!("CARGO_BIN_EXE_bunbase"))
         .args(["check", &dir.to_string_lossy()])
         .output()

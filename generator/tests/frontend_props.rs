@@ -8,10 +8,18 @@ use proptest::prelude::*;
 fn base_sets() -> Vec<SourceSet> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut sets = Vec::new();
-    for dir in [root.join("tests/fixtures/good/spec"), root.join("tests/fixtures/good/naming")]
-        .into_iter()
-        .chain(std::fs::read_dir(root.join("../contracts-examples")).into_iter().flatten().flatten().map(|e| e.path()))
-    {
+    for dir in [
+        root.join("tests/fixtures/good/spec"),
+        root.join("tests/fixtures/good/naming"),
+    ]
+    .into_iter()
+    .chain(
+        std::fs::read_dir(root.join("../contracts-examples"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path()),
+    ) {
         if let Ok(s) = bunbase::load::from_dir(&dir) {
             sets.push(s);
         }
@@ -25,14 +33,21 @@ fn well_formed(ir: &bunbase::ir::Ir) -> Result<(), String> {
     use bunbase::ir::{OutputType, TypeKind, TypeRef};
     fn refs_ok(ir: &bunbase::ir::Ir, ty: &TypeRef) -> Result<(), String> {
         match ty {
-            TypeRef::Named { name, .. } if !ir.types.contains_key(name) => Err(format!("dangling type `{name}`")),
+            TypeRef::Named { name, .. } if !ir.types.contains_key(name) => {
+                Err(format!("dangling type `{name}`"))
+            }
             TypeRef::List { item } => refs_ok(ir, item),
             TypeRef::Map { value } => refs_ok(ir, value),
             TypeRef::Optional { inner } => refs_ok(ir, inner),
             _ => Ok(()),
         }
     }
-    let is_object = |n: &str| matches!(ir.types.get(n).map(|t| &t.kind), Some(TypeKind::Object { .. }));
+    let is_object = |n: &str| {
+        matches!(
+            ir.types.get(n).map(|t| &t.kind),
+            Some(TypeKind::Object { .. })
+        )
+    };
     for (name, t) in &ir.types {
         if &t.name != name {
             return Err(format!("type key `{name}` names `{}`", t.name));
@@ -43,14 +58,20 @@ fn well_formed(ir: &bunbase::ir::Ir) -> Result<(), String> {
                 for f in fields {
                     refs_ok(ir, &f.ty)?;
                     if !seen.insert(f.rust_name.trim_start_matches("r#")) {
-                        return Err(format!("duplicate rust field `{}` in `{name}`", f.rust_name));
+                        return Err(format!(
+                            "duplicate rust field `{}` in `{name}`",
+                            f.rust_name
+                        ));
                     }
                 }
             }
             TypeKind::Union { variants, .. } => {
                 for v in variants {
                     if !is_object(&v.type_name) {
-                        return Err(format!("variant `{}` of `{name}` is not an object", v.type_name));
+                        return Err(format!(
+                            "variant `{}` of `{name}` is not an object",
+                            v.type_name
+                        ));
                     }
                 }
             }
@@ -68,12 +89,17 @@ fn well_formed(ir: &bunbase::ir::Ir) -> Result<(), String> {
             }
         }
         match &a.output {
-            Some(OutputType::Named { name }) if !ir.types.contains_key(name) => return Err(format!("dangling output `{name}`")),
+            Some(OutputType::Named { name }) if !ir.types.contains_key(name) => {
+                return Err(format!("dangling output `{name}`"));
+            }
             Some(OutputType::Expr { ty }) => refs_ok(ir, ty)?,
             _ => {}
         }
         for r in &a.triggers.http {
-            if !r.path.starts_with('/') || r.path.contains("//") || (r.path.len() > 1 && r.path.ends_with('/')) {
+            if !r.path.starts_with('/')
+                || r.path.contains("//")
+                || (r.path.len() > 1 && r.path.ends_with('/'))
+            {
                 return Err(format!("path `{}` is not normalised", r.path));
             }
         }
@@ -85,7 +111,10 @@ fn well_formed(ir: &bunbase::ir::Ir) -> Result<(), String> {
     }
     for e in ir.events.values() {
         if !is_object(&e.payload) {
-            return Err(format!("payload `{}` of `{}` is not an object", e.payload, e.name));
+            return Err(format!(
+                "payload `{}` of `{}` is not an object",
+                e.payload, e.name
+            ));
         }
     }
     Ok(())
@@ -110,9 +139,43 @@ enum Mutation {
 }
 
 const TOKENS: &[&str] = &[
-    "", "x", "?", "{", "}", "[", "]", ":", "- ", "list<", "map<Task>", "Task", "tasks.Task", "task.created", "GET /{id}",
-    "\"", "'", "&a", "*a", "!!str", "null", "~", "0", "-1", "99999999999999999999", "1.5", "true", "é", "\t", "#",
-    "{ type: string, min_len: 5, max_len: 1 }", "int??", "[[int]]", "self", "type", "api: GET /", "cron: \"* *\"",
+    "",
+    "x",
+    "?",
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    "- ",
+    "list<",
+    "map<Task>",
+    "Task",
+    "tasks.Task",
+    "task.created",
+    "GET /{id}",
+    "\"",
+    "'",
+    "&a",
+    "*a",
+    "!!str",
+    "null",
+    "~",
+    "0",
+    "-1",
+    "99999999999999999999",
+    "1.5",
+    "true",
+    "é",
+    "\t",
+    "#",
+    "{ type: string, min_len: 5, max_len: 1 }",
+    "int??",
+    "[[int]]",
+    "self",
+    "type",
+    "api: GET /",
+    "cron: \"* *\"",
 ];
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -120,9 +183,11 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         any::<usize>().prop_map(Mutation::DeleteLine),
         any::<usize>().prop_map(Mutation::DuplicateLine),
         (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapLines(a, b)),
-        (any::<usize>(), prop::sample::select(TOKENS)).prop_map(|(a, t)| Mutation::ReplaceToken(a, t)),
+        (any::<usize>(), prop::sample::select(TOKENS))
+            .prop_map(|(a, t)| Mutation::ReplaceToken(a, t)),
         any::<usize>().prop_map(Mutation::Truncate),
-        (any::<usize>(), prop::sample::select(TOKENS)).prop_map(|(a, t)| Mutation::InsertText(a, t)),
+        (any::<usize>(), prop::sample::select(TOKENS))
+            .prop_map(|(a, t)| Mutation::InsertText(a, t)),
     ]
 }
 

@@ -5,11 +5,16 @@ use bunbase::source::SourceSet;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     // Split the input into up to two module files so cross-module rules run too.
     let (a, b) = text.split_once("\n---file---\n").unwrap_or((text, ""));
     let sources = SourceSet::from_files([
-        ("bunbase.yaml", "project: fuzz\nversion: 1.0.0\napi: { base_path: /api }\n"),
+        (
+            "bunbase.yaml",
+            "project: fuzz\nversion: 1.0.0\napi: { base_path: /api }\n",
+        ),
         ("a.yaml", a),
         ("nested/b.yaml", b),
     ]);

@@ -41,9 +41,15 @@ fn action(
                 Diagnostic::error(
                     "E0311",
                     &e.span,
-                    format!("action `{}` emits unknown event `{}`", a.name.value, e.value),
+                    format!(
+                        "action `{}` emits unknown event `{}`",
+                        a.name.value, e.value
+                    ),
                 )
-                .with_opt_hint(diag::did_you_mean(&e.value, symbols.events.keys().map(String::as_str))),
+                .with_opt_hint(diag::did_you_mean(
+                    &e.value,
+                    symbols.events.keys().map(String::as_str),
+                )),
             );
         }
     }
@@ -53,7 +59,10 @@ fn action(
                 Diagnostic::warning(
                     "W0002",
                     &d.span,
-                    format!("action `{}` is deprecated with no replacement noted", a.name.value),
+                    format!(
+                        "action `{}` is deprecated with no replacement noted",
+                        a.name.value
+                    ),
                 )
                 .with_hint("write what to use instead: `deprecated: \"use list_tasks\"`"),
             );
@@ -76,13 +85,20 @@ fn action(
                 if let Some(tz) = timezone {
                     if chrono_tz::Tz::from_str(&tz.value).is_err() {
                         diags.push(
-                            Diagnostic::error("E0309", &tz.span, format!("unknown time zone `{}`", tz.value))
-                                .with_hint(
-                                    diag::did_you_mean(&tz.value, chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()))
-                                        .unwrap_or_else(|| {
-                                            "use an IANA name such as `Europe/Berlin` or `UTC`".to_owned()
-                                        }),
-                                ),
+                            Diagnostic::error(
+                                "E0309",
+                                &tz.span,
+                                format!("unknown time zone `{}`", tz.value),
+                            )
+                            .with_hint(
+                                diag::did_you_mean(
+                                    &tz.value,
+                                    chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()),
+                                )
+                                .unwrap_or_else(|| {
+                                    "use an IANA name such as `Europe/Berlin` or `UTC`".to_owned()
+                                }),
+                            ),
                         );
                     }
                 }
@@ -91,14 +107,22 @@ fn action(
                         Diagnostic::error(
                             "E0307",
                             &t.span,
-                            format!("action `{}` has a cron trigger but takes input", a.name.value),
+                            format!(
+                                "action `{}` has a cron trigger but takes input",
+                                a.name.value
+                            ),
                         )
-                        .with_hint("a schedule has no input to give: remove the input or the cron trigger"),
+                        .with_hint(
+                            "a schedule has no input to give: remove the input or the cron trigger",
+                        ),
                     );
                 }
             }
             TriggerKind::Event(ev) => event_trigger(m, a, ev, symbols, diags),
-            TriggerKind::Queue { priority, max_attempts } => {
+            TriggerKind::Queue {
+                priority,
+                max_attempts,
+            } => {
                 if std::mem::replace(&mut seen_queue, true) {
                     diags.push(Diagnostic::error(
                         "E0316",
@@ -117,7 +141,11 @@ fn action(
                 }
                 if let Some(n) = max_attempts {
                     if n.value < 1 || u32::try_from(n.value).is_err() {
-                        diags.push(Diagnostic::error("E0603", &n.span, "`max_attempts` must be 1 or more"));
+                        diags.push(Diagnostic::error(
+                            "E0603",
+                            &n.span,
+                            "`max_attempts` must be 1 or more",
+                        ));
                     }
                 }
             }
@@ -141,22 +169,38 @@ fn action(
                         ),
                     );
                 }
-                let name = tool
+                let name = tool.as_ref().map_or_else(
+                    || format!("{}_{}", m.name.value, a.name.value),
+                    |t| t.value.clone(),
+                );
+                let span = tool
                     .as_ref()
-                    .map_or_else(|| format!("{}_{}", m.name.value, a.name.value), |t| t.value.clone());
-                let span = tool.as_ref().map_or_else(|| t.span.clone(), |t| t.span.clone());
+                    .map_or_else(|| t.span.clone(), |t| t.span.clone());
                 let valid = !name.is_empty()
                     && name.len() <= 64
-                    && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c));
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c));
                 if !valid {
                     diags.push(
-                        Diagnostic::error("E0317", &span, format!("invalid MCP tool name `{name}`"))
-                            .with_hint("use letters, digits, `_` or `-`, at most 64 characters"),
+                        Diagnostic::error(
+                            "E0317",
+                            &span,
+                            format!("invalid MCP tool name `{name}`"),
+                        )
+                        .with_hint("use letters, digits, `_` or `-`, at most 64 characters"),
                     );
                 } else if let Some(first) = mcp_tools.insert(name.clone(), span.clone()) {
                     diags.push(
-                        Diagnostic::error("E0316", &span, format!("MCP tool `{name}` is defined twice"))
-                            .with_hint(format!("also defined in {} line {}", first.file, first.line)),
+                        Diagnostic::error(
+                            "E0316",
+                            &span,
+                            format!("MCP tool `{name}` is defined twice"),
+                        )
+                        .with_hint(format!(
+                            "also defined in {} line {}",
+                            first.file, first.line
+                        )),
                     );
                 }
             }
@@ -191,7 +235,10 @@ fn event_trigger(
     if !symbols.events.contains_key(&ev.value) {
         diags.push(
             Diagnostic::error("E0311", &ev.span, format!("unknown event `{}`", ev.value))
-                .with_opt_hint(diag::did_you_mean(&ev.value, symbols.events.keys().map(String::as_str))),
+                .with_opt_hint(diag::did_you_mean(
+                    &ev.value,
+                    symbols.events.keys().map(String::as_str),
+                )),
         );
         return;
     }
@@ -204,7 +251,10 @@ fn event_trigger(
     };
     let matches = matches!(&input, Some(TypeRef::Named { name, .. }) if *name == payload.name);
     if !matches {
-        let span = a.input.as_ref().map_or_else(|| ev.span.clone(), |s| s.span().clone());
+        let span = a
+            .input
+            .as_ref()
+            .map_or_else(|| ev.span.clone(), |s| s.span().clone());
         diags.push(
             Diagnostic::error(
                 "E0310",
@@ -261,7 +311,10 @@ fn errors(a: &ActionDecl, diags: &mut Vec<Diagnostic>) {
                 Diagnostic::error(
                     "E0401",
                     &status.span,
-                    format!("error `{code}` has status {}, not an error status", status.value),
+                    format!(
+                        "error `{code}` has status {}, not an error status",
+                        status.value
+                    ),
                 )
                 .with_hint("errors answer with a 4xx or 5xx status"),
             );
@@ -287,7 +340,10 @@ fn errors(a: &ActionDecl, diags: &mut Vec<Diagnostic>) {
                 Diagnostic::error(
                     "E0110",
                     &e.code.span,
-                    format!("errors `{code}` and `{}` both become `{ident}`", first.value),
+                    format!(
+                        "errors `{code}` and `{}` both become `{ident}`",
+                        first.value
+                    ),
                 )
                 .with_hint("rename one of them"),
             );
@@ -301,7 +357,11 @@ pub fn guards(guards: &[GuardDecl], diags: &mut Vec<Diagnostic>) {
         match &g.kind {
             GuardDeclKind::HasRole(s) | GuardDeclKind::HasFeature(s) => {
                 if s.value.trim().is_empty() {
-                    diags.push(Diagnostic::error("E0502", &s.span, "the guard's argument is empty"));
+                    diags.push(Diagnostic::error(
+                        "E0502",
+                        &s.span,
+                        "the guard's argument is empty",
+                    ));
                 }
             }
             GuardDeclKind::HasPermission(p) => {
@@ -316,7 +376,9 @@ pub fn guards(guards: &[GuardDecl], diags: &mut Vec<Diagnostic>) {
                             &p.span,
                             format!("permission `{}` is not `resource:verb`", p.value),
                         )
-                        .with_hint("write e.g. `tasks:create`; `*` works as a wildcard on either side"),
+                        .with_hint(
+                            "write e.g. `tasks:create`; `*` works as a wildcard on either side",
+                        ),
                     );
                 }
             }
@@ -344,13 +406,19 @@ pub fn guards(guards: &[GuardDecl], diags: &mut Vec<Diagnostic>) {
                 if let Some(k) = key {
                     if k.value != "ip" && k.value != "user" {
                         diags.push(
-                            Diagnostic::error("E0502", &k.span, format!("unknown rate limit key `{}`", k.value))
-                                .with_hint("`ip` or `user`"),
+                            Diagnostic::error(
+                                "E0502",
+                                &k.span,
+                                format!("unknown rate limit key `{}`", k.value),
+                            )
+                            .with_hint("`ip` or `user`"),
                         );
                     }
                 }
             }
-            GuardDeclKind::Authenticated | GuardDeclKind::InOrg | GuardDeclKind::TrialActiveOrPaid => {}
+            GuardDeclKind::Authenticated
+            | GuardDeclKind::InOrg
+            | GuardDeclKind::TrialActiveOrPaid => {}
         }
     }
 }
@@ -381,10 +449,11 @@ fn retry(r: &RetryDecl, diags: &mut Vec<Diagnostic>) {
     if let Some(b) = &r.backoff {
         if b.value != "exponential" && b.value != "fixed" {
             diags.push(
-                Diagnostic::error("E0602", &b.span, format!("unknown backoff `{}`", b.value)).with_hint(
-                    diag::did_you_mean(&b.value, ["exponential", "fixed"])
-                        .unwrap_or_else(|| "`exponential` or `fixed`".into()),
-                ),
+                Diagnostic::error("E0602", &b.span, format!("unknown backoff `{}`", b.value))
+                    .with_hint(
+                        diag::did_you_mean(&b.value, ["exponential", "fixed"])
+                            .unwrap_or_else(|| "`exponential` or `fixed`".into()),
+                    ),
             );
         }
     }

@@ -9,8 +9,9 @@ use crate::parse::ast::*;
 
 /// Type names that would shadow what generated Rust or TypeScript code uses.
 pub const RESERVED_TYPE_NAMES: &[&str] = &[
-    "Option", "Result", "Vec", "String", "Box", "Some", "None", "Ok", "Err", "Self", "Array", "Date", "Error", "Map",
-    "Object", "Promise", "Record", "Set", "Symbol", "Number", "Boolean", "Uuid", "Value",
+    "Option", "Result", "Vec", "String", "Box", "Some", "None", "Ok", "Err", "Self", "Array",
+    "Date", "Error", "Map", "Object", "Promise", "Record", "Set", "Symbol", "Number", "Boolean",
+    "Uuid", "Value",
 ];
 
 /// Checks `bunbase.yaml`.
@@ -41,7 +42,12 @@ pub fn project(p: &ProjectDecl, diags: &mut Vec<Diagnostic>) {
     if let Some(db) = &p.database {
         if db.value != "sqlite" && db.value != "postgres" {
             diags.push(
-                Diagnostic::error("E0015", &db.span, format!("unknown database `{}`", db.value)).with_hint(
+                Diagnostic::error(
+                    "E0015",
+                    &db.span,
+                    format!("unknown database `{}`", db.value),
+                )
+                .with_hint(
                     diag::did_you_mean(&db.value, ["sqlite", "postgres"])
                         .unwrap_or_else(|| "`sqlite` or `postgres`".to_owned()),
                 ),
@@ -65,8 +71,12 @@ pub fn project(p: &ProjectDecl, diags: &mut Vec<Diagnostic>) {
             && v.matches('/').count() == usize::from(v.starts_with('@'));
         if !ok {
             diags.push(
-                Diagnostic::error("E0014", &pkg.span, format!("`{v}` is not a valid npm package name"))
-                    .with_hint("use lower case, e.g. `@acme/sdk` or `acme-sdk`"),
+                Diagnostic::error(
+                    "E0014",
+                    &pkg.span,
+                    format!("`{v}` is not a valid npm package name"),
+                )
+                .with_hint("use lower case, e.g. `@acme/sdk` or `acme-sdk`"),
             );
         }
     }
@@ -75,7 +85,9 @@ pub fn project(p: &ProjectDecl, diags: &mut Vec<Diagnostic>) {
 /// Checks a base path or module prefix.
 pub fn path_prefix(p: &Spanned<String>, what: &str, diags: &mut Vec<Diagnostic>) {
     let v = &p.value;
-    let ok = v.starts_with('/') && v.chars().all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c));
+    let ok = v.starts_with('/')
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c));
     if !ok {
         diags.push(
             Diagnostic::error("E0015", &p.span, format!("invalid {what} `{v}`"))
@@ -185,7 +197,12 @@ pub fn module(m: &ModuleDecl, symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>
     }
 }
 
-fn collision(diags: &mut Vec<Diagnostic>, name: &Spanned<String>, first: &Spanned<String>, ident: &str) {
+fn collision(
+    diags: &mut Vec<Diagnostic>,
+    name: &Spanned<String>,
+    first: &Spanned<String>,
+    ident: &str,
+) {
     let at = if first.span.file == name.span.file {
         format!("line {}", first.span.line)
     } else {
@@ -195,7 +212,10 @@ fn collision(diags: &mut Vec<Diagnostic>, name: &Spanned<String>, first: &Spanne
         Diagnostic::error(
             "E0110",
             &name.span,
-            format!("`{}` and `{}` ({at}) both become {ident} in generated code", name.value, first.value),
+            format!(
+                "`{}` and `{}` ({at}) both become {ident} in generated code",
+                name.value, first.value
+            ),
         )
         .with_hint("rename one of them"),
     );
@@ -283,8 +303,13 @@ fn object_fields(fields: &[FieldDecl], diags: &mut Vec<Diagnostic>) {
     let mut idents: HashMap<String, &Spanned<String>> = HashMap::new();
     for f in fields {
         let name = &f.name;
-        let valid = name.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && name.value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+        let valid = name
+            .value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && name
+                .value
+                .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
         if !valid {
             diags.push(
                 Diagnostic::error(
@@ -292,7 +317,10 @@ fn object_fields(fields: &[FieldDecl], diags: &mut Vec<Diagnostic>) {
                     &name.span,
                     format!("field name `{}` is not a valid identifier", name.value),
                 )
-                .with_hint(format!("use snake_case, e.g. `{}`", naming::snake(&name.value))),
+                .with_hint(format!(
+                    "use snake_case, e.g. `{}`",
+                    naming::snake(&name.value)
+                )),
             );
             continue;
         }

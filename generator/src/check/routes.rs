@@ -48,7 +48,11 @@ pub fn check(contracts: &Contracts, symbols: &Symbols<'_>, diags: &mut Vec<Diagn
             let fields = input_fields(m, a, symbols);
             for t in &a.triggers {
                 match &t.kind {
-                    TriggerKind::Api { method, path, status } => {
+                    TriggerKind::Api {
+                        method,
+                        path,
+                        status,
+                    } => {
                         let upper = method.value.to_ascii_uppercase();
                         if !METHODS.contains(&upper.as_str()) {
                             diags.push(
@@ -59,7 +63,9 @@ pub fn check(contracts: &Contracts, symbols: &Symbols<'_>, diags: &mut Vec<Diagn
                                 )
                                 .with_hint(
                                     diag::did_you_mean(&upper, METHODS.iter().copied())
-                                        .unwrap_or_else(|| format!("use one of {}", METHODS.join(", "))),
+                                        .unwrap_or_else(|| {
+                                            format!("use one of {}", METHODS.join(", "))
+                                        }),
                                 ),
                             );
                         }
@@ -101,7 +107,12 @@ pub fn check(contracts: &Contracts, symbols: &Symbols<'_>, diags: &mut Vec<Diagn
                         signature_header,
                         scheme,
                     } => {
-                        webhook_fields(secret_env, signature_header.as_ref(), scheme.as_ref(), diags);
+                        webhook_fields(
+                            secret_env,
+                            signature_header.as_ref(),
+                            scheme.as_ref(),
+                            diags,
+                        );
                         if path_syntax(path, false, diags) {
                             let p = join_path(&[&base, &path.value]);
                             webhooks.push(Route {
@@ -125,7 +136,11 @@ pub fn check(contracts: &Contracts, symbols: &Symbols<'_>, diags: &mut Vec<Diagn
 
 /// Input fields by name with their resolved types (`None` when the input is
 /// `json` or unresolved).
-fn input_fields<'a>(m: &ModuleDecl, a: &ActionDecl, symbols: &'a Symbols<'a>) -> Option<Vec<(&'a FieldDecl, TypeRef)>> {
+fn input_fields<'a>(
+    m: &ModuleDecl,
+    a: &ActionDecl,
+    symbols: &'a Symbols<'a>,
+) -> Option<Vec<(&'a FieldDecl, TypeRef)>> {
     let module = m.name.value.as_str();
     let entry = match a.input.as_ref()? {
         Shape::Inline { .. } => symbols.lookup(module, &input_name(&a.name.value))?,
@@ -134,11 +149,18 @@ fn input_fields<'a>(m: &ModuleDecl, a: &ActionDecl, symbols: &'a Symbols<'a>) ->
             _ => return None,
         },
     };
-    let Body::Object(fields) = entry.body else { return None };
+    let Body::Object(fields) = entry.body else {
+        return None;
+    };
     Some(
         fields
             .iter()
-            .filter_map(|f| Some((f, field_type(symbols, entry.module, &entry.contract_name, f)?)))
+            .filter_map(|f| {
+                Some((
+                    f,
+                    field_type(symbols, entry.module, &entry.contract_name, f)?,
+                ))
+            })
             .collect(),
     )
 }
@@ -167,7 +189,10 @@ fn path_syntax(path: &Spanned<String>, params_allowed: bool, diags: &mut Vec<Dia
             problem = Some(format!(
                 "invalid path segment `{seg}`: a parameter is a whole segment, `{{name}}`"
             ));
-        } else if !seg.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)) {
+        } else if !seg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+        {
             problem = Some(format!("invalid characters in path segment `{seg}`"));
         }
     }
@@ -199,7 +224,8 @@ fn bindings(
     diags: &mut Vec<Diagnostic>,
 ) {
     let params = path_params(full_path);
-    let json_input = matches!(&a.input, Some(Shape::Ref(e)) if e.kind == TypeExprKind::Prim(Prim::Json));
+    let json_input =
+        matches!(&a.input, Some(Shape::Ref(e)) if e.kind == TypeExprKind::Prim(Prim::Json));
     for p in &params {
         let field = fields.and_then(|fs| fs.iter().find(|(f, _)| &f.name.value == p));
         match field {
@@ -255,7 +281,8 @@ fn bindings(
             continue;
         }
         let inner = innermost(ty);
-        let ok = is_scalar(inner, enums) || matches!(inner, TypeRef::List { item } if is_scalar(item, enums));
+        let ok = is_scalar(inner, enums)
+            || matches!(inner, TypeRef::List { item } if is_scalar(item, enums));
         if !ok {
             diags.push(
                 Diagnostic::error(
@@ -308,7 +335,12 @@ fn webhook_fields(
         );
     }
     if let Some(h) = header {
-        if h.value.is_empty() || !h.value.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
+        if h.value.is_empty()
+            || !h
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+        {
             diags.push(Diagnostic::error(
                 "E0319",
                 &h.span,
@@ -319,7 +351,12 @@ fn webhook_fields(
     if let Some(s) = scheme {
         if s.value != "hmac-sha256" && s.value != "stripe" {
             diags.push(
-                Diagnostic::error("E0319", &s.span, format!("unknown webhook scheme `{}`", s.value)).with_hint(
+                Diagnostic::error(
+                    "E0319",
+                    &s.span,
+                    format!("unknown webhook scheme `{}`", s.value),
+                )
+                .with_hint(
                     diag::did_you_mean(&s.value, ["hmac-sha256", "stripe"])
                         .unwrap_or_else(|| "`hmac-sha256` or `stripe`".into()),
                 ),
@@ -363,7 +400,10 @@ fn duplicates(routes: &[Route], webhooks: &[Route], diags: &mut Vec<Diagnostic>)
                 .with_hint("give each webhook its own path"),
             );
         }
-        if let Some(r) = routes.iter().find(|r| path_shape(&r.path) == path_shape(&w.path)) {
+        if let Some(r) = routes
+            .iter()
+            .find(|r| path_shape(&r.path) == path_shape(&w.path))
+        {
             diags.push(
                 Diagnostic::error(
                     "E0313",
@@ -423,14 +463,19 @@ fn builtins<'r>(base: &str, routes: impl Iterator<Item = &'r Route>, diags: &mut
     let docs = join_path(&[base, "/docs"]);
     let actions = join_path(&[base, "/v1/actions"]);
     for r in routes {
-        let clash =
-            r.path == openapi || r.path == docs || r.path == actions || r.path.starts_with(&format!("{actions}/"));
+        let clash = r.path == openapi
+            || r.path == docs
+            || r.path == actions
+            || r.path.starts_with(&format!("{actions}/"));
         if clash {
             diags.push(
                 Diagnostic::error(
                     "E0318",
                     &r.span,
-                    format!("route `{}` collides with a route bunbase serves itself", r.path),
+                    format!(
+                        "route `{}` collides with a route bunbase serves itself",
+                        r.path
+                    ),
                 )
                 .with_hint(format!(
                     "`{openapi}`, `{docs}` and `{actions}/...` are reserved: choose another path"
@@ -444,7 +489,9 @@ fn builtins<'r>(base: &str, routes: impl Iterator<Item = &'r Route>, diags: &mut
 /// text is not found or the scalar spans lines).
 fn segment_span(path: &Spanned<String>, needle: &str) -> Span {
     let mut span = path.span.clone();
-    let Some(off) = path.value.find(needle) else { return span };
+    let Some(off) = path.value.find(needle) else {
+        return span;
+    };
     let width = span.end.saturating_sub(span.start);
     let quote = if width == path.value.len() + 2 {
         1

@@ -108,7 +108,11 @@ impl<'a> Symbols<'a> {
     }
 
     fn add(&mut self, entry: TypeEntry<'a>, diags: &mut Vec<Diagnostic>) -> Option<usize> {
-        if let Some(&i) = self.by_contract.get(entry.module).and_then(|m| m.get(&entry.contract_name)) {
+        if let Some(&i) = self
+            .by_contract
+            .get(entry.module)
+            .and_then(|m| m.get(&entry.contract_name))
+        {
             let first = &self.types[i];
             let what = |o: &TypeOrigin| match o {
                 TypeOrigin::Declared => "the declared type".to_owned(),
@@ -119,31 +123,35 @@ impl<'a> Symbols<'a> {
                     format!("the inline object of `{parent}.{field}`")
                 }
             };
-            let (code, msg) = if entry.origin == TypeOrigin::Declared && first.origin == TypeOrigin::Declared {
-                (
-                    "E0104",
-                    format!(
-                        "type `{}` is declared twice in module `{}`",
-                        entry.contract_name, entry.module
-                    ),
-                )
-            } else {
-                (
-                    "E0109",
-                    format!(
-                        "{} would be named `{}`, which is already {} (line {})",
-                        what(&entry.origin),
-                        entry.contract_name,
-                        what(&first.origin),
-                        first.span.line
-                    ),
-                )
-            };
+            let (code, msg) =
+                if entry.origin == TypeOrigin::Declared && first.origin == TypeOrigin::Declared {
+                    (
+                        "E0104",
+                        format!(
+                            "type `{}` is declared twice in module `{}`",
+                            entry.contract_name, entry.module
+                        ),
+                    )
+                } else {
+                    (
+                        "E0109",
+                        format!(
+                            "{} would be named `{}`, which is already {} (line {})",
+                            what(&entry.origin),
+                            entry.contract_name,
+                            what(&first.origin),
+                            first.span.line
+                        ),
+                    )
+                };
             diags.push(Diagnostic::error(code, &entry.span, msg).with_hint("rename one of them"));
             return None;
         }
         let i = self.types.len();
-        self.by_contract.entry(entry.module.to_owned()).or_default().insert(entry.contract_name.clone(), i);
+        self.by_contract
+            .entry(entry.module.to_owned())
+            .or_default()
+            .insert(entry.contract_name.clone(), i);
         self.types.push(entry);
         Some(i)
     }
@@ -236,10 +244,18 @@ impl<'a> Symbols<'a> {
         }
     }
 
-    fn nested(&mut self, module: &'a str, parent: &str, fields: &'a [FieldDecl], diags: &mut Vec<Diagnostic>) {
+    fn nested(
+        &mut self,
+        module: &'a str,
+        parent: &str,
+        fields: &'a [FieldDecl],
+        diags: &mut Vec<Diagnostic>,
+    ) {
         for f in fields {
             let FieldType::Inline {
-                fields: inner, span, ..
+                fields: inner,
+                span,
+                ..
             } = &f.ty
             else {
                 continue;
@@ -269,7 +285,10 @@ impl<'a> Symbols<'a> {
     fn make_unique(&mut self, diags: &mut Vec<Diagnostic>) {
         let mut modules_of: HashMap<&str, Vec<&str>> = HashMap::new();
         for t in &self.types {
-            modules_of.entry(t.contract_name.as_str()).or_default().push(t.module);
+            modules_of
+                .entry(t.contract_name.as_str())
+                .or_default()
+                .push(t.module);
         }
         let clashing: Vec<bool> = self
             .types
@@ -305,7 +324,10 @@ impl<'a> Symbols<'a> {
 
     /// The entry for a declared or inline type by module and contract name.
     pub fn lookup(&self, module: &str, contract_name: &str) -> Option<&TypeEntry<'a>> {
-        self.by_contract.get(module).and_then(|m| m.get(contract_name)).map(|&i| &self.types[i])
+        self.by_contract
+            .get(module)
+            .and_then(|m| m.get(contract_name))
+            .map(|&i| &self.types[i])
     }
 
     /// The entry of a type by its unique name.
@@ -322,7 +344,9 @@ impl<'a> Symbols<'a> {
         let (module, decl) = self.events.get(event)?;
         match &decl.payload {
             Shape::Ref(expr) => match &expr.kind {
-                TypeExprKind::Named { module: m, name } => self.lookup(m.as_deref().unwrap_or(module), name),
+                TypeExprKind::Named { module: m, name } => {
+                    self.lookup(m.as_deref().unwrap_or(module), name)
+                }
                 _ => None,
             },
             Shape::Inline { .. } => None,
@@ -332,7 +356,12 @@ impl<'a> Symbols<'a> {
     /// Resolves a type expression written in `module` to a [`TypeRef`]
     /// (unboxed). Reports unknown names with a hint; returns `None` when any
     /// part is unknown or invalid.
-    pub fn resolve(&self, module: &str, expr: &TypeExpr, diags: &mut Vec<Diagnostic>) -> Option<TypeRef> {
+    pub fn resolve(
+        &self,
+        module: &str,
+        expr: &TypeExpr,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<TypeRef> {
         Some(match &expr.kind {
             TypeExprKind::Prim(p) => prim(*p),
             TypeExprKind::List(i) => TypeRef::List {
@@ -358,8 +387,12 @@ impl<'a> Symbols<'a> {
                     };
                     if !self.events.contains_key(event) {
                         diags.push(
-                            Diagnostic::error("E0311", &expr.span, format!("unknown event `{event}`"))
-                                .with_opt_hint(hint),
+                            Diagnostic::error(
+                                "E0311",
+                                &expr.span,
+                                format!("unknown event `{event}`"),
+                            )
+                            .with_opt_hint(hint),
                         );
                     }
                     return None;
@@ -375,7 +408,10 @@ impl<'a> Symbols<'a> {
                                 &expr.span,
                                 format!("unknown module `{m}` in type `{m}.{name}`"),
                             )
-                            .with_opt_hint(diag::did_you_mean(m, self.modules.keys().map(String::as_str))),
+                            .with_opt_hint(diag::did_you_mean(
+                                m,
+                                self.modules.keys().map(String::as_str),
+                            )),
                         );
                         return None;
                     }
@@ -394,7 +430,13 @@ impl<'a> Symbols<'a> {
         })
     }
 
-    fn unknown_type(&self, module: &str, qualifier: Option<&str>, name: &str, span: &Span) -> Diagnostic {
+    fn unknown_type(
+        &self,
+        module: &str,
+        qualifier: Option<&str>,
+        name: &str,
+        span: &Span,
+    ) -> Diagnostic {
         let target = qualifier.unwrap_or(module);
         let local: Vec<&str> = self
             .types

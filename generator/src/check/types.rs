@@ -70,8 +70,16 @@ pub fn resolve_all(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
 
 /// Reports types that contain themselves with no `list`, `map` or `?` in
 /// between (they would have infinite size).
-pub fn recursion(types: &BTreeMap<String, TypeDef>, symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
-    let index: HashMap<&str, usize> = types.keys().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+pub fn recursion(
+    types: &BTreeMap<String, TypeDef>,
+    symbols: &Symbols<'_>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let index: HashMap<&str, usize> = types
+        .keys()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
     let names: Vec<&str> = types.keys().map(String::as_str).collect();
     let direct: Vec<(usize, usize)> = graph::edges(types)
         .iter()
@@ -83,7 +91,9 @@ pub fn recursion(types: &BTreeMap<String, TypeDef>, symbols: &Symbols<'_>, diags
         if !cyc {
             continue;
         }
-        let Some(t) = symbols.by_name(names[i]) else { continue };
+        let Some(t) = symbols.by_name(names[i]) else {
+            continue;
+        };
         let via: Vec<&str> = direct
             .iter()
             .filter(|(a, b)| *a == i && on_cycle[*b])
@@ -148,7 +158,10 @@ pub fn shapes(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
                         Diagnostic::error(
                             "E0320",
                             &e.span,
-                            format!("the payload of event `{}` must be an object type", ev.name.value),
+                            format!(
+                                "the payload of event `{}` must be an object type",
+                                ev.name.value
+                            ),
                         )
                         .with_hint("write the payload fields inline or name an object type"),
                     );
@@ -167,7 +180,11 @@ pub fn innermost(ty: &TypeRef) -> &TypeRef {
 }
 
 /// Checks constraints and defaults of every field.
-pub fn fields(types: &BTreeMap<String, TypeDef>, symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
+pub fn fields(
+    types: &BTreeMap<String, TypeDef>,
+    symbols: &Symbols<'_>,
+    diags: &mut Vec<Diagnostic>,
+) {
     for t in &symbols.types {
         let (
             Body::Object(decls),

@@ -33,10 +33,18 @@ fn describe(ty: &TypeRef, types: &BTreeMap<String, TypeDef>) -> String {
 }
 
 /// Checks one field's constraints against its type and each other.
-pub fn constraints(decl: &FieldDecl, ty: &TypeRef, types: &BTreeMap<String, TypeDef>, diags: &mut Vec<Diagnostic>) {
+pub fn constraints(
+    decl: &FieldDecl,
+    ty: &TypeRef,
+    types: &BTreeMap<String, TypeDef>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let inner = innermost(ty);
     let is_string = matches!(inner, TypeRef::String | TypeRef::Email | TypeRef::Url);
-    let is_number = matches!(inner, TypeRef::Int | TypeRef::Int64 | TypeRef::I32 | TypeRef::Float);
+    let is_number = matches!(
+        inner,
+        TypeRef::Int | TypeRef::Int64 | TypeRef::I32 | TypeRef::Float
+    );
     let is_list = matches!(inner, TypeRef::List { .. });
     for c in &decl.constraints {
         let name = c.name.value.as_str();
@@ -180,7 +188,10 @@ pub fn default(
                     decl.name.value
                 ),
             )
-            .with_hint(format!("the field's type is {}", describe(innermost(ty), types))),
+            .with_hint(format!(
+                "the field's type is {}",
+                describe(innermost(ty), types)
+            )),
         );
         return;
     }
@@ -190,10 +201,16 @@ pub fn default(
     if let Some(s) = v.as_str() {
         let len = s.chars().count() as u64;
         if c.min_len.is_some_and(|m| len < m) {
-            problems.push(format!("it is shorter than `min_len` ({})", c.min_len.unwrap_or(0)));
+            problems.push(format!(
+                "it is shorter than `min_len` ({})",
+                c.min_len.unwrap_or(0)
+            ));
         }
         if c.max_len.is_some_and(|m| len > m) {
-            problems.push(format!("it is longer than `max_len` ({})", c.max_len.unwrap_or(0)));
+            problems.push(format!(
+                "it is longer than `max_len` ({})",
+                c.max_len.unwrap_or(0)
+            ));
         }
         if let Some(re) = c.pattern.as_deref().and_then(|p| regex::Regex::new(p).ok()) {
             if !re.is_match(s) {
@@ -202,10 +219,18 @@ pub fn default(
         }
     }
     if let Some(n) = v.as_f64() {
-        if c.min.as_ref().and_then(|m| m.as_f64()).is_some_and(|m| n < m) {
+        if c.min
+            .as_ref()
+            .and_then(|m| m.as_f64())
+            .is_some_and(|m| n < m)
+        {
             problems.push("it is below `min`".to_owned());
         }
-        if c.max.as_ref().and_then(|m| m.as_f64()).is_some_and(|m| n > m) {
+        if c.max
+            .as_ref()
+            .and_then(|m| m.as_f64())
+            .is_some_and(|m| n > m)
+        {
             problems.push("it is above `max`".to_owned());
         }
     }
@@ -222,13 +247,21 @@ pub fn default(
         diags.push(Diagnostic::error(
             "E0205",
             &default.span,
-            format!("the default of field `{}` breaks its constraints: {p}", decl.name.value),
+            format!(
+                "the default of field `{}` breaks its constraints: {p}",
+                decl.name.value
+            ),
         ));
     }
 }
 
 /// Whether `v` is a valid JSON value of type `ty`; the error says why not.
-pub fn fits(ty: &TypeRef, v: &Value, types: &BTreeMap<String, TypeDef>, depth: usize) -> Result<(), String> {
+pub fn fits(
+    ty: &TypeRef,
+    v: &Value,
+    types: &BTreeMap<String, TypeDef>,
+    depth: usize,
+) -> Result<(), String> {
     if depth > 32 {
         return Ok(());
     }
@@ -256,12 +289,21 @@ pub fn fits(ty: &TypeRef, v: &Value, types: &BTreeMap<String, TypeDef>, depth: u
             v.is_i64() || v.as_str().is_some_and(|s| s.parse::<i64>().is_ok()),
             "a 64-bit integer",
         ),
-        TypeRef::I32 => want(v.as_i64().is_some_and(|i| i32::try_from(i).is_ok()), "a 32-bit integer"),
+        TypeRef::I32 => want(
+            v.as_i64().is_some_and(|i| i32::try_from(i).is_ok()),
+            "a 32-bit integer",
+        ),
         TypeRef::Float => want(v.is_number(), "a number"),
         TypeRef::String => want(v.is_string(), "a string"),
         TypeRef::Uuid => want(v.as_str().is_some_and(is_uuid), "a UUID string"),
-        TypeRef::Email => want(v.as_str().is_some_and(|s| s.contains('@')), "an email address"),
-        TypeRef::Url => want(v.as_str().is_some_and(|s| s.contains("://")), "an absolute URL"),
+        TypeRef::Email => want(
+            v.as_str().is_some_and(|s| s.contains('@')),
+            "an email address",
+        ),
+        TypeRef::Url => want(
+            v.as_str().is_some_and(|s| s.contains("://")),
+            "an absolute URL",
+        ),
         TypeRef::DateTime => want(
             v.as_str()
                 .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
@@ -274,21 +316,29 @@ pub fn fits(ty: &TypeRef, v: &Value, types: &BTreeMap<String, TypeDef>, depth: u
         ),
         TypeRef::Json => Ok(()),
         TypeRef::Bytes => want(
-            v.as_str()
-                .is_some_and(|s| s.chars().all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c))),
+            v.as_str().is_some_and(|s| {
+                s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c))
+            }),
             "a base64 string",
         ),
         TypeRef::List { item } => match v.as_array() {
-            Some(items) => items.iter().try_for_each(|i| fits(item, i, types, depth + 1)),
+            Some(items) => items
+                .iter()
+                .try_for_each(|i| fits(item, i, types, depth + 1)),
             None => want(false, "a list"),
         },
         TypeRef::Map { value } => match v.as_object() {
-            Some(entries) => entries.values().try_for_each(|i| fits(value, i, types, depth + 1)),
+            Some(entries) => entries
+                .values()
+                .try_for_each(|i| fits(value, i, types, depth + 1)),
             None => want(false, "a mapping"),
         },
         TypeRef::Named { name, .. } => match types.get(name).map(|t| &t.kind) {
             Some(TypeKind::Enum { values }) => {
-                let ok = v.as_str().is_some_and(|s| values.iter().any(|e| e.value == s));
+                let ok = v
+                    .as_str()
+                    .is_some_and(|s| values.iter().any(|e| e.value == s));
                 let list = values
                     .iter()
                     .map(|e| format!("`{}`", e.value))

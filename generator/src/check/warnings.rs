@@ -9,7 +9,11 @@ use crate::lower::graph::{self, Via};
 use crate::parse::ast::Shape;
 
 /// Warns about declared types that no action, event or used type refers to.
-pub fn unused_types(types: &BTreeMap<String, TypeDef>, symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
+pub fn unused_types(
+    types: &BTreeMap<String, TypeDef>,
+    symbols: &Symbols<'_>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut roots: BTreeSet<String> = BTreeSet::new();
     for (name, m) in &symbols.modules {
         for a in &m.actions {
@@ -49,8 +53,12 @@ pub fn unused_types(types: &BTreeMap<String, TypeDef>, symbols: &Symbols<'_>, di
     for t in &symbols.types {
         if t.origin == TypeOrigin::Declared && !used.contains(&t.name) {
             diags.push(
-                Diagnostic::warning("W0001", &t.span, format!("type `{}` is never used", t.contract_name))
-                    .with_hint("no action, event or used type refers to it; remove it or use it"),
+                Diagnostic::warning(
+                    "W0001",
+                    &t.span,
+                    format!("type `{}` is never used", t.contract_name),
+                )
+                .with_hint("no action, event or used type refers to it; remove it or use it"),
             );
         }
     }

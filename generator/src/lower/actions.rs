@@ -4,10 +4,17 @@ use super::values::{IMPLICIT_ERRORS, join_path, normalize_prefix, parse_duration
 use crate::check::symbols::{Body, Symbols, input_name, output_name};
 use crate::ir::*;
 use crate::naming;
-use crate::parse::ast::{self, ActionDecl, GuardDecl, GuardDeclKind, ModuleDecl, Shape, TriggerKind};
+use crate::parse::ast::{
+    self, ActionDecl, GuardDecl, GuardDeclKind, ModuleDecl, Shape, TriggerKind,
+};
 
 /// Lowers one action of module `m`.
-pub fn lower_action(symbols: &Symbols<'_>, base_path: &str, m: &ModuleDecl, a: &ActionDecl) -> Action {
+pub fn lower_action(
+    symbols: &Symbols<'_>,
+    base_path: &str,
+    m: &ModuleDecl,
+    a: &ActionDecl,
+) -> Action {
     let module = m.name.value.as_str();
     let name = a.name.value.as_str();
     let input = a
@@ -15,9 +22,13 @@ pub fn lower_action(symbols: &Symbols<'_>, base_path: &str, m: &ModuleDecl, a: &
         .as_ref()
         .and_then(|s| shape_name(symbols, module, s, &input_name(name)));
     let output = a.output.as_ref().and_then(|s| match s {
-        Shape::Inline { .. } => symbols
-            .lookup(module, &output_name(name))
-            .map(|t| OutputType::Named { name: t.name.clone() }),
+        Shape::Inline { .. } => {
+            symbols
+                .lookup(module, &output_name(name))
+                .map(|t| OutputType::Named {
+                    name: t.name.clone(),
+                })
+        }
         Shape::Ref(e) => match symbols.resolve(module, e, &mut Vec::new())? {
             TypeRef::Named { name, .. } => Some(OutputType::Named { name }),
             ty => Some(OutputType::Expr { ty }),
@@ -36,7 +47,14 @@ pub fn lower_action(symbols: &Symbols<'_>, base_path: &str, m: &ModuleDecl, a: &
         .as_ref()
         .map(|p| normalize_prefix(&p.value))
         .unwrap_or_default();
-    let triggers = triggers(module, a, base_path, &prefix, output.is_some(), &input_fields);
+    let triggers = triggers(
+        module,
+        a,
+        base_path,
+        &prefix,
+        output.is_some(),
+        &input_fields,
+    );
     let guards = m
         .guards
         .iter()
@@ -46,8 +64,8 @@ pub fn lower_action(symbols: &Symbols<'_>, base_path: &str, m: &ModuleDecl, a: &
     let mut emits: Vec<String> = a.emits.iter().map(|e| e.value.clone()).collect();
     emits.sort();
     emits.dedup();
-    let action_endpoint =
-        (!triggers.http.is_empty()).then(|| join_path(&[base_path, &format!("/v1/actions/{module}.{name}")]));
+    let action_endpoint = (!triggers.http.is_empty())
+        .then(|| join_path(&[base_path, &format!("/v1/actions/{module}.{name}")]));
     Action {
         name: name.to_owned(),
         full_name: format!("{module}.{name}"),
@@ -57,7 +75,9 @@ pub fn lower_action(symbols: &Symbols<'_>, base_path: &str, m: &ModuleDecl, a: &
         ts_name: naming::camel(name),
         summary: a.summary.clone(),
         description: a.description.clone(),
-        deprecated: a.deprecated.as_ref().map(|d| Deprecation { note: d.value.clone() }),
+        deprecated: a.deprecated.as_ref().map(|d| Deprecation {
+            note: d.value.clone(),
+        }),
         input,
         input_json: matches!(&a.input, Some(Shape::Ref(e)) if e.kind == ast::TypeExprKind::Prim(ast::Prim::Json)),
         output,
@@ -94,7 +114,10 @@ fn errors(a: &ActionDecl) -> Vec<ErrorDef> {
                 .as_ref()
                 .and_then(|s| u16::try_from(s.value).ok())
                 .unwrap_or(500),
-            message: e.message.clone().unwrap_or_else(|| naming::sentence(&e.code.value)),
+            message: e
+                .message
+                .clone()
+                .unwrap_or_else(|| naming::sentence(&e.code.value)),
             implicit: false,
             span: e.code.span.clone(),
         })
@@ -133,7 +156,9 @@ fn implicit_message(code: &str) -> String {
 pub fn guard(g: &GuardDecl, source: GuardSource) -> Guard {
     let kind = match &g.kind {
         GuardDeclKind::Authenticated => GuardKind::Authenticated,
-        GuardDeclKind::HasRole(r) => GuardKind::HasRole { role: r.value.clone() },
+        GuardDeclKind::HasRole(r) => GuardKind::HasRole {
+            role: r.value.clone(),
+        },
         GuardDeclKind::HasPermission(p) => GuardKind::HasPermission {
             permission: p.value.clone(),
         },
@@ -174,7 +199,11 @@ fn triggers(
     for trig in &a.triggers {
         let span = trig.span.clone();
         match &trig.kind {
-            TriggerKind::Api { method, path, status } => {
+            TriggerKind::Api {
+                method,
+                path,
+                status,
+            } => {
                 let method = method.value.to_ascii_uppercase();
                 let path = join_path(&[base_path, prefix, &path.value]);
                 let params = path_params(&path);
@@ -209,13 +238,25 @@ fn triggers(
                 span,
             }),
             TriggerKind::Cron { schedule, timezone } => t.crons.push(CronTrigger {
-                schedule: schedule.value.split_whitespace().collect::<Vec<_>>().join(" "),
-                timezone: timezone.as_ref().map_or_else(|| "UTC".to_owned(), |z| z.value.clone()),
+                schedule: schedule
+                    .value
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                timezone: timezone
+                    .as_ref()
+                    .map_or_else(|| "UTC".to_owned(), |z| z.value.clone()),
                 span,
             }),
-            TriggerKind::Queue { priority, max_attempts } => {
+            TriggerKind::Queue {
+                priority,
+                max_attempts,
+            } => {
                 t.queue = Some(QueueTrigger {
-                    priority: priority.as_ref().and_then(|p| i32::try_from(p.value).ok()).unwrap_or(0),
+                    priority: priority
+                        .as_ref()
+                        .and_then(|p| i32::try_from(p.value).ok())
+                        .unwrap_or(0),
                     max_attempts: max_attempts
                         .as_ref()
                         .and_then(|p| u32::try_from(p.value).ok())
@@ -262,7 +303,8 @@ fn triggers(
             }
         }
     }
-    t.http.sort_by(|x, y| (&x.path, &x.method).cmp(&(&y.path, &y.method)));
+    t.http
+        .sort_by(|x, y| (&x.path, &x.method).cmp(&(&y.path, &y.method)));
     t.events.sort_by(|x, y| x.event.cmp(&y.event));
     t.crons
         .sort_by(|x, y| (&x.schedule, &x.timezone).cmp(&(&y.schedule, &y.timezone)));

@@ -43,7 +43,15 @@ pub fn refs(ty: &TypeRef, via: Via, f: &mut dyn FnMut(&str, Via)) {
     match ty {
         TypeRef::Named { name, .. } => f(name, via),
         TypeRef::Optional { inner } => {
-            refs(inner, if via == Via::Direct { Via::Optional } else { via }, f);
+            refs(
+                inner,
+                if via == Via::Direct {
+                    Via::Optional
+                } else {
+                    via
+                },
+                f,
+            );
         }
         TypeRef::List { item } => refs(item, Via::Collection, f),
         TypeRef::Map { value } => refs(value, Via::Collection, f),

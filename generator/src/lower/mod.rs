@@ -31,7 +31,11 @@ pub fn lower(contracts: &Contracts) -> Ir {
 
 /// Lowers checked contracts given their symbol table and lowered types (as
 /// [`crate::compile`] already built them for the checker).
-pub fn lower_with(contracts: &Contracts, symbols: &Symbols<'_>, types: BTreeMap<String, TypeDef>) -> Ir {
+pub fn lower_with(
+    contracts: &Contracts,
+    symbols: &Symbols<'_>,
+    types: BTreeMap<String, TypeDef>,
+) -> Ir {
     let project = project(contracts);
     let mut modules = BTreeMap::new();
     for (name, m) in &symbols.modules {
@@ -81,7 +85,10 @@ pub fn lower_with(contracts: &Contracts, symbols: &Symbols<'_>, types: BTreeMap<
     }
     let mut events = BTreeMap::new();
     for (name, (module, decl)) in &symbols.events {
-        let payload = symbols.payload_of(name).map(|t| t.name.clone()).unwrap_or_default();
+        let payload = symbols
+            .payload_of(name)
+            .map(|t| t.name.clone())
+            .unwrap_or_default();
         events.insert(
             name.clone(),
             Event {

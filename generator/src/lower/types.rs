@@ -70,7 +70,12 @@ fn lower_type(symbols: &Symbols<'_>, t: &TypeEntry<'_>) -> TypeDef {
 }
 
 /// The resolved type of a field (nested inline objects by their name).
-pub fn field_type(symbols: &Symbols<'_>, module: &str, parent: &str, f: &FieldDecl) -> Option<TypeRef> {
+pub fn field_type(
+    symbols: &Symbols<'_>,
+    module: &str,
+    parent: &str,
+    f: &FieldDecl,
+) -> Option<TypeRef> {
     match &f.ty {
         FieldType::Expr(e) => symbols.resolve(module, e, &mut Vec::new()),
         FieldType::Inline { optional, .. } => {
@@ -80,7 +85,9 @@ pub fn field_type(symbols: &Symbols<'_>, module: &str, parent: &str, f: &FieldDe
                 boxed: false,
             };
             Some(if *optional {
-                TypeRef::Optional { inner: Box::new(named) }
+                TypeRef::Optional {
+                    inner: Box::new(named),
+                }
             } else {
                 named
             })
@@ -130,7 +137,12 @@ pub fn constraints(decls: &[ConstraintDecl]) -> Constraints {
 /// Sets `boxed` on references that close a cycle without a list or map in
 /// between, and `recursive` on every type that is part of any cycle.
 fn decide_boxing(types: &mut BTreeMap<String, TypeDef>) {
-    let index: HashMap<String, usize> = types.keys().cloned().enumerate().map(|(i, n)| (n, i)).collect();
+    let index: HashMap<String, usize> = types
+        .keys()
+        .cloned()
+        .enumerate()
+        .map(|(i, n)| (n, i))
+        .collect();
     let edges = graph::edges(types);
     let idx = |(a, b, _): &(String, String, Via)| Some((*index.get(a)?, *index.get(b)?));
     let all: Vec<(usize, usize)> = edges.iter().filter_map(idx).collect();
@@ -146,7 +158,9 @@ fn decide_boxing(types: &mut BTreeMap<String, TypeDef>) {
         t.recursive = recursive[i];
         if let TypeKind::Object { fields } = &mut t.kind {
             for f in fields {
-                mark_boxed(&mut f.ty, &|to| index.get(to).is_some_and(|&j| comp[j] == comp[i]));
+                mark_boxed(&mut f.ty, &|to| {
+                    index.get(to).is_some_and(|&j| comp[j] == comp[i])
+                });
             }
         }
     }

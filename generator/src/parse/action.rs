@@ -44,7 +44,10 @@ pub fn action(cx: &mut Cx<'_>, name: Spanned<String>, node: &Node) -> Option<Act
             serde_json::Value::Bool(true) => Some(Spanned::new(None, n.span.clone())),
             serde_json::Value::String(s) => Some(Spanned::new(Some(s), n.span.clone())),
             _ => {
-                cx.expected(n, "`true` or a note such as \"use list_tasks\" for `deprecated`");
+                cx.expected(
+                    n,
+                    "`true` or a note such as \"use list_tasks\" for `deprecated`",
+                );
                 None
             }
         },
@@ -62,8 +65,13 @@ pub fn action(cx: &mut Cx<'_>, name: Spanned<String>, node: &Node) -> Option<Act
         shape(cx, n, &format!("the output of {context}"))
     });
     let errors = e.get("errors").map(|n| errors(cx, n)).unwrap_or_default();
-    let triggers = e.get("triggers").map(|n| triggers(cx, n)).unwrap_or_default();
-    let triggers_declared = e.get("triggers").is_some_and(|n| !n.is_null() && n.seq().is_none_or(|s| !s.is_empty()));
+    let triggers = e
+        .get("triggers")
+        .map(|n| triggers(cx, n))
+        .unwrap_or_default();
+    let triggers_declared = e
+        .get("triggers")
+        .is_some_and(|n| !n.is_null() && n.seq().is_none_or(|s| !s.is_empty()));
     let guards = e.get("guards").map(|n| guards(cx, n)).unwrap_or_default();
     let retry = e.get("retry").and_then(|n| retry(cx, n));
     let emits = e
@@ -91,7 +99,10 @@ fn errors(cx: &mut Cx<'_>, node: &Node) -> Vec<ErrorDecl> {
     for (code, value) in cx.named(node, "`errors`") {
         // `code: 409` is short for `code: { status: 409 }`.
         if value.scalar().is_some() && !value.is_null() {
-            let status = cx.int(value, "an HTTP status or a mapping with `status` and `message`");
+            let status = cx.int(
+                value,
+                "an HTTP status or a mapping with `status` and `message`",
+            );
             out.push(ErrorDecl {
                 code,
                 status,
@@ -103,15 +114,27 @@ fn errors(cx: &mut Cx<'_>, node: &Node) -> Vec<ErrorDecl> {
         let Some(e) = cx.entries(value, &context, &["status", "message", "description"]) else {
             continue;
         };
-        let status = e.get("status").and_then(|n| cx.int(n, "an HTTP status such as 409"));
+        let status = e
+            .get("status")
+            .and_then(|n| cx.int(n, "an HTTP status such as 409"));
         if e.get("status").is_none() {
             cx.diags.push(
-                Diagnostic::error("E0004", &code.span, format!("{context} is missing `status`"))
-                    .with_hint("give the HTTP status it answers with, e.g. `{ status: 409 }`"),
+                Diagnostic::error(
+                    "E0004",
+                    &code.span,
+                    format!("{context} is missing `status`"),
+                )
+                .with_hint("give the HTTP status it answers with, e.g. `{ status: 409 }`"),
             );
         }
-        let message = cx.text_of(&e, "message").or_else(|| cx.text_of(&e, "description"));
-        out.push(ErrorDecl { code, status, message });
+        let message = cx
+            .text_of(&e, "message")
+            .or_else(|| cx.text_of(&e, "description"));
+        out.push(ErrorDecl {
+            code,
+            status,
+            message,
+        });
     }
     out
 }
@@ -134,7 +157,8 @@ fn triggers(cx: &mut Cx<'_>, node: &Node) -> Vec<TriggerDecl> {
                 .scalar()
                 .and_then(|s| diag::did_you_mean(&s.text, TRIGGER_KINDS.iter().copied()))
                 .unwrap_or_else(|| {
-                    "write a trigger as `{ api: \"GET /path\" }`, `{ cron: \"0 8 * * *\" }`, ...".into()
+                    "write a trigger as `{ api: \"GET /path\" }`, `{ cron: \"0 8 * * *\" }`, ..."
+                        .into()
                 });
             cx.diags.push(
                 Diagnostic::error(
@@ -181,7 +205,9 @@ fn trigger(cx: &mut Cx<'_>, kind: &str, key: &Node, v: &Node) -> Option<TriggerD
                         cx.missing(&e, k, "the `api` trigger");
                     }
                 }
-                let status = e.get("status").and_then(|n| cx.int(n, "an HTTP status such as 201"));
+                let status = e
+                    .get("status")
+                    .and_then(|n| cx.int(n, "an HTTP status such as 201"));
                 TriggerKind::Api {
                     method: method?,
                     path: path?,
@@ -201,7 +227,8 @@ fn trigger(cx: &mut Cx<'_>, kind: &str, key: &Node, v: &Node) -> Option<TriggerD
                 if e.get("schedule").is_none() {
                     cx.missing(&e, "schedule", "the `cron` trigger");
                 }
-                let timezone = cx.opt_string(&e, "timezone", "an IANA time zone such as `Europe/Berlin`");
+                let timezone =
+                    cx.opt_string(&e, "timezone", "an IANA time zone such as `Europe/Berlin`");
                 TriggerKind::Cron {
                     schedule: schedule?,
                     timezone,
@@ -210,9 +237,16 @@ fn trigger(cx: &mut Cx<'_>, kind: &str, key: &Node, v: &Node) -> Option<TriggerD
         },
         "queue" => {
             let e = cx.entries(v, "a `queue` trigger", &["priority", "max_attempts"])?;
-            let priority = e.get("priority").and_then(|n| cx.int(n, "an integer priority"));
-            let max_attempts = e.get("max_attempts").and_then(|n| cx.int(n, "a number of attempts"));
-            TriggerKind::Queue { priority, max_attempts }
+            let priority = e
+                .get("priority")
+                .and_then(|n| cx.int(n, "an integer priority"));
+            let max_attempts = e
+                .get("max_attempts")
+                .and_then(|n| cx.int(n, "a number of attempts"));
+            TriggerKind::Queue {
+                priority,
+                max_attempts,
+            }
         }
         "webhook" => {
             let e = cx.entries(
@@ -245,8 +279,14 @@ fn trigger(cx: &mut Cx<'_>, kind: &str, key: &Node, v: &Node) -> Option<TriggerD
         other => {
             let hint = diag::did_you_mean(other, TRIGGER_KINDS.iter().copied())
                 .unwrap_or_else(|| format!("trigger kinds: {}", TRIGGER_KINDS.join(", ")));
-            cx.diags
-                .push(Diagnostic::error("E0003", &key.span, format!("unknown trigger kind `{other}`")).with_hint(hint));
+            cx.diags.push(
+                Diagnostic::error(
+                    "E0003",
+                    &key.span,
+                    format!("unknown trigger kind `{other}`"),
+                )
+                .with_hint(hint),
+            );
             return None;
         }
     };
@@ -328,7 +368,9 @@ pub fn guards(cx: &mut Cx<'_>, node: &Node) -> Vec<GuardDecl> {
 fn guard_with_arg(cx: &mut Cx<'_>, name: &str, key: &Node, v: &Node) -> Option<GuardDeclKind> {
     Some(match name {
         "has_role" => GuardDeclKind::HasRole(cx.string(v, "a role name")?),
-        "has_permission" => GuardDeclKind::HasPermission(cx.string(v, "a permission such as \"tasks:create\"")?),
+        "has_permission" => {
+            GuardDeclKind::HasPermission(cx.string(v, "a permission such as \"tasks:create\"")?)
+        }
         "has_feature" => GuardDeclKind::HasFeature(cx.string(v, "a feature name")?),
         "custom" => GuardDeclKind::Custom(cx.string(v, "the custom guard's snake_case name")?),
         "authenticated" | "in_org" | "trial_active_or_paid" if v.is_null() => match name {
@@ -343,7 +385,9 @@ fn guard_with_arg(cx: &mut Cx<'_>, name: &str, key: &Node, v: &Node) -> Option<G
                     cx.missing(&e, k, "the `rate_limit` guard");
                 }
             }
-            let limit = e.get("limit").and_then(|n| cx.int(n, "a number of requests"));
+            let limit = e
+                .get("limit")
+                .and_then(|n| cx.int(n, "a number of requests"));
             let window = cx.opt_string(&e, "window", "a duration such as `1m`");
             let key = cx.opt_string(&e, "key", "`ip` or `user`");
             GuardDeclKind::RateLimit {
@@ -366,13 +410,16 @@ fn unknown_guard(cx: &mut Cx<'_>, name: &str, node: &Node) {
             GUARD_KINDS.join(", ")
         )
     });
-    cx.diags
-        .push(Diagnostic::error("E0501", &node.span, format!("unknown guard `{name}`")).with_hint(hint));
+    cx.diags.push(
+        Diagnostic::error("E0501", &node.span, format!("unknown guard `{name}`")).with_hint(hint),
+    );
 }
 
 fn retry(cx: &mut Cx<'_>, node: &Node) -> Option<RetryDecl> {
     let e = cx.entries(node, "`retry`", &["attempts", "backoff", "base", "max"])?;
-    let attempts = e.get("attempts").and_then(|n| cx.int(n, "a number of attempts"));
+    let attempts = e
+        .get("attempts")
+        .and_then(|n| cx.int(n, "a number of attempts"));
     let backoff = cx.opt_string(&e, "backoff", "`exponential` or `fixed`");
     let base = cx.opt_string(&e, "base", "a duration such as `1s`");
     let max = cx.opt_string(&e, "max", "a duration such as `30s`");

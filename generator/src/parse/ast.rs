@@ -181,7 +181,10 @@ impl Prim {
 
     /// The contract spelling.
     pub fn name(self) -> &'static str {
-        Prim::ALL.iter().find(|(_, p)| *p == self).map_or("?", |(n, _)| n)
+        Prim::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map_or("?", |(n, _)| n)
     }
 }
 

@@ -21,12 +21,18 @@ pub struct Entries<'n> {
 impl<'n> Entries<'n> {
     /// The value under `key`.
     pub fn get(&self, key: &str) -> Option<&'n Node> {
-        self.entries.iter().find(|(k, _, _)| *k == key).map(|(_, _, v)| *v)
+        self.entries
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, _, v)| *v)
     }
 
     /// The key node of `key`.
     pub fn key_node(&self, key: &str) -> Option<&'n Node> {
-        self.entries.iter().find(|(k, _, _)| *k == key).map(|(_, k, _)| *k)
+        self.entries
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, k, _)| *k)
     }
 }
 
@@ -49,7 +55,12 @@ impl Cx<'_> {
     /// (with a did-you-mean) and dropped; `context` names the mapping in
     /// messages ("action `create_task`"). Returns `None` (reported) when the
     /// node is not a mapping; a null node reads as an empty mapping.
-    pub fn entries<'n>(&mut self, node: &'n Node, context: &str, allowed: &[&str]) -> Option<Entries<'n>> {
+    pub fn entries<'n>(
+        &mut self,
+        node: &'n Node,
+        context: &str,
+        allowed: &[&str],
+    ) -> Option<Entries<'n>> {
         if node.is_null() {
             return Some(Entries {
                 entries: Vec::new(),
@@ -69,7 +80,12 @@ impl Cx<'_> {
                 let hint = diag::did_you_mean(key, allowed.iter().copied())
                     .unwrap_or_else(|| format!("allowed keys here: {}", allowed.join(", ")));
                 self.diags.push(
-                    Diagnostic::error("E0003", &k.span, format!("unknown key `{key}` in {context}")).with_hint(hint),
+                    Diagnostic::error(
+                        "E0003",
+                        &k.span,
+                        format!("unknown key `{key}` in {context}"),
+                    )
+                    .with_hint(hint),
                 );
             }
         }
@@ -90,7 +106,10 @@ impl Cx<'_> {
             return Vec::new();
         };
         map.iter()
-            .filter_map(|(k, v)| self.key(k).map(|key| (Spanned::new(key.to_owned(), k.span.clone()), v)))
+            .filter_map(|(k, v)| {
+                self.key(k)
+                    .map(|key| (Spanned::new(key.to_owned(), k.span.clone()), v))
+            })
             .collect()
     }
 
@@ -117,7 +136,9 @@ impl Cx<'_> {
     /// string `1.0`).
     pub fn string(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
         match &node.kind {
-            NodeKind::Scalar(s) if !node.is_null() || s.quoted => Some(Spanned::new(s.text.clone(), node.span.clone())),
+            NodeKind::Scalar(s) if !node.is_null() || s.quoted => {
+                Some(Spanned::new(s.text.clone(), node.span.clone()))
+            }
             _ => {
                 self.expected(node, what);
                 None
@@ -126,7 +147,12 @@ impl Cx<'_> {
     }
 
     /// Reads an optional string under `key`.
-    pub fn opt_string(&mut self, e: &Entries<'_>, key: &str, what: &str) -> Option<Spanned<String>> {
+    pub fn opt_string(
+        &mut self,
+        e: &Entries<'_>,
+        key: &str,
+        what: &str,
+    ) -> Option<Spanned<String>> {
         e.get(key).and_then(|n| self.string(n, what))
     }
 
@@ -198,7 +224,8 @@ impl Cx<'_> {
     pub fn inner_span(&self, node: &Node) -> Span {
         let mut span = node.span.clone();
         let raw = self.text.get(span.start..span.end).unwrap_or("");
-        if (raw.starts_with('"') || raw.starts_with('\'')) && raw.len() >= 2 && !raw.contains('\n') {
+        if (raw.starts_with('"') || raw.starts_with('\'')) && raw.len() >= 2 && !raw.contains('\n')
+        {
             span.start += 1;
             span.end -= 1;
             span.col += 1;

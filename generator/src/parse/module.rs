@@ -7,7 +7,15 @@ use super::texpr;
 use super::yaml::{Node, NodeKind};
 use crate::diag::Diagnostic;
 
-const PROJECT_KEYS: &[&str] = &["project", "version", "title", "description", "database", "api", "sdk"];
+const PROJECT_KEYS: &[&str] = &[
+    "project",
+    "version",
+    "title",
+    "description",
+    "database",
+    "api",
+    "sdk",
+];
 const MODULE_KEYS: &[&str] = &[
     "module",
     "description",
@@ -89,7 +97,12 @@ pub fn project(root: &Node, text: &str, diags: &mut Vec<Diagnostic>) -> Option<P
 }
 
 /// Decodes a module file.
-pub fn module(file: &str, root: &Node, text: &str, diags: &mut Vec<Diagnostic>) -> Option<ModuleDecl> {
+pub fn module(
+    file: &str,
+    root: &Node,
+    text: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ModuleDecl> {
     let cx = &mut Cx { diags, text };
     let e = cx.entries(root, &format!("module file `{file}`"), MODULE_KEYS)?;
     let name = cx.opt_string(&e, "module", "the module name");
@@ -101,7 +114,10 @@ pub fn module(file: &str, root: &Node, text: &str, diags: &mut Vec<Diagnostic>) 
     }
     let description = cx.text_of(&e, "description");
     let prefix = cx.opt_string(&e, "prefix", "a path such as `/tasks`");
-    let guards = e.get("guards").map(|g| action::guards(cx, g)).unwrap_or_default();
+    let guards = e
+        .get("guards")
+        .map(|g| action::guards(cx, g))
+        .unwrap_or_default();
     let mut types = Vec::new();
     if let Some(node) = e.get("types") {
         for (name, body) in cx.named(node, "`types`") {
@@ -149,7 +165,9 @@ fn type_decl(cx: &mut Cx<'_>, name: Spanned<String>, node: &Node) -> Option<Type
         .filter(|k| e.get(k).is_some())
         .collect();
     if bodies.len() > 1 {
-        let span = e.key_node(bodies[1]).map_or(e.span.clone(), |k| k.span.clone());
+        let span = e
+            .key_node(bodies[1])
+            .map_or(e.span.clone(), |k| k.span.clone());
         cx.error(
             "E0002",
             &span,
@@ -192,7 +210,11 @@ fn enum_values(cx: &mut Cx<'_>, node: &Node) -> Vec<EnumValueDecl> {
     for item in items {
         match &item.kind {
             NodeKind::Map(_) => {
-                let Some(e) = cx.entries(item, "an enum value", &["value", "description", "deprecated"]) else {
+                let Some(e) = cx.entries(
+                    item,
+                    "an enum value",
+                    &["value", "description", "deprecated"],
+                ) else {
                     continue;
                 };
                 let Some(value) = cx.opt_string(&e, "value", "the enum value") else {
@@ -222,7 +244,11 @@ fn enum_values(cx: &mut Cx<'_>, node: &Node) -> Vec<EnumValueDecl> {
 }
 
 fn union(cx: &mut Cx<'_>, node: &Node, context: &str) -> Option<TypeBody> {
-    let e = cx.entries(node, &format!("the union of {context}"), &["tag", "variants"])?;
+    let e = cx.entries(
+        node,
+        &format!("the union of {context}"),
+        &["tag", "variants"],
+    )?;
     let tag = cx.opt_string(&e, "tag", "the tag field name");
     if tag.is_none() && e.get("tag").is_none() {
         cx.missing(&e, "tag", &format!("the union of {context}"));
@@ -239,7 +265,10 @@ fn union(cx: &mut Cx<'_>, node: &Node, context: &str) -> Option<TypeBody> {
         }
         None => cx.missing(&e, "variants", &format!("the union of {context}")),
     }
-    Some(TypeBody::Union { tag: tag?, variants })
+    Some(TypeBody::Union {
+        tag: tag?,
+        variants,
+    })
 }
 
 fn event_decl(cx: &mut Cx<'_>, name: Spanned<String>, node: &Node) -> Option<EventDecl> {
@@ -267,11 +296,16 @@ pub fn shape(cx: &mut Cx<'_>, node: &Node, context: &str) -> Option<Shape> {
             fields: fields(cx, node, context),
             span: node.span.clone(),
         }),
-        NodeKind::Scalar(s) if !node.is_null() || s.quoted => {
-            Some(Shape::Ref(texpr::parse(&s.text, &cx.inner_span(node), cx.diags)))
-        }
+        NodeKind::Scalar(s) if !node.is_null() || s.quoted => Some(Shape::Ref(texpr::parse(
+            &s.text,
+            &cx.inner_span(node),
+            cx.diags,
+        ))),
         _ => {
-            cx.expected(node, &format!("a type or a mapping of fields for {context}"));
+            cx.expected(
+                node,
+                &format!("a type or a mapping of fields for {context}"),
+            );
             None
         }
     }
@@ -298,7 +332,10 @@ fn field(cx: &mut Cx<'_>, name: Spanned<String>, node: &Node) -> Option<FieldDec
             return None;
         }
     };
-    let has = |k: &str| map.iter().any(|(key, _)| key.scalar().is_some_and(|s| s.text == k));
+    let has = |k: &str| {
+        map.iter()
+            .any(|(key, _)| key.scalar().is_some_and(|s| s.text == k))
+    };
     if has("type") {
         let e = cx.entries(node, &context, FIELD_KEYS)?;
         let ty_node = e.get("type")?;
@@ -306,7 +343,9 @@ fn field(cx: &mut Cx<'_>, name: Spanned<String>, node: &Node) -> Option<FieldDec
         let ty = texpr::parse(&ty.value, &cx.inner_span(ty_node), cx.diags);
         let description = cx.text_of(&e, "description");
         let deprecated = cx.deprecated_flag(&e);
-        let default = e.get("default").map(|d| Spanned::new(d.to_json(), d.span.clone()));
+        let default = e
+            .get("default")
+            .map(|d| Spanned::new(d.to_json(), d.span.clone()));
         let example = e.get("example").map(Node::to_json);
         let constraints = constraints(&e);
         return Some(FieldDecl {

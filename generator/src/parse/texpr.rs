@@ -22,7 +22,9 @@ pub fn parse(text: &str, base: &Span, diags: &mut Vec<Diagnostic>) -> TypeExpr {
                         &span,
                         format!("unexpected `{}` after the type in `{text}`", &text[p.pos..]),
                     )
-                    .with_hint("a type is a name, `list<T>`, `[T]`, `map<T>`, optionally followed by `?`"),
+                    .with_hint(
+                        "a type is a name, `list<T>`, `[T]`, `map<T>`, optionally followed by `?`",
+                    ),
                 );
                 None
             } else {
@@ -139,7 +141,9 @@ impl P<'_> {
                 let span = self.span(self.pos, self.pos + found.map_or(0, char::len_utf8));
                 let msg = match found {
                     Some(c) => format!("expected a type name in `{}`, found `{c}`", self.text),
-                    None if self.text.trim().is_empty() => "expected a type, found nothing".to_owned(),
+                    None if self.text.trim().is_empty() => {
+                        "expected a type, found nothing".to_owned()
+                    }
                     None => format!("expected a type name in `{}`, found the end", self.text),
                 };
                 diags.push(Diagnostic::error("E0102", &span, msg));
@@ -280,7 +284,10 @@ mod tests {
         assert!(matches!(parse_ok("list<Task>?"), TypeExprKind::Optional(_)));
         assert!(matches!(parse_ok("[uuid]"), TypeExprKind::List(_)));
         assert!(matches!(parse_ok("map<string, int>"), TypeExprKind::Map(_)));
-        assert!(matches!(parse_ok("billing.Invoice"), TypeExprKind::Named { .. }));
+        assert!(matches!(
+            parse_ok("billing.Invoice"),
+            TypeExprKind::Named { .. }
+        ));
         assert!(matches!(parse_ok("task.created"), TypeExprKind::Event(_)));
     }
 

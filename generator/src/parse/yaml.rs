@@ -91,11 +91,18 @@ impl Node {
         match &self.kind {
             NodeKind::Scalar(s) if s.quoted => serde_json::Value::String(s.text.clone()),
             NodeKind::Scalar(s) => plain_value(&s.text),
-            NodeKind::Seq(items) => serde_json::Value::Array(items.iter().map(Node::to_json).collect()),
+            NodeKind::Seq(items) => {
+                serde_json::Value::Array(items.iter().map(Node::to_json).collect())
+            }
             NodeKind::Map(entries) => serde_json::Value::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.scalar().map(|s| s.text.clone()).unwrap_or_default(), v.to_json()))
+                    .map(|(k, v)| {
+                        (
+                            k.scalar().map(|s| s.text.clone()).unwrap_or_default(),
+                            v.to_json(),
+                        )
+                    })
                     .collect(),
             ),
         }
@@ -110,7 +117,8 @@ pub fn plain_value(text: &str) -> serde_json::Value {
         "false" | "False" | "FALSE" => return serde_json::Value::Bool(false),
         _ => {}
     }
-    let looks_numeric = text.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.');
+    let looks_numeric =
+        text.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.');
     if looks_numeric {
         if let Ok(i) = text.parse::<i64>() {
             return serde_json::Value::from(i);
@@ -123,7 +131,11 @@ pub fn plain_value(text: &str) -> serde_json::Value {
             .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'))
             && text.chars().any(|c| c.is_ascii_digit());
         if is_float {
-            if let Some(n) = text.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+            if let Some(n) = text
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+            {
                 return serde_json::Value::Number(n);
             }
         }
@@ -277,8 +289,16 @@ fn parse_inner(file: &str, text: &str) -> Result<Parsed, Diagnostic> {
         })?;
         count += 1;
         if stack.len() > MAX_DEPTH || count > MAX_NODES {
-            let what = if count > MAX_NODES { "expands to too many nodes (check its aliases)" } else { "nests too deeply" };
-            return Err(Diagnostic::error("E0001", &pos.first_line_span(&mspan.start, None), format!("this YAML {what}")));
+            let what = if count > MAX_NODES {
+                "expands to too many nodes (check its aliases)"
+            } else {
+                "nests too deeply"
+            };
+            return Err(Diagnostic::error(
+                "E0001",
+                &pos.first_line_span(&mspan.start, None),
+                format!("this YAML {what}"),
+            ));
         }
         let node = match event {
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => continue,
@@ -295,7 +315,12 @@ fn parse_inner(file: &str, text: &str) -> Result<Parsed, Diagnostic> {
                 continue;
             }
             Event::SequenceStart(anchor, _) => {
-                stack.push(Frame::Seq(Vec::new(), pos.first_line_span(&mspan.start, None), anchor, count));
+                stack.push(Frame::Seq(
+                    Vec::new(),
+                    pos.first_line_span(&mspan.start, None),
+                    anchor,
+                    count,
+                ));
                 continue;
             }
             Event::MappingStart(anchor, _) => {
@@ -366,7 +391,10 @@ fn parse_inner(file: &str, text: &str) -> Result<Parsed, Diagnostic> {
                                 "this YAML expands to too many nodes (check its aliases)",
                             ));
                         }
-                        Node { kind: n.kind.clone(), span }
+                        Node {
+                            kind: n.kind.clone(),
+                            span,
+                        }
                     }
                     None => {
                         return Err(Diagnostic::error(
@@ -393,8 +421,15 @@ fn parse_inner(file: &str, text: &str) -> Result<Parsed, Diagnostic> {
                     };
                     if let (Some(first), Some(k)) = (duplicate, key.scalar()) {
                         diags.push(
-                            Diagnostic::error("E0005", &key.span, format!("duplicate key `{}`", k.text))
-                                .with_hint(format!("`{}` is first defined on line {}", k.text, first.line)),
+                            Diagnostic::error(
+                                "E0005",
+                                &key.span,
+                                format!("duplicate key `{}`", k.text),
+                            )
+                            .with_hint(format!(
+                                "`{}` is first defined on line {}",
+                                k.text, first.line
+                            )),
                         );
                     } else {
                         entries.push((key, node));
@@ -457,8 +492,15 @@ mod tests {
         assert!(parse("f.yaml", &deep, &mut diags).is_none());
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 0..12 {
-            let prev = if i == 0 { "a".to_owned() } else { format!("b{}", i - 1) };
-            bomb.push_str(&format!("b{i}: &b{i} [{}]\n", vec![format!("*{prev}"); 10].join(", ")));
+            let prev = if i == 0 {
+                "a".to_owned()
+            } else {
+                format!("b{}", i - 1)
+            };
+            bomb.push_str(&format!(
+                "b{i}: &b{i} [{}]\n",
+                vec![format!("*{prev}"); 10].join(", ")
+            ));
         }
         let mut diags = Vec::new();
         assert!(parse("f.yaml", &bomb, &mut diags).is_none());

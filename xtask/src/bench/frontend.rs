@@ -18,11 +18,18 @@ pub fn run() -> anyhow::Result<()> {
     let bytes: usize = sources.files.values().map(String::len).sum();
     // Make sure the set is valid, so the timing covers the whole pipeline.
     let compiled = bunbase::compile(&sources).map_err(|d| {
-        anyhow::anyhow!("synthetic contracts do not check:\n{}", bunbase::diag::render(&d[..d.len().min(5)], &sources, false))
+        anyhow::anyhow!(
+            "synthetic contracts do not check:\n{}",
+            bunbase::diag::render(&d[..d.len().min(5)], &sources, false)
+        )
     })?;
     let actions = compiled.ir.actions().count();
     let types = compiled.ir.types.len();
-    anyhow::ensure!(compiled.warnings.is_empty(), "the synthetic set should be clean: {:?}", compiled.warnings.first());
+    anyhow::ensure!(
+        compiled.warnings.is_empty(),
+        "the synthetic set should be clean: {:?}",
+        compiled.warnings.first()
+    );
     let mut times = Vec::with_capacity(RUNS);
     let mut cpu_times = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
@@ -53,7 +60,10 @@ pub fn run() -> anyhow::Result<()> {
     if let Some(cpu) = cpu_times.get(cpu_times.len() / 2) {
         // On a shared machine wall time includes waiting for a core; the
         // thread's own CPU time is what the front-end costs.
-        println!("frontend: median CPU time of the compiling thread {:.1} ms", ms(*cpu));
+        println!(
+            "frontend: median CPU time of the compiling thread {:.1} ms",
+            ms(*cpu)
+        );
     }
     Ok(())
 }
@@ -72,19 +82,34 @@ fn ms(d: Duration) -> f64 {
 /// 50 modules; each declares 30 types (an enum, objects referring to the
 /// previous module's types) and 20 actions over them.
 fn synthetic() -> SourceSet {
-    let mut files = vec![("bunbase.yaml".to_owned(), "project: bench\nversion: 1.0.0\napi: { base_path: /api }\n".to_owned())];
+    let mut files = vec![(
+        "bunbase.yaml".to_owned(),
+        "project: bench\nversion: 1.0.0\napi: { base_path: /api }\n".to_owned(),
+    )];
     for m in 0..MODULES {
         let prev = if m == 0 { MODULES - 1 } else { m - 1 };
         let last = TYPES_PER_MODULE - 1;
         let mut s = String::new();
-        let _ = writeln!(s, "module: mod{m}\nprefix: /mod{m}\nguards: [authenticated]\ntypes:");
+        let _ = writeln!(
+            s,
+            "module: mod{m}\nprefix: /mod{m}\nguards: [authenticated]\ntypes:"
+        );
         let _ = writeln!(s, "  Status{m}:\n    enum: [open, in_progress, done]");
         for t in 1..TYPES_PER_MODULE {
-            let _ = writeln!(s, "  Thing{m}x{t}:\n    description: Thing {t}\n    fields:");
+            let _ = writeln!(
+                s,
+                "  Thing{m}x{t}:\n    description: Thing {t}\n    fields:"
+            );
             let _ = writeln!(s, "      id: uuid");
-            let _ = writeln!(s, "      title: {{ type: string, min_len: 1, max_len: 200 }}");
+            let _ = writeln!(
+                s,
+                "      title: {{ type: string, min_len: 1, max_len: 200 }}"
+            );
             let _ = writeln!(s, "      status: {{ type: Status{m}, default: open }}");
-            let _ = writeln!(s, "      count: {{ type: int, min: 0, max: 1000, default: 1 }}");
+            let _ = writeln!(
+                s,
+                "      count: {{ type: int, min: 0, max: 1000, default: 1 }}"
+            );
             let _ = writeln!(s, "      tags: {{ type: \"list<string>\", max_items: 20 }}");
             let _ = writeln!(s, "      at: datetime?");
             if t > 1 {
@@ -92,7 +117,10 @@ fn synthetic() -> SourceSet {
             }
             let _ = writeln!(s, "      other: \"list<mod{prev}.Thing{prev}x{t}>\"");
         }
-        let _ = writeln!(s, "events:\n  mod{m}.changed:\n    payload: {{ id: uuid, status: Status{m} }}");
+        let _ = writeln!(
+            s,
+            "events:\n  mod{m}.changed:\n    payload: {{ id: uuid, status: Status{m} }}"
+        );
         let _ = writeln!(s, "actions:");
         for a in 0..ACTIONS_PER_MODULE {
             let t = a % (TYPES_PER_MODULE - 1) + 1;
