@@ -75,3 +75,41 @@ fn frontend_files_open_with_a_doc_line_and_stay_small() {
         );
     }
 }
+
+/// Every diagnostic code the front-end emits is documented with an example in
+/// docs/diagnostics.md and has a case in the bad corpus.
+#[test]
+fn every_code_is_documented_and_has_a_bad_case() {
+    let docs =
+        std::fs::read_to_string(src().join("../docs/diagnostics.md")).expect("docs/diagnostics.md");
+    let fixtures: Vec<String> = std::fs::read_dir(src().join("../tests/fixtures/bad"))
+        .expect("bad corpus")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut codes = std::collections::BTreeSet::new();
+    for f in frontend_files() {
+        let text = std::fs::read_to_string(&f).expect("readable");
+        for (i, _) in text.match_indices('"') {
+            let code = text.get(i + 1..i + 6).unwrap_or("");
+            let closed = text.get(i + 6..i + 7) == Some("\"");
+            if closed
+                && (code.starts_with('E') || code.starts_with('W'))
+                && code[1..].chars().all(|c| c.is_ascii_digit())
+            {
+                codes.insert(code.to_owned());
+            }
+        }
+    }
+    assert!(codes.len() >= 50, "found {} codes", codes.len());
+    for code in &codes {
+        assert!(
+            docs.contains(&format!("### {code}")),
+            "{code} is not documented in docs/diagnostics.md"
+        );
+        let prefix = format!("{}_", code.to_ascii_lowercase());
+        assert!(
+            fixtures.iter().any(|f| f.starts_with(&prefix)),
+            "{code} has no case in tests/fixtures/bad"
+        );
+    }
+}
