@@ -125,11 +125,22 @@ impl Cx<'_> {
 
     /// Reports `key` missing from a mapping.
     pub fn missing(&mut self, entries: &Entries<'_>, key: &str, context: &str) {
-        self.diags.push(Diagnostic::error(
-            "E0004",
-            &entries.span,
-            format!("{context} is missing `{key}`"),
-        ));
+        let example = match key {
+            "project" => Some("project: acme"),
+            "version" => Some("version: 1.0.0"),
+            "method" => Some("method: POST"),
+            "path" => Some("path: /things"),
+            "schedule" => Some("schedule: \"0 8 * * *\""),
+            "secret_env" => Some("secret_env: MY_WEBHOOK_SECRET"),
+            "tag" => Some("tag: kind"),
+            "variants" => Some("variants: { card: CardPayment }"),
+            "value" => Some("value: in_progress"),
+            "limit" => Some("limit: 100"),
+            "window" => Some("window: 1m"),
+            _ => None,
+        };
+        let d = Diagnostic::error("E0004", &entries.span, format!("{context} is missing `{key}`"));
+        self.diags.push(d.with_opt_hint(example.map(|e| format!("add `{e}`"))));
     }
 
     /// Reads a string scalar (any plain scalar counts: `version: 1.0` is the
