@@ -155,7 +155,12 @@ fn triggers(cx: &mut Cx<'_>, node: &Node) -> Vec<TriggerDecl> {
         let Some(map) = item.map() else {
             let hint = item
                 .scalar()
-                .and_then(|s| diag::did_you_mean(&s.text, TRIGGER_KINDS.iter().copied()))
+                .and_then(|s| {
+                    if TRIGGER_KINDS.contains(&s.text.as_str()) {
+                        return Some(format!("a trigger is a mapping: write `{}: {{}}` with its settings", s.text));
+                    }
+                    diag::did_you_mean(&s.text, TRIGGER_KINDS.iter().copied())
+                })
                 .unwrap_or_else(|| {
                     "write a trigger as `{ api: \"GET /path\" }`, `{ cron: \"0 8 * * *\" }`, ..."
                         .into()
