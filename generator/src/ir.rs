@@ -614,6 +614,22 @@ impl Ir {
         self.modules.values().flat_map(|m| m.actions.values())
     }
 
+    /// The project-unique name of an action's error enum: `CreateTaskError`,
+    /// or `TasksGetError` when another module has an action with the same
+    /// PascalCase name (so every enum can live in one Rust module). The
+    /// checker guarantees these names collide with no type and no other
+    /// action's enum.
+    pub fn error_enum_name(&self, action: &Action) -> String {
+        let shared = self
+            .actions()
+            .any(|other| other.pascal_name == action.pascal_name && other.module != action.module);
+        let module_pascal = self
+            .modules
+            .get(&action.module)
+            .map_or("", |m| m.pascal_name.as_str());
+        crate::naming::error_enum_name(module_pascal, &action.pascal_name, shared)
+    }
+
     /// Serialises the IR as pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("the IR always serialises");

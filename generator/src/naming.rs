@@ -251,6 +251,22 @@ pub fn ts_type_ident(s: &str) -> String {
     pascal
 }
 
+/// The name of an action's error enum from the PascalCase names of its
+/// module and itself: `CreateTaskError`, or `TasksGetError` when
+/// `shared_across_modules` (another module has an action of the same name).
+/// Use [`crate::ir::Ir::error_enum_name`], which decides `shared_across_modules`.
+pub fn error_enum_name(
+    module_pascal: &str,
+    action_pascal: &str,
+    shared_across_modules: bool,
+) -> String {
+    if shared_across_modules {
+        format!("{module_pascal}{action_pascal}Error")
+    } else {
+        format!("{action_pascal}Error")
+    }
+}
+
 /// Hands out collision-free identifiers within one scope: the first claim of
 /// a name gets it as is, later claims get `_2`, `_3`, ... (compared without
 /// `r#`). Emitters use it for names they invent next to contract names

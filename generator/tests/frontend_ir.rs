@@ -158,6 +158,16 @@ fn lowering_decides_names_boxing_and_bindings() {
         ]
     );
     assert_eq!(route.status, 200);
+    // Actions named alike in two modules get module-prefixed error enums.
+    assert_eq!(ir.error_enum_name(m), "MatchError");
+    assert_eq!(
+        ir.error_enum_name(&ir.modules["crate"].actions["delete"]),
+        "CrateDeleteError"
+    );
+    assert_eq!(
+        ir.error_enum_name(&ir.modules["type"].actions["delete"]),
+        "TypeDeleteError"
+    );
     let delete = &ir.modules["crate"].actions["delete"];
     assert_eq!(delete.triggers.http[0].status, 204, "no output answers 204");
 }

@@ -43,10 +43,11 @@ pub fn check_with(
     }
     let mut mcp_tools = HashMap::new();
     for m in symbols.modules.values() {
-        names::module(m, symbols, diags);
+        names::module(m, diags);
         actions::module(m, symbols, &mut mcp_tools, diags);
     }
     names::modules(symbols, diags);
+    names::generated_names(symbols, diags);
     names::type_members(symbols, diags);
     names::events(symbols, diags);
     types::resolve_all(symbols, diags);
