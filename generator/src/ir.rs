@@ -65,6 +65,7 @@ pub struct Project {
     /// npm package name of the TypeScript SDK; defaults to `@<kebab_name>/sdk`.
     pub sdk_package: String,
     #[serde(skip)]
+    /// Where it was written (not serialised).
     pub span: Span,
 }
 
@@ -89,6 +90,7 @@ pub struct Module {
     pub pascal_name: String,
     /// camelCase form used by the TypeScript client (`client.tasks`).
     pub ts_name: String,
+    /// Documentation from the contract's `description`.
     pub description: Option<String>,
     /// Normalised module prefix (`/tasks`, or `""`).
     pub prefix: String,
@@ -103,6 +105,7 @@ pub struct Module {
     /// Names of the events this module declares, sorted.
     pub events: Vec<String>,
     #[serde(skip)]
+    /// Where it was written (not serialised).
     pub span: Span,
 }
 
@@ -122,14 +125,18 @@ pub struct TypeDef {
     pub contract_name: String,
     /// Where the type came from.
     pub origin: TypeOrigin,
+    /// Documentation from the contract's `description`.
     pub description: Option<String>,
+    /// True when the contract marks it `deprecated`.
     pub deprecated: bool,
+    /// Object, enum or union.
     pub kind: TypeKind,
     /// True when the type is part of a reference cycle, through any kind of
     /// reference (lists and maps included); the references that need a
     /// `Box` are marked `boxed` in [`TypeRef::Named`].
     pub recursive: bool,
     #[serde(skip)]
+    /// Where it was written (not serialised).
     pub span: Span,
 }
 
@@ -161,7 +168,9 @@ pub enum TypeKind {
     /// An internally tagged union: JSON `{"<tag>": "<value>", ...variant fields}`.
     /// Every variant names an object type. Variants are in declaration order.
     Union {
+        /// The tag field's wire name.
         tag: String,
+        /// Variants in declaration order.
         variants: Vec<UnionVariant>,
     },
 }
@@ -180,11 +189,16 @@ pub struct Field {
     pub required: bool,
     /// Default value (already type-checked), used when the field is absent.
     pub default: Option<serde_json::Value>,
+    /// Validation constraints (empty when none).
     pub constraints: Constraints,
+    /// Documentation from the contract's `description`.
     pub description: Option<String>,
+    /// True when the contract marks it `deprecated`.
     pub deprecated: bool,
+    /// Example value for docs and OpenAPI.
     pub example: Option<serde_json::Value>,
     #[serde(skip)]
+    /// Where it was written (not serialised).
     pub span: Span,
 }
 
@@ -194,8 +208,10 @@ pub struct Field {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Constraints {
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// Minimum length in characters (strings).
     pub min_len: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// Maximum length in characters (strings).
     pub max_len: Option<u64>,
     /// A regular expression, validated by the checker (Rust `regex` syntax,
     /// unanchored: it must match somewhere unless it anchors itself).
@@ -208,10 +224,13 @@ pub struct Constraints {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub max: Option<serde_json::Number>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// Minimum number of items (lists).
     pub min_items: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// Maximum number of items (lists).
     pub max_items: Option<u64>,
     #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    /// List items must be distinct.
     pub unique: bool,
 }
 
@@ -219,36 +238,52 @@ pub struct Constraints {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TypeRef {
+    /// `true` or `false`.
     Bool,
     /// Integer within ±(2^53−1): `i64` in Rust, range-checked.
     Int,
     /// Full-range integer carried as a decimal string on the wire.
     Int64,
+    /// A 32-bit integer.
     I32,
+    /// A 64-bit float.
     Float,
+    /// A UTF-8 string.
     String,
+    /// A UUID string.
     Uuid,
+    /// An email address string (validated).
     Email,
+    /// An absolute URL string (validated).
     Url,
+    /// An RFC 3339 date-time.
     DateTime,
+    /// A `YYYY-MM-DD` date.
     Date,
+    /// Any JSON value.
     Json,
     /// Base64 on the wire, `Vec<u8>` in Rust.
     Bytes,
+    /// An array.
     List {
+        /// The item type.
         item: Box<TypeRef>,
     },
+    /// An object with string keys.
     Map {
+        /// The value type.
         value: Box<TypeRef>,
     },
     /// May be absent or null.
     Optional {
+        /// The present type.
         inner: Box<TypeRef>,
     },
     /// A named type: `name` is a key of [`Ir::types`]. `boxed` is true where
     /// the reference closes a cycle with no `list` or `map` in between, so the
     /// Rust field must be `Box<T>` (or `Option<Box<T>>`).
     Named {
+        /// The name.
         name: String,
         boxed: bool,
     },
@@ -261,7 +296,9 @@ pub struct EnumValue {
     pub value: String,
     /// The Rust variant name (`InProgress`), collision-free.
     pub rust_name: String,
+    /// Documentation from the contract's `description`.
     pub description: Option<String>,
+    /// True when the contract marks it `deprecated`.
     pub deprecated: bool,
 }
 
@@ -289,6 +326,7 @@ pub struct Event {
     pub snake_name: String,
     /// The declaring module.
     pub module: String,
+    /// Documentation from the contract's `description`.
     pub description: Option<String>,
     /// The payload type (key of [`Ir::types`]), e.g. `TaskCreatedPayload`.
     pub payload: String,
@@ -298,6 +336,7 @@ pub struct Event {
     /// Full names of the actions that declare they emit it, sorted.
     pub publishers: Vec<String>,
     #[serde(skip)]
+    /// Where it was written (not serialised).
     pub span: Span,
 }
 
@@ -317,8 +356,11 @@ pub struct Action {
     pub pascal_name: String,
     /// camelCase form for the TypeScript client (`createTask`).
     pub ts_name: String,
+    /// One-line summary from the contract.
     pub summary: Option<String>,
+    /// Documentation from the contract's `description`.
     pub description: Option<String>,
+    /// Present when the action is deprecated.
     pub deprecated: Option<Deprecation>,
     /// The input type (key of [`Ir::types`], always an object type), or
     /// `None` when the action takes no input.
@@ -337,6 +379,7 @@ pub struct Action {
     pub errors: Vec<ErrorDef>,
     /// Guards in run order: module guards first, then action guards.
     pub guards: Vec<Guard>,
+    /// Every trigger, grouped by kind.
     pub triggers: Triggers,
     /// Retry policy with defaults filled (`attempts: 1` when not declared).
     pub retry: RetryPolicy,
@@ -346,6 +389,7 @@ pub struct Action {
     /// `api` trigger; `None` otherwise.
     pub action_endpoint: Option<String>,
     #[serde(skip)]
+    /// Where it was written (not serialised).
     pub span: Span,
 }
 
@@ -380,15 +424,19 @@ pub struct ErrorDef {
     /// True for the implicit errors every action has.
     pub implicit: bool,
     #[serde(skip)]
+    /// Where it was written (not serialised).
     pub span: Span,
 }
 
 /// A guard, with where it was declared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Guard {
+    /// What the guard checks.
     pub kind: GuardKind,
+    /// Whether the module or the action declared it.
     pub source: GuardSource,
     #[serde(skip)]
+    /// Where it was written (not serialised).
     pub span: Span,
 }
 
@@ -396,7 +444,9 @@ pub struct Guard {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GuardSource {
+    /// Declared on the module.
     Module,
+    /// Declared on the action.
     Action,
 }
 
@@ -406,27 +456,38 @@ pub enum GuardSource {
 pub enum GuardKind {
     /// A valid session or API key is present.
     Authenticated,
+    /// The principal has a role.
     HasRole {
+        /// The required role.
         role: String,
     },
     /// A `resource:verb` permission, `*` wildcards allowed.
     HasPermission {
+        /// The required `resource:verb` permission.
         permission: String,
     },
     /// Sliding-window rate limit.
     RateLimit {
+        /// Requests allowed per window.
         limit: u32,
+        /// Window length in milliseconds.
         window_ms: u64,
+        /// What the limit counts by.
         key: RateLimitKey,
     },
+    /// The principal belongs to an organization (not yet enforced: denies).
     InOrg,
+    /// The organization's plan has a feature (not yet enforced: denies).
     HasFeature {
+        /// The required feature.
         feature: String,
     },
+    /// The organization is in its trial or has paid (not yet enforced: denies).
     TrialActiveOrPaid,
     /// A guard the user implements; `name` is snake_case, `rust_name` the
     /// method name on the generated custom-guards trait.
     Custom {
+        /// The name.
         name: String,
         rust_name: String,
     },
@@ -436,7 +497,9 @@ pub enum GuardKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RateLimitKey {
+    /// Per client IP address.
     Ip,
+    /// Per signed-in user.
     User,
 }
 
@@ -473,6 +536,7 @@ pub struct HttpRoute {
     /// when the action has no input.
     pub bindings: Vec<FieldBinding>,
     #[serde(skip)]
+    /// Where it was written (not serialised).
     pub span: Span,
 }
 
@@ -481,6 +545,7 @@ pub struct HttpRoute {
 pub struct FieldBinding {
     /// The field's wire name.
     pub field: String,
+    /// Where the value is read from.
     pub location: BindingLocation,
 }
 
@@ -488,16 +553,21 @@ pub struct FieldBinding {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BindingLocation {
+    /// A `{param}` path segment.
     Path,
+    /// The query string.
     Query,
+    /// The JSON body.
     Body,
 }
 
 /// Runs the action when an event is published.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventTrigger {
+    /// The event's dotted name (a key of [`Ir::events`]).
     pub event: String,
     #[serde(skip)]
+    /// Where it was written (not serialised).
     pub span: Span,
 }
 
@@ -509,6 +579,7 @@ pub struct CronTrigger {
     /// IANA time zone; defaults to `UTC`.
     pub timezone: String,
     #[serde(skip)]
+    /// Where it was written (not serialised).
     pub span: Span,
 }
 
@@ -520,6 +591,7 @@ pub struct QueueTrigger {
     /// Attempts before the job is dead-lettered; default 5.
     pub max_attempts: u32,
     #[serde(skip)]
+    /// Where it was written (not serialised).
     pub span: Span,
 }
 
@@ -532,8 +604,10 @@ pub struct WebhookTrigger {
     pub secret_env: String,
     /// Header carrying the signature.
     pub signature_header: String,
+    /// How the signature is computed.
     pub scheme: WebhookScheme,
     #[serde(skip)]
+    /// Where it was written (not serialised).
     pub span: Span,
 }
 
@@ -552,8 +626,10 @@ pub enum WebhookScheme {
 pub struct McpTrigger {
     /// Tool name; defaults to `<module>_<action>`.
     pub tool: String,
+    /// What the tool does, for the model choosing tools.
     pub description: String,
     #[serde(skip)]
+    /// Where it was written (not serialised).
     pub span: Span,
 }
 
@@ -562,6 +638,7 @@ pub struct McpTrigger {
 pub struct RetryPolicy {
     /// Total tries including the first; at least 1.
     pub attempts: u32,
+    /// How delays grow between tries.
     pub backoff: Backoff,
     /// First delay in milliseconds.
     pub base_ms: u64,
@@ -584,7 +661,9 @@ impl Default for RetryPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Backoff {
+    /// Delays double from `base`, capped at `max`.
     Exponential,
+    /// The same delay (`base`) between tries.
     Fixed,
 }
 
