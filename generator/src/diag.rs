@@ -26,6 +26,7 @@ pub enum Severity {
 pub struct Diagnostic {
     /// Stable code per rule (`E0101`), documented in docs/diagnostics.md.
     pub code: &'static str,
+    /// Error or warning.
     pub severity: Severity,
     /// What is wrong, naming the offending thing.
     pub message: String,
@@ -208,12 +209,19 @@ fn clamp_span(text: &str, start: usize, end: usize) -> (usize, usize) {
 /// One diagnostic as `bunbase check --format json` prints it.
 #[derive(Debug, Clone, Serialize)]
 pub struct JsonDiagnostic<'a> {
+    /// Path relative to the contracts root.
     pub file: &'a str,
+    /// 1-based line.
     pub line: u32,
+    /// 1-based column in characters.
     pub col: u32,
+    /// The stable code (`E0101`).
     pub code: &'a str,
+    /// Error or warning.
     pub severity: Severity,
+    /// What is wrong.
     pub message: &'a str,
+    /// How to fix it, if known.
     pub hint: Option<&'a str>,
 }
 

@@ -23,7 +23,9 @@ pub enum Error {
     /// A file or folder could not be read.
     #[error("cannot read `{}`: {source}", path.display())]
     Unreadable {
+        /// The file or folder.
         path: PathBuf,
+        /// The I/O error.
         #[source]
         source: std::io::Error,
     },

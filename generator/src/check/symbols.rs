@@ -14,10 +14,15 @@ use crate::parse::ast::*;
 /// The body of a type, borrowed from the syntax tree.
 #[derive(Debug, Clone, Copy)]
 pub enum Body<'a> {
+    /// An object's fields.
     Object(&'a [FieldDecl]),
+    /// An enum's values.
     Enum(&'a [EnumValueDecl]),
+    /// `union: { tag, variants }`
     Union {
+        /// The tag field name.
         tag: &'a Spanned<String>,
+        /// (tag value, object type) pairs.
         variants: &'a [(Spanned<String>, TypeExpr)],
     },
 }
@@ -31,10 +36,15 @@ pub struct TypeEntry<'a> {
     pub contract_name: String,
     /// Project-unique name (the key of `Ir::types`).
     pub name: String,
+    /// Declared, or where an inline type came from.
     pub origin: TypeOrigin,
+    /// The type's shape.
     pub body: Body<'a>,
+    /// `description`, if any.
     pub description: Option<&'a str>,
+    /// True when marked `deprecated`.
     pub deprecated: bool,
+    /// Where it was written.
     pub span: Span,
 }
 

@@ -157,7 +157,10 @@ fn triggers(cx: &mut Cx<'_>, node: &Node) -> Vec<TriggerDecl> {
                 .scalar()
                 .and_then(|s| {
                     if TRIGGER_KINDS.contains(&s.text.as_str()) {
-                        return Some(format!("a trigger is a mapping: write `{}: {{}}` with its settings", s.text));
+                        return Some(format!(
+                            "a trigger is a mapping: write `{}: {{}}` with its settings",
+                            s.text
+                        ));
                     }
                     diag::did_you_mean(&s.text, TRIGGER_KINDS.iter().copied())
                 })

@@ -139,8 +139,13 @@ impl Cx<'_> {
             "window" => Some("window: 1m"),
             _ => None,
         };
-        let d = Diagnostic::error("E0004", &entries.span, format!("{context} is missing `{key}`"));
-        self.diags.push(d.with_opt_hint(example.map(|e| format!("add `{e}`"))));
+        let d = Diagnostic::error(
+            "E0004",
+            &entries.span,
+            format!("{context} is missing `{key}`"),
+        );
+        self.diags
+            .push(d.with_opt_hint(example.map(|e| format!("add `{e}`"))));
     }
 
     /// Reads a string scalar (any plain scalar counts: `version: 1.0` is the

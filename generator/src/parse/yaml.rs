@@ -17,6 +17,7 @@ use crate::ir::Span;
 /// A YAML node.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
+    /// What the node holds.
     pub kind: NodeKind,
     /// The whole node for scalars; for collections, the first line of it.
     pub span: Span,
@@ -25,7 +26,9 @@ pub struct Node {
 /// What a node holds.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeKind {
+    /// A scalar.
     Scalar(Scalar),
+    /// A sequence.
     Seq(Vec<Node>),
     /// Entries in document order; duplicate keys were reported and dropped.
     Map(Vec<(Node, Node)>),
