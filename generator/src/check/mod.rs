@@ -56,4 +56,5 @@ pub fn check_with(
     types::fields(lowered, symbols, diags);
     routes::check(contracts, symbols, diags);
     warnings::unused_types(lowered, symbols, diags);
+    warnings::unused_events(symbols, diags);
 }

@@ -63,3 +63,32 @@ pub fn unused_types(
         }
     }
 }
+
+/// Warns about events no action emits and no action subscribes to.
+pub fn unused_events(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
+    let mut used: BTreeSet<&str> = BTreeSet::new();
+    for m in symbols.modules.values() {
+        for a in &m.actions {
+            used.extend(a.emits.iter().map(|e| e.value.as_str()));
+            for t in &a.triggers {
+                if let crate::parse::ast::TriggerKind::Event(e) = &t.kind {
+                    used.insert(e.value.as_str());
+                }
+            }
+        }
+    }
+    for (name, (_, decl)) in &symbols.events {
+        if !used.contains(name.as_str()) {
+            diags.push(
+                Diagnostic::warning(
+                    "W0005",
+                    &decl.name.span,
+                    format!("event `{name}` is never emitted nor subscribed to"),
+                )
+                .with_hint(
+                    "list it in an action's `emits`, trigger an action with it, or remove it",
+                ),
+            );
+        }
+    }
+}
