@@ -49,10 +49,12 @@ pub fn from_dir(dir: &Path) -> Result<SourceSet, Error> {
     Ok(SourceSet::from_files(files))
 }
 
-/// True when `path` (relative, `/`-separated) names a contract file.
+/// True when `path` (relative, `/`-separated) names a contract file: a
+/// `.yaml` or `.yml` file with no hidden (`.`-led) file or folder name.
 pub fn is_contract_file(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    !name.starts_with('.') && (name.ends_with(".yaml") || name.ends_with(".yml"))
+    !path.split('/').any(|seg| seg.starts_with('.'))
+        && (name.ends_with(".yaml") || name.ends_with(".yml"))
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), Error> {
@@ -91,4 +93,47 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), 
         out.push((rel, text));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contract_files() {
+        assert!(is_contract_file("billing/invoices.yml"));
+        assert!(is_contract_file("bunbase.yaml"));
+        assert!(!is_contract_file(".github/workflow.yaml"));
+        assert!(!is_contract_file("a/.hidden.yaml"));
+        assert!(!is_contract_file("README.md"));
+    }
+
+    #[test]
+    fn tool_failures_are_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(matches!(
+            from_dir(&dir.path().join("nope")),
+            Err(Error::MissingDir(_))
+        ));
+        assert!(matches!(
+            from_dir(dir.path()),
+            Err(Error::MissingProjectFile(_))
+        ));
+        std::fs::write(
+            dir.path().join("bunbase.yaml"),
+            "project: a\nversion: 1.0.0\n",
+        )
+        .expect("write");
+        std::fs::create_dir_all(dir.path().join("x/.hidden")).expect("mkdir");
+        std::fs::write(dir.path().join("x/m.yml"), "module: m\n").expect("write");
+        std::fs::write(dir.path().join("x/.hidden/h.yaml"), "module: h\n").expect("write");
+        std::fs::write(dir.path().join("x/notes.txt"), "hi").expect("write");
+        let set = from_dir(dir.path()).expect("loads");
+        assert_eq!(
+            set.files.keys().collect::<Vec<_>>(),
+            ["bunbase.yaml", "x/m.yml"]
+        );
+        std::fs::write(dir.path().join("bad.yaml"), [0xff, 0xfe]).expect("write");
+        assert!(matches!(from_dir(dir.path()), Err(Error::NotUtf8(_))));
+    }
 }

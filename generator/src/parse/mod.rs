@@ -19,12 +19,17 @@ use crate::load::PROJECT_FILE;
 use crate::source::SourceSet;
 use ast::Contracts;
 
-/// Parses every file of `sources`. Files that cannot be read as contracts
+/// Parses every contract file (`*.yaml`/`*.yml`, not hidden) of `sources`. Files that cannot be read as contracts
 /// are reported and skipped; the rest are returned (modules sorted by path).
 pub fn parse(sources: &SourceSet, diags: &mut Vec<Diagnostic>) -> Contracts {
     let mut contracts = Contracts::default();
     let mut has_project = false;
     for (path, text) in &sources.files {
+        if !crate::load::is_contract_file(path) {
+            // Not YAML (or hidden): a source set built from a git tree may
+            // hold other files; they are not contracts.
+            continue;
+        }
         if path == PROJECT_FILE {
             has_project = true;
             if let Some(root) = yaml::parse(path, text, diags) {
