@@ -12,6 +12,8 @@ fn fixtures() -> PathBuf {
 fn run_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
         .current_dir(dir)
+        .env_remove("GITHUB_OUTPUT")
+        .env_remove("GITHUB_STEP_SUMMARY")
         .arg("breaking")
         .args(args)
         .output()
@@ -99,11 +101,21 @@ fn markdown_and_github_formats() {
     );
     assert_eq!(code(&o), 100);
     let gh = stdout(&o);
-    // Fixtures live in this repository, so paths are from its root.
-    assert!(
-        gh.contains("::error file=generator/tests/fixtures/breaking/cli/after/orders.yaml,line=23,col=7,title=input_field_required_added (breaking)::"),
-        "{gh}"
-    );
+    // Paths are from the repository root when the fixtures are in a git
+    // checkout (as in CI), else relative to the working directory.
+    let in_git = Command::new("git")
+        .current_dir(fixtures())
+        .args(["rev-parse", "--show-prefix"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let file = if in_git {
+        "generator/tests/fixtures/breaking/cli/after/orders.yaml"
+    } else {
+        "after/orders.yaml"
+    };
+    let want =
+        format!("::error file={file},line=23,col=7,title=input_field_required_added (breaking)::");
+    assert!(gh.contains(&want), "{gh}");
     assert!(gh.contains("::warning file="), "{gh}");
 }
 
@@ -309,6 +321,9 @@ fn against_a_git_revision_without_checkout() {
     git(repo, &["add", "."]);
     git(repo, &["commit", "-q", "-m", "no contracts yet"]);
     copy_dir(&fixtures().join("before"), &repo.join("contracts"));
+    // Hidden files and the breaking config are not modules, in git as on disk.
+    std::fs::write(repo.join("contracts/.draft.yaml"), "not: a module\n").expect("write");
+    std::fs::write(repo.join("contracts/bunbase-breaking.yaml"), "rules: {}\n").expect("write");
     git(repo, &["add", "."]);
     git(repo, &["commit", "-q", "-m", "before"]);
     git(repo, &["tag", "v1"]);
@@ -370,8 +385,47 @@ fn list_rules_prints_the_catalogue() {
 fn explain_prints_the_rule_docs() {
     let o = run_in(&fixtures(), &["--explain", "input_field_required_added"]);
     assert_eq!(code(&o), 0);
-    assert!(stdout(&o).contains("- severity: **breaking**, semver: **major**"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("- severity: **breaking**, semver: **major**"),
+        "{}",
+        stdout(&o)
+    );
     let o = run_in(&fixtures(), &["--explain", "input_field_requird_added"]);
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("did you mean `input_field_required_added`?"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did you mean `input_field_required_added`?"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn github_format_writes_step_outputs_and_summary() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (outputs, summary) = (tmp.path().join("out"), tmp.path().join("summary"));
+    let o = Command::new(BIN)
+        .current_dir(fixtures())
+        .args([
+            "breaking",
+            "after",
+            "--against",
+            "before",
+            "--format",
+            "github",
+        ])
+        .env("GITHUB_OUTPUT", &outputs)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("bunbase runs");
+    assert_eq!(code(&o), 100);
+    let outputs = std::fs::read_to_string(outputs).expect("outputs written");
+    assert_eq!(
+        outputs,
+        "breaking=2\nwarning=1\nrequired_bump=major\nsuggested_version=2.0.0\n"
+    );
+    let summary = std::fs::read_to_string(summary).expect("summary written");
+    assert!(
+        summary.starts_with("### bunbase breaking: 2 breaking, 1 warning, 2 info"),
+        "{summary}"
+    );
 }

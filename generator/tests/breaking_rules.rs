@@ -342,3 +342,46 @@ fn removed_elements_point_at_old_and_surviving_parent() {
         Some(bunbase::breaking::Side::Old)
     );
 }
+
+#[test]
+fn module_guards_are_reported_once_for_the_module() {
+    let old = baseline();
+    let admin = || {
+        guard(
+            GuardKind::HasRole {
+                role: "admin".into(),
+            },
+            GuardSource::Module,
+        )
+    };
+    let new = changed(|ir| {
+        tasks(ir).guards.push(admin());
+        for a in tasks(ir).actions.values_mut() {
+            a.guards.push(admin());
+        }
+    });
+    // stripe_event was public, so the module as a whole now locks out
+    // anonymous callers; no per-action repeats.
+    assert_eq!(
+        render(&old, &new),
+        ["breaking guard_auth_added module/tasks/guards/has_role(admin)"]
+    );
+    // When every action already required a principal, it is a plain guard.
+    let private = |ir: &mut Ir| {
+        act(ir, "stripe_event")
+            .guards
+            .push(guard(GuardKind::Authenticated, GuardSource::Action));
+    };
+    let old = changed(private);
+    let new = changed(|ir| {
+        private(ir);
+        tasks(ir).guards.push(admin());
+        for a in tasks(ir).actions.values_mut() {
+            a.guards.push(admin());
+        }
+    });
+    assert_eq!(
+        render(&old, &new),
+        ["warning guard_added module/tasks/guards/has_role(admin)"]
+    );
+}

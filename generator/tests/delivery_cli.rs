@@ -329,3 +329,63 @@ fn watch_regenerates_after_a_contract_change() {
             .map_or(true, |l| !l.starts_with("bunbase gen: "))
     );
 }
+
+#[test]
+fn runtime_flags_choose_the_runtime_dependency() {
+    let tmp = project();
+    let runtime_line = |out: &str| {
+        let toml = std::fs::read_to_string(tmp.path().join(out).join("Cargo.toml")).unwrap();
+        toml.lines()
+            .find(|l| l.starts_with("bunbase-runtime"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        code(&bunbase(
+            tmp.path(),
+            &["gen", "--out", "v", "--runtime-version", "0.3"]
+        )),
+        0
+    );
+    assert!(
+        runtime_line("v").contains("version = \"0.3\""),
+        "{}",
+        runtime_line("v")
+    );
+    let git = [
+        "gen",
+        "--out",
+        "g",
+        "--runtime-git",
+        "https://example.com/rt.git",
+        "--runtime-rev",
+        "abc",
+    ];
+    assert_eq!(code(&bunbase(tmp.path(), &git)), 0);
+    assert!(
+        runtime_line("g").contains("git = \"https://example.com/rt.git\""),
+        "{}",
+        runtime_line("g")
+    );
+    // A path next to the output folder is written relative to it.
+    std::fs::create_dir_all(tmp.path().join("rt")).unwrap();
+    assert_eq!(
+        code(&bunbase(
+            tmp.path(),
+            &["gen", "--out", "p", "--runtime-path", "rt"]
+        )),
+        0
+    );
+    let line = runtime_line("p");
+    assert!(
+        line.contains("path = \"") && !line.contains("path = \"/"),
+        "{line}"
+    );
+    // The default is this checkout's runtime-support.
+    assert_eq!(code(&bunbase(tmp.path(), &["gen", "--out", "d"])), 0);
+    assert!(
+        runtime_line("d").contains("runtime-support\""),
+        "{}",
+        runtime_line("d")
+    );
+}

@@ -183,10 +183,9 @@ fn every_api_action_has_an_action_endpoint() {
         let o = op(&d, &format!("/api/v1/actions/tasks.{action}"), "post");
         assert_eq!(o["operationId"], format!("tasks.{action}.invoke"));
         assert_eq!(o["x-bunbase-action"], format!("tasks.{action}"));
-        let input = resolve(
-            &d,
-            &o["requestBody"]["content"]["application/json"]["schema"],
-        );
+        let body = &o["requestBody"]["content"]["application/json"]["schema"];
+        // An optional body is wrapped to be nullable: look through it.
+        let input = resolve(&d, body.get("allOf").map_or(body, |all| &all[0]));
         assert_eq!(
             input["type"], "object",
             "{action}: the whole input is the body"
@@ -209,6 +208,10 @@ fn every_api_action_has_an_action_endpoint() {
     );
     assert_eq!(create["requestBody"]["required"], true);
     let list = op(&d, "/api/v1/actions/tasks.list_tasks", "post");
+    assert_eq!(
+        list["requestBody"]["content"]["application/json"]["schema"]["nullable"], true,
+        "the server reads a null body as an empty one"
+    );
     assert!(
         list["requestBody"].get("required").is_none(),
         "no required field: the body may be left out"
@@ -270,6 +273,16 @@ fn optional_fields_differ_between_requests_and_responses() {
         "a defaulted field may be left out of a request"
     );
     assert_eq!(create["properties"]["priority"]["default"], 3);
+    assert_eq!(
+        create["properties"]["priority"]["nullable"], true,
+        "null in a request means absent, so a defaulted field accepts it"
+    );
+    assert!(
+        schema(&d, "Task")["properties"]["views"]
+            .get("nullable")
+            .is_none(),
+        "a response field is nullable only when optional"
+    );
     assert!(
         d["components"]["schemas"]
             .get("CreateTaskInput-Input")

@@ -6,7 +6,7 @@
 //! that names the fix (shallow CI clones are the usual cause).
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use crate::source::SourceSet;
 
@@ -69,6 +69,69 @@ fn git_ok(dir: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
     Ok(out.stdout)
 }
 
+/// Reads many blobs with one `git cat-file --batch`, in request order.
+fn read_blobs<'a>(
+    dir: &Path,
+    objects: impl Iterator<Item = &'a str>,
+) -> Result<Vec<String>, GitError> {
+    use std::io::{BufRead as _, Read as _, Write as _};
+    let requests: String = objects.map(|o| format!("{o}\n")).collect();
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["cat-file", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| std::io::Error::other("no stdin"))?;
+    // Write from another thread so a full stdout pipe cannot deadlock us.
+    let writer = std::thread::spawn(move || stdin.write_all(requests.as_bytes()));
+    let mut out = std::io::BufReader::new(
+        child
+            .stdout
+            .take()
+            .ok_or_else(|| std::io::Error::other("no stdout"))?,
+    );
+    let mut blobs = Vec::new();
+    let mut header = String::new();
+    loop {
+        header.clear();
+        if out.read_line(&mut header)? == 0 {
+            break;
+        }
+        // `<oid> blob <size>`, or `<object> missing`.
+        let size = match header.trim_end().rsplit_once(' ') {
+            Some((_, n)) if header.contains(" blob ") => n.parse::<usize>().ok(),
+            _ => None,
+        };
+        let Some(size) = size else {
+            return Err(GitError::Failed {
+                args: "cat-file --batch".into(),
+                stderr: header.trim_end().to_owned(),
+            });
+        };
+        let mut blob = vec![0; size + 1];
+        out.read_exact(&mut blob)?;
+        blob.truncate(size);
+        blobs.push(String::from_utf8_lossy(&blob).into_owned());
+    }
+    writer
+        .join()
+        .map_err(|_| std::io::Error::other("writer thread panicked"))??;
+    let status = child.wait()?;
+    if !status.success() {
+        return Err(GitError::Failed {
+            args: "cat-file --batch".into(),
+            stderr: format!("exited with {status}"),
+        });
+    }
+    Ok(blobs)
+}
+
 /// The path of `dir` inside its repository (`contracts/`, or empty at the
 /// root), or `None` when `dir` is not in a git work tree.
 pub fn repo_prefix(dir: &Path) -> Option<String> {
@@ -118,18 +181,21 @@ pub fn read_rev(dir: &Path, rev: &str) -> Result<(SourceSet, String), GitError> 
             ".",
         ],
     )?;
-    let mut files = Vec::new();
+    // The same files `load::from_dir` reads: YAML, no hidden files or folders.
+    let mut wanted = Vec::new();
     for full in listing.split(|b| *b == 0).filter(|s| !s.is_empty()) {
         let full = String::from_utf8_lossy(full).into_owned();
         let Some(rel) = full.strip_prefix(&prefix) else {
             continue;
         };
-        if !(rel.ends_with(".yaml") || rel.ends_with(".yml")) || rel == CONFIG_FILE {
+        let hidden = rel.split('/').any(|part| part.starts_with('.'));
+        if hidden || !crate::load::is_contract_file(rel) || rel == CONFIG_FILE {
             continue;
         }
-        let blob = git_ok(dir, &["cat-file", "blob", &format!("{rev}:{full}")])?;
-        files.push((rel.to_owned(), String::from_utf8_lossy(&blob).into_owned()));
+        wanted.push((rel.to_owned(), format!("{rev}:{full}")));
     }
+    let blobs = read_blobs(dir, wanted.iter().map(|(_, object)| object.as_str()))?;
+    let files = wanted.into_iter().map(|(rel, _)| rel).zip(blobs);
     let sources = SourceSet::from_files(files);
     if sources.get("bunbase.yaml").is_none() {
         let path = if prefix.is_empty() {

@@ -166,15 +166,15 @@ pub(crate) fn compare_ref(
         ),
         (Rel::Widened, Dir::Out) => (
             Rule::OutputFieldTypeWidened,
-            "clients may receive values they cannot decode",
+            "readers may receive values they cannot decode",
         ),
         (Rel::Narrowed, Dir::Out) => (
             Rule::OutputFieldTypeNarrowed,
-            "every value it carries was valid before",
+            "readers only see values that were valid before",
         ),
         (Rel::Changed, Dir::Out) => (
             Rule::OutputFieldTypeChanged,
-            "clients decode it as the old type",
+            "readers decode it as the old type",
         ),
     };
     d.push(
@@ -283,13 +283,13 @@ pub(crate) fn compare_fields(
             Dir::Out if is_optional(f) => d.push(
                 Rule::OutputOptionalFieldRemoved,
                 subject,
-                format!("optional field `{name}` was removed from `{tn}`: clients reading it get nothing instead of null"),
+                format!("optional field `{name}` was removed from `{tn}`: readers get nothing instead of null"),
                 at,
             ),
             Dir::Out => d.push(
                 Rule::OutputFieldRemoved,
                 subject,
-                format!("field `{name}` was removed from `{tn}`: clients rely on it being present"),
+                format!("field `{name}` was removed from `{tn}`: readers rely on it being present"),
                 at,
             ),
         }
@@ -351,7 +351,7 @@ fn compare_field(d: &mut Differ<'_>, tn: &str, o: &Field, n: &Field, dir: Dir, s
         Dir::Out if !is_optional(o) && is_optional(n) => d.push(
             Rule::OutputFieldBecameOptional,
             subject,
-            format!("field `{tn}.{name}` may now be null: clients expect a value"),
+            format!("field `{tn}.{name}` may now be null: readers expect a value"),
             at(),
         ),
         Dir::Out if is_optional(o) && !is_optional(n) => d.push(
@@ -489,7 +489,7 @@ fn compare_constraints(
                 ),
                 Dir::Out => (
                     Rule::OutputPatternChanged,
-                    "clients validating the old pattern may reject values",
+                    "readers validating the old pattern may reject values",
                 ),
             };
             d.push(
@@ -522,11 +522,11 @@ fn push_constraint(
         ),
         (true, Dir::Out) => (
             Rule::OutputConstraintTightened,
-            "every value returned was valid before",
+            "readers only see values that were valid before",
         ),
         (false, Dir::Out) => (
             Rule::OutputConstraintLoosened,
-            "clients may receive values outside the bounds they rely on",
+            "readers may receive values outside the bounds they rely on",
         ),
     };
     d.push(rule, subject, format!("{change}: {why}"), at);
@@ -569,7 +569,7 @@ fn compare_enum(
                 Dir::Out => d.push(
                     Rule::OutputEnumValueAdded,
                     subject,
-                    format!("`{tn}` may now carry `{value}`: clients with an exhaustive match may not handle it"),
+                    format!("`{tn}` may now carry `{value}`: readers with an exhaustive match may not handle it"),
                     at,
                 ),
             }
@@ -639,7 +639,7 @@ fn compare_union(
                     Rule::OutputUnionVariantAdded,
                     subject,
                     format!(
-                        "union `{tn}` may now carry variant `{tag}`: clients may not handle it"
+                        "union `{tn}` may now carry variant `{tag}`: readers may not handle it"
                     ),
                     at,
                 ),
@@ -647,5 +647,57 @@ fn compare_union(
             continue;
         };
         d.reach(&o.type_name, &v.type_name, dir, None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::Ir;
+
+    fn empty_ir() -> Ir {
+        serde_json::from_value(serde_json::json!({
+            "format_version": 1,
+            "project": {
+                "name": "p", "snake_name": "p", "kebab_name": "p", "version": "1.0.0", "title": "p",
+                "description": null, "database": "sqlite", "base_path": "", "sdk_package": "@p/sdk"
+            },
+            "modules": {}, "types": {}, "events": {}
+        }))
+        .expect("a minimal IR")
+    }
+
+    #[test]
+    fn scalar_relations() {
+        use TypeRef as T;
+        let ir = empty_ir();
+        let mut d = Differ::new(&ir, &ir);
+        let list = |t: T| T::List { item: Box::new(t) };
+        let opt = |t: T| T::Optional { inner: Box::new(t) };
+        let cases = [
+            (T::I32, T::Int, Rel::Widened),
+            (T::Int, T::Float, Rel::Widened),
+            (T::Int, T::Int64, Rel::Changed),
+            (T::Uuid, T::String, Rel::Widened),
+            (T::String, T::Email, Rel::Narrowed),
+            (T::Date, T::DateTime, Rel::Changed),
+            (T::Bytes, T::Json, Rel::Widened),
+            (T::Json, T::Bool, Rel::Narrowed),
+            (list(T::I32), list(T::Int), Rel::Widened),
+            (list(T::Int), T::Int, Rel::Changed),
+            (list(T::Int), list(opt(T::Int)), Rel::Widened),
+            (opt(T::Int), T::I32, Rel::Narrowed),
+            (opt(T::I32), T::Int, Rel::Changed),
+            (T::String, T::String, Rel::Same),
+        ];
+        for (old, new, want) in cases {
+            assert_eq!(
+                relate(&mut d, &old, &new, Dir::In, None),
+                want,
+                "{} -> {}",
+                show(&old),
+                show(&new)
+            );
+        }
     }
 }

@@ -460,7 +460,7 @@ fn compare_events(d: &mut Differ<'_>) {
                 Rule::EventRemoved,
                 subject,
                 format!("event `{name}` was removed: its subscribers never run again"),
-                At::removed(&eo.span, None),
+                At::removed(&eo.span, new.modules.get(&eo.module).map(|m| &m.span)),
             );
             continue;
         };
@@ -503,7 +503,7 @@ fn compare_declared_types(d: &mut Differ<'_>) {
                     "type `{}` was removed: SDK code naming it stops compiling",
                     t.name
                 ),
-                At::removed(&t.span, None),
+                At::removed(&t.span, new.modules.get(&t.module).map(|m| &m.span)),
             );
         }
     }

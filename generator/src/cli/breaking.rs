@@ -123,6 +123,35 @@ fn with_slash(p: &str) -> String {
     }
 }
 
+/// Inside GitHub Actions, appends step outputs (`breaking`, `warning`,
+/// `required_bump`, `suggested_version`) to `$GITHUB_OUTPUT` and the
+/// Markdown report to `$GITHUB_STEP_SUMMARY`.
+fn github_files(report: &Report, paths: &Paths) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let append = |var: &str, text: &str| -> anyhow::Result<()> {
+        let Some(path) = std::env::var_os(var).filter(|p| !p.is_empty()) else {
+            return Ok(());
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot open ${var}"))?;
+        file.write_all(text.as_bytes())
+            .with_context(|| format!("cannot write ${var}"))?;
+        Ok(())
+    };
+    let outputs = format!(
+        "breaking={}\nwarning={}\nrequired_bump={}\nsuggested_version={}\n",
+        report.summary.breaking,
+        report.summary.warning,
+        report.version.effective.as_str(),
+        report.version.suggested
+    );
+    append("GITHUB_OUTPUT", &outputs)?;
+    append("GITHUB_STEP_SUMMARY", &render::markdown(report, paths))
+}
+
 /// Writes to stdout, ignoring a closed pipe (`bunbase breaking ... | head`).
 fn emit(text: &str) {
     use std::io::Write as _;
@@ -138,6 +167,7 @@ fn list_rules(format: Format) -> ExitCode {
             .map(|r| {
                 serde_json::json!({
                     "id": r.id(),
+                    "area": r.area(),
                     "severity": r.severity().as_str(),
                     "semver": r.bump().as_str(),
                     "summary": r.summary(),
@@ -235,6 +265,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Format::Markdown => render::markdown(&report, &paths),
     };
     emit(&out);
+    if args.format == Format::Github {
+        github_files(&report, &paths)?;
+    }
     let failing = match args.fail_on {
         FailOn::Breaking => report.failing(Severity::Breaking),
         FailOn::Warning => report.failing(Severity::Warning),

@@ -9,15 +9,15 @@ pub enum LoginError {
     InvalidCredentials,
     /// 400 `validation_failed` (implicit): The input is invalid
     ValidationFailed(::std::vec::Vec<Violation>),
-    /// 401 `unauthorized` (implicit): Unauthorized
+    /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): Forbidden
+    /// 403 `forbidden` (implicit): You are not allowed to do this
     Forbidden,
     /// 404 `not_found` (implicit): Not found
     NotFound,
-    /// 429 `rate_limited` (implicit): Rate limited
+    /// 429 `rate_limited` (implicit): Too many requests
     RateLimited,
-    /// 501 `not_implemented` (implicit): Not implemented
+    /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
     Internal(::std::string::String),
@@ -67,8 +67,12 @@ impl ::std::convert::From<LoginError> for ApiError {
                 )
             }
             LoginError::ValidationFailed(violations) => ApiError::validation(violations),
-            LoginError::Unauthorized => ApiError::unauthorized("Unauthorized"),
-            LoginError::Forbidden => ApiError::forbidden("Forbidden"),
+            LoginError::Unauthorized => {
+                ApiError::unauthorized("Authentication is required")
+            }
+            LoginError::Forbidden => {
+                ApiError::forbidden("You are not allowed to do this")
+            }
             LoginError::NotFound => ApiError::not_found("Not found"),
             LoginError::RateLimited => {
                 ApiError::rate_limited(::std::time::Duration::from_secs(1))
@@ -114,15 +118,15 @@ impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for LoginError {
 pub enum LogoutError {
     /// 400 `validation_failed` (implicit): The input is invalid
     ValidationFailed(::std::vec::Vec<Violation>),
-    /// 401 `unauthorized` (implicit): Unauthorized
+    /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): Forbidden
+    /// 403 `forbidden` (implicit): You are not allowed to do this
     Forbidden,
     /// 404 `not_found` (implicit): Not found
     NotFound,
-    /// 429 `rate_limited` (implicit): Rate limited
+    /// 429 `rate_limited` (implicit): Too many requests
     RateLimited,
-    /// 501 `not_implemented` (implicit): Not implemented
+    /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
     Internal(::std::string::String),
@@ -163,8 +167,12 @@ impl ::std::convert::From<LogoutError> for ApiError {
     fn from(e: LogoutError) -> Self {
         match e {
             LogoutError::ValidationFailed(violations) => ApiError::validation(violations),
-            LogoutError::Unauthorized => ApiError::unauthorized("Unauthorized"),
-            LogoutError::Forbidden => ApiError::forbidden("Forbidden"),
+            LogoutError::Unauthorized => {
+                ApiError::unauthorized("Authentication is required")
+            }
+            LogoutError::Forbidden => {
+                ApiError::forbidden("You are not allowed to do this")
+            }
             LogoutError::NotFound => ApiError::not_found("Not found"),
             LogoutError::RateLimited => {
                 ApiError::rate_limited(::std::time::Duration::from_secs(1))
@@ -209,15 +217,15 @@ impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for LogoutError {
 pub enum MeError {
     /// 400 `validation_failed` (implicit): The input is invalid
     ValidationFailed(::std::vec::Vec<Violation>),
-    /// 401 `unauthorized` (implicit): Unauthorized
+    /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): Forbidden
+    /// 403 `forbidden` (implicit): You are not allowed to do this
     Forbidden,
     /// 404 `not_found` (implicit): Not found
     NotFound,
-    /// 429 `rate_limited` (implicit): Rate limited
+    /// 429 `rate_limited` (implicit): Too many requests
     RateLimited,
-    /// 501 `not_implemented` (implicit): Not implemented
+    /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
     Internal(::std::string::String),
@@ -258,8 +266,8 @@ impl ::std::convert::From<MeError> for ApiError {
     fn from(e: MeError) -> Self {
         match e {
             MeError::ValidationFailed(violations) => ApiError::validation(violations),
-            MeError::Unauthorized => ApiError::unauthorized("Unauthorized"),
-            MeError::Forbidden => ApiError::forbidden("Forbidden"),
+            MeError::Unauthorized => ApiError::unauthorized("Authentication is required"),
+            MeError::Forbidden => ApiError::forbidden("You are not allowed to do this"),
             MeError::NotFound => ApiError::not_found("Not found"),
             MeError::RateLimited => {
                 ApiError::rate_limited(::std::time::Duration::from_secs(1))
@@ -306,15 +314,15 @@ pub enum RegisterError {
     EmailTaken,
     /// 400 `validation_failed` (implicit): The input is invalid
     ValidationFailed(::std::vec::Vec<Violation>),
-    /// 401 `unauthorized` (implicit): Unauthorized
+    /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): Forbidden
+    /// 403 `forbidden` (implicit): You are not allowed to do this
     Forbidden,
     /// 404 `not_found` (implicit): Not found
     NotFound,
-    /// 429 `rate_limited` (implicit): Rate limited
+    /// 429 `rate_limited` (implicit): Too many requests
     RateLimited,
-    /// 501 `not_implemented` (implicit): Not implemented
+    /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
     Internal(::std::string::String),
@@ -366,8 +374,12 @@ impl ::std::convert::From<RegisterError> for ApiError {
             RegisterError::ValidationFailed(violations) => {
                 ApiError::validation(violations)
             }
-            RegisterError::Unauthorized => ApiError::unauthorized("Unauthorized"),
-            RegisterError::Forbidden => ApiError::forbidden("Forbidden"),
+            RegisterError::Unauthorized => {
+                ApiError::unauthorized("Authentication is required")
+            }
+            RegisterError::Forbidden => {
+                ApiError::forbidden("You are not allowed to do this")
+            }
             RegisterError::NotFound => ApiError::not_found("Not found"),
             RegisterError::RateLimited => {
                 ApiError::rate_limited(::std::time::Duration::from_secs(1))
@@ -413,15 +425,15 @@ impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for RegisterError {
 pub enum HealthError {
     /// 400 `validation_failed` (implicit): The input is invalid
     ValidationFailed(::std::vec::Vec<Violation>),
-    /// 401 `unauthorized` (implicit): Unauthorized
+    /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): Forbidden
+    /// 403 `forbidden` (implicit): You are not allowed to do this
     Forbidden,
     /// 404 `not_found` (implicit): Not found
     NotFound,
-    /// 429 `rate_limited` (implicit): Rate limited
+    /// 429 `rate_limited` (implicit): Too many requests
     RateLimited,
-    /// 501 `not_implemented` (implicit): Not implemented
+    /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
     Internal(::std::string::String),
@@ -462,8 +474,12 @@ impl ::std::convert::From<HealthError> for ApiError {
     fn from(e: HealthError) -> Self {
         match e {
             HealthError::ValidationFailed(violations) => ApiError::validation(violations),
-            HealthError::Unauthorized => ApiError::unauthorized("Unauthorized"),
-            HealthError::Forbidden => ApiError::forbidden("Forbidden"),
+            HealthError::Unauthorized => {
+                ApiError::unauthorized("Authentication is required")
+            }
+            HealthError::Forbidden => {
+                ApiError::forbidden("You are not allowed to do this")
+            }
             HealthError::NotFound => ApiError::not_found("Not found"),
             HealthError::RateLimited => {
                 ApiError::rate_limited(::std::time::Duration::from_secs(1))
@@ -508,15 +524,15 @@ impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for HealthError {
 pub enum CreateTaskError {
     /// 400 `validation_failed` (implicit): The input is invalid
     ValidationFailed(::std::vec::Vec<Violation>),
-    /// 401 `unauthorized` (implicit): Unauthorized
+    /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): Forbidden
+    /// 403 `forbidden` (implicit): You are not allowed to do this
     Forbidden,
     /// 404 `not_found` (implicit): Not found
     NotFound,
-    /// 429 `rate_limited` (implicit): Rate limited
+    /// 429 `rate_limited` (implicit): Too many requests
     RateLimited,
-    /// 501 `not_implemented` (implicit): Not implemented
+    /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
     Internal(::std::string::String),
@@ -559,8 +575,12 @@ impl ::std::convert::From<CreateTaskError> for ApiError {
             CreateTaskError::ValidationFailed(violations) => {
                 ApiError::validation(violations)
             }
-            CreateTaskError::Unauthorized => ApiError::unauthorized("Unauthorized"),
-            CreateTaskError::Forbidden => ApiError::forbidden("Forbidden"),
+            CreateTaskError::Unauthorized => {
+                ApiError::unauthorized("Authentication is required")
+            }
+            CreateTaskError::Forbidden => {
+                ApiError::forbidden("You are not allowed to do this")
+            }
             CreateTaskError::NotFound => ApiError::not_found("Not found"),
             CreateTaskError::RateLimited => {
                 ApiError::rate_limited(::std::time::Duration::from_secs(1))
@@ -609,13 +629,13 @@ pub enum DeleteTaskError {
     NotFound,
     /// 400 `validation_failed` (implicit): The input is invalid
     ValidationFailed(::std::vec::Vec<Violation>),
-    /// 401 `unauthorized` (implicit): Unauthorized
+    /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): Forbidden
+    /// 403 `forbidden` (implicit): You are not allowed to do this
     Forbidden,
-    /// 429 `rate_limited` (implicit): Rate limited
+    /// 429 `rate_limited` (implicit): Too many requests
     RateLimited,
-    /// 501 `not_implemented` (implicit): Not implemented
+    /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
     Internal(::std::string::String),
@@ -661,8 +681,12 @@ impl ::std::convert::From<DeleteTaskError> for ApiError {
             DeleteTaskError::ValidationFailed(violations) => {
                 ApiError::validation(violations)
             }
-            DeleteTaskError::Unauthorized => ApiError::unauthorized("Unauthorized"),
-            DeleteTaskError::Forbidden => ApiError::forbidden("Forbidden"),
+            DeleteTaskError::Unauthorized => {
+                ApiError::unauthorized("Authentication is required")
+            }
+            DeleteTaskError::Forbidden => {
+                ApiError::forbidden("You are not allowed to do this")
+            }
             DeleteTaskError::RateLimited => {
                 ApiError::rate_limited(::std::time::Duration::from_secs(1))
             }
@@ -710,13 +734,13 @@ pub enum GetTaskError {
     NotFound,
     /// 400 `validation_failed` (implicit): The input is invalid
     ValidationFailed(::std::vec::Vec<Violation>),
-    /// 401 `unauthorized` (implicit): Unauthorized
+    /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): Forbidden
+    /// 403 `forbidden` (implicit): You are not allowed to do this
     Forbidden,
-    /// 429 `rate_limited` (implicit): Rate limited
+    /// 429 `rate_limited` (implicit): Too many requests
     RateLimited,
-    /// 501 `not_implemented` (implicit): Not implemented
+    /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
     Internal(::std::string::String),
@@ -762,8 +786,12 @@ impl ::std::convert::From<GetTaskError> for ApiError {
             GetTaskError::ValidationFailed(violations) => {
                 ApiError::validation(violations)
             }
-            GetTaskError::Unauthorized => ApiError::unauthorized("Unauthorized"),
-            GetTaskError::Forbidden => ApiError::forbidden("Forbidden"),
+            GetTaskError::Unauthorized => {
+                ApiError::unauthorized("Authentication is required")
+            }
+            GetTaskError::Forbidden => {
+                ApiError::forbidden("You are not allowed to do this")
+            }
             GetTaskError::RateLimited => {
                 ApiError::rate_limited(::std::time::Duration::from_secs(1))
             }
@@ -807,15 +835,15 @@ impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for GetTaskError {
 pub enum ListTasksError {
     /// 400 `validation_failed` (implicit): The input is invalid
     ValidationFailed(::std::vec::Vec<Violation>),
-    /// 401 `unauthorized` (implicit): Unauthorized
+    /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): Forbidden
+    /// 403 `forbidden` (implicit): You are not allowed to do this
     Forbidden,
     /// 404 `not_found` (implicit): Not found
     NotFound,
-    /// 429 `rate_limited` (implicit): Rate limited
+    /// 429 `rate_limited` (implicit): Too many requests
     RateLimited,
-    /// 501 `not_implemented` (implicit): Not implemented
+    /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
     Internal(::std::string::String),
@@ -858,8 +886,12 @@ impl ::std::convert::From<ListTasksError> for ApiError {
             ListTasksError::ValidationFailed(violations) => {
                 ApiError::validation(violations)
             }
-            ListTasksError::Unauthorized => ApiError::unauthorized("Unauthorized"),
-            ListTasksError::Forbidden => ApiError::forbidden("Forbidden"),
+            ListTasksError::Unauthorized => {
+                ApiError::unauthorized("Authentication is required")
+            }
+            ListTasksError::Forbidden => {
+                ApiError::forbidden("You are not allowed to do this")
+            }
             ListTasksError::NotFound => ApiError::not_found("Not found"),
             ListTasksError::RateLimited => {
                 ApiError::rate_limited(::std::time::Duration::from_secs(1))
@@ -906,15 +938,15 @@ impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for ListTasksError {
 pub enum OnTaskCreatedError {
     /// 400 `validation_failed` (implicit): The input is invalid
     ValidationFailed(::std::vec::Vec<Violation>),
-    /// 401 `unauthorized` (implicit): Unauthorized
+    /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): Forbidden
+    /// 403 `forbidden` (implicit): You are not allowed to do this
     Forbidden,
     /// 404 `not_found` (implicit): Not found
     NotFound,
-    /// 429 `rate_limited` (implicit): Rate limited
+    /// 429 `rate_limited` (implicit): Too many requests
     RateLimited,
-    /// 501 `not_implemented` (implicit): Not implemented
+    /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
     Internal(::std::string::String),
@@ -957,8 +989,12 @@ impl ::std::convert::From<OnTaskCreatedError> for ApiError {
             OnTaskCreatedError::ValidationFailed(violations) => {
                 ApiError::validation(violations)
             }
-            OnTaskCreatedError::Unauthorized => ApiError::unauthorized("Unauthorized"),
-            OnTaskCreatedError::Forbidden => ApiError::forbidden("Forbidden"),
+            OnTaskCreatedError::Unauthorized => {
+                ApiError::unauthorized("Authentication is required")
+            }
+            OnTaskCreatedError::Forbidden => {
+                ApiError::forbidden("You are not allowed to do this")
+            }
             OnTaskCreatedError::NotFound => ApiError::not_found("Not found"),
             OnTaskCreatedError::RateLimited => {
                 ApiError::rate_limited(::std::time::Duration::from_secs(1))
@@ -1007,13 +1043,13 @@ pub enum UpdateTaskError {
     NotFound,
     /// 400 `validation_failed` (implicit): The input is invalid
     ValidationFailed(::std::vec::Vec<Violation>),
-    /// 401 `unauthorized` (implicit): Unauthorized
+    /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): Forbidden
+    /// 403 `forbidden` (implicit): You are not allowed to do this
     Forbidden,
-    /// 429 `rate_limited` (implicit): Rate limited
+    /// 429 `rate_limited` (implicit): Too many requests
     RateLimited,
-    /// 501 `not_implemented` (implicit): Not implemented
+    /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
     Internal(::std::string::String),
@@ -1059,8 +1095,12 @@ impl ::std::convert::From<UpdateTaskError> for ApiError {
             UpdateTaskError::ValidationFailed(violations) => {
                 ApiError::validation(violations)
             }
-            UpdateTaskError::Unauthorized => ApiError::unauthorized("Unauthorized"),
-            UpdateTaskError::Forbidden => ApiError::forbidden("Forbidden"),
+            UpdateTaskError::Unauthorized => {
+                ApiError::unauthorized("Authentication is required")
+            }
+            UpdateTaskError::Forbidden => {
+                ApiError::forbidden("You are not allowed to do this")
+            }
             UpdateTaskError::RateLimited => {
                 ApiError::rate_limited(::std::time::Duration::from_secs(1))
             }

@@ -9,12 +9,16 @@ use ::std::future::Future;
 /// The handlers of module `auth` (Accounts and cookie sessions). Implement it in the server crate; the router calls each method after the action's guards passed and its input validated.
 pub trait AuthHandler: Send + Sync + 'static {
     /// `auth.login`: Sign in.
+    ///
+    /// Checks the email and password and, when they match, sets the signed `bunbase_session` cookie and answers the user.
     fn login(
         &self,
         ctx: ActionContext,
         input: LoginInput,
     ) -> impl Future<Output = ::std::result::Result<User, LoginError>> + Send;
     /// `auth.logout`: Sign out.
+    ///
+    /// Clears the session cookie. Answers 204 even without a session.
     fn logout(
         &self,
         ctx: ActionContext,
@@ -25,6 +29,8 @@ pub trait AuthHandler: Send + Sync + 'static {
         ctx: ActionContext,
     ) -> impl Future<Output = ::std::result::Result<User, MeError>> + Send;
     /// `auth.register`: Create an account.
+    ///
+    /// Creates a user with an argon2id-hashed password and signs them in (sets the session cookie).
     fn register(
         &self,
         ctx: ActionContext,
@@ -33,7 +39,9 @@ pub trait AuthHandler: Send + Sync + 'static {
 }
 /// The handlers of module `health` (A public status endpoint). Implement it in the server crate; the router calls each method after the action's guards passed and its input validated.
 pub trait HealthHandler: Send + Sync + 'static {
-    /// `health.health`.
+    /// `health.health`: Service status with row counts.
+    ///
+    /// Answers 200 with the number of users and tasks; no sign-in needed.
     fn health(
         &self,
         ctx: ActionContext,
@@ -47,19 +55,19 @@ pub trait TasksHandler: Send + Sync + 'static {
         ctx: ActionContext,
         input: CreateTaskInput,
     ) -> impl Future<Output = ::std::result::Result<Task, CreateTaskError>> + Send;
-    /// `tasks.delete_task`.
+    /// `tasks.delete_task`: Delete a task.
     fn delete_task(
         &self,
         ctx: ActionContext,
         input: DeleteTaskInput,
     ) -> impl Future<Output = ::std::result::Result<(), DeleteTaskError>> + Send;
-    /// `tasks.get_task`.
+    /// `tasks.get_task`: Get one task.
     fn get_task(
         &self,
         ctx: ActionContext,
         input: GetTaskInput,
     ) -> impl Future<Output = ::std::result::Result<Task, GetTaskError>> + Send;
-    /// `tasks.list_tasks`.
+    /// `tasks.list_tasks`: List my tasks, newest first.
     fn list_tasks(
         &self,
         ctx: ActionContext,
@@ -67,13 +75,17 @@ pub trait TasksHandler: Send + Sync + 'static {
     ) -> impl Future<
         Output = ::std::result::Result<ListTasksOutput, ListTasksError>,
     > + Send;
-    /// `tasks.on_task_created`.
+    /// `tasks.on_task_created`: React to a new task.
+    ///
+    /// Runs after create_task publishes task.created (logs it).
     fn on_task_created(
         &self,
         ctx: ActionContext,
         input: TaskCreatedPayload,
     ) -> impl Future<Output = ::std::result::Result<(), OnTaskCreatedError>> + Send;
-    /// `tasks.update_task`.
+    /// `tasks.update_task`: Change some fields of a task.
+    ///
+    /// Fields that are absent or null are left unchanged.
     fn update_task(
         &self,
         ctx: ActionContext,

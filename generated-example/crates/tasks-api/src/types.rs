@@ -67,6 +67,7 @@ pub struct ListTasksInput {
     pub status: ::std::option::Option<TaskStatus>,
     pub tag: ::std::option::Option<::std::string::String>,
     pub limit: i64,
+    /// The next_cursor of the previous page
     pub cursor: ::std::option::Option<::std::string::String>,
 }
 impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for ListTasksInput {
@@ -142,7 +143,7 @@ impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for Task {
         wire::deserialize(de)
     }
 }
-/// `TaskCreatedPayload` from module `tasks`.
+/// A task was created.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct TaskCreatedPayload {
@@ -220,7 +221,7 @@ impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for UpdateTaskInput {
         wire::deserialize(de)
     }
 }
-/// `User` from module `auth`.
+/// A person who can sign in.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct User {

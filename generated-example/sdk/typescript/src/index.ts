@@ -3,6 +3,7 @@
 export * from "./types.js";
 export * from "./errors.js";
 export { createClient, type Client, type AuthClient, type HealthClient, type TasksClient } from "./client.js";
+// Runtime names a contract type shadows are left out here: import them from "@tasks/sdk/runtime".
 export {
   SdkError,
   unwrap,

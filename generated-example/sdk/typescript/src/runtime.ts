@@ -111,14 +111,14 @@ export interface Route {
   readonly p: string;
   /** Input fields sent in the query string. */
   readonly q: readonly string[];
-  /** Input fields sent in the JSON body, or null for no body. */
-  readonly b: readonly string[] | null;
+  /** Input fields sent in the JSON body, `true` to send the whole input (a `json` input), or null for no body. */
+  readonly b: readonly string[] | true | null;
   /** Every error code the contract declares for the action. */
   readonly e: readonly string[];
 }
 
 /** Sends one action call; returned by `transport` and used by the generated client. */
-export type Call = <T, E>(route: Route, input: object | undefined, options?: CallOptions) => Promise<ApiResult<T, E>>;
+export type Call = <T, E>(route: Route, input: unknown, options?: CallOptions) => Promise<ApiResult<T, E>>;
 
 /** The error thrown by `unwrap` and the TanStack Query helpers. */
 export class SdkError<E extends { readonly code: string; readonly message: string } = ApiError | TransportError> extends Error {
@@ -163,8 +163,8 @@ export function transport(options: ClientOptions): Call {
     let body: string | undefined;
     if (route.b) {
       const fields: Record<string, unknown> = {};
-      for (const name of route.b) if (values[name] !== undefined) fields[name] = values[name];
-      body = JSON.stringify(fields);
+      if (route.b !== true) for (const name of route.b) if (values[name] !== undefined) fields[name] = values[name];
+      body = JSON.stringify(route.b === true ? input : fields);
       headers.set("content-type", "application/json");
     }
     const ms = call.timeoutMs ?? options.timeoutMs;

@@ -26,6 +26,7 @@
 //! Output is deterministic: every map is filled from sorted IR maps or sorted
 //! before serialising.
 
+mod decimal;
 mod errors;
 mod layout;
 mod names;

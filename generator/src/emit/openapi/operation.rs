@@ -12,7 +12,7 @@ use super::SESSION_SCHEME;
 use super::errors::{self, SharedResponses, json_content};
 use super::layout::{Direction, Layout, is_reachable_over_http};
 use super::names::Names;
-use super::schema::{reference, string};
+use super::schema::{nullable, reference, string};
 use crate::ir::{
     Action, BindingLocation, Constraints, Field, GuardKind, HttpRoute, OutputType, TypeKind,
     TypeRef, WebhookScheme, WebhookTrigger,
@@ -160,9 +160,11 @@ impl Ops<'_, '_> {
         let mut op = self.base(operation_id, body.is_some());
         op.parameters = parameters;
         op.request_body = body.map(|s| {
-            let mut body = request_body(s, None);
-            body.required = body_required;
-            ReferenceOr::Item(body)
+            ReferenceOr::Item(if body_required {
+                request_body(s, None)
+            } else {
+                optional_body(s, None)
+            })
         });
         op.responses.responses.insert(
             StatusCode::Code(route.status),
@@ -192,8 +194,12 @@ impl Ops<'_, '_> {
             Some(s) => format!("{s} (action endpoint)"),
             None => format!("Call {} (action endpoint)", self.action.full_name),
         });
-        let mut body = request_body(schema, Some("The action's whole input.".into()));
-        body.required = required;
+        let description = Some("The action's whole input.".to_string());
+        let body = if required {
+            request_body(schema, description)
+        } else {
+            optional_body(schema, description)
+        };
         op.request_body = Some(ReferenceOr::Item(body));
         let status = rpc_status(self.action);
         op.responses.responses.insert(
@@ -349,7 +355,8 @@ impl Ops<'_, '_> {
 
     /// The schema of any JSON value (an `input: json` body).
     fn any_json(&self) -> ReferenceOr<Schema> {
-        self.layout.type_ref_schema(&TypeRef::Json, &Constraints::default(), Direction::Request)
+        self.layout
+            .type_ref_schema(&TypeRef::Json, &Constraints::default(), Direction::Request)
     }
 
     /// The fields of the action's input type, in declaration order.
@@ -374,8 +381,13 @@ impl Ops<'_, '_> {
             ty => ty,
         };
         // The description goes on the parameter, not again on its schema.
-        let undescribed = Field { description: None, ..field.clone() };
-        let schema: ReferenceOr<Schema> = self.layout.field_schema(&undescribed, ty, Direction::Request);
+        let undescribed = Field {
+            description: None,
+            ..field.clone()
+        };
+        let schema: ReferenceOr<Schema> =
+            self.layout
+                .field_schema(&undescribed, ty, Direction::Request);
         // Objects, maps and `json` values travel in a query string as JSON
         // text, which OpenAPI says with `content` instead of `schema`.
         let format = if self.is_json_text(ty) {
@@ -407,6 +419,14 @@ impl Ops<'_, '_> {
             _ => false,
         }
     }
+}
+
+/// A JSON request body. An optional body (`required: false`) is also
+/// nullable: the server reads a `null` body like an empty one, as `{}`.
+fn optional_body(schema: ReferenceOr<Schema>, description: Option<String>) -> RequestBody {
+    let mut body = request_body(nullable(schema), description);
+    body.required = false;
+    body
 }
 
 fn request_body(schema: ReferenceOr<Schema>, description: Option<String>) -> RequestBody {

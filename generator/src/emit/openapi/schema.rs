@@ -21,6 +21,7 @@ use openapiv3::{
 };
 use serde_json::Value;
 
+use super::decimal;
 use super::layout::{Direction, Layout};
 use crate::ir::{Constraints, Field, TypeDef, TypeKind, TypeOrigin, TypeRef};
 
@@ -84,7 +85,7 @@ pub(crate) fn string() -> Schema {
 }
 
 /// The schema `nullable: true` of `s`.
-fn nullable(s: ReferenceOr<Schema>) -> ReferenceOr<Schema> {
+pub(crate) fn nullable(s: ReferenceOr<Schema>) -> ReferenceOr<Schema> {
     let mut s = inline(s);
     s.schema_data.nullable = true;
     ReferenceOr::Item(s)
@@ -193,7 +194,9 @@ impl Layout<'_> {
     /// property when the object is a union variant.
     ///
     /// Requests: a field is required unless it is optional or has a default;
-    /// unknown fields are rejected (`additionalProperties: false`).
+    /// such a field also accepts `null`, which the server reads as absent
+    /// (so a defaulted field takes its default); unknown fields are rejected
+    /// (`additionalProperties: false`).
     /// Responses: the server sends every field (absent optionals as `null`,
     /// defaulted fields with their value), so every field is required; extra
     /// fields are allowed so that clients keep working when a later contract
@@ -214,7 +217,12 @@ impl Layout<'_> {
             required.push(tag.to_string());
         }
         for f in fields {
-            properties.insert(f.name.clone(), boxed(self.field_schema(f, &f.ty, dir)));
+            let mut schema = self.field_schema(f, &f.ty, dir);
+            let optional = matches!(f.ty, TypeRef::Optional { .. });
+            if dir == Direction::Request && !f.required && !optional {
+                schema = nullable(schema);
+            }
+            properties.insert(f.name.clone(), boxed(schema));
             if dir == Direction::Response || f.required {
                 required.push(f.name.clone());
             }
@@ -349,60 +357,37 @@ fn integer(format: IntegerFormat, lo: i64, hi: i64, c: &Constraints) -> Schema {
     }))
 }
 
-/// The schema of `int64`: a decimal string in the signed 64-bit range.
-/// JSON Schema cannot bound a string numerically, so contract `min`/`max`
-/// travel as `x-minimum`/`x-maximum`.
+/// The schema of `int64`: a decimal string whose `pattern` admits exactly
+/// the integers in the signed 64-bit range narrowed by the contract's
+/// `min`/`max` (JSON Schema cannot bound a string numerically, so the bounds
+/// are also given as `x-minimum`/`x-maximum`).
 fn int64_string(c: &Constraints) -> Schema {
+    let bound = |n: &serde_json::Number, round: fn(f64) -> f64| {
+        n.as_i64().or_else(|| n.as_f64().map(|f| round(f) as i64))
+    };
+    let lo = c
+        .min
+        .as_ref()
+        .and_then(|n| bound(n, f64::ceil))
+        .unwrap_or(i64::MIN);
+    let hi = c
+        .max
+        .as_ref()
+        .and_then(|n| bound(n, f64::floor))
+        .unwrap_or(i64::MAX);
     let mut s = typed(Type::String(StringType {
-        pattern: Some(int64_pattern()),
+        pattern: Some(decimal::pattern(i128::from(lo), i128::from(hi))),
         ..StringType::default()
     }));
     let ext = &mut s.schema_data.extensions;
     ext.insert("x-bunbase-type".into(), Value::from("int64"));
-    if let Some(min) = &c.min {
-        ext.insert("x-minimum".into(), Value::String(min.to_string()));
+    if c.min.is_some() {
+        ext.insert("x-minimum".into(), Value::String(lo.to_string()));
     }
-    if let Some(max) = &c.max {
-        ext.insert("x-maximum".into(), Value::String(max.to_string()));
+    if c.max.is_some() {
+        ext.insert("x-maximum".into(), Value::String(hi.to_string()));
     }
     s
-}
-
-/// A regular expression matching exactly the canonical decimal forms of the
-/// values of `i64` (no leading zeros, no plus sign, no `-0`), as the server
-/// writes them.
-pub(crate) fn int64_pattern() -> String {
-    let pos = at_most_same_length(&i64::MAX.to_string());
-    let neg = at_most_same_length(&i64::MIN.unsigned_abs().to_string());
-    let shorter = i64::MAX.to_string().len() - 2;
-    format!("^(0|-?[1-9][0-9]{{0,{shorter}}}|{pos}|-(?:{neg}))$")
-}
-
-/// Alternatives matching the decimals with as many digits as `max` (no
-/// leading zero) that are at most `max`.
-fn at_most_same_length(max: &str) -> String {
-    let digits: Vec<u8> = max.bytes().map(|b| b - b'0').collect();
-    let mut alts = Vec::new();
-    for (i, &d) in digits.iter().enumerate() {
-        let lo = u8::from(i == 0);
-        if d > lo {
-            let prefix: String = digits[..i].iter().map(|d| char::from(b'0' + d)).collect();
-            let class = if d - 1 == lo {
-                format!("{lo}")
-            } else {
-                format!("[{lo}-{}]", d - 1)
-            };
-            let rest = digits.len() - i - 1;
-            let tail = match rest {
-                0 => String::new(),
-                1 => "[0-9]".to_string(),
-                n => format!("[0-9]{{{n}}}"),
-            };
-            alts.push(format!("{prefix}{class}{tail}"));
-        }
-    }
-    alts.push(max.to_string());
-    alts.join("|")
 }
 
 /// A contract value (default or example) as it travels on the wire: `int64`
