@@ -292,3 +292,53 @@ pub(crate) fn violation(path: &serde_path_to_error::Path, msg: &str) -> Violatio
         message,
     }
 }
+
+/// Axum extractor: the JSON body as `T`, rejecting into the envelope (415,
+/// 413, `malformed_json`, `validation_failed`) like [`HttpRequest::json`].
+/// For hand-written routes; generated routes use [`HttpRequest`].
+#[derive(Debug, Clone)]
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        HttpRequest::from_request(req, state)
+            .await?
+            .json()
+            .map(Json)
+    }
+}
+
+/// Axum extractor: the query string as `T` (numbers and booleans from text,
+/// repeated keys for lists), rejecting into the envelope.
+#[derive(Debug, Clone)]
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        decode_form(parts.uri.query().unwrap_or("").as_bytes()).map(Query)
+    }
+}
+
+/// Axum extractor: the path parameters as `T` (a struct with one field per
+/// parameter), rejecting into the envelope.
+#[derive(Debug, Clone)]
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let raw = RawPathParams::from_request_parts(parts, state).await;
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        if let Ok(raw) = raw {
+            for (k, v) in raw.iter() {
+                ser.append_pair(k, v);
+            }
+        }
+        decode_form(ser.finish().as_bytes()).map(Path)
+    }
+}

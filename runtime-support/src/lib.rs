@@ -213,7 +213,7 @@
 //! `bunbase_runs (id TEXT PK, action, trigger_kind, status ('ok'|'error'),
 //! error_code NULL, duration_ms BIGINT, attempt BIGINT (0 = the handler
 //! never ran: a guard or validation answered), trace_id, started_at TEXT)`.
-//! Rows arrive through a batched writer (every 500 ms, every 256 rows, and
+//! Rows arrive through a batched writer (every 500 ms, every 1024 rows, and
 //! at shutdown); when its channel is full, rows are dropped and counted
 //! rather than slowing requests.
 //!

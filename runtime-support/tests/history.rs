@@ -263,6 +263,28 @@ async fn history_suite(url: &str, dialect: Dialect) {
     );
     assert_eq!(row.get::<i64, _>("attempt"), 0, "the handler never ran");
 
+    // Batches larger than one multi-row insert go through in one transaction.
+    let rows: Vec<bunbase_runtime::runs::RunRecord> = (0..1200)
+        .map(|i| bunbase_runtime::runs::RunRecord {
+            id: format!("bulk-{i}"),
+            action: "bulk.insert".into(),
+            trigger: "direct".into(),
+            status: bunbase_runtime::runs::RunStatus::Error,
+            error_code: Some("internal".into()),
+            duration_ms: i,
+            attempt: 3,
+            trace_id: format!("t{i}"),
+            started_at: "2026-01-01T00:00:00.000Z".into(),
+        })
+        .collect();
+    bunbase_runtime::runs::RunSink::write(
+        &bunbase_runtime::runs::DbRunSink(rt.db().clone()),
+        &rows,
+    )
+    .await
+    .expect("bulk write");
+    assert_eq!(count_runs(rt.db(), "bulk.insert").await, 1200);
+
     let ready = send(&app, request("GET", "/readyz").body(Body::empty()).unwrap()).await;
     assert_eq!(ready.status, 200);
     assert_eq!(

@@ -531,3 +531,68 @@ async fn cors_answers_preflights_for_allowed_origins_only() {
         None
     );
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(crate = "::bunbase_runtime::serde", deny_unknown_fields)]
+struct Page {
+    limit: u32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(crate = "::bunbase_runtime::serde")]
+struct Id {
+    id: uuid::Uuid,
+}
+
+#[tokio::test]
+async fn plain_extractors_reject_into_the_envelope() {
+    use bunbase_runtime::http::{Json, Path, Query};
+    let (rt, _d) = common::runtime().await;
+    let app = rt.app(
+        Router::new()
+            .route(
+                "/things",
+                post(
+                    |Query(p): Query<Page>, Json(v): Json<serde_json::Value>| async move {
+                        bunbase_runtime::axum::Json(json!({ "limit": p.limit, "body": v }))
+                    },
+                ),
+            )
+            .route(
+                "/things/{id}",
+                get(|Path(p): Path<Id>| async move { p.id.to_string() }),
+            ),
+    );
+    let r = send(&app, post_json("/things?limit=5", &json!({ "a": 1 }))).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json(), json!({ "limit": 5, "body": { "a": 1 } }));
+    let r = send(&app, post_json("/things?limit=x", &json!({}))).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.envelope("validation_failed")["error"]["details"]["violations"][0]["path"],
+        "/limit"
+    );
+    let req = request("POST", "/things?limit=1")
+        .header("content-type", "application/json")
+        .body(Body::from("["))
+        .unwrap();
+    send(&app, req).await.envelope("malformed_json");
+    let id = uuid::Uuid::new_v4();
+    let r = send(
+        &app,
+        request("GET", &format!("/things/{id}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(String::from_utf8_lossy(&r.body), id.to_string());
+    let r = send(
+        &app,
+        request("GET", "/things/not-a-uuid")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    r.envelope("validation_failed");
+}

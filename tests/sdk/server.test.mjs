@@ -3,7 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { QueryClient } from "@tanstack/query-core";
 import { createClient } from "../dist/index.js";
+import { createQueryHelpers } from "../dist/tanstack.js";
 
 const baseUrl = process.env.BUNBASE_BASE_URL;
 assert.ok(baseUrl, "BUNBASE_BASE_URL is set");
@@ -103,4 +105,25 @@ test("abort and timeout resolve with their codes", async () => {
     });
   const timedOut = await createClient({ baseUrl, fetch: slowFetch, timeoutMs: 50 }).health.health();
   assert.equal(timedOut.error?.code, "timeout");
+});
+
+test("a declared error is narrowed to its code", async () => {
+  const r = await createClient({ baseUrl }).auth.login({ email: "nobody@example.com", password: "wrong password" });
+  assert.equal(r.error?.code, "invalid_credentials", JSON.stringify(r.error));
+  assert.equal(r.error.status, 401);
+});
+
+test("TanStack infinite queries page through the server's cursor", async () => {
+  const api = await signedIn();
+  for (const title of ["one", "two", "three"]) {
+    assert.equal((await api.tasks.createTask({ title })).error, undefined);
+  }
+  const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  const q = createQueryHelpers(api);
+  const data = await qc.fetchInfiniteQuery({ ...q.tasks.listTasks.infiniteQueryOptions({ limit: 2 }), pages: 3 });
+  const titles = data.pages.flatMap((p) => p.tasks.map((t) => t.title));
+  assert.deepEqual([...titles].sort(), ["one", "three", "two"]);
+  assert.equal(data.pages.length, 2);
+  assert.equal(data.pages[1].next_cursor, null);
+  qc.clear();
 });

@@ -45,7 +45,7 @@ pub struct Symbols<'a> {
     /// declaration order).
     pub types: Vec<TypeEntry<'a>>,
     /// (module, contract name) -> index into `types`, declared and inline.
-    pub by_contract: HashMap<(String, String), usize>,
+    pub by_contract: HashMap<String, HashMap<String, usize>>,
     /// Events by name: (module, declaration).
     pub events: BTreeMap<String, (&'a str, &'a EventDecl)>,
     /// Event name -> index of its payload type (inline payloads only; a
@@ -108,8 +108,7 @@ impl<'a> Symbols<'a> {
     }
 
     fn add(&mut self, entry: TypeEntry<'a>, diags: &mut Vec<Diagnostic>) -> Option<usize> {
-        let key = (entry.module.to_owned(), entry.contract_name.clone());
-        if let Some(&i) = self.by_contract.get(&key) {
+        if let Some(&i) = self.by_contract.get(entry.module).and_then(|m| m.get(&entry.contract_name)) {
             let first = &self.types[i];
             let what = |o: &TypeOrigin| match o {
                 TypeOrigin::Declared => "the declared type".to_owned(),
@@ -144,7 +143,7 @@ impl<'a> Symbols<'a> {
             return None;
         }
         let i = self.types.len();
-        self.by_contract.insert(key, i);
+        self.by_contract.entry(entry.module.to_owned()).or_default().insert(entry.contract_name.clone(), i);
         self.types.push(entry);
         Some(i)
     }
@@ -306,9 +305,7 @@ impl<'a> Symbols<'a> {
 
     /// The entry for a declared or inline type by module and contract name.
     pub fn lookup(&self, module: &str, contract_name: &str) -> Option<&TypeEntry<'a>> {
-        self.by_contract
-            .get(&(module.to_owned(), contract_name.to_owned()))
-            .map(|&i| &self.types[i])
+        self.by_contract.get(module).and_then(|m| m.get(contract_name)).map(|&i| &self.types[i])
     }
 
     /// The entry of a type by its unique name.

@@ -9,7 +9,7 @@
 
 mod actions;
 pub mod graph;
-pub(crate) mod types;
+pub mod types;
 pub mod values;
 
 use std::collections::BTreeMap;
@@ -25,8 +25,14 @@ pub use types::field_type;
 /// Lowers checked contracts to the IR.
 pub fn lower(contracts: &Contracts) -> Ir {
     let symbols = Symbols::collect(contracts, &mut Vec::new());
-    let project = project(contracts);
     let types = types::lower_types(&symbols);
+    lower_with(contracts, &symbols, types)
+}
+
+/// Lowers checked contracts given their symbol table and lowered types (as
+/// [`crate::compile`] already built them for the checker).
+pub fn lower_with(contracts: &Contracts, symbols: &Symbols<'_>, types: BTreeMap<String, TypeDef>) -> Ir {
+    let project = project(contracts);
     let mut modules = BTreeMap::new();
     for (name, m) in &symbols.modules {
         let actions = m
@@ -35,7 +41,7 @@ pub fn lower(contracts: &Contracts) -> Ir {
             .map(|a| {
                 (
                     a.name.value.clone(),
-                    actions::lower_action(&symbols, &project.base_path, m, a),
+                    actions::lower_action(symbols, &project.base_path, m, a),
                 )
             })
             .collect();

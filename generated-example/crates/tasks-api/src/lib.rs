@@ -3,22 +3,22 @@
 //!
 //! Implement the handler traits in [`handlers`] on one application type, then serve [`router::router`].
 /// Every contract type as a Rust type, serialised with the contract's wire names.
-#[allow(clippy::result_large_err)]
+#[allow(clippy::result_large_err, deprecated)]
 pub mod types;
 /// Decoding JSON into typed values while collecting every violation, and serde adapters for wire formats.
-#[allow(clippy::result_large_err)]
+#[allow(clippy::result_large_err, deprecated)]
 pub mod wire;
 /// Decoding and validation of every type: types, unknown fields, formats and constraints, all violations at once.
-#[allow(clippy::result_large_err)]
+#[allow(clippy::result_large_err, deprecated)]
 pub mod decode;
 /// One error enum per action: its declared errors, then the implicit ones, each with a status and a wire code.
-#[allow(clippy::result_large_err)]
+#[allow(clippy::result_large_err, deprecated)]
 pub mod errors;
 /// The handler traits the server crate implements, one per module.
-#[allow(clippy::result_large_err)]
+#[allow(clippy::result_large_err, deprecated)]
 pub mod handlers;
 /// The HTTP router: every route and action endpoint through the runtime's pipeline, plus the OpenAPI document and docs page.
-#[allow(clippy::result_large_err)]
+#[allow(clippy::result_large_err, deprecated)]
 pub mod router;
 pub use self::errors::*;
 pub use self::handlers::*;

@@ -32,6 +32,11 @@ fn decode_impl(t: &TypeDef) -> TokenStream {
         TypeKind::Object { fields } => {
             let lets = fields.iter().map(field_decode);
             let names: Vec<_> = fields.iter().map(|f| ident(&f.rust_name)).collect();
+            let obj_param = if fields.is_empty() {
+                quote!(obj)
+            } else {
+                quote!(mut obj)
+            };
             let allow_dep = if fields.iter().any(|f| f.deprecated) {
                 quote!(#[allow(deprecated)])
             } else {
@@ -41,7 +46,7 @@ fn decode_impl(t: &TypeDef) -> TokenStream {
                 impl #name {
                     /// Decodes the fields of this object from `obj`, reporting unknown fields.
                     #allow_dep
-                    pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
+                    pub fn decode_object(d: &mut Decoder, #obj_param: Map<String, Value>) -> Option<Self> {
                         #(#lets)*
                         wire::deny_unknown(d, obj);
                         Some(Self { #(#names: #names?,)* })
@@ -297,6 +302,7 @@ pub fn json_value(v: &Value) -> TokenStream {
             let items = items.iter().map(json_value);
             quote!(Value::Array(::std::vec![#(#items),*]))
         }
+        Value::Object(map) if map.is_empty() => quote!(Value::Object(Map::new())),
         Value::Object(map) => {
             let entries = map.iter().map(|(k, v)| {
                 let v = json_value(v);

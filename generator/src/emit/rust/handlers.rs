@@ -79,7 +79,7 @@ fn module_trait(m: &Module) -> TokenStream {
 }
 
 /// The doc comment of an action's handler method.
-pub fn action_doc(a: &Action) -> TokenStream {
+pub fn action_doc(a: &Action, with_deprecated: bool) -> TokenStream {
     let mut text = format!("`{}`", a.full_name);
     if let Some(s) = &a.summary {
         text.push_str(&format!(": {s}"));
@@ -90,7 +90,7 @@ pub fn action_doc(a: &Action) -> TokenStream {
         text.push_str(d.trim_end());
     }
     let mut doc = doc_lines(&text);
-    if let Some(dep) = &a.deprecated {
+    if let Some(dep) = a.deprecated.as_ref().filter(|_| with_deprecated) {
         let note = lit(dep.note.as_deref().unwrap_or(""));
         doc.extend(quote!(#[deprecated(note = #note)]));
     }
@@ -114,7 +114,7 @@ pub fn method_signature(a: &Action) -> TokenStream {
 }
 
 fn method(a: &Action) -> TokenStream {
-    let doc = action_doc(a);
+    let doc = action_doc(a, true);
     let sig = method_signature(a);
     quote!(#doc #sig;)
 }

@@ -118,7 +118,7 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
     let decls = mods.iter().map(|(stem, doc, _)| {
         let m = tokens::ident(stem);
         let d = tokens::lit(&format!(" {doc}"));
-        quote!(#[doc = #d] #[allow(clippy::result_large_err)] pub mod #m;)
+        quote!(#[doc = #d] #[allow(clippy::result_large_err, deprecated)] pub mod #m;)
     });
     let inner_doc = inner_docs(&lib_doc(ir));
     let re = reexports();
@@ -178,7 +178,7 @@ pub fn api_single_file(ir: &Ir, _opts: &GenOptions) -> String {
         } else {
             TokenStream::new()
         };
-        quote!(#[doc = #d] #[allow(clippy::result_large_err)] pub mod #m { #embed #items })
+        quote!(#[doc = #d] #[allow(clippy::result_large_err, deprecated)] pub mod #m { #embed #items })
     });
     let re = reexports();
     tokens::format_file(quote! { #(#mods)* #re })

@@ -142,7 +142,7 @@ fn main_rs(ir: &Ir) -> TokenStream {
 }
 
 fn stub(a: &Action) -> TokenStream {
-    let doc = action_doc(a);
+    let doc = action_doc(a, false);
     let err = error_enum(&a.pascal_name);
     let m = ident(&a.rust_name);
     let out = output_type(a.output.as_ref());
