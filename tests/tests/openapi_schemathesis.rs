@@ -9,11 +9,13 @@
 #[path = "../src/server.rs"]
 mod server;
 
+use std::path::Path;
 use std::process::Command;
 
 #[allow(unused_imports)]
 use bunbase_e2e::repo_root;
 use bunbase_e2e::venv_bin;
+use serde_json::Value;
 use server::{Database, TestServer};
 
 const TEST: &str = "schemathesis_finds_no_failure";
@@ -44,6 +46,34 @@ include-operation-id-regex = "^tasks\\.list_tasks"
 checks.positive_data_acceptance.enabled = false
 "#;
 
+/// Runs schemathesis on `spec` against `server`; `(success, report)`.
+fn run(
+    schemathesis: &Path,
+    config: &Path,
+    spec: &Path,
+    server: &TestServer,
+    extra: &[&str],
+) -> (bool, String) {
+    let out = Command::new(schemathesis)
+        .arg("--config-file")
+        .arg(config)
+        .arg("run")
+        .arg(spec)
+        .args(["--url", &server.base_url])
+        .args(["--seed", SEED, "--workers", "1", "--request-timeout", "20"])
+        .args(extra)
+        .env("NO_COLOR", "1")
+        .current_dir(config.parent().unwrap_or(Path::new(".")))
+        .output()
+        .expect("run schemathesis");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), report)
+}
+
 #[test]
 fn schemathesis_finds_no_failure() {
     let Some(schemathesis) = venv_bin("schemathesis", TEST) else {
@@ -68,26 +98,20 @@ fn schemathesis_finds_no_failure() {
         served.body == bunbase::emit::openapi::to_json(&ir),
         "the server does not serve the document bunbase emits for its contracts: run `cargo xtask codegen`"
     );
-    let out = Command::new(&schemathesis)
-        .arg("--config-file")
-        .arg(&config)
-        .arg("run")
-        .arg(&spec)
-        .args(["--url", &server.base_url])
-        .args(["--seed", SEED, "--max-examples", MAX_EXAMPLES])
-        .args(["--phases", "examples,coverage,fuzzing"])
-        .args(["--workers", "1", "--request-timeout", "20"])
-        .env("NO_COLOR", "1")
-        .current_dir(dir.path())
-        .output()
-        .expect("run schemathesis");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let (ok, report) = run(
+        &schemathesis,
+        &config,
+        &spec,
+        &server,
+        &[
+            "--max-examples",
+            MAX_EXAMPLES,
+            "--phases",
+            "examples,coverage,fuzzing",
+        ],
     );
     assert!(
-        out.status.success(),
+        ok,
         "schemathesis found failures (document vs. server):\n{report}\n\nserver logs:\n{}",
         server.logs()
     );
@@ -98,5 +122,35 @@ fn schemathesis_finds_no_failure() {
     assert!(
         !report.contains("Authentication failed"),
         "the demo user did not sign in:\n{report}"
+    );
+
+    // The same run against a document that lies (a task's title may be at
+    // most one character long) must fail: proof that the checks bite.
+    let mut lying: Value =
+        serde_json::from_str(&bunbase::emit::openapi::to_json(&ir)).expect("JSON");
+    lying["components"]["schemas"]["Task"]["properties"]["title"]["maxLength"] = 1.into();
+    let lying_spec = dir.path().join("lying.json");
+    std::fs::write(&lying_spec, lying.to_string()).expect("write the lying document");
+    let (ok, report) = run(
+        &schemathesis,
+        &config,
+        &lying_spec,
+        &server,
+        &[
+            "--max-examples",
+            "5",
+            "--phases",
+            "fuzzing",
+            "--include-operation-id",
+            "tasks.create_task",
+        ],
+    );
+    assert!(
+        !ok,
+        "schemathesis accepted a document that contradicts the server:\n{report}"
+    );
+    assert!(
+        report.contains("Response violates schema"),
+        "expected a response schema failure:\n{report}"
     );
 }
