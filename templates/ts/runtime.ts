@@ -136,12 +136,11 @@ export function unwrap<T, E extends { readonly code: string; readonly message: s
   return result.data as T;
 }
 
-const fail = (code: ClientErrorCode, message: string, cause: unknown, response: Response | null = null) => ({
-  error: { code, status: response && response.status, message, traceId: response && response.headers.get("x-request-id"), details: null, cause },
-  status: response && response.status,
-  traceId: null,
-  response,
-});
+const fail = (code: ClientErrorCode, message: string, cause: unknown, response: Response | null = null) => {
+  const status = response && response.status;
+  const traceId = response && response.headers.get("x-request-id");
+  return { error: { code, status, message, traceId, details: null, cause }, status, traceId, response };
+};
 
 /** Builds the function every generated action calls. */
 export function transport(options: ClientOptions): Call {

@@ -131,6 +131,9 @@ test("a non-JSON answer is invalid_response with its status", async () => {
   const r = await api.tasks.stats();
   assert.equal(r.error.code, "invalid_response");
   assert.equal(r.error.status, 502);
+  assert.equal(r.status, 502);
+  assert.equal(r.traceId, "trace-1");
+  assert.equal(r.error.traceId, "trace-1");
 });
 
 test("no-body answers resolve with null data", async () => {
