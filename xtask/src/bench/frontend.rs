@@ -61,8 +61,10 @@ pub fn run() -> anyhow::Result<()> {
         // On a shared machine wall time includes waiting for a core; the
         // thread's own CPU time is what the front-end costs.
         println!(
-            "frontend: median CPU time of the compiling thread {:.1} ms",
-            ms(*cpu)
+            "frontend: median CPU time of the compiling thread {:.1} ms; target < {} ms: {}",
+            ms(*cpu),
+            TARGET.as_millis(),
+            if *cpu < TARGET { "met" } else { "MISSED" }
         );
     }
     Ok(())
