@@ -196,12 +196,11 @@ fn clamp_span(text: &str, start: usize, end: usize) -> (usize, usize) {
     while !text.is_char_boundary(end) {
         end += 1;
     }
-    if end == start {
-        if let Some(c) = text[start..].chars().next() {
-            if c != '\n' {
-                end = start + c.len_utf8();
-            }
-        }
+    if end == start
+        && let Some(c) = text[start..].chars().next()
+        && c != '\n'
+    {
+        end = start + c.len_utf8();
     }
     (start, end)
 }

@@ -83,10 +83,10 @@ fn well_formed(ir: &bunbase::ir::Ir) -> Result<(), String> {
         }
     }
     for a in ir.actions() {
-        if let Some(i) = &a.input {
-            if !is_object(i) {
-                return Err(format!("input `{i}` of `{}` is not an object", a.full_name));
-            }
+        if let Some(i) = &a.input
+            && !is_object(i)
+        {
+            return Err(format!("input `{i}` of `{}` is not an object", a.full_name));
         }
         match &a.output {
             Some(OutputType::Named { name }) if !ir.types.contains_key(name) => {

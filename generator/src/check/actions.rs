@@ -53,20 +53,20 @@ fn action(
             );
         }
     }
-    if let Some(d) = &a.deprecated {
-        if d.value.as_deref().is_none_or(|n| n.trim().is_empty()) {
-            diags.push(
-                Diagnostic::warning(
-                    "W0002",
-                    &d.span,
-                    format!(
-                        "action `{}` is deprecated with no replacement noted",
-                        a.name.value
-                    ),
-                )
-                .with_hint("write what to use instead: `deprecated: \"use list_tasks\"`"),
-            );
-        }
+    if let Some(d) = &a.deprecated
+        && d.value.as_deref().is_none_or(|n| n.trim().is_empty())
+    {
+        diags.push(
+            Diagnostic::warning(
+                "W0002",
+                &d.span,
+                format!(
+                    "action `{}` is deprecated with no replacement noted",
+                    a.name.value
+                ),
+            )
+            .with_hint("write what to use instead: `deprecated: \"use list_tasks\"`"),
+        );
     }
     if a.triggers.is_empty() && !a.triggers_declared {
         diags.push(
@@ -82,25 +82,25 @@ fn action(
             TriggerKind::Api { .. } | TriggerKind::Webhook { .. } => {}
             TriggerKind::Cron { schedule, timezone } => {
                 cron(schedule, diags);
-                if let Some(tz) = timezone {
-                    if chrono_tz::Tz::from_str(&tz.value).is_err() {
-                        diags.push(
-                            Diagnostic::error(
-                                "E0309",
-                                &tz.span,
-                                format!("unknown time zone `{}`", tz.value),
+                if let Some(tz) = timezone
+                    && chrono_tz::Tz::from_str(&tz.value).is_err()
+                {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0309",
+                            &tz.span,
+                            format!("unknown time zone `{}`", tz.value),
+                        )
+                        .with_hint(
+                            diag::did_you_mean(
+                                &tz.value,
+                                chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()),
                             )
-                            .with_hint(
-                                diag::did_you_mean(
-                                    &tz.value,
-                                    chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()),
-                                )
-                                .unwrap_or_else(|| {
-                                    "use an IANA name such as `Europe/Berlin` or `UTC`".to_owned()
-                                }),
-                            ),
-                        );
-                    }
+                            .unwrap_or_else(|| {
+                                "use an IANA name such as `Europe/Berlin` or `UTC`".to_owned()
+                            }),
+                        ),
+                    );
                 }
                 if input_fields.is_some_and(|n| n > 0) {
                     diags.push(
@@ -130,23 +130,23 @@ fn action(
                         format!("action `{}` has two queue triggers", a.name.value),
                     ));
                 }
-                if let Some(p) = priority {
-                    if i32::try_from(p.value).is_err() {
-                        diags.push(Diagnostic::error(
-                            "E0603",
-                            &p.span,
-                            "`priority` must fit in a 32-bit integer",
-                        ));
-                    }
+                if let Some(p) = priority
+                    && i32::try_from(p.value).is_err()
+                {
+                    diags.push(Diagnostic::error(
+                        "E0603",
+                        &p.span,
+                        "`priority` must fit in a 32-bit integer",
+                    ));
                 }
-                if let Some(n) = max_attempts {
-                    if n.value < 1 || u32::try_from(n.value).is_err() {
-                        diags.push(Diagnostic::error(
-                            "E0603",
-                            &n.span,
-                            "`max_attempts` must be 1 or more",
-                        ));
-                    }
+                if let Some(n) = max_attempts
+                    && (n.value < 1 || u32::try_from(n.value).is_err())
+                {
+                    diags.push(Diagnostic::error(
+                        "E0603",
+                        &n.span,
+                        "`max_attempts` must be 1 or more",
+                    ));
                 }
             }
             TriggerKind::Mcp { tool, description } => {
@@ -319,9 +319,10 @@ fn errors(a: &ActionDecl, diags: &mut Vec<Diagnostic>) {
                 .with_hint("errors answer with a 4xx or 5xx status"),
             );
         }
-        if let Some((_, implicit)) = IMPLICIT_ERRORS.iter().find(|(c, _)| *c == code) {
-            if i64::from(*implicit) != status.value {
-                diags.push(
+        if let Some((_, implicit)) = IMPLICIT_ERRORS.iter().find(|(c, _)| *c == code)
+            && i64::from(*implicit) != status.value
+        {
+            diags.push(
                     Diagnostic::error(
                         "E0402",
                         &status.span,
@@ -332,7 +333,6 @@ fn errors(a: &ActionDecl, diags: &mut Vec<Diagnostic>) {
                     )
                     .with_hint(format!("use status {implicit}, or another code")),
                 );
-            }
         }
         let ident = naming::rust_pascal_ident(code);
         if let Some(first) = idents.insert(ident.clone(), &e.code) {
@@ -403,17 +403,18 @@ pub fn guards(guards: &[GuardDecl], diags: &mut Vec<Diagnostic>) {
                     ));
                 }
                 duration(window, diags);
-                if let Some(k) = key {
-                    if k.value != "ip" && k.value != "user" {
-                        diags.push(
-                            Diagnostic::error(
-                                "E0502",
-                                &k.span,
-                                format!("unknown rate limit key `{}`", k.value),
-                            )
-                            .with_hint("`ip` or `user`"),
-                        );
-                    }
+                if let Some(k) = key
+                    && k.value != "ip"
+                    && k.value != "user"
+                {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0502",
+                            &k.span,
+                            format!("unknown rate limit key `{}`", k.value),
+                        )
+                        .with_hint("`ip` or `user`"),
+                    );
                 }
             }
             GuardDeclKind::Authenticated
@@ -438,33 +439,34 @@ fn duration(d: &Spanned<String>, diags: &mut Vec<Diagnostic>) -> Option<u64> {
 }
 
 fn retry(r: &RetryDecl, diags: &mut Vec<Diagnostic>) {
-    if let Some(a) = &r.attempts {
-        if a.value < 1 || u32::try_from(a.value).is_err() {
-            diags.push(
-                Diagnostic::error("E0602", &a.span, "`attempts` must be 1 or more")
-                    .with_hint("attempts counts the first try: `1` means no retry"),
-            );
-        }
+    if let Some(a) = &r.attempts
+        && (a.value < 1 || u32::try_from(a.value).is_err())
+    {
+        diags.push(
+            Diagnostic::error("E0602", &a.span, "`attempts` must be 1 or more")
+                .with_hint("attempts counts the first try: `1` means no retry"),
+        );
     }
-    if let Some(b) = &r.backoff {
-        if b.value != "exponential" && b.value != "fixed" {
-            diags.push(
-                Diagnostic::error("E0602", &b.span, format!("unknown backoff `{}`", b.value))
-                    .with_hint(
-                        diag::did_you_mean(&b.value, ["exponential", "fixed"])
-                            .unwrap_or_else(|| "`exponential` or `fixed`".into()),
-                    ),
-            );
-        }
+    if let Some(b) = &r.backoff
+        && b.value != "exponential"
+        && b.value != "fixed"
+    {
+        diags.push(
+            Diagnostic::error("E0602", &b.span, format!("unknown backoff `{}`", b.value))
+                .with_hint(
+                    diag::did_you_mean(&b.value, ["exponential", "fixed"])
+                        .unwrap_or_else(|| "`exponential` or `fixed`".into()),
+                ),
+        );
     }
     let base = r.base.as_ref().and_then(|b| duration(b, diags));
     let max = r.max.as_ref().and_then(|m| duration(m, diags));
-    if let (Some(b), Some(m), Some(span)) = (base, max, r.base.as_ref().map(|b| &b.span)) {
-        if b > m {
-            diags.push(
-                Diagnostic::error("E0602", span, "`base` is longer than `max`")
-                    .with_hint("the first delay cannot exceed the cap"),
-            );
-        }
+    if let (Some(b), Some(m), Some(span)) = (base, max, r.base.as_ref().map(|b| &b.span))
+        && b > m
+    {
+        diags.push(
+            Diagnostic::error("E0602", span, "`base` is longer than `max`")
+                .with_hint("the first delay cannot exceed the cap"),
+        );
     }
 }

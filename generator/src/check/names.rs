@@ -39,20 +39,21 @@ pub fn project(p: &ProjectDecl, diags: &mut Vec<Diagnostic>) {
             .with_hint("write three numbers, e.g. `1.0.0`"),
         );
     }
-    if let Some(db) = &p.database {
-        if db.value != "sqlite" && db.value != "postgres" {
-            diags.push(
-                Diagnostic::error(
-                    "E0015",
-                    &db.span,
-                    format!("unknown database `{}`", db.value),
-                )
-                .with_hint(
-                    diag::did_you_mean(&db.value, ["sqlite", "postgres"])
-                        .unwrap_or_else(|| "`sqlite` or `postgres`".to_owned()),
-                ),
-            );
-        }
+    if let Some(db) = &p.database
+        && db.value != "sqlite"
+        && db.value != "postgres"
+    {
+        diags.push(
+            Diagnostic::error(
+                "E0015",
+                &db.span,
+                format!("unknown database `{}`", db.value),
+            )
+            .with_hint(
+                diag::did_you_mean(&db.value, ["sqlite", "postgres"])
+                    .unwrap_or_else(|| "`sqlite` or `postgres`".to_owned()),
+            ),
+        );
     }
     if let Some(b) = &p.base_path {
         path_prefix(b, "base path", diags);
@@ -388,10 +389,10 @@ pub fn generated_names(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
             }
             // Two actions of one module with one PascalCase name are
             // already reported by `module`.
-            if let Some((first, module)) = enums.insert(name.clone(), (&a.name, &m.name.value)) {
-                if module != m.name.value {
-                    collision(diags, &a.name, first, &format!("the error enum `{name}`"));
-                }
+            if let Some((first, module)) = enums.insert(name.clone(), (&a.name, &m.name.value))
+                && module != m.name.value
+            {
+                collision(diags, &a.name, first, &format!("the error enum `{name}`"));
             }
         }
         let handler = format!("{module_pascal}Handler");

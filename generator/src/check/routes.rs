@@ -334,34 +334,34 @@ fn webhook_fields(
             .with_hint("use upper case, digits and `_`, e.g. `STRIPE_WEBHOOK_SECRET`"),
         );
     }
-    if let Some(h) = header {
-        if h.value.is_empty()
+    if let Some(h) = header
+        && (h.value.is_empty()
             || !h
                 .value
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
-        {
-            diags.push(Diagnostic::error(
-                "E0319",
-                &h.span,
-                format!("`{}` is not a valid header name", h.value),
-            ));
-        }
+                .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)))
+    {
+        diags.push(Diagnostic::error(
+            "E0319",
+            &h.span,
+            format!("`{}` is not a valid header name", h.value),
+        ));
     }
-    if let Some(s) = scheme {
-        if s.value != "hmac-sha256" && s.value != "stripe" {
-            diags.push(
-                Diagnostic::error(
-                    "E0319",
-                    &s.span,
-                    format!("unknown webhook scheme `{}`", s.value),
-                )
-                .with_hint(
-                    diag::did_you_mean(&s.value, ["hmac-sha256", "stripe"])
-                        .unwrap_or_else(|| "`hmac-sha256` or `stripe`".into()),
-                ),
-            );
-        }
+    if let Some(s) = scheme
+        && s.value != "hmac-sha256"
+        && s.value != "stripe"
+    {
+        diags.push(
+            Diagnostic::error(
+                "E0319",
+                &s.span,
+                format!("unknown webhook scheme `{}`", s.value),
+            )
+            .with_hint(
+                diag::did_you_mean(&s.value, ["hmac-sha256", "stripe"])
+                    .unwrap_or_else(|| "`hmac-sha256` or `stripe`".into()),
+            ),
+        );
     }
 }
 

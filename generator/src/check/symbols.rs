@@ -410,21 +410,21 @@ impl<'a> Symbols<'a> {
             },
             TypeExprKind::Named { module: m, name } => {
                 let target = m.as_deref().unwrap_or(module);
-                if let Some(m) = m {
-                    if !self.modules.contains_key(m) {
-                        diags.push(
-                            Diagnostic::error(
-                                "E0101",
-                                &expr.span,
-                                format!("unknown module `{m}` in type `{m}.{name}`"),
-                            )
-                            .with_opt_hint(diag::did_you_mean(
-                                m,
-                                self.modules.keys().map(String::as_str),
-                            )),
-                        );
-                        return None;
-                    }
+                if let Some(m) = m
+                    && !self.modules.contains_key(m)
+                {
+                    diags.push(
+                        Diagnostic::error(
+                            "E0101",
+                            &expr.span,
+                            format!("unknown module `{m}` in type `{m}.{name}`"),
+                        )
+                        .with_opt_hint(diag::did_you_mean(
+                            m,
+                            self.modules.keys().map(String::as_str),
+                        )),
+                    );
+                    return None;
                 }
                 match self.lookup(target, name) {
                     Some(t) => TypeRef::Named {

@@ -44,23 +44,23 @@ pub fn resolve_all(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
                         );
                         continue;
                     };
-                    if let Body::Object(fields) = target.body {
-                        if let Some(f) = fields.iter().find(|f| f.name.value == tag.value) {
-                            diags.push(
-                                Diagnostic::error(
-                                    "E0106",
-                                    &f.name.span,
-                                    format!(
-                                        "field `{}` of `{}` collides with the tag of union `{}`",
-                                        f.name.value, target.contract_name, t.contract_name
-                                    ),
-                                )
-                                .with_hint(format!(
-                                    "the union writes `\"{}\": \"{}\"` into the same object",
-                                    tag.value, value.value
-                                )),
-                            );
-                        }
+                    if let Body::Object(fields) = target.body
+                        && let Some(f) = fields.iter().find(|f| f.name.value == tag.value)
+                    {
+                        diags.push(
+                            Diagnostic::error(
+                                "E0106",
+                                &f.name.span,
+                                format!(
+                                    "field `{}` of `{}` collides with the tag of union `{}`",
+                                    f.name.value, target.contract_name, t.contract_name
+                                ),
+                            )
+                            .with_hint(format!(
+                                "the union writes `\"{}\": \"{}\"` into the same object",
+                                tag.value, value.value
+                            )),
+                        );
                     }
                 }
             }

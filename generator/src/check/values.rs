@@ -136,37 +136,37 @@ pub fn constraints(
         ),
     ];
     for (lo, hi, a, b) in pairs {
-        if let (Some(a), Some(b)) = (a, b) {
-            if a > b {
-                let span = decl
-                    .constraints
-                    .iter()
-                    .find(|c| c.name.value == lo)
-                    .map(|c| c.value.span.clone());
-                if let Some(span) = span {
-                    diags.push(
-                        Diagnostic::error(
-                            "E0202",
-                            &span,
-                            format!(
-                                "`{lo}` ({a}) is greater than `{hi}` ({b}) on field `{}`",
-                                decl.name.value
-                            ),
-                        )
-                        .with_hint("no value can satisfy both"),
-                    );
-                }
+        if let (Some(a), Some(b)) = (a, b)
+            && a > b
+        {
+            let span = decl
+                .constraints
+                .iter()
+                .find(|c| c.name.value == lo)
+                .map(|c| c.value.span.clone());
+            if let Some(span) = span {
+                diags.push(
+                    Diagnostic::error(
+                        "E0202",
+                        &span,
+                        format!(
+                            "`{lo}` ({a}) is greater than `{hi}` ({b}) on field `{}`",
+                            decl.name.value
+                        ),
+                    )
+                    .with_hint("no value can satisfy both"),
+                );
             }
         }
     }
-    if let (TypeRef::I32, Some(min)) = (inner, c.min.as_ref().and_then(|n| n.as_i64())) {
-        if min < i64::from(i32::MIN) {
-            diags.push(Diagnostic::error(
-                "E0206",
-                &decl.name.span,
-                "`min` is below the range of `i32`",
-            ));
-        }
+    if let (TypeRef::I32, Some(min)) = (inner, c.min.as_ref().and_then(|n| n.as_i64()))
+        && min < i64::from(i32::MIN)
+    {
+        diags.push(Diagnostic::error(
+            "E0206",
+            &decl.name.span,
+            "`min` is below the range of `i32`",
+        ));
     }
 }
 
@@ -212,10 +212,10 @@ pub fn default(
                 c.max_len.unwrap_or(0)
             ));
         }
-        if let Some(re) = c.pattern.as_deref().and_then(|p| regex::Regex::new(p).ok()) {
-            if !re.is_match(s) {
-                problems.push("it does not match `pattern`".to_owned());
-            }
+        if let Some(re) = c.pattern.as_deref().and_then(|p| regex::Regex::new(p).ok())
+            && !re.is_match(s)
+        {
+            problems.push("it does not match `pattern`".to_owned());
         }
     }
     if let Some(n) = v.as_f64() {

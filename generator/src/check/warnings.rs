@@ -18,12 +18,12 @@ pub fn unused_types(
     for (name, m) in &symbols.modules {
         for a in &m.actions {
             for shape in [&a.input, &a.output].into_iter().flatten() {
-                if let Shape::Ref(e) = shape {
-                    if let Some(r) = symbols.resolve(name, e, &mut Vec::new()) {
-                        graph::refs(&r, Via::Direct, &mut |n, _| {
-                            roots.insert(n.to_owned());
-                        });
-                    }
+                if let Shape::Ref(e) = shape
+                    && let Some(r) = symbols.resolve(name, e, &mut Vec::new())
+                {
+                    graph::refs(&r, Via::Direct, &mut |n, _| {
+                        roots.insert(n.to_owned());
+                    });
                 }
             }
         }

@@ -35,10 +35,10 @@ pub fn parse(sources: &SourceSet, diags: &mut Vec<Diagnostic>) -> Contracts {
             if let Some(root) = yaml::parse(path, text, diags) {
                 contracts.project = module::project(&root, text, diags);
             }
-        } else if let Some(root) = yaml::parse(path, text, diags) {
-            if let Some(m) = module::module(path, &root, text, diags) {
-                contracts.modules.push(m);
-            }
+        } else if let Some(root) = yaml::parse(path, text, diags)
+            && let Some(m) = module::module(path, &root, text, diags)
+        {
+            contracts.modules.push(m);
         }
     }
     if !has_project {

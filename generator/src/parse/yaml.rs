@@ -133,14 +133,13 @@ pub fn plain_value(text: &str) -> serde_json::Value {
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'))
             && text.chars().any(|c| c.is_ascii_digit());
-        if is_float {
-            if let Some(n) = text
+        if is_float
+            && let Some(n) = text
                 .parse::<f64>()
                 .ok()
                 .and_then(serde_json::Number::from_f64)
-            {
-                return serde_json::Value::Number(n);
-            }
+        {
+            return serde_json::Value::Number(n);
         }
     }
     serde_json::Value::String(text.to_owned())
