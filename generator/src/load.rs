@@ -50,10 +50,14 @@ pub fn from_dir(dir: &Path) -> Result<SourceSet, Error> {
 }
 
 /// True when `path` (relative, `/`-separated) names a contract file: a
-/// `.yaml` or `.yml` file with no hidden (`.`-led) file or folder name.
+/// `.yaml` or `.yml` file with no hidden (`.`-led) file or folder name,
+/// other than the root `bunbase-breaking.yaml` settings file.
 pub fn is_contract_file(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
-    !path.split('/').any(|seg| seg.starts_with('.'))
+    // The breaking-change settings file sits beside bunbase.yaml but is not a
+    // module: `bunbase breaking` reads it on its own.
+    path != crate::breaking::CONFIG_FILE
+        && !path.split('/').any(|seg| seg.starts_with('.'))
         && (name.ends_with(".yaml") || name.ends_with(".yml"))
 }
 
@@ -106,6 +110,8 @@ mod tests {
         assert!(!is_contract_file(".github/workflow.yaml"));
         assert!(!is_contract_file("a/.hidden.yaml"));
         assert!(!is_contract_file("README.md"));
+        assert!(!is_contract_file("bunbase-breaking.yaml"));
+        assert!(is_contract_file("billing/bunbase-breaking.yaml"));
     }
 
     #[test]

@@ -429,3 +429,21 @@ fn github_format_writes_step_outputs_and_summary() {
         "{summary}"
     );
 }
+
+#[test]
+fn the_settings_file_is_not_a_module_for_check() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let after = tmp.path().join("after");
+    copy_dir(&fixtures().join("after"), &after);
+    std::fs::write(
+        after.join("bunbase-breaking.yaml"),
+        "accept:\n  - fingerprint: \"action_removed:action/orders.gone\"\n    reason: retired\n",
+    )
+    .expect("write config");
+    let o = Command::new(BIN)
+        .current_dir(tmp.path())
+        .args(["check", "after"])
+        .output()
+        .expect("run bunbase check");
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+}

@@ -19,7 +19,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     install_python(&root, &tooling)?;
 
     let mut cmd = Command::new(env_or("CARGO", "cargo"));
-    cmd.current_dir(&root).args(["test", "--workspace"]).args(args);
+    cmd.current_dir(&root).args(["test", "--workspace", "--no-fail-fast"]).args(args);
     cmd.env("BUNBASE_TOOLING", &tooling);
     status(&mut cmd, "cargo test")
 }

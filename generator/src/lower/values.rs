@@ -77,7 +77,13 @@ pub const IMPLICIT_ERRORS: &[(&str, u16)] = &[
 
 /// Error codes the TypeScript client uses for failures of its own; a
 /// contract may not declare them.
-pub const CLIENT_ERRORS: &[&str] = &["network_error", "timeout", "aborted", "invalid_response"];
+pub const CLIENT_ERRORS: &[&str] = &[
+    "network_error",
+    "timeout",
+    "aborted",
+    "invalid_response",
+    "unknown_error",
+];
 
 #[cfg(test)]
 mod tests {
