@@ -257,7 +257,9 @@ fn constraint_checks(ty: &TypeRef, c: &Constraints) -> TokenStream {
                 quote!(#f)
             }
             TypeRef::I32 => {
-                let i = Literal::i32_unsuffixed(n.as_i64().and_then(|i| i32::try_from(i).ok()).unwrap_or(0));
+                let i = Literal::i32_unsuffixed(
+                    n.as_i64().and_then(|i| i32::try_from(i).ok()).unwrap_or(0),
+                );
                 quote!(#i)
             }
             _ => {

@@ -276,13 +276,20 @@ fn route_table(ir: &Ir) -> TokenStream {
             let b = bindings(ir, a, Some(i));
             let status = Literal::u16_unsuffixed(r.status);
             let filter = method_filter(&r.method);
-            by_path.entry(r.path.clone()).or_default().push((filter, quote!(endpoint(rt, &app, #runner, #status, #b))));
+            by_path
+                .entry(r.path.clone())
+                .or_default()
+                .push((filter, quote!(endpoint(rt, &app, #runner, #status, #b))));
         }
         if let Some(path) = &a.action_endpoint {
             let b = bindings(ir, a, None);
-            let status = Literal::u16_unsuffixed(a.triggers.http.first().map(|r| r.status).unwrap_or(200));
+            let status =
+                Literal::u16_unsuffixed(a.triggers.http.first().map(|r| r.status).unwrap_or(200));
             let filter = method_filter("POST");
-            by_path.entry(path.clone()).or_default().push((filter, quote!(endpoint(rt, &app, #runner, #status, #b))));
+            by_path
+                .entry(path.clone())
+                .or_default()
+                .push((filter, quote!(endpoint(rt, &app, #runner, #status, #b))));
         }
     }
     let mut out = TokenStream::new();
