@@ -13,7 +13,7 @@ use crate::ir::{Action, Backoff, BindingLocation, GuardKind, Ir, RateLimitKey, T
 pub fn router_module(ir: &Ir) -> TokenStream {
     let specs = ir.actions().map(spec_static);
     let runners = ir.actions().map(|a| http_runner(ir, a));
-    let subs = ir.actions().flat_map(|a| subscriptions(a));
+    let subs = ir.actions().flat_map(subscriptions);
     let routes = route_table(ir);
     let base = &ir.project.base_path;
     let openapi_path = lit(&format!("{base}/openapi.json"));
