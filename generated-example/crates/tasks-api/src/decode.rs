@@ -21,8 +21,8 @@ impl CreateTaskInput {
             "title",
             |d: &mut Decoder, v: Value| {
                 let x = wire::string(d, v)?;
-                wire::min_len(d, &x, 1usize);
-                wire::max_len(d, &x, 200usize);
+                wire::min_len(d, &x, 1);
+                wire::max_len(d, &x, 200);
                 Some(x)
             },
         );
@@ -32,7 +32,7 @@ impl CreateTaskInput {
             "description",
             |d: &mut Decoder, v: Value| {
                 let x = wire::string(d, v)?;
-                wire::max_len(d, &x, 5000usize);
+                wire::max_len(d, &x, 5000);
                 Some(x)
             },
         );
@@ -50,7 +50,7 @@ impl CreateTaskInput {
             || Value::Array(::std::vec![]),
             |d: &mut Decoder, v: Value| {
                 let x = wire::list(d, v, wire::string)?;
-                wire::max_items(d, x.len(), 20usize);
+                wire::max_items(d, x.len(), 20);
                 wire::unique(d, &x);
                 Some(x)
             },
@@ -133,7 +133,7 @@ impl HealthOutput {
             "users",
             |d: &mut Decoder, v: Value| {
                 let x = wire::int(d, v)?;
-                wire::min(d, x, 0i64);
+                wire::min(d, x, 0);
                 Some(x)
             },
         );
@@ -143,7 +143,7 @@ impl HealthOutput {
             "tasks",
             |d: &mut Decoder, v: Value| {
                 let x = wire::int(d, v)?;
-                wire::min(d, x, 0i64);
+                wire::min(d, x, 0);
                 Some(x)
             },
         );
@@ -185,8 +185,8 @@ impl ListTasksInput {
             || Value::from(20i64),
             |d: &mut Decoder, v: Value| {
                 let x = wire::int(d, v)?;
-                wire::min(d, x, 1i64);
-                wire::max(d, x, 100i64);
+                wire::min(d, x, 1);
+                wire::max(d, x, 100);
                 Some(x)
             },
         );
@@ -255,8 +255,8 @@ impl LoginInput {
             "password",
             |d: &mut Decoder, v: Value| {
                 let x = wire::string(d, v)?;
-                wire::min_len(d, &x, 1usize);
-                wire::max_len(d, &x, 256usize);
+                wire::min_len(d, &x, 1);
+                wire::max_len(d, &x, 256);
                 Some(x)
             },
         );
@@ -291,8 +291,8 @@ impl RegisterInput {
             "password",
             |d: &mut Decoder, v: Value| {
                 let x = wire::string(d, v)?;
-                wire::min_len(d, &x, 8usize);
-                wire::max_len(d, &x, 256usize);
+                wire::min_len(d, &x, 8);
+                wire::max_len(d, &x, 256);
                 Some(x)
             },
         );
@@ -302,8 +302,8 @@ impl RegisterInput {
             "name",
             |d: &mut Decoder, v: Value| {
                 let x = wire::string(d, v)?;
-                wire::min_len(d, &x, 1usize);
-                wire::max_len(d, &x, 100usize);
+                wire::min_len(d, &x, 1);
+                wire::max_len(d, &x, 100);
                 Some(x)
             },
         );
@@ -340,8 +340,8 @@ impl Task {
             "title",
             |d: &mut Decoder, v: Value| {
                 let x = wire::string(d, v)?;
-                wire::min_len(d, &x, 1usize);
-                wire::max_len(d, &x, 200usize);
+                wire::min_len(d, &x, 1);
+                wire::max_len(d, &x, 200);
                 Some(x)
             },
         );
@@ -351,7 +351,7 @@ impl Task {
             "description",
             |d: &mut Decoder, v: Value| {
                 let x = wire::string(d, v)?;
-                wire::max_len(d, &x, 5000usize);
+                wire::max_len(d, &x, 5000);
                 Some(x)
             },
         );
@@ -362,7 +362,7 @@ impl Task {
             "tags",
             |d: &mut Decoder, v: Value| {
                 let x = wire::list(d, v, wire::string)?;
-                wire::max_items(d, x.len(), 20usize);
+                wire::max_items(d, x.len(), 20);
                 wire::unique(d, &x);
                 Some(x)
             },
@@ -455,8 +455,8 @@ impl UpdateTaskInput {
             "title",
             |d: &mut Decoder, v: Value| {
                 let x = wire::string(d, v)?;
-                wire::min_len(d, &x, 1usize);
-                wire::max_len(d, &x, 200usize);
+                wire::min_len(d, &x, 1);
+                wire::max_len(d, &x, 200);
                 Some(x)
             },
         );
@@ -466,7 +466,7 @@ impl UpdateTaskInput {
             "description",
             |d: &mut Decoder, v: Value| {
                 let x = wire::string(d, v)?;
-                wire::max_len(d, &x, 5000usize);
+                wire::max_len(d, &x, 5000);
                 Some(x)
             },
         );
@@ -482,7 +482,7 @@ impl UpdateTaskInput {
             "tags",
             |d: &mut Decoder, v: Value| {
                 let x = wire::list(d, v, wire::string)?;
-                wire::max_items(d, x.len(), 20usize);
+                wire::max_items(d, x.len(), 20);
                 wire::unique(d, &x);
                 Some(x)
             },
@@ -524,8 +524,8 @@ impl User {
             "name",
             |d: &mut Decoder, v: Value| {
                 let x = wire::string(d, v)?;
-                wire::min_len(d, &x, 1usize);
-                wire::max_len(d, &x, 100usize);
+                wire::min_len(d, &x, 1);
+                wire::max_len(d, &x, 100);
                 Some(x)
             },
         );

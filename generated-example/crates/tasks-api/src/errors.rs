@@ -23,62 +23,47 @@ pub enum LoginError {
     Internal(::std::string::String),
 }
 impl LoginError {
+    /// The HTTP status, wire code and contract message of this error.
+    pub fn describe(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            LoginError::InvalidCredentials => {
+                (401, "invalid_credentials", "Email or password is wrong")
+            }
+            LoginError::ValidationFailed(..) => {
+                (400, "validation_failed", "The input is invalid")
+            }
+            LoginError::Unauthorized => {
+                (401, "unauthorized", "Authentication is required")
+            }
+            LoginError::Forbidden => (403, "forbidden", "You are not allowed to do this"),
+            LoginError::NotFound => (404, "not_found", "Not found"),
+            LoginError::RateLimited => (429, "rate_limited", "Too many requests"),
+            LoginError::NotImplemented => (501, "not_implemented", "Not implemented yet"),
+            LoginError::Internal(..) => (500, "internal", "Internal error"),
+        }
+    }
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
-        match self {
-            LoginError::InvalidCredentials => 401u16,
-            LoginError::ValidationFailed(..) => 400u16,
-            LoginError::Unauthorized => 401u16,
-            LoginError::Forbidden => 403u16,
-            LoginError::NotFound => 404u16,
-            LoginError::RateLimited => 429u16,
-            LoginError::NotImplemented => 501u16,
-            LoginError::Internal(..) => 500u16,
-        }
+        self.describe().0
     }
     /// The stable wire code.
     pub fn code(&self) -> &'static str {
-        match self {
-            LoginError::InvalidCredentials => "invalid_credentials",
-            LoginError::ValidationFailed(..) => "validation_failed",
-            LoginError::Unauthorized => "unauthorized",
-            LoginError::Forbidden => "forbidden",
-            LoginError::NotFound => "not_found",
-            LoginError::RateLimited => "rate_limited",
-            LoginError::NotImplemented => "not_implemented",
-            LoginError::Internal(..) => "internal",
-        }
+        self.describe().1
     }
 }
 impl ::std::fmt::Display for LoginError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::write!(f, "{} {}", self.status(), self.code())
+        let (status, code, message) = self.describe();
+        ::std::write!(f, "{status} {code}: {message}")
     }
 }
 impl ::std::error::Error for LoginError {}
 impl ::std::convert::From<LoginError> for ApiError {
     fn from(e: LoginError) -> Self {
         match e {
-            LoginError::InvalidCredentials => {
-                ApiError::new(
-                    401u16,
-                    "invalid_credentials",
-                    "Email or password is wrong",
-                )
-            }
             LoginError::ValidationFailed(violations) => ApiError::validation(violations),
-            LoginError::Unauthorized => {
-                ApiError::unauthorized("Authentication is required")
-            }
-            LoginError::Forbidden => {
-                ApiError::forbidden("You are not allowed to do this")
-            }
-            LoginError::NotFound => ApiError::not_found("Not found"),
-            LoginError::RateLimited => {
-                ApiError::rate_limited(::std::time::Duration::from_secs(1))
-            }
-            LoginError::NotImplemented => ApiError::not_implemented("auth.login"),
             LoginError::Internal(detail) => ApiError::internal(detail),
+            other => super::wire::api_error(other.describe(), "auth.login"),
         }
     }
 }
@@ -132,34 +117,39 @@ pub enum LogoutError {
     Internal(::std::string::String),
 }
 impl LogoutError {
+    /// The HTTP status, wire code and contract message of this error.
+    pub fn describe(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            LogoutError::ValidationFailed(..) => {
+                (400, "validation_failed", "The input is invalid")
+            }
+            LogoutError::Unauthorized => {
+                (401, "unauthorized", "Authentication is required")
+            }
+            LogoutError::Forbidden => {
+                (403, "forbidden", "You are not allowed to do this")
+            }
+            LogoutError::NotFound => (404, "not_found", "Not found"),
+            LogoutError::RateLimited => (429, "rate_limited", "Too many requests"),
+            LogoutError::NotImplemented => {
+                (501, "not_implemented", "Not implemented yet")
+            }
+            LogoutError::Internal(..) => (500, "internal", "Internal error"),
+        }
+    }
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
-        match self {
-            LogoutError::ValidationFailed(..) => 400u16,
-            LogoutError::Unauthorized => 401u16,
-            LogoutError::Forbidden => 403u16,
-            LogoutError::NotFound => 404u16,
-            LogoutError::RateLimited => 429u16,
-            LogoutError::NotImplemented => 501u16,
-            LogoutError::Internal(..) => 500u16,
-        }
+        self.describe().0
     }
     /// The stable wire code.
     pub fn code(&self) -> &'static str {
-        match self {
-            LogoutError::ValidationFailed(..) => "validation_failed",
-            LogoutError::Unauthorized => "unauthorized",
-            LogoutError::Forbidden => "forbidden",
-            LogoutError::NotFound => "not_found",
-            LogoutError::RateLimited => "rate_limited",
-            LogoutError::NotImplemented => "not_implemented",
-            LogoutError::Internal(..) => "internal",
-        }
+        self.describe().1
     }
 }
 impl ::std::fmt::Display for LogoutError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::write!(f, "{} {}", self.status(), self.code())
+        let (status, code, message) = self.describe();
+        ::std::write!(f, "{status} {code}: {message}")
     }
 }
 impl ::std::error::Error for LogoutError {}
@@ -167,18 +157,8 @@ impl ::std::convert::From<LogoutError> for ApiError {
     fn from(e: LogoutError) -> Self {
         match e {
             LogoutError::ValidationFailed(violations) => ApiError::validation(violations),
-            LogoutError::Unauthorized => {
-                ApiError::unauthorized("Authentication is required")
-            }
-            LogoutError::Forbidden => {
-                ApiError::forbidden("You are not allowed to do this")
-            }
-            LogoutError::NotFound => ApiError::not_found("Not found"),
-            LogoutError::RateLimited => {
-                ApiError::rate_limited(::std::time::Duration::from_secs(1))
-            }
-            LogoutError::NotImplemented => ApiError::not_implemented("auth.logout"),
             LogoutError::Internal(detail) => ApiError::internal(detail),
+            other => super::wire::api_error(other.describe(), "auth.logout"),
         }
     }
 }
@@ -231,34 +211,33 @@ pub enum MeError {
     Internal(::std::string::String),
 }
 impl MeError {
+    /// The HTTP status, wire code and contract message of this error.
+    pub fn describe(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            MeError::ValidationFailed(..) => {
+                (400, "validation_failed", "The input is invalid")
+            }
+            MeError::Unauthorized => (401, "unauthorized", "Authentication is required"),
+            MeError::Forbidden => (403, "forbidden", "You are not allowed to do this"),
+            MeError::NotFound => (404, "not_found", "Not found"),
+            MeError::RateLimited => (429, "rate_limited", "Too many requests"),
+            MeError::NotImplemented => (501, "not_implemented", "Not implemented yet"),
+            MeError::Internal(..) => (500, "internal", "Internal error"),
+        }
+    }
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
-        match self {
-            MeError::ValidationFailed(..) => 400u16,
-            MeError::Unauthorized => 401u16,
-            MeError::Forbidden => 403u16,
-            MeError::NotFound => 404u16,
-            MeError::RateLimited => 429u16,
-            MeError::NotImplemented => 501u16,
-            MeError::Internal(..) => 500u16,
-        }
+        self.describe().0
     }
     /// The stable wire code.
     pub fn code(&self) -> &'static str {
-        match self {
-            MeError::ValidationFailed(..) => "validation_failed",
-            MeError::Unauthorized => "unauthorized",
-            MeError::Forbidden => "forbidden",
-            MeError::NotFound => "not_found",
-            MeError::RateLimited => "rate_limited",
-            MeError::NotImplemented => "not_implemented",
-            MeError::Internal(..) => "internal",
-        }
+        self.describe().1
     }
 }
 impl ::std::fmt::Display for MeError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::write!(f, "{} {}", self.status(), self.code())
+        let (status, code, message) = self.describe();
+        ::std::write!(f, "{status} {code}: {message}")
     }
 }
 impl ::std::error::Error for MeError {}
@@ -266,14 +245,8 @@ impl ::std::convert::From<MeError> for ApiError {
     fn from(e: MeError) -> Self {
         match e {
             MeError::ValidationFailed(violations) => ApiError::validation(violations),
-            MeError::Unauthorized => ApiError::unauthorized("Authentication is required"),
-            MeError::Forbidden => ApiError::forbidden("You are not allowed to do this"),
-            MeError::NotFound => ApiError::not_found("Not found"),
-            MeError::RateLimited => {
-                ApiError::rate_limited(::std::time::Duration::from_secs(1))
-            }
-            MeError::NotImplemented => ApiError::not_implemented("auth.me"),
             MeError::Internal(detail) => ApiError::internal(detail),
+            other => super::wire::api_error(other.describe(), "auth.me"),
         }
     }
 }
@@ -328,64 +301,53 @@ pub enum RegisterError {
     Internal(::std::string::String),
 }
 impl RegisterError {
+    /// The HTTP status, wire code and contract message of this error.
+    pub fn describe(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            RegisterError::EmailTaken => {
+                (409, "email_taken", "An account with this email already exists")
+            }
+            RegisterError::ValidationFailed(..) => {
+                (400, "validation_failed", "The input is invalid")
+            }
+            RegisterError::Unauthorized => {
+                (401, "unauthorized", "Authentication is required")
+            }
+            RegisterError::Forbidden => {
+                (403, "forbidden", "You are not allowed to do this")
+            }
+            RegisterError::NotFound => (404, "not_found", "Not found"),
+            RegisterError::RateLimited => (429, "rate_limited", "Too many requests"),
+            RegisterError::NotImplemented => {
+                (501, "not_implemented", "Not implemented yet")
+            }
+            RegisterError::Internal(..) => (500, "internal", "Internal error"),
+        }
+    }
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
-        match self {
-            RegisterError::EmailTaken => 409u16,
-            RegisterError::ValidationFailed(..) => 400u16,
-            RegisterError::Unauthorized => 401u16,
-            RegisterError::Forbidden => 403u16,
-            RegisterError::NotFound => 404u16,
-            RegisterError::RateLimited => 429u16,
-            RegisterError::NotImplemented => 501u16,
-            RegisterError::Internal(..) => 500u16,
-        }
+        self.describe().0
     }
     /// The stable wire code.
     pub fn code(&self) -> &'static str {
-        match self {
-            RegisterError::EmailTaken => "email_taken",
-            RegisterError::ValidationFailed(..) => "validation_failed",
-            RegisterError::Unauthorized => "unauthorized",
-            RegisterError::Forbidden => "forbidden",
-            RegisterError::NotFound => "not_found",
-            RegisterError::RateLimited => "rate_limited",
-            RegisterError::NotImplemented => "not_implemented",
-            RegisterError::Internal(..) => "internal",
-        }
+        self.describe().1
     }
 }
 impl ::std::fmt::Display for RegisterError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::write!(f, "{} {}", self.status(), self.code())
+        let (status, code, message) = self.describe();
+        ::std::write!(f, "{status} {code}: {message}")
     }
 }
 impl ::std::error::Error for RegisterError {}
 impl ::std::convert::From<RegisterError> for ApiError {
     fn from(e: RegisterError) -> Self {
         match e {
-            RegisterError::EmailTaken => {
-                ApiError::new(
-                    409u16,
-                    "email_taken",
-                    "An account with this email already exists",
-                )
-            }
             RegisterError::ValidationFailed(violations) => {
                 ApiError::validation(violations)
             }
-            RegisterError::Unauthorized => {
-                ApiError::unauthorized("Authentication is required")
-            }
-            RegisterError::Forbidden => {
-                ApiError::forbidden("You are not allowed to do this")
-            }
-            RegisterError::NotFound => ApiError::not_found("Not found"),
-            RegisterError::RateLimited => {
-                ApiError::rate_limited(::std::time::Duration::from_secs(1))
-            }
-            RegisterError::NotImplemented => ApiError::not_implemented("auth.register"),
             RegisterError::Internal(detail) => ApiError::internal(detail),
+            other => super::wire::api_error(other.describe(), "auth.register"),
         }
     }
 }
@@ -439,34 +401,39 @@ pub enum HealthError {
     Internal(::std::string::String),
 }
 impl HealthError {
+    /// The HTTP status, wire code and contract message of this error.
+    pub fn describe(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            HealthError::ValidationFailed(..) => {
+                (400, "validation_failed", "The input is invalid")
+            }
+            HealthError::Unauthorized => {
+                (401, "unauthorized", "Authentication is required")
+            }
+            HealthError::Forbidden => {
+                (403, "forbidden", "You are not allowed to do this")
+            }
+            HealthError::NotFound => (404, "not_found", "Not found"),
+            HealthError::RateLimited => (429, "rate_limited", "Too many requests"),
+            HealthError::NotImplemented => {
+                (501, "not_implemented", "Not implemented yet")
+            }
+            HealthError::Internal(..) => (500, "internal", "Internal error"),
+        }
+    }
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
-        match self {
-            HealthError::ValidationFailed(..) => 400u16,
-            HealthError::Unauthorized => 401u16,
-            HealthError::Forbidden => 403u16,
-            HealthError::NotFound => 404u16,
-            HealthError::RateLimited => 429u16,
-            HealthError::NotImplemented => 501u16,
-            HealthError::Internal(..) => 500u16,
-        }
+        self.describe().0
     }
     /// The stable wire code.
     pub fn code(&self) -> &'static str {
-        match self {
-            HealthError::ValidationFailed(..) => "validation_failed",
-            HealthError::Unauthorized => "unauthorized",
-            HealthError::Forbidden => "forbidden",
-            HealthError::NotFound => "not_found",
-            HealthError::RateLimited => "rate_limited",
-            HealthError::NotImplemented => "not_implemented",
-            HealthError::Internal(..) => "internal",
-        }
+        self.describe().1
     }
 }
 impl ::std::fmt::Display for HealthError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::write!(f, "{} {}", self.status(), self.code())
+        let (status, code, message) = self.describe();
+        ::std::write!(f, "{status} {code}: {message}")
     }
 }
 impl ::std::error::Error for HealthError {}
@@ -474,18 +441,8 @@ impl ::std::convert::From<HealthError> for ApiError {
     fn from(e: HealthError) -> Self {
         match e {
             HealthError::ValidationFailed(violations) => ApiError::validation(violations),
-            HealthError::Unauthorized => {
-                ApiError::unauthorized("Authentication is required")
-            }
-            HealthError::Forbidden => {
-                ApiError::forbidden("You are not allowed to do this")
-            }
-            HealthError::NotFound => ApiError::not_found("Not found"),
-            HealthError::RateLimited => {
-                ApiError::rate_limited(::std::time::Duration::from_secs(1))
-            }
-            HealthError::NotImplemented => ApiError::not_implemented("health.health"),
             HealthError::Internal(detail) => ApiError::internal(detail),
+            other => super::wire::api_error(other.describe(), "health.health"),
         }
     }
 }
@@ -538,34 +495,39 @@ pub enum CreateTaskError {
     Internal(::std::string::String),
 }
 impl CreateTaskError {
+    /// The HTTP status, wire code and contract message of this error.
+    pub fn describe(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            CreateTaskError::ValidationFailed(..) => {
+                (400, "validation_failed", "The input is invalid")
+            }
+            CreateTaskError::Unauthorized => {
+                (401, "unauthorized", "Authentication is required")
+            }
+            CreateTaskError::Forbidden => {
+                (403, "forbidden", "You are not allowed to do this")
+            }
+            CreateTaskError::NotFound => (404, "not_found", "Not found"),
+            CreateTaskError::RateLimited => (429, "rate_limited", "Too many requests"),
+            CreateTaskError::NotImplemented => {
+                (501, "not_implemented", "Not implemented yet")
+            }
+            CreateTaskError::Internal(..) => (500, "internal", "Internal error"),
+        }
+    }
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
-        match self {
-            CreateTaskError::ValidationFailed(..) => 400u16,
-            CreateTaskError::Unauthorized => 401u16,
-            CreateTaskError::Forbidden => 403u16,
-            CreateTaskError::NotFound => 404u16,
-            CreateTaskError::RateLimited => 429u16,
-            CreateTaskError::NotImplemented => 501u16,
-            CreateTaskError::Internal(..) => 500u16,
-        }
+        self.describe().0
     }
     /// The stable wire code.
     pub fn code(&self) -> &'static str {
-        match self {
-            CreateTaskError::ValidationFailed(..) => "validation_failed",
-            CreateTaskError::Unauthorized => "unauthorized",
-            CreateTaskError::Forbidden => "forbidden",
-            CreateTaskError::NotFound => "not_found",
-            CreateTaskError::RateLimited => "rate_limited",
-            CreateTaskError::NotImplemented => "not_implemented",
-            CreateTaskError::Internal(..) => "internal",
-        }
+        self.describe().1
     }
 }
 impl ::std::fmt::Display for CreateTaskError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::write!(f, "{} {}", self.status(), self.code())
+        let (status, code, message) = self.describe();
+        ::std::write!(f, "{status} {code}: {message}")
     }
 }
 impl ::std::error::Error for CreateTaskError {}
@@ -575,20 +537,8 @@ impl ::std::convert::From<CreateTaskError> for ApiError {
             CreateTaskError::ValidationFailed(violations) => {
                 ApiError::validation(violations)
             }
-            CreateTaskError::Unauthorized => {
-                ApiError::unauthorized("Authentication is required")
-            }
-            CreateTaskError::Forbidden => {
-                ApiError::forbidden("You are not allowed to do this")
-            }
-            CreateTaskError::NotFound => ApiError::not_found("Not found"),
-            CreateTaskError::RateLimited => {
-                ApiError::rate_limited(::std::time::Duration::from_secs(1))
-            }
-            CreateTaskError::NotImplemented => {
-                ApiError::not_implemented("tasks.create_task")
-            }
             CreateTaskError::Internal(detail) => ApiError::internal(detail),
+            other => super::wire::api_error(other.describe(), "tasks.create_task"),
         }
     }
 }
@@ -641,59 +591,50 @@ pub enum DeleteTaskError {
     Internal(::std::string::String),
 }
 impl DeleteTaskError {
+    /// The HTTP status, wire code and contract message of this error.
+    pub fn describe(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            DeleteTaskError::NotFound => (404, "not_found", "No task with this id"),
+            DeleteTaskError::ValidationFailed(..) => {
+                (400, "validation_failed", "The input is invalid")
+            }
+            DeleteTaskError::Unauthorized => {
+                (401, "unauthorized", "Authentication is required")
+            }
+            DeleteTaskError::Forbidden => {
+                (403, "forbidden", "You are not allowed to do this")
+            }
+            DeleteTaskError::RateLimited => (429, "rate_limited", "Too many requests"),
+            DeleteTaskError::NotImplemented => {
+                (501, "not_implemented", "Not implemented yet")
+            }
+            DeleteTaskError::Internal(..) => (500, "internal", "Internal error"),
+        }
+    }
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
-        match self {
-            DeleteTaskError::NotFound => 404u16,
-            DeleteTaskError::ValidationFailed(..) => 400u16,
-            DeleteTaskError::Unauthorized => 401u16,
-            DeleteTaskError::Forbidden => 403u16,
-            DeleteTaskError::RateLimited => 429u16,
-            DeleteTaskError::NotImplemented => 501u16,
-            DeleteTaskError::Internal(..) => 500u16,
-        }
+        self.describe().0
     }
     /// The stable wire code.
     pub fn code(&self) -> &'static str {
-        match self {
-            DeleteTaskError::NotFound => "not_found",
-            DeleteTaskError::ValidationFailed(..) => "validation_failed",
-            DeleteTaskError::Unauthorized => "unauthorized",
-            DeleteTaskError::Forbidden => "forbidden",
-            DeleteTaskError::RateLimited => "rate_limited",
-            DeleteTaskError::NotImplemented => "not_implemented",
-            DeleteTaskError::Internal(..) => "internal",
-        }
+        self.describe().1
     }
 }
 impl ::std::fmt::Display for DeleteTaskError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::write!(f, "{} {}", self.status(), self.code())
+        let (status, code, message) = self.describe();
+        ::std::write!(f, "{status} {code}: {message}")
     }
 }
 impl ::std::error::Error for DeleteTaskError {}
 impl ::std::convert::From<DeleteTaskError> for ApiError {
     fn from(e: DeleteTaskError) -> Self {
         match e {
-            DeleteTaskError::NotFound => {
-                ApiError::new(404u16, "not_found", "No task with this id")
-            }
             DeleteTaskError::ValidationFailed(violations) => {
                 ApiError::validation(violations)
             }
-            DeleteTaskError::Unauthorized => {
-                ApiError::unauthorized("Authentication is required")
-            }
-            DeleteTaskError::Forbidden => {
-                ApiError::forbidden("You are not allowed to do this")
-            }
-            DeleteTaskError::RateLimited => {
-                ApiError::rate_limited(::std::time::Duration::from_secs(1))
-            }
-            DeleteTaskError::NotImplemented => {
-                ApiError::not_implemented("tasks.delete_task")
-            }
             DeleteTaskError::Internal(detail) => ApiError::internal(detail),
+            other => super::wire::api_error(other.describe(), "tasks.delete_task"),
         }
     }
 }
@@ -746,57 +687,50 @@ pub enum GetTaskError {
     Internal(::std::string::String),
 }
 impl GetTaskError {
+    /// The HTTP status, wire code and contract message of this error.
+    pub fn describe(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            GetTaskError::NotFound => (404, "not_found", "No task with this id"),
+            GetTaskError::ValidationFailed(..) => {
+                (400, "validation_failed", "The input is invalid")
+            }
+            GetTaskError::Unauthorized => {
+                (401, "unauthorized", "Authentication is required")
+            }
+            GetTaskError::Forbidden => {
+                (403, "forbidden", "You are not allowed to do this")
+            }
+            GetTaskError::RateLimited => (429, "rate_limited", "Too many requests"),
+            GetTaskError::NotImplemented => {
+                (501, "not_implemented", "Not implemented yet")
+            }
+            GetTaskError::Internal(..) => (500, "internal", "Internal error"),
+        }
+    }
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
-        match self {
-            GetTaskError::NotFound => 404u16,
-            GetTaskError::ValidationFailed(..) => 400u16,
-            GetTaskError::Unauthorized => 401u16,
-            GetTaskError::Forbidden => 403u16,
-            GetTaskError::RateLimited => 429u16,
-            GetTaskError::NotImplemented => 501u16,
-            GetTaskError::Internal(..) => 500u16,
-        }
+        self.describe().0
     }
     /// The stable wire code.
     pub fn code(&self) -> &'static str {
-        match self {
-            GetTaskError::NotFound => "not_found",
-            GetTaskError::ValidationFailed(..) => "validation_failed",
-            GetTaskError::Unauthorized => "unauthorized",
-            GetTaskError::Forbidden => "forbidden",
-            GetTaskError::RateLimited => "rate_limited",
-            GetTaskError::NotImplemented => "not_implemented",
-            GetTaskError::Internal(..) => "internal",
-        }
+        self.describe().1
     }
 }
 impl ::std::fmt::Display for GetTaskError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::write!(f, "{} {}", self.status(), self.code())
+        let (status, code, message) = self.describe();
+        ::std::write!(f, "{status} {code}: {message}")
     }
 }
 impl ::std::error::Error for GetTaskError {}
 impl ::std::convert::From<GetTaskError> for ApiError {
     fn from(e: GetTaskError) -> Self {
         match e {
-            GetTaskError::NotFound => {
-                ApiError::new(404u16, "not_found", "No task with this id")
-            }
             GetTaskError::ValidationFailed(violations) => {
                 ApiError::validation(violations)
             }
-            GetTaskError::Unauthorized => {
-                ApiError::unauthorized("Authentication is required")
-            }
-            GetTaskError::Forbidden => {
-                ApiError::forbidden("You are not allowed to do this")
-            }
-            GetTaskError::RateLimited => {
-                ApiError::rate_limited(::std::time::Duration::from_secs(1))
-            }
-            GetTaskError::NotImplemented => ApiError::not_implemented("tasks.get_task"),
             GetTaskError::Internal(detail) => ApiError::internal(detail),
+            other => super::wire::api_error(other.describe(), "tasks.get_task"),
         }
     }
 }
@@ -849,34 +783,39 @@ pub enum ListTasksError {
     Internal(::std::string::String),
 }
 impl ListTasksError {
+    /// The HTTP status, wire code and contract message of this error.
+    pub fn describe(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            ListTasksError::ValidationFailed(..) => {
+                (400, "validation_failed", "The input is invalid")
+            }
+            ListTasksError::Unauthorized => {
+                (401, "unauthorized", "Authentication is required")
+            }
+            ListTasksError::Forbidden => {
+                (403, "forbidden", "You are not allowed to do this")
+            }
+            ListTasksError::NotFound => (404, "not_found", "Not found"),
+            ListTasksError::RateLimited => (429, "rate_limited", "Too many requests"),
+            ListTasksError::NotImplemented => {
+                (501, "not_implemented", "Not implemented yet")
+            }
+            ListTasksError::Internal(..) => (500, "internal", "Internal error"),
+        }
+    }
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
-        match self {
-            ListTasksError::ValidationFailed(..) => 400u16,
-            ListTasksError::Unauthorized => 401u16,
-            ListTasksError::Forbidden => 403u16,
-            ListTasksError::NotFound => 404u16,
-            ListTasksError::RateLimited => 429u16,
-            ListTasksError::NotImplemented => 501u16,
-            ListTasksError::Internal(..) => 500u16,
-        }
+        self.describe().0
     }
     /// The stable wire code.
     pub fn code(&self) -> &'static str {
-        match self {
-            ListTasksError::ValidationFailed(..) => "validation_failed",
-            ListTasksError::Unauthorized => "unauthorized",
-            ListTasksError::Forbidden => "forbidden",
-            ListTasksError::NotFound => "not_found",
-            ListTasksError::RateLimited => "rate_limited",
-            ListTasksError::NotImplemented => "not_implemented",
-            ListTasksError::Internal(..) => "internal",
-        }
+        self.describe().1
     }
 }
 impl ::std::fmt::Display for ListTasksError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::write!(f, "{} {}", self.status(), self.code())
+        let (status, code, message) = self.describe();
+        ::std::write!(f, "{status} {code}: {message}")
     }
 }
 impl ::std::error::Error for ListTasksError {}
@@ -886,20 +825,8 @@ impl ::std::convert::From<ListTasksError> for ApiError {
             ListTasksError::ValidationFailed(violations) => {
                 ApiError::validation(violations)
             }
-            ListTasksError::Unauthorized => {
-                ApiError::unauthorized("Authentication is required")
-            }
-            ListTasksError::Forbidden => {
-                ApiError::forbidden("You are not allowed to do this")
-            }
-            ListTasksError::NotFound => ApiError::not_found("Not found"),
-            ListTasksError::RateLimited => {
-                ApiError::rate_limited(::std::time::Duration::from_secs(1))
-            }
-            ListTasksError::NotImplemented => {
-                ApiError::not_implemented("tasks.list_tasks")
-            }
             ListTasksError::Internal(detail) => ApiError::internal(detail),
+            other => super::wire::api_error(other.describe(), "tasks.list_tasks"),
         }
     }
 }
@@ -952,34 +879,39 @@ pub enum OnTaskCreatedError {
     Internal(::std::string::String),
 }
 impl OnTaskCreatedError {
+    /// The HTTP status, wire code and contract message of this error.
+    pub fn describe(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            OnTaskCreatedError::ValidationFailed(..) => {
+                (400, "validation_failed", "The input is invalid")
+            }
+            OnTaskCreatedError::Unauthorized => {
+                (401, "unauthorized", "Authentication is required")
+            }
+            OnTaskCreatedError::Forbidden => {
+                (403, "forbidden", "You are not allowed to do this")
+            }
+            OnTaskCreatedError::NotFound => (404, "not_found", "Not found"),
+            OnTaskCreatedError::RateLimited => (429, "rate_limited", "Too many requests"),
+            OnTaskCreatedError::NotImplemented => {
+                (501, "not_implemented", "Not implemented yet")
+            }
+            OnTaskCreatedError::Internal(..) => (500, "internal", "Internal error"),
+        }
+    }
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
-        match self {
-            OnTaskCreatedError::ValidationFailed(..) => 400u16,
-            OnTaskCreatedError::Unauthorized => 401u16,
-            OnTaskCreatedError::Forbidden => 403u16,
-            OnTaskCreatedError::NotFound => 404u16,
-            OnTaskCreatedError::RateLimited => 429u16,
-            OnTaskCreatedError::NotImplemented => 501u16,
-            OnTaskCreatedError::Internal(..) => 500u16,
-        }
+        self.describe().0
     }
     /// The stable wire code.
     pub fn code(&self) -> &'static str {
-        match self {
-            OnTaskCreatedError::ValidationFailed(..) => "validation_failed",
-            OnTaskCreatedError::Unauthorized => "unauthorized",
-            OnTaskCreatedError::Forbidden => "forbidden",
-            OnTaskCreatedError::NotFound => "not_found",
-            OnTaskCreatedError::RateLimited => "rate_limited",
-            OnTaskCreatedError::NotImplemented => "not_implemented",
-            OnTaskCreatedError::Internal(..) => "internal",
-        }
+        self.describe().1
     }
 }
 impl ::std::fmt::Display for OnTaskCreatedError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::write!(f, "{} {}", self.status(), self.code())
+        let (status, code, message) = self.describe();
+        ::std::write!(f, "{status} {code}: {message}")
     }
 }
 impl ::std::error::Error for OnTaskCreatedError {}
@@ -989,20 +921,8 @@ impl ::std::convert::From<OnTaskCreatedError> for ApiError {
             OnTaskCreatedError::ValidationFailed(violations) => {
                 ApiError::validation(violations)
             }
-            OnTaskCreatedError::Unauthorized => {
-                ApiError::unauthorized("Authentication is required")
-            }
-            OnTaskCreatedError::Forbidden => {
-                ApiError::forbidden("You are not allowed to do this")
-            }
-            OnTaskCreatedError::NotFound => ApiError::not_found("Not found"),
-            OnTaskCreatedError::RateLimited => {
-                ApiError::rate_limited(::std::time::Duration::from_secs(1))
-            }
-            OnTaskCreatedError::NotImplemented => {
-                ApiError::not_implemented("tasks.on_task_created")
-            }
             OnTaskCreatedError::Internal(detail) => ApiError::internal(detail),
+            other => super::wire::api_error(other.describe(), "tasks.on_task_created"),
         }
     }
 }
@@ -1055,59 +975,50 @@ pub enum UpdateTaskError {
     Internal(::std::string::String),
 }
 impl UpdateTaskError {
+    /// The HTTP status, wire code and contract message of this error.
+    pub fn describe(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            UpdateTaskError::NotFound => (404, "not_found", "No task with this id"),
+            UpdateTaskError::ValidationFailed(..) => {
+                (400, "validation_failed", "The input is invalid")
+            }
+            UpdateTaskError::Unauthorized => {
+                (401, "unauthorized", "Authentication is required")
+            }
+            UpdateTaskError::Forbidden => {
+                (403, "forbidden", "You are not allowed to do this")
+            }
+            UpdateTaskError::RateLimited => (429, "rate_limited", "Too many requests"),
+            UpdateTaskError::NotImplemented => {
+                (501, "not_implemented", "Not implemented yet")
+            }
+            UpdateTaskError::Internal(..) => (500, "internal", "Internal error"),
+        }
+    }
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
-        match self {
-            UpdateTaskError::NotFound => 404u16,
-            UpdateTaskError::ValidationFailed(..) => 400u16,
-            UpdateTaskError::Unauthorized => 401u16,
-            UpdateTaskError::Forbidden => 403u16,
-            UpdateTaskError::RateLimited => 429u16,
-            UpdateTaskError::NotImplemented => 501u16,
-            UpdateTaskError::Internal(..) => 500u16,
-        }
+        self.describe().0
     }
     /// The stable wire code.
     pub fn code(&self) -> &'static str {
-        match self {
-            UpdateTaskError::NotFound => "not_found",
-            UpdateTaskError::ValidationFailed(..) => "validation_failed",
-            UpdateTaskError::Unauthorized => "unauthorized",
-            UpdateTaskError::Forbidden => "forbidden",
-            UpdateTaskError::RateLimited => "rate_limited",
-            UpdateTaskError::NotImplemented => "not_implemented",
-            UpdateTaskError::Internal(..) => "internal",
-        }
+        self.describe().1
     }
 }
 impl ::std::fmt::Display for UpdateTaskError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        ::std::write!(f, "{} {}", self.status(), self.code())
+        let (status, code, message) = self.describe();
+        ::std::write!(f, "{status} {code}: {message}")
     }
 }
 impl ::std::error::Error for UpdateTaskError {}
 impl ::std::convert::From<UpdateTaskError> for ApiError {
     fn from(e: UpdateTaskError) -> Self {
         match e {
-            UpdateTaskError::NotFound => {
-                ApiError::new(404u16, "not_found", "No task with this id")
-            }
             UpdateTaskError::ValidationFailed(violations) => {
                 ApiError::validation(violations)
             }
-            UpdateTaskError::Unauthorized => {
-                ApiError::unauthorized("Authentication is required")
-            }
-            UpdateTaskError::Forbidden => {
-                ApiError::forbidden("You are not allowed to do this")
-            }
-            UpdateTaskError::RateLimited => {
-                ApiError::rate_limited(::std::time::Duration::from_secs(1))
-            }
-            UpdateTaskError::NotImplemented => {
-                ApiError::not_implemented("tasks.update_task")
-            }
             UpdateTaskError::Internal(detail) => ApiError::internal(detail),
+            other => super::wire::api_error(other.describe(), "tasks.update_task"),
         }
     }
 }

@@ -16,129 +16,94 @@ use ::bunbase_runtime::{
 };
 use ::std::sync::Arc;
 use ::bunbase_runtime::HttpRequest;
+use ::bunbase_runtime::axum::routing::{MethodFilter, on};
 use super::wire::{Binding, Param};
+/// An axum handler running `run` (one action's HTTP runner) with
+/// this route's success status and input bindings.
+fn endpoint<H, F, Fut>(
+    rt: &Runtime,
+    app: &Arc<H>,
+    run: F,
+    status: u16,
+    bindings: &'static [Binding],
+) -> impl Fn(HttpRequest) -> Fut + Clone + Send + Sync + 'static
+where
+    H: Send + Sync + 'static,
+    F: Fn(Runtime, Arc<H>, HttpRequest, u16, &'static [Binding]) -> Fut + Clone + Send
+        + Sync + 'static,
+    Fut: ::std::future::Future<Output = Response> + Send,
+{
+    let rt = rt.clone();
+    let app = app.clone();
+    move |req| run(rt.clone(), app.clone(), req, status, bindings)
+}
 /// The interactive API documentation page served at `{base_path}/docs`.
 pub const DOCS_HTML: &str = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Tasks API - API docs</title>\n</head>\n<body>\n<noscript>The interactive docs need JavaScript. The raw document is at <a href=\"/api/openapi.json\">/api/openapi.json</a>.</noscript>\n<script id=\"api-reference\" data-url=\"/api/openapi.json\"></script>\n<script src=\"https://cdn.jsdelivr.net/npm/@scalar/api-reference\"></script>\n</body>\n</html>\n";
 /// The pipeline description of `auth.login`: its guards in run order and retry policy.
 pub static AUTH_LOGIN: ActionSpec = ActionSpec {
     name: "auth.login",
     guards: &[],
-    retry: RetryPolicy {
-        attempts: 1u32,
-        backoff: Backoff::Exponential,
-        base_ms: 1000u64,
-        max_ms: 30000u64,
-    },
+    retry: RetryPolicy::NONE,
 };
 /// The pipeline description of `auth.logout`: its guards in run order and retry policy.
 pub static AUTH_LOGOUT: ActionSpec = ActionSpec {
     name: "auth.logout",
     guards: &[],
-    retry: RetryPolicy {
-        attempts: 1u32,
-        backoff: Backoff::Exponential,
-        base_ms: 1000u64,
-        max_ms: 30000u64,
-    },
+    retry: RetryPolicy::NONE,
 };
 /// The pipeline description of `auth.me`: its guards in run order and retry policy.
 pub static AUTH_ME: ActionSpec = ActionSpec {
     name: "auth.me",
     guards: &[GuardSpec::Authenticated],
-    retry: RetryPolicy {
-        attempts: 1u32,
-        backoff: Backoff::Exponential,
-        base_ms: 1000u64,
-        max_ms: 30000u64,
-    },
+    retry: RetryPolicy::NONE,
 };
 /// The pipeline description of `auth.register`: its guards in run order and retry policy.
 pub static AUTH_REGISTER: ActionSpec = ActionSpec {
     name: "auth.register",
     guards: &[],
-    retry: RetryPolicy {
-        attempts: 1u32,
-        backoff: Backoff::Exponential,
-        base_ms: 1000u64,
-        max_ms: 30000u64,
-    },
+    retry: RetryPolicy::NONE,
 };
 /// The pipeline description of `health.health`: its guards in run order and retry policy.
 pub static HEALTH_HEALTH: ActionSpec = ActionSpec {
     name: "health.health",
     guards: &[],
-    retry: RetryPolicy {
-        attempts: 1u32,
-        backoff: Backoff::Exponential,
-        base_ms: 1000u64,
-        max_ms: 30000u64,
-    },
+    retry: RetryPolicy::NONE,
 };
 /// The pipeline description of `tasks.create_task`: its guards in run order and retry policy.
 pub static TASKS_CREATE_TASK: ActionSpec = ActionSpec {
     name: "tasks.create_task",
     guards: &[GuardSpec::Authenticated],
-    retry: RetryPolicy {
-        attempts: 1u32,
-        backoff: Backoff::Exponential,
-        base_ms: 1000u64,
-        max_ms: 30000u64,
-    },
+    retry: RetryPolicy::NONE,
 };
 /// The pipeline description of `tasks.delete_task`: its guards in run order and retry policy.
 pub static TASKS_DELETE_TASK: ActionSpec = ActionSpec {
     name: "tasks.delete_task",
     guards: &[GuardSpec::Authenticated],
-    retry: RetryPolicy {
-        attempts: 1u32,
-        backoff: Backoff::Exponential,
-        base_ms: 1000u64,
-        max_ms: 30000u64,
-    },
+    retry: RetryPolicy::NONE,
 };
 /// The pipeline description of `tasks.get_task`: its guards in run order and retry policy.
 pub static TASKS_GET_TASK: ActionSpec = ActionSpec {
     name: "tasks.get_task",
     guards: &[GuardSpec::Authenticated],
-    retry: RetryPolicy {
-        attempts: 1u32,
-        backoff: Backoff::Exponential,
-        base_ms: 1000u64,
-        max_ms: 30000u64,
-    },
+    retry: RetryPolicy::NONE,
 };
 /// The pipeline description of `tasks.list_tasks`: its guards in run order and retry policy.
 pub static TASKS_LIST_TASKS: ActionSpec = ActionSpec {
     name: "tasks.list_tasks",
     guards: &[GuardSpec::Authenticated],
-    retry: RetryPolicy {
-        attempts: 1u32,
-        backoff: Backoff::Exponential,
-        base_ms: 1000u64,
-        max_ms: 30000u64,
-    },
+    retry: RetryPolicy::NONE,
 };
 /// The pipeline description of `tasks.on_task_created`: its guards in run order and retry policy.
 pub static TASKS_ON_TASK_CREATED: ActionSpec = ActionSpec {
     name: "tasks.on_task_created",
     guards: &[GuardSpec::Authenticated],
-    retry: RetryPolicy {
-        attempts: 1u32,
-        backoff: Backoff::Exponential,
-        base_ms: 1000u64,
-        max_ms: 30000u64,
-    },
+    retry: RetryPolicy::NONE,
 };
 /// The pipeline description of `tasks.update_task`: its guards in run order and retry policy.
 pub static TASKS_UPDATE_TASK: ActionSpec = ActionSpec {
     name: "tasks.update_task",
     guards: &[GuardSpec::Authenticated],
-    retry: RetryPolicy {
-        attempts: 1u32,
-        backoff: Backoff::Exponential,
-        base_ms: 1000u64,
-        max_ms: 30000u64,
-    },
+    retry: RetryPolicy::NONE,
 };
 /// Runs `auth.login` for one HTTP request.
 async fn run_auth_login<H: AuthHandler>(
@@ -381,442 +346,235 @@ pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
                 },
             );
     }
-    let _ = &app;
     Router::new()
         .route(
             "/api/auth/login",
-            {
-                let (f, h) = (
-                    ::bunbase_runtime::axum::routing::MethodFilter::POST,
-                    {
-                        let rt = rt.clone();
-                        let app = app.clone();
-                        move |req: HttpRequest| run_auth_login(
-                            rt.clone(),
-                            app.clone(),
-                            req,
-                            200u16,
-                            &[Binding::Body("email"), Binding::Body("password")],
-                        )
-                    },
-                );
-                ::bunbase_runtime::axum::routing::on(f, h)
-            },
+            on(
+                MethodFilter::POST,
+                endpoint(
+                    rt,
+                    &app,
+                    run_auth_login,
+                    200,
+                    &[Binding::Body("email"), Binding::Body("password")],
+                ),
+            ),
         )
         .route(
             "/api/auth/logout",
-            {
-                let (f, h) = (
-                    ::bunbase_runtime::axum::routing::MethodFilter::POST,
-                    {
-                        let rt = rt.clone();
-                        let app = app.clone();
-                        move |req: HttpRequest| run_auth_logout(
-                            rt.clone(),
-                            app.clone(),
-                            req,
-                            204u16,
-                            &[],
-                        )
-                    },
-                );
-                ::bunbase_runtime::axum::routing::on(f, h)
-            },
+            on(MethodFilter::POST, endpoint(rt, &app, run_auth_logout, 204, &[])),
         )
         .route(
             "/api/auth/me",
-            {
-                let (f, h) = (
-                    ::bunbase_runtime::axum::routing::MethodFilter::GET,
-                    {
-                        let rt = rt.clone();
-                        let app = app.clone();
-                        move |req: HttpRequest| run_auth_me(
-                            rt.clone(),
-                            app.clone(),
-                            req,
-                            200u16,
-                            &[],
-                        )
-                    },
-                );
-                ::bunbase_runtime::axum::routing::on(f, h)
-            },
+            on(MethodFilter::GET, endpoint(rt, &app, run_auth_me, 200, &[])),
         )
         .route(
             "/api/auth/register",
-            {
-                let (f, h) = (
-                    ::bunbase_runtime::axum::routing::MethodFilter::POST,
-                    {
-                        let rt = rt.clone();
-                        let app = app.clone();
-                        move |req: HttpRequest| run_auth_register(
-                            rt.clone(),
-                            app.clone(),
-                            req,
-                            201u16,
-                            &[
-                                Binding::Body("email"),
-                                Binding::Body("password"),
-                                Binding::Body("name"),
-                            ],
-                        )
-                    },
-                );
-                ::bunbase_runtime::axum::routing::on(f, h)
-            },
+            on(
+                MethodFilter::POST,
+                endpoint(
+                    rt,
+                    &app,
+                    run_auth_register,
+                    201,
+                    &[
+                        Binding::Body("email"),
+                        Binding::Body("password"),
+                        Binding::Body("name"),
+                    ],
+                ),
+            ),
         )
         .route(
             "/api/health",
-            {
-                let (f, h) = (
-                    ::bunbase_runtime::axum::routing::MethodFilter::GET,
-                    {
-                        let rt = rt.clone();
-                        let app = app.clone();
-                        move |req: HttpRequest| run_health_health(
-                            rt.clone(),
-                            app.clone(),
-                            req,
-                            200u16,
-                            &[],
-                        )
-                    },
-                );
-                ::bunbase_runtime::axum::routing::on(f, h)
-            },
+            on(MethodFilter::GET, endpoint(rt, &app, run_health_health, 200, &[])),
         )
         .route(
             "/api/tasks",
-            {
-                let (f, h) = (
-                    ::bunbase_runtime::axum::routing::MethodFilter::GET,
-                    {
-                        let rt = rt.clone();
-                        let app = app.clone();
-                        move |req: HttpRequest| run_tasks_list_tasks(
-                            rt.clone(),
-                            app.clone(),
-                            req,
-                            200u16,
-                            &[
-                                Binding::Query("status", Param::Str),
-                                Binding::Query("tag", Param::Str),
-                                Binding::Query("limit", Param::Int),
-                                Binding::Query("cursor", Param::Str),
-                            ],
-                        )
-                    },
-                );
-                {
-                    let (f, h) = (
-                        ::bunbase_runtime::axum::routing::MethodFilter::POST,
-                        {
-                            let rt = rt.clone();
-                            let app = app.clone();
-                            move |req: HttpRequest| run_tasks_create_task(
-                                rt.clone(),
-                                app.clone(),
-                                req,
-                                201u16,
-                                &[
-                                    Binding::Body("title"),
-                                    Binding::Body("description"),
-                                    Binding::Body("status"),
-                                    Binding::Body("tags"),
-                                    Binding::Body("due_at"),
-                                ],
-                            )
-                        },
-                    );
-                    ::bunbase_runtime::axum::routing::on(f, h)
-                }
-                    .on(f, h)
-            },
+            on(
+                    MethodFilter::POST,
+                    endpoint(
+                        rt,
+                        &app,
+                        run_tasks_create_task,
+                        201,
+                        &[
+                            Binding::Body("title"),
+                            Binding::Body("description"),
+                            Binding::Body("status"),
+                            Binding::Body("tags"),
+                            Binding::Body("due_at"),
+                        ],
+                    ),
+                )
+                .on(
+                    MethodFilter::GET,
+                    endpoint(
+                        rt,
+                        &app,
+                        run_tasks_list_tasks,
+                        200,
+                        &[
+                            Binding::Query("status", Param::Str),
+                            Binding::Query("tag", Param::Str),
+                            Binding::Query("limit", Param::Int),
+                            Binding::Query("cursor", Param::Str),
+                        ],
+                    ),
+                ),
         )
         .route(
             "/api/tasks/{id}",
-            {
-                let (f, h) = (
-                    ::bunbase_runtime::axum::routing::MethodFilter::PATCH,
-                    {
-                        let rt = rt.clone();
-                        let app = app.clone();
-                        move |req: HttpRequest| run_tasks_update_task(
-                            rt.clone(),
-                            app.clone(),
-                            req,
-                            200u16,
-                            &[
-                                Binding::Path("id", Param::Str),
-                                Binding::Body("title"),
-                                Binding::Body("description"),
-                                Binding::Body("status"),
-                                Binding::Body("tags"),
-                                Binding::Body("due_at"),
-                            ],
-                        )
-                    },
-                );
-                {
-                    let (f, h) = (
-                        ::bunbase_runtime::axum::routing::MethodFilter::GET,
-                        {
-                            let rt = rt.clone();
-                            let app = app.clone();
-                            move |req: HttpRequest| run_tasks_get_task(
-                                rt.clone(),
-                                app.clone(),
-                                req,
-                                200u16,
-                                &[Binding::Path("id", Param::Str)],
-                            )
-                        },
-                    );
-                    {
-                        let (f, h) = (
-                            ::bunbase_runtime::axum::routing::MethodFilter::DELETE,
-                            {
-                                let rt = rt.clone();
-                                let app = app.clone();
-                                move |req: HttpRequest| run_tasks_delete_task(
-                                    rt.clone(),
-                                    app.clone(),
-                                    req,
-                                    204u16,
-                                    &[Binding::Path("id", Param::Str)],
-                                )
-                            },
-                        );
-                        ::bunbase_runtime::axum::routing::on(f, h)
-                    }
-                        .on(f, h)
-                }
-                    .on(f, h)
-            },
+            on(
+                    MethodFilter::DELETE,
+                    endpoint(
+                        rt,
+                        &app,
+                        run_tasks_delete_task,
+                        204,
+                        &[Binding::Path("id", Param::Str)],
+                    ),
+                )
+                .on(
+                    MethodFilter::GET,
+                    endpoint(
+                        rt,
+                        &app,
+                        run_tasks_get_task,
+                        200,
+                        &[Binding::Path("id", Param::Str)],
+                    ),
+                )
+                .on(
+                    MethodFilter::PATCH,
+                    endpoint(
+                        rt,
+                        &app,
+                        run_tasks_update_task,
+                        200,
+                        &[
+                            Binding::Path("id", Param::Str),
+                            Binding::Body("title"),
+                            Binding::Body("description"),
+                            Binding::Body("status"),
+                            Binding::Body("tags"),
+                            Binding::Body("due_at"),
+                        ],
+                    ),
+                ),
         )
         .route(
             "/api/v1/actions/auth.login",
-            {
-                let (f, h) = (
-                    ::bunbase_runtime::axum::routing::MethodFilter::POST,
-                    {
-                        let rt = rt.clone();
-                        let app = app.clone();
-                        move |req: HttpRequest| run_auth_login(
-                            rt.clone(),
-                            app.clone(),
-                            req,
-                            200u16,
-                            &[Binding::Body("email"), Binding::Body("password")],
-                        )
-                    },
-                );
-                ::bunbase_runtime::axum::routing::on(f, h)
-            },
+            on(
+                MethodFilter::POST,
+                endpoint(
+                    rt,
+                    &app,
+                    run_auth_login,
+                    200,
+                    &[Binding::Body("email"), Binding::Body("password")],
+                ),
+            ),
         )
         .route(
             "/api/v1/actions/auth.logout",
-            {
-                let (f, h) = (
-                    ::bunbase_runtime::axum::routing::MethodFilter::POST,
-                    {
-                        let rt = rt.clone();
-                        let app = app.clone();
-                        move |req: HttpRequest| run_auth_logout(
-                            rt.clone(),
-                            app.clone(),
-                            req,
-                            204u16,
-                            &[],
-                        )
-                    },
-                );
-                ::bunbase_runtime::axum::routing::on(f, h)
-            },
+            on(MethodFilter::POST, endpoint(rt, &app, run_auth_logout, 204, &[])),
         )
         .route(
             "/api/v1/actions/auth.me",
-            {
-                let (f, h) = (
-                    ::bunbase_runtime::axum::routing::MethodFilter::POST,
-                    {
-                        let rt = rt.clone();
-                        let app = app.clone();
-                        move |req: HttpRequest| run_auth_me(
-                            rt.clone(),
-                            app.clone(),
-                            req,
-                            200u16,
-                            &[],
-                        )
-                    },
-                );
-                ::bunbase_runtime::axum::routing::on(f, h)
-            },
+            on(MethodFilter::POST, endpoint(rt, &app, run_auth_me, 200, &[])),
         )
         .route(
             "/api/v1/actions/auth.register",
-            {
-                let (f, h) = (
-                    ::bunbase_runtime::axum::routing::MethodFilter::POST,
-                    {
-                        let rt = rt.clone();
-                        let app = app.clone();
-                        move |req: HttpRequest| run_auth_register(
-                            rt.clone(),
-                            app.clone(),
-                            req,
-                            201u16,
-                            &[
-                                Binding::Body("email"),
-                                Binding::Body("password"),
-                                Binding::Body("name"),
-                            ],
-                        )
-                    },
-                );
-                ::bunbase_runtime::axum::routing::on(f, h)
-            },
+            on(
+                MethodFilter::POST,
+                endpoint(
+                    rt,
+                    &app,
+                    run_auth_register,
+                    201,
+                    &[
+                        Binding::Body("email"),
+                        Binding::Body("password"),
+                        Binding::Body("name"),
+                    ],
+                ),
+            ),
         )
         .route(
             "/api/v1/actions/health.health",
-            {
-                let (f, h) = (
-                    ::bunbase_runtime::axum::routing::MethodFilter::POST,
-                    {
-                        let rt = rt.clone();
-                        let app = app.clone();
-                        move |req: HttpRequest| run_health_health(
-                            rt.clone(),
-                            app.clone(),
-                            req,
-                            200u16,
-                            &[],
-                        )
-                    },
-                );
-                ::bunbase_runtime::axum::routing::on(f, h)
-            },
+            on(MethodFilter::POST, endpoint(rt, &app, run_health_health, 200, &[])),
         )
         .route(
             "/api/v1/actions/tasks.create_task",
-            {
-                let (f, h) = (
-                    ::bunbase_runtime::axum::routing::MethodFilter::POST,
-                    {
-                        let rt = rt.clone();
-                        let app = app.clone();
-                        move |req: HttpRequest| run_tasks_create_task(
-                            rt.clone(),
-                            app.clone(),
-                            req,
-                            201u16,
-                            &[
-                                Binding::Body("title"),
-                                Binding::Body("description"),
-                                Binding::Body("status"),
-                                Binding::Body("tags"),
-                                Binding::Body("due_at"),
-                            ],
-                        )
-                    },
-                );
-                ::bunbase_runtime::axum::routing::on(f, h)
-            },
+            on(
+                MethodFilter::POST,
+                endpoint(
+                    rt,
+                    &app,
+                    run_tasks_create_task,
+                    201,
+                    &[
+                        Binding::Body("title"),
+                        Binding::Body("description"),
+                        Binding::Body("status"),
+                        Binding::Body("tags"),
+                        Binding::Body("due_at"),
+                    ],
+                ),
+            ),
         )
         .route(
             "/api/v1/actions/tasks.delete_task",
-            {
-                let (f, h) = (
-                    ::bunbase_runtime::axum::routing::MethodFilter::POST,
-                    {
-                        let rt = rt.clone();
-                        let app = app.clone();
-                        move |req: HttpRequest| run_tasks_delete_task(
-                            rt.clone(),
-                            app.clone(),
-                            req,
-                            204u16,
-                            &[Binding::Body("id")],
-                        )
-                    },
-                );
-                ::bunbase_runtime::axum::routing::on(f, h)
-            },
+            on(
+                MethodFilter::POST,
+                endpoint(rt, &app, run_tasks_delete_task, 204, &[Binding::Body("id")]),
+            ),
         )
         .route(
             "/api/v1/actions/tasks.get_task",
-            {
-                let (f, h) = (
-                    ::bunbase_runtime::axum::routing::MethodFilter::POST,
-                    {
-                        let rt = rt.clone();
-                        let app = app.clone();
-                        move |req: HttpRequest| run_tasks_get_task(
-                            rt.clone(),
-                            app.clone(),
-                            req,
-                            200u16,
-                            &[Binding::Body("id")],
-                        )
-                    },
-                );
-                ::bunbase_runtime::axum::routing::on(f, h)
-            },
+            on(
+                MethodFilter::POST,
+                endpoint(rt, &app, run_tasks_get_task, 200, &[Binding::Body("id")]),
+            ),
         )
         .route(
             "/api/v1/actions/tasks.list_tasks",
-            {
-                let (f, h) = (
-                    ::bunbase_runtime::axum::routing::MethodFilter::POST,
-                    {
-                        let rt = rt.clone();
-                        let app = app.clone();
-                        move |req: HttpRequest| run_tasks_list_tasks(
-                            rt.clone(),
-                            app.clone(),
-                            req,
-                            200u16,
-                            &[
-                                Binding::Body("status"),
-                                Binding::Body("tag"),
-                                Binding::Body("limit"),
-                                Binding::Body("cursor"),
-                            ],
-                        )
-                    },
-                );
-                ::bunbase_runtime::axum::routing::on(f, h)
-            },
+            on(
+                MethodFilter::POST,
+                endpoint(
+                    rt,
+                    &app,
+                    run_tasks_list_tasks,
+                    200,
+                    &[
+                        Binding::Body("status"),
+                        Binding::Body("tag"),
+                        Binding::Body("limit"),
+                        Binding::Body("cursor"),
+                    ],
+                ),
+            ),
         )
         .route(
             "/api/v1/actions/tasks.update_task",
-            {
-                let (f, h) = (
-                    ::bunbase_runtime::axum::routing::MethodFilter::POST,
-                    {
-                        let rt = rt.clone();
-                        let app = app.clone();
-                        move |req: HttpRequest| run_tasks_update_task(
-                            rt.clone(),
-                            app.clone(),
-                            req,
-                            200u16,
-                            &[
-                                Binding::Body("id"),
-                                Binding::Body("title"),
-                                Binding::Body("description"),
-                                Binding::Body("status"),
-                                Binding::Body("tags"),
-                                Binding::Body("due_at"),
-                            ],
-                        )
-                    },
-                );
-                ::bunbase_runtime::axum::routing::on(f, h)
-            },
+            on(
+                MethodFilter::POST,
+                endpoint(
+                    rt,
+                    &app,
+                    run_tasks_update_task,
+                    200,
+                    &[
+                        Binding::Body("id"),
+                        Binding::Body("title"),
+                        Binding::Body("description"),
+                        Binding::Body("status"),
+                        Binding::Body("tags"),
+                        Binding::Body("due_at"),
+                    ],
+                ),
+            ),
         )
         .route(
             "/api/openapi.json",

@@ -762,3 +762,23 @@ pub fn http_input<T: Decode>(
     }
     decode_document(Value::Object(obj)).map_err(::bunbase_runtime::ApiError::validation)
 }
+/// The runtime error for an error-enum variant without data, from its
+/// `(status, code, message)`: implicit codes use the runtime's constructors
+/// (so retry and headers behave like the runtime's own errors); any other
+/// code is a declared contract error, never retried.
+pub fn api_error(
+    (status, code, message): (u16, &'static str, &'static str),
+    action: &str,
+) -> ::bunbase_runtime::ApiError {
+    use ::bunbase_runtime::ApiError;
+    match (status, code) {
+        (401, "unauthorized") => ApiError::unauthorized(message),
+        (403, "forbidden") => ApiError::forbidden(message),
+        (404, "not_found") => ApiError::not_found(message),
+        (429, "rate_limited") => {
+            ApiError::rate_limited(::std::time::Duration::from_secs(1))
+        }
+        (501, "not_implemented") => ApiError::not_implemented(action),
+        _ => ApiError::new(status, code, message),
+    }
+}

@@ -1,6 +1,6 @@
 //! Emits the `decode` module of the API crate: a `wire::Decode` impl per type that checks types, unknown fields, formats and every constraint, reporting all violations with JSON-pointer paths.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 use serde_json::Value;
 
@@ -222,11 +222,11 @@ fn constraint_checks(ty: &TypeRef, c: &Constraints) -> TokenStream {
     let is_text = matches!(ty, TypeRef::String | TypeRef::Email | TypeRef::Url);
     if is_text {
         if let Some(n) = c.min_len {
-            let n = n as usize;
+            let n = Literal::usize_unsuffixed(n as usize);
             out.extend(quote!(wire::min_len(d, &x, #n);));
         }
         if let Some(n) = c.max_len {
-            let n = n as usize;
+            let n = Literal::usize_unsuffixed(n as usize);
             out.extend(quote!(wire::max_len(d, &x, #n);));
         }
         if let Some(p) = &c.pattern {
@@ -239,11 +239,11 @@ fn constraint_checks(ty: &TypeRef, c: &Constraints) -> TokenStream {
     }
     if matches!(ty, TypeRef::List { .. }) {
         if let Some(n) = c.min_items {
-            let n = n as usize;
+            let n = Literal::usize_unsuffixed(n as usize);
             out.extend(quote!(wire::min_items(d, x.len(), #n);));
         }
         if let Some(n) = c.max_items {
-            let n = n as usize;
+            let n = Literal::usize_unsuffixed(n as usize);
             out.extend(quote!(wire::max_items(d, x.len(), #n);));
         }
         if c.unique {
@@ -253,15 +253,17 @@ fn constraint_checks(ty: &TypeRef, c: &Constraints) -> TokenStream {
     let bound = |n: &serde_json::Number| -> TokenStream {
         match ty {
             TypeRef::Float => {
-                let f = n.as_f64().unwrap_or(0.0);
+                let f = Literal::f64_unsuffixed(n.as_f64().unwrap_or(0.0));
                 quote!(#f)
             }
             TypeRef::I32 => {
-                let i = n.as_i64().and_then(|i| i32::try_from(i).ok()).unwrap_or(0);
+                let i = Literal::i32_unsuffixed(
+                    n.as_i64().and_then(|i| i32::try_from(i).ok()).unwrap_or(0),
+                );
                 quote!(#i)
             }
             _ => {
-                let i = n.as_i64().unwrap_or(0);
+                let i = Literal::i64_unsuffixed(n.as_i64().unwrap_or(0));
                 quote!(#i)
             }
         }

@@ -59,37 +59,24 @@ fn error_enum_def(a: &Action) -> TokenStream {
             _ => quote!(#name::#v(..)),
         }
     };
-    let status_arms = a.errors.iter().map(|e| {
+    let describe_arms = a.errors.iter().map(|e| {
         let p = pat(e);
-        let s = e.status;
-        quote!(#p => #s,)
-    });
-    let code_arms = a.errors.iter().map(|e| {
-        let p = pat(e);
-        let c = lit(&e.code);
-        quote!(#p => #c,)
-    });
-    let into_arms = a.errors.iter().map(|e| {
-        let v = ident(&e.rust_name);
-        let status = e.status;
+        let status = proc_macro2::Literal::u16_unsuffixed(e.status);
         let code = lit(&e.code);
         let msg = lit(&e.message);
-        let full = lit(&a.full_name);
-        match (shape(e), e.implicit, e.code.as_str()) {
-            (Shape::Violations, _, _) => {
-                quote!(#name::#v(violations) => ApiError::validation(violations),)
+        quote!(#p => (#status, #code, #msg),)
+    });
+    let special_into = a.errors.iter().filter_map(|e| {
+        let v = ident(&e.rust_name);
+        match shape(e) {
+            Shape::Violations => {
+                Some(quote!(#name::#v(violations) => ApiError::validation(violations),))
             }
-            (Shape::Detail, _, _) => quote!(#name::#v(detail) => ApiError::internal(detail),),
-            (_, true, "unauthorized") => quote!(#name::#v => ApiError::unauthorized(#msg),),
-            (_, true, "forbidden") => quote!(#name::#v => ApiError::forbidden(#msg),),
-            (_, true, "not_found") => quote!(#name::#v => ApiError::not_found(#msg),),
-            (_, true, "not_implemented") => quote!(#name::#v => ApiError::not_implemented(#full),),
-            (_, true, "rate_limited") => {
-                quote!(#name::#v => ApiError::rate_limited(::std::time::Duration::from_secs(1)),)
-            }
-            _ => quote!(#name::#v => ApiError::new(#status, #code, #msg),),
+            Shape::Detail => Some(quote!(#name::#v(detail) => ApiError::internal(detail),)),
+            Shape::Unit => None,
         }
     });
+    let full = lit(&a.full_name);
     let from_arms = a.errors.iter().filter_map(|e| {
         let v = ident(&e.rust_name);
         let code = lit(&e.code);
@@ -145,19 +132,24 @@ fn error_enum_def(a: &Action) -> TokenStream {
         pub enum #name { #(#variants)* }
 
         impl #name {
+            /// The HTTP status, wire code and contract message of this error.
+            pub fn describe(&self) -> (u16, &'static str, &'static str) {
+                match self { #(#describe_arms)* }
+            }
             /// The HTTP status this error answers with.
             pub fn status(&self) -> u16 {
-                match self { #(#status_arms)* }
+                self.describe().0
             }
             /// The stable wire code.
             pub fn code(&self) -> &'static str {
-                match self { #(#code_arms)* }
+                self.describe().1
             }
         }
 
         impl ::std::fmt::Display for #name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                ::std::write!(f, "{} {}", self.status(), self.code())
+                let (status, code, message) = self.describe();
+                ::std::write!(f, "{status} {code}: {message}")
             }
         }
 
@@ -165,7 +157,10 @@ fn error_enum_def(a: &Action) -> TokenStream {
 
         impl ::std::convert::From<#name> for ApiError {
             fn from(e: #name) -> Self {
-                match e { #(#into_arms)* }
+                match e {
+                    #(#special_into)*
+                    other => super::wire::api_error(other.describe(), #full),
+                }
             }
         }
 

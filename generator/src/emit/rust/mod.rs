@@ -127,6 +127,8 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
         contents: tokens::format_file(quote! { #inner_doc #(#decls)* #re }),
         ownership: Ownership::Generated,
     });
+    let mut paths = Vec::new();
+    let mut streams = Vec::new();
     for (stem, doc, items) in mods {
         let inner_doc = inner_docs(doc);
         let embed = if stem == "router" {
@@ -137,9 +139,13 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
         } else {
             TokenStream::new()
         };
+        paths.push(format!("crates/{api}/src/{stem}.rs"));
+        streams.push(quote! { #inner_doc #embed #items });
+    }
+    for (path, tokens) in paths.into_iter().zip(streams) {
         files.push(GeneratedFile {
-            path: format!("crates/{api}/src/{stem}.rs"),
-            contents: tokens::format_file(quote! { #inner_doc #embed #items }),
+            path,
+            contents: tokens::format_file(tokens),
             ownership: Ownership::Generated,
         });
     }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::tokens::{handler_trait, ident, lit, uses_custom_guards};
@@ -13,7 +13,7 @@ use crate::ir::{Action, Backoff, BindingLocation, GuardKind, Ir, RateLimitKey, T
 pub fn router_module(ir: &Ir) -> TokenStream {
     let specs = ir.actions().map(spec_static);
     let runners = ir.actions().map(|a| http_runner(ir, a));
-    let subs = ir.actions().flat_map(|a| subscriptions(a));
+    let subs = ir.actions().flat_map(subscriptions);
     let routes = route_table(ir);
     let base = &ir.project.base_path;
     let openapi_path = lit(&format!("{base}/openapi.json"));
@@ -30,10 +30,30 @@ pub fn router_module(ir: &Ir) -> TokenStream {
     };
     let any_http = ir.actions().any(|a| !a.triggers.http.is_empty());
     let http_imports = if any_http {
-        quote!(
+        quote! {
             use ::bunbase_runtime::HttpRequest;
+            use ::bunbase_runtime::axum::routing::{MethodFilter, on};
             use super::wire::{Binding, Param};
-        )
+
+            /// An axum handler running `run` (one action's HTTP runner) with
+            /// this route's success status and input bindings.
+            fn endpoint<H, F, Fut>(
+                rt: &Runtime,
+                app: &Arc<H>,
+                run: F,
+                status: u16,
+                bindings: &'static [Binding],
+            ) -> impl Fn(HttpRequest) -> Fut + Clone + Send + Sync + 'static
+            where
+                H: Send + Sync + 'static,
+                F: Fn(Runtime, Arc<H>, HttpRequest, u16, &'static [Binding]) -> Fut + Clone + Send + Sync + 'static,
+                Fut: ::std::future::Future<Output = Response> + Send,
+            {
+                let rt = rt.clone();
+                let app = app.clone();
+                move |req| run(rt.clone(), app.clone(), req, status, bindings)
+            }
+        }
     } else {
         TokenStream::new()
     };
@@ -68,7 +88,6 @@ pub fn router_module(ir: &Ir) -> TokenStream {
             let app = Arc::new(app);
             #register_custom
             #(#subs)*
-            let _ = &app;
             Router::new()
                 #routes
                 .route(#openapi_path, ::bunbase_runtime::axum::routing::get(|| async {
@@ -103,6 +122,8 @@ fn spec_static(a: &Action) -> TokenStream {
                 RateLimitKey::Ip => quote!(RateLimitKey::Ip),
                 RateLimitKey::User => quote!(RateLimitKey::User),
             };
+            let limit = Literal::u32_unsuffixed(*limit);
+            let window_ms = Literal::u64_unsuffixed(*window_ms);
             quote!(GuardSpec::RateLimit { limit: #limit, window_ms: #window_ms, key: #key })
         }
         GuardKind::InOrg => quote!(GuardSpec::InOrg),
@@ -111,12 +132,17 @@ fn spec_static(a: &Action) -> TokenStream {
         GuardKind::Custom { name, .. } => quote!(GuardSpec::Custom { name: #name }),
     });
     let r = &a.retry;
-    let attempts = r.attempts;
-    let base_ms = r.base_ms;
-    let max_ms = r.max_ms;
+    let attempts = Literal::u32_unsuffixed(r.attempts);
+    let base_ms = Literal::u64_unsuffixed(r.base_ms);
+    let max_ms = Literal::u64_unsuffixed(r.max_ms);
     let backoff = match r.backoff {
         Backoff::Exponential => quote!(Backoff::Exponential),
         Backoff::Fixed => quote!(Backoff::Fixed),
+    };
+    let retry = if *r == crate::ir::RetryPolicy::default() {
+        quote!(RetryPolicy::NONE)
+    } else {
+        quote!(RetryPolicy { attempts: #attempts, backoff: #backoff, base_ms: #base_ms, max_ms: #max_ms })
     };
     let doc = lit(&format!(
         " The pipeline description of `{}`: its guards in run order and retry policy.",
@@ -127,7 +153,7 @@ fn spec_static(a: &Action) -> TokenStream {
         pub static #name: ActionSpec = ActionSpec {
             name: #full,
             guards: &[#(#guards),*],
-            retry: RetryPolicy { attempts: #attempts, backoff: #backoff, base_ms: #base_ms, max_ms: #max_ms },
+            retry: #retry,
         };
     }
 }
@@ -235,12 +261,12 @@ fn bindings(ir: &Ir, a: &Action, route: Option<usize>) -> TokenStream {
 
 fn method_filter(m: &str) -> TokenStream {
     let f = format_ident!("{}", m.to_ascii_uppercase());
-    quote!(::bunbase_runtime::axum::routing::MethodFilter::#f)
+    quote!(MethodFilter::#f)
 }
 
 /// `.route(path, on(..).on(..))` for every path, grouping methods.
 fn route_table(ir: &Ir) -> TokenStream {
-    let mut by_path: BTreeMap<String, Vec<TokenStream>> = BTreeMap::new();
+    let mut by_path: BTreeMap<String, Vec<(TokenStream, TokenStream)>> = BTreeMap::new();
     for a in ir.actions() {
         if a.triggers.http.is_empty() {
             continue;
@@ -248,41 +274,36 @@ fn route_table(ir: &Ir) -> TokenStream {
         let runner = runner_name(a);
         for (i, r) in a.triggers.http.iter().enumerate() {
             let b = bindings(ir, a, Some(i));
-            let status = r.status;
+            let status = Literal::u16_unsuffixed(r.status);
             let filter = method_filter(&r.method);
             by_path
                 .entry(r.path.clone())
                 .or_default()
-                .push(quote!((#filter, {
-                    let rt = rt.clone();
-                    let app = app.clone();
-                    move |req: HttpRequest| #runner(rt.clone(), app.clone(), req, #status, #b)
-                })));
+                .push((filter, quote!(endpoint(rt, &app, #runner, #status, #b))));
         }
-        if let Some(endpoint) = &a.action_endpoint {
+        if let Some(path) = &a.action_endpoint {
             let b = bindings(ir, a, None);
-            let status = a.triggers.http.first().map(|r| r.status).unwrap_or(200);
+            let status =
+                Literal::u16_unsuffixed(a.triggers.http.first().map(|r| r.status).unwrap_or(200));
             let filter = method_filter("POST");
             by_path
-                .entry(endpoint.clone())
+                .entry(path.clone())
                 .or_default()
-                .push(quote!((#filter, {
-                    let rt = rt.clone();
-                    let app = app.clone();
-                    move |req: HttpRequest| #runner(rt.clone(), app.clone(), req, #status, #b)
-                })));
+                .push((filter, quote!(endpoint(rt, &app, #runner, #status, #b))));
         }
     }
     let mut out = TokenStream::new();
     for (path, handlers) in by_path {
         let p = lit(&path);
-        let mut iter = handlers.into_iter();
-        let Some(first) = iter.next() else { continue };
-        let mut mr = quote!({ let (f, h) = #first; ::bunbase_runtime::axum::routing::on(f, h) });
-        for h in iter {
-            mr = quote!({ let (f, h) = #h; #mr.on(f, h) });
+        let mut chain = TokenStream::new();
+        for (i, (filter, handler)) in handlers.into_iter().enumerate() {
+            if i == 0 {
+                chain = quote!(on(#filter, #handler));
+            } else {
+                chain = quote!(#chain.on(#filter, #handler));
+            }
         }
-        out.extend(quote!(.route(#p, #mr)));
+        out.extend(quote!(.route(#p, #chain)));
     }
     out
 }

@@ -118,10 +118,8 @@ pub fn uses_custom_guards(ir: &Ir) -> bool {
 /// Parses and pretty-prints a whole file. The tokens are built by this
 /// emitter, so a parse failure is a bug in bunbase; the message names it.
 pub fn format_file(tokens: TokenStream) -> String {
-    match syn::parse2::<syn::File>(tokens.clone()) {
+    match syn::parse2::<syn::File>(tokens) {
         Ok(file) => prettyplease::unparse(&file),
-        Err(e) => {
-            panic!("bunbase bug: the Rust emitter built tokens that do not parse ({e}):\n{tokens}")
-        }
+        Err(e) => panic!("bunbase bug: the Rust emitter built tokens that do not parse: {e}"),
     }
 }
