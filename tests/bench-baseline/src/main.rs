@@ -34,11 +34,15 @@ use bunbase_runtime::axum::{Json, Router};
 use bunbase_runtime::chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use bunbase_runtime::serde::{Deserialize, Serialize};
 use bunbase_runtime::uuid::Uuid;
-use bunbase_runtime::{ApiError, Db, Migrations, Principal, SessionManager, Violation, sqlx, tracing};
+use bunbase_runtime::{
+    ApiError, Db, Migrations, Principal, SessionManager, Violation, sqlx, tracing,
+};
 
 /// The example's schema, applied the same way the generated server applies it.
-static MIGRATIONS: &[(&str, &str)] =
-    &[("0001_init.sql", include_str!("../../../generated-example/crates/tasks-server/migrations/0001_init.sql"))];
+static MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_init.sql",
+    include_str!("../../../generated-example/crates/tasks-server/migrations/0001_init.sql"),
+)];
 
 /// Where a task is in its life.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,7 +84,11 @@ impl CreateTaskInput {
     fn violations(&self) -> Vec<Violation> {
         let mut out = Vec::new();
         let mut bad = |path: &str, code: &str, message: &str| {
-            out.push(Violation { path: path.into(), code: code.into(), message: message.into() });
+            out.push(Violation {
+                path: path.into(),
+                code: code.into(),
+                message: message.into(),
+            });
         };
         let title = self.title.chars().count();
         if title < 1 {
@@ -89,13 +97,26 @@ impl CreateTaskInput {
         if title > 200 {
             bad("/title", "max_len", "must be at most 200 characters long");
         }
-        if self.description.as_ref().is_some_and(|d| d.chars().count() > 5000) {
-            bad("/description", "max_len", "must be at most 5000 characters long");
+        if self
+            .description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > 5000)
+        {
+            bad(
+                "/description",
+                "max_len",
+                "must be at most 5000 characters long",
+            );
         }
         if self.tags.len() > 20 {
             bad("/tags", "max_items", "must have at most 20 items");
         }
-        if self.tags.iter().enumerate().any(|(i, t)| self.tags[..i].contains(t)) {
+        if self
+            .tags
+            .iter()
+            .enumerate()
+            .any(|(i, t)| self.tags[..i].contains(t))
+        {
             bad("/tags", "unique", "items must be unique");
         }
         out
@@ -131,15 +152,26 @@ async fn create_task(State(st): State<Arc<AppState>>, headers: HeaderMap, body: 
     let Some(session) = st.sessions.from_headers(&headers) else {
         return ApiError::unauthorized("sign in first").into_response();
     };
-    let json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
     if !json {
-        return ApiError::framework(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send application/json")
-            .into_response();
+        return ApiError::framework(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send application/json",
+        )
+        .into_response();
     }
     let input: CreateTaskInput = match bunbase_runtime::serde_json::from_slice(&body) {
         Ok(input) => input,
         Err(e) => {
-            let v = Violation { path: String::new(), code: "invalid_value".into(), message: e.to_string() };
+            let v = Violation {
+                path: String::new(),
+                code: "invalid_value".into(),
+                message: e.to_string(),
+            };
             return ApiError::validation(vec![v]).into_response();
         }
     };
@@ -189,7 +221,8 @@ async fn create_task(State(st): State<Arc<AppState>>, headers: HeaderMap, body: 
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     bunbase_runtime::init_tracing();
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let url = env("DATABASE_URL").unwrap_or_else(|| "sqlite://./data/bench_baseline.db?mode=rwc".into());
+    let url =
+        env("DATABASE_URL").unwrap_or_else(|| "sqlite://./data/bench_baseline.db?mode=rwc".into());
     let secret = env("SESSION_SECRET").ok_or("set SESSION_SECRET (at least 32 characters)")?;
     let port: u16 = env("PORT").map(|p| p.parse()).transpose()?.unwrap_or(0);
     // The runtime's default pool size (`DATABASE_MAX_CONNECTIONS`, 10).
@@ -206,10 +239,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     let sessions = SessionManager::new(vec![secret.into_bytes()])?;
     let cookie = sessions.sign(&Principal::new(user.to_string()));
-    let app = Router::new().route("/api/tasks", post(create_task)).with_state(Arc::new(AppState { db, sessions }));
+    let app = Router::new()
+        .route("/api/tasks", post(create_task))
+        .with_state(Arc::new(AppState { db, sessions }));
     let listener = bunbase_runtime::tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("API: http://{}/api", listener.local_addr()?);
-    println!("Cookie: {}={cookie}", bunbase_runtime::session::SESSION_COOKIE);
+    println!(
+        "Cookie: {}={cookie}",
+        bunbase_runtime::session::SESSION_COOKIE
+    );
     bunbase_runtime::axum::serve(listener, app).await?;
     Ok(())
 }

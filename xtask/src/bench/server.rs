@@ -27,7 +27,10 @@ const BODY: &str = r#"{"title":"Write the release notes","description":"For vers
 
 /// Runs the benchmark and prints its figures.
 pub fn run() -> anyhow::Result<()> {
-    anyhow::ensure!(Path::new(WRK).exists(), "wrk is missing: apt-get install wrk");
+    anyhow::ensure!(
+        Path::new(WRK).exists(),
+        "wrk is missing: apt-get install wrk"
+    );
     let root = crate::project_root();
     let target = root.join("target/generated-ws");
     build(&root.join("generated-example/Cargo.toml"), &target)?;
@@ -46,7 +49,11 @@ fn build(manifest: &Path, target: &Path) -> anyhow::Result<()> {
         .arg(manifest)
         .env("CARGO_TARGET_DIR", target)
         .status()?;
-    anyhow::ensure!(st.success(), "building {} failed ({st})", manifest.display());
+    anyhow::ensure!(
+        st.success(),
+        "building {} failed ({st})",
+        manifest.display()
+    );
     Ok(())
 }
 
@@ -55,11 +62,22 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
         "generated",
         &bin.join("tasks-server"),
         scratch,
-        &[("BUNBASE_MIGRATIONS_DIR", root.join("generated-example/crates/tasks-server/migrations").display().to_string())],
+        &[(
+            "BUNBASE_MIGRATIONS_DIR",
+            root.join("generated-example/crates/tasks-server/migrations")
+                .display()
+                .to_string(),
+        )],
     )?;
     let baseline = Server::start("baseline", &bin.join("bench-baseline"), scratch, &[])?;
-    generated.wait_until(|s| get(s.addr, "/readyz").is_ok_and(|r| r.status == 200), "answer /readyz")?;
-    baseline.wait_until(|s| s.stdout().contains("Cookie: "), "print its session cookie")?;
+    generated.wait_until(
+        |s| get(s.addr, "/readyz").is_ok_and(|r| r.status == 200),
+        "answer /readyz",
+    )?;
+    baseline.wait_until(
+        |s| s.stdout().contains("Cookie: "),
+        "print its session cookie",
+    )?;
 
     let gen_cookie = login(generated.addr)?;
     let base_cookie = baseline
@@ -72,7 +90,10 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
     let base_script = script(scratch, "baseline", &base_cookie)?;
 
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    println!("server: POST /api/tasks (tasks.create_task), {cores} cores, wrk -t{cores}, {DURATION_SECS} s per run, body {} bytes", BODY.len());
+    println!(
+        "server: POST /api/tasks (tasks.create_task), {cores} cores, wrk -t{cores}, {DURATION_SECS} s per run, body {} bytes",
+        BODY.len()
+    );
     println!("server: load average before: {}", load_average());
     let mut pass = true;
     for per_core in CONNECTIONS_PER_CORE {
@@ -90,8 +111,14 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
         let ok = ratio >= TARGET_RATIO;
         pass &= ok;
         println!("server: {conns} connections ({per_core} per core)");
-        println!("server:   generated  {:>9.0} req/s  p99 {:>7.2} ms  (runs {:.0} / {:.0} req/s)", g.rps, g.p99_ms, g1.rps, g2.rps);
-        println!("server:   baseline   {:>9.0} req/s  p99 {:>7.2} ms  (runs {:.0} / {:.0} req/s)", b.rps, b.p99_ms, b1.rps, b2.rps);
+        println!(
+            "server:   generated  {:>9.0} req/s  p99 {:>7.2} ms  (runs {:.0} / {:.0} req/s)",
+            g.rps, g.p99_ms, g1.rps, g2.rps
+        );
+        println!(
+            "server:   baseline   {:>9.0} req/s  p99 {:>7.2} ms  (runs {:.0} / {:.0} req/s)",
+            b.rps, b.p99_ms, b1.rps, b2.rps
+        );
         println!(
             "server:   ratio {ratio:.3} of hand-written throughput, p99 {:.2}x; target >= {TARGET_RATIO}: {}",
             g.p99_ms / b.p99_ms,
@@ -112,7 +139,12 @@ struct Server {
 }
 
 impl Server {
-    fn start(name: &'static str, bin: &Path, scratch: &Path, env: &[(&str, String)]) -> anyhow::Result<Server> {
+    fn start(
+        name: &'static str,
+        bin: &Path,
+        scratch: &Path,
+        env: &[(&str, String)],
+    ) -> anyhow::Result<Server> {
         let dir = scratch.join(name);
         std::fs::create_dir_all(&dir)?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
@@ -121,7 +153,10 @@ impl Server {
         cmd.current_dir(&dir)
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
-            .env("DATABASE_URL", format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()))
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
+            )
             .env("SESSION_SECRET", SECRET)
             .env("SESSION_COOKIE_SECURE", "false")
             .env("RUST_LOG", "info")
@@ -131,8 +166,15 @@ impl Server {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().map_err(|e| anyhow::anyhow!("start {}: {e}", bin.display()))?;
-        Ok(Server { name, addr: SocketAddr::from(([127, 0, 0, 1], port)), child, dir })
+        let child = cmd
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("start {}: {e}", bin.display()))?;
+        Ok(Server {
+            name,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            child,
+            dir,
+        })
     }
 
     fn stdout(&self) -> String {
@@ -144,7 +186,11 @@ impl Server {
         while !ready(self) {
             if Instant::now() > deadline {
                 let err = std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default();
-                anyhow::bail!("the {} server did not {what} within 60 s:\n{}{err}", self.name, self.stdout());
+                anyhow::bail!(
+                    "the {} server did not {what} within 60 s:\n{}{err}",
+                    self.name,
+                    self.stdout()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -167,7 +213,13 @@ struct Response {
 }
 
 /// One request over a fresh connection (`Connection: close`).
-fn request(addr: SocketAddr, method: &str, path: &str, cookie: Option<&str>, body: Option<&str>) -> anyhow::Result<Response> {
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    body: Option<&str>,
+) -> anyhow::Result<Response> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
@@ -175,16 +227,29 @@ fn request(addr: SocketAddr, method: &str, path: &str, cookie: Option<&str>, bod
         req.push_str(&format!("Cookie: {c}\r\n"));
     }
     if let Some(b) = body {
-        req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
+        req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            b.len()
+        ));
     }
     req.push_str("\r\n");
     req.push_str(body.unwrap_or_default());
     stream.write_all(req.as_bytes())?;
     let mut raw = String::new();
     stream.read_to_string(&mut raw)?;
-    let (head, body) = raw.split_once("\r\n\r\n").ok_or_else(|| anyhow::anyhow!("no HTTP response from {addr}"))?;
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    Ok(Response { status, head: head.to_owned(), body: body.to_owned() })
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| anyhow::anyhow!("no HTTP response from {addr}"))?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok(Response {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    })
 }
 
 fn get(addr: SocketAddr, path: &str) -> anyhow::Result<Response> {
@@ -193,40 +258,100 @@ fn get(addr: SocketAddr, path: &str) -> anyhow::Result<Response> {
 
 /// Logs in as the generated server's demo user: the `bunbase_session=...` pair.
 fn login(addr: SocketAddr) -> anyhow::Result<String> {
-    let res = request(addr, "POST", "/api/auth/login", None, Some(r#"{"email":"demo@example.com","password":"demo-password"}"#))?;
-    anyhow::ensure!(res.status == 200, "demo login answered {}: {}", res.status, res.body);
+    let res = request(
+        addr,
+        "POST",
+        "/api/auth/login",
+        None,
+        Some(r#"{"email":"demo@example.com","password":"demo-password"}"#),
+    )?;
+    anyhow::ensure!(
+        res.status == 200,
+        "demo login answered {}: {}",
+        res.status,
+        res.body
+    );
     res.head
         .lines()
         .filter_map(|l| l.split_once(':'))
         .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-        .find_map(|(_, v)| v.trim().split(';').next().filter(|c| c.starts_with("bunbase_session=")).map(str::to_owned))
+        .find_map(|(_, v)| {
+            v.trim()
+                .split(';')
+                .next()
+                .filter(|c| c.starts_with("bunbase_session="))
+                .map(str::to_owned)
+        })
         .ok_or_else(|| anyhow::anyhow!("the demo login set no session cookie"))
 }
 
 /// Both servers answer the benchmark request with 201 and a task of the same
 /// shape, and refuse it without a session: they do the same work.
-fn same_answers(gen_addr: SocketAddr, gen_cookie: &str, base_addr: SocketAddr, base_cookie: &str) -> anyhow::Result<()> {
+fn same_answers(
+    gen_addr: SocketAddr,
+    gen_cookie: &str,
+    base_addr: SocketAddr,
+    base_cookie: &str,
+) -> anyhow::Result<()> {
     let shape = |addr, cookie| -> anyhow::Result<Vec<(String, String)>> {
         let res = request(addr, "POST", "/api/tasks", Some(cookie), Some(BODY))?;
-        anyhow::ensure!(res.status == 201, "{addr} answered {}: {}", res.status, res.body);
+        anyhow::ensure!(
+            res.status == 201,
+            "{addr} answered {}: {}",
+            res.status,
+            res.body
+        );
         let v: serde_json::Value = serde_json::from_str(&res.body)?;
-        let obj = v.as_object().ok_or_else(|| anyhow::anyhow!("{addr} answered no object: {}", res.body))?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| anyhow::anyhow!("{addr} answered no object: {}", res.body))?;
         Ok(obj
             .iter()
             .map(|(k, v)| {
                 // Ids and timestamps differ; compare the kind of value and fixed values.
-                let kept = matches!(k.as_str(), "title" | "description" | "status" | "tags" | "due_at");
-                (k.clone(), if kept { v.to_string() } else { kind(v).to_owned() })
+                let kept = matches!(
+                    k.as_str(),
+                    "title" | "description" | "status" | "tags" | "due_at"
+                );
+                (
+                    k.clone(),
+                    if kept {
+                        v.to_string()
+                    } else {
+                        kind(v).to_owned()
+                    },
+                )
             })
             .collect())
     };
     let (g, b) = (shape(gen_addr, gen_cookie)?, shape(base_addr, base_cookie)?);
-    anyhow::ensure!(g == b, "the servers answer differently:\n generated {g:?}\n baseline  {b:?}");
+    anyhow::ensure!(
+        g == b,
+        "the servers answer differently:\n generated {g:?}\n baseline  {b:?}"
+    );
     for addr in [gen_addr, base_addr] {
         let res = request(addr, "POST", "/api/tasks", None, Some(BODY))?;
-        anyhow::ensure!(res.status == 401, "{addr} accepted a request without a session ({})", res.status);
-        let bad = request(addr, "POST", "/api/tasks", Some(if addr == gen_addr { gen_cookie } else { base_cookie }), Some(r#"{"title":""}"#))?;
-        anyhow::ensure!(bad.status == 400, "{addr} accepted an empty title ({})", bad.status);
+        anyhow::ensure!(
+            res.status == 401,
+            "{addr} accepted a request without a session ({})",
+            res.status
+        );
+        let bad = request(
+            addr,
+            "POST",
+            "/api/tasks",
+            Some(if addr == gen_addr {
+                gen_cookie
+            } else {
+                base_cookie
+            }),
+            Some(r#"{"title":""}"#),
+        )?;
+        anyhow::ensure!(
+            bad.status == 400,
+            "{addr} accepted an empty title ({})",
+            bad.status
+        );
     }
     Ok(())
 }
@@ -260,7 +385,10 @@ struct Load {
 
 impl Load {
     fn mean(a: &Load, b: &Load) -> Load {
-        Load { rps: (a.rps + b.rps) / 2.0, p99_ms: (a.p99_ms + b.p99_ms) / 2.0 }
+        Load {
+            rps: (a.rps + b.rps) / 2.0,
+            p99_ms: (a.p99_ms + b.p99_ms) / 2.0,
+        }
     }
 }
 
@@ -268,12 +396,26 @@ impl Load {
 /// non-2xx answer or socket error fails the benchmark.
 fn wrk(url: &str, script: &Path, threads: usize, conns: usize, secs: u32) -> anyhow::Result<Load> {
     let out = Command::new(WRK)
-        .args(["--latency", "-t", &threads.to_string(), "-c", &conns.to_string(), "-d", &format!("{secs}s"), "-s"])
+        .args([
+            "--latency",
+            "-t",
+            &threads.to_string(),
+            "-c",
+            &conns.to_string(),
+            "-d",
+            &format!("{secs}s"),
+            "-s",
+        ])
         .arg(script)
         .arg(url)
         .output()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    anyhow::ensure!(out.status.success(), "wrk failed: {}{}", text, String::from_utf8_lossy(&out.stderr));
+    anyhow::ensure!(
+        out.status.success(),
+        "wrk failed: {}{}",
+        text,
+        String::from_utf8_lossy(&out.stderr)
+    );
     anyhow::ensure!(
         !text.contains("Non-2xx or 3xx responses") && !text.contains("Socket errors"),
         "wrk saw failures against {url}:\n{text}"
@@ -305,6 +447,9 @@ fn duration_ms(v: &str) -> Option<f64> {
     })
 }
 
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+/// The 1, 5 and 15 minute load averages (`/proc/loadavg`).
+pub(super) fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
