@@ -61,6 +61,12 @@ pub fn run() -> anyhow::Result<()> {
         detail.rs_bytes / 1024,
         ms(detail.openapi_json)
     );
+    let largest: Vec<String> = detail
+        .largest
+        .iter()
+        .map(|(p, b)| format!("{p} {} KiB", b / 1024))
+        .collect();
+    println!("gen:     largest .rs files: {}", largest.join(", "));
     let mut totals: Vec<Duration> = runs.iter().map(|r| r.total).collect();
     totals.sort();
     println!(
@@ -193,6 +199,8 @@ struct RustDetail {
     openapi_json: Duration,
     rs_files: usize,
     rs_bytes: usize,
+    /// The three largest `.rs` files: path and bytes.
+    largest: Vec<(String, usize)>,
 }
 
 /// Splits the Rust stage: the Rust emitter builds tokens, then parses and
@@ -224,5 +232,10 @@ fn rust_detail(
         openapi_json: start.elapsed(),
         rs_files: rs.len(),
         rs_bytes: rs.iter().map(|f| f.contents.len()).sum(),
+        largest: rs
+            .iter()
+            .take(3)
+            .map(|f| (f.path.clone(), f.contents.len()))
+            .collect(),
     })
 }
