@@ -83,7 +83,7 @@ fn ms(d: Duration) -> f64 {
 
 /// 50 modules; each declares 30 types (an enum, objects referring to the
 /// previous module's types) and 20 actions over them.
-fn synthetic() -> SourceSet {
+pub(crate) fn synthetic() -> SourceSet {
     let mut files = vec![(
         "bunbase.yaml".to_owned(),
         "project: bench\nversion: 1.0.0\napi: { base_path: /api }\n".to_owned(),

@@ -1,0 +1,253 @@
+//! A hand-written axum server for `POST /api/tasks`: the baseline the generated `tasks.create_task` is measured against.
+//!
+//! It does the work of the generated endpoint by hand, with the same
+//! observable behaviour on the success path:
+//! - verifies the signed `bunbase_session` cookie (HMAC-SHA256, through
+//!   `bunbase_runtime::SessionManager`), 401 without a valid one;
+//! - requires `content-type: application/json` (415 otherwise);
+//! - decodes the body with a serde derive (`deny_unknown_fields`, defaults
+//!   for `status` and `tags`) and validates the contract's constraints by
+//!   hand (title 1..=200 chars, description <= 5000, tags <= 20 and unique),
+//!   400 with the error envelope on the first failure;
+//! - inserts the same row with the same SQL and binds into the same schema
+//!   (the generated example's migration) through `bunbase_runtime::Db`
+//!   (same pool size and SQLite pragmas);
+//! - logs the same `task created` info line the example's event subscriber
+//!   logs, inline;
+//! - answers 201 with the same `Task` JSON.
+//!
+//! It does not do what the generated pipeline adds: trace ids, guard and
+//! retry machinery, event dispatch, run recording, middleware layers.
+//!
+//! Configuration: `PORT` (0 = any), `DATABASE_URL`, `SESSION_SECRET`. On
+//! start it seeds one user and prints `API: http://ADDR/api` and
+//! `Cookie: bunbase_session=...` (a session signed for that user).
+
+use std::sync::Arc;
+
+use bunbase_runtime::axum::body::Bytes;
+use bunbase_runtime::axum::extract::State;
+use bunbase_runtime::axum::http::{HeaderMap, StatusCode, header};
+use bunbase_runtime::axum::response::{IntoResponse, Response};
+use bunbase_runtime::axum::routing::post;
+use bunbase_runtime::axum::{Json, Router};
+use bunbase_runtime::chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use bunbase_runtime::serde::{Deserialize, Serialize};
+use bunbase_runtime::uuid::Uuid;
+use bunbase_runtime::{
+    ApiError, Db, Migrations, Principal, SessionManager, Violation, sqlx, tracing,
+};
+
+/// The example's schema, applied the same way the generated server applies it.
+static MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_init.sql",
+    include_str!("../../../generated-example/crates/tasks-server/migrations/0001_init.sql"),
+)];
+
+/// Where a task is in its life.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(crate = "bunbase_runtime::serde", rename_all = "snake_case")]
+enum TaskStatus {
+    #[default]
+    Open,
+    InProgress,
+    Done,
+}
+
+impl TaskStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Open => "open",
+            TaskStatus::InProgress => "in_progress",
+            TaskStatus::Done => "done",
+        }
+    }
+}
+
+/// The input of `create_task`, as a hand-written handler would declare it.
+#[derive(Debug, Deserialize)]
+#[serde(crate = "bunbase_runtime::serde", deny_unknown_fields)]
+struct CreateTaskInput {
+    title: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    status: TaskStatus,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    due_at: Option<DateTime<Utc>>,
+}
+
+impl CreateTaskInput {
+    /// The contract's constraints, checked by hand; every violation is reported.
+    fn violations(&self) -> Vec<Violation> {
+        let mut out = Vec::new();
+        let mut bad = |path: &str, code: &str, message: &str| {
+            out.push(Violation {
+                path: path.into(),
+                code: code.into(),
+                message: message.into(),
+            });
+        };
+        let title = self.title.chars().count();
+        if title < 1 {
+            bad("/title", "min_len", "must be at least 1 characters long");
+        }
+        if title > 200 {
+            bad("/title", "max_len", "must be at most 200 characters long");
+        }
+        if self
+            .description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > 5000)
+        {
+            bad(
+                "/description",
+                "max_len",
+                "must be at most 5000 characters long",
+            );
+        }
+        if self.tags.len() > 20 {
+            bad("/tags", "max_items", "must have at most 20 items");
+        }
+        if self
+            .tags
+            .iter()
+            .enumerate()
+            .any(|(i, t)| self.tags[..i].contains(t))
+        {
+            bad("/tags", "unique", "items must be unique");
+        }
+        out
+    }
+}
+
+/// The response: the same fields, in the same order, as the generated `Task`.
+#[derive(Debug, Serialize)]
+#[serde(crate = "bunbase_runtime::serde")]
+struct Task {
+    id: Uuid,
+    owner_id: Uuid,
+    title: String,
+    description: Option<String>,
+    status: TaskStatus,
+    tags: Vec<String>,
+    due_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone)]
+struct AppState {
+    db: Db,
+    sessions: SessionManager,
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+async fn create_task(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(session) = st.sessions.from_headers(&headers) else {
+        return ApiError::unauthorized("sign in first").into_response();
+    };
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return ApiError::framework(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send application/json",
+        )
+        .into_response();
+    }
+    let input: CreateTaskInput = match bunbase_runtime::serde_json::from_slice(&body) {
+        Ok(input) => input,
+        Err(e) => {
+            let v = Violation {
+                path: String::new(),
+                code: "invalid_value".into(),
+                message: e.to_string(),
+            };
+            return ApiError::validation(vec![v]).into_response();
+        }
+    };
+    let violations = input.violations();
+    if !violations.is_empty() {
+        return ApiError::validation(violations).into_response();
+    }
+    let Ok(owner_id) = Uuid::try_parse(&session.principal.user_id) else {
+        return ApiError::unauthorized("sign in first").into_response();
+    };
+    let now = Utc::now().trunc_subsecs(6);
+    let task = Task {
+        id: Uuid::now_v7(),
+        owner_id,
+        title: input.title,
+        description: input.description,
+        status: input.status,
+        tags: input.tags,
+        due_at: input.due_at,
+        created_at: now,
+        updated_at: now,
+    };
+    let tags = bunbase_runtime::serde_json::to_string(&task.tags).unwrap_or_else(|_| "[]".into());
+    let done = sqlx::query(
+        "INSERT INTO tasks (id, owner_id, title, description, status, tags, due_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(task.id.to_string())
+    .bind(task.owner_id.to_string())
+    .bind(&task.title)
+    .bind(task.description.clone())
+    .bind(task.status.as_str())
+    .bind(tags)
+    .bind(task.due_at.map(ts))
+    .bind(ts(task.created_at))
+    .bind(ts(task.updated_at))
+    .execute(st.db.pool())
+    .await;
+    if let Err(e) = done {
+        return ApiError::internal(e).into_response();
+    }
+    tracing::info!(task_id = %task.id, owner_id = %task.owner_id, title = %task.title, "task created");
+    (StatusCode::CREATED, Json(task)).into_response()
+}
+
+#[bunbase_runtime::tokio::main(crate = "bunbase_runtime::tokio")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    bunbase_runtime::init_tracing();
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let url =
+        env("DATABASE_URL").unwrap_or_else(|| "sqlite://./data/bench_baseline.db?mode=rwc".into());
+    let secret = env("SESSION_SECRET").ok_or("set SESSION_SECRET (at least 32 characters)")?;
+    let port: u16 = env("PORT").map(|p| p.parse()).transpose()?.unwrap_or(0);
+    // The runtime's default pool size (`DATABASE_MAX_CONNECTIONS`, 10).
+    let db = Db::connect_with(&url, 10).await?;
+    db.migrate(&Migrations::embedded(MIGRATIONS)).await?;
+    let user = Uuid::now_v7();
+    sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(user.to_string())
+        .bind("bench@example.com")
+        .bind("Bench User")
+        .bind("-")
+        .bind(ts(Utc::now()))
+        .execute(db.pool())
+        .await?;
+    let sessions = SessionManager::new(vec![secret.into_bytes()])?;
+    let cookie = sessions.sign(&Principal::new(user.to_string()));
+    let app = Router::new()
+        .route("/api/tasks", post(create_task))
+        .with_state(Arc::new(AppState { db, sessions }));
+    let listener = bunbase_runtime::tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("API: http://{}/api", listener.local_addr()?);
+    println!(
+        "Cookie: {}={cookie}",
+        bunbase_runtime::session::SESSION_COOKIE
+    );
+    bunbase_runtime::axum::serve(listener, app).await?;
+    Ok(())
+}
