@@ -287,7 +287,9 @@ impl ActionSpec {
         {
             let _e = span.enter();
             match &result {
-                Ok(_) => tracing::info!(
+                // Success is the common case and is in the run history
+                // already: at info it would cost every request a log line.
+                Ok(_) => tracing::debug!(
                     duration_ms = duration.as_millis() as u64,
                     attempts,
                     "action succeeded"

@@ -212,7 +212,7 @@ impl RunRecorder {
     pub fn record(&self, run: RunRecord) {
         if self.tx.try_send(run).is_err() {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            if n == 1 || n % 1000 == 0 {
+            if n == 1 || n.is_multiple_of(1000) {
                 tracing::warn!(
                     dropped = n,
                     "run history channel is full; dropping run records"
