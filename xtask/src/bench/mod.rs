@@ -28,11 +28,10 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         return Ok(());
     }
     let only = args.first().map(String::as_str);
-    if let Some(name) = only {
-        if !BENCHES.iter().any(|(n, _)| *n == name) {
+    if let Some(name) = only
+        && !BENCHES.iter().any(|(n, _)| *n == name) {
             anyhow::bail!("unknown benchmark `{name}`; known: {}", BENCHES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "));
         }
-    }
     for (name, f) in BENCHES {
         if only.is_none_or(|o| o == *name) {
             println!("== bench {name}");
