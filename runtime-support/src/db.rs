@@ -105,12 +105,13 @@ impl Db {
             if memory {
                 max = 1;
             } else if let Some(dir) = sqlite_path(url).as_deref().and_then(Path::parent)
-                && !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
-                        path: dir.to_path_buf(),
-                        source,
-                    })?;
-                }
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+            }
         }
         let opts = AnyConnectOptions::from_str(url).map_err(|source| DbError::Connect {
             url: mask_password(url),

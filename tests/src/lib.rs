@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ lives in the repository").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lives in the repository")
+        .to_path_buf()
 }
 
 /// The folder `cargo xtask test` installs tooling into: `$BUNBASE_TOOLING`,
@@ -24,7 +27,10 @@ pub fn npm_bin(name: &str, test: &str) -> Option<PathBuf> {
     match bin {
         Some(b) if b.exists() => Some(b),
         _ => {
-            skip(test, &format!("npm tool `{name}` is not installed; run `cargo xtask test`"));
+            skip(
+                test,
+                &format!("npm tool `{name}` is not installed; run `cargo xtask test`"),
+            );
             None
         }
     }
@@ -37,7 +43,10 @@ pub fn venv_bin(name: &str, test: &str) -> Option<PathBuf> {
     match bin {
         Some(b) if b.exists() => Some(b),
         _ => {
-            skip(test, &format!("Python tool `{name}` is not installed; run `cargo xtask test`"));
+            skip(
+                test,
+                &format!("Python tool `{name}` is not installed; run `cargo xtask test`"),
+            );
             None
         }
     }

@@ -216,10 +216,10 @@ impl TestServer {
                     self.logs()
                 );
             }
-            if let Ok(res) = self.try_request("GET", "/readyz", None, &[]) {
-                if res.status == 200 {
-                    return;
-                }
+            if let Ok(res) = self.try_request("GET", "/readyz", None, &[])
+                && res.status == 200
+            {
+                return;
             }
             if Instant::now() > deadline {
                 panic!("the server was not ready within 60 s:\n{}", self.logs());

@@ -27,7 +27,11 @@ fn main() -> ExitCode {
                  codegen [--check]   regenerate generated-example/ (or fail when it is stale)\n  \
                  bench [NAME]        run benchmarks and print measured figures"
             );
-            return if task == "help" { ExitCode::SUCCESS } else { ExitCode::from(2) };
+            return if task == "help" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
         }
     };
     match result {
@@ -41,5 +45,8 @@ fn main() -> ExitCode {
 
 /// The repository root (the parent of `xtask/`).
 pub fn project_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository").to_path_buf()
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the repository")
+        .to_path_buf()
 }

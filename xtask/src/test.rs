@@ -1,4 +1,4 @@
-//! `cargo xtask test`: installs the pinned test tooling (npm packages, Python tools) into `.tooling/` and runs the whole test suite.
+//! `cargo xtask test`: installs the pinned test tooling (npm packages, Python tools) into `.tooling/`, runs the whole test suite, then checks rustfmt and clippy.
 //!
 //! This is the README's test command and what `.ci/run` runs. Tooling goes
 //! into the repository's git-ignored `.tooling/` folder, so nothing is
@@ -18,10 +18,35 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     install_npm(&root, &tooling)?;
     install_python(&root, &tooling)?;
 
-    let mut cmd = Command::new(env_or("CARGO", "cargo"));
-    cmd.current_dir(&root).args(["test", "--workspace", "--no-fail-fast"]).args(args);
+    let cargo = env_or("CARGO", "cargo");
+    let mut cmd = Command::new(&cargo);
+    cmd.current_dir(&root)
+        .args(["test", "--workspace", "--no-fail-fast"])
+        .args(args);
     cmd.env("BUNBASE_TOOLING", &tooling);
-    status(&mut cmd, "cargo test")
+    let tests = status(&mut cmd, "cargo test");
+
+    // House rules for our own code, checked after the tests so a style slip
+    // never hides a test result: rustfmt-clean and clippy-clean.
+    let fmt = status(
+        Command::new(&cargo)
+            .current_dir(&root)
+            .args(["fmt", "--all", "--check"]),
+        "cargo fmt --check",
+    );
+    let clippy = status(
+        Command::new(&cargo).current_dir(&root).args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--quiet",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        "cargo clippy",
+    );
+    tests.and(fmt).and(clippy)
 }
 
 fn install_npm(root: &Path, tooling: &Path) -> anyhow::Result<()> {
@@ -38,13 +63,28 @@ fn install_npm(root: &Path, tooling: &Path) -> anyhow::Result<()> {
         }
     }
     if dir.join("node_modules/.package-lock.json").exists()
-        && std::fs::read(dir.join("package-lock.json")).ok() == std::fs::read(dir.join("node_modules/.lock-copy")).ok()
+        && std::fs::read(dir.join("package-lock.json")).ok()
+            == std::fs::read(dir.join("node_modules/.lock-copy")).ok()
     {
         return Ok(());
     }
-    eprintln!("xtask test: installing npm test tooling into {}", dir.display());
-    status(Command::new("npm").current_dir(&dir).args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]), "npm ci")?;
-    std::fs::copy(dir.join("package-lock.json"), dir.join("node_modules/.lock-copy"))?;
+    eprintln!(
+        "xtask test: installing npm test tooling into {}",
+        dir.display()
+    );
+    status(
+        Command::new("npm").current_dir(&dir).args([
+            "ci",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ]),
+        "npm ci",
+    )?;
+    std::fs::copy(
+        dir.join("package-lock.json"),
+        dir.join("node_modules/.lock-copy"),
+    )?;
     Ok(())
 }
 
@@ -59,10 +99,20 @@ fn install_python(root: &Path, tooling: &Path) -> anyhow::Result<()> {
     if std::fs::read(&stamp).ok().as_deref() == Some(&wanted[..]) {
         return Ok(());
     }
-    eprintln!("xtask test: installing Python test tooling into {}", venv.display());
-    status(Command::new(env_or("PYTHON", "python3")).args(["-m", "venv"]).arg(&venv), "python3 -m venv")?;
+    eprintln!(
+        "xtask test: installing Python test tooling into {}",
+        venv.display()
+    );
     status(
-        Command::new(venv.join("bin/pip")).args(["install", "--quiet", "--disable-pip-version-check", "-r"]).arg(&reqs),
+        Command::new(env_or("PYTHON", "python3"))
+            .args(["-m", "venv"])
+            .arg(&venv),
+        "python3 -m venv",
+    )?;
+    status(
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&reqs),
         "pip install",
     )?;
     std::fs::write(&stamp, wanted)?;
@@ -82,7 +132,9 @@ fn env_or(var: &str, default: &str) -> String {
 }
 
 fn status(cmd: &mut Command, what: &str) -> anyhow::Result<()> {
-    let st = cmd.status().with_context(|| format!("could not start {what}"))?;
+    let st = cmd
+        .status()
+        .with_context(|| format!("could not start {what}"))?;
     if !st.success() {
         bail!("{what} failed ({st})");
     }

@@ -19,19 +19,36 @@ const BENCHES: &[Bench] = &[
 /// itself in release mode first: figures from unoptimised code mean nothing.
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     if cfg!(debug_assertions) {
-        let st = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(crate::project_root())
-            .args(["run", "--quiet", "--release", "--package", "xtask", "--", "bench"])
-            .args(args)
-            .status()?;
+        let st =
+            std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .current_dir(crate::project_root())
+                .args([
+                    "run",
+                    "--quiet",
+                    "--release",
+                    "--package",
+                    "xtask",
+                    "--",
+                    "bench",
+                ])
+                .args(args)
+                .status()?;
         anyhow::ensure!(st.success(), "release benchmark run failed ({st})");
         return Ok(());
     }
     let only = args.first().map(String::as_str);
     if let Some(name) = only
-        && !BENCHES.iter().any(|(n, _)| *n == name) {
-            anyhow::bail!("unknown benchmark `{name}`; known: {}", BENCHES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "));
-        }
+        && !BENCHES.iter().any(|(n, _)| *n == name)
+    {
+        anyhow::bail!(
+            "unknown benchmark `{name}`; known: {}",
+            BENCHES
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     for (name, f) in BENCHES {
         if only.is_none_or(|o| o == *name) {
             println!("== bench {name}");

@@ -41,10 +41,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         while let Ok(event) = rx.recv_timeout(DEBOUNCE) {
             relevant |= is_contract_change(&event);
         }
-        if relevant {
-            if let Err(e) = generate_once(args) {
-                eprintln!("error: {e:#}");
-            }
+        if relevant && let Err(e) = generate_once(args) {
+            eprintln!("error: {e:#}");
         }
     }
 }

@@ -123,10 +123,10 @@ fn custom_guards_trait(ir: &Ir) -> TokenStream {
     let mut names: Vec<(&str, &str)> = Vec::new();
     for a in ir.actions() {
         for g in &a.guards {
-            if let GuardKind::Custom { name, rust_name } = &g.kind {
-                if !names.iter().any(|(n, _)| n == name) {
-                    names.push((name, rust_name));
-                }
+            if let GuardKind::Custom { name, rust_name } = &g.kind
+                && !names.iter().any(|(n, _)| n == name)
+            {
+                names.push((name, rust_name));
             }
         }
     }

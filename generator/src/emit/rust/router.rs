@@ -339,10 +339,10 @@ fn custom_guards_adapter(ir: &Ir) -> TokenStream {
     let mut names: Vec<(String, String)> = Vec::new();
     for a in ir.actions() {
         for g in &a.guards {
-            if let GuardKind::Custom { name, rust_name } = &g.kind {
-                if !names.iter().any(|(n, _)| n == name) {
-                    names.push((name.clone(), rust_name.clone()));
-                }
+            if let GuardKind::Custom { name, rust_name } = &g.kind
+                && !names.iter().any(|(n, _)| n == name)
+            {
+                names.push((name.clone(), rust_name.clone()));
             }
         }
     }

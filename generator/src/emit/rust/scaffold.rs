@@ -205,10 +205,10 @@ fn guards_rs(ir: &Ir) -> TokenStream {
     let mut names: Vec<(String, String)> = Vec::new();
     for a in ir.actions() {
         for g in &a.guards {
-            if let GuardKind::Custom { name, rust_name } = &g.kind {
-                if !names.iter().any(|(n, _)| n == name) {
-                    names.push((name.clone(), rust_name.clone()));
-                }
+            if let GuardKind::Custom { name, rust_name } = &g.kind
+                && !names.iter().any(|(n, _)| n == name)
+            {
+                names.push((name.clone(), rust_name.clone()));
             }
         }
     }

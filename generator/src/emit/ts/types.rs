@@ -130,10 +130,10 @@ fn referenced(def: &TypeDef) -> Vec<String> {
 fn reach(ir: &Ir, mut stack: Vec<String>) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     while let Some(name) = stack.pop() {
-        if let Some(def) = ir.types.get(&name) {
-            if seen.insert(name) {
-                stack.extend(referenced(def));
-            }
+        if let Some(def) = ir.types.get(&name)
+            && seen.insert(name)
+        {
+            stack.extend(referenced(def));
         }
     }
     seen
