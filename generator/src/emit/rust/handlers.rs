@@ -4,9 +4,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::tokens::{
-    doc_lines, error_enum, handler_trait, ident, lit, output_type, uses_custom_guards,
+    custom_guards, doc_lines, error_enum, handler_trait, ident, lit, output_type,
+    uses_custom_guards,
 };
-use crate::ir::{Action, GuardKind, Ir, Module};
+use crate::ir::{Action, Ir, Module};
 
 /// The items of the `handlers` module.
 pub fn handlers_module(ir: &Ir) -> TokenStream {
@@ -120,20 +121,10 @@ fn method(a: &Action) -> TokenStream {
 }
 
 fn custom_guards_trait(ir: &Ir) -> TokenStream {
-    let mut names: Vec<(&str, &str)> = Vec::new();
-    for a in ir.actions() {
-        for g in &a.guards {
-            if let GuardKind::Custom { name, rust_name } = &g.kind
-                && !names.iter().any(|(n, _)| n == name)
-            {
-                names.push((name, rust_name));
-            }
-        }
-    }
+    let names = custom_guards(ir);
     if names.is_empty() {
         return TokenStream::new();
     }
-    names.sort();
     let methods = names.iter().map(|(name, rust_name)| {
         let m = ident(rust_name);
         let doc = doc_lines(&format!("The `{{custom: {name}}}` guard: `Ok(())` lets the call through; an error answers instead."));

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::tokens::{handler_trait, ident, lit, uses_custom_guards};
+use super::tokens::{custom_guards, handler_trait, ident, lit, uses_custom_guards};
 use super::types::field_rust_type;
 use crate::ir::{Action, Backoff, BindingLocation, GuardKind, Ir, RateLimitKey, TypeKind, TypeRef};
 
@@ -336,17 +336,7 @@ fn custom_guards_adapter(ir: &Ir) -> TokenStream {
     if !uses_custom_guards(ir) {
         return TokenStream::new();
     }
-    let mut names: Vec<(String, String)> = Vec::new();
-    for a in ir.actions() {
-        for g in &a.guards {
-            if let GuardKind::Custom { name, rust_name } = &g.kind
-                && !names.iter().any(|(n, _)| n == name)
-            {
-                names.push((name.clone(), rust_name.clone()));
-            }
-        }
-    }
-    names.sort();
+    let names = custom_guards(ir);
     let arms = names.iter().map(|(n, r)| {
         let m = ident(r);
         quote!(#n => self.0.#m(req).await,)

@@ -6,10 +6,11 @@ use quote::quote;
 use super::handlers::action_doc;
 use super::manifests;
 use super::tokens::{
-    error_enum, format_file, handler_trait, ident, lit, output_type, uses_custom_guards,
+    custom_guards, error_enum, format_file, handler_trait, ident, lit, output_type,
+    uses_custom_guards,
 };
 use crate::emit::{GenOptions, GeneratedFile, Ownership};
-use crate::ir::{Action, GuardKind, Ir, Module};
+use crate::ir::{Action, Ir, Module};
 
 /// The server crate's files (all [`Ownership::Scaffold`]).
 pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
@@ -202,17 +203,7 @@ fn module_rs(ir: &Ir, m: &Module) -> TokenStream {
 
 fn guards_rs(ir: &Ir) -> TokenStream {
     let api = api_lib(ir);
-    let mut names: Vec<(String, String)> = Vec::new();
-    for a in ir.actions() {
-        for g in &a.guards {
-            if let GuardKind::Custom { name, rust_name } = &g.kind
-                && !names.iter().any(|(n, _)| n == name)
-            {
-                names.push((name.clone(), rust_name.clone()));
-            }
-        }
-    }
-    names.sort();
+    let names = custom_guards(ir);
     let methods = names.iter().map(|(n, r)| {
         let m = ident(r);
         let msg = lit(&format!("The custom guard {n} is not implemented yet: implement it in src/guards.rs."));

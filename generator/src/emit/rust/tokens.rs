@@ -108,11 +108,26 @@ pub fn handler_trait(pascal: &str) -> Ident {
 
 /// True when the project uses at least one `custom` guard.
 pub fn uses_custom_guards(ir: &Ir) -> bool {
-    ir.actions().any(|a| {
-        a.guards
-            .iter()
-            .any(|g| matches!(g.kind, crate::ir::GuardKind::Custom { .. }))
-    })
+    !custom_guards(ir).is_empty()
+}
+
+/// Every custom guard the contracts use, as `(name, rust_name)` pairs,
+/// without duplicates and sorted by name: the order of the generated
+/// `CustomGuards` trait methods, its adapter's match arms and the scaffold.
+pub fn custom_guards(ir: &Ir) -> Vec<(&str, &str)> {
+    let mut names: Vec<(&str, &str)> = ir
+        .actions()
+        .flat_map(|a| &a.guards)
+        .filter_map(|g| match &g.kind {
+            crate::ir::GuardKind::Custom { name, rust_name } => {
+                Some((name.as_str(), rust_name.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    names.sort();
+    names.dedup_by(|a, b| a.0 == b.0);
+    names
 }
 
 /// Parses and pretty-prints a whole file. The tokens are built by this
