@@ -18,7 +18,7 @@
 //!   output. Spans are still available in memory for the breaking-change
 //!   checker and other diagnostics.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -682,6 +682,36 @@ pub struct Span {
     pub end: usize,
 }
 
+impl TypeRef {
+    /// Pushes the names of the types this reference names (through lists,
+    /// maps and optionals) onto `out`.
+    pub fn collect_named(&self, out: &mut Vec<String>) {
+        match self {
+            TypeRef::List { item } => item.collect_named(out),
+            TypeRef::Map { value } => value.collect_named(out),
+            TypeRef::Optional { inner } => inner.collect_named(out),
+            TypeRef::Named { name, .. } => out.push(name.clone()),
+            _ => {}
+        }
+    }
+}
+
+impl TypeDef {
+    /// The names of the types this one refers to directly: field types and
+    /// union variants.
+    pub fn referenced_types(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match &self.kind {
+            TypeKind::Object { fields } => fields.iter().for_each(|f| f.ty.collect_named(&mut out)),
+            TypeKind::Union { variants, .. } => {
+                out.extend(variants.iter().map(|v| v.type_name.clone()))
+            }
+            TypeKind::Enum { .. } => {}
+        }
+        out
+    }
+}
+
 impl Ir {
     /// Looks up a type by its unique name.
     pub fn type_def(&self, name: &str) -> Option<&TypeDef> {
@@ -707,6 +737,28 @@ impl Ir {
             .get(&action.module)
             .map_or("", |m| m.pascal_name.as_str());
         crate::naming::error_enum_name(module_pascal, &action.pascal_name, shared)
+    }
+
+    /// Every type reachable from `roots` through fields, list items, map
+    /// values and union variants (the roots included when they exist).
+    pub fn reachable_types(&self, roots: impl IntoIterator<Item = String>) -> BTreeSet<String> {
+        let mut stack: Vec<String> = roots.into_iter().collect();
+        let mut seen = BTreeSet::new();
+        while let Some(name) = stack.pop() {
+            if let Some(def) = self.types.get(&name)
+                && seen.insert(name)
+            {
+                stack.extend(def.referenced_types());
+            }
+        }
+        seen
+    }
+
+    /// The types the server decodes from the wire: everything reachable from
+    /// an action's input, whatever its trigger. Output-only types are never
+    /// decoded, so they need no decoder.
+    pub fn input_types(&self) -> BTreeSet<String> {
+        self.reachable_types(self.actions().filter_map(|a| a.input.clone()))
     }
 
     /// Serialises the IR as pretty JSON with a trailing newline.

@@ -116,50 +116,6 @@ impl Decode for GetTaskInput {
         Self::decode_object(d, obj)
     }
 }
-impl ::bunbase_runtime::Validate for HealthOutput {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
-}
-impl HealthOutput {
-    /// Decodes the fields of this object from `obj`, reporting unknown fields.
-    pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
-        let users = wire::field(
-            d,
-            &mut obj,
-            "users",
-            |d: &mut Decoder, v: Value| {
-                let x = wire::int(d, v)?;
-                wire::min(d, x, 0);
-                Some(x)
-            },
-        );
-        let tasks = wire::field(
-            d,
-            &mut obj,
-            "tasks",
-            |d: &mut Decoder, v: Value| {
-                let x = wire::int(d, v)?;
-                wire::min(d, x, 0);
-                Some(x)
-            },
-        );
-        wire::deny_unknown(d, obj);
-        Some(Self {
-            users: users?,
-            tasks: tasks?,
-        })
-    }
-}
-impl Decode for HealthOutput {
-    fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
-        let obj = wire::object(d, value)?;
-        Self::decode_object(d, obj)
-    }
-}
 impl ::bunbase_runtime::Validate for ListTasksInput {
     /// Nothing left to check: decoding already checked every constraint.
     fn validate_into(
@@ -201,37 +157,6 @@ impl ListTasksInput {
     }
 }
 impl Decode for ListTasksInput {
-    fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
-        let obj = wire::object(d, value)?;
-        Self::decode_object(d, obj)
-    }
-}
-impl ::bunbase_runtime::Validate for ListTasksOutput {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
-}
-impl ListTasksOutput {
-    /// Decodes the fields of this object from `obj`, reporting unknown fields.
-    pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
-        let tasks = wire::field(
-            d,
-            &mut obj,
-            "tasks",
-            |d: &mut Decoder, v: Value| wire::list(d, v, <Task as Decode>::decode),
-        );
-        let next_cursor = wire::optional_field(d, &mut obj, "next_cursor", wire::string);
-        wire::deny_unknown(d, obj);
-        Some(Self {
-            tasks: tasks?,
-            next_cursor: next_cursor?,
-        })
-    }
-}
-impl Decode for ListTasksOutput {
     fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
         let obj = wire::object(d, value)?;
         Self::decode_object(d, obj)
@@ -316,75 +241,6 @@ impl RegisterInput {
     }
 }
 impl Decode for RegisterInput {
-    fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
-        let obj = wire::object(d, value)?;
-        Self::decode_object(d, obj)
-    }
-}
-impl ::bunbase_runtime::Validate for Task {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
-}
-impl Task {
-    /// Decodes the fields of this object from `obj`, reporting unknown fields.
-    pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
-        let id = wire::field(d, &mut obj, "id", wire::uuid);
-        let owner_id = wire::field(d, &mut obj, "owner_id", wire::uuid);
-        let title = wire::field(
-            d,
-            &mut obj,
-            "title",
-            |d: &mut Decoder, v: Value| {
-                let x = wire::string(d, v)?;
-                wire::min_len(d, &x, 1);
-                wire::max_len(d, &x, 200);
-                Some(x)
-            },
-        );
-        let description = wire::optional_field(
-            d,
-            &mut obj,
-            "description",
-            |d: &mut Decoder, v: Value| {
-                let x = wire::string(d, v)?;
-                wire::max_len(d, &x, 5000);
-                Some(x)
-            },
-        );
-        let status = wire::field(d, &mut obj, "status", <TaskStatus as Decode>::decode);
-        let tags = wire::field(
-            d,
-            &mut obj,
-            "tags",
-            |d: &mut Decoder, v: Value| {
-                let x = wire::list(d, v, wire::string)?;
-                wire::max_items(d, x.len(), 20);
-                wire::unique(d, &x);
-                Some(x)
-            },
-        );
-        let due_at = wire::optional_field(d, &mut obj, "due_at", wire::datetime);
-        let created_at = wire::field(d, &mut obj, "created_at", wire::datetime);
-        let updated_at = wire::field(d, &mut obj, "updated_at", wire::datetime);
-        wire::deny_unknown(d, obj);
-        Some(Self {
-            id: id?,
-            owner_id: owner_id?,
-            title: title?,
-            description: description?,
-            status: status?,
-            tags: tags?,
-            due_at: due_at?,
-            created_at: created_at?,
-            updated_at: updated_at?,
-        })
-    }
-}
-impl Decode for Task {
     fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
         let obj = wire::object(d, value)?;
         Self::decode_object(d, obj)
@@ -500,46 +356,6 @@ impl UpdateTaskInput {
     }
 }
 impl Decode for UpdateTaskInput {
-    fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
-        let obj = wire::object(d, value)?;
-        Self::decode_object(d, obj)
-    }
-}
-impl ::bunbase_runtime::Validate for User {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
-}
-impl User {
-    /// Decodes the fields of this object from `obj`, reporting unknown fields.
-    pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
-        let id = wire::field(d, &mut obj, "id", wire::uuid);
-        let email = wire::field(d, &mut obj, "email", wire::email);
-        let name = wire::field(
-            d,
-            &mut obj,
-            "name",
-            |d: &mut Decoder, v: Value| {
-                let x = wire::string(d, v)?;
-                wire::min_len(d, &x, 1);
-                wire::max_len(d, &x, 100);
-                Some(x)
-            },
-        );
-        let created_at = wire::field(d, &mut obj, "created_at", wire::datetime);
-        wire::deny_unknown(d, obj);
-        Some(Self {
-            id: id?,
-            email: email?,
-            name: name?,
-            created_at: created_at?,
-        })
-    }
-}
-impl Decode for User {
     fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
         let obj = wire::object(d, value)?;
         Self::decode_object(d, obj)

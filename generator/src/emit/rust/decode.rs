@@ -8,9 +8,15 @@ use super::tokens::{ident, lit};
 use super::types::field_rust_type;
 use crate::ir::{Constraints, Field, Ir, TypeDef, TypeKind, TypeRef};
 
-/// The items of the `decode` module.
+/// The items of the `decode` module: a decoder for every type the server
+/// reads from the wire (see [`Ir::input_types`]); output-only types get none.
 pub fn decode_module(ir: &Ir) -> TokenStream {
-    let impls = ir.types.values().map(decode_impl);
+    let inputs = ir.input_types();
+    let impls = ir
+        .types
+        .values()
+        .filter(|t| inputs.contains(&t.name))
+        .map(decode_impl);
     quote! {
         #[allow(unused_imports)]
         use super::types::*;

@@ -7,15 +7,24 @@ use super::tokens::{docs, ident, lit, rust_type, unraw};
 use crate::ir::{Field, Ir, TypeDef, TypeKind, TypeRef};
 
 /// The items of the `types` module: every type of the IR, sorted by name.
+/// Every type serialises; the types the server reads from the wire (see
+/// [`Ir::input_types`]) also deserialise, through their decoder, while
+/// output-only types do not (the server never reads them, as in smithy-rs's
+/// server types).
 pub fn types_module(ir: &Ir) -> TokenStream {
-    let defs = ir.types.values().map(type_def);
+    let inputs = ir.input_types();
+    let defs = ir
+        .types
+        .values()
+        .map(|t| type_def(t, inputs.contains(&t.name)));
     quote! {
+        #[allow(unused_imports)]
         use super::wire;
         #(#defs)*
     }
 }
 
-fn type_def(t: &TypeDef) -> TokenStream {
+fn type_def(t: &TypeDef, decoded: bool) -> TokenStream {
     let name = ident(&t.name);
     let mut doc = docs(t.description.as_deref());
     if t.description.is_none() {
@@ -98,6 +107,9 @@ fn type_def(t: &TypeDef) -> TokenStream {
             }
         }
     };
+    if !decoded {
+        return body;
+    }
     let deser = quote! {
         impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for #name {
             fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(de: D) -> ::std::result::Result<Self, D::Error> {

@@ -44,12 +44,12 @@ impl TypeNames {
             input_roots.extend(action.input.iter().cloned());
             match &action.output {
                 Some(OutputType::Named { name }) => output_roots.push(name.clone()),
-                Some(OutputType::Expr { ty }) => collect_names(ty, &mut output_roots),
+                Some(OutputType::Expr { ty }) => ty.collect_named(&mut output_roots),
                 None => {}
             }
         }
-        let inputs = reach(ir, input_roots);
-        let outputs = reach(ir, output_roots);
+        let inputs = ir.reachable_types(input_roots);
+        let outputs = ir.reachable_types(output_roots);
         let differs = differing(ir);
         let mut taken: BTreeSet<String> = ir.types.keys().cloned().collect();
         let mut names = TypeNames::default();
@@ -104,41 +104,6 @@ pub fn unique(base: &str, taken: &BTreeSet<String>) -> String {
     candidate
 }
 
-fn collect_names(ty: &TypeRef, out: &mut Vec<String>) {
-    match ty {
-        TypeRef::List { item } => collect_names(item, out),
-        TypeRef::Map { value } => collect_names(value, out),
-        TypeRef::Optional { inner } => collect_names(inner, out),
-        TypeRef::Named { name, .. } => out.push(name.clone()),
-        _ => {}
-    }
-}
-
-fn referenced(def: &TypeDef) -> Vec<String> {
-    let mut out = Vec::new();
-    match &def.kind {
-        TypeKind::Object { fields } => fields.iter().for_each(|f| collect_names(&f.ty, &mut out)),
-        TypeKind::Union { variants, .. } => {
-            out.extend(variants.iter().map(|v| v.type_name.clone()))
-        }
-        TypeKind::Enum { .. } => {}
-    }
-    out
-}
-
-/// Every type reachable from `roots` (roots included).
-fn reach(ir: &Ir, mut stack: Vec<String>) -> BTreeSet<String> {
-    let mut seen = BTreeSet::new();
-    while let Some(name) = stack.pop() {
-        if let Some(def) = ir.types.get(&name)
-            && seen.insert(name)
-        {
-            stack.extend(referenced(def));
-        }
-    }
-    seen
-}
-
 /// Types whose input and output shapes differ: objects with a field that may
 /// be absent, and anything referring to such a type (a fixpoint, so cycles
 /// settle).
@@ -153,7 +118,7 @@ fn differing(ir: &Ir) -> BTreeSet<String> {
         let more: Vec<String> = ir
             .types
             .values()
-            .filter(|d| !out.contains(&d.name) && referenced(d).iter().any(|r| out.contains(r)))
+            .filter(|d| !out.contains(&d.name) && d.referenced_types().iter().any(|r| out.contains(r)))
             .map(|d| d.name.clone())
             .collect();
         if more.is_empty() {
