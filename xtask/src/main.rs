@@ -2,6 +2,11 @@
 
 use std::process::ExitCode;
 
+/// The allocator `bunbase` itself uses (see `generator/src/main.rs`), so the
+/// `gen` benchmark measures what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bench;
 mod codegen;
 mod demo;

@@ -11,14 +11,7 @@ const RUNS: usize = 7;
 const TARGET: Duration = Duration::from_secs(1);
 
 /// The stages of one generation, in order.
-const STAGES: [&str; 6] = [
-    "compile",
-    "rust",
-    "openapi",
-    "ts",
-    "header + sort",
-    "write plan + apply",
-];
+const STAGES: [&str; 3] = ["compile", "emit (all targets)", "write plan + apply"];
 
 /// Runs the benchmark and prints its figures.
 pub fn run() -> anyhow::Result<()> {
@@ -36,7 +29,7 @@ pub fn run() -> anyhow::Result<()> {
     let result = measure(&sources, &opts, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
     let (runs, files, bytes, actions) = result?;
-    let detail = rust_detail(&sources, &opts)?;
+    let detail = detail(&sources, &opts)?;
 
     let median = |f: &dyn Fn(&Run) -> Duration| {
         let mut v: Vec<Duration> = runs.iter().map(f).collect();
@@ -55,11 +48,13 @@ pub fn run() -> anyhow::Result<()> {
         );
     }
     println!(
-        "gen:     of rust: {:.1} ms re-parsing and pretty-printing its {} .rs files ({} KiB), {:.1} ms building the OpenAPI JSON it embeds",
-        ms(detail.format),
+        "gen:     each emitter alone: rust {:.1} ms, openapi {:.1} ms, ts {:.1} ms; re-formatting the {} .rs files ({} KiB) on one thread takes {:.1} ms",
+        ms(detail.rust),
+        ms(detail.openapi),
+        ms(detail.ts),
         detail.rs_files,
         detail.rs_bytes / 1024,
-        ms(detail.openapi_json)
+        ms(detail.format),
     );
     let largest: Vec<String> = detail
         .largest
@@ -82,27 +77,31 @@ pub fn run() -> anyhow::Result<()> {
     if let Some(c) = cpu.get(cpu.len() / 2) {
         // On a shared machine wall time includes waiting for a core.
         println!(
-            "gen: median CPU time of the generating thread {:.1} ms (load average {})",
+            "gen: median CPU time of the process (all threads) {:.0} ms on {} cores (load average {})",
             ms(*c),
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
             super::server::load_average()
         );
     }
     Ok(())
 }
 
-/// CPU time consumed by this thread (Linux: `/proc/thread-self/schedstat`).
-fn thread_cpu_time() -> Option<Duration> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    Some(Duration::from_nanos(
-        text.split_whitespace().next()?.parse().ok()?,
-    ))
+/// CPU time consumed by this process, all threads included (Linux:
+/// `utime + stime` of `/proc/self/stat`, in clock ticks of 10 ms).
+fn process_cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start at state.
+    let rest = &text[text.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
 }
 
 /// The stage times of one generation.
 struct Run {
-    stages: [Duration; 6],
+    stages: [Duration; 3],
     total: Duration,
-    /// CPU time of the generating thread (`None` off Linux).
+    /// CPU time of the whole process, every thread (`None` off Linux).
     cpu: Option<Duration>,
 }
 
@@ -119,16 +118,6 @@ fn measure(
         let out = scratch.join(format!("run{i}"));
         let (run, generated, n) = once(sources, opts, &out)?;
         std::fs::remove_dir_all(&out)?;
-        if i == 0 {
-            // The stages timed apart must add up to what `bunbase gen` emits.
-            let whole = bunbase::compile(sources)
-                .map(|c| emit::generate(&c.ir, opts))
-                .unwrap_or_default();
-            anyhow::ensure!(
-                whole == generated,
-                "the staged generation differs from emit::generate"
-            );
-        }
         files = generated.len();
         bytes = generated.iter().map(|f| f.contents.len()).sum();
         actions = n;
@@ -140,15 +129,15 @@ fn measure(
     Ok((runs, files, bytes, actions))
 }
 
-/// One generation into `out`, stage by stage, as `bunbase gen` does it
-/// (`emit::generate` is its stages plus the header and sort, timed apart).
+/// One generation into `out`, stage by stage, as `bunbase gen` does it:
+/// compile, `emit::generate` (the emitters run concurrently), write.
 fn once(
     sources: &bunbase::source::SourceSet,
     opts: &GenOptions,
     out: &Path,
 ) -> anyhow::Result<(Run, Vec<GeneratedFile>, usize)> {
-    let mut stages = [Duration::ZERO; 6];
-    let cpu_start = thread_cpu_time();
+    let mut stages = [Duration::ZERO; 3];
+    let cpu_start = process_cpu_time();
     let start = Instant::now();
     let mut lap = Instant::now();
     let mut next = |i: usize| {
@@ -158,29 +147,18 @@ fn once(
     let compiled = bunbase::compile(sources)
         .map_err(|d| anyhow::anyhow!("the synthetic set does not compile: {} errors", d.len()))?;
     next(0);
-    let mut files = emit::rust::emit(&compiled.ir, opts);
+    let files = emit::generate(&compiled.ir, opts);
     next(1);
-    files.extend(emit::openapi::emit(&compiled.ir, opts));
-    next(2);
-    files.extend(emit::ts::emit(&compiled.ir, opts));
-    next(3);
-    for f in &mut files {
-        if f.ownership == emit::Ownership::Generated {
-            f.contents = emit::header::with_header(&f.path, &f.contents, &opts.contracts_label);
-        }
-    }
-    files.sort();
-    next(4);
     let plan = write::plan(
         &files,
         &write::DirTree(PathBuf::from(out)),
         PlanOptions { force: false },
     )?;
     write::apply(&plan, out)?;
-    next(5);
+    next(2);
     let total = start.elapsed();
     let cpu = cpu_start
-        .zip(thread_cpu_time())
+        .zip(process_cpu_time())
         .map(|(a, b)| b.saturating_sub(a));
     Ok((
         Run { stages, total, cpu },
@@ -193,28 +171,37 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1_000.0
 }
 
-/// What part of the Rust stage is formatting and the embedded OpenAPI text.
-struct RustDetail {
+/// Each emitter timed alone, one after another, and what part of the Rust
+/// emitter is formatting.
+struct Detail {
+    rust: Duration,
+    openapi: Duration,
+    ts: Duration,
+    /// Re-parsing and printing the emitted `.rs` files on one thread.
     format: Duration,
-    openapi_json: Duration,
     rs_files: usize,
     rs_bytes: usize,
     /// The three largest `.rs` files: path and bytes.
     largest: Vec<(String, usize)>,
 }
 
-/// Splits the Rust stage: the Rust emitter builds tokens, then parses and
-/// pretty-prints each file (`syn` + `prettyplease`); re-parsing and printing
-/// its output approximates the second part. It also serialises the OpenAPI
-/// document to embed it, a second time after the OpenAPI stage.
-fn rust_detail(
-    sources: &bunbase::source::SourceSet,
-    opts: &GenOptions,
-) -> anyhow::Result<RustDetail> {
+/// Times the emitters one at a time (`emit::generate` runs them
+/// concurrently). Re-parsing and pretty-printing the Rust output on one
+/// thread approximates the formatting share of the Rust emitter's work.
+fn detail(sources: &bunbase::source::SourceSet, opts: &GenOptions) -> anyhow::Result<Detail> {
     let ir = bunbase::compile(sources)
         .map_err(|d| anyhow::anyhow!("the synthetic set does not compile: {} errors", d.len()))?
         .ir;
-    let rs: Vec<GeneratedFile> = emit::rust::emit(&ir, opts)
+    let start = Instant::now();
+    let rust_files = emit::rust::emit(&ir, opts);
+    let rust = start.elapsed();
+    let start = Instant::now();
+    std::hint::black_box(emit::openapi::emit(&ir, opts));
+    let openapi = start.elapsed();
+    let start = Instant::now();
+    std::hint::black_box(emit::ts::emit(&ir, opts));
+    let ts = start.elapsed();
+    let mut rs: Vec<GeneratedFile> = rust_files
         .into_iter()
         .filter(|f| f.path.ends_with(".rs"))
         .collect();
@@ -225,11 +212,12 @@ fn rust_detail(
         std::hint::black_box(prettyplease::unparse(&file));
     }
     let format = start.elapsed();
-    let start = Instant::now();
-    std::hint::black_box(emit::openapi::to_json(&ir));
-    Ok(RustDetail {
+    rs.sort_by_key(|f| std::cmp::Reverse(f.contents.len()));
+    Ok(Detail {
+        rust,
+        openapi,
+        ts,
         format,
-        openapi_json: start.elapsed(),
         rs_files: rs.len(),
         rs_bytes: rs.iter().map(|f| f.contents.len()).sum(),
         largest: rs

@@ -4,26 +4,31 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 use serde_json::Value;
 
+use super::format::{Part, chunked, part};
 use super::tokens::{ident, lit};
 use super::types::field_rust_type;
 use crate::ir::{Constraints, Field, Ir, TypeDef, TypeKind, TypeRef};
 
-/// The items of the `decode` module: a decoder for every type the server
-/// reads from the wire (see [`Ir::input_types`]); output-only types get none.
-pub fn decode_module(ir: &Ir) -> TokenStream {
+/// The `decode` module as parts: its imports, then in runs a decoder for
+/// every type the server reads from the wire (see [`Ir::input_types`]);
+/// output-only types get none.
+pub fn decode_parts(ir: &Ir) -> Vec<Part<'_>> {
     let inputs = ir.input_types();
-    let impls = ir
+    let mut parts = vec![part(|| {
+        quote! {
+            #[allow(unused_imports)]
+            use super::types::*;
+            use super::wire::{self, Decode, Decoder};
+            use ::bunbase_runtime::serde_json::{Map, Value};
+        }
+    })];
+    let decoded = ir
         .types
         .values()
         .filter(|t| inputs.contains(&t.name))
-        .map(decode_impl);
-    quote! {
-        #[allow(unused_imports)]
-        use super::types::*;
-        use super::wire::{self, Decode, Decoder};
-        use ::bunbase_runtime::serde_json::{Map, Value};
-        #(#impls)*
-    }
+        .collect();
+    parts.extend(chunked(decoded, decode_impl));
+    parts
 }
 
 fn decode_impl(t: &TypeDef) -> TokenStream {

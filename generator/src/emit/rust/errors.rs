@@ -3,17 +3,20 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::format::{Part, chunked, part};
 use super::tokens::{doc_lines, error_enum, ident, lit};
 use crate::ir::{Action, ErrorDef, Ir};
 
-/// The items of the `errors` module.
-pub fn errors_module(ir: &Ir) -> TokenStream {
-    let enums = ir.actions().map(error_enum_def);
-    quote! {
-        use ::bunbase_runtime::ApiError;
-        use ::bunbase_runtime::validate::Violation;
-        #(#enums)*
-    }
+/// The `errors` module as parts: its imports, then the enums in runs.
+pub fn errors_parts(ir: &Ir) -> Vec<Part<'_>> {
+    let mut parts = vec![part(|| {
+        quote! {
+            use ::bunbase_runtime::ApiError;
+            use ::bunbase_runtime::validate::Violation;
+        }
+    })];
+    parts.extend(chunked(ir.actions().collect(), error_enum_def));
+    parts
 }
 
 /// What kind of payload a variant carries.

@@ -16,11 +16,13 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use self::format::{Part, part};
 use super::{GenOptions, GeneratedFile, Ownership};
 use crate::ir::Ir;
 
 mod decode;
 mod errors;
+mod format;
 mod handlers;
 mod manifests;
 mod router;
@@ -28,38 +30,39 @@ mod scaffold;
 mod tokens;
 mod types;
 
-/// The API crate's modules in order: (file stem, one-line doc, items).
-fn api_modules(ir: &Ir) -> Vec<(&'static str, &'static str, TokenStream)> {
+/// The API crate's modules in order: (file stem, one-line doc, parts). The
+/// big modules come in several parts so they format on every core.
+fn api_modules(ir: &Ir) -> Vec<(&'static str, &'static str, Vec<Part<'_>>)> {
     vec![
         (
             "types",
             "Every contract type as a Rust type, serialised with the contract's wire names.",
-            types::types_module(ir),
+            types::types_parts(ir),
         ),
         (
             "wire",
             "Decoding JSON into typed values while collecting every violation, and serde adapters for wire formats.",
-            wire_module(),
+            vec![part(wire_module)],
         ),
         (
             "decode",
             "Decoding and validation of every type: types, unknown fields, formats and constraints, all violations at once.",
-            decode::decode_module(ir),
+            decode::decode_parts(ir),
         ),
         (
             "errors",
             "One error enum per action: its declared errors, then the implicit ones, each with a status and a wire code.",
-            errors::errors_module(ir),
+            errors::errors_parts(ir),
         ),
         (
             "handlers",
             "The handler traits the server crate implements, one per module.",
-            handlers::handlers_module(ir),
+            vec![part(move || handlers::handlers_module(ir))],
         ),
         (
             "router",
             "The HTTP router: every route and action endpoint through the runtime's pipeline, plus the OpenAPI document and docs page.",
-            router::router_module(ir),
+            router::router_parts(ir),
         ),
     ]
 }
@@ -128,24 +131,30 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
         ownership: Ownership::Generated,
     });
     let mut paths = Vec::new();
-    let mut streams = Vec::new();
-    for (stem, doc, items) in mods {
-        let inner_doc = inner_docs(doc);
-        let embed = if stem == "router" {
-            quote!(
-                /// The OpenAPI document of the contracts, served at `{base_path}/openapi.json`.
-                pub const OPENAPI_JSON: &str = include_str!("openapi.json");
-            )
-        } else {
-            TokenStream::new()
-        };
+    let mut parts = Vec::new();
+    for (stem, doc, mut module) in mods {
+        module.insert(
+            0,
+            part(move || {
+                let inner_doc = inner_docs(doc);
+                let embed = if stem == "router" {
+                    quote!(
+                        /// The OpenAPI document of the contracts, served at `{base_path}/openapi.json`.
+                        pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+                    )
+                } else {
+                    TokenStream::new()
+                };
+                quote!(#inner_doc #embed)
+            }),
+        );
         paths.push(format!("crates/{api}/src/{stem}.rs"));
-        streams.push(quote! { #inner_doc #embed #items });
+        parts.push(module);
     }
-    for (path, tokens) in paths.into_iter().zip(streams) {
+    for (path, contents) in paths.into_iter().zip(format::format_files(&parts)) {
         files.push(GeneratedFile {
             path,
-            contents: tokens::format_file(tokens),
+            contents,
             ownership: Ownership::Generated,
         });
     }
@@ -184,6 +193,7 @@ pub fn api_single_file(ir: &Ir, _opts: &GenOptions) -> String {
         } else {
             TokenStream::new()
         };
+        let items = format::join(&items);
         quote!(#[doc = #d] #[allow(clippy::result_large_err, deprecated)] pub mod #m { #embed #items })
     });
     let re = reexports();

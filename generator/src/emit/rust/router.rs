@@ -5,29 +5,29 @@ use std::collections::BTreeMap;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
+use super::format::{Part, chunked, part};
 use super::tokens::{custom_guards, handler_trait, ident, lit, uses_custom_guards};
 use super::types::field_rust_type;
 use crate::ir::{Action, Backoff, BindingLocation, GuardKind, Ir, RateLimitKey, TypeKind, TypeRef};
 
-/// The items of the `router` module.
-pub fn router_module(ir: &Ir) -> TokenStream {
-    let specs = ir.actions().map(spec_static);
-    let runners = ir.actions().map(|a| http_runner(ir, a));
-    let subs = ir.actions().flat_map(subscriptions);
-    let routes = route_table(ir);
+/// The `router` module as parts: its head, the action specs and HTTP
+/// runners in runs, then the router function.
+pub fn router_parts(ir: &Ir) -> Vec<Part<'_>> {
+    let actions: Vec<&Action> = ir.actions().collect();
+    let mut parts = vec![part(move || router_head(ir))];
+    parts.extend(chunked(actions.clone(), spec_static));
+    parts.extend(chunked(actions, move |a| http_runner(ir, a)));
+    parts.push(part(move || router_tail(ir)));
+    parts
+}
+
+/// The imports, the endpoint helper and the docs page.
+fn router_head(ir: &Ir) -> TokenStream {
     let base = &ir.project.base_path;
-    let openapi_path = lit(&format!("{base}/openapi.json"));
-    let docs_path = lit(&format!("{base}/docs"));
     let docs_html = lit(&docs_page(
         &ir.project.title,
         &format!("{base}/openapi.json"),
     ));
-    let custom = custom_guards_adapter(ir);
-    let register_custom = if uses_custom_guards(ir) {
-        quote!(rt.set_custom_guards(::std::sync::Arc::new(CustomGuardsAdapter(app.clone())));)
-    } else {
-        TokenStream::new()
-    };
     let any_http = ir.actions().any(|a| !a.triggers.http.is_empty());
     let http_imports = if any_http {
         quote! {
@@ -73,9 +73,23 @@ pub fn router_module(ir: &Ir) -> TokenStream {
 
         /// The interactive API documentation page served at `{base_path}/docs`.
         pub const DOCS_HTML: &str = #docs_html;
+    }
+}
 
-        #(#specs)*
-        #(#runners)*
+/// The custom-guards adapter and the router function.
+fn router_tail(ir: &Ir) -> TokenStream {
+    let subs = ir.actions().flat_map(subscriptions);
+    let routes = route_table(ir);
+    let base = &ir.project.base_path;
+    let openapi_path = lit(&format!("{base}/openapi.json"));
+    let docs_path = lit(&format!("{base}/docs"));
+    let custom = custom_guards_adapter(ir);
+    let register_custom = if uses_custom_guards(ir) {
+        quote!(rt.set_custom_guards(::std::sync::Arc::new(CustomGuardsAdapter(app.clone())));)
+    } else {
+        TokenStream::new()
+    };
+    quote! {
         #custom
 
         /// The application's routes: every `api` route, every action endpoint

@@ -3,25 +3,30 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::format::{Part, chunked, part};
 use super::tokens::{docs, ident, lit, rust_type, unraw};
 use crate::ir::{Field, Ir, TypeDef, TypeKind, TypeRef};
 
-/// The items of the `types` module: every type of the IR, sorted by name.
-/// Every type serialises; the types the server reads from the wire (see
-/// [`Ir::input_types`]) also deserialise, through their decoder, while
-/// output-only types do not (the server never reads them, as in smithy-rs's
-/// server types).
-pub fn types_module(ir: &Ir) -> TokenStream {
+/// The `types` module as parts: its import, then every type of the IR,
+/// sorted by name, in runs. Every type serialises; the types the server
+/// reads from the wire (see [`Ir::input_types`]) also deserialise, through
+/// their decoder, while output-only types do not (the server never reads
+/// them, as in smithy-rs's server types).
+pub fn types_parts(ir: &Ir) -> Vec<Part<'_>> {
     let inputs = ir.input_types();
+    let mut parts = vec![part(|| {
+        quote! {
+            #[allow(unused_imports)]
+            use super::wire;
+        }
+    })];
     let defs = ir
         .types
         .values()
-        .map(|t| type_def(t, inputs.contains(&t.name)));
-    quote! {
-        #[allow(unused_imports)]
-        use super::wire;
-        #(#defs)*
-    }
+        .map(|t| (t, inputs.contains(&t.name)))
+        .collect();
+    parts.extend(chunked(defs, |(t, decoded)| type_def(t, decoded)));
+    parts
 }
 
 fn type_def(t: &TypeDef, decoded: bool) -> TokenStream {

@@ -118,7 +118,9 @@ fn differing(ir: &Ir) -> BTreeSet<String> {
         let more: Vec<String> = ir
             .types
             .values()
-            .filter(|d| !out.contains(&d.name) && d.referenced_types().iter().any(|r| out.contains(r)))
+            .filter(|d| {
+                !out.contains(&d.name) && d.referenced_types().iter().any(|r| out.contains(r))
+            })
             .map(|d| d.name.clone())
             .collect();
         if more.is_empty() {
