@@ -1,17 +1,17 @@
 //! Run history: every action run is recorded through a batched writer into `bunbase_runs`, never on the request's hot path.
 //!
-//! [`RunRecorder::record`] only tries to put the record on a bounded
-//! channel. A background task writes batches when the batch is full, on a
-//! timer, and on [`RunRecorder::flush`] / shutdown. When the channel is full
-//! the record is dropped and counted (with a warning) rather than slowing
-//! the request.
+//! [`RunRecorder::record`] only pushes the record onto a bounded in-memory
+//! list (a short lock, no task wake-up). A background task writes batches
+//! when a batch fills, on a timer, and on [`RunRecorder::flush`] / shutdown.
+//! When the list is full the record is dropped and counted (with a warning)
+//! rather than slowing the request.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::Db;
 use crate::db::DbError;
@@ -151,9 +151,10 @@ pub(crate) async fn ensure_schema(db: &Db) -> Result<(), DbError> {
 /// Tuning of the run writer.
 #[derive(Debug, Clone, Copy)]
 pub struct RecorderOptions {
-    /// Channel capacity; records beyond it are dropped and counted.
+    /// Most records waiting to be written; records beyond it are dropped
+    /// and counted.
     pub capacity: usize,
-    /// Rows per write.
+    /// Rows per write; a full batch wakes the writer at once.
     pub batch_size: usize,
     /// Longest a record waits before being written.
     pub flush_interval: Duration,
@@ -173,10 +174,27 @@ enum Control {
     Flush(oneshot::Sender<()>),
 }
 
+/// What the request side and the writer share: the records waiting to be
+/// written. Recording is a short lock and a push; the writer is woken only
+/// when a batch fills, not per record (a wake per record cost a task switch
+/// per request).
+struct Pending {
+    records: Mutex<Vec<RunRecord>>,
+    batch_full: Notify,
+    capacity: usize,
+    batch_size: usize,
+}
+
+impl Pending {
+    fn take(&self) -> Vec<RunRecord> {
+        std::mem::take(&mut *self.records.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
 /// The handle to the batched run writer. Cheap to clone.
 #[derive(Clone)]
 pub struct RunRecorder {
-    tx: mpsc::Sender<RunRecord>,
+    pending: Arc<Pending>,
     control: mpsc::UnboundedSender<Control>,
     dropped: Arc<AtomicU64>,
     written: Arc<AtomicU64>,
@@ -192,31 +210,60 @@ impl std::fmt::Debug for RunRecorder {
 }
 
 impl RunRecorder {
-    /// Starts the writer task on the current tokio runtime.
+    /// Starts the writer task on the current tokio runtime. It stops, after
+    /// writing what is pending, once every handle is dropped.
     pub fn spawn(sink: Arc<dyn RunSink>, opts: RecorderOptions) -> Self {
-        let (tx, rx) = mpsc::channel(opts.capacity.max(1));
+        let pending = Arc::new(Pending {
+            records: Mutex::new(Vec::new()),
+            batch_full: Notify::new(),
+            capacity: opts.capacity.max(1),
+            batch_size: opts.batch_size.max(1),
+        });
         let (control, control_rx) = mpsc::unbounded_channel();
         let written = Arc::new(AtomicU64::new(0));
-        tokio::spawn(writer(sink, opts, rx, control_rx, written.clone()));
+        tokio::spawn(writer(
+            sink,
+            opts,
+            pending.clone(),
+            control_rx,
+            written.clone(),
+        ));
         RunRecorder {
-            tx,
+            pending,
             control,
             dropped: Arc::new(AtomicU64::new(0)),
             written,
         }
     }
 
-    /// Queues a record without waiting. When the channel is full the record
-    /// is dropped and counted, with a warning on the first drop and every
-    /// 1000th after.
+    /// Queues a record without waiting. When `capacity` records are already
+    /// waiting the record is dropped and counted, with a warning on the
+    /// first drop and every 1000th after.
     pub fn record(&self, run: RunRecord) {
-        if self.tx.try_send(run).is_err() {
-            let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            if n == 1 || n.is_multiple_of(1000) {
-                tracing::warn!(
-                    dropped = n,
-                    "run history channel is full; dropping run records"
-                );
+        let queued = {
+            let mut records = self
+                .pending
+                .records
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if records.len() >= self.pending.capacity {
+                None
+            } else {
+                records.push(run);
+                Some(records.len())
+            }
+        };
+        match queued {
+            Some(n) if n == self.pending.batch_size => self.pending.batch_full.notify_one(),
+            Some(_) => {}
+            None => {
+                let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                if n == 1 || n.is_multiple_of(1000) {
+                    tracing::warn!(
+                        dropped = n,
+                        "run history is backed up; dropping run records"
+                    );
+                }
             }
         }
     }
@@ -229,7 +276,7 @@ impl RunRecorder {
         }
     }
 
-    /// Records dropped because the channel was full.
+    /// Records dropped because too many were waiting.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }
@@ -243,44 +290,24 @@ impl RunRecorder {
 async fn writer(
     sink: Arc<dyn RunSink>,
     opts: RecorderOptions,
-    mut rx: mpsc::Receiver<RunRecord>,
+    pending: Arc<Pending>,
     mut control: mpsc::UnboundedReceiver<Control>,
     written: Arc<AtomicU64>,
 ) {
-    let batch_size = opts.batch_size.max(1);
-    let mut batch: Vec<RunRecord> = Vec::with_capacity(batch_size);
     let mut tick = tokio::time::interval(opts.flush_interval.max(Duration::from_millis(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let room = batch_size.saturating_sub(batch.len()).max(1);
         tokio::select! {
-            // Take everything waiting, up to a full batch, in one go.
-            n = rx.recv_many(&mut batch, room) => {
-                if n == 0 {
-                    write(&*sink, &mut batch, &written).await;
-                    break;
-                }
-                if batch.len() >= batch_size {
-                    write(&*sink, &mut batch, &written).await;
-                }
-            },
-            _ = tick.tick() => write(&*sink, &mut batch, &written).await,
+            _ = tick.tick() => write(&*sink, &pending, &written).await,
+            _ = pending.batch_full.notified() => write(&*sink, &pending, &written).await,
             ctl = control.recv() => match ctl {
                 Some(Control::Flush(ack)) => {
-                    while let Ok(run) = rx.try_recv() {
-                        batch.push(run);
-                        if batch.len() >= batch_size {
-                            write(&*sink, &mut batch, &written).await;
-                        }
-                    }
-                    write(&*sink, &mut batch, &written).await;
+                    write(&*sink, &pending, &written).await;
                     let _ = ack.send(());
                 }
+                // Every handle is gone: write what is left and stop.
                 None => {
-                    while let Ok(run) = rx.try_recv() {
-                        batch.push(run);
-                    }
-                    write(&*sink, &mut batch, &written).await;
+                    write(&*sink, &pending, &written).await;
                     break;
                 }
             },
@@ -288,17 +315,17 @@ async fn writer(
     }
 }
 
-async fn write(sink: &dyn RunSink, batch: &mut Vec<RunRecord>, written: &AtomicU64) {
-    if batch.is_empty() {
-        return;
-    }
-    match sink.write(batch).await {
-        Ok(()) => {
-            written.fetch_add(batch.len() as u64, Ordering::Relaxed);
+/// Writes every pending record, in batches of `batch_size`.
+async fn write(sink: &dyn RunSink, pending: &Pending, written: &AtomicU64) {
+    let records = pending.take();
+    for batch in records.chunks(pending.batch_size) {
+        match sink.write(batch).await {
+            Ok(()) => {
+                written.fetch_add(batch.len() as u64, Ordering::Relaxed);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, rows = batch.len(), "could not write run history; rows lost")
+            }
         }
-        Err(e) => {
-            tracing::error!(error = %e, rows = batch.len(), "could not write run history; rows lost")
-        }
     }
-    batch.clear();
 }
