@@ -13,6 +13,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, R
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use bytes::Bytes;
+use http_body_util::BodyExt as _;
 use serde::de::DeserializeOwned;
 
 use crate::error::codes;
@@ -68,18 +69,45 @@ impl<S: Send + Sync> FromRequest<S> for HttpRequest {
                 .get::<ConnectInfo<SocketAddr>>()
                 .map(|c| c.0.ip())
         });
-        let probe = Request::from_parts(parts.clone(), body);
-        let body = Bytes::from_request(probe, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::framework(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    codes::PAYLOAD_TOO_LARGE,
-                    "The request body is too large: send less data (the server's limit is set by BODY_LIMIT_BYTES).",
-                )
-            } else {
-                ApiError::framework(StatusCode::BAD_REQUEST, codes::MALFORMED_JSON, "The request body could not be read.")
+        let too_large = || {
+            ApiError::framework(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                codes::PAYLOAD_TOO_LARGE,
+                "The request body is too large: send less data (the server's limit is set by BODY_LIMIT_BYTES).",
+            )
+        };
+        let unreadable = || {
+            ApiError::framework(
+                StatusCode::BAD_REQUEST,
+                codes::MALFORMED_JSON,
+                "The request body could not be read.",
+            )
+        };
+        let limit = parts
+            .extensions
+            .get::<Runtime>()
+            .map(|rt| rt.config().body_limit);
+        let body = match limit {
+            // Under the runtime's stack: read up to its limit directly.
+            Some(limit) => match http_body_util::Limited::new(body, limit).collect().await {
+                Ok(collected) => collected.to_bytes(),
+                Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
+                Err(_) => return Err(unreadable()),
+            },
+            // Mounted elsewhere: axum's extractor applies `DefaultBodyLimit`.
+            None => {
+                let probe = Request::from_parts(parts.clone(), body);
+                Bytes::from_request(probe, state)
+                    .await
+                    .map_err(|rejection| {
+                        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                            too_large()
+                        } else {
+                            unreadable()
+                        }
+                    })?
             }
-        })?;
+        };
         Ok(HttpRequest {
             parts,
             body,

@@ -160,10 +160,13 @@ impl ActionSpec {
             trigger: TriggerKind::Http,
             session,
             ip: req.ip(),
-            headers: req.headers().clone(),
+            // The guards read the request's own headers (no copy).
+            headers: HeaderMap::new(),
         };
         let trace_id = inv.trace_id.clone();
-        let result = self.execute(rt, inv, || decode(&req), handler).await;
+        let result = self
+            .execute(rt, inv, req.headers(), || decode(&req), handler)
+            .await;
         match result {
             Ok(success) => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
@@ -236,7 +239,7 @@ impl ActionSpec {
     pub async fn run<I, O, E, Fut, H>(
         &self,
         rt: &Runtime,
-        inv: Invocation,
+        mut inv: Invocation,
         input: impl FnOnce() -> Result<I, ApiError> + Send,
         handler: H,
     ) -> Result<O, ApiError>
@@ -247,7 +250,8 @@ impl ActionSpec {
         Fut: Future<Output = Result<O, E>> + Send,
         H: Fn(ActionContext, I) -> Fut + Send + Sync,
     {
-        self.execute(rt, inv, input, handler)
+        let headers = std::mem::take(&mut inv.headers);
+        self.execute(rt, inv, &headers, input, handler)
             .await
             .map(|s| s.output)
     }
@@ -256,6 +260,7 @@ impl ActionSpec {
         &self,
         rt: &Runtime,
         inv: Invocation,
+        headers: &HeaderMap,
         input: impl FnOnce() -> Result<I, ApiError> + Send,
         handler: H,
     ) -> Result<Success<O>, ApiError>
@@ -268,18 +273,30 @@ impl ActionSpec {
     {
         let started = Instant::now();
         let started_at = chrono::Utc::now();
-        let span = tracing::info_span!(
-            "action",
-            action = self.name,
-            trace_id = %inv.trace_id,
-            trigger = inv.trigger.as_str(),
-            attempt = tracing::field::Empty,
-        );
+        let span = if inv.trigger == TriggerKind::Http {
+            // Inside the request's span, which already carries the trace id
+            // and now names the action: the action's own span is detail.
+            tracing::Span::current().record("action", self.name);
+            tracing::debug_span!(
+                "action",
+                action = self.name,
+                trigger = inv.trigger.as_str(),
+                attempt = tracing::field::Empty,
+            )
+        } else {
+            tracing::info_span!(
+                "action",
+                action = self.name,
+                trace_id = %inv.trace_id,
+                trigger = inv.trigger.as_str(),
+                attempt = tracing::field::Empty,
+            )
+        };
         let trace_id = inv.trace_id.clone();
         let trigger = inv.trigger;
         let (result, attempts) = crate::trace::with_trace_id(
             trace_id.clone(),
-            self.attempt_all(rt, inv, input, handler, span.clone())
+            self.attempt_all(rt, inv, headers, input, handler, span.clone())
                 .instrument(span.clone()),
         )
         .await;
@@ -334,6 +351,7 @@ impl ActionSpec {
         &self,
         rt: &Runtime,
         inv: Invocation,
+        headers: &HeaderMap,
         input: impl FnOnce() -> Result<I, ApiError> + Send,
         handler: H,
         span: tracing::Span,
@@ -351,7 +369,7 @@ impl ActionSpec {
             trace_id: &inv.trace_id,
             session: inv.session.as_ref(),
             ip: inv.ip,
-            headers: &inv.headers,
+            headers,
             db: rt.db(),
         };
         if let Err(e) = run_guards(rt, self.guards, &guard_req).await {

@@ -18,7 +18,8 @@ use crate::{ApiError, Config, Runtime};
 
 impl Runtime {
     /// Wraps generated `routes` in the runtime's stack: trace ids
-    /// (`x-request-id` on every response), the body limit (413), panic
+    /// (`x-request-id` on every response) and the request span, the body
+    /// limit (413), panic
     /// catching (500 envelope), `/healthz` and `/readyz`, and the 404 and 405
     /// envelopes. The result is ready for `axum::serve` or
     /// `tower::ServiceExt::oneshot`.
@@ -32,8 +33,7 @@ impl Runtime {
                 panic_response,
             ))
             .layer(DefaultBodyLimit::max(self.config().body_limit))
-            .layer(Extension(self.clone()))
-            .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span));
+            .layer(Extension(self.clone()));
         let app = match cors(&self.config().cors_origins) {
             Some(layer) => app.layer(layer),
             None => app,
@@ -68,17 +68,6 @@ fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
             .allow_origin(AllowOrigin::list(list))
             .allow_credentials(true),
     )
-}
-
-/// The span of one HTTP request, carrying its trace id so every log line
-/// of the request (and of the actions it runs) can be correlated.
-fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
-    let trace_id = req
-        .extensions()
-        .get::<crate::TraceId>()
-        .map(|t| t.to_string())
-        .unwrap_or_default();
-    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), trace_id = %trace_id)
 }
 
 async fn healthz() -> Response {

@@ -1,7 +1,9 @@
 //! Trace ids: taken from `x-request-id` or W3C `traceparent`, else generated, and echoed on every response.
 
 use std::fmt;
+
 use std::sync::Arc;
+use tracing::Instrument as _;
 
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue};
@@ -107,10 +109,30 @@ pub async fn with_trace_id<F: Future>(id: TraceId, fut: F) -> F::Output {
 /// makes it current for the request's task, and echoes it as
 /// `x-request-id`. Responses carrying an envelope rendered without a trace
 /// id are re-rendered with it.
+///
+/// It also opens the request's span (`request{method path trace_id
+/// action}`; the pipeline fills `action`), so every log line of the request
+/// carries its trace id, and logs server errors (5xx) with their latency.
 pub(crate) async fn middleware(mut req: Request, next: Next) -> Response {
     let id = TraceId::from_headers(req.headers());
     req.extensions_mut().insert(id.clone());
-    let mut res = with_trace_id(id.clone(), next.run(req)).await;
+    let span = tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = req.uri().path(),
+        trace_id = id.as_str(),
+        action = tracing::field::Empty,
+    );
+    let started = std::time::Instant::now();
+    let mut res = with_trace_id(id.clone(), next.run(req).instrument(span.clone())).await;
+    if res.status().is_server_error() {
+        let _e = span.enter();
+        tracing::error!(
+            status = res.status().as_u16(),
+            latency_ms = started.elapsed().as_millis() as u64,
+            "request failed"
+        );
+    }
     if let Some(pending) = res
         .extensions_mut()
         .remove::<crate::error::PendingEnvelope>()
