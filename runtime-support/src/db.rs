@@ -123,6 +123,11 @@ impl Db {
             // never let the pool close it.
             .min_connections(if memory { 1 } else { 0 })
             .acquire_timeout(Duration::from_secs(10))
+            // A pooled SQLite connection is a local file handle: pinging it
+            // before every use (sqlx's default, meant for network
+            // connections that can drop) only costs a round trip to its
+            // worker thread. PostgreSQL keeps the check.
+            .test_before_acquire(dialect != Dialect::Sqlite)
             .idle_timeout((!memory).then_some(Duration::from_secs(600)))
             .max_lifetime((!memory).then_some(Duration::from_secs(1800)))
             .after_connect(move |conn, _meta| {

@@ -85,10 +85,17 @@ impl EventBus {
                 .map(|v| v.iter().map(|(_, s)| s.clone()).collect())
                 .unwrap_or_default()
         };
-        for sub in &subs {
+        let mut payload = Some(payload);
+        for (i, sub) in subs.iter().enumerate() {
+            // The last subscriber takes the payload itself; the others a copy.
+            let payload = if i + 1 == subs.len() {
+                payload.take().unwrap_or_default()
+            } else {
+                payload.clone().unwrap_or_default()
+            };
             let delivery = EventDelivery {
                 event,
-                payload: payload.clone(),
+                payload,
                 trace_id: trace_id.clone(),
                 session: session.cloned(),
             };

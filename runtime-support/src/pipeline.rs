@@ -13,7 +13,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::FutureExt as _;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
 use crate::context::{ActionContext, Effects, TriggerKind};
@@ -200,17 +199,20 @@ impl ActionSpec {
         }
     }
 
-    /// Runs the action for an event delivery: the payload is deserialised
-    /// into the input type (errors are validation failures) and the action
-    /// runs with trigger `event`, the emitter's trace id and session.
+    /// Runs the action for an event delivery: `decode` turns the payload
+    /// into the input type (its errors are validation failures; generated
+    /// code passes the input's decoder, anything else can pass
+    /// [`crate::http::decode_value`]) and the action runs with trigger
+    /// `event`, the emitter's trace id and session.
     pub async fn run_event<I, O, E, Fut, H>(
         &self,
         rt: &Runtime,
         delivery: EventDelivery,
+        decode: impl FnOnce(serde_json::Value) -> Result<I, ApiError> + Send,
         handler: H,
     ) -> Result<O, ApiError>
     where
-        I: DeserializeOwned + Validate + Clone + Send,
+        I: Validate + Clone + Send,
         O: Send,
         E: Into<ApiError> + Send,
         Fut: Future<Output = Result<O, E>> + Send,
@@ -224,13 +226,7 @@ impl ActionSpec {
             headers: HeaderMap::new(),
         };
         let payload = delivery.payload;
-        self.run(
-            rt,
-            inv,
-            move || crate::http::decode_value::<I>(payload),
-            handler,
-        )
-        .await
+        self.run(rt, inv, move || decode(payload), handler).await
     }
 
     /// Runs the action for any trigger: guards, `input` (decode), validation,

@@ -69,6 +69,7 @@ async fn emitted_events_run_subscribers_once_after_success() {
                     .run_event(
                         &rt,
                         delivery,
+                        bunbase_runtime::http::decode_value,
                         move |ctx: ActionContext, payload: TaskCreated| {
                             let sink = sink.clone();
                             async move {
@@ -181,6 +182,7 @@ async fn subscriber_guards_and_validation_apply_to_event_payloads() {
                     .run_event(
                         &rt,
                         delivery,
+                        bunbase_runtime::http::decode_value,
                         |_ctx: ActionContext, _p: TaskCreated| async move { Ok::<_, ApiError>(()) },
                     )
                     .await;

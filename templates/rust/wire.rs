@@ -85,6 +85,11 @@ pub fn decode_document<T: Decode>(value: Value) -> Result<T, Vec<Violation>> {
     }
 }
 
+/// Decodes an event payload as an action's input, every violation reported
+/// (the decoder `ActionSpec::run_event` takes in generated subscriptions).
+pub fn event_input<T: Decode>(value: Value) -> Result<T, ::bunbase_runtime::ApiError> {
+    decode_document(value).map_err(::bunbase_runtime::ApiError::validation)
+}
 /// Implements `Deserialize` through [`Decode`], so serde users get the same checks.
 pub fn deserialize<'de, T: Decode, D: ::bunbase_runtime::serde::Deserializer<'de>>(de: D) -> Result<T, D::Error> {
     let value = <Value as ::bunbase_runtime::serde::Deserialize>::deserialize(de)?;

@@ -14,7 +14,8 @@
 //!   (same pool size and SQLite pragmas);
 //! - logs the same `task created` info line the example's event subscriber
 //!   logs, inline;
-//! - answers 201 with the same `Task` JSON.
+//! - answers 201 with the same `Task` JSON;
+//! - uses the same global allocator (mimalloc) as the generated server.
 //!
 //! It does not do what the generated pipeline adds: trace ids, guard and
 //! retry machinery, event dispatch, run recording, middleware layers.
@@ -37,6 +38,11 @@ use bunbase_runtime::uuid::Uuid;
 use bunbase_runtime::{
     ApiError, Db, Migrations, Principal, SessionManager, Violation, sqlx, tracing,
 };
+
+/// The allocator the generated server's scaffold declares, so the benchmark
+/// compares the work each server does, not two allocators.
+#[global_allocator]
+static GLOBAL: bunbase_runtime::MiMalloc = bunbase_runtime::MiMalloc;
 
 /// The example's schema, applied the same way the generated server applies it.
 static MIGRATIONS: &[(&str, &str)] = &[(

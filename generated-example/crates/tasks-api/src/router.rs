@@ -336,6 +336,7 @@ pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
                             .run_event(
                                 &rt,
                                 delivery,
+                                wire::event_input,
                                 move |ctx, input: TaskCreatedPayload| {
                                     let app = app.clone();
                                     async move { app.on_task_created(ctx, input).await }

@@ -14,6 +14,11 @@ use std::process::ExitCode;
 
 use bunbase_runtime::{Config, Migrations, Runtime, Server};
 
+/// mimalloc rather than the system allocator: a request makes many
+/// small, short-lived allocations (see `bunbase_runtime::MiMalloc`).
+#[global_allocator]
+static GLOBAL: bunbase_runtime::MiMalloc = bunbase_runtime::MiMalloc;
+
 /// The application: implements every module's handler trait, one file per module.
 #[derive(Debug, Clone, Default)]
 pub struct App;

@@ -337,7 +337,7 @@ fn subscriptions(a: &Action) -> Vec<TokenStream> {
                     rt.events().subscribe(#event, #full, move |rt, delivery| {
                         let app = app.clone();
                         async move {
-                            let _ = #spec.run_event(&rt, delivery, #closure).await;
+                            let _ = #spec.run_event(&rt, delivery, wire::event_input, #closure).await;
                         }
                     });
                 }

@@ -89,6 +89,11 @@ fn main_rs(ir: &Ir) -> TokenStream {
 
         use bunbase_runtime::{Config, Migrations, Runtime, Server};
 
+        /// mimalloc rather than the system allocator: a request makes many
+        /// small, short-lived allocations (see `bunbase_runtime::MiMalloc`).
+        #[global_allocator]
+        static GLOBAL: bunbase_runtime::MiMalloc = bunbase_runtime::MiMalloc;
+
         /// The application: implements every module's handler trait, one file
         /// per module. Add what your handlers share (clients, settings) here.
         #[derive(Debug, Clone, Default)]
