@@ -1,4 +1,7 @@
 //! The `gen` benchmark: the engine of `bunbase gen` (compile, emit every target, plan and write) on the synthetic 1,000-action contract set.
+//!
+//! `BUNBASE_BENCH_CONTRACTS=DIR` also writes the set to `DIR`, so the
+//! `bunbase` binary can be timed on it (`time bunbase gen DIR --out OUT`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -26,6 +29,18 @@ pub fn run() -> anyhow::Result<()> {
         contracts_label: "contracts".to_owned(),
     };
     let scratch = std::env::temp_dir().join(format!("bunbase-bench-gen-{}", std::process::id()));
+    if let Some(dir) = std::env::var_os("BUNBASE_BENCH_CONTRACTS") {
+        // Writes the synthetic set out, to time the `bunbase gen` binary on it.
+        let dir = PathBuf::from(dir);
+        for (path, text) in &sources.files {
+            let file = dir.join(path);
+            if let Some(parent) = file.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(file, text)?;
+        }
+        println!("gen: wrote the synthetic contracts to {}", dir.display());
+    }
     let result = measure(&sources, &opts, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
     let (runs, files, bytes, actions) = result?;
