@@ -243,6 +243,15 @@ impl fmt::Debug for Pattern {
 /// client.
 pub const MAX_SAFE_INT: i64 = (1 << 53) - 1;
 
+/// `n` and `noun`, pluralised: `1 character`, `2 characters`.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// One function per contract constraint. Each checks one value at `path`
 /// and pushes a [`Violation`] into `out` when it fails.
 pub mod check {
@@ -255,7 +264,10 @@ pub mod check {
             out.push(
                 path,
                 "min_len",
-                format!("must be at least {min} characters long (got {n})"),
+                format!(
+                    "must be at least {} long (got {n})",
+                    count(min, "character")
+                ),
             );
         }
     }
@@ -267,7 +279,7 @@ pub mod check {
             out.push(
                 path,
                 "max_len",
-                format!("must be at most {max} characters long (got {n})"),
+                format!("must be at most {} long (got {n})", count(max, "character")),
             );
         }
     }
@@ -344,7 +356,7 @@ pub mod check {
             out.push(
                 path,
                 "min_items",
-                format!("must have at least {min} items (got {len})"),
+                format!("must have at least {} (got {len})", count(min, "item")),
             );
         }
     }
@@ -355,7 +367,7 @@ pub mod check {
             out.push(
                 path,
                 "max_items",
-                format!("must have at most {max} items (got {len})"),
+                format!("must have at most {} (got {len})", count(max, "item")),
             );
         }
     }

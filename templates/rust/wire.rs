@@ -4,6 +4,7 @@
 //! header and plain comments are dropped), so it must stay valid Rust that
 //! only uses `::bunbase_runtime` paths.
 
+use ::bunbase_runtime::validate::count;
 use ::bunbase_runtime::serde_json::{Map, Value};
 use ::std::collections::BTreeMap;
 use ::std::marker::PhantomData;
@@ -403,14 +404,14 @@ pub fn optional<T>(d: &mut Decoder, value: Value, f: impl FnOnce(&mut Decoder, V
 /// At least `min` characters.
 pub fn min_len(d: &mut Decoder, s: &str, min: usize) {
     if s.chars().count() < min {
-        d.violation("min_len", format!("must be at least {min} characters long"));
+        d.violation("min_len", format!("must be at least {} long", count(min as u64, "character")));
     }
 }
 
 /// At most `max` characters.
 pub fn max_len(d: &mut Decoder, s: &str, max: usize) {
     if s.chars().count() > max {
-        d.violation("max_len", format!("must be at most {max} characters long"));
+        d.violation("max_len", format!("must be at most {} long", count(max as u64, "character")));
     }
 }
 
@@ -424,14 +425,14 @@ pub fn pattern(d: &mut Decoder, s: &str, pattern: &::bunbase_runtime::validate::
 /// At least `min` items.
 pub fn min_items(d: &mut Decoder, len: usize, min: usize) {
     if len < min {
-        d.violation("min_items", format!("must have at least {min} items"));
+        d.violation("min_items", format!("must have at least {}", count(min as u64, "item")));
     }
 }
 
 /// At most `max` items.
 pub fn max_items(d: &mut Decoder, len: usize, max: usize) {
     if len > max {
-        d.violation("max_items", format!("must have at most {max} items"));
+        d.violation("max_items", format!("must have at most {}", count(max as u64, "item")));
     }
 }
 

@@ -98,7 +98,7 @@ impl CreateTaskInput {
         };
         let title = self.title.chars().count();
         if title < 1 {
-            bad("/title", "min_len", "must be at least 1 characters long");
+            bad("/title", "min_len", "must be at least 1 character long");
         }
         if title > 200 {
             bad("/title", "max_len", "must be at most 200 characters long");
