@@ -53,6 +53,9 @@ pub struct Config {
     /// origins (`https://app.example.com`) allowed to call the API from a
     /// browser with cookies; `*` allows any origin, without cookies.
     pub cors_origins: Vec<String>,
+    /// `RUN_HISTORY` (default `all`): which runs `bunbase_runs` keeps,
+    /// `all`, `errors` (failed runs only) or `off`.
+    pub run_history: crate::runs::RunHistory,
 }
 
 impl Config {
@@ -71,6 +74,7 @@ impl Config {
             trust_proxy: false,
             shutdown_grace: Duration::from_secs(30),
             cors_origins: Vec::new(),
+            run_history: crate::runs::RunHistory::All,
         }
     }
 
@@ -90,8 +94,8 @@ impl Config {
 
     /// Reads `PORT`, `HOST`, `DATABASE_URL`, `DATABASE_MAX_CONNECTIONS`,
     /// `SESSION_SECRET`, `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE`,
-    /// `BODY_LIMIT_BYTES`, `TRUST_PROXY`, `SHUTDOWN_GRACE_SECS` and
-    /// `CORS_ALLOWED_ORIGINS` over
+    /// `BODY_LIMIT_BYTES`, `TRUST_PROXY`, `SHUTDOWN_GRACE_SECS`,
+    /// `CORS_ALLOWED_ORIGINS` and `RUN_HISTORY` over
     /// [`Config::defaults`]. (`RUST_LOG` is read by [`crate::init_tracing`].)
     pub fn from_env(app_name: &str) -> Result<Config, ConfigError> {
         Self::from_lookup(app_name, |k| std::env::var(k).ok())
@@ -186,6 +190,10 @@ impl Config {
                     "comma-separated origins like https://app.example.com, or *",
                 ));
             }
+        }
+        if let Some(v) = get("RUN_HISTORY") {
+            c.run_history = crate::runs::RunHistory::parse(&v)
+                .ok_or_else(|| invalid("RUN_HISTORY", &v, "all, errors or off"))?;
         }
         Ok(c)
     }

@@ -323,15 +323,16 @@ impl ActionSpec {
                 ),
             }
         }
-        rt.runs().record(RunRecord {
+        let status = if result.is_ok() {
+            RunStatus::Ok
+        } else {
+            RunStatus::Error
+        };
+        rt.runs().record_with(status, || RunRecord {
             id: uuid::Uuid::now_v7().to_string(),
             action: self.name.to_owned(),
             trigger: trigger.as_str().to_owned(),
-            status: if result.is_ok() {
-                RunStatus::Ok
-            } else {
-                RunStatus::Error
-            },
+            status,
             error_code: result.as_ref().err().map(|e| e.code().to_owned()),
             duration_ms: duration.as_millis().min(i64::MAX as u128) as i64,
             attempt: i64::from(attempts),

@@ -122,7 +122,11 @@ impl RuntimeBuilder {
                 limiter: self
                     .limiter
                     .unwrap_or_else(|| Arc::new(MemoryRateLimiter::new())),
-                runs: RunRecorder::spawn(sink, self.recorder),
+                runs: {
+                    let runs = RunRecorder::spawn(sink, self.recorder);
+                    runs.set_history(config.run_history);
+                    runs
+                },
                 custom_guards: OnceLock::new(),
                 events: EventBus::default(),
                 db,

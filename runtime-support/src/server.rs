@@ -199,6 +199,7 @@ impl Server {
         tracing::info!(
             runs_written = rt.runs().written(),
             runs_dropped = rt.runs().dropped(),
+            runs_skipped = rt.runs().skipped(),
             "stopped"
         );
         result.map_err(Error::Serve)

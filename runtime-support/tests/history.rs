@@ -496,13 +496,51 @@ async fn full_channel_drops_and_counts_instead_of_blocking() {
         started_at: "2026-01-01T00:00:00.000Z".into(),
     };
     // The writer takes the first record and blocks in the sink; two more fill
-    // the channel; the rest are dropped without blocking this task.
+    // the pending list; the rest are dropped without blocking this task.
     for i in 0..50 {
         recorder.record(record(i));
         tokio::task::yield_now().await;
     }
     assert!(recorder.dropped() >= 40, "dropped {}", recorder.dropped());
     drop(rt);
+}
+
+/// `RUN_HISTORY=errors` stores failed runs only and counts the rest;
+/// `off` stores none.
+#[tokio::test]
+async fn run_history_setting_keeps_errors_only_or_nothing() {
+    for (history, stored_ok, stored_failed) in [
+        (bunbase_runtime::runs::RunHistory::Errors, 0, 1),
+        (bunbase_runtime::runs::RunHistory::Off, 0, 0),
+    ] {
+        let mut c = Config::for_test("history");
+        c.run_history = history;
+        let rt = Runtime::start(c).await.expect("start");
+        rt.migrate(&Migrations::embedded(MIGRATIONS))
+            .await
+            .expect("migrate");
+        let app = rt.app(routes(&rt));
+        let ok = send(&app, request("POST", "/ok").body(Body::empty()).unwrap()).await;
+        assert_eq!(ok.status, 200);
+        let failed = send(&app, request("POST", "/fail").body(Body::empty()).unwrap()).await;
+        assert_eq!(failed.status, 422);
+        rt.runs().flush().await;
+        assert_eq!(
+            count_runs(rt.db(), "notes.ok").await,
+            stored_ok,
+            "{history:?}"
+        );
+        assert_eq!(
+            count_runs(rt.db(), "notes.fail").await,
+            stored_failed,
+            "{history:?}"
+        );
+        assert_eq!(
+            rt.runs().skipped(),
+            2 - stored_failed as u64,
+            "{history:?}: the runs not stored are counted"
+        );
+    }
 }
 
 #[tokio::test]

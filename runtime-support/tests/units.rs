@@ -329,4 +329,21 @@ fn config_reads_the_environment_with_defaults_and_helpful_errors() {
         err.contains("at least 32") && !err.contains("short\""),
         "secret not echoed: {err}"
     );
+    assert_eq!(
+        Config::from_lookup("a", env(&[])).unwrap().run_history,
+        bunbase_runtime::runs::RunHistory::All
+    );
+    assert_eq!(
+        Config::from_lookup("a", env(&[("RUN_HISTORY", "Errors")]))
+            .unwrap()
+            .run_history,
+        bunbase_runtime::runs::RunHistory::Errors
+    );
+    let err = Config::from_lookup("a", env(&[("RUN_HISTORY", "some")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("RUN_HISTORY") && err.contains("all, errors or off"),
+        "{err}"
+    );
 }

@@ -7,6 +7,8 @@
 //! its seeded user. Each load setting runs both servers twice, in the order
 //! generated, baseline, baseline, generated, after a warm-up; figures are
 //! the means of the two runs. Target: generated >= 0.95x baseline req/s.
+//! A third server, the generated one with `RUN_HISTORY=errors`, runs once
+//! per setting for comparison: it shows what storing every run costs.
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -69,11 +71,29 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
                 .to_string(),
         )],
     )?;
-    let baseline = Server::start("baseline", &bin.join("bench-baseline"), scratch, &[])?;
-    generated.wait_until(
-        |s| get(s.addr, "/readyz").is_ok_and(|r| r.status == 200),
-        "answer /readyz",
+    // The same server storing failed runs only (`RUN_HISTORY=errors`): not
+    // the target's configuration, reported to show what run history costs.
+    let errors_only = Server::start(
+        "generated-errors-only",
+        &bin.join("tasks-server"),
+        scratch,
+        &[
+            (
+                "BUNBASE_MIGRATIONS_DIR",
+                root.join("generated-example/crates/tasks-server/migrations")
+                    .display()
+                    .to_string(),
+            ),
+            ("RUN_HISTORY", "errors".to_owned()),
+        ],
     )?;
+    let baseline = Server::start("baseline", &bin.join("bench-baseline"), scratch, &[])?;
+    for s in [&generated, &errors_only] {
+        s.wait_until(
+            |s| get(s.addr, "/readyz").is_ok_and(|r| r.status == 200),
+            "answer /readyz",
+        )?;
+    }
     baseline.wait_until(
         |s| s.stdout().contains("Cookie: "),
         "print its session cookie",
@@ -87,6 +107,7 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("the baseline printed no cookie"))?;
     same_answers(generated.addr, &gen_cookie, baseline.addr, &base_cookie)?;
     let gen_script = script(scratch, "generated", &gen_cookie)?;
+    let errors_script = script(scratch, "generated-errors-only", &login(errors_only.addr)?)?;
     let base_script = script(scratch, "baseline", &base_cookie)?;
 
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
@@ -99,13 +120,24 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
     for per_core in CONNECTIONS_PER_CORE {
         let conns = per_core * cores;
         let url = |s: &Server| format!("http://{}/api/tasks", s.addr);
-        for (s, sc) in [(&generated, &gen_script), (&baseline, &base_script)] {
+        for (s, sc) in [
+            (&generated, &gen_script),
+            (&baseline, &base_script),
+            (&errors_only, &errors_script),
+        ] {
             wrk(&url(s), sc, cores, conns, WARMUP_SECS)?;
         }
         let g1 = wrk(&url(&generated), &gen_script, cores, conns, DURATION_SECS)?;
         let b1 = wrk(&url(&baseline), &base_script, cores, conns, DURATION_SECS)?;
         let b2 = wrk(&url(&baseline), &base_script, cores, conns, DURATION_SECS)?;
         let g2 = wrk(&url(&generated), &gen_script, cores, conns, DURATION_SECS)?;
+        let e = wrk(
+            &url(&errors_only),
+            &errors_script,
+            cores,
+            conns,
+            DURATION_SECS,
+        )?;
         let (g, b) = (Load::mean(&g1, &g2), Load::mean(&b1, &b2));
         let ratio = g.rps / b.rps;
         let ok = ratio >= TARGET_RATIO;
@@ -123,6 +155,12 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
             "server:   ratio {ratio:.3} of hand-written throughput, p99 {:.2}x; target >= {TARGET_RATIO}: {}",
             g.p99_ms / b.p99_ms,
             if ok { "PASS" } else { "MISS" }
+        );
+        println!(
+            "server:   generated with RUN_HISTORY=errors {:.0} req/s, p99 {:.2} ms: {:.3} of hand-written (for comparison; not the target's configuration)",
+            e.rps,
+            e.p99_ms,
+            e.rps / b.rps
         );
     }
     println!("server: load average after: {}", load_average());
