@@ -74,11 +74,25 @@ impl Dialect {
 
 /// A pooled database connection handle, cheap to clone. Dereferences to
 /// `sqlx::AnyPool`, so `sqlx::query("...").execute(&*ctx.db)` works.
+///
+/// On an SQLite file the runtime's run history lives in a second file
+/// beside it ([`history_url`]: `tasks.db` gets `tasks.runs.db`), written
+/// through its own one-connection pool ([`Db::history`]) and attached to
+/// every connection of the main pool as schema `bunbase_history`, so
+/// `SELECT ... FROM bunbase_runs` reads it from either pool. Why: SQLite has
+/// one writer per file, and a batch of run rows holding the application's
+/// write lock makes every request that writes meanwhile wait out SQLite's
+/// busy handler (sleeps of 1 ms and more). On PostgreSQL and in-memory
+/// SQLite both pools are the same.
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: AnyPool,
+    history: AnyPool,
     dialect: Dialect,
 }
+
+/// The schema name the run history file is attached under on SQLite.
+pub const HISTORY_SCHEMA: &str = "bunbase_history";
 
 impl Db {
     /// The default URL for a project: `sqlite://./data/<snake>.db?mode=rwc`.
@@ -113,41 +127,25 @@ impl Db {
                 })?;
             }
         }
-        let opts = AnyConnectOptions::from_str(url).map_err(|source| DbError::Connect {
-            url: mask_password(url),
-            source,
-        })?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(max)
-            // An in-memory database lives as long as its one connection:
-            // never let the pool close it.
-            .min_connections(if memory { 1 } else { 0 })
-            .acquire_timeout(Duration::from_secs(10))
-            // A pooled SQLite connection is a local file handle: pinging it
-            // before every use (sqlx's default, meant for network
-            // connections that can drop) only costs a round trip to its
-            // worker thread. PostgreSQL keeps the check.
-            .test_before_acquire(dialect != Dialect::Sqlite)
-            .idle_timeout((!memory).then_some(Duration::from_secs(600)))
-            .max_lifetime((!memory).then_some(Duration::from_secs(1800)))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if dialect == Dialect::Sqlite {
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(opts)
-            .await
-            .map_err(|source| DbError::Connect {
-                url: mask_password(url),
-                source,
-            })?;
-        Ok(Db { pool, dialect })
+        let history_file = if dialect == Dialect::Sqlite && !memory {
+            history_url(url)
+        } else {
+            None
+        };
+        // The history file first: it must exist (in WAL mode) before the
+        // main pool's connections attach it.
+        let history = match &history_file {
+            Some((history_url, _)) => Some(open_pool(history_url, 1, dialect, false, None).await?),
+            None => None,
+        };
+        let attach = history_file.map(|(_, path)| path);
+        let pool = open_pool(url, max, dialect, memory, attach).await?;
+        let history = history.unwrap_or_else(|| pool.clone());
+        Ok(Db {
+            pool,
+            history,
+            dialect,
+        })
     }
 
     /// The dialect (chosen by the URL's scheme).
@@ -158,6 +156,12 @@ impl Db {
     /// The underlying pool.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The pool run history is written through: its own one-connection
+    /// pool on an SQLite file (see [`Db`]), else [`Db::pool`].
+    pub fn history(&self) -> &AnyPool {
+        &self.history
     }
 
     /// Checks the database answers (`SELECT 1`); used by `/readyz`.
@@ -177,9 +181,10 @@ impl Db {
         Ok(())
     }
 
-    /// Closes the pool, waiting for connections to be returned.
+    /// Closes the pools, waiting for connections to be returned.
     pub async fn close(&self) {
-        self.pool.close().await
+        self.pool.close().await;
+        self.history.close().await;
     }
 }
 
@@ -260,6 +265,88 @@ impl Migrations {
             }
         }
     }
+}
+
+/// Opens a pool on `url`: for SQLite with WAL, a 5 s busy timeout, foreign
+/// keys, `synchronous = NORMAL`, and `attach` (a file path) attached as
+/// [`HISTORY_SCHEMA`].
+async fn open_pool(
+    url: &str,
+    max: u32,
+    dialect: Dialect,
+    memory: bool,
+    attach: Option<String>,
+) -> Result<AnyPool, DbError> {
+    let opts = AnyConnectOptions::from_str(url).map_err(|source| DbError::Connect {
+        url: mask_password(url),
+        source,
+    })?;
+    AnyPoolOptions::new()
+        .max_connections(max)
+        // An in-memory database lives as long as its one connection:
+        // never let the pool close it.
+        .min_connections(if memory { 1 } else { 0 })
+        .acquire_timeout(Duration::from_secs(10))
+        // A pooled SQLite connection is a local file handle: pinging it
+        // before every use (sqlx's default, meant for network
+        // connections that can drop) only costs a round trip to its
+        // worker thread. PostgreSQL keeps the check.
+        .test_before_acquire(dialect != Dialect::Sqlite)
+        .idle_timeout((!memory).then_some(Duration::from_secs(600)))
+        .max_lifetime((!memory).then_some(Duration::from_secs(1800)))
+        .after_connect(move |conn, _meta| {
+            let attach = attach.clone();
+            Box::pin(async move {
+                if dialect == Dialect::Sqlite {
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA busy_timeout = 5000").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    if let Some(path) = attach {
+                        sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "ATTACH DATABASE $1 AS {HISTORY_SCHEMA}"
+                        )))
+                        .bind(path)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                }
+                Ok(())
+            })
+        })
+        .connect_with(opts)
+        .await
+        .map_err(|source| DbError::Connect {
+            url: mask_password(url),
+            source,
+        })
+}
+
+/// The run history file of an SQLite file URL, as a URL (created if
+/// missing) and as the decoded path `ATTACH` takes: the file name gets
+/// `.runs` before its extension (`data/tasks.db` gives `data/tasks.runs.db`,
+/// `data/tasks` gives `data/tasks.runs`). `None` for in-memory URLs.
+pub fn history_url(url: &str) -> Option<(String, String)> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let raw = rest.split('?').next().unwrap_or(rest);
+    if raw.is_empty() || raw == ":memory:" || url.contains("mode=memory") {
+        return None;
+    }
+    let name_at = raw.rfind('/').map_or(0, |i| i + 1);
+    let history = match raw[name_at..].rfind('.') {
+        Some(dot) if dot > 0 => {
+            let (stem, ext) = raw.split_at(name_at + dot);
+            format!("{stem}.runs{ext}")
+        }
+        _ => format!("{raw}.runs"),
+    };
+    let path = percent_encoding::percent_decode_str(&history)
+        .decode_utf8()
+        .ok()?
+        .into_owned();
+    Some((format!("sqlite://{history}?mode=rwc"), path))
 }
 
 /// The file path of a `sqlite:` URL, without query string.

@@ -215,7 +215,12 @@
 //! never ran: a guard or validation answered), trace_id, started_at TEXT)`.
 //! Rows arrive through a batched writer (every 500 ms, every 1024 rows, and
 //! at shutdown); when its channel is full, rows are dropped and counted
-//! rather than slowing requests.
+//! rather than slowing requests. On an SQLite file the table lives in a
+//! second file beside the database (`tasks.db` → `tasks.runs.db`), attached
+//! to every connection as `bunbase_history`: queries on `ctx.db` read
+//! `bunbase_runs` as usual, and the writer's batches never hold the
+//! application's write lock (SQLite has one writer per file). Back up both
+//! files.
 //!
 //! ## Sessions
 //!

@@ -127,7 +127,7 @@ impl RunSink for DbRunSink {
             // One transaction per batch: one commit (one fsync) however many
             // rows. 500 rows × 9 binds stays under SQLite's and PostgreSQL's
             // bind limits.
-            let mut tx = self.0.pool().begin().await?;
+            let mut tx = self.0.history().begin().await?;
             for chunk in batch.chunks(500) {
                 // PostgreSQL needs `$n` (QueryBuilder<Any> would emit `?`);
                 // SQLite binds `?` positionally, much faster than thousands
@@ -176,7 +176,8 @@ impl RunSink for DbRunSink {
     }
 }
 
-/// Creates `bunbase_runs` and its index if missing (portable SQL).
+/// Creates `bunbase_runs` and its index if missing (portable SQL), through
+/// [`Db::history`]: on an SQLite file, in the run history file.
 pub(crate) async fn ensure_schema(db: &Db) -> Result<(), DbError> {
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS bunbase_runs (
@@ -191,10 +192,10 @@ pub(crate) async fn ensure_schema(db: &Db) -> Result<(), DbError> {
             started_at TEXT NOT NULL
         )",
     )
-    .execute(db.pool())
+    .execute(db.history())
     .await?;
     sqlx::query("CREATE INDEX IF NOT EXISTS bunbase_runs_action_started ON bunbase_runs (action, started_at)")
-        .execute(db.pool())
+        .execute(db.history())
         .await?;
     Ok(())
 }

@@ -380,6 +380,25 @@ async fn sqlite_history_readiness_and_migrations() {
         dir.path().join("nested/dir/app.db").exists(),
         "the folder was created"
     );
+    // The runs went to their own file, which the main pool reads attached:
+    // the application's file has no `bunbase_runs` of its own.
+    assert!(dir.path().join("nested/dir/app.runs.db").exists());
+    let db = Db::connect_with(&url, 1).await.expect("reopen");
+    let tables = |schema: &'static str| {
+        let pool = db.pool().clone();
+        async move {
+            bunbase_runtime::sqlx::query_scalar::<_, i64>(bunbase_runtime::sqlx::AssertSqlSafe(
+                format!("SELECT COUNT(*) FROM {schema}.sqlite_master WHERE name = 'bunbase_runs'"),
+            ))
+            .fetch_one(&pool)
+            .await
+            .expect("count tables")
+        }
+    };
+    assert_eq!(tables("main").await, 0, "no run table in the app's file");
+    assert_eq!(tables(bunbase_runtime::db::HISTORY_SCHEMA).await, 1);
+    assert_eq!(count_runs(&db, "notes.ok").await, 1, "read through the main pool");
+    db.close().await;
 }
 
 #[tokio::test]

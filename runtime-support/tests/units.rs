@@ -347,3 +347,32 @@ fn config_reads_the_environment_with_defaults_and_helpful_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn run_history_gets_its_own_file_beside_an_sqlite_file() {
+    use bunbase_runtime::db::history_url;
+    let h = |u: &str| history_url(u).map(|(url, path)| (url, path));
+    assert_eq!(
+        h("sqlite://./data/tasks.db?mode=rwc"),
+        Some((
+            "sqlite://./data/tasks.runs.db?mode=rwc".to_owned(),
+            "./data/tasks.runs.db".to_owned()
+        ))
+    );
+    assert_eq!(
+        h("sqlite:app"),
+        Some(("sqlite://app.runs?mode=rwc".to_owned(), "app.runs".to_owned()))
+    );
+    // A dot in a folder name is not an extension; percent-escapes are decoded
+    // for ATTACH and kept in the URL.
+    assert_eq!(
+        h("sqlite:///srv/v1.2/my%20db"),
+        Some((
+            "sqlite:///srv/v1.2/my%20db.runs?mode=rwc".to_owned(),
+            "/srv/v1.2/my db.runs".to_owned()
+        ))
+    );
+    assert_eq!(h("sqlite::memory:"), None);
+    assert_eq!(h("sqlite://shared?mode=memory"), None);
+    assert_eq!(h("postgres://localhost/app"), None);
+}
