@@ -351,7 +351,7 @@ fn config_reads_the_environment_with_defaults_and_helpful_errors() {
 #[test]
 fn run_history_gets_its_own_file_beside_an_sqlite_file() {
     use bunbase_runtime::db::history_url;
-    let h = |u: &str| history_url(u).map(|(url, path)| (url, path));
+    let h = history_url;
     assert_eq!(
         h("sqlite://./data/tasks.db?mode=rwc"),
         Some((
@@ -361,7 +361,10 @@ fn run_history_gets_its_own_file_beside_an_sqlite_file() {
     );
     assert_eq!(
         h("sqlite:app"),
-        Some(("sqlite://app.runs?mode=rwc".to_owned(), "app.runs".to_owned()))
+        Some((
+            "sqlite://app.runs?mode=rwc".to_owned(),
+            "app.runs".to_owned()
+        ))
     );
     // A dot in a folder name is not an extension; percent-escapes are decoded
     // for ATTACH and kept in the URL.
