@@ -7,6 +7,9 @@
 //! its seeded user. Each load setting runs both servers twice, in the order
 //! generated, baseline, baseline, generated, after a warm-up; figures are
 //! the means of the two runs. Target: generated >= 0.95x baseline req/s.
+//! Each run also reports the server's CPU time per request (all its
+//! threads, from `/proc`), which is steadier than throughput on a machine
+//! where wrk and the server share the cores.
 //! A third server, the generated one with `RUN_HISTORY=errors`, runs once
 //! per setting for comparison: it shows what storing every run costs.
 
@@ -119,47 +122,42 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
     let mut pass = true;
     for per_core in CONNECTIONS_PER_CORE {
         let conns = per_core * cores;
-        let url = |s: &Server| format!("http://{}/api/tasks", s.addr);
         for (s, sc) in [
             (&generated, &gen_script),
             (&baseline, &base_script),
             (&errors_only, &errors_script),
         ] {
-            wrk(&url(s), sc, cores, conns, WARMUP_SECS)?;
+            s.load(sc, cores, conns, WARMUP_SECS)?;
         }
-        let g1 = wrk(&url(&generated), &gen_script, cores, conns, DURATION_SECS)?;
-        let b1 = wrk(&url(&baseline), &base_script, cores, conns, DURATION_SECS)?;
-        let b2 = wrk(&url(&baseline), &base_script, cores, conns, DURATION_SECS)?;
-        let g2 = wrk(&url(&generated), &gen_script, cores, conns, DURATION_SECS)?;
-        let e = wrk(
-            &url(&errors_only),
-            &errors_script,
-            cores,
-            conns,
-            DURATION_SECS,
-        )?;
+        let g1 = generated.load(&gen_script, cores, conns, DURATION_SECS)?;
+        let b1 = baseline.load(&base_script, cores, conns, DURATION_SECS)?;
+        let b2 = baseline.load(&base_script, cores, conns, DURATION_SECS)?;
+        let g2 = generated.load(&gen_script, cores, conns, DURATION_SECS)?;
+        let e = errors_only.load(&errors_script, cores, conns, DURATION_SECS)?;
         let (g, b) = (Load::mean(&g1, &g2), Load::mean(&b1, &b2));
         let ratio = g.rps / b.rps;
         let ok = ratio >= TARGET_RATIO;
         pass &= ok;
         println!("server: {conns} connections ({per_core} per core)");
         println!(
-            "server:   generated  {:>9.0} req/s  p99 {:>7.2} ms  (runs {:.0} / {:.0} req/s)",
-            g.rps, g.p99_ms, g1.rps, g2.rps
+            "server:   generated  {:>9.0} req/s  p99 {:>7.2} ms  CPU {:>5.0} µs/req  (runs {:.0} / {:.0} req/s)",
+            g.rps, g.p99_ms, g.cpu_us, g1.rps, g2.rps
         );
         println!(
-            "server:   baseline   {:>9.0} req/s  p99 {:>7.2} ms  (runs {:.0} / {:.0} req/s)",
-            b.rps, b.p99_ms, b1.rps, b2.rps
+            "server:   baseline   {:>9.0} req/s  p99 {:>7.2} ms  CPU {:>5.0} µs/req  (runs {:.0} / {:.0} req/s)",
+            b.rps, b.p99_ms, b.cpu_us, b1.rps, b2.rps
         );
         println!(
-            "server:   ratio {ratio:.3} of hand-written throughput, p99 {:.2}x; target >= {TARGET_RATIO}: {}",
+            "server:   ratio {ratio:.3} of hand-written throughput, p99 {:.2}x, CPU per request {:.2}x; target >= {TARGET_RATIO}: {}",
             g.p99_ms / b.p99_ms,
+            g.cpu_us / b.cpu_us,
             if ok { "PASS" } else { "MISS" }
         );
         println!(
-            "server:   generated with RUN_HISTORY=errors {:.0} req/s, p99 {:.2} ms: {:.3} of hand-written (for comparison; not the target's configuration)",
+            "server:   generated with RUN_HISTORY=errors {:.0} req/s, p99 {:.2} ms, CPU {:.0} µs/req: {:.3} of hand-written (for comparison; not the target's configuration)",
             e.rps,
             e.p99_ms,
+            e.cpu_us,
             e.rps / b.rps
         );
     }
@@ -213,6 +211,31 @@ impl Server {
             child,
             dir,
         })
+    }
+
+    /// Loads the server's `POST /api/tasks` with wrk and measures the CPU
+    /// time its process spent per request meanwhile (all threads, from
+    /// `/proc`): steadier than throughput, which swings with scheduling.
+    fn load(&self, script: &Path, threads: usize, conns: usize, secs: u32) -> anyhow::Result<Load> {
+        let url = format!("http://{}/api/tasks", self.addr);
+        let before = self.cpu_ns();
+        let mut load = wrk(&url, script, threads, conns, secs)?;
+        let spent = self.cpu_ns().saturating_sub(before);
+        load.cpu_us = spent as f64 / 1_000.0 / (load.rps * f64::from(secs)).max(1.0);
+        Ok(load)
+    }
+
+    /// CPU time of every thread of the process so far, in nanoseconds (the
+    /// first field of each `/proc/PID/task/TID/schedstat`).
+    fn cpu_ns(&self) -> u64 {
+        let tasks = format!("/proc/{}/task", self.child.id());
+        std::fs::read_dir(tasks)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+            .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+            .sum()
     }
 
     fn stdout(&self) -> String {
@@ -419,6 +442,8 @@ fn script(dir: &Path, name: &str, cookie: &str) -> anyhow::Result<PathBuf> {
 struct Load {
     rps: f64,
     p99_ms: f64,
+    /// Server CPU time per request, in microseconds ([`Server::load`]).
+    cpu_us: f64,
 }
 
 impl Load {
@@ -426,6 +451,7 @@ impl Load {
         Load {
             rps: (a.rps + b.rps) / 2.0,
             p99_ms: (a.p99_ms + b.p99_ms) / 2.0,
+            cpu_us: (a.cpu_us + b.cpu_us) / 2.0,
         }
     }
 }
@@ -468,7 +494,11 @@ fn wrk(url: &str, script: &Path, threads: usize, conns: usize, secs: u32) -> any
         .find_map(|l| l.trim().strip_prefix("99%"))
         .and_then(|v| duration_ms(v.trim()))
         .ok_or_else(|| anyhow::anyhow!("no 99% latency in wrk's output:\n{text}"))?;
-    Ok(Load { rps, p99_ms })
+    Ok(Load {
+        rps,
+        p99_ms,
+        cpu_us: 0.0,
+    })
 }
 
 /// wrk's durations: `812.00us`, `3.21ms`, `1.02s`, `2.00m`.
