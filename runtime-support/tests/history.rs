@@ -397,7 +397,11 @@ async fn sqlite_history_readiness_and_migrations() {
     };
     assert_eq!(tables("main").await, 0, "no run table in the app's file");
     assert_eq!(tables(bunbase_runtime::db::HISTORY_SCHEMA).await, 1);
-    assert_eq!(count_runs(&db, "notes.ok").await, 1, "read through the main pool");
+    assert_eq!(
+        count_runs(&db, "notes.ok").await,
+        1,
+        "read through the main pool"
+    );
     db.close().await;
 }
 
