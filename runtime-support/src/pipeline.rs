@@ -382,51 +382,22 @@ impl ActionSpec {
         let max = self.retry.attempts.max(1);
         let mut attempt = 1;
         loop {
-            span.record("attempt", attempt);
-            let effects = Arc::new(Mutex::new(Effects::default()));
-            let ctx = ActionContext {
-                trace_id: inv.trace_id.clone(),
-                db: rt.db().clone(),
-                attempt,
-                action: self.name,
-                trigger: inv.trigger,
-                span: span.clone(),
-                session: inv.session.clone(),
-                runtime: rt.clone(),
-                effects: effects.clone(),
-            };
-            let outcome = AssertUnwindSafe(handler(ctx, input.clone()))
-                .catch_unwind()
-                .await;
-            let err = match outcome {
-                Ok(Ok(output)) => {
-                    let effects =
-                        std::mem::take(&mut *effects.lock().unwrap_or_else(|p| p.into_inner()));
-                    for (event, payload) in effects.events {
-                        rt.events().publish(
-                            rt,
-                            event,
-                            payload,
-                            &inv.trace_id,
-                            inv.session.as_ref(),
-                        );
-                    }
-                    return (
-                        Ok(Success {
-                            output,
-                            headers: effects.headers,
-                        }),
-                        attempt,
-                    );
-                }
-                Ok(Err(e)) => e.into(),
-                Err(panic) => {
-                    ApiError::internal(format_args!("handler panicked: {}", panic_message(&panic)))
-                }
-            };
-            if attempt >= max || !err.is_retryable() {
-                return (Err(err), attempt);
+            // The last attempt takes the input itself; earlier ones a copy,
+            // kept for the retry (one-attempt actions never copy it).
+            if attempt >= max {
+                let result = self
+                    .attempt(rt, &inv, &handler, input, attempt, &span)
+                    .await;
+                return (result, attempt);
             }
+            let err = match self
+                .attempt(rt, &inv, &handler, input.clone(), attempt, &span)
+                .await
+            {
+                Ok(success) => return (Ok(success), attempt),
+                Err(err) if !err.is_retryable() => return (Err(err), attempt),
+                Err(err) => err,
+            };
             let delay = self.retry.delay_after(attempt);
             tracing::warn!(
                 attempt,
@@ -436,6 +407,57 @@ impl ActionSpec {
             );
             tokio::time::sleep(delay).await;
             attempt += 1;
+        }
+    }
+
+    /// One try of the handler with a fresh context; on success, publishes
+    /// the events it emitted and returns the headers it set. A panic
+    /// becomes `internal`.
+    async fn attempt<I, O, E, Fut, H>(
+        &self,
+        rt: &Runtime,
+        inv: &Invocation,
+        handler: &H,
+        input: I,
+        attempt: u32,
+        span: &tracing::Span,
+    ) -> Result<Success<O>, ApiError>
+    where
+        E: Into<ApiError>,
+        Fut: Future<Output = Result<O, E>>,
+        H: Fn(ActionContext, I) -> Fut,
+    {
+        span.record("attempt", attempt);
+        let effects = Arc::new(Mutex::new(Effects::default()));
+        let ctx = ActionContext {
+            trace_id: inv.trace_id.clone(),
+            db: rt.db().clone(),
+            attempt,
+            action: self.name,
+            trigger: inv.trigger,
+            span: span.clone(),
+            session: inv.session.clone(),
+            runtime: rt.clone(),
+            effects: effects.clone(),
+        };
+        match AssertUnwindSafe(handler(ctx, input)).catch_unwind().await {
+            Ok(Ok(output)) => {
+                let effects =
+                    std::mem::take(&mut *effects.lock().unwrap_or_else(|p| p.into_inner()));
+                for (event, payload) in effects.events {
+                    rt.events()
+                        .publish(rt, event, payload, &inv.trace_id, inv.session.as_ref());
+                }
+                Ok(Success {
+                    output,
+                    headers: effects.headers,
+                })
+            }
+            Ok(Err(e)) => Err(e.into()),
+            Err(panic) => Err(ApiError::internal(format_args!(
+                "handler panicked: {}",
+                panic_message(&panic)
+            ))),
         }
     }
 }
