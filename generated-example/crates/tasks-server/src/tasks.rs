@@ -116,8 +116,9 @@ impl TasksHandler for App {
         Ok(ListTasksOutput { tasks, next_cursor })
     }
 
-    async fn on_task_created(&self, ctx: ActionContext, input: TaskCreatedPayload) -> Result<(), OnTaskCreatedError> {
-        bunbase_runtime::tracing::info!(task_id = %input.task_id, owner_id = %input.owner_id, title = %input.title, trace_id = %ctx.trace_id, "task created");
+    async fn on_task_created(&self, _ctx: ActionContext, input: TaskCreatedPayload) -> Result<(), OnTaskCreatedError> {
+        // The action's span already carries the trace id.
+        bunbase_runtime::tracing::info!(task_id = %input.task_id, owner_id = %input.owner_id, title = %input.title, "task created");
         Ok(())
     }
 
