@@ -88,6 +88,8 @@ impl Dialect {
 pub struct Db {
     pool: AnyPool,
     history: AnyPool,
+    /// Whether `history` is its own file, attached to `pool`'s connections.
+    attached: bool,
     dialect: Dialect,
 }
 
@@ -139,11 +141,13 @@ impl Db {
             None => None,
         };
         let attach = history_file.map(|(_, path)| path);
+        let attached = attach.is_some();
         let pool = open_pool(url, max, dialect, memory, attach).await?;
         let history = history.unwrap_or_else(|| pool.clone());
         Ok(Db {
             pool,
             history,
+            attached,
             dialect,
         })
     }
@@ -162,6 +166,12 @@ impl Db {
     /// pool on an SQLite file (see [`Db`]), else [`Db::pool`].
     pub fn history(&self) -> &AnyPool {
         &self.history
+    }
+
+    /// Whether run history lives in its own file, attached to every
+    /// connection of [`Db::pool`] as [`HISTORY_SCHEMA`] (SQLite files).
+    pub fn history_attached(&self) -> bool {
+        self.attached
     }
 
     /// Checks the database answers (`SELECT 1`); used by `/readyz`.

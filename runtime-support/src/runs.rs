@@ -197,6 +197,44 @@ pub(crate) async fn ensure_schema(db: &Db) -> Result<(), DbError> {
     sqlx::query("CREATE INDEX IF NOT EXISTS bunbase_runs_action_started ON bunbase_runs (action, started_at)")
         .execute(db.history())
         .await?;
+    if db.history_attached() {
+        move_legacy_runs(db).await?;
+    }
+    Ok(())
+}
+
+/// Moves the rows of a `bunbase_runs` table in the application's own
+/// SQLite file (where run history lived before it got a file of its own)
+/// into the run history file, then drops it: left in place, it would hide
+/// the attached table from unqualified queries. WAL makes a transaction
+/// atomic per file, not across files, so the copy commits first and is
+/// idempotent (`INSERT OR IGNORE` by id): a crash before the drop only
+/// repeats it on the next start.
+async fn move_legacy_runs(db: &Db) -> Result<(), DbError> {
+    let legacy: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM main.sqlite_master WHERE type = 'table' AND name = 'bunbase_runs'",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    if legacy == 0 {
+        return Ok(());
+    }
+    let columns =
+        "id, action, trigger_kind, status, error_code, duration_ms, attempt, trace_id, started_at";
+    let moved = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT OR IGNORE INTO {schema}.bunbase_runs ({columns}) SELECT {columns} FROM main.bunbase_runs",
+        schema = crate::db::HISTORY_SCHEMA
+    )))
+    .execute(db.pool())
+    .await?
+    .rows_affected();
+    sqlx::query("DROP TABLE main.bunbase_runs")
+        .execute(db.pool())
+        .await?;
+    tracing::info!(
+        rows = moved,
+        "moved run history from the database file into its own run history file"
+    );
     Ok(())
 }
 

@@ -406,6 +406,43 @@ async fn sqlite_history_readiness_and_migrations() {
 }
 
 #[tokio::test]
+async fn sqlite_moves_runs_left_in_the_app_file_into_the_history_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/app.db?mode=rwc", dir.path().display());
+    let db = Db::connect_with(&url, 2).await.expect("connect");
+    // The layout before run history had a file of its own.
+    for sql in [
+        "CREATE TABLE main.bunbase_runs (id TEXT PRIMARY KEY, action TEXT NOT NULL, trigger_kind TEXT NOT NULL, status TEXT NOT NULL, error_code TEXT, duration_ms BIGINT NOT NULL, attempt BIGINT NOT NULL, trace_id TEXT NOT NULL, started_at TEXT NOT NULL)",
+        "INSERT INTO main.bunbase_runs VALUES ('old-1', 'notes.ok', 'http', 'ok', NULL, 3, 1, 't-old', '2026-01-01T00:00:00.000Z')",
+    ] {
+        bunbase_runtime::sqlx::query(sql)
+            .execute(db.pool())
+            .await
+            .expect("legacy layout");
+    }
+    db.migrate(&Migrations::None).await.expect("migrate");
+    db.migrate(&Migrations::None)
+        .await
+        .expect("a second start finds nothing to move");
+    let legacy: i64 = bunbase_runtime::sqlx::query_scalar(
+        "SELECT COUNT(*) FROM main.sqlite_master WHERE name = 'bunbase_runs'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(legacy, 0, "the old table is gone from the app's file");
+    let row = bunbase_runtime::sqlx::query(
+        "SELECT trace_id, duration_ms FROM bunbase_runs WHERE id = 'old-1'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .expect("the old run is in the history file");
+    assert_eq!(row.get::<String, _>("trace_id"), "t-old");
+    assert_eq!(row.get::<i64, _>("duration_ms"), 3);
+    db.close().await;
+}
+
+#[tokio::test]
 async fn sqlite_flushes_history_on_shutdown() {
     let dir = tempfile::tempdir().unwrap();
     shutdown_suite(&format!(
