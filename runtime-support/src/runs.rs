@@ -66,7 +66,7 @@ pub enum RunHistory {
     #[default]
     All,
     /// Failed runs only: for high-volume servers, where a row per success
-    /// costs more than it tells (on SQLite, about 7 µs of CPU per row).
+    /// costs more than it tells (on SQLite, about 4 µs of CPU per row).
     Errors,
     /// No run is stored.
     Off,
