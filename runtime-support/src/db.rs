@@ -337,13 +337,7 @@ async fn open_pool(
 /// `.runs` before its extension (`data/tasks.db` gives `data/tasks.runs.db`,
 /// `data/tasks` gives `data/tasks.runs`). `None` for in-memory URLs.
 pub fn history_url(url: &str) -> Option<(String, String)> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let raw = rest.split('?').next().unwrap_or(rest);
-    if raw.is_empty() || raw == ":memory:" || url.contains("mode=memory") {
-        return None;
-    }
+    let raw = sqlite_file(url).filter(|_| !url.contains("mode=memory"))?;
     let name_at = raw.rfind('/').map_or(0, |i| i + 1);
     let history = match raw[name_at..].rfind('.') {
         Some(dot) if dot > 0 => {
@@ -361,11 +355,17 @@ pub fn history_url(url: &str) -> Option<(String, String)> {
 
 /// The file path of a `sqlite:` URL, without query string.
 fn sqlite_path(url: &str) -> Option<PathBuf> {
+    sqlite_file(url).map(PathBuf::from)
+}
+
+/// The file part of a `sqlite:` URL as written (percent-escapes kept),
+/// without query string; `None` for `:memory:` or no file.
+fn sqlite_file(url: &str) -> Option<&str> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
-    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    (!path.is_empty() && path != ":memory:").then_some(path)
 }
 
 /// The URL with the password replaced by `***`, for messages and logs.

@@ -175,6 +175,16 @@ async fn count_runs(db: &Db, action: &str) -> i64 {
         .expect("n")
 }
 
+/// How many `bunbase_runs` tables SQLite schema `schema` holds (0 or 1).
+async fn run_tables(db: &Db, schema: &str) -> i64 {
+    bunbase_runtime::sqlx::query_scalar(bunbase_runtime::sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM {schema}.sqlite_master WHERE name = 'bunbase_runs'"
+    )))
+    .fetch_one(db.pool())
+    .await
+    .expect("count run tables")
+}
+
 /// The shared suite: migrations, run history rows, readiness.
 async fn history_suite(url: &str, dialect: Dialect) {
     let rt = Runtime::start(config(url)).await.expect("start");
@@ -384,19 +394,15 @@ async fn sqlite_history_readiness_and_migrations() {
     // the application's file has no `bunbase_runs` of its own.
     assert!(dir.path().join("nested/dir/app.runs.db").exists());
     let db = Db::connect_with(&url, 1).await.expect("reopen");
-    let tables = |schema: &'static str| {
-        let pool = db.pool().clone();
-        async move {
-            bunbase_runtime::sqlx::query_scalar::<_, i64>(bunbase_runtime::sqlx::AssertSqlSafe(
-                format!("SELECT COUNT(*) FROM {schema}.sqlite_master WHERE name = 'bunbase_runs'"),
-            ))
-            .fetch_one(&pool)
-            .await
-            .expect("count tables")
-        }
-    };
-    assert_eq!(tables("main").await, 0, "no run table in the app's file");
-    assert_eq!(tables(bunbase_runtime::db::HISTORY_SCHEMA).await, 1);
+    assert_eq!(
+        run_tables(&db, "main").await,
+        0,
+        "no run table in the app's file"
+    );
+    assert_eq!(
+        run_tables(&db, bunbase_runtime::db::HISTORY_SCHEMA).await,
+        1
+    );
     assert_eq!(
         count_runs(&db, "notes.ok").await,
         1,
@@ -424,13 +430,11 @@ async fn sqlite_moves_runs_left_in_the_app_file_into_the_history_file() {
     db.migrate(&Migrations::None)
         .await
         .expect("a second start finds nothing to move");
-    let legacy: i64 = bunbase_runtime::sqlx::query_scalar(
-        "SELECT COUNT(*) FROM main.sqlite_master WHERE name = 'bunbase_runs'",
-    )
-    .fetch_one(db.pool())
-    .await
-    .unwrap();
-    assert_eq!(legacy, 0, "the old table is gone from the app's file");
+    assert_eq!(
+        run_tables(&db, "main").await,
+        0,
+        "the old table is gone from the app's file"
+    );
     let row = bunbase_runtime::sqlx::query(
         "SELECT trace_id, duration_ms FROM bunbase_runs WHERE id = 'old-1'",
     )
