@@ -35,22 +35,26 @@ pub fn generated_target_dir() -> PathBuf {
 /// returns its path. Panics with cargo's output when the build fails.
 pub fn server_binary() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let dir = crate::repo_root().join("generated-example");
-        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "--quiet", "-p", "tasks-server"])
-            .current_dir(&dir)
-            .env("CARGO_TARGET_DIR", generated_target_dir())
-            .output()
-            .expect("cargo runs");
-        assert!(
-            out.status.success(),
-            "building generated-example failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        generated_target_dir().join("debug/tasks-server")
-    })
-    .clone()
+    BIN.get_or_init(|| build_binary("generated-example", "tasks-server"))
+        .clone()
+}
+
+/// Builds binary `bin` of the workspace in repository folder `dir` (debug,
+/// into the shared target dir) and returns its path. Panics with cargo's
+/// output when the build fails.
+pub fn build_binary(dir: &str, bin: &str) -> PathBuf {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--quiet", "--bin", bin])
+        .current_dir(crate::repo_root().join(dir))
+        .env("CARGO_TARGET_DIR", generated_target_dir())
+        .output()
+        .expect("cargo runs");
+    assert!(
+        out.status.success(),
+        "building {dir} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    generated_target_dir().join("debug").join(bin)
 }
 
 /// A running generated-example server; stopped (and its database dropped) on drop.
@@ -106,7 +110,8 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-fn block_on<F: Future>(f: F) -> F::Output {
+/// Runs `f` to completion on a fresh current-thread runtime.
+pub fn block_on<F: Future>(f: F) -> F::Output {
     bunbase_runtime::tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -285,29 +290,7 @@ impl TestServer {
         body: Option<&str>,
         headers: &[(&str, &str)],
     ) -> std::io::Result<HttpResponse> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-        let body = body.unwrap_or("");
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.port,
-            body.len()
-        );
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        req.push_str("\r\n");
-        stream.write_all(req.as_bytes())?;
-        stream.write_all(body.as_bytes())?;
-        let mut raw = Vec::new();
-        // The server may answer (413) before reading the whole body and close.
-        let _ = stream.read_to_end(&mut raw);
-        parse_response(&raw).ok_or_else(|| {
-            std::io::Error::other(format!(
-                "unparseable response: {:?}",
-                String::from_utf8_lossy(&raw)
-            ))
-        })
+        http_request(self.port, method, path, body, headers)
     }
 
     /// Counts the recorded runs of `action` (`tasks.create_task`), waiting up
@@ -334,6 +317,39 @@ impl TestServer {
             }
         })
     }
+}
+
+/// A minimal HTTP/1.1 exchange with `127.0.0.1:port` over one connection
+/// (`Connection: close`); `path` starts with `/`.
+pub fn http_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> std::io::Result<HttpResponse> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let body = body.unwrap_or("");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes())?;
+    stream.write_all(body.as_bytes())?;
+    let mut raw = Vec::new();
+    // The server may answer (413) before reading the whole body and close.
+    let _ = stream.read_to_end(&mut raw);
+    parse_response(&raw).ok_or_else(|| {
+        std::io::Error::other(format!(
+            "unparseable response: {:?}",
+            String::from_utf8_lossy(&raw)
+        ))
+    })
 }
 
 fn parse_response(raw: &[u8]) -> Option<HttpResponse> {

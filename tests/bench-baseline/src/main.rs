@@ -1,42 +1,58 @@
 //! A hand-written axum server for `POST /api/tasks`: the baseline the generated `tasks.create_task` is measured against.
 //!
-//! It does the work of the generated endpoint by hand, with the same
-//! observable behaviour on the success path:
+//! By default it does, by hand, the work the example's contract gives the
+//! generated endpoint, with the same observable behaviour on the success
+//! path:
+//! - takes the trace id from `x-request-id` / `traceparent` or makes one
+//!   (`bunbase_runtime::TraceId`), and echoes it in `x-request-id`;
 //! - verifies the signed `bunbase_session` cookie (HMAC-SHA256, through
 //!   `bunbase_runtime::SessionManager`), 401 without a valid one;
 //! - requires `content-type: application/json` (415 otherwise);
 //! - decodes the body with a serde derive (`deny_unknown_fields`, defaults
 //!   for `status` and `tags`) and validates the contract's constraints by
 //!   hand (title 1..=200 chars, description <= 5000, tags <= 20 and unique),
-//!   400 with the error envelope on the first failure;
+//!   400 with the error envelope listing every violation;
 //! - inserts the same row with the same SQL and binds into the same schema
 //!   (the generated example's migration) through `bunbase_runtime::Db`
 //!   (same pool size and SQLite pragmas);
-//! - logs the same `task created` info line the example's event subscriber
-//!   logs, inline;
+//! - emits `task.created` the way a hand-written server would: the
+//!   subscriber (`on_task_created`, which logs `task created` with the
+//!   trace id) runs on its own task after the response is decided;
+//! - records both runs (`tasks.create_task` over HTTP, whatever its outcome,
+//!   and `tasks.on_task_created` from the event) in `bunbase_runs` through
+//!   `bunbase_runtime::runs::RunRecorder`, the same batched writer;
 //! - answers 201 with the same `Task` JSON;
 //! - uses the same global allocator (mimalloc) as the generated server.
 //!
-//! It does not do what the generated pipeline adds: trace ids, guard and
-//! retry machinery, event dispatch, run recording, middleware layers.
+//! It does not use the pipeline, the guard or retry machinery, the event
+//! bus, the generated decoder or the middleware layers: what the benchmark
+//! measures is what they cost against writing the same thing by hand.
 //!
-//! Configuration: `PORT` (0 = any), `DATABASE_URL`, `SESSION_SECRET`. On
-//! start it seeds one user and prints `API: http://ADDR/api` and
-//! `Cookie: bunbase_session=...` (a session signed for that user).
+//! With `BENCH_BASELINE=minimal` it does only the endpoint itself: no trace
+//! id, no run history, and the subscriber's log line written inline. The
+//! benchmark reports the generated server against it too, as the cost of
+//! the contract's event and of run history.
+//!
+//! Configuration: `PORT` (0 = any), `DATABASE_URL`, `SESSION_SECRET`,
+//! `BENCH_BASELINE`. On start it seeds one user and prints
+//! `API: http://ADDR/api` and `Cookie: bunbase_session=...` (a session
+//! signed for that user).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use bunbase_runtime::axum::body::Bytes;
 use bunbase_runtime::axum::extract::State;
-use bunbase_runtime::axum::http::{HeaderMap, StatusCode, header};
+use bunbase_runtime::axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use bunbase_runtime::axum::response::{IntoResponse, Response};
 use bunbase_runtime::axum::routing::post;
 use bunbase_runtime::axum::{Json, Router};
 use bunbase_runtime::chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use bunbase_runtime::runs::{DbRunSink, RecorderOptions, RunRecord, RunRecorder, RunStatus};
 use bunbase_runtime::serde::{Deserialize, Serialize};
 use bunbase_runtime::uuid::Uuid;
 use bunbase_runtime::{
-    ApiError, Db, Migrations, Principal, SessionManager, Violation, sqlx, tracing,
+    ApiError, Db, Migrations, Principal, SessionManager, TraceId, Violation, sqlx, tokio, tracing,
 };
 
 /// The allocator the generated server's scaffold declares, so the benchmark
@@ -148,29 +164,124 @@ struct Task {
 struct AppState {
     db: Db,
     sessions: SessionManager,
+    /// The run writer; `None` with `BENCH_BASELINE=minimal`.
+    runs: Option<RunRecorder>,
 }
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+/// `POST /api/tasks`: the endpoint, plus (unless minimal) the trace id, the
+/// run of `create_task` and the `task.created` subscriber on its own task.
 async fn create_task(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(session) = st.sessions.from_headers(&headers) else {
-        return ApiError::unauthorized("sign in first").into_response();
+    let Some(runs) = st.runs.clone() else {
+        return match handle(&st, &headers, &body).await {
+            Ok(task) => {
+                tracing::info!(task_id = %task.id, owner_id = %task.owner_id, title = %task.title, "task created");
+                (StatusCode::CREATED, Json(task)).into_response()
+            }
+            Err((e, _)) => e.into_response(),
+        };
+    };
+    let started = Instant::now();
+    let started_at = Utc::now();
+    let trace = TraceId::from_headers(&headers);
+    let result = handle(&st, &headers, &body).await;
+    let mut res = match result {
+        Ok(task) => {
+            runs.record(run_record(
+                "tasks.create_task",
+                "http",
+                &trace,
+                started,
+                started_at,
+                None,
+                1,
+            ));
+            let (runs, trace, title) = (runs, trace.clone(), task.title.clone());
+            let (task_id, owner_id) = (task.id, task.owner_id);
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let started_at = Utc::now();
+                tracing::info!(trace_id = %trace, %task_id, %owner_id, %title, "task created");
+                runs.record(run_record(
+                    "tasks.on_task_created",
+                    "event",
+                    &trace,
+                    started,
+                    started_at,
+                    None,
+                    1,
+                ));
+            });
+            (StatusCode::CREATED, Json(task)).into_response()
+        }
+        Err((e, attempts)) => {
+            runs.record(run_record(
+                "tasks.create_task",
+                "http",
+                &trace,
+                started,
+                started_at,
+                Some(e.code()),
+                attempts,
+            ));
+            e.into_response()
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(trace.as_str()) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+/// One run for `bunbase_runs`, as the generated pipeline records it.
+fn run_record(
+    action: &str,
+    trigger: &str,
+    trace: &TraceId,
+    started: Instant,
+    started_at: DateTime<Utc>,
+    error_code: Option<&str>,
+    attempt: i64,
+) -> RunRecord {
+    RunRecord {
+        id: Uuid::now_v7().to_string(),
+        action: action.to_owned(),
+        trigger: trigger.to_owned(),
+        status: if error_code.is_some() {
+            RunStatus::Error
+        } else {
+            RunStatus::Ok
+        },
+        error_code: error_code.map(str::to_owned),
+        duration_ms: started.elapsed().as_millis().min(i64::MAX as u128) as i64,
+        attempt,
+        trace_id: trace.to_string(),
+        started_at: started_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+    }
+}
+
+/// Session, content type, decoding, validation and the insert: the task, or
+/// the error with the attempts made (0 when the insert never ran).
+async fn handle(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Task, (ApiError, i64)> {
+    let Some(session) = st.sessions.from_headers(headers) else {
+        return Err((ApiError::unauthorized("sign in first"), 0));
     };
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
     if !json {
-        return ApiError::framework(
+        let e = ApiError::framework(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "send application/json",
-        )
-        .into_response();
+        );
+        return Err((e, 0));
     }
-    let input: CreateTaskInput = match bunbase_runtime::serde_json::from_slice(&body) {
+    let input: CreateTaskInput = match bunbase_runtime::serde_json::from_slice(body) {
         Ok(input) => input,
         Err(e) => {
             let v = Violation {
@@ -178,15 +289,15 @@ async fn create_task(State(st): State<Arc<AppState>>, headers: HeaderMap, body: 
                 code: "invalid_value".into(),
                 message: e.to_string(),
             };
-            return ApiError::validation(vec![v]).into_response();
+            return Err((ApiError::validation(vec![v]), 0));
         }
     };
     let violations = input.violations();
     if !violations.is_empty() {
-        return ApiError::validation(violations).into_response();
+        return Err((ApiError::validation(violations), 0));
     }
     let Ok(owner_id) = Uuid::try_parse(&session.principal.user_id) else {
-        return ApiError::unauthorized("sign in first").into_response();
+        return Err((ApiError::unauthorized("sign in first"), 0));
     };
     let now = Utc::now().trunc_subsecs(6);
     let task = Task {
@@ -201,7 +312,7 @@ async fn create_task(State(st): State<Arc<AppState>>, headers: HeaderMap, body: 
         updated_at: now,
     };
     let tags = bunbase_runtime::serde_json::to_string(&task.tags).unwrap_or_else(|_| "[]".into());
-    let done = sqlx::query(
+    sqlx::query(
         "INSERT INTO tasks (id, owner_id, title, description, status, tags, due_at, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
@@ -215,12 +326,9 @@ async fn create_task(State(st): State<Arc<AppState>>, headers: HeaderMap, body: 
     .bind(ts(task.created_at))
     .bind(ts(task.updated_at))
     .execute(st.db.pool())
-    .await;
-    if let Err(e) = done {
-        return ApiError::internal(e).into_response();
-    }
-    tracing::info!(task_id = %task.id, owner_id = %task.owner_id, title = %task.title, "task created");
-    (StatusCode::CREATED, Json(task)).into_response()
+    .await
+    .map_err(|e| (ApiError::internal(e), 1))?;
+    Ok(task)
 }
 
 #[bunbase_runtime::tokio::main(crate = "bunbase_runtime::tokio")]
@@ -244,10 +352,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .execute(db.pool())
         .await?;
     let sessions = SessionManager::new(vec![secret.into_bytes()])?;
+    let minimal = env("BENCH_BASELINE").is_some_and(|v| v == "minimal");
+    let runs = (!minimal)
+        .then(|| RunRecorder::spawn(Arc::new(DbRunSink(db.clone())), RecorderOptions::default()));
     let cookie = sessions.sign(&Principal::new(user.to_string()));
     let app = Router::new()
         .route("/api/tasks", post(create_task))
-        .with_state(Arc::new(AppState { db, sessions }));
+        .with_state(Arc::new(AppState { db, sessions, runs }));
     let listener = bunbase_runtime::tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("API: http://{}/api", listener.local_addr()?);
     println!(
