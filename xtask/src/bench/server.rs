@@ -10,8 +10,12 @@
 //! Each run also reports the server's CPU time per request (all its
 //! threads, from `/proc`), which is steadier than throughput on a machine
 //! where wrk and the server share the cores.
-//! A third server, the generated one with `RUN_HISTORY=errors`, runs once
-//! per setting for comparison: it shows what storing every run costs.
+//! The baseline does the contract's whole work by hand (trace id, the
+//! `task.created` subscriber on its own task, both runs recorded); two more
+//! servers run once per setting for comparison: the generated one with
+//! `RUN_HISTORY=errors` (what storing every run costs) and the baseline with
+//! `BENCH_BASELINE=minimal` (the endpoint alone: what the event and run
+//! history cost, whoever writes them).
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -96,27 +100,27 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
         ],
     )?;
     let baseline = Server::start("baseline", &bin.join("bench-baseline"), scratch, &[])?;
+    let minimal = Server::start(
+        "baseline-minimal",
+        &bin.join("bench-baseline"),
+        scratch,
+        &[("BENCH_BASELINE", "minimal".to_owned())],
+    )?;
     for s in [&generated, &errors_only] {
         s.wait_until(
             |s| get(s.addr, "/readyz").is_ok_and(|r| r.status == 200),
             "answer /readyz",
         )?;
     }
-    baseline.wait_until(
-        |s| s.stdout().contains("Cookie: "),
-        "print its session cookie",
-    )?;
-
     let gen_cookie = login(generated.addr)?;
-    let base_cookie = baseline
-        .stdout()
-        .lines()
-        .find_map(|l| l.strip_prefix("Cookie: ").map(str::to_owned))
-        .ok_or_else(|| anyhow::anyhow!("the baseline printed no cookie"))?;
+    let base_cookie = printed_cookie(&baseline)?;
+    let minimal_cookie = printed_cookie(&minimal)?;
     same_answers(generated.addr, &gen_cookie, baseline.addr, &base_cookie)?;
+    same_answers(generated.addr, &gen_cookie, minimal.addr, &minimal_cookie)?;
     let gen_script = script(scratch, "generated", &gen_cookie)?;
     let errors_script = script(scratch, "generated-errors-only", &login(errors_only.addr)?)?;
     let base_script = script(scratch, "baseline", &base_cookie)?;
+    let minimal_script = script(scratch, "baseline-minimal", &minimal_cookie)?;
 
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     println!(
@@ -131,6 +135,7 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
             (&generated, &gen_script),
             (&baseline, &base_script),
             (&errors_only, &errors_script),
+            (&minimal, &minimal_script),
         ] {
             s.load(sc, cores, conns, WARMUP_SECS)?;
         }
@@ -147,6 +152,7 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
             }
         }
         let e = errors_only.load(&errors_script, cores, conns, DURATION_SECS)?;
+        let m = minimal.load(&minimal_script, cores, conns, DURATION_SECS)?;
         let (g, b) = (Load::mean(&gs), Load::mean(&bs));
         let ratio = g.rps / b.rps;
         let ok = ratio >= TARGET_RATIO;
@@ -179,10 +185,30 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
             e.cpu_us,
             e.rps / b.rps
         );
+        println!(
+            "server:   minimal hand-written (no event, no run history) {:.0} req/s, p99 {:.2} ms, CPU {:.0} µs/req: generated is {:.3} of it (for comparison)",
+            m.rps,
+            m.p99_ms,
+            m.cpu_us,
+            g.rps / m.rps
+        );
     }
     println!("server: load average after: {}", load_average());
     println!("server: overall {}", if pass { "PASS" } else { "MISS" });
     Ok(())
+}
+
+/// Waits for a baseline to print the session cookie it signed and returns it.
+fn printed_cookie(server: &Server) -> anyhow::Result<String> {
+    server.wait_until(
+        |s| s.stdout().contains("Cookie: "),
+        "print its session cookie",
+    )?;
+    server
+        .stdout()
+        .lines()
+        .find_map(|l| l.strip_prefix("Cookie: ").map(str::to_owned))
+        .ok_or_else(|| anyhow::anyhow!("the {} server printed no cookie", server.name))
 }
 
 /// One running server; killed when dropped.
