@@ -258,6 +258,7 @@ pub mod error;
 pub mod events;
 pub mod guard;
 pub mod http;
+mod layer;
 pub mod password;
 pub mod pipeline;
 pub mod ratelimit;

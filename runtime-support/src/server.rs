@@ -29,16 +29,14 @@ impl Runtime {
             .route("/readyz", get(readyz))
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
-            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-                panic_response,
-            ))
-            .layer(DefaultBodyLimit::max(self.config().body_limit))
-            .layer(Extension(self.clone()));
+            // `HttpRequest` reads bodies up to the runtime's limit itself;
+            // this applies it to axum's own extractors in custom routes.
+            .layer(DefaultBodyLimit::max(self.config().body_limit));
         let app = match cors(&self.config().cors_origins) {
             Some(layer) => app.layer(layer),
             None => app,
         };
-        app.layer(axum::middleware::from_fn(crate::trace::middleware))
+        app.layer(crate::layer::RequestLayer(self.clone()))
     }
 }
 
@@ -110,16 +108,6 @@ async fn method_not_allowed() -> ApiError {
         codes::METHOD_NOT_ALLOWED,
         "This path does not accept this HTTP method.",
     )
-}
-
-fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    tracing::error!(panic = %crate::pipeline::panic_message(&panic), "request handler panicked");
-    ApiError::framework(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        codes::INTERNAL,
-        "An internal error occurred.",
-    )
-    .into_response()
 }
 
 /// A bound, not yet running server.

@@ -3,12 +3,8 @@
 use std::fmt;
 
 use std::sync::Arc;
-use tracing::Instrument as _;
 
-use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::HeaderMap;
 
 /// The header a trace id is read from and echoed in.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -103,50 +99,4 @@ pub fn current_trace_id() -> Option<TraceId> {
 /// Runs `fut` with `id` as the current trace id.
 pub async fn with_trace_id<F: Future>(id: TraceId, fut: F) -> F::Output {
     CURRENT.scope(id, fut).await
-}
-
-/// Middleware: picks the trace id, stores it in the request's extensions,
-/// makes it current for the request's task, and echoes it as
-/// `x-request-id`. Responses carrying an envelope rendered without a trace
-/// id are re-rendered with it.
-///
-/// It also opens the request's span (`request{method path trace_id
-/// action}`; the pipeline fills `action`), so every log line of the request
-/// carries its trace id, and logs server errors (5xx) with their latency.
-pub(crate) async fn middleware(mut req: Request, next: Next) -> Response {
-    let id = TraceId::from_headers(req.headers());
-    req.extensions_mut().insert(id.clone());
-    let span = tracing::info_span!(
-        "request",
-        method = %req.method(),
-        path = req.uri().path(),
-        trace_id = id.as_str(),
-        action = tracing::field::Empty,
-    );
-    let started = std::time::Instant::now();
-    let mut res = with_trace_id(id.clone(), next.run(req).instrument(span.clone())).await;
-    if res.status().is_server_error() {
-        let _e = span.enter();
-        tracing::error!(
-            status = res.status().as_u16(),
-            latency_ms = started.elapsed().as_millis() as u64,
-            "request failed"
-        );
-    }
-    if let Some(pending) = res
-        .extensions_mut()
-        .remove::<crate::error::PendingEnvelope>()
-    {
-        let mut fresh = crate::error::render(&pending.0, id.as_str());
-        for (name, value) in res.headers() {
-            if !fresh.headers().contains_key(name) && name != axum::http::header::CONTENT_LENGTH {
-                fresh.headers_mut().append(name.clone(), value.clone());
-            }
-        }
-        res = fresh;
-    }
-    if let Ok(v) = HeaderValue::from_str(id.as_str()) {
-        res.headers_mut().insert(REQUEST_ID_HEADER, v);
-    }
-    res
 }

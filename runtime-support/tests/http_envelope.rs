@@ -256,11 +256,17 @@ async fn handler_panic_is_a_500_envelope_and_raw_panics_too() {
     );
     let r = send(
         &app,
-        request("GET", "/raw-panic").body(Body::empty()).unwrap(),
+        request("GET", "/raw-panic")
+            .header("x-request-id", "panic-1")
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
     assert_eq!(r.status, 500);
+    // The envelope's trace id is the request's (`envelope` checks it
+    // matches the echoed header).
     r.envelope("internal");
+    assert_eq!(r.header("x-request-id"), Some("panic-1"));
     // The server keeps serving after panics.
     let r = send(
         &app,

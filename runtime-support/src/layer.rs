@@ -1,0 +1,127 @@
+//! The request layer: one tower service around the routes that gives every request its trace id, span, runtime handle and panic safety.
+//!
+//! One hand-written service in place of three stacked layers (an axum
+//! `from_fn` middleware, `CatchPanic` and `Extension`): `Router::layer`
+//! wraps every route in each of them, and each boxes or clones per request.
+
+use std::convert::Infallible;
+use std::panic::AssertUnwindSafe;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+use futures::FutureExt as _;
+use futures::future::BoxFuture;
+use tracing::Instrument as _;
+
+use crate::error::{PendingEnvelope, codes, render};
+use crate::trace::{REQUEST_ID_HEADER, with_trace_id};
+use crate::{ApiError, Runtime, TraceId};
+
+/// Wraps routes in [`RequestService`].
+#[derive(Clone)]
+pub(crate) struct RequestLayer(pub(crate) Runtime);
+
+impl<S> tower::Layer<S> for RequestLayer {
+    type Service = RequestService<S>;
+
+    fn layer(&self, inner: S) -> RequestService<S> {
+        RequestService {
+            inner,
+            rt: self.0.clone(),
+        }
+    }
+}
+
+/// Per request:
+/// - picks the trace id (`x-request-id`, else `traceparent`, else new),
+///   stores it and the [`Runtime`] in the request's extensions, makes it
+///   current for the request's task and echoes it as `x-request-id`;
+/// - opens the request's span (`request{method path trace_id action}`; the
+///   pipeline fills `action`), so every log line of the request carries the
+///   trace id, and logs server errors (5xx) with their latency;
+/// - turns a panic anywhere below into the 500 envelope;
+/// - re-renders an envelope rendered without a trace id with it.
+#[derive(Clone)]
+pub(crate) struct RequestService<S> {
+    inner: S,
+    rt: Runtime,
+}
+
+impl<S> tower::Service<Request> for RequestService<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        let id = TraceId::from_headers(req.headers());
+        req.extensions_mut().insert(id.clone());
+        req.extensions_mut().insert(self.rt.clone());
+        let span = tracing::info_span!(
+            "request",
+            method = %req.method(),
+            path = req.uri().path(),
+            trace_id = id.as_str(),
+            action = tracing::field::Empty,
+        );
+        // The service that was polled ready handles this request; a clone
+        // stays for the next one.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let started = Instant::now();
+        Box::pin(async move {
+            let run = AssertUnwindSafe(async { inner.call(req).await }).catch_unwind();
+            let outcome = with_trace_id(id.clone(), run.instrument(span.clone())).await;
+            let mut res = match outcome {
+                Ok(Ok(res)) => res,
+                Ok(Err(never)) => match never {},
+                Err(panic) => {
+                    let _e = span.enter();
+                    tracing::error!(
+                        panic = %crate::pipeline::panic_message(&panic),
+                        "request handler panicked"
+                    );
+                    let err = ApiError::framework(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        codes::INTERNAL,
+                        "An internal error occurred.",
+                    );
+                    render(&err, id.as_str())
+                }
+            };
+            if res.status().is_server_error() {
+                let _e = span.enter();
+                tracing::error!(
+                    status = res.status().as_u16(),
+                    latency_ms = started.elapsed().as_millis() as u64,
+                    "request failed"
+                );
+            }
+            if let Some(pending) = res.extensions_mut().remove::<PendingEnvelope>() {
+                let mut fresh = render(&pending.0, id.as_str());
+                for (name, value) in res.headers() {
+                    if !fresh.headers().contains_key(name)
+                        && name != axum::http::header::CONTENT_LENGTH
+                    {
+                        fresh.headers_mut().append(name.clone(), value.clone());
+                    }
+                }
+                res = fresh;
+            }
+            if let Ok(v) = HeaderValue::from_str(id.as_str()) {
+                res.headers_mut().insert(REQUEST_ID_HEADER, v);
+            }
+            Ok(res)
+        })
+    }
+}
