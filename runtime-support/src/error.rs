@@ -275,8 +275,8 @@ impl From<crate::db::DbError> for ApiError {
     }
 }
 
-/// Marker the trace middleware looks for: a response carrying it gets its
-/// body rendered as the envelope with the request's trace id.
+/// Marker the request layer (`crate::layer`) looks for: a response carrying
+/// it gets its body rendered as the envelope with the request's trace id.
 #[derive(Clone)]
 pub(crate) struct PendingEnvelope(pub(crate) ApiError);
 
