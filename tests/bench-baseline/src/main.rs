@@ -188,24 +188,28 @@ async fn create_task(State(st): State<Arc<AppState>>, headers: HeaderMap, body: 
     let started_at = Utc::now();
     let trace = TraceId::from_headers(&headers);
     let result = handle(&st, &headers, &body).await;
+    let (error_code, attempt) = match &result {
+        Ok(_) => (None, 1),
+        Err((e, attempts)) => (Some(e.code()), *attempts),
+    };
+    runs.record(run_record(
+        "tasks.create_task",
+        "http",
+        &trace,
+        started,
+        started_at,
+        error_code,
+        attempt,
+    ));
     let mut res = match result {
         Ok(task) => {
-            runs.record(run_record(
-                "tasks.create_task",
-                "http",
-                &trace,
-                started,
-                started_at,
-                None,
-                1,
-            ));
             let (runs, trace, title) = (runs, trace.clone(), task.title.clone());
             let (task_id, owner_id) = (task.id, task.owner_id);
             tokio::spawn(async move {
                 let started = Instant::now();
                 let started_at = Utc::now();
                 tracing::info!(trace_id = %trace, %task_id, %owner_id, %title, "task created");
-                runs.record(run_record(
+                let run = run_record(
                     "tasks.on_task_created",
                     "event",
                     &trace,
@@ -213,22 +217,12 @@ async fn create_task(State(st): State<Arc<AppState>>, headers: HeaderMap, body: 
                     started_at,
                     None,
                     1,
-                ));
+                );
+                runs.record(run);
             });
             (StatusCode::CREATED, Json(task)).into_response()
         }
-        Err((e, attempts)) => {
-            runs.record(run_record(
-                "tasks.create_task",
-                "http",
-                &trace,
-                started,
-                started_at,
-                Some(e.code()),
-                attempts,
-            ));
-            e.into_response()
-        }
+        Err((e, _)) => e.into_response(),
     };
     if let Ok(v) = HeaderValue::from_str(trace.as_str()) {
         res.headers_mut().insert("x-request-id", v);
