@@ -10,13 +10,13 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::response::Response;
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use tracing::Instrument as _;
 
-use crate::error::{PendingEnvelope, codes, render};
+use crate::error::{PendingEnvelope, render};
 use crate::trace::{REQUEST_ID_HEADER, with_trace_id};
 use crate::{ApiError, Runtime, TraceId};
 
@@ -87,15 +87,10 @@ where
                 Ok(Err(never)) => match never {},
                 Err(panic) => {
                     let _e = span.enter();
-                    tracing::error!(
-                        panic = %crate::pipeline::panic_message(&panic),
-                        "request handler panicked"
-                    );
-                    let err = ApiError::framework(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        codes::INTERNAL,
-                        "An internal error occurred.",
-                    );
+                    let err = ApiError::internal(format_args!(
+                        "request handler panicked: {}",
+                        crate::pipeline::panic_message(&panic)
+                    ));
                     render(&err, id.as_str())
                 }
             };
