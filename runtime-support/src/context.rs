@@ -64,7 +64,7 @@ pub(crate) struct Effects {
 /// a retry.
 #[derive(Clone)]
 pub struct ActionContext {
-    /// The call's trace id (also in every log line of the action's span).
+    /// The call's trace id (also in every log line the action writes).
     pub trace_id: TraceId,
     /// The database.
     pub db: Db,
@@ -74,8 +74,9 @@ pub struct ActionContext {
     pub action: &'static str,
     /// How the action was invoked.
     pub trigger: TriggerKind,
-    /// The action's tracing span; enter it in spawned work to keep the
-    /// trace id in logs.
+    /// The action's tracing span (`debug`: disabled at the default level).
+    /// Work spawned from a handler keeps the trace id in its log lines
+    /// through [`ActionContext::traced`].
     pub span: tracing::Span,
     pub(crate) session: Option<Session>,
     pub(crate) runtime: Runtime,
@@ -100,7 +101,7 @@ impl ActionContext {
     pub fn for_test(runtime: &Runtime, action: &'static str) -> Self {
         let trace_id = TraceId::generate();
         ActionContext {
-            span: tracing::info_span!("action", action, trace_id = %trace_id, trigger = "direct"),
+            span: tracing::debug_span!("action", action, trigger = "direct"),
             trace_id,
             db: runtime.db().clone(),
             attempt: 1,
@@ -121,6 +122,26 @@ impl ActionContext {
             expires_at: now + 3600,
         });
         self
+    }
+
+    /// Runs `fut` as part of this action: its log lines carry the action's
+    /// trace id and name, and it runs inside the action's span. Wrap work
+    /// the handler spawns, which would otherwise log without them:
+    ///
+    /// ```no_run
+    /// # fn f(ctx: bunbase_runtime::ActionContext) {
+    /// bunbase_runtime::tokio::spawn(ctx.traced(async {
+    ///     bunbase_runtime::tracing::info!("still part of the request");
+    /// }));
+    /// # }
+    /// ```
+    pub fn traced<F: Future>(&self, fut: F) -> impl Future<Output = F::Output> + use<F> {
+        use tracing::Instrument as _;
+        crate::trace::with_action(
+            self.trace_id.clone(),
+            self.action,
+            fut.instrument(self.span.clone()),
+        )
     }
 
     /// The signed-in principal, if any.

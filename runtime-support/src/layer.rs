@@ -1,4 +1,4 @@
-//! The request layer: one tower service around the routes that gives every request its trace id, span, runtime handle and panic safety.
+//! The request layer: one tower service around the routes that gives every request its trace id, log scope, runtime handle and panic safety.
 //!
 //! One hand-written service in place of three stacked layers (an axum
 //! `from_fn` middleware, `CatchPanic` and `Extension`): `Router::layer`
@@ -39,9 +39,10 @@ impl<S> tower::Layer<S> for RequestLayer {
 /// - picks the trace id (`x-request-id`, else `traceparent`, else new),
 ///   stores it and the [`Runtime`] in the request's extensions, makes it
 ///   current for the request's task and echoes it as `x-request-id`;
-/// - opens the request's span (`request{method path trace_id action}`; the
-///   pipeline fills `action`), so every log line of the request carries the
-///   trace id, and logs server errors (5xx) with their latency;
+/// - opens the request's `debug` span (`request{method path}`) and logs
+///   server errors (5xx) with method, path and latency (every log line of
+///   the request carries the trace id through the task's scope: see
+///   [`crate::logging`]);
 /// - turns a panic anywhere below into the 500 envelope;
 /// - re-renders an envelope rendered without a trace id with it.
 #[derive(Clone)]
@@ -67,21 +68,19 @@ where
         let id = TraceId::from_headers(req.headers());
         req.extensions_mut().insert(id.clone());
         req.extensions_mut().insert(self.rt.clone());
-        let span = tracing::info_span!(
-            "request",
-            method = %req.method(),
-            path = req.uri().path(),
-            trace_id = id.as_str(),
-            action = tracing::field::Empty,
-        );
+        let span = tracing::debug_span!("request", method = %req.method(), path = req.uri().path());
+        // For the error line: cheap clones (the path shares the request's bytes).
+        let (method, uri) = (req.method().clone(), req.uri().clone());
         // The service that was polled ready handles this request; a clone
         // stays for the next one.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let started = Instant::now();
-        Box::pin(async move {
+        let scope = id.clone();
+        // All of it, the error lines too, runs in the request's log scope.
+        Box::pin(with_trace_id(scope, async move {
             let run = AssertUnwindSafe(async { inner.call(req).await }).catch_unwind();
-            let outcome = with_trace_id(id.clone(), run.instrument(span.clone())).await;
+            let outcome = run.instrument(span.clone()).await;
             let mut res = match outcome {
                 Ok(Ok(res)) => res,
                 Ok(Err(never)) => match never {},
@@ -97,6 +96,8 @@ where
             if res.status().is_server_error() {
                 let _e = span.enter();
                 tracing::error!(
+                    %method,
+                    path = uri.path(),
                     status = res.status().as_u16(),
                     latency_ms = started.elapsed().as_millis() as u64,
                     "request failed"
@@ -117,6 +118,6 @@ where
                 res.headers_mut().insert(REQUEST_ID_HEADER, v);
             }
             Ok(res)
-        })
+        }))
     }
 }

@@ -259,6 +259,7 @@ pub mod events;
 pub mod guard;
 pub mod http;
 mod layer;
+pub mod logging;
 pub mod password;
 pub mod pipeline;
 pub mod ratelimit;
@@ -280,6 +281,7 @@ pub use http::HttpRequest;
 pub use password::{hash_password, verify_password};
 pub use pipeline::{ActionSpec, Backoff, Invocation, RetryPolicy};
 
+pub use logging::init_tracing;
 /// The allocator generated servers declare as `#[global_allocator]`: a
 /// request allocates many small, short-lived values (JSON trees, strings,
 /// spans), which mimalloc's thread-local free lists serve far faster than
@@ -288,7 +290,7 @@ pub use pipeline::{ActionSpec, Backoff, Invocation, RetryPolicy};
 #[cfg(feature = "mimalloc")]
 pub use mimalloc::MiMalloc;
 pub use runtime::{Error, Runtime, RuntimeBuilder};
-pub use server::{Server, init_tracing, run_main, serve};
+pub use server::{Server, run_main, serve};
 pub use session::{Principal, Session, SessionManager, SetCookie};
 pub use trace::TraceId;
 pub use validate::{Validate, Violation};

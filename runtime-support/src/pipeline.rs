@@ -267,35 +267,49 @@ impl ActionSpec {
         Fut: Future<Output = Result<O, E>> + Send,
         H: Fn(ActionContext, I) -> Fut + Send + Sync,
     {
+        // Detail for `RUST_LOG=debug`: at `info` no span is created, and the
+        // log lines carry the trace id and action through the task's scope
+        // (`crate::logging`).
+        let span = tracing::debug_span!(
+            "action",
+            action = self.name,
+            trigger = inv.trigger.as_str(),
+            attempt = tracing::field::Empty,
+        );
+        crate::trace::with_action(
+            inv.trace_id.clone(),
+            self.name,
+            self.execute_in_scope(rt, inv, headers, input, handler, span),
+        )
+        .await
+    }
+
+    /// [`Self::execute`] inside the action's log scope: the attempts, the
+    /// outcome's log line and the run record.
+    async fn execute_in_scope<I, O, E, Fut, H>(
+        &self,
+        rt: &Runtime,
+        inv: Invocation,
+        headers: &HeaderMap,
+        input: impl FnOnce() -> Result<I, ApiError> + Send,
+        handler: H,
+        span: tracing::Span,
+    ) -> Result<Success<O>, ApiError>
+    where
+        I: Validate + Clone + Send,
+        O: Send,
+        E: Into<ApiError> + Send,
+        Fut: Future<Output = Result<O, E>> + Send,
+        H: Fn(ActionContext, I) -> Fut + Send + Sync,
+    {
         let started = Instant::now();
         let started_at = chrono::Utc::now();
-        let span = if inv.trigger == TriggerKind::Http {
-            // Inside the request's span, which already carries the trace id
-            // and now names the action: the action's own span is detail.
-            tracing::Span::current().record("action", self.name);
-            tracing::debug_span!(
-                "action",
-                action = self.name,
-                trigger = inv.trigger.as_str(),
-                attempt = tracing::field::Empty,
-            )
-        } else {
-            tracing::info_span!(
-                "action",
-                action = self.name,
-                trace_id = %inv.trace_id,
-                trigger = inv.trigger.as_str(),
-                attempt = tracing::field::Empty,
-            )
-        };
         let trace_id = inv.trace_id.clone();
         let trigger = inv.trigger;
-        let (result, attempts) = crate::trace::with_trace_id(
-            trace_id.clone(),
-            self.attempt_all(rt, inv, headers, input, handler, span.clone())
-                .instrument(span.clone()),
-        )
-        .await;
+        let (result, attempts) = self
+            .attempt_all(rt, inv, headers, input, handler, span.clone())
+            .instrument(span.clone())
+            .await;
         let duration = started.elapsed();
         {
             let _e = span.enter();

@@ -221,24 +221,6 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Installs a tracing subscriber: filter from `RUST_LOG` (default `info`),
-/// JSON lines when `LOG_FORMAT=json`. Safe to call twice.
-pub fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
-    // Colour codes only for a terminal: in files and log collectors they are noise.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(ansi);
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
-}
-
 /// The scaffolded server's `main`: `serve` (the default; applies pending
 /// migrations first unless `AUTO_MIGRATE=false`) or `migrate`. Reads the
 /// configuration from the environment and prints fatal errors with how to
@@ -257,7 +239,7 @@ pub async fn run_main(
     migrations: Migrations,
     routes: impl FnOnce(&Runtime) -> Router,
 ) -> ExitCode {
-    init_tracing();
+    crate::init_tracing();
     let command = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "serve".to_owned());

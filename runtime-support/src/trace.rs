@@ -86,17 +86,48 @@ impl fmt::Debug for TraceId {
     }
 }
 
+/// What every log line written while a request or action runs carries
+/// (see [`crate::logging`]): its trace id, and the action once the pipeline
+/// runs one.
+#[derive(Clone)]
+pub(crate) struct Scope {
+    pub(crate) trace_id: TraceId,
+    pub(crate) action: Option<&'static str>,
+}
+
 tokio::task_local! {
-    static CURRENT: TraceId;
+    static CURRENT: Scope;
 }
 
 /// The trace id of the request or action being processed on this task, if
 /// any. [`crate::ApiError`]'s `IntoResponse` uses it to fill the envelope.
 pub fn current_trace_id() -> Option<TraceId> {
-    CURRENT.try_with(|t| t.clone()).ok()
+    CURRENT.try_with(|s| s.trace_id.clone()).ok()
 }
 
-/// Runs `fut` with `id` as the current trace id.
+/// Runs `fut` with `id` as the current trace id: its log lines carry it.
 pub async fn with_trace_id<F: Future>(id: TraceId, fut: F) -> F::Output {
-    CURRENT.scope(id, fut).await
+    CURRENT
+        .scope(
+            Scope {
+                trace_id: id,
+                action: None,
+            },
+            fut,
+        )
+        .await
+}
+
+/// Runs `fut` as action `action` of trace `id`: its log lines carry both.
+pub(crate) async fn with_action<F: Future>(id: TraceId, action: &'static str, fut: F) -> F::Output {
+    let scope = Scope {
+        trace_id: id,
+        action: Some(action),
+    };
+    CURRENT.scope(scope, fut).await
+}
+
+/// This task's scope, if it runs inside one.
+pub(crate) fn current_scope() -> Option<Scope> {
+    CURRENT.try_with(Scope::clone).ok()
 }

@@ -1,0 +1,145 @@
+//! Log output: every line written while a request or action runs carries its trace id and action, read from the task's scope rather than from spans.
+//!
+//! The trace id and the action live in a task-local ([`crate::trace`]) that
+//! the request layer and the pipeline set anyway; the formatter here writes
+//! them into each line. Spans (`request`, `action`) are `debug`: at the
+//! default `info` level a request creates none, which saves the span
+//! registry's bookkeeping and field formatting on every request, and every
+//! line still says which request and action wrote it.
+//!
+//! Text: `2026-12-06T02:41:10.123456Z  INFO trace_id=… action=tasks.create_task: tasks_server::tasks: task created task_id=…`
+//!
+//! JSON (`LOG_FORMAT=json`): tracing-subscriber's JSON object with
+//! `trace_id` and `action` as its first keys.
+
+use std::fmt;
+
+use tracing::{Event, Subscriber};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::{Format, Full, Json, Writer};
+use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::trace::current_scope;
+
+/// Installs the tracing subscriber: filter from `RUST_LOG` (default `info`),
+/// JSON lines when `LOG_FORMAT=json`, ANSI colours only on a terminal. Safe
+/// to call twice (the second call changes nothing).
+pub fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
+    // Colour codes only for a terminal: in files and log collectors they are noise.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(ansi);
+    let _ = if json {
+        builder.json().event_format(JsonLine::default()).try_init()
+    } else {
+        builder.event_format(TextLine::default()).try_init()
+    };
+}
+
+fn format() -> Format {
+    tracing_subscriber::fmt::format()
+}
+
+/// The text line: time, level, the scope's trace id and action, then
+/// tracing-subscriber's full format (spans, target, fields).
+pub struct TextLine {
+    rest: Format<Full, ()>,
+}
+
+impl Default for TextLine {
+    fn default() -> Self {
+        TextLine {
+            rest: format().without_time().with_level(false),
+        }
+    }
+}
+
+impl<S, N> FormatEvent<S, N> for TextLine
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let ansi = writer.has_ansi_escapes();
+        if ansi {
+            writer.write_str("\x1b[2m")?;
+        }
+        if SystemTime.format_time(&mut writer).is_err() {
+            writer.write_str("<unknown time>")?;
+        }
+        if ansi {
+            writer.write_str("\x1b[0m")?;
+        }
+        let level = *event.metadata().level();
+        if ansi {
+            let colour = match level {
+                tracing::Level::TRACE => "35",
+                tracing::Level::DEBUG => "34",
+                tracing::Level::INFO => "32",
+                tracing::Level::WARN => "33",
+                tracing::Level::ERROR => "31",
+            };
+            write!(writer, " \x1b[{colour}m{level:>5}\x1b[0m ")?;
+        } else {
+            write!(writer, " {level:>5} ")?;
+        }
+        if let Some(scope) = current_scope() {
+            write!(writer, "trace_id={}", scope.trace_id)?;
+            if let Some(action) = scope.action {
+                write!(writer, " action={action}")?;
+            }
+            writer.write_str(": ")?;
+        }
+        self.rest.format_event(ctx, writer, event)
+    }
+}
+
+/// The JSON line: tracing-subscriber's JSON object with the scope's
+/// `trace_id` and `action` spliced in as its first keys.
+pub struct JsonLine(Format<Json>);
+
+impl Default for JsonLine {
+    fn default() -> Self {
+        JsonLine(format().json())
+    }
+}
+
+impl<S, N> FormatEvent<S, N> for JsonLine
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    Format<Json>: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let Some(scope) = current_scope() else {
+            return self.0.format_event(ctx, writer, event);
+        };
+        let mut line = String::with_capacity(256);
+        self.0.format_event(ctx, Writer::new(&mut line), event)?;
+        let Some(rest) = line.strip_prefix('{') else {
+            return writer.write_str(&line);
+        };
+        // Trace ids are visible ASCII but may hold `"` or `\`: escape them.
+        let id = serde_json::Value::from(scope.trace_id.as_str());
+        write!(writer, "{{\"trace_id\":{id},")?;
+        if let Some(action) = scope.action {
+            write!(writer, "\"action\":{},", serde_json::Value::from(action))?;
+        }
+        writer.write_str(rest)
+    }
+}
