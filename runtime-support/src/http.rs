@@ -219,27 +219,44 @@ impl HttpRequest {
 }
 
 /// Decodes JSON bytes into `T`, mapping failures to the envelope.
+///
+/// Decodes with plain serde_json first: tracking the path costs every
+/// request, and only a failure needs it, so a shape error is decoded again
+/// with [`serde_path_to_error`] to name where it is (the same bytes fail the
+/// same way).
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    use serde_json::error::Category;
+    let first = match serde_json::from_slice(bytes) {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    if first.classify() != Category::Data {
+        return Err(malformed(&first));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = match serde_path_to_error::deserialize(&mut de) {
-        Ok(v) => v,
-        Err(e) => {
-            use serde_json::error::Category;
-            return Err(match e.inner().classify() {
-                Category::Data => match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
-                    // A syntax error later in the body outranks a shape error.
-                    Err(syntax) => malformed(&syntax),
-                    Ok(_) => {
-                        let msg = strip_position(&e.inner().to_string());
-                        ApiError::validation(vec![violation(e.path(), &msg)])
-                    }
-                },
-                Category::Syntax | Category::Eof | Category::Io => malformed(e.inner()),
-            });
+    let e = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) => e,
+        // Not reached: the same bytes decode the same way. Answer the first
+        // error without a path rather than trust a second decode.
+        Ok(_) => {
+            let msg = strip_position(&first.to_string());
+            return Err(ApiError::validation(vec![violation_at(
+                Pointer::root(),
+                &msg,
+            )]));
         }
     };
-    de.end().map_err(|e| malformed(&e))?;
-    Ok(value)
+    Err(match e.inner().classify() {
+        Category::Data => match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            // A syntax error later in the body outranks a shape error.
+            Err(syntax) => malformed(&syntax),
+            Ok(_) => {
+                let msg = strip_position(&e.inner().to_string());
+                ApiError::validation(vec![violation(e.path(), &msg)])
+            }
+        },
+        Category::Syntax | Category::Eof | Category::Io => malformed(e.inner()),
+    })
 }
 
 /// Decodes a JSON value into `T` (used for event payloads).
@@ -292,6 +309,11 @@ pub(crate) fn violation(path: &serde_path_to_error::Path, msg: &str) -> Violatio
             Segment::Enum { .. } | Segment::Unknown => at,
         };
     }
+    violation_at(at, msg)
+}
+
+/// The violation serde's message `msg` describes at `at`.
+fn violation_at(at: Pointer, msg: &str) -> Violation {
     let (code, at, message) = if msg.starts_with("unknown field") {
         let name = backticked(msg).unwrap_or("?");
         // serde_path_to_error already ends the path with the unknown key.
