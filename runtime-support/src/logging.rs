@@ -93,9 +93,9 @@ where
         } else {
             write!(writer, " {level:>5} ")?;
         }
-        if let Some(scope) = current_scope() {
-            write!(writer, "trace_id={}", scope.trace_id)?;
-            if let Some(action) = scope.action {
+        if let Some((trace_id, action)) = current_scope() {
+            write!(writer, "trace_id={trace_id}")?;
+            if let Some(action) = action {
                 write!(writer, " action={action}")?;
             }
             writer.write_str(": ")?;
@@ -126,7 +126,7 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let Some(scope) = current_scope() else {
+        let Some((trace_id, action)) = current_scope() else {
             return self.0.format_event(ctx, writer, event);
         };
         let mut line = String::with_capacity(256);
@@ -135,9 +135,9 @@ where
             return writer.write_str(&line);
         };
         // Trace ids are visible ASCII but may hold `"` or `\`: escape them.
-        let id = serde_json::Value::from(scope.trace_id.as_str());
+        let id = serde_json::Value::from(trace_id.as_str());
         write!(writer, "{{\"trace_id\":{id},")?;
-        if let Some(action) = scope.action {
+        if let Some(action) = action {
             write!(writer, "\"action\":{},", serde_json::Value::from(action))?;
         }
         writer.write_str(rest)

@@ -276,12 +276,14 @@ impl ActionSpec {
             trigger = inv.trigger.as_str(),
             attempt = tracing::field::Empty,
         );
-        crate::trace::with_action(
-            inv.trace_id.clone(),
-            self.name,
-            self.execute_in_scope(rt, inv, headers, input, handler, span),
-        )
-        .await
+        if crate::trace::claim_scope(&inv.trace_id, self.name) {
+            self.execute_in_scope(rt, inv, headers, input, handler, span)
+                .await
+        } else {
+            let id = inv.trace_id.clone();
+            let run = self.execute_in_scope(rt, inv, headers, input, handler, span);
+            crate::trace::with_action(id, self.name, run).await
+        }
     }
 
     /// [`Self::execute`] inside the action's log scope: the attempts, the

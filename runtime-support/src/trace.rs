@@ -1,5 +1,6 @@
 //! Trace ids: taken from `x-request-id` or W3C `traceparent`, else generated, and echoed on every response.
 
+use std::cell::Cell;
 use std::fmt;
 
 use std::sync::Arc;
@@ -88,11 +89,11 @@ impl fmt::Debug for TraceId {
 
 /// What every log line written while a request or action runs carries
 /// (see [`crate::logging`]): its trace id, and the action once the pipeline
-/// runs one.
-#[derive(Clone)]
+/// runs one. The request's scope takes the action's name when the pipeline
+/// runs it, so a request costs one scope, not two.
 pub(crate) struct Scope {
-    pub(crate) trace_id: TraceId,
-    pub(crate) action: Option<&'static str>,
+    trace_id: TraceId,
+    action: Cell<Option<&'static str>>,
 }
 
 tokio::task_local! {
@@ -107,27 +108,41 @@ pub fn current_trace_id() -> Option<TraceId> {
 
 /// Runs `fut` with `id` as the current trace id: its log lines carry it.
 pub async fn with_trace_id<F: Future>(id: TraceId, fut: F) -> F::Output {
-    CURRENT
-        .scope(
-            Scope {
-                trace_id: id,
-                action: None,
-            },
-            fut,
-        )
-        .await
+    let scope = Scope {
+        trace_id: id,
+        action: Cell::new(None),
+    };
+    CURRENT.scope(scope, fut).await
 }
 
 /// Runs `fut` as action `action` of trace `id`: its log lines carry both.
 pub(crate) async fn with_action<F: Future>(id: TraceId, action: &'static str, fut: F) -> F::Output {
     let scope = Scope {
         trace_id: id,
-        action: Some(action),
+        action: Cell::new(Some(action)),
     };
     CURRENT.scope(scope, fut).await
 }
 
-/// This task's scope, if it runs inside one.
-pub(crate) fn current_scope() -> Option<Scope> {
-    CURRENT.try_with(Scope::clone).ok()
+/// Names `action` in this task's scope when that is the scope of trace `id`
+/// and names no action yet (an HTTP request's, set by the request layer):
+/// true then. False otherwise: the caller runs the action in a scope of
+/// its own ([`with_action`]).
+pub(crate) fn claim_scope(id: &TraceId, action: &'static str) -> bool {
+    CURRENT
+        .try_with(|s| {
+            let free = s.action.get().is_none() && s.trace_id == *id;
+            if free {
+                s.action.set(Some(action));
+            }
+            free
+        })
+        .unwrap_or(false)
+}
+
+/// This task's trace id and action, if it runs inside a scope.
+pub(crate) fn current_scope() -> Option<(TraceId, Option<&'static str>)> {
+    CURRENT
+        .try_with(|s| (s.trace_id.clone(), s.action.get()))
+        .ok()
 }

@@ -189,7 +189,11 @@ async fn text_lines_carry_the_trace_id_and_the_action() {
     );
     assert!(line.contains("code=\"internal\""), "{line}");
     let line = out.line("request failed");
-    assert!(line.contains("ERROR trace_id=trace-log-2: "), "{line}");
+    // The request's line names the action the request ran.
+    assert!(
+        line.contains("ERROR trace_id=trace-log-2 action=tasks.create: "),
+        "{line}"
+    );
     assert!(
         line.contains("method=POST path=\"/fail\" status=500"),
         "{line}"
@@ -234,6 +238,6 @@ async fn json_lines_carry_the_trace_id_and_the_action() {
     assert_eq!(find("in the subscriber")["action"], "notify.on_created");
     let v = find("request failed");
     assert_eq!(v["trace_id"], "trace-log-2", "{v}");
-    assert!(v.get("action").is_none(), "{v}");
+    assert_eq!(v["action"], "tasks.create", "{v}");
     assert_eq!(v["fields"]["path"], "/fail", "{v}");
 }
