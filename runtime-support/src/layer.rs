@@ -1,15 +1,16 @@
 //! The request layer: one tower service around the routes that gives every request its trace id, log scope, runtime handle and panic safety.
 //!
-//! One hand-written service in place of three stacked layers (an axum
-//! `from_fn` middleware, `CatchPanic` and `Extension`): `Router::layer`
-//! wraps every route in each of them, and each boxes or clones per request.
+//! One hand-written service in place of four stacked layers (an axum
+//! `from_fn` middleware, `CatchPanic`, `Extension` and `DefaultBodyLimit`):
+//! `Router::layer` wraps every route in each of them, in a boxed `Route`
+//! that is cloned per request.
 
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::HeaderValue;
 use axum::response::Response;
 use futures::FutureExt as _;
@@ -20,16 +21,22 @@ use crate::error::{PendingEnvelope, render};
 use crate::trace::{REQUEST_ID_HEADER, with_trace_id};
 use crate::{ApiError, Runtime, TraceId};
 
-/// Wraps routes in [`RequestService`].
+/// Wraps routes in [`RequestService`], with axum's `DefaultBodyLimit`
+/// composed directly inside it (no `Route` between them).
 #[derive(Clone)]
 pub(crate) struct RequestLayer(pub(crate) Runtime);
 
-impl<S> tower::Layer<S> for RequestLayer {
-    type Service = RequestService<S>;
+type BodyLimited<S> = <DefaultBodyLimit as tower::Layer<S>>::Service;
 
-    fn layer(&self, inner: S) -> RequestService<S> {
+impl<S> tower::Layer<S> for RequestLayer {
+    type Service = RequestService<BodyLimited<S>>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        // `HttpRequest` reads bodies up to the runtime's limit itself; this
+        // applies it to axum's own extractors in custom routes.
+        let limit = DefaultBodyLimit::max(self.0.config().body_limit);
         RequestService {
-            inner,
+            inner: tower::Layer::layer(&limit, inner),
             rt: self.0.clone(),
         }
     }
@@ -53,7 +60,7 @@ pub(crate) struct RequestService<S> {
 
 impl<S> tower::Service<Request> for RequestService<S>
 where
-    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Send + 'static,
     S::Future: Send + 'static,
 {
     type Response = Response;
@@ -71,16 +78,21 @@ where
         let span = tracing::debug_span!("request", method = %req.method(), path = req.uri().path());
         // For the error line: cheap clones (the path shares the request's bytes).
         let (method, uri) = (req.method().clone(), req.uri().clone());
-        // The service that was polled ready handles this request; a clone
-        // stays for the next one.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
         let started = Instant::now();
+        // The route is called here, not cloned into the future: `Route`
+        // clones its boxed service per call anyway. Its handler runs when
+        // the future is polled; a panic in either answers the 500 envelope.
+        let call = std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(req)));
         let scope = id.clone();
         // All of it, the error lines too, runs in the request's log scope.
         Box::pin(with_trace_id(scope, async move {
-            let run = AssertUnwindSafe(async { inner.call(req).await }).catch_unwind();
-            let outcome = run.instrument(span.clone()).await;
+            let outcome = match call {
+                Ok(fut) => {
+                    let run = AssertUnwindSafe(fut).catch_unwind();
+                    run.instrument(span.clone()).await
+                }
+                Err(panic) => Err(panic),
+            };
             let mut res = match outcome {
                 Ok(Ok(res)) => res,
                 Ok(Err(never)) => match never {},

@@ -30,6 +30,10 @@
 //!    applied; events run their subscribers through the same pipeline;
 //! 7. the run is recorded through the batched writer into `bunbase_runs`.
 //!
+//! Every log line written while a request or action runs carries
+//! `trace_id=…` and `action=…` ([`logging`]); the `request` and `action`
+//! spans are `debug`.
+//!
 //! Every failure is the envelope
 //! `{"error":{"code","message","trace_id","details"}}` ([`ApiError`]),
 //! including 404, 405, 413, 415, malformed JSON and panics.

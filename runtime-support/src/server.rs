@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Extension};
+use axum::extract::Extension;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -28,10 +28,7 @@ impl Runtime {
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .fallback(not_found)
-            .method_not_allowed_fallback(method_not_allowed)
-            // `HttpRequest` reads bodies up to the runtime's limit itself;
-            // this applies it to axum's own extractors in custom routes.
-            .layer(DefaultBodyLimit::max(self.config().body_limit));
+            .method_not_allowed_fallback(method_not_allowed);
         let app = match cors(&self.config().cors_origins) {
             Some(layer) => app.layer(layer),
             None => app,

@@ -197,6 +197,25 @@ async fn oversized_body_is_a_413_envelope() {
 }
 
 #[tokio::test]
+async fn axum_extractors_in_custom_routes_get_the_runtime_body_limit() {
+    let (rt, _d) = common::runtime_with(|c| c.body_limit = 1024).await;
+    let app = rt.app(Router::new().route(
+        "/raw",
+        post(|body: bunbase_runtime::axum::body::Bytes| async move { body.len().to_string() }),
+    ));
+    let small = request("POST", "/raw")
+        .body(Body::from(vec![b'x'; 1000]))
+        .unwrap();
+    let r = send(&app, small).await;
+    assert_eq!((r.status.as_u16(), r.body.as_slice()), (200, &b"1000"[..]));
+    // Above 1024 bytes, not axum's own default of 2 MB.
+    let big = request("POST", "/raw")
+        .body(Body::from(vec![b'x'; 4000]))
+        .unwrap();
+    assert_eq!(send(&app, big).await.status, 413);
+}
+
+#[tokio::test]
 async fn malformed_json_is_a_400_envelope() {
     let (app, _rt, _d) = app().await;
     let req = request("POST", "/tasks")
