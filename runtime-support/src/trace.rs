@@ -107,21 +107,25 @@ pub fn current_trace_id() -> Option<TraceId> {
 }
 
 /// Runs `fut` with `id` as the current trace id: its log lines carry it.
-pub async fn with_trace_id<F: Future>(id: TraceId, fut: F) -> F::Output {
+pub fn with_trace_id<F: Future>(id: TraceId, fut: F) -> impl Future<Output = F::Output> {
     let scope = Scope {
         trace_id: id,
         action: Cell::new(None),
     };
-    CURRENT.scope(scope, fut).await
+    CURRENT.scope(scope, fut)
 }
 
 /// Runs `fut` as action `action` of trace `id`: its log lines carry both.
-pub(crate) async fn with_action<F: Future>(id: TraceId, action: &'static str, fut: F) -> F::Output {
+pub(crate) fn with_action<F: Future>(
+    id: TraceId,
+    action: &'static str,
+    fut: F,
+) -> impl Future<Output = F::Output> {
     let scope = Scope {
         trace_id: id,
         action: Cell::new(Some(action)),
     };
-    CURRENT.scope(scope, fut).await
+    CURRENT.scope(scope, fut)
 }
 
 /// Names `action` in this task's scope when that is the scope of trace `id`
