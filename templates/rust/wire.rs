@@ -14,8 +14,39 @@ pub use ::bunbase_runtime::validate::Violation;
 /// Decodes values while tracking the current JSON pointer and collecting every violation.
 #[derive(Debug, Default)]
 pub struct Decoder {
-    path: Vec<String>,
+    path: Vec<Seg>,
     violations: Vec<Violation>,
+}
+
+/// One step of the current path: a field name from the contract or an array
+/// index (neither allocates, so a valid document costs no path text), or
+/// any other key.
+#[derive(Debug)]
+pub enum Seg {
+    /// A field the contract names.
+    Name(&'static str),
+    /// A key chosen by the sender (a map entry, an unknown field).
+    Key(String),
+    /// An array index.
+    Index(usize),
+}
+
+impl From<&'static str> for Seg {
+    fn from(name: &'static str) -> Self {
+        Seg::Name(name)
+    }
+}
+
+impl From<String> for Seg {
+    fn from(key: String) -> Self {
+        Seg::Key(key)
+    }
+}
+
+impl From<usize> for Seg {
+    fn from(index: usize) -> Self {
+        Seg::Index(index)
+    }
 }
 
 impl Decoder {
@@ -35,7 +66,12 @@ impl Decoder {
         let mut out = String::new();
         for seg in &self.path {
             out.push('/');
-            for c in seg.chars() {
+            let text = match seg {
+                Seg::Name(name) => (*name).into(),
+                Seg::Key(key) => key.as_str().into(),
+                Seg::Index(i) => ::std::borrow::Cow::Owned(i.to_string()),
+            };
+            for c in text.chars() {
                 match c {
                     '~' => out.push_str("~0"),
                     '/' => out.push_str("~1"),
@@ -47,7 +83,7 @@ impl Decoder {
     }
 
     /// Runs `f` with `seg` appended to the current path.
-    pub fn at<T>(&mut self, seg: impl Into<String>, f: impl FnOnce(&mut Decoder) -> T) -> T {
+    pub fn at<T>(&mut self, seg: impl Into<Seg>, f: impl FnOnce(&mut Decoder) -> T) -> T {
         self.path.push(seg.into());
         let out = f(self);
         self.path.pop();
@@ -127,7 +163,7 @@ pub fn object(d: &mut Decoder, value: Value) -> Option<Map<String, Value>> {
 }
 
 /// A required field: removed from `obj` and decoded, or a `required` violation.
-pub fn field<T>(d: &mut Decoder, obj: &mut Map<String, Value>, name: &str, f: impl FnOnce(&mut Decoder, Value) -> Option<T>) -> Option<T> {
+pub fn field<T>(d: &mut Decoder, obj: &mut Map<String, Value>, name: &'static str, f: impl FnOnce(&mut Decoder, Value) -> Option<T>) -> Option<T> {
     match obj.remove(name) {
         Some(v) => d.at(name, |d| f(d, v)),
         None => {
@@ -138,7 +174,7 @@ pub fn field<T>(d: &mut Decoder, obj: &mut Map<String, Value>, name: &str, f: im
 }
 
 /// An optional field: absent and `null` both give `None`.
-pub fn optional_field<T>(d: &mut Decoder, obj: &mut Map<String, Value>, name: &str, f: impl FnOnce(&mut Decoder, Value) -> Option<T>) -> Option<Option<T>> {
+pub fn optional_field<T>(d: &mut Decoder, obj: &mut Map<String, Value>, name: &'static str, f: impl FnOnce(&mut Decoder, Value) -> Option<T>) -> Option<Option<T>> {
     match obj.remove(name) {
         None | Some(Value::Null) => Some(None),
         Some(v) => d.at(name, |d| f(d, v)).map(Some),
@@ -146,7 +182,7 @@ pub fn optional_field<T>(d: &mut Decoder, obj: &mut Map<String, Value>, name: &s
 }
 
 /// A field with a default, used when the field is absent (or `null`).
-pub fn default_field<T>(d: &mut Decoder, obj: &mut Map<String, Value>, name: &str, default: fn() -> Value, f: impl FnOnce(&mut Decoder, Value) -> Option<T>) -> Option<T> {
+pub fn default_field<T>(d: &mut Decoder, obj: &mut Map<String, Value>, name: &'static str, default: fn() -> Value, f: impl FnOnce(&mut Decoder, Value) -> Option<T>) -> Option<T> {
     let v = match obj.remove(name) {
         None | Some(Value::Null) => default(),
         Some(v) => v,
@@ -156,13 +192,13 @@ pub fn default_field<T>(d: &mut Decoder, obj: &mut Map<String, Value>, name: &st
 
 /// Reports every key left in `obj` as an `unknown_field` violation.
 pub fn deny_unknown(d: &mut Decoder, obj: Map<String, Value>) {
-    for key in obj.keys() {
-        d.at(key.as_str(), |d| d.violation("unknown_field", "unknown field: remove it or check its spelling"));
+    for (key, _) in obj {
+        d.at(key, |d| d.violation("unknown_field", "unknown field: remove it or check its spelling"));
     }
 }
 
 /// Removes and checks the tag of a tagged union, which must be one of `allowed`.
-pub fn tag(d: &mut Decoder, obj: &mut Map<String, Value>, name: &str, allowed: &[&str]) -> Option<String> {
+pub fn tag(d: &mut Decoder, obj: &mut Map<String, Value>, name: &'static str, allowed: &[&str]) -> Option<String> {
     let s = field(d, obj, name, string)?;
     if allowed.contains(&s.as_str()) {
         Some(s)
@@ -369,7 +405,7 @@ pub fn list<T>(d: &mut Decoder, value: Value, mut f: impl FnMut(&mut Decoder, Va
     let mut out = Vec::with_capacity(items.len());
     let mut ok = true;
     for (i, item) in items.into_iter().enumerate() {
-        match d.at(i.to_string(), |d| f(d, item)) {
+        match d.at(i, |d| f(d, item)) {
             Some(v) => out.push(v),
             None => ok = false,
         }
@@ -383,7 +419,7 @@ pub fn map<T>(d: &mut Decoder, value: Value, mut f: impl FnMut(&mut Decoder, Val
     let mut out = BTreeMap::new();
     let mut ok = true;
     for (k, v) in entries {
-        match d.at(k.as_str(), |d| f(d, v)) {
+        match d.at(k.clone(), |d| f(d, v)) {
             Some(v) => {
                 out.insert(k, v);
             }

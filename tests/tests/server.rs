@@ -214,6 +214,33 @@ fn suite(db: Database) {
             .map(|(p, c)| (p.to_string(), c.to_string()))
             .collect::<Vec<_>>()
     );
+    // Array indexes and escaped keys (RFC 6901) in the pointers.
+    let invalid = s.send_json(
+        "POST",
+        "/api/tasks",
+        &json!({"title": "ok", "tags": ["a", 5], "a/b~c": 1}),
+        c,
+    );
+    let err = envelope(&invalid, 400, "validation_failed");
+    let mut found: Vec<(String, String)> = err["details"]["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .map(|v| {
+            (
+                v["path"].as_str().unwrap_or_default().to_owned(),
+                v["code"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [("/a~1b~0c", "unknown_field"), ("/tags/1", "invalid_type")]
+            .iter()
+            .map(|(p, c)| (p.to_string(), c.to_string()))
+            .collect::<Vec<_>>()
+    );
     let query = s.request(
         "GET",
         "/api/tasks?limit=0&extra=1",

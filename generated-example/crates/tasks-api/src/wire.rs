@@ -8,8 +8,35 @@ pub use ::bunbase_runtime::validate::Violation;
 /// Decodes values while tracking the current JSON pointer and collecting every violation.
 #[derive(Debug, Default)]
 pub struct Decoder {
-    path: Vec<String>,
+    path: Vec<Seg>,
     violations: Vec<Violation>,
+}
+/// One step of the current path: a field name from the contract or an array
+/// index (neither allocates, so a valid document costs no path text), or
+/// any other key.
+#[derive(Debug)]
+pub enum Seg {
+    /// A field the contract names.
+    Name(&'static str),
+    /// A key chosen by the sender (a map entry, an unknown field).
+    Key(String),
+    /// An array index.
+    Index(usize),
+}
+impl From<&'static str> for Seg {
+    fn from(name: &'static str) -> Self {
+        Seg::Name(name)
+    }
+}
+impl From<String> for Seg {
+    fn from(key: String) -> Self {
+        Seg::Key(key)
+    }
+}
+impl From<usize> for Seg {
+    fn from(index: usize) -> Self {
+        Seg::Index(index)
+    }
 }
 impl Decoder {
     /// A decoder at the root of a document.
@@ -31,7 +58,12 @@ impl Decoder {
         let mut out = String::new();
         for seg in &self.path {
             out.push('/');
-            for c in seg.chars() {
+            let text = match seg {
+                Seg::Name(name) => (*name).into(),
+                Seg::Key(key) => key.as_str().into(),
+                Seg::Index(i) => ::std::borrow::Cow::Owned(i.to_string()),
+            };
+            for c in text.chars() {
                 match c {
                     '~' => out.push_str("~0"),
                     '/' => out.push_str("~1"),
@@ -44,7 +76,7 @@ impl Decoder {
     /// Runs `f` with `seg` appended to the current path.
     pub fn at<T>(
         &mut self,
-        seg: impl Into<String>,
+        seg: impl Into<Seg>,
         f: impl FnOnce(&mut Decoder) -> T,
     ) -> T {
         self.path.push(seg.into());
@@ -136,7 +168,7 @@ pub fn object(d: &mut Decoder, value: Value) -> Option<Map<String, Value>> {
 pub fn field<T>(
     d: &mut Decoder,
     obj: &mut Map<String, Value>,
-    name: &str,
+    name: &'static str,
     f: impl FnOnce(&mut Decoder, Value) -> Option<T>,
 ) -> Option<T> {
     match obj.remove(name) {
@@ -151,7 +183,7 @@ pub fn field<T>(
 pub fn optional_field<T>(
     d: &mut Decoder,
     obj: &mut Map<String, Value>,
-    name: &str,
+    name: &'static str,
     f: impl FnOnce(&mut Decoder, Value) -> Option<T>,
 ) -> Option<Option<T>> {
     match obj.remove(name) {
@@ -163,7 +195,7 @@ pub fn optional_field<T>(
 pub fn default_field<T>(
     d: &mut Decoder,
     obj: &mut Map<String, Value>,
-    name: &str,
+    name: &'static str,
     default: fn() -> Value,
     f: impl FnOnce(&mut Decoder, Value) -> Option<T>,
 ) -> Option<T> {
@@ -175,9 +207,9 @@ pub fn default_field<T>(
 }
 /// Reports every key left in `obj` as an `unknown_field` violation.
 pub fn deny_unknown(d: &mut Decoder, obj: Map<String, Value>) {
-    for key in obj.keys() {
+    for (key, _) in obj {
         d.at(
-            key.as_str(),
+            key,
             |d| {
                 d
                     .violation(
@@ -192,7 +224,7 @@ pub fn deny_unknown(d: &mut Decoder, obj: Map<String, Value>) {
 pub fn tag(
     d: &mut Decoder,
     obj: &mut Map<String, Value>,
-    name: &str,
+    name: &'static str,
     allowed: &[&str],
 ) -> Option<String> {
     let s = field(d, obj, name, string)?;
@@ -422,7 +454,7 @@ pub fn list<T>(
     let mut out = Vec::with_capacity(items.len());
     let mut ok = true;
     for (i, item) in items.into_iter().enumerate() {
-        match d.at(i.to_string(), |d| f(d, item)) {
+        match d.at(i, |d| f(d, item)) {
             Some(v) => out.push(v),
             None => ok = false,
         }
@@ -439,7 +471,7 @@ pub fn map<T>(
     let mut out = BTreeMap::new();
     let mut ok = true;
     for (k, v) in entries {
-        match d.at(k.as_str(), |d| f(d, v)) {
+        match d.at(k.clone(), |d| f(d, v)) {
             Some(v) => {
                 out.insert(k, v);
             }
