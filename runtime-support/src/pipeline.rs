@@ -276,12 +276,11 @@ impl ActionSpec {
             trigger = inv.trigger.as_str(),
             attempt = tracing::field::Empty,
         );
-        if crate::trace::claim_scope(&inv.trace_id, self.name) {
-            self.execute_in_scope(rt, inv, headers, input, handler, span)
-                .await
+        let id = inv.trace_id.clone();
+        let run = self.execute_in_scope(rt, inv, headers, input, handler, span);
+        if crate::trace::claim_scope(&id, self.name) {
+            run.await
         } else {
-            let id = inv.trace_id.clone();
-            let run = self.execute_in_scope(rt, inv, headers, input, handler, span);
             crate::trace::with_action(id, self.name, run).await
         }
     }

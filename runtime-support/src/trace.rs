@@ -108,11 +108,7 @@ pub fn current_trace_id() -> Option<TraceId> {
 
 /// Runs `fut` with `id` as the current trace id: its log lines carry it.
 pub fn with_trace_id<F: Future>(id: TraceId, fut: F) -> impl Future<Output = F::Output> {
-    let scope = Scope {
-        trace_id: id,
-        action: Cell::new(None),
-    };
-    CURRENT.scope(scope, fut)
+    scoped(id, None, fut)
 }
 
 /// Runs `fut` as action `action` of trace `id`: its log lines carry both.
@@ -121,9 +117,17 @@ pub(crate) fn with_action<F: Future>(
     action: &'static str,
     fut: F,
 ) -> impl Future<Output = F::Output> {
+    scoped(id, Some(action), fut)
+}
+
+fn scoped<F: Future>(
+    trace_id: TraceId,
+    action: Option<&'static str>,
+    fut: F,
+) -> impl Future<Output = F::Output> {
     let scope = Scope {
-        trace_id: id,
-        action: Cell::new(Some(action)),
+        trace_id,
+        action: Cell::new(action),
     };
     CURRENT.scope(scope, fut)
 }
