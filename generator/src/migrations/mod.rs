@@ -156,10 +156,11 @@ fn unify(model: &mut DbModel, diags: &mut Vec<Diagnostic>) {
             .map(|m| file_span(&format!("migrations/{}/{}", dialect_dir(*dialect), m.file)))
             .unwrap_or_default();
         let (a, b) = (dialect_dir(*first_dialect), dialect_dir(*dialect));
-        let names: Vec<String> = tables.keys().chain(other.tables.keys()).cloned().collect();
+        let names: std::collections::BTreeSet<String> =
+            tables.keys().chain(other.tables.keys()).cloned().collect();
         for name in names {
             let (Some(t1), Some(t2)) = (tables.get(&name), other.tables.get(&name)) else {
-                if tables.remove(&name).is_some() || other.tables.contains_key(&name) {
+                if tables.remove(&name).is_some() || first.tables.get(&name).is_none() {
                     diags.push(
                         Diagnostic::error(
                             "E0705",
