@@ -160,7 +160,7 @@ fn unify(model: &mut DbModel, diags: &mut Vec<Diagnostic>) {
             tables.keys().chain(other.tables.keys()).cloned().collect();
         for name in names {
             let (Some(t1), Some(t2)) = (tables.get(&name), other.tables.get(&name)) else {
-                if tables.remove(&name).is_some() || first.tables.get(&name).is_none() {
+                if tables.remove(&name).is_some() || !first.tables.contains_key(&name) {
                     diags.push(
                         Diagnostic::error(
                             "E0705",

@@ -562,9 +562,7 @@ fn alter_table(
                 table.primary_key.retain(|k| *k != c.value);
                 table.unique.retain(|u| !u.contains(&c.value));
                 table.foreign_keys.retain(|f| !f.columns.contains(&c.value));
-                table
-                    .indexes
-                    .retain(|_, i| !i.columns.iter().any(|x| *x == c.value));
+                table.indexes.retain(|_, i| !i.columns.contains(&c.value));
             }
         }
         AlterTableOperation::RenameColumn {
