@@ -6,7 +6,7 @@ use std::str::FromStr;
 use super::symbols::{Body, Symbols};
 use crate::diag::{self, Diagnostic};
 use crate::ir::{Span, TypeRef};
-use crate::lower::values::{CLIENT_ERRORS, IMPLICIT_ERRORS, parse_duration};
+use crate::lower::values::{CLIENT_ERRORS, framework_status, parse_duration};
 use crate::naming;
 use crate::parse::ast::*;
 
@@ -319,8 +319,8 @@ fn errors(a: &ActionDecl, diags: &mut Vec<Diagnostic>) {
                 .with_hint("errors answer with a 4xx or 5xx status"),
             );
         }
-        if let Some((_, implicit)) = IMPLICIT_ERRORS.iter().find(|(c, _)| *c == code)
-            && i64::from(*implicit) != status.value
+        if let Some(implicit) = framework_status(code)
+            && i64::from(implicit) != status.value
         {
             diags.push(
                     Diagnostic::error(

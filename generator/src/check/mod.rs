@@ -47,7 +47,6 @@ pub fn check_with(
         actions::module(m, symbols, &mut mcp_tools, diags);
     }
     names::modules(symbols, diags);
-    names::generated_names(symbols, diags);
     names::type_members(symbols, diags);
     names::events(symbols, diags);
     types::resolve_all(symbols, diags);

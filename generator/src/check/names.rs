@@ -7,12 +7,7 @@ use crate::diag::{self, Diagnostic};
 use crate::naming;
 use crate::parse::ast::*;
 
-/// Type names that would shadow what generated Rust or TypeScript code uses.
-pub const RESERVED_TYPE_NAMES: &[&str] = &[
-    "Option", "Result", "Vec", "String", "Box", "Some", "None", "Ok", "Err", "Self", "Array",
-    "Date", "Error", "Map", "Object", "Promise", "Record", "Set", "Symbol", "Number", "Boolean",
-    "Uuid", "Value",
-];
+use crate::naming::RESERVED_TYPE_NAMES;
 
 /// Checks `bunbase.yaml`.
 pub fn project(p: &ProjectDecl, diags: &mut Vec<Diagnostic>) {
@@ -349,62 +344,4 @@ pub fn modules(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
 /// becomes is meaningful).
 pub fn is_wire_value(v: &str) -> bool {
     v.chars().all(|c| c.is_ascii_graphic()) && v.chars().any(|c| c.is_ascii_alphanumeric())
-}
-
-/// Reports generated names that would collide project-wide: action error
-/// enums (`GetError`, or `TasksGetError` when two modules share the action
-/// name) against each other and against types, and module handler traits
-/// against types (the generated `handlers` module sees every type).
-pub fn generated_names(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
-    let mut modules_of: HashMap<String, Vec<&str>> = HashMap::new();
-    for m in symbols.modules.values() {
-        for a in &m.actions {
-            modules_of
-                .entry(naming::pascal(&a.name.value))
-                .or_default()
-                .push(&m.name.value);
-        }
-    }
-    let mut enums: HashMap<String, (&Spanned<String>, &str)> = HashMap::new();
-    for m in symbols.modules.values() {
-        let module_pascal = naming::pascal(&m.name.value);
-        for a in &m.actions {
-            let pascal = naming::pascal(&a.name.value);
-            let shared = modules_of
-                .get(&pascal)
-                .is_some_and(|ms| ms.iter().any(|x| *x != m.name.value));
-            let name = naming::error_enum_name(&module_pascal, &pascal, shared);
-            if let Some(t) = symbols.by_name(&name) {
-                diags.push(
-                    Diagnostic::error(
-                        "E0109",
-                        &t.span,
-                        format!(
-                            "type `{name}` collides with the error enum generated for action `{}.{}`",
-                            m.name.value, a.name.value
-                        ),
-                    )
-                    .with_hint("rename the type"),
-                );
-            }
-            // Two actions of one module with one PascalCase name are
-            // already reported by `module`.
-            if let Some((first, module)) = enums.insert(name.clone(), (&a.name, &m.name.value))
-                && module != m.name.value
-            {
-                collision(diags, &a.name, first, &format!("the error enum `{name}`"));
-            }
-        }
-        let handler = format!("{module_pascal}Handler");
-        if let Some(t) = symbols.by_name(&handler) {
-            diags.push(
-                Diagnostic::error(
-                    "E0109",
-                    &t.span,
-                    format!("type `{handler}` collides with the handler trait generated for module `{}`", m.name.value),
-                )
-                .with_hint("rename the type"),
-            );
-        }
-    }
 }

@@ -7,8 +7,9 @@
 //! [`Symbols`](crate::check::symbols::Symbols)), inline type names, defaults,
 //! boxing, HTTP bindings, guard order, implicit errors and event wiring.
 
-mod actions;
+pub mod actions;
 pub mod graph;
+mod surface;
 pub mod types;
 pub mod values;
 
@@ -20,6 +21,7 @@ use crate::naming;
 use crate::parse::ast::Contracts;
 use values::normalize_prefix;
 
+pub use actions::audience;
 pub use types::field_type;
 
 /// Lowers checked contracts to the IR.
@@ -65,6 +67,8 @@ pub fn lower_with(
                 rust_name: naming::rust_snake_ident(name),
                 pascal_name: naming::pascal(name),
                 ts_name: naming::camel(name),
+                rust_handler: String::new(),
+                ts_client: String::new(),
                 description: m.description.clone(),
                 prefix: m
                     .prefix
@@ -124,13 +128,17 @@ pub fn lower_with(
         ev.subscribers.sort();
         ev.subscribers.dedup();
     }
-    Ir {
+    let mut ir = Ir {
         format_version: IR_FORMAT_VERSION,
         project,
         modules,
         types,
         events,
-    }
+        transport_errors: actions::transport_errors(),
+        names: ProjectNames::default(),
+    };
+    surface::decide(&mut ir);
+    ir
 }
 
 fn project(contracts: &Contracts) -> Project {

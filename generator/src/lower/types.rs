@@ -1,10 +1,13 @@
-//! Lowering of types: fields, enums and unions to [`TypeDef`]s, then boxing and recursion flags from the reference graph.
+//! Lowering of types: fields, enums and unions to [`TypeDef`]s, then boxing and recursion flags from the reference graph (directions, target names and docs come later, from the whole IR: see `surface`).
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::graph::{self, Via};
 use crate::check::symbols::{Body, Symbols, TypeEntry, nested_name};
-use crate::ir::{Constraints, EnumValue, Field, TypeDef, TypeKind, TypeRef, UnionVariant};
+use crate::ir::{
+    Constraints, Directions, EnumValue, Field, TypeDef, TypeKind, TypeNames, TypeRef, UnionVariant,
+    VariantSchema,
+};
 use crate::naming;
 use crate::parse::ast::{ConstraintDecl, FieldDecl, FieldType};
 
@@ -51,6 +54,7 @@ fn lower_type(symbols: &Symbols<'_>, t: &TypeEntry<'_>) -> TypeDef {
                         tag_value: value.value.clone(),
                         rust_name: naming::rust_pascal_ident(&value.value),
                         type_name: name,
+                        openapi: VariantSchema::Embedded,
                     })
                 })
                 .collect(),
@@ -62,8 +66,11 @@ fn lower_type(symbols: &Symbols<'_>, t: &TypeEntry<'_>) -> TypeDef {
         contract_name: t.contract_name.clone(),
         origin: t.origin.clone(),
         description: t.description.map(str::to_owned),
+        doc: String::new(),
         deprecated: t.deprecated,
         kind,
+        directions: Directions::default(),
+        names: TypeNames::default(),
         recursive: false,
         span: t.span.clone(),
     }

@@ -1,4 +1,6 @@
-//! Small value rules shared by the checker and lowering: route paths, durations and the implicit errors.
+//! Small value rules shared by the checker and lowering: route paths, durations, the implicit errors and the transport errors.
+
+use crate::ir::{ErrorKind, ErrorPayload};
 
 /// Joins route parts into one normalised path: a leading slash, single
 /// slashes, no trailing slash except for the root `/`.
@@ -63,17 +65,104 @@ pub fn parse_duration(s: &str) -> Option<u64> {
     n.checked_mul(unit)
 }
 
-/// The errors every action has, with their statuses, in the order they are
-/// appended to [`crate::ir::Action::errors`].
-pub const IMPLICIT_ERRORS: &[(&str, u16)] = &[
-    ("validation_failed", 400),
-    ("unauthorized", 401),
-    ("forbidden", 403),
-    ("not_found", 404),
-    ("rate_limited", 429),
-    ("not_implemented", 501),
-    ("internal", 500),
+/// One of the framework's implicit errors.
+#[derive(Debug, Clone, Copy)]
+pub struct Implicit {
+    /// The wire code.
+    pub code: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// The message lowering gives it.
+    pub message: &'static str,
+    /// Its kind.
+    pub kind: ErrorKind,
+    /// What it carries.
+    pub payload: ErrorPayload,
+}
+
+/// The implicit errors, in the order they are appended to
+/// [`crate::ir::Action::errors`] when the action can answer them (see there
+/// for when that is).
+pub const IMPLICIT_ERRORS: &[Implicit] = &[
+    Implicit {
+        code: "validation_failed",
+        status: 400,
+        message: "The input is invalid",
+        kind: ErrorKind::ValidationFailed,
+        payload: ErrorPayload::Violations,
+    },
+    Implicit {
+        code: "unauthorized",
+        status: 401,
+        message: "Authentication is required",
+        kind: ErrorKind::Unauthorized,
+        payload: ErrorPayload::None,
+    },
+    Implicit {
+        code: "forbidden",
+        status: 403,
+        message: "You are not allowed to do this",
+        kind: ErrorKind::Forbidden,
+        payload: ErrorPayload::None,
+    },
+    Implicit {
+        code: "rate_limited",
+        status: 429,
+        message: "Too many requests",
+        kind: ErrorKind::RateLimited,
+        payload: ErrorPayload::None,
+    },
+    Implicit {
+        code: "not_implemented",
+        status: 501,
+        message: "Not implemented yet",
+        kind: ErrorKind::NotImplemented,
+        payload: ErrorPayload::None,
+    },
+    Implicit {
+        code: "internal",
+        status: 500,
+        message: "Internal error",
+        kind: ErrorKind::Internal,
+        payload: ErrorPayload::Detail,
+    },
 ];
+
+/// The framework's answers to HTTP requests that no action declares, as
+/// `(code, status, message)`, sorted by status: the codes and messages
+/// `bunbase-runtime` answers with (`runtime-support/src/error.rs`,
+/// `http.rs`, `server.rs`).
+pub const TRANSPORT_ERRORS: &[(&str, u16, &str)] = &[
+    ("malformed_json", 400, "The request body is not valid JSON"),
+    ("not_found", 404, "No route matches this path"),
+    (
+        "method_not_allowed",
+        405,
+        "This path does not accept this HTTP method",
+    ),
+    ("payload_too_large", 413, "The request body is too large"),
+    (
+        "unsupported_media_type",
+        415,
+        "The body must be JSON, sent with `Content-Type: application/json`",
+    ),
+];
+
+/// Codes a contract may declare only with their framework status: the
+/// implicit errors' and the transport errors' (`not_found` is 404, as the
+/// framework answers it for a path no route serves).
+pub fn framework_status(code: &str) -> Option<u16> {
+    IMPLICIT_ERRORS
+        .iter()
+        .find(|i| i.code == code)
+        .map(|i| i.status)
+        .or_else(|| {
+            TRANSPORT_ERRORS
+                .iter()
+                .find(|(c, _, _)| *c == code)
+                .map(|(_, s, _)| *s)
+        })
+}
 
 /// Error codes the TypeScript client uses for failures of its own; a
 /// contract may not declare them.

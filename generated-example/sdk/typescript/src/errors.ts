@@ -9,14 +9,6 @@ export type LoginError =
   | rt.ApiError<"invalid_credentials", 401>
   /** The input is invalid (400) */
   | rt.ApiError<"validation_failed", 400, rt.ValidationDetails>
-  /** Authentication is required (401) */
-  | rt.ApiError<"unauthorized", 401>
-  /** You are not allowed to do this (403) */
-  | rt.ApiError<"forbidden", 403>
-  /** Not found (404) */
-  | rt.ApiError<"not_found", 404>
-  /** Too many requests (429) */
-  | rt.ApiError<"rate_limited", 429>
   /** Not implemented yet (501) */
   | rt.ApiError<"not_implemented", 501>
   /** Internal error (500) */
@@ -25,16 +17,6 @@ export type LoginError =
 
 /** Every error `auth.logout` can end with; narrow on `code`. */
 export type LogoutError =
-  /** The input is invalid (400) */
-  | rt.ApiError<"validation_failed", 400, rt.ValidationDetails>
-  /** Authentication is required (401) */
-  | rt.ApiError<"unauthorized", 401>
-  /** You are not allowed to do this (403) */
-  | rt.ApiError<"forbidden", 403>
-  /** Not found (404) */
-  | rt.ApiError<"not_found", 404>
-  /** Too many requests (429) */
-  | rt.ApiError<"rate_limited", 429>
   /** Not implemented yet (501) */
   | rt.ApiError<"not_implemented", 501>
   /** Internal error (500) */
@@ -43,16 +25,8 @@ export type LogoutError =
 
 /** Every error `auth.me` can end with; narrow on `code`. */
 export type MeError =
-  /** The input is invalid (400) */
-  | rt.ApiError<"validation_failed", 400, rt.ValidationDetails>
   /** Authentication is required (401) */
   | rt.ApiError<"unauthorized", 401>
-  /** You are not allowed to do this (403) */
-  | rt.ApiError<"forbidden", 403>
-  /** Not found (404) */
-  | rt.ApiError<"not_found", 404>
-  /** Too many requests (429) */
-  | rt.ApiError<"rate_limited", 429>
   /** Not implemented yet (501) */
   | rt.ApiError<"not_implemented", 501>
   /** Internal error (500) */
@@ -65,14 +39,6 @@ export type RegisterError =
   | rt.ApiError<"email_taken", 409>
   /** The input is invalid (400) */
   | rt.ApiError<"validation_failed", 400, rt.ValidationDetails>
-  /** Authentication is required (401) */
-  | rt.ApiError<"unauthorized", 401>
-  /** You are not allowed to do this (403) */
-  | rt.ApiError<"forbidden", 403>
-  /** Not found (404) */
-  | rt.ApiError<"not_found", 404>
-  /** Too many requests (429) */
-  | rt.ApiError<"rate_limited", 429>
   /** Not implemented yet (501) */
   | rt.ApiError<"not_implemented", 501>
   /** Internal error (500) */
@@ -81,16 +47,6 @@ export type RegisterError =
 
 /** Every error `health.health` can end with; narrow on `code`. */
 export type HealthError =
-  /** The input is invalid (400) */
-  | rt.ApiError<"validation_failed", 400, rt.ValidationDetails>
-  /** Authentication is required (401) */
-  | rt.ApiError<"unauthorized", 401>
-  /** You are not allowed to do this (403) */
-  | rt.ApiError<"forbidden", 403>
-  /** Not found (404) */
-  | rt.ApiError<"not_found", 404>
-  /** Too many requests (429) */
-  | rt.ApiError<"rate_limited", 429>
   /** Not implemented yet (501) */
   | rt.ApiError<"not_implemented", 501>
   /** Internal error (500) */
@@ -103,12 +59,6 @@ export type CreateTaskError =
   | rt.ApiError<"validation_failed", 400, rt.ValidationDetails>
   /** Authentication is required (401) */
   | rt.ApiError<"unauthorized", 401>
-  /** You are not allowed to do this (403) */
-  | rt.ApiError<"forbidden", 403>
-  /** Not found (404) */
-  | rt.ApiError<"not_found", 404>
-  /** Too many requests (429) */
-  | rt.ApiError<"rate_limited", 429>
   /** Not implemented yet (501) */
   | rt.ApiError<"not_implemented", 501>
   /** Internal error (500) */
@@ -123,10 +73,6 @@ export type DeleteTaskError =
   | rt.ApiError<"validation_failed", 400, rt.ValidationDetails>
   /** Authentication is required (401) */
   | rt.ApiError<"unauthorized", 401>
-  /** You are not allowed to do this (403) */
-  | rt.ApiError<"forbidden", 403>
-  /** Too many requests (429) */
-  | rt.ApiError<"rate_limited", 429>
   /** Not implemented yet (501) */
   | rt.ApiError<"not_implemented", 501>
   /** Internal error (500) */
@@ -141,10 +87,6 @@ export type GetTaskError =
   | rt.ApiError<"validation_failed", 400, rt.ValidationDetails>
   /** Authentication is required (401) */
   | rt.ApiError<"unauthorized", 401>
-  /** You are not allowed to do this (403) */
-  | rt.ApiError<"forbidden", 403>
-  /** Too many requests (429) */
-  | rt.ApiError<"rate_limited", 429>
   /** Not implemented yet (501) */
   | rt.ApiError<"not_implemented", 501>
   /** Internal error (500) */
@@ -157,12 +99,6 @@ export type ListTasksError =
   | rt.ApiError<"validation_failed", 400, rt.ValidationDetails>
   /** Authentication is required (401) */
   | rt.ApiError<"unauthorized", 401>
-  /** You are not allowed to do this (403) */
-  | rt.ApiError<"forbidden", 403>
-  /** Not found (404) */
-  | rt.ApiError<"not_found", 404>
-  /** Too many requests (429) */
-  | rt.ApiError<"rate_limited", 429>
   /** Not implemented yet (501) */
   | rt.ApiError<"not_implemented", 501>
   /** Internal error (500) */
@@ -177,10 +113,6 @@ export type UpdateTaskError =
   | rt.ApiError<"validation_failed", 400, rt.ValidationDetails>
   /** Authentication is required (401) */
   | rt.ApiError<"unauthorized", 401>
-  /** You are not allowed to do this (403) */
-  | rt.ApiError<"forbidden", 403>
-  /** Too many requests (429) */
-  | rt.ApiError<"rate_limited", 429>
   /** Not implemented yet (501) */
   | rt.ApiError<"not_implemented", 501>
   /** Internal error (500) */
