@@ -392,10 +392,11 @@ pub fn is_pascal_case(s: &str) -> bool {
     chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphanumeric())
 }
 
-/// True when `s` is a dotted lower_snake event name: one or more snake_case
-/// segments joined by `.` (`task.created`).
+/// True when `s` is a dotted lower_snake event name: two or more snake_case
+/// segments joined by `.` (`task.created`). The dot is what tells an event
+/// reference (`input: task.created`) from a type name.
 pub fn is_event_name(s: &str) -> bool {
-    !s.is_empty() && s.split('.').all(is_snake_case)
+    s.contains('.') && s.split('.').all(is_snake_case)
 }
 
 #[cfg(test)]
@@ -445,6 +446,7 @@ mod tests {
         assert!(!is_pascal_case("task"));
         assert!(is_event_name("task.created"));
         assert!(!is_event_name("task..created"));
+        assert!(!is_event_name("task_created"));
         assert_eq!(sentence("title_taken"), "Title taken");
     }
 }

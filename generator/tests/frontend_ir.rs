@@ -17,6 +17,10 @@ fn contract_sets() -> Vec<(String, PathBuf)> {
     for (label, dir) in [
         ("example", repo().join("contracts-examples")),
         ("good", repo().join("generator/tests/fixtures/good")),
+        (
+            "collisions",
+            repo().join("generator/tests/fixtures/collisions"),
+        ),
     ] {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;

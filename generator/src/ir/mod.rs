@@ -165,7 +165,8 @@ pub struct Event {
     /// PascalCase form (`TaskCreated`).
     pub pascal_name: String,
     /// snake_case identifier form (`task_created`), for function names such
-    /// as `emit_task_created`.
+    /// as `emit_task_created`; unique among the project's events (`task.created`
+    /// and `task_created` give `task_created` and `task_created_2`).
     pub snake_name: String,
     /// The declaring module.
     pub module: String,

@@ -1,13 +1,13 @@
 //! Lowering of actions: input and output types, errors with the implicit ones, flattened guards, triggers with HTTP bindings, retry policy.
 
-use super::values::{
-    IMPLICIT_ERRORS, TRANSPORT_ERRORS, join_path, normalize_prefix, parse_duration, path_params,
-};
-use crate::check::symbols::{Body, Symbols, input_name, output_name};
 use crate::ir::*;
-use crate::naming;
+use crate::naming::{self, Scope};
 use crate::parse::ast::{
     self, ActionDecl, GuardDecl, GuardDeclKind, ModuleDecl, Shape, TriggerKind,
+};
+use crate::resolve::symbols::{Body, Symbols};
+use crate::resolve::values::{
+    IMPLICIT_ERRORS, TRANSPORT_ERRORS, join_path, normalize_prefix, parse_duration, path_params,
 };
 
 /// Lowers one action of module `m`.
@@ -19,18 +19,17 @@ pub fn lower_action(
 ) -> Action {
     let module = m.name.value.as_str();
     let name = a.name.value.as_str();
-    let input = a
-        .input
-        .as_ref()
-        .and_then(|s| shape_name(symbols, module, s, &input_name(name)));
+    let input = a.input.as_ref().and_then(|s| match s {
+        Shape::Inline { .. } => symbols.input_of(module, name).map(|t| t.name.clone()),
+        Shape::Ref(e) => match symbols.resolve(module, e, &mut Vec::new())? {
+            TypeRef::Named { name, .. } => Some(name),
+            _ => None,
+        },
+    });
     let output = a.output.as_ref().and_then(|s| match s {
-        Shape::Inline { .. } => {
-            symbols
-                .lookup(module, &output_name(name))
-                .map(|t| OutputType::Named {
-                    name: t.name.clone(),
-                })
-        }
+        Shape::Inline { .. } => symbols.output_of(module, name).map(|t| OutputType::Named {
+            name: t.name.clone(),
+        }),
         Shape::Ref(e) => match symbols.resolve(module, e, &mut Vec::new())? {
             TypeRef::Named { name, .. } => Some(OutputType::Named { name }),
             ty => Some(OutputType::Expr { ty }),
@@ -109,17 +108,6 @@ pub fn audience(t: &Triggers) -> Audience {
     }
 }
 
-/// The type name of an input (inline or a reference to an object type).
-fn shape_name(symbols: &Symbols<'_>, module: &str, s: &Shape, inline_name: &str) -> Option<String> {
-    match s {
-        Shape::Inline { .. } => symbols.lookup(module, inline_name).map(|t| t.name.clone()),
-        Shape::Ref(e) => match symbols.resolve(module, e, &mut Vec::new())? {
-            TypeRef::Named { name, .. } => Some(name),
-            _ => None,
-        },
-    }
-}
-
 /// The action's exact error set (see [`Action::errors`]): declared errors
 /// sorted by code, then the implicit ones its input and guards make
 /// possible.
@@ -147,6 +135,10 @@ fn errors(a: &ActionDecl, has_input: bool, guards: &[Guard]) -> Vec<ErrorDef> {
         })
         .collect();
     declared.sort_by(|x, y| x.code.cmp(&y.code));
+    let mut idents = Scope::new();
+    for d in &mut declared {
+        d.rust_name = idents.claim_pascal(&d.rust_name);
+    }
     let possible = |kind: ErrorKind| match kind {
         ErrorKind::ValidationFailed => has_input,
         ErrorKind::Unauthorized => guards.iter().any(|g| g.kind.needs_principal()),
@@ -162,7 +154,7 @@ fn errors(a: &ActionDecl, has_input: bool, guards: &[Guard]) -> Vec<ErrorDef> {
         }
         declared.push(ErrorDef {
             code: implicit.code.to_owned(),
-            rust_name: naming::rust_pascal_ident(implicit.code),
+            rust_name: idents.claim_pascal(&naming::rust_pascal_ident(implicit.code)),
             status: implicit.status,
             message: implicit.message.to_owned(),
             implicit: true,
