@@ -28,7 +28,6 @@ pub struct Action {
     /// PascalCase name, with a number when a type or another invented name
     /// already has it (`CreateTaskError2`). Claimed through
     /// [`crate::naming::Scope`] against every type name of both targets.
-    #[serde(default)]
     pub error_enum: String,
     /// One-line summary from the contract.
     pub summary: Option<String>,
@@ -77,7 +76,6 @@ pub struct Action {
     /// `api` trigger; `None` otherwise.
     pub action_endpoint: Option<String>,
     /// Who, outside the server, calls the action and reads its results.
-    #[serde(default)]
     pub audience: Audience,
     #[serde(skip)]
     /// Where it was written (not serialised).
@@ -133,7 +131,7 @@ pub struct Deprecation {
     pub note: Option<String>,
 }
 
-/// A declared or implicit error of an action, or a transport error.
+/// A declared or implicit error of an action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDef {
     /// snake_case code on the wire (`title_taken`).
@@ -147,10 +145,8 @@ pub struct ErrorDef {
     /// True when lowering added it (the contract does not list it).
     pub implicit: bool,
     /// Who answers it: the handler alone, or the framework too.
-    #[serde(default)]
     pub kind: ErrorKind,
     /// What the error carries besides its code and message.
-    #[serde(default)]
     pub payload: ErrorPayload,
     #[serde(skip)]
     /// Where it was written (not serialised).
@@ -160,14 +156,11 @@ pub struct ErrorDef {
 /// What an error means to the framework. An error the contract declares
 /// with one of the framework's codes (say `forbidden` with its own message)
 /// has that code's kind, so it behaves like the framework's own.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// A contract error only the handler answers (`title_taken`,
     /// `not_found`); never retried.
-    #[default]
     Declared,
     /// `validation_failed` (400): the input broke its type or constraints.
     ValidationFailed,
@@ -181,19 +174,13 @@ pub enum ErrorKind {
     NotImplemented,
     /// `internal` (500): an unexpected failure, retryable.
     Internal,
-    /// One of [`Ir::transport_errors`]: the framework answers it before any
-    /// action runs.
-    Transport,
 }
 
 /// What an error carries besides its code and message.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorPayload {
     /// Nothing: `details` is `null` on the wire.
-    #[default]
     None,
     /// Every violation of the input (`details.violations` on the wire).
     Violations,

@@ -46,18 +46,32 @@ pub struct Ir {
     pub types: BTreeMap<String, TypeDef>,
     /// Events by dotted name (`task.created`).
     pub events: BTreeMap<String, Event>,
-    /// The framework's own error answers that no action declares and that
-    /// any HTTP call can end with (malformed JSON, no such route, method not
-    /// allowed, body too large, wrong content type), sorted by status then
-    /// code. Every one has [`ErrorKind::Transport`]. The SDK folds them into
-    /// one transport-error type ([`ProjectNames::ts_transport_error`]);
-    /// OpenAPI documents them beside each operation's own errors.
-    #[serde(default)]
-    pub transport_errors: Vec<ErrorDef>,
+    /// The framework's own answers to HTTP requests that no action declares
+    /// (malformed JSON, no such route, method not allowed, body too large,
+    /// wrong content type), sorted by status. The SDK folds them into one
+    /// transport-error type ([`ProjectNames::ts_transport_error`]); OpenAPI
+    /// documents them beside each operation's own errors.
+    pub transport_errors: Vec<TransportError>,
     /// Names invented for the whole project rather than for one type,
     /// module or action.
-    #[serde(default)]
     pub names: ProjectNames,
+}
+
+/// An answer of the framework to an HTTP request that no action declares:
+/// the request never reached an action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransportError {
+    /// snake_case code on the wire (`malformed_json`).
+    pub code: String,
+    /// HTTP status.
+    pub status: u16,
+    /// What it means.
+    pub message: String,
+    /// True when only a request that carries a body can get it (malformed
+    /// JSON, a body too large, a body without a JSON content type); the
+    /// others answer requests no operation serves (no such route, method
+    /// not allowed).
+    pub with_body: bool,
 }
 
 /// Names bunbase invents for the project as a whole. Each is claimed once
@@ -131,11 +145,9 @@ pub struct Module {
     pub ts_name: String,
     /// The Rust handler trait the server crate implements (`TasksHandler`),
     /// unique among the API crate's type names.
-    #[serde(default)]
     pub rust_handler: String,
     /// The TypeScript interface of the module's client (`TasksClient`),
     /// unique among the SDK's exported type names.
-    #[serde(default)]
     pub ts_client: String,
     /// Documentation from the contract's `description`.
     pub description: Option<String>,

@@ -30,17 +30,14 @@ pub struct TypeDef {
     /// (if any), then for an inline type where it comes from ("The input of
     /// `tasks.create_task`."); a declared type without a description says
     /// which module declares it.
-    #[serde(default)]
     pub doc: String,
     /// True when the contract marks it `deprecated`.
     pub deprecated: bool,
     /// Object, enum or union.
     pub kind: TypeKind,
     /// Which ways values of the type travel.
-    #[serde(default)]
     pub directions: Directions,
     /// The type's name in each target and shape.
-    #[serde(default)]
     pub names: TypeNames,
     /// True when the type is part of a reference cycle, through any kind of
     /// reference (lists and maps included); the references that need a
@@ -274,18 +271,16 @@ pub struct UnionVariant {
     /// The object type carried by this variant (key of [`Ir::types`]).
     pub type_name: String,
     /// OpenAPI: how the variant's schema carries the tag.
-    #[serde(default)]
     pub openapi: VariantSchema,
 }
 
 /// How OpenAPI describes one variant of a union: the tag property must sit
 /// beside the variant type's fields.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum VariantSchema {
     /// The variant type is used nowhere but as this one variant, so its own
     /// component carries the tag property.
-    #[default]
     Embedded,
     /// The variant type is also used elsewhere: a separate component holds
     /// the tag plus the type's fields, named `<Union>.<tag_value>` (request

@@ -178,18 +178,14 @@ fn kind_of(code: &str) -> (ErrorKind, ErrorPayload) {
 }
 
 /// The framework's answers no action declares ([`Ir::transport_errors`]).
-pub fn transport_errors() -> Vec<ErrorDef> {
+pub fn transport_errors() -> Vec<TransportError> {
     TRANSPORT_ERRORS
         .iter()
-        .map(|(code, status, message)| ErrorDef {
+        .map(|(code, status, message, with_body)| TransportError {
             code: (*code).to_owned(),
-            rust_name: naming::rust_pascal_ident(code),
             status: *status,
             message: (*message).to_owned(),
-            implicit: true,
-            kind: ErrorKind::Transport,
-            payload: ErrorPayload::None,
-            span: Span::default(),
+            with_body: *with_body,
         })
         .collect()
 }

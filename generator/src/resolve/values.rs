@@ -129,22 +129,35 @@ pub const IMPLICIT_ERRORS: &[Implicit] = &[
 ];
 
 /// The framework's answers to HTTP requests that no action declares, as
-/// `(code, status, message)`, sorted by status: the codes and messages
+/// `(code, status, message, with_body)`, sorted by status: the codes
 /// `bunbase-runtime` answers with (`runtime-support/src/error.rs`,
-/// `http.rs`, `server.rs`).
-pub const TRANSPORT_ERRORS: &[(&str, u16, &str)] = &[
-    ("malformed_json", 400, "The request body is not valid JSON"),
-    ("not_found", 404, "No route matches this path"),
+/// `http.rs`, `server.rs`). `with_body` marks the ones only a request with
+/// a body can get.
+pub const TRANSPORT_ERRORS: &[(&str, u16, &str, bool)] = &[
+    (
+        "malformed_json",
+        400,
+        "The request body is not valid JSON",
+        true,
+    ),
+    ("not_found", 404, "No route matches this path", false),
     (
         "method_not_allowed",
         405,
         "This path does not accept this HTTP method",
+        false,
     ),
-    ("payload_too_large", 413, "The request body is too large"),
+    (
+        "payload_too_large",
+        413,
+        "The request body is too large",
+        true,
+    ),
     (
         "unsupported_media_type",
         415,
         "The body must be JSON, sent with `Content-Type: application/json`",
+        true,
     ),
 ];
 
@@ -159,8 +172,8 @@ pub fn framework_status(code: &str) -> Option<u16> {
         .or_else(|| {
             TRANSPORT_ERRORS
                 .iter()
-                .find(|(c, _, _)| *c == code)
-                .map(|(_, s, _)| *s)
+                .find(|(c, ..)| *c == code)
+                .map(|(_, s, ..)| *s)
         })
 }
 

@@ -121,7 +121,7 @@ export interface Client {
  * `{ data }` or `{ error }`, where `error` is a union discriminated on `code`.
  */
 export function createClient(options: ClientOptions): Client {
-  const call = transport(options);
+  const call = transport(options, ["malformed_json", "not_found", "method_not_allowed", "payload_too_large", "unsupported_media_type"]);
   return {
     auth: {
       login: (input, options) =>
