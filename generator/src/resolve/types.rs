@@ -1,11 +1,19 @@
-//! Lowering of types: fields, enums and unions to [`TypeDef`]s, then boxing and recursion flags from the reference graph.
+//! Type resolution: fields, enums and unions to [`TypeDef`]s with collision-free member identifiers, then boxing and recursion flags from the reference graph.
+//!
+//! Built once per compile: the checker reads these types (for recursion,
+//! constraints, defaults and examples) and lowering puts them in the IR,
+//! where `lower::surface` adds what needs the whole IR (directions, target
+//! names, docs).
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::graph::{self, Via};
-use crate::check::symbols::{Body, Symbols, TypeEntry, nested_name};
-use crate::ir::{Constraints, EnumValue, Field, TypeDef, TypeKind, TypeRef, UnionVariant};
-use crate::naming;
+use super::symbols::{Body, Symbols, TypeEntry};
+use crate::ir::{
+    Constraints, Directions, EnumValue, Field, TypeDef, TypeKind, TypeNames, TypeRef, UnionVariant,
+    VariantSchema,
+};
+use crate::naming::{self, Scope};
 use crate::parse::ast::{ConstraintDecl, FieldDecl, FieldType};
 
 /// Lowers every type of the symbol table, boxing references that close a
@@ -24,37 +32,46 @@ fn lower_type(symbols: &Symbols<'_>, t: &TypeEntry<'_>) -> TypeDef {
         Body::Object(fields) => TypeKind::Object {
             fields: fields
                 .iter()
-                .map(|f| lower_field(symbols, t.module, &t.contract_name, f))
+                .zip(field_idents(fields))
+                .map(|(f, ident)| lower_field(symbols, t, f, ident))
                 .collect(),
         },
-        Body::Enum(values) => TypeKind::Enum {
-            values: values
-                .iter()
-                .map(|v| EnumValue {
-                    value: v.value.value.clone(),
-                    rust_name: naming::rust_pascal_ident(&v.value.value),
-                    description: v.description.clone(),
-                    deprecated: v.deprecated,
-                })
-                .collect(),
-        },
-        Body::Union { tag, variants } => TypeKind::Union {
-            tag: tag.value.clone(),
-            variants: variants
-                .iter()
-                .filter_map(|(value, expr)| {
-                    let resolved = symbols.resolve(t.module, expr, &mut Vec::new())?;
-                    let TypeRef::Named { name, .. } = resolved else {
-                        return None;
-                    };
-                    Some(UnionVariant {
-                        tag_value: value.value.clone(),
-                        rust_name: naming::rust_pascal_ident(&value.value),
-                        type_name: name,
+        Body::Enum(values) => {
+            let mut idents = Scope::new();
+            TypeKind::Enum {
+                values: values
+                    .iter()
+                    .map(|v| EnumValue {
+                        value: v.value.value.clone(),
+                        rust_name: idents.claim_pascal(&naming::rust_pascal_ident(&v.value.value)),
+                        description: v.description.clone(),
+                        deprecated: v.deprecated,
                     })
-                })
-                .collect(),
-        },
+                    .collect(),
+            }
+        }
+        Body::Union { tag, variants } => {
+            let mut idents = Scope::new();
+            TypeKind::Union {
+                tag: tag.value.clone(),
+                variants: variants
+                    .iter()
+                    .filter_map(|(value, expr)| {
+                        let resolved = symbols.resolve(t.module, expr, &mut Vec::new())?;
+                        let TypeRef::Named { name, .. } = resolved else {
+                            return None;
+                        };
+                        Some(UnionVariant {
+                            tag_value: value.value.clone(),
+                            rust_name: idents
+                                .claim_pascal(&naming::rust_pascal_ident(&value.value)),
+                            type_name: name,
+                            openapi: VariantSchema::Embedded,
+                        })
+                    })
+                    .collect(),
+            }
+        }
     };
     TypeDef {
         name: t.name.clone(),
@@ -62,24 +79,23 @@ fn lower_type(symbols: &Symbols<'_>, t: &TypeEntry<'_>) -> TypeDef {
         contract_name: t.contract_name.clone(),
         origin: t.origin.clone(),
         description: t.description.map(str::to_owned),
+        doc: String::new(),
         deprecated: t.deprecated,
         kind,
+        directions: Directions::default(),
+        names: TypeNames::default(),
         recursive: false,
         span: t.span.clone(),
     }
 }
 
-/// The resolved type of a field (nested inline objects by their name).
-pub fn field_type(
-    symbols: &Symbols<'_>,
-    module: &str,
-    parent: &str,
-    f: &FieldDecl,
-) -> Option<TypeRef> {
+/// The resolved type of field `f` of the type `parent` (an entry of
+/// `symbols`); a nested inline object is named by its unique name.
+pub fn field_type(symbols: &Symbols<'_>, parent: &TypeEntry<'_>, f: &FieldDecl) -> Option<TypeRef> {
     match &f.ty {
-        FieldType::Expr(e) => symbols.resolve(module, e, &mut Vec::new()),
+        FieldType::Expr(e) => symbols.resolve(parent.module, e, &mut Vec::new()),
         FieldType::Inline { optional, .. } => {
-            let entry = symbols.lookup(module, &nested_name(parent, &f.name.value))?;
+            let entry = symbols.field_object(&parent.name, &f.name.value)?;
             let named = TypeRef::Named {
                 name: entry.name.clone(),
                 boxed: false,
@@ -95,12 +111,39 @@ pub fn field_type(
     }
 }
 
-fn lower_field(symbols: &Symbols<'_>, module: &str, parent: &str, f: &FieldDecl) -> Field {
-    let ty = field_type(symbols, module, parent, f).unwrap_or(TypeRef::Json);
+/// The Rust identifiers of an object's fields, in declaration order,
+/// claimed in one scope so that two wire names converting to one identifier
+/// get two: fields whose name is already the identifier claim first, so
+/// `fooBar` next to `foo_bar` becomes `foo_bar_2` and `foo_bar` stays.
+fn field_idents(fields: &[FieldDecl]) -> Vec<String> {
+    let wanted: Vec<String> = fields
+        .iter()
+        .map(|f| naming::rust_snake_ident(&f.name.value))
+        .collect();
+    let mut idents = Scope::new();
+    let mut out = vec![String::new(); fields.len()];
+    for first in [true, false] {
+        for (i, f) in fields.iter().enumerate() {
+            if (wanted[i] == f.name.value) == first {
+                out[i] = idents.claim(&wanted[i]);
+            }
+        }
+    }
+    out
+}
+
+/// A field, with its Rust identifier from [`field_idents`].
+fn lower_field(
+    symbols: &Symbols<'_>,
+    parent: &TypeEntry<'_>,
+    f: &FieldDecl,
+    ident: String,
+) -> Field {
+    let ty = field_type(symbols, parent, f).unwrap_or(TypeRef::Json);
     let optional = matches!(ty, TypeRef::Optional { .. });
     Field {
         name: f.name.value.clone(),
-        rust_name: naming::rust_snake_ident(&f.name.value),
+        rust_name: ident,
         required: !optional && f.default.is_none(),
         ty,
         default: f.default.as_ref().map(|d| d.value.clone()),

@@ -1,14 +1,18 @@
 //! The symbol table: every type (declared or inline) with its project-unique name, every event, and name resolution of type expressions.
 //!
-//! Built once by the checker (which reports what cannot be named) and again
-//! by lowering (which then reads names from it), so both stages agree on
-//! every name by construction.
+//! Built once per compile by the resolve stage; the checker and lowering
+//! both read it, so they agree on every name by construction. Declared types
+//! are found by (module, contract name); inline types by where they appear
+//! ([`Inline`]), so an inline type's generated name never shadows a declared
+//! one. Project-unique names are claimed through [`naming::Scope`]: declared
+//! types first, then inline ones, so a generated name that is already taken
+//! gets a number (`CreateTaskInput2`).
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::diag::{self, Diagnostic};
 use crate::ir::{Span, TypeOrigin, TypeRef};
-use crate::naming;
+use crate::naming::{self, Scope};
 use crate::parse::ast::*;
 
 /// The body of a type, borrowed from the syntax tree.
@@ -27,12 +31,26 @@ pub enum Body<'a> {
     },
 }
 
+/// Where an inline type appears: the key it is found by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Inline {
+    /// The inline input of an action: (module, action).
+    Input(String, String),
+    /// The inline output of an action: (module, action).
+    Output(String, String),
+    /// The inline payload of an event.
+    Payload(String),
+    /// The inline object of a field: (index of the parent type, field).
+    Field(usize, String),
+}
+
 /// One type of the project.
 #[derive(Debug, Clone)]
 pub struct TypeEntry<'a> {
     /// The owning module's name.
     pub module: &'a str,
-    /// As written, or the generated inline name (`CreateTaskInput`).
+    /// As written, or the generated inline name before it is made unique
+    /// (`CreateTaskInput`).
     pub contract_name: String,
     /// Project-unique name (the key of `Ir::types`).
     pub name: String,
@@ -51,16 +69,15 @@ pub struct TypeEntry<'a> {
 /// Every named thing of a project.
 #[derive(Debug, Default)]
 pub struct Symbols<'a> {
-    /// Every type, in a deterministic order (module file order, then
+    /// Every type, in a deterministic order (module name order, then
     /// declaration order).
     pub types: Vec<TypeEntry<'a>>,
-    /// (module, contract name) -> index into `types`, declared and inline.
+    /// (module, contract name) -> index into `types`, declared types only.
     pub by_contract: HashMap<String, HashMap<String, usize>>,
+    /// Where an inline type appears -> index into `types`.
+    pub inline: HashMap<Inline, usize>,
     /// Events by name: (module, declaration).
     pub events: BTreeMap<String, (&'a str, &'a EventDecl)>,
-    /// Event name -> index of its payload type (inline payloads only; a
-    /// payload naming a type resolves through it).
-    pub payloads: HashMap<String, usize>,
     /// Module names in use (first declaration wins).
     pub modules: BTreeMap<String, &'a ModuleDecl>,
     /// Unique name -> index into `types`.
@@ -113,48 +130,33 @@ impl<'a> Symbols<'a> {
         for m in modules {
             s.collect_module(m, diags);
         }
-        s.make_unique(diags);
+        s.make_unique();
         s
     }
 
-    fn add(&mut self, entry: TypeEntry<'a>, diags: &mut Vec<Diagnostic>) -> Option<usize> {
+    /// Adds a declared type; reports a second declaration of the same name
+    /// in the same module.
+    fn declare(&mut self, entry: TypeEntry<'a>, diags: &mut Vec<Diagnostic>) -> Option<usize> {
         if let Some(&i) = self
             .by_contract
             .get(entry.module)
             .and_then(|m| m.get(&entry.contract_name))
         {
             let first = &self.types[i];
-            let what = |o: &TypeOrigin| match o {
-                TypeOrigin::Declared => "the declared type".to_owned(),
-                TypeOrigin::ActionInput { action } => format!("the input of action `{action}`"),
-                TypeOrigin::ActionOutput { action } => format!("the output of action `{action}`"),
-                TypeOrigin::EventPayload { event } => format!("the payload of event `{event}`"),
-                TypeOrigin::Inline { parent, field } => {
-                    format!("the inline object of `{parent}.{field}`")
-                }
-            };
-            let (code, msg) =
-                if entry.origin == TypeOrigin::Declared && first.origin == TypeOrigin::Declared {
-                    (
-                        "E0104",
-                        format!(
-                            "type `{}` is declared twice in module `{}`",
-                            entry.contract_name, entry.module
-                        ),
-                    )
-                } else {
-                    (
-                        "E0109",
-                        format!(
-                            "{} would be named `{}`, which is already {} (line {})",
-                            what(&entry.origin),
-                            entry.contract_name,
-                            what(&first.origin),
-                            first.span.line
-                        ),
-                    )
-                };
-            diags.push(Diagnostic::error(code, &entry.span, msg).with_hint("rename one of them"));
+            diags.push(
+                Diagnostic::error(
+                    "E0104",
+                    &entry.span,
+                    format!(
+                        "type `{}` is declared twice in module `{}`",
+                        entry.contract_name, entry.module
+                    ),
+                )
+                .with_hint(format!(
+                    "it is first declared on line {}; rename one of them",
+                    first.span.line
+                )),
+            );
             return None;
         }
         let i = self.types.len();
@@ -162,6 +164,18 @@ impl<'a> Symbols<'a> {
             .entry(entry.module.to_owned())
             .or_default()
             .insert(entry.contract_name.clone(), i);
+        self.types.push(entry);
+        Some(i)
+    }
+
+    /// Adds an inline type found at `key` (the first one wins should the
+    /// contract repeat a key, which parsing reports).
+    fn add_inline(&mut self, key: Inline, entry: TypeEntry<'a>) -> Option<usize> {
+        if self.inline.contains_key(&key) {
+            return None;
+        }
+        let i = self.types.len();
+        self.inline.insert(key, i);
         self.types.push(entry);
         Some(i)
     }
@@ -184,11 +198,16 @@ impl<'a> Symbols<'a> {
                 deprecated: t.deprecated,
                 span: t.name.span.clone(),
             };
-            self.add(entry, diags);
+            self.declare(entry, diags);
         }
         for t in &m.types {
-            if let TypeBody::Object(fields) = &t.body {
-                self.nested(module, &t.name.value, fields, diags);
+            if let TypeBody::Object(fields) = &t.body
+                && let Some(&parent) = self
+                    .by_contract
+                    .get(module)
+                    .and_then(|m| m.get(&t.name.value))
+            {
+                self.nested(module, parent, fields);
             }
         }
         for e in &m.events {
@@ -220,9 +239,8 @@ impl<'a> Symbols<'a> {
                     deprecated: false,
                     span: span.clone(),
                 };
-                if let Some(i) = self.add(entry, diags) {
-                    self.payloads.insert(e.name.value.clone(), i);
-                    self.nested(module, &name, fields, diags);
+                if let Some(i) = self.add_inline(Inline::Payload(e.name.value.clone()), entry) {
+                    self.nested(module, i, fields);
                 }
             }
         }
@@ -232,10 +250,16 @@ impl<'a> Symbols<'a> {
                     continue;
                 };
                 let action = a.name.value.clone();
-                let (name, origin) = if output {
-                    (output_name(&action), TypeOrigin::ActionOutput { action })
+                let (name, origin, key) = if output {
+                    let key = Inline::Output(module.to_owned(), action.clone());
+                    (
+                        output_name(&action),
+                        TypeOrigin::ActionOutput { action },
+                        key,
+                    )
                 } else {
-                    (input_name(&action), TypeOrigin::ActionInput { action })
+                    let key = Inline::Input(module.to_owned(), action.clone());
+                    (input_name(&action), TypeOrigin::ActionInput { action }, key)
                 };
                 let entry = TypeEntry {
                     module,
@@ -247,20 +271,15 @@ impl<'a> Symbols<'a> {
                     deprecated: false,
                     span: span.clone(),
                 };
-                if self.add(entry, diags).is_some() {
-                    self.nested(module, &name, fields, diags);
+                if let Some(i) = self.add_inline(key, entry) {
+                    self.nested(module, i, fields);
                 }
             }
         }
     }
 
-    fn nested(
-        &mut self,
-        module: &'a str,
-        parent: &str,
-        fields: &'a [FieldDecl],
-        diags: &mut Vec<Diagnostic>,
-    ) {
+    fn nested(&mut self, module: &'a str, parent: usize, fields: &'a [FieldDecl]) {
+        let parent_name = self.types[parent].contract_name.clone();
         for f in fields {
             let FieldType::Inline {
                 fields: inner,
@@ -270,13 +289,13 @@ impl<'a> Symbols<'a> {
             else {
                 continue;
             };
-            let name = nested_name(parent, &f.name.value);
+            let name = nested_name(&parent_name, &f.name.value);
             let entry = TypeEntry {
                 module,
                 contract_name: name.clone(),
-                name: name.clone(),
+                name,
                 origin: TypeOrigin::Inline {
-                    parent: parent.to_owned(),
+                    parent: parent_name.clone(),
                     field: f.name.value.clone(),
                 },
                 body: Body::Object(inner),
@@ -284,55 +303,98 @@ impl<'a> Symbols<'a> {
                 deprecated: f.deprecated,
                 span: span.clone(),
             };
-            if self.add(entry, diags).is_some() {
-                self.nested(module, &name, inner, diags);
+            if let Some(i) = self.add_inline(Inline::Field(parent, f.name.value.clone()), entry) {
+                self.nested(module, i, inner);
             }
         }
     }
 
-    /// Prefixes names used by more than one module with the module's
-    /// PascalCase name, then reports any name still taken twice.
-    fn make_unique(&mut self, diags: &mut Vec<Diagnostic>) {
+    /// Makes every name project-unique: a name generated or declared in more
+    /// than one module gets the module's PascalCase name as a prefix, then
+    /// names are claimed through a [`Scope`], declared types first (those
+    /// keeping their contract name before the prefixed ones), then inline
+    /// types, so a name still taken gets a number. Inline origins then name
+    /// their parent by its unique name.
+    fn make_unique(&mut self) {
         let mut modules_of: HashMap<&str, Vec<&str>> = HashMap::new();
         for t in &self.types {
-            modules_of
-                .entry(t.contract_name.as_str())
-                .or_default()
-                .push(t.module);
+            let ms = modules_of.entry(t.contract_name.as_str()).or_default();
+            if !ms.contains(&t.module) {
+                ms.push(t.module);
+            }
         }
-        let clashing: Vec<bool> = self
+        let wanted: Vec<(String, bool)> = self
             .types
             .iter()
-            .map(|t| modules_of[t.contract_name.as_str()].len() > 1)
-            .collect();
-        for (t, clash) in self.types.iter_mut().zip(clashing) {
-            if clash {
-                t.name = format!("{}{}", naming::pascal(t.module), t.contract_name);
-            }
-        }
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for (i, t) in self.types.iter().enumerate() {
-            if let Some(&j) = seen.get(&t.name) {
-                let first = &self.types[j];
-                diags.push(
-                    Diagnostic::error(
-                        "E0109",
-                        &t.span,
-                        format!(
-                            "type `{}` of module `{}` gets the generated name `{}`, which module `{}` already uses for `{}`",
-                            t.contract_name, t.module, t.name, first.module, first.contract_name
-                        ),
+            .map(|t| {
+                if modules_of[t.contract_name.as_str()].len() > 1 {
+                    (
+                        format!("{}{}", naming::pascal(t.module), t.contract_name),
+                        true,
                     )
-                    .with_hint("rename one of the types"),
-                );
-            } else {
-                seen.insert(t.name.clone(), i);
+                } else {
+                    (t.contract_name.clone(), false)
+                }
+            })
+            .collect();
+        // Three rounds: declared types keeping their contract name, declared
+        // types with a module prefix, inline types.
+        let round_of = |t: &TypeEntry<'_>, prefixed: bool| match (&t.origin, prefixed) {
+            (TypeOrigin::Declared, false) => 0,
+            (TypeOrigin::Declared, true) => 1,
+            _ => 2,
+        };
+        let mut scope = Scope::new();
+        for round in 0..3 {
+            for (t, (name, prefixed)) in self.types.iter_mut().zip(&wanted) {
+                if round_of(t, *prefixed) == round {
+                    t.name = scope.claim_pascal(name);
+                }
             }
         }
-        self.unique = seen;
+        let parents: Vec<(usize, String)> = self
+            .inline
+            .iter()
+            .filter_map(|(k, &i)| match k {
+                Inline::Field(parent, _) => Some((i, self.types[*parent].name.clone())),
+                _ => None,
+            })
+            .collect();
+        for (i, parent_name) in parents {
+            if let TypeOrigin::Inline { parent, .. } = &mut self.types[i].origin {
+                *parent = parent_name;
+            }
+        }
+        self.unique = self
+            .types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.name.clone(), i))
+            .collect();
     }
 
-    /// The entry for a declared or inline type by module and contract name.
+    /// The entry of an action's inline input type.
+    pub fn input_of(&self, module: &str, action: &str) -> Option<&TypeEntry<'a>> {
+        self.inline_entry(&Inline::Input(module.to_owned(), action.to_owned()))
+    }
+
+    /// The entry of an action's inline output type.
+    pub fn output_of(&self, module: &str, action: &str) -> Option<&TypeEntry<'a>> {
+        self.inline_entry(&Inline::Output(module.to_owned(), action.to_owned()))
+    }
+
+    /// The entry of the inline object of field `field` of the type `parent`
+    /// (by unique name).
+    pub fn field_object(&self, parent: &str, field: &str) -> Option<&TypeEntry<'a>> {
+        let &p = self.unique.get(parent)?;
+        self.inline_entry(&Inline::Field(p, field.to_owned()))
+    }
+
+    fn inline_entry(&self, key: &Inline) -> Option<&TypeEntry<'a>> {
+        self.inline.get(key).map(|&i| &self.types[i])
+    }
+
+    /// The entry of a declared type by module and contract name.
     pub fn lookup(&self, module: &str, contract_name: &str) -> Option<&TypeEntry<'a>> {
         self.by_contract
             .get(module)
@@ -348,8 +410,8 @@ impl<'a> Symbols<'a> {
     /// The payload type of event `name`: its inline payload, or the type its
     /// payload names.
     pub fn payload_of(&self, event: &str) -> Option<&TypeEntry<'a>> {
-        if let Some(&i) = self.payloads.get(event) {
-            return self.types.get(i);
+        if let Some(t) = self.inline_entry(&Inline::Payload(event.to_owned())) {
+            return Some(t);
         }
         let (module, decl) = self.events.get(event)?;
         match &decl.payload {
