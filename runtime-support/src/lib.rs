@@ -273,6 +273,7 @@ pub mod server;
 pub mod session;
 pub mod trace;
 pub mod validate;
+pub mod webhooks;
 pub mod wire;
 
 pub use config::Config;
