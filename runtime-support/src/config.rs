@@ -68,11 +68,14 @@ pub struct Config {
     pub mcp_allowed_hosts: Vec<String>,
 }
 
+/// The function behind a [`SecretSource`].
+type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// A lookup of secrets by variable name. Never printed: its `Debug` shows
 /// only where the values come from.
 #[derive(Clone)]
 pub struct SecretSource {
-    lookup: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    lookup: Lookup,
     label: &'static str,
 }
 
