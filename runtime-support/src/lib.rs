@@ -264,6 +264,8 @@ pub mod guard;
 pub mod http;
 mod layer;
 pub mod logging;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod password;
 pub mod pipeline;
 pub mod ratelimit;
