@@ -218,11 +218,13 @@ fn routes(rt: &Runtime, tools: McpTools) -> Router {
 async fn mcp_runs(rt: &Runtime) -> Response {
     use bunbase_runtime::axum::response::IntoResponse as _;
     rt.runs().flush().await;
-    let rows: Result<Vec<(String, String, Option<String>)>, _> = bunbase_runtime::sqlx::query_as(
-        "SELECT action, status, error_code FROM bunbase_runs WHERE trigger_kind = 'mcp' ORDER BY started_at",
-    )
-    .fetch_all(rt.db().pool())
-    .await;
+    let rows: Result<Vec<(String, String, Option<String>)>, _> = bunbase_runtime::with_pool!(rt.db(), pool => {
+        bunbase_runtime::sqlx::query_as(
+            "SELECT action, status, error_code FROM bunbase_runs WHERE trigger_kind = 'mcp' ORDER BY started_at",
+        )
+        .fetch_all(pool)
+        .await
+    });
     match rows {
         Ok(rows) => bunbase_runtime::axum::Json(
             rows.into_iter()

@@ -12,7 +12,7 @@ use bunbase_runtime::axum::Router;
 use bunbase_runtime::axum::body::Body;
 use bunbase_runtime::config::SecretSource;
 use bunbase_runtime::futures::future::BoxFuture;
-use bunbase_runtime::sqlx::Row as _;
+use bunbase_runtime::sqlx::{AssertSqlSafe, PgPool, raw_sql};
 use bunbase_runtime::webhooks::{
     self, Claim, DeliveryStore, Encoding, Mode, PgDeliveries, Scheme, SqliteDeliveries, WebhookJob,
     WebhookQueue, WebhookSpec,
@@ -251,6 +251,16 @@ impl Harness {
         mode: Mode,
         secret_env_value: Option<String>,
     ) -> Result<Harness, bunbase_runtime::Error> {
+        Self::start_on(kind, mode, secret_env_value, None).await
+    }
+
+    /// [`Harness::start`] on the database at `url` (default: an SQLite file).
+    async fn start_on(
+        kind: Kind,
+        mode: Mode,
+        secret_env_value: Option<String>,
+        url: Option<String>,
+    ) -> Result<Harness, bunbase_runtime::Error> {
         let path: &'static str =
             Box::leak(format!("/hooks/{kind:?}").to_lowercase().into_boxed_str());
         let spec: &'static WebhookSpec = Box::leak(Box::new(WebhookSpec {
@@ -263,6 +273,9 @@ impl Harness {
         }));
         let (rt, dir) = common::runtime_with(|c| {
             c.secrets = SecretSource::from_pairs(secret_env_value.map(|v| ("HOOK_SECRET", v)));
+            if let Some(url) = url {
+                c.database_url = url;
+            }
         })
         .await;
         let runs = Arc::new(AtomicUsize::new(0));
@@ -317,15 +330,15 @@ impl Harness {
     /// `bunbase_runs` rows of `hooks.receive` with trigger `webhook` and `error_code`.
     async fn recorded(&self, error_code: Option<&str>) -> i64 {
         self.rt.runs().flush().await;
-        let rows = bunbase_runtime::sqlx::query(
-            "SELECT error_code FROM bunbase_runs WHERE action = 'hooks.receive' AND trigger_kind = 'webhook'",
-        )
-        .fetch_all(self.rt.db().pool())
-        .await
-        .expect("read runs");
-        rows.iter()
-            .filter(|r| r.get::<Option<String>, _>("error_code").as_deref() == error_code)
-            .count() as i64
+        let codes: Vec<Option<String>> = bunbase_runtime::with_pool!(self.rt.db(), pool => {
+            bunbase_runtime::sqlx::query_scalar(
+                "SELECT error_code FROM bunbase_runs WHERE action = 'hooks.receive' AND trigger_kind = 'webhook'",
+            )
+            .fetch_all(pool)
+            .await
+            .expect("read runs")
+        });
+        codes.iter().filter(|c| c.as_deref() == error_code).count() as i64
     }
 }
 
@@ -339,8 +352,13 @@ impl Drop for Harness {
 
 /// The whole list of cases for one scheme, over HTTP.
 async fn scheme_suite(kind: Kind) {
+    scheme_suite_on(kind, None).await;
+}
+
+/// [`scheme_suite`] on the database at `url`.
+async fn scheme_suite_on(kind: Kind, url: Option<String>) {
     let (old, new) = kind.secrets();
-    let h = Harness::start(kind, Mode::Sync, Some(format!("{old}, {new}")))
+    let h = Harness::start_on(kind, Mode::Sync, Some(format!("{old}, {new}")), url)
         .await
         .expect("server starts");
     let path = format!("/hooks/{kind:?}").to_lowercase();
@@ -698,9 +716,10 @@ async fn delivery_store_on_sqlite() {
     store_suite(&SqliteDeliveries(pool)).await;
 }
 
-#[tokio::test]
-async fn delivery_store_on_postgres() {
-    let test = "delivery_store_on_postgres";
+/// A fresh PostgreSQL database: the admin URL and the database's URL
+/// (drop it with [`drop_pg`]); `None` after a loud skip when
+/// `BUNBASE_TEST_POSTGRES_URL` is unset (a failure under `CI=true`).
+async fn fresh_pg(test: &str) -> Option<(String, String)> {
     let Some(admin_url) = std::env::var("BUNBASE_TEST_POSTGRES_URL")
         .ok()
         .filter(|u| !u.is_empty())
@@ -710,26 +729,50 @@ async fn delivery_store_on_postgres() {
             panic!("{msg} (CI must run every test)");
         }
         eprintln!("\n==================== {msg} ====================\n");
-        return;
+        return None;
     };
-    use bunbase_runtime::sqlx::{AssertSqlSafe, PgPool, raw_sql};
     let name = format!("bunbase_wh_{}", uuid::Uuid::new_v4().simple());
     let admin = PgPool::connect(&admin_url).await.expect("connect");
     raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&admin)
         .await
         .expect("create database");
+    admin.close().await;
     let mut url = url::Url::parse(&admin_url).unwrap();
     url.set_path(&format!("/{name}"));
-    let pool = PgPool::connect(url.as_str())
-        .await
-        .expect("connect test db");
-    store_suite(&PgDeliveries(pool.clone())).await;
-    pool.close().await;
+    Some((admin_url, url.to_string()))
+}
+
+/// Drops the database at `url` (made by [`fresh_pg`]).
+async fn drop_pg(admin_url: &str, url: &str) {
+    let parsed = url::Url::parse(url).unwrap();
+    let name = parsed.path().trim_start_matches('/');
+    let admin = PgPool::connect(admin_url).await.expect("connect");
     raw_sql(AssertSqlSafe(format!(
         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
     )))
     .execute(&admin)
     .await
     .expect("drop database");
+    admin.close().await;
+}
+
+#[tokio::test]
+async fn delivery_store_on_postgres() {
+    let Some((admin, url)) = fresh_pg("delivery_store_on_postgres").await else {
+        return;
+    };
+    let pool = PgPool::connect(&url).await.expect("connect test db");
+    store_suite(&PgDeliveries(pool.clone())).await;
+    pool.close().await;
+    drop_pg(&admin, &url).await;
+}
+
+#[tokio::test]
+async fn standard_webhooks_over_http_on_postgres() {
+    let Some((admin, url)) = fresh_pg("standard_webhooks_over_http_on_postgres").await else {
+        return;
+    };
+    scheme_suite_on(Kind::Standard, Some(url.clone())).await;
+    drop_pg(&admin, &url).await;
 }

@@ -201,8 +201,8 @@ pub(crate) struct WebhookState {
     prune: store::PruneClock,
 }
 
-/// Uses `store` for delivery ids instead of the default (a store over
-/// `DATABASE_URL`). Call before the first delivery; later calls are ignored
+/// Uses `store` for delivery ids instead of the default (a store over the
+/// runtime's database pool). Call before the first delivery; later calls are ignored
 /// with a warning.
 pub fn set_store(rt: &Runtime, store: Arc<dyn DeliveryStore>) {
     if rt.webhooks().store.set(store).is_err() {
@@ -252,13 +252,7 @@ impl WebhookState {
 
     /// The delivery store, its table created on first use.
     async fn store(&self, rt: &Runtime) -> Result<Arc<dyn DeliveryStore>, crate::db::DbError> {
-        let store = match self.store.get() {
-            Some(s) => s.clone(),
-            None => {
-                let made = store::connect_lazy(&rt.config().database_url)?;
-                self.store.get_or_init(|| made).clone()
-            }
-        };
+        let store = self.store.get_or_init(|| store::for_db(rt.db())).clone();
         self.schema
             .get_or_try_init(|| store.ensure_schema())
             .await?;

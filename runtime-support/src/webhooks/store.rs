@@ -212,36 +212,11 @@ delivery_store!(
     PgPool
 );
 
-/// Opens a typed pool for `url` (lazily: nothing connects until the first
-/// delivery) and the store over it.
-///
-/// This is the bridge until the runtime's `Db` exposes typed pools; then the
-/// store is built from `Db`'s own pool with a two-arm `match` and this
-/// second, small pool goes away.
-pub fn connect_lazy(url: &str) -> Result<std::sync::Arc<dyn DeliveryStore>, DbError> {
-    use std::str::FromStr as _;
-    match crate::db::Dialect::from_url(url)? {
-        crate::db::Dialect::Sqlite => {
-            let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(5));
-            let memory = url.contains(":memory:") || url.contains("mode=memory");
-            // An in-memory database lives as long as its one connection.
-            let pool = sqlx::pool::PoolOptions::<sqlx::Sqlite>::new()
-                .max_connections(if memory { 1 } else { 2 })
-                .idle_timeout((!memory).then_some(Duration::from_secs(600)))
-                .max_lifetime((!memory).then_some(Duration::from_secs(1800)))
-                .connect_lazy_with(opts);
-            Ok(std::sync::Arc::new(SqliteDeliveries(pool)))
-        }
-        crate::db::Dialect::Postgres => {
-            let opts = sqlx::postgres::PgConnectOptions::from_str(url)?;
-            let pool = sqlx::pool::PoolOptions::<sqlx::Postgres>::new()
-                .max_connections(2)
-                .connect_lazy_with(opts);
-            Ok(std::sync::Arc::new(PgDeliveries(pool)))
-        }
+/// The store over the runtime's own database pool.
+pub fn for_db(db: &crate::Db) -> std::sync::Arc<dyn DeliveryStore> {
+    match db.pool() {
+        crate::db::Pool::Sqlite(pool) => std::sync::Arc::new(SqliteDeliveries(pool.clone())),
+        crate::db::Pool::Postgres(pool) => std::sync::Arc::new(PgDeliveries(pool.clone())),
     }
 }
 
