@@ -39,7 +39,7 @@
 //!    `{"duplicate":true,"delivery_id":…}` without running anything; one
 //!    being run by another request answers 409 `delivery_in_progress`.
 //! 4. `mode: sync`: the action runs through [`ActionSpec::run`] with
-//!    [`TriggerKind::Webhook`]: guards, decoding and validation of the JSON
+//!    [`TriggerKind::Webhook`](crate::TriggerKind::Webhook): guards, decoding and validation of the JSON
 //!    body, the handler with retries, the run record. Success answers 200
 //!    with the output (204 when it has none) and marks the id done; a
 //!    failure answers its envelope and releases the id, so the provider's
