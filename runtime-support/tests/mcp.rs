@@ -92,7 +92,7 @@ fn registration_refuses_bad_names_duplicates_and_schemas() {
         output_schema: Some(r#"{"type":"array"}"#),
     };
     let mut tools = McpTools::new();
-    let err = |r: Result<&mut McpTools, McpError>| r.err().expect("refused").to_string();
+    let err = |r: Result<&mut McpTools, McpError>| r.expect_err("refused").to_string();
     assert!(err(tools.register(&BAD_NAME, decode_value::<Value>, echo)).contains("bad name!"));
     assert!(err(tools.register(&NOT_JSON, decode_value::<Value>, echo)).contains("input schema"));
     assert!(
