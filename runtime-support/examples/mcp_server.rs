@@ -240,37 +240,30 @@ async fn mcp_runs(rt: &Runtime) -> Response {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
-    if command == "mcp" {
-        mcp::init_stdio_tracing();
-    } else {
-        bunbase_runtime::init_tracing();
-    }
-    match run(&command).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
+    match std::env::args().nth(1).as_deref() {
+        Some("mcp") => mcp::run_stdio("mcp_demo", |_rt| tools()).await,
+        None | Some("serve") => {
+            bunbase_runtime::init_tracing();
+            match serve().await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Some(other) => {
+            eprintln!("unknown command {other:?}: use serve or mcp");
+            ExitCode::from(2)
         }
     }
 }
 
-async fn run(command: &str) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let rt = Runtime::start(Config::from_env("mcp_demo")?).await?;
-    let tools = tools()?;
-    match command {
-        "serve" => {
-            let server = Server::bind(rt.clone(), routes(&rt, tools)).await?;
-            // The test reads this line to find the port.
-            println!("mcp_server listening on http://{}", server.local_addr());
-            server.run().await?;
-        }
-        "mcp" => {
-            let credentials = mcp::stdio_credentials_from_env(&rt);
-            mcp::serve_stdio(&rt, tools, credentials).await?;
-            rt.shutdown().await;
-        }
-        other => return Err(format!("unknown command {other:?}: use serve or mcp").into()),
-    }
+    let server = Server::bind(rt.clone(), routes(&rt, tools()?)).await?;
+    // The test reads this line to find the port.
+    println!("mcp_server listening on http://{}", server.local_addr());
+    server.run().await?;
     Ok(())
 }

@@ -51,7 +51,8 @@
 //! `Host` header must be one of `MCP_ALLOWED_HOSTS` (DNS-rebinding
 //! protection). Over stdio, [`serve_stdio`] serves one session on the
 //! process's standard input and output; logs must then go to standard
-//! error ([`init_stdio_tracing`]).
+//! error ([`init_stdio_tracing`]). [`run_stdio`] is the whole `mcp`
+//! subcommand of a server binary.
 
 use std::sync::Arc;
 
@@ -176,6 +177,44 @@ pub fn stdio_credentials_from_env(rt: &Runtime) -> HeaderMap {
         headers.insert(header::COOKIE, value);
     }
     headers
+}
+
+/// The scaffolded binary's `mcp` subcommand: reads [`Config`](crate::Config)
+/// from the environment, logs to standard error, starts the runtime (no
+/// migrations: the HTTP server applies them), builds the tools and serves
+/// them over stdio as the caller `MCP_SESSION_TOKEN` names
+/// ([`stdio_credentials_from_env`]) until the client closes the session.
+/// Fatal errors go to standard error with how to fix them.
+///
+/// ```no_run
+/// # use bunbase_runtime::{Runtime, mcp::{self, McpTools}};
+/// #[tokio::main]
+/// async fn main() -> std::process::ExitCode {
+///     mcp::run_stdio("my_app", |_rt: &Runtime| Ok(McpTools::new())).await
+/// }
+/// ```
+pub async fn run_stdio(
+    app_name: &str,
+    tools: impl FnOnce(&Runtime) -> Result<McpTools, McpError>,
+) -> std::process::ExitCode {
+    init_stdio_tracing();
+    let result: Result<(), Box<dyn std::error::Error>> = async {
+        let rt = Runtime::start(crate::Config::from_env(app_name)?).await?;
+        let tools = tools(&rt)?;
+        let credentials = stdio_credentials_from_env(&rt);
+        let served = serve_stdio(&rt, tools, credentials).await;
+        rt.shutdown().await;
+        Ok(served?)
+    }
+    .await;
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "fatal");
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 /// Installs the log subscriber for a stdio session: like
