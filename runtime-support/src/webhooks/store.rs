@@ -237,3 +237,20 @@ impl PruneClock {
                 .is_ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pruning_is_due_once_per_interval() {
+        let clock = PruneClock::default();
+        let hour = PRUNE_EVERY.as_millis() as i64;
+        let start = 10 * hour;
+        assert!(clock.due(start), "the first delivery prunes");
+        assert!(!clock.due(start + 1), "not again within the interval");
+        assert!(!clock.due(start + hour - 1));
+        assert!(clock.due(start + hour), "due again after the interval");
+        assert!(!clock.due(start + hour), "and only once");
+    }
+}
