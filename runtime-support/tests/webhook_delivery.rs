@@ -59,6 +59,32 @@ async fn a_missing_secret_stops_the_server_and_the_route_accepts_nothing() {
 }
 
 #[tokio::test]
+async fn a_path_axum_cannot_mount_is_a_start_up_error_not_a_panic() {
+    let (rt, _dir) = common::runtime_with(|c| {
+        c.secrets = SecretSource::from_pairs([("HOOK_SECRET", "s")]);
+    })
+    .await;
+    static RELATIVE: WebhookSpec = WebhookSpec {
+        action: &RECEIVE,
+        path: "hooks/{id}",
+        secret_env: "HOOK_SECRET",
+        scheme: Scheme::StandardWebhooks {
+            tolerance_secs: 300,
+        },
+        mode: Mode::Sync,
+        body_limit: None,
+    };
+    let _ = webhooks::route(
+        &rt,
+        &RELATIVE,
+        decode_value::<Value>,
+        |_c: ActionContext, v: Value| async move { Ok::<_, ApiError>(v) },
+    );
+    let err = webhooks::check(&rt).expect_err("refused").to_string();
+    assert!(err.contains("hooks/{id}"), "{err}");
+}
+
+#[tokio::test]
 async fn an_unusable_standard_webhooks_secret_stops_the_server() {
     let err = Harness::start(Kind::Standard, Mode::Sync, Some("whsec_***".into()))
         .await

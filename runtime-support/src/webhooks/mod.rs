@@ -177,6 +177,15 @@ pub enum WebhookError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A route axum cannot mount (it must start with `/` and hold no
+    /// `{param}` or `*` segment).
+    #[error(
+        "webhook path {path:?} is not a plain route: use an absolute path such as /api/webhooks/stripe"
+    )]
+    BadPath {
+        /// The path.
+        path: &'static str,
+    },
     /// A `mode: queue` webhook with no job queue registered.
     #[error(
         "webhook {path} enqueues its deliveries, but no job queue is registered: call bunbase_runtime::webhooks::set_queue before serving"

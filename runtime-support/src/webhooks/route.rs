@@ -49,6 +49,10 @@ where
     D: Fn(Value) -> Result<I, ApiError> + Clone + Send + Sync + 'static,
 {
     let state = rt.webhooks();
+    if !spec.path.starts_with('/') || spec.path.contains(['{', '}', '*']) {
+        state.problem(WebhookError::BadPath { path: spec.path });
+        return Router::new();
+    }
     let secrets = match rt.config().secrets.get(spec.secret_env) {
         None => {
             state.problem(WebhookError::MissingSecret {
