@@ -171,6 +171,7 @@ async fn whoami(ctx: ActionContext, _input: NoInput) -> Result<WhoAmI, ApiError>
 fn tools() -> Result<McpTools, mcp::McpError> {
     let mut tools = McpTools::new();
     tools
+        .version("1.4.0")
         .register(&ADD_NOTE_TOOL, decode_value::<AddNoteInput>, add_note)?
         .register(&LOCK_NOTE_TOOL, decode_value::<LockInput>, lock_note)?
         .register(&WHOAMI_TOOL, decode_value::<NoInput>, whoami)?;

@@ -61,6 +61,10 @@ function envelope(result) {
 
 /** The same checks over both transports. */
 async function suite(t, anonymous, signedIn) {
+  await t.test("names the server and its version", async () => {
+    assert.deepEqual(anonymous.getServerVersion(), { name: "mcp_demo", version: "1.4.0" });
+  });
+
   await t.test("lists every tool with its schemas", async () => {
     const { tools } = await anonymous.listTools();
     assert.deepEqual(

@@ -74,7 +74,10 @@ impl McpServer {
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_server_info(
-            Implementation::new(self.rt.config().app_name.clone(), env!("CARGO_PKG_VERSION")),
+            Implementation::new(
+                self.rt.config().app_name.clone(),
+                self.tools.version.unwrap_or(env!("CARGO_PKG_VERSION")),
+            ),
         )
     }
 

@@ -64,6 +64,7 @@ pub(crate) struct Registered {
 #[derive(Default, Clone)]
 pub struct McpTools {
     pub(crate) tools: BTreeMap<&'static str, Arc<Registered>>,
+    pub(crate) version: Option<&'static str>,
 }
 
 impl std::fmt::Debug for McpTools {
@@ -138,6 +139,13 @@ impl McpTools {
             }),
         );
         Ok(self)
+    }
+
+    /// Sets the version the server reports to clients (the contracts'
+    /// `version`; default: the runtime's).
+    pub fn version(&mut self, version: &'static str) -> &mut Self {
+        self.version = Some(version);
+        self
     }
 
     /// The registered tool names, sorted.
