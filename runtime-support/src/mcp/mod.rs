@@ -63,7 +63,7 @@ use rmcp::transport::streamable_http_server::session::never::NeverSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
 use crate::Runtime;
-use crate::session::Session;
+use crate::Session;
 
 mod server;
 mod tools;
@@ -103,12 +103,12 @@ pub enum McpError {
 /// The session of whoever sends `headers`: the same verification an HTTP
 /// call of the action gets (the signed `bunbase_session` cookie).
 ///
-/// This is the one place MCP identifies callers: when the runtime accepts
-/// API keys (`Authorization: Bearer`, `X-API-Key`), this function calls the
-/// same header authentication the HTTP pipeline uses, and MCP clients,
-/// which usually send an `Authorization` header, get it with no other
-/// change.
-pub fn caller_session(rt: &Runtime, headers: &HeaderMap) -> Option<Session> {
+/// This is the one place MCP identifies callers, and it is `async` for the
+/// day the runtime accepts API keys (`Authorization: Bearer`, `X-API-Key`)
+/// through an asynchronous header authentication: this function then calls
+/// the one the HTTP pipeline uses, and MCP clients, which usually send an
+/// `Authorization` header, get it with no other change.
+pub async fn caller_session(rt: &Runtime, headers: &HeaderMap) -> Option<Session> {
     rt.sessions().from_headers(headers)
 }
 

@@ -44,7 +44,7 @@ impl McpServer {
     /// Who is calling and under which trace id: the HTTP request's headers,
     /// trace id (echoed as `x-request-id`) and address, or the stdio
     /// session's credentials.
-    fn invocation(&self, context: &RequestContext<RoleServer>) -> Invocation {
+    async fn invocation(&self, context: &RequestContext<RoleServer>) -> Invocation {
         let (headers, trace_id, ip) = match context.extensions.get::<http::request::Parts>() {
             Some(parts) => (
                 parts.headers.clone(),
@@ -64,7 +64,7 @@ impl McpServer {
         Invocation {
             trace_id,
             trigger: TriggerKind::Mcp,
-            session: super::caller_session(&self.rt, &headers),
+            session: super::caller_session(&self.rt, &headers).await,
             ip,
             headers,
         }
@@ -109,7 +109,7 @@ impl ServerHandler for McpServer {
                 None,
             ));
         };
-        let inv = self.invocation(&context);
+        let inv = self.invocation(&context).await;
         let trace_id = inv.trace_id.clone();
         let args = Value::Object(request.arguments.unwrap_or_default());
         let result = match (registered.call)(self.rt.clone(), inv, args).await {
