@@ -312,7 +312,7 @@ impl Db {
     /// `_sqlx_migrations`).
     pub async fn migrate(&self, user: &Migrations) -> Result<(), DbError> {
         crate::runs::ensure_schema(self).await?;
-        if let Some(migrator) = user.migrator().await? {
+        if let Some(migrator) = user.migrator(self.dialect()).await? {
             with_pool!(self, pool => migrator.run(pool).await)?;
         }
         Ok(())
