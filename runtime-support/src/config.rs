@@ -1,6 +1,7 @@
 //! [`Config`]: server settings read from the environment, with development defaults.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Failures reading the configuration. Messages say how to fix the problem.
@@ -56,6 +57,62 @@ pub struct Config {
     /// `RUN_HISTORY` (default `all`): which runs `bunbase_runs` keeps,
     /// `all`, `errors` (failed runs only) or `off`.
     pub run_history: crate::runs::RunHistory,
+    /// Where secrets the contracts name by environment variable (a
+    /// webhook's `secret_env`) are read: the process environment, except
+    /// in [`Config::for_test`], which starts empty.
+    pub secrets: SecretSource,
+    /// `MCP_ALLOWED_HOSTS` (default `localhost,127.0.0.1,::1`): the `Host`
+    /// values the MCP endpoint accepts, comma-separated (`host` or
+    /// `host:port`); `*` accepts any. Guards against DNS rebinding: set it to
+    /// the server's public host names in production.
+    pub mcp_allowed_hosts: Vec<String>,
+}
+
+/// The function behind a [`SecretSource`].
+type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// A lookup of secrets by variable name. Never printed: its `Debug` shows
+/// only where the values come from.
+#[derive(Clone)]
+pub struct SecretSource {
+    lookup: Lookup,
+    label: &'static str,
+}
+
+impl SecretSource {
+    /// Reads the process environment.
+    pub fn env() -> SecretSource {
+        SecretSource {
+            lookup: Arc::new(|name| std::env::var(name).ok()),
+            label: "environment",
+        }
+    }
+
+    /// A fixed set of `(name, value)` pairs (tests, or secrets fetched from
+    /// a vault at start).
+    pub fn from_pairs<N: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (N, V)>,
+    ) -> SecretSource {
+        let map: std::collections::BTreeMap<String, String> = pairs
+            .into_iter()
+            .map(|(n, v)| (n.into(), v.into()))
+            .collect();
+        SecretSource {
+            lookup: Arc::new(move |name| map.get(name).cloned()),
+            label: "fixed pairs",
+        }
+    }
+
+    /// The value of `name`, if set and not blank.
+    pub fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl std::fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretSource({})", self.label)
+    }
 }
 
 impl Config {
@@ -75,6 +132,8 @@ impl Config {
             shutdown_grace: Duration::from_secs(30),
             cors_origins: Vec::new(),
             run_history: crate::runs::RunHistory::All,
+            secrets: SecretSource::env(),
+            mcp_allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
         }
     }
 
@@ -88,6 +147,7 @@ impl Config {
             database_url: "sqlite::memory:".to_owned(),
             session_keys: vec![key.to_vec()],
             session_cookie_secure: false,
+            secrets: SecretSource::from_pairs(Vec::<(String, String)>::new()),
             ..Config::defaults(app_name)
         }
     }
@@ -95,7 +155,7 @@ impl Config {
     /// Reads `PORT`, `HOST`, `DATABASE_URL`, `DATABASE_MAX_CONNECTIONS`,
     /// `SESSION_SECRET`, `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE`,
     /// `BODY_LIMIT_BYTES`, `TRUST_PROXY`, `SHUTDOWN_GRACE_SECS`,
-    /// `CORS_ALLOWED_ORIGINS` and `RUN_HISTORY` over
+    /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY` and `MCP_ALLOWED_HOSTS` over
     /// [`Config::defaults`]. (`RUST_LOG` is read by [`crate::init_tracing`].)
     pub fn from_env(app_name: &str) -> Result<Config, ConfigError> {
         Self::from_lookup(app_name, |k| std::env::var(k).ok())
@@ -194,6 +254,14 @@ impl Config {
         if let Some(v) = get("RUN_HISTORY") {
             c.run_history = crate::runs::RunHistory::parse(&v)
                 .ok_or_else(|| invalid("RUN_HISTORY", &v, "all, errors or off"))?;
+        }
+        if let Some(v) = get("MCP_ALLOWED_HOSTS") {
+            c.mcp_allowed_hosts = v
+                .split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(str::to_owned)
+                .collect();
         }
         Ok(c)
     }
