@@ -258,6 +258,7 @@ pub use uuid;
 pub mod config;
 pub mod context;
 pub mod db;
+pub mod docs;
 pub mod error;
 pub mod events;
 pub mod guard;

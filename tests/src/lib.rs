@@ -72,3 +72,36 @@ pub fn skip(test: &str, why: &str) {
     }
     eprintln!("\n==================== {msg} ====================\n");
 }
+
+/// Whether `node` runs; prints a loud skip notice naming the test when not.
+pub fn node_available(test: &str) -> bool {
+    let ok = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        skip(test, "node is not installed");
+    }
+    ok
+}
+
+/// The headless browser the browser tests drive: `$BUNBASE_CHROMIUM`, else
+/// Debian's `/usr/bin/chromium` (`cargo xtask test` installs it), or `None`
+/// after a loud skip notice naming the test.
+pub fn chromium_bin(test: &str) -> Option<PathBuf> {
+    let bin = std::env::var_os("BUNBASE_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if bin.exists() {
+        Some(bin)
+    } else {
+        skip(
+            test,
+            &format!(
+                "{} is missing; run `cargo xtask test` (it installs Debian's chromium)",
+                bin.display()
+            ),
+        );
+        None
+    }
+}
