@@ -56,6 +56,10 @@ pub struct Config {
     /// `RUN_HISTORY` (default `all`): which runs `bunbase_runs` keeps,
     /// `all`, `errors` (failed runs only) or `off`.
     pub run_history: crate::runs::RunHistory,
+    /// `METRICS` (default off) and `METRICS_TOKEN`: the Prometheus
+    /// `/metrics` endpoint and the counting behind it (see
+    /// [`crate::observe`]).
+    pub metrics: crate::observe::MetricsConfig,
 }
 
 impl Config {
@@ -75,6 +79,7 @@ impl Config {
             shutdown_grace: Duration::from_secs(30),
             cors_origins: Vec::new(),
             run_history: crate::runs::RunHistory::All,
+            metrics: crate::observe::MetricsConfig::default(),
         }
     }
 
@@ -95,7 +100,7 @@ impl Config {
     /// Reads `PORT`, `HOST`, `DATABASE_URL`, `DATABASE_MAX_CONNECTIONS`,
     /// `SESSION_SECRET`, `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE`,
     /// `BODY_LIMIT_BYTES`, `TRUST_PROXY`, `SHUTDOWN_GRACE_SECS`,
-    /// `CORS_ALLOWED_ORIGINS` and `RUN_HISTORY` over
+    /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY`, `METRICS` and `METRICS_TOKEN` over
     /// [`Config::defaults`]. (`RUST_LOG` is read by [`crate::init_tracing`].)
     pub fn from_env(app_name: &str) -> Result<Config, ConfigError> {
         Self::from_lookup(app_name, |k| std::env::var(k).ok())
@@ -195,8 +200,44 @@ impl Config {
             c.run_history = crate::runs::RunHistory::parse(&v)
                 .ok_or_else(|| invalid("RUN_HISTORY", &v, "all, errors or off"))?;
         }
+        c.metrics = metrics_config(&get)?;
         Ok(c)
     }
+}
+
+/// `METRICS` (`on`/`off`, default off) and `METRICS_TOKEN` (a bearer token
+/// of at least 16 characters; setting it turns metrics on).
+fn metrics_config(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<crate::observe::MetricsConfig, ConfigError> {
+    let switch = match get("METRICS") {
+        Some(v) => Some(parse_bool(&v).ok_or_else(|| invalid("METRICS", &v, "on or off"))?),
+        None => None,
+    };
+    let token = get("METRICS_TOKEN").map(|t| t.trim().to_owned());
+    if token.as_ref().is_some_and(|t| t.len() < 16) {
+        return Err(invalid(
+            "METRICS_TOKEN",
+            "<hidden>",
+            "a bearer token of at least 16 characters",
+        ));
+    }
+    if switch == Some(false) && token.is_some() {
+        return Err(invalid(
+            "METRICS",
+            "off",
+            "on, or unset METRICS_TOKEN: a token protects an endpoint that METRICS=off turns off",
+        ));
+    }
+    let enabled = switch.unwrap_or(token.is_some());
+    if enabled && !crate::observe::METRICS_BUILT {
+        return Err(invalid(
+            "METRICS",
+            "on",
+            "off: this server was built without the bunbase-runtime feature `metrics`",
+        ));
+    }
+    Ok(crate::observe::MetricsConfig { enabled, token })
 }
 
 fn parse_bool(v: &str) -> Option<bool> {

@@ -201,6 +201,8 @@
 //! | `RUST_LOG`, `LOG_FORMAT=json` | `info`, text | logging ([`init_tracing`]) |
 //! | `BUNBASE_MIGRATIONS_DIR` | the server crate's `migrations/` | where [`Migrations::locate`] reads migrations |
 //! | `AUTO_MIGRATE` | `true` | whether [`run_main`]'s `serve` applies pending migrations first |
+//! | `METRICS` | `off` | `on` counts every run and serves `GET /metrics` in the Prometheus text format ([`observe`]; feature `metrics`, on by default) |
+//! | `METRICS_TOKEN` | none | when set (≥ 16 chars; turns metrics on), `/metrics` answers 401 unless sent `Authorization: Bearer <token>` |
 //!
 //! ## Database and migrations
 //!
@@ -265,6 +267,7 @@ pub mod guard;
 pub mod http;
 mod layer;
 pub mod logging;
+pub mod observe;
 pub mod password;
 pub mod pipeline;
 pub mod ratelimit;

@@ -1,4 +1,4 @@
-//! [`Runtime`]: the shared state every action runs against (database, sessions, rate limits, run history, custom guards, events).
+//! [`Runtime`]: the shared state every action runs against (database, sessions, rate limits, run history, custom guards, events, metrics).
 
 use std::sync::{Arc, OnceLock};
 
@@ -43,6 +43,8 @@ struct Inner {
     runs: RunRecorder,
     custom_guards: OnceLock<Arc<dyn CustomGuards>>,
     events: EventBus,
+    #[cfg(feature = "metrics")]
+    metrics: Option<Arc<crate::observe::metrics::Metrics>>,
 }
 
 /// The shared runtime state. Cheap to clone (one `Arc`).
@@ -129,6 +131,12 @@ impl RuntimeBuilder {
                 },
                 custom_guards: OnceLock::new(),
                 events: EventBus::default(),
+                #[cfg(feature = "metrics")]
+                metrics: config.metrics.enabled.then(|| {
+                    let m = Arc::new(crate::observe::metrics::Metrics::new());
+                    crate::observe::metrics::Metrics::spawn_upkeep(&m);
+                    m
+                }),
                 db,
                 config,
             }),
@@ -181,6 +189,12 @@ impl Runtime {
     /// The in-process event bus.
     pub fn events(&self) -> &EventBus {
         &self.inner.events
+    }
+
+    /// The metrics registry, when `METRICS` is on (feature `metrics`).
+    #[cfg(feature = "metrics")]
+    pub fn metrics(&self) -> Option<&crate::observe::metrics::Metrics> {
+        self.inner.metrics.as_deref()
     }
 
     /// Registers the user's custom guards (once; later calls are ignored
