@@ -65,6 +65,12 @@ pub fn postgres_url(test: &str) -> Option<String> {
 
 /// Prints a skip notice that stands out in test output. In CI
 /// (`CI=true`), a skip is a failure: CI installs every tool and service.
+///
+/// This is the second line of defence. A test that needs a service or tool
+/// carries `#[cfg_attr(bunbase_skip_<what>, ignore = "needs ...")]`, and
+/// `tests/build.rs` sets that cfg when the machine lacks it, so the test
+/// shows as `ignored, needs ...` in the runner's own summary. `skip` covers
+/// what the build script cannot see (a tool that vanished after the build).
 pub fn skip(test: &str, why: &str) {
     let msg = format!("SKIPPED {test}: {why}");
     if std::env::var("CI").is_ok_and(|v| v == "true") {

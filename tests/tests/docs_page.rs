@@ -59,6 +59,10 @@ fn routes(seen: &Seen) -> Router {
 }
 
 #[test]
+#[cfg_attr(
+    any(bunbase_skip_chromium, bunbase_skip_npm, bunbase_skip_node),
+    ignore = "needs Chromium, node and the npm test tooling: run `cargo xtask test`"
+)]
 fn docs_page_works_offline_in_chromium() {
     let test = "docs_page_works_offline_in_chromium";
     let Some(chromium) = chromium_bin(test) else {
