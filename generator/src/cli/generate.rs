@@ -119,6 +119,7 @@ pub fn generate_once(args: &Args) -> anyhow::Result<Outcome> {
             args.out.display()
         );
         print!("{}", report::drift(&plan));
+        eprint!("{}", super::handlers::check(&files, &args.out).render());
         return Ok(Outcome::Failed);
     }
 
@@ -142,6 +143,9 @@ pub fn generate_once(args: &Args) -> anyhow::Result<Outcome> {
         "bunbase gen: {}",
         report::summary_line(&summary, started.elapsed())
     );
+    // Actions added to the contracts need methods in files that are the
+    // user's: say exactly what to paste before the compiler says E0046.
+    eprint!("{}", super::handlers::check(&files, &args.out).render());
     Ok(Outcome::Done)
 }
 

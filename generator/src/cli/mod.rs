@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 mod breaking;
 mod check;
 mod generate;
+mod handlers;
 mod ir;
 mod new;
 mod schema;
