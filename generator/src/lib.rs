@@ -24,6 +24,7 @@ pub mod load;
 pub mod lower;
 pub mod naming;
 pub mod parse;
+pub mod runtime_version;
 pub mod schema;
 pub mod source;
 pub mod write;

@@ -11,6 +11,7 @@ mod handlers;
 mod ir;
 mod new;
 mod schema;
+mod workspace;
 
 /// Contract-first backend generator.
 #[derive(Debug, Parser)]
