@@ -111,3 +111,28 @@ pub fn chromium_bin(test: &str) -> Option<PathBuf> {
         None
     }
 }
+
+/// The shared target dir for generated workspaces, so dependencies compile once.
+pub fn generated_target_dir() -> PathBuf {
+    repo_root().join("target/generated-ws")
+}
+
+/// Builds the `bunbase` binary into [`generated_target_dir`] (so this does
+/// not wait on the test run's own build lock) and returns its path. Panics
+/// with cargo's output when the build fails.
+pub fn bunbase_bin() -> PathBuf {
+    let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(repo_root())
+        .args(["build", "-q", "-p", "bunbase", "--bin", "bunbase"])
+        .env("CARGO_TARGET_DIR", generated_target_dir())
+        .output()
+        .expect("cargo runs");
+    assert!(
+        out.status.success(),
+        "building bunbase failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    generated_target_dir()
+        .join("debug")
+        .join(format!("bunbase{}", std::env::consts::EXE_SUFFIX))
+}
