@@ -217,10 +217,13 @@ impl Runtime {
         Ok(self.inner.db.migrate(migrations).await?)
     }
 
-    /// Flushes run history and closes the database pool. Called by
+    /// Flushes run history (and, with OpenTelemetry export, buffered spans)
+    /// and closes the database pool. Called by
     /// [`crate::serve`] after the server stops.
     pub async fn shutdown(&self) {
         self.inner.runs.flush().await;
         self.inner.db.close().await;
+        #[cfg(feature = "otel")]
+        crate::observe::otel::flush().await;
     }
 }

@@ -7,6 +7,8 @@
 
 #[cfg(feature = "metrics")]
 pub mod metrics;
+#[cfg(feature = "otel")]
+pub mod otel;
 
 use std::time::Duration;
 
