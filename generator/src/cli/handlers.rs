@@ -232,12 +232,6 @@ fn undeclared(files: &[GeneratedFile], out: &Path, dir: &Path) -> Vec<Undeclared
 }
 
 impl Report {
-    /// Whether the server crate matches its traits.
-    #[allow(dead_code)] // `bunbase dev` reads it.
-    pub fn is_empty(&self) -> bool {
-        self.mismatches.is_empty() && self.undeclared.is_empty()
-    }
-
     /// The report as the CLI prints it: per file, what to paste or remove.
     pub fn render(&self) -> String {
         let mut s = String::new();
