@@ -203,6 +203,21 @@
 //! | `AUTO_MIGRATE` | `true` | whether [`run_main`]'s `serve` applies pending migrations first |
 //! | `METRICS` | `off` | `on` counts every run and serves `GET /metrics` in the Prometheus text format ([`observe`]; feature `metrics`, on by default) |
 //! | `METRICS_TOKEN` | none | when set (≥ 16 chars; turns metrics on), `/metrics` answers 401 unless sent `Authorization: Bearer <token>` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | none | exports the request and action spans over OTLP/HTTP ([`observe`]; feature `otel`, off by default); `OTEL_SERVICE_NAME` names the service |
+//!
+//! ## Observability and docs
+//!
+//! Besides logs and run history, a server can expose Prometheus metrics
+//! (`METRICS=on`: runs, errors by code, retries and guard denials per action
+//! and trigger, a latency histogram, pool and run-history gauges, at
+//! `GET /metrics`, optionally behind `METRICS_TOKEN`) and export traces to
+//! an OpenTelemetry collector (feature `otel` plus
+//! `OTEL_EXPORTER_OTLP_ENDPOINT`), whose trace ids are the ones logs and
+//! envelopes carry. See [`observe`].
+//!
+//! [`docs::routes`] serves the OpenAPI document and an interactive page
+//! that renders it from assets embedded in this crate: no CDN, no other
+//! origin, so it works without internet access.
 //!
 //! ## Database and migrations
 //!

@@ -3,7 +3,7 @@
 //! Both are off until configured (see [`MetricsConfig`] and the runtime
 //! manual's configuration table), and a build without the features carries
 //! none of their code. The pipeline reports every run here
-//! ([`on_run`], [`on_guard_denied`]); with metrics off that is one branch.
+//! (`on_run`, `on_guard_denied`); with metrics off that is one branch.
 
 #[cfg(feature = "metrics")]
 pub mod metrics;
