@@ -269,8 +269,11 @@ impl Metrics {
             pools.push(("history", db.history()));
         }
         for (name, pool) in pools {
-            let size = f64::from(pool.size());
-            let idle = pool.num_idle() as f64;
+            let (size, idle, max) = crate::with_pool!(pool, p => (
+                f64::from(p.size()),
+                p.num_idle() as f64,
+                f64::from(p.options().get_max_connections()),
+            ));
             let pool_label = || ("pool", name.to_owned());
             self.gauge(
                 "bunbase_db_pool_connections",
@@ -285,7 +288,7 @@ impl Metrics {
             self.gauge(
                 "bunbase_db_pool_max_connections",
                 &[pool_label()],
-                f64::from(pool.options().get_max_connections()),
+                max,
             );
         }
         let runs = rt.runs();
