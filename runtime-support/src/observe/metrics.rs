@@ -285,11 +285,7 @@ impl Metrics {
                 &[pool_label(), ("state", "in_use".into())],
                 (size - idle).max(0.0),
             );
-            self.gauge(
-                "bunbase_db_pool_max_connections",
-                &[pool_label()],
-                max,
-            );
+            self.gauge("bunbase_db_pool_max_connections", &[pool_label()], max);
         }
         let runs = rt.runs();
         for (result, value) in [
