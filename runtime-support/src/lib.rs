@@ -299,6 +299,7 @@ pub mod server;
 pub mod session;
 pub mod trace;
 pub mod validate;
+pub mod version;
 pub mod wire;
 
 pub use config::Config;
