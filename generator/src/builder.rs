@@ -39,6 +39,7 @@ pub struct Builder {
     out_dir: Option<PathBuf>,
     file_name: String,
     cargo_directives: bool,
+    manifest_dir: Option<PathBuf>,
 }
 
 impl Default for Builder {
@@ -56,6 +57,7 @@ impl Builder {
             out_dir: None,
             file_name: DEFAULT_FILE_NAME.to_string(),
             cargo_directives: true,
+            manifest_dir: None,
         }
     }
 
@@ -82,6 +84,16 @@ impl Builder {
     /// calling the Builder outside a build script).
     pub fn cargo_directives(mut self, on: bool) -> Self {
         self.cargo_directives = on;
+        self
+    }
+
+    /// The package whose `bunbase-runtime` dependency the generated code
+    /// must match (default: `CARGO_MANIFEST_DIR`, the package whose build
+    /// script runs). The Builder asks `cargo metadata --offline` which
+    /// runtime it resolves and fails with [`BuildError::RuntimeMismatch`]
+    /// when the generated code was written for another.
+    pub fn manifest_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.manifest_dir = Some(dir.into());
         self
     }
 
@@ -138,6 +150,22 @@ impl Builder {
         );
         let target = out_dir.join(&self.file_name);
         write_if_changed(&target, code.as_bytes())?;
+        // In a build script: the runtime this package resolves must be one
+        // the generated code was written for.
+        let manifest_dir = self.manifest_dir.clone().or_else(|| {
+            self.cargo_directives
+                .then(|| std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from))
+                .flatten()
+        });
+        if let Some(dir) = manifest_dir
+            && let Some(resolved) = crate::runtime_version::resolve_package(&dir)
+        {
+            if Path::new(&resolved.from).is_file() {
+                directive(format!("rerun-if-changed={}", resolved.from));
+            }
+            crate::runtime_version::check(crate::runtime_version::GENERATED_FOR, &resolved)
+                .map_err(BuildError::RuntimeMismatch)?;
+        }
         Ok(target)
     }
 }
@@ -185,6 +213,10 @@ pub enum BuildError {
         /// The contracts folder.
         dir: PathBuf,
     },
+    /// The package builds against a runtime the generated code was not
+    /// written for.
+    #[error("bunbase: {0}")]
+    RuntimeMismatch(crate::runtime_version::Mismatch),
     /// The generated file could not be written.
     #[error("writing {path}: {source}")]
     Io {

@@ -30,6 +30,7 @@ pub mod migrations;
 pub mod naming;
 pub mod parse;
 pub mod resolve;
+pub mod runtime_version;
 pub mod schema;
 pub mod source;
 pub mod write;

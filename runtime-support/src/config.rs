@@ -66,6 +66,10 @@ pub struct Config {
     /// `host:port`); `*` accepts any. Guards against DNS rebinding: set it to
     /// the server's public host names in production.
     pub mcp_allowed_hosts: Vec<String>,
+    /// `METRICS` (default off) and `METRICS_TOKEN`: the Prometheus
+    /// `/metrics` endpoint and the counting behind it (see
+    /// [`crate::observe`]).
+    pub metrics: crate::observe::MetricsConfig,
 }
 
 /// The function behind a [`SecretSource`].
@@ -134,6 +138,7 @@ impl Config {
             run_history: crate::runs::RunHistory::All,
             secrets: SecretSource::env(),
             mcp_allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            metrics: crate::observe::MetricsConfig::default(),
         }
     }
 
@@ -155,7 +160,7 @@ impl Config {
     /// Reads `PORT`, `HOST`, `DATABASE_URL`, `DATABASE_MAX_CONNECTIONS`,
     /// `SESSION_SECRET`, `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE`,
     /// `BODY_LIMIT_BYTES`, `TRUST_PROXY`, `SHUTDOWN_GRACE_SECS`,
-    /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY` and `MCP_ALLOWED_HOSTS` over
+    /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY`, `MCP_ALLOWED_HOSTS`, `METRICS` and `METRICS_TOKEN` over
     /// [`Config::defaults`]. (`RUST_LOG` is read by [`crate::init_tracing`].)
     pub fn from_env(app_name: &str) -> Result<Config, ConfigError> {
         Self::from_lookup(app_name, |k| std::env::var(k).ok())
@@ -263,8 +268,44 @@ impl Config {
                 .map(str::to_owned)
                 .collect();
         }
+        c.metrics = metrics_config(&get)?;
         Ok(c)
     }
+}
+
+/// `METRICS` (`on`/`off`, default off) and `METRICS_TOKEN` (a bearer token
+/// of at least 16 characters; setting it turns metrics on).
+fn metrics_config(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<crate::observe::MetricsConfig, ConfigError> {
+    let switch = match get("METRICS") {
+        Some(v) => Some(parse_bool(&v).ok_or_else(|| invalid("METRICS", &v, "on or off"))?),
+        None => None,
+    };
+    let token = get("METRICS_TOKEN").map(|t| t.trim().to_owned());
+    if token.as_ref().is_some_and(|t| t.len() < 16) {
+        return Err(invalid(
+            "METRICS_TOKEN",
+            "<hidden>",
+            "a bearer token of at least 16 characters",
+        ));
+    }
+    if switch == Some(false) && token.is_some() {
+        return Err(invalid(
+            "METRICS",
+            "off",
+            "on, or unset METRICS_TOKEN: a token protects an endpoint that METRICS=off turns off",
+        ));
+    }
+    let enabled = switch.unwrap_or(token.is_some());
+    if enabled && !crate::observe::METRICS_BUILT {
+        return Err(invalid(
+            "METRICS",
+            "on",
+            "off: this server was built without the bunbase-runtime feature `metrics`",
+        ));
+    }
+    Ok(crate::observe::MetricsConfig { enabled, token })
 }
 
 fn parse_bool(v: &str) -> Option<bool> {

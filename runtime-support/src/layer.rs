@@ -76,6 +76,8 @@ where
         req.extensions_mut().insert(id.clone());
         req.extensions_mut().insert(self.rt.clone());
         let span = tracing::debug_span!("request", method = %req.method(), path = req.uri().path());
+        #[cfg(feature = "otel")]
+        crate::observe::otel::link_request(&span, &id, req.headers());
         // For the error line: cheap clones (the path shares the request's bytes).
         let (method, uri) = (req.method().clone(), req.uri().clone());
         let started = Instant::now();

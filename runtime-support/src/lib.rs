@@ -207,6 +207,23 @@
 //! | a webhook's `secret_env` | none: the server refuses to start | its signing secret(s), comma-separated to rotate ([`webhooks`]) |
 //! | `MCP_ALLOWED_HOSTS` | `localhost,127.0.0.1,::1` | `Host` values the MCP endpoint accepts (`*`: any); set your public host names |
 //! | `MCP_SESSION_TOKEN` | none: anonymous | for the stdio MCP server: the signed session value to call tools as |
+//! | `METRICS` | `off` | `on` counts every run and serves `GET /metrics` in the Prometheus text format ([`observe`]; feature `metrics`, on by default) |
+//! | `METRICS_TOKEN` | none | when set (≥ 16 chars; turns metrics on), `/metrics` answers 401 unless sent `Authorization: Bearer <token>` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | none | exports the request and action spans over OTLP/HTTP ([`observe`]; feature `otel`, off by default); `OTEL_SERVICE_NAME` names the service |
+//!
+//! ## Observability and docs
+//!
+//! Besides logs and run history, a server can expose Prometheus metrics
+//! (`METRICS=on`: runs, errors by code, retries and guard denials per action
+//! and trigger, a latency histogram, pool and run-history gauges, at
+//! `GET /metrics`, optionally behind `METRICS_TOKEN`) and export traces to
+//! an OpenTelemetry collector (feature `otel` plus
+//! `OTEL_EXPORTER_OTLP_ENDPOINT`), whose trace ids are the ones logs and
+//! envelopes carry. See [`observe`].
+//!
+//! [`docs::routes`] serves the OpenAPI document and an interactive page
+//! that renders it from assets embedded in this crate: no CDN, no other
+//! origin, so it works without internet access.
 //!
 //! ## Database and migrations
 //!
@@ -296,6 +313,7 @@ pub use uuid;
 pub mod config;
 pub mod context;
 pub mod db;
+pub mod docs;
 pub mod error;
 pub mod events;
 pub mod guard;
@@ -304,6 +322,7 @@ mod layer;
 pub mod logging;
 #[cfg(feature = "mcp")]
 pub mod mcp;
+pub mod observe;
 pub mod password;
 pub mod pipeline;
 pub mod ratelimit;
@@ -314,6 +333,7 @@ pub mod session;
 pub mod trace;
 pub mod validate;
 pub mod webhooks;
+pub mod version;
 pub mod wire;
 
 pub use config::Config;

@@ -31,6 +31,17 @@ pub fn init_tracing() {
     let json = std::env::var("LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"));
     // Colour codes only for a terminal: in files and log collectors they are noise.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    #[cfg(feature = "otel")]
+    if crate::observe::otel::configured() {
+        return init_with_export(filter, json, ansi);
+    }
+    #[cfg(not(feature = "otel"))]
+    if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some() {
+        eprintln!(
+            "warning: OTEL_EXPORTER_OTLP_ENDPOINT is set, but this server was built without the \
+             bunbase-runtime feature `otel`: no traces are exported"
+        );
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi);
@@ -38,6 +49,31 @@ pub fn init_tracing() {
         builder.json().event_format(JsonLine::default()).try_init()
     } else {
         builder.event_format(TextLine::default()).try_init()
+    };
+}
+
+/// [`init_tracing`] with OpenTelemetry export: log lines keep the
+/// `RUST_LOG` filter, and the export layer gets the runtime's `request` and
+/// `action` spans (`debug`) and everything else at `info`.
+#[cfg(feature = "otel")]
+fn init_with_export(filter: EnvFilter, json: bool, ansi: bool) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let lines = tracing_subscriber::fmt::layer().with_ansi(ansi);
+    let lines: Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync> =
+        if json {
+            lines.json().event_format(JsonLine::default()).boxed()
+        } else {
+            lines.event_format(TextLine::default()).boxed()
+        };
+    let spans = tracing_subscriber::filter::Targets::new()
+        .with_default(tracing::Level::INFO)
+        .with_target("bunbase_runtime", tracing::Level::DEBUG);
+    let registry = tracing_subscriber::registry().with(lines.with_filter(filter));
+    let _ = match crate::observe::otel::layer() {
+        Some(export) => registry.with(export.with_filter(spans)).try_init(),
+        None => registry.try_init(),
     };
 }
 

@@ -338,6 +338,14 @@ impl ActionSpec {
                 ),
             }
         }
+        crate::observe::on_run(
+            rt,
+            self.name,
+            trigger,
+            result.as_ref().map(|_| ()),
+            duration,
+            attempts,
+        );
         let status = if result.is_ok() {
             RunStatus::Ok
         } else {
@@ -385,6 +393,7 @@ impl ActionSpec {
             db: rt.db(),
         };
         if let Err(e) = run_guards(rt, self.guards, &guard_req).await {
+            crate::observe::on_guard_denied(rt, self.name, inv.trigger, &e);
             return (Err(e), 0);
         }
         let input = match input() {

@@ -1,4 +1,4 @@
-//! [`Runtime`]: the shared state every action runs against (database, sessions, rate limits, run history, custom guards, events).
+//! [`Runtime`]: the shared state every action runs against (database, sessions, rate limits, run history, custom guards, events, metrics).
 
 use std::sync::{Arc, OnceLock};
 
@@ -47,6 +47,8 @@ struct Inner {
     custom_guards: OnceLock<Arc<dyn CustomGuards>>,
     events: EventBus,
     webhooks: crate::webhooks::WebhookState,
+    #[cfg(feature = "metrics")]
+    metrics: Option<Arc<crate::observe::metrics::Metrics>>,
 }
 
 /// The shared runtime state. Cheap to clone (one `Arc`).
@@ -134,6 +136,12 @@ impl RuntimeBuilder {
                 custom_guards: OnceLock::new(),
                 events: EventBus::default(),
                 webhooks: Default::default(),
+                #[cfg(feature = "metrics")]
+                metrics: config.metrics.enabled.then(|| {
+                    let m = Arc::new(crate::observe::metrics::Metrics::new());
+                    crate::observe::metrics::Metrics::spawn_upkeep(&m);
+                    m
+                }),
                 db,
                 config,
             }),
@@ -193,6 +201,12 @@ impl Runtime {
         &self.inner.webhooks
     }
 
+    /// The metrics registry, when `METRICS` is on (feature `metrics`).
+    #[cfg(feature = "metrics")]
+    pub fn metrics(&self) -> Option<&crate::observe::metrics::Metrics> {
+        self.inner.metrics.as_deref()
+    }
+
     /// Registers the user's custom guards (once; later calls are ignored
     /// with a warning). Until registered, every custom guard denies.
     pub fn set_custom_guards(&self, guards: Arc<dyn CustomGuards>) {
@@ -213,10 +227,13 @@ impl Runtime {
         Ok(self.inner.db.migrate(migrations).await?)
     }
 
-    /// Flushes run history and closes the database pool. Called by
+    /// Flushes run history (and, with OpenTelemetry export, buffered spans)
+    /// and closes the database pool. Called by
     /// [`crate::serve`] after the server stops.
     pub async fn shutdown(&self) {
         self.inner.runs.flush().await;
         self.inner.db.close().await;
+        #[cfg(feature = "otel")]
+        crate::observe::otel::flush().await;
     }
 }

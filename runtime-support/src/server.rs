@@ -21,9 +21,10 @@ impl Runtime {
     /// (`x-request-id` on every response) and the request span, the body
     /// limit (413), panic
     /// catching (500 envelope), `/healthz` and `/readyz`, and the 404 and 405
-    /// envelopes. The result is ready for `axum::serve` or
-    /// `tower::ServiceExt::oneshot`.
+    /// envelopes, and `/metrics` when `METRICS` is on. The result is ready
+    /// for `axum::serve` or `tower::ServiceExt::oneshot`.
     pub fn app(&self, routes: Router) -> Router {
+        let routes = crate::observe::mount(self, routes);
         let app = routes
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))

@@ -65,10 +65,74 @@ pub fn postgres_url(test: &str) -> Option<String> {
 
 /// Prints a skip notice that stands out in test output. In CI
 /// (`CI=true`), a skip is a failure: CI installs every tool and service.
+///
+/// This is the second line of defence. A test that needs a service or tool
+/// carries `#[cfg_attr(bunbase_skip_<what>, ignore = "needs ...")]`, and
+/// `tests/build.rs` sets that cfg when the machine lacks it, so the test
+/// shows as `ignored, needs ...` in the runner's own summary. `skip` covers
+/// what the build script cannot see (a tool that vanished after the build).
 pub fn skip(test: &str, why: &str) {
     let msg = format!("SKIPPED {test}: {why}");
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{msg} (CI must run every test)");
     }
     eprintln!("\n==================== {msg} ====================\n");
+}
+
+/// Whether `node` runs; prints a loud skip notice naming the test when not.
+pub fn node_available(test: &str) -> bool {
+    let ok = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        skip(test, "node is not installed");
+    }
+    ok
+}
+
+/// The headless browser the browser tests drive: `$BUNBASE_CHROMIUM`, else
+/// Debian's `/usr/bin/chromium` (`cargo xtask test` installs it), or `None`
+/// after a loud skip notice naming the test.
+pub fn chromium_bin(test: &str) -> Option<PathBuf> {
+    let bin = std::env::var_os("BUNBASE_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    if bin.exists() {
+        Some(bin)
+    } else {
+        skip(
+            test,
+            &format!(
+                "{} is missing; run `cargo xtask test` (it installs Debian's chromium)",
+                bin.display()
+            ),
+        );
+        None
+    }
+}
+
+/// The shared target dir for generated workspaces, so dependencies compile once.
+pub fn generated_target_dir() -> PathBuf {
+    repo_root().join("target/generated-ws")
+}
+
+/// Builds the `bunbase` binary into [`generated_target_dir`] (so this does
+/// not wait on the test run's own build lock) and returns its path. Panics
+/// with cargo's output when the build fails.
+pub fn bunbase_bin() -> PathBuf {
+    let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(repo_root())
+        .args(["build", "-q", "-p", "bunbase", "--bin", "bunbase"])
+        .env("CARGO_TARGET_DIR", generated_target_dir())
+        .output()
+        .expect("cargo runs");
+    assert!(
+        out.status.success(),
+        "building bunbase failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    generated_target_dir()
+        .join("debug")
+        .join(format!("bunbase{}", std::env::consts::EXE_SUFFIX))
 }

@@ -75,11 +75,19 @@ fn run(
 }
 
 #[test]
+#[cfg_attr(
+    bunbase_skip_python,
+    ignore = "needs the Python test tooling: run `cargo xtask test`"
+)]
 fn schemathesis_finds_no_failure_on_sqlite() {
     fuzz(Database::Sqlite, true);
 }
 
 #[test]
+#[cfg_attr(
+    any(bunbase_skip_python, bunbase_skip_postgres),
+    ignore = "needs PostgreSQL (BUNBASE_TEST_POSTGRES_URL) and the Python test tooling: run `cargo xtask test`"
+)]
 fn schemathesis_finds_no_failure_on_postgres() {
     if let Some(url) = postgres_url("schemathesis_finds_no_failure_on_postgres") {
         fuzz(Database::Postgres(url), false);

@@ -105,6 +105,10 @@ fn tsc(tsc: &Path, project: &Path) -> Result<(), String> {
 }
 
 #[test]
+#[cfg_attr(
+    any(bunbase_skip_npm, bunbase_skip_node),
+    ignore = "needs node and the npm test tooling: run `cargo xtask test`"
+)]
 fn sdk_of_every_example_and_fixture_type_checks_strictly() {
     let Some(tsc_bin) = npm_bin(
         "tsc",
@@ -175,6 +179,10 @@ fn readme_example(readme: &str) -> String {
 /// Compiles `tests/sdk/usage.ts` against the `acme` fixture's SDK: its
 /// narrowing compiles and each `@ts-expect-error` still marks an error.
 #[test]
+#[cfg_attr(
+    any(bunbase_skip_npm, bunbase_skip_node),
+    ignore = "needs node and the npm test tooling: run `cargo xtask test`"
+)]
 fn usage_file_narrows_and_rejects_misuse() {
     let Some(tsc_bin) = npm_bin("tsc", "usage_file_narrows_and_rejects_misuse") else {
         return;
@@ -209,6 +217,10 @@ fn usage_file_narrows_and_rejects_misuse() {
 /// unknown codes, hooks, timeouts, aborts and the TanStack helpers, against a
 /// loopback server the test file starts.
 #[test]
+#[cfg_attr(
+    any(bunbase_skip_npm, bunbase_skip_node),
+    ignore = "needs node and the npm test tooling: run `cargo xtask test`"
+)]
 fn runtime_behaves_against_a_loopback_server() {
     let Some(tsc_bin) = npm_bin("tsc", "runtime_behaves_against_a_loopback_server") else {
         return;
@@ -264,6 +276,10 @@ fn node_test(file: &Path, env: &[(&str, &str)]) {
 /// tooling, 5.9), the line most apps still use: the `acme` fixture with the
 /// usage file, and the tasks example.
 #[test]
+#[cfg_attr(
+    any(bunbase_skip_npm, bunbase_skip_node),
+    ignore = "needs node and the npm test tooling: run `cargo xtask test`"
+)]
 fn sdk_type_checks_with_typescript_5() {
     let test = "sdk_type_checks_with_typescript_5";
     let Some(tooling) = tooling_dir() else {

@@ -14,6 +14,10 @@ use bunbase_e2e::{npm_bin, postgres_url, repo_root, skip, tooling_dir};
 use server::{Database, TestServer};
 
 #[test]
+#[cfg_attr(
+    any(bunbase_skip_npm, bunbase_skip_node),
+    ignore = "needs node and the npm test tooling: run `cargo xtask test`"
+)]
 fn sdk_drives_the_generated_server_on_sqlite() {
     drive("sdk_drives_the_generated_server_on_sqlite", || {
         Some(Database::Sqlite)
@@ -21,6 +25,10 @@ fn sdk_drives_the_generated_server_on_sqlite() {
 }
 
 #[test]
+#[cfg_attr(
+    any(bunbase_skip_npm, bunbase_skip_node, bunbase_skip_postgres),
+    ignore = "needs PostgreSQL (BUNBASE_TEST_POSTGRES_URL), node and the npm test tooling: run `cargo xtask test`"
+)]
 fn sdk_drives_the_generated_server_on_postgres() {
     let test = "sdk_drives_the_generated_server_on_postgres";
     drive(test, || postgres_url(test).map(Database::Postgres));

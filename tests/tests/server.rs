@@ -326,6 +326,10 @@ fn server_on_sqlite() {
 }
 
 #[test]
+#[cfg_attr(
+    bunbase_skip_postgres,
+    ignore = "needs PostgreSQL: set BUNBASE_TEST_POSTGRES_URL (.ci/run does)"
+)]
 fn server_on_postgres() {
     let Some(url) = bunbase_e2e::postgres_url("server_on_postgres") else {
         return;

@@ -1,4 +1,4 @@
-//! `cargo xtask test`: installs the pinned test tooling (npm packages, Python tools) into `.tooling/`, runs the whole test suite, then checks rustfmt and clippy.
+//! `cargo xtask test`: installs the pinned test tooling (npm packages, Python tools) into `.tooling/` and Debian's chromium when missing, runs the whole test suite, then checks rustfmt and clippy.
 //!
 //! This is the README's test command and what `.ci/run` runs. Tooling goes
 //! into the repository's git-ignored `.tooling/` folder, so nothing is
@@ -17,6 +17,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let tooling = root.join(".tooling");
     install_npm(&root, &tooling)?;
     install_python(&root, &tooling)?;
+    install_chromium()?;
 
     let cargo = env_or("CARGO", "cargo");
     let mut cmd = Command::new(&cargo);
@@ -116,6 +117,56 @@ fn install_python(root: &Path, tooling: &Path) -> anyhow::Result<()> {
         "pip install",
     )?;
     std::fs::write(&stamp, wanted)?;
+    Ok(())
+}
+
+/// The headless browser of the docs page test: Debian's `chromium`,
+/// installed with apt when missing (quietly; once: later runs find it).
+/// Where apt cannot run (not root, not Debian) it says so and goes on: the
+/// browser tests then skip, or fail under `CI=true`.
+fn install_chromium() -> anyhow::Result<()> {
+    const BIN: &str = "/usr/bin/chromium";
+    if Path::new(BIN).exists() || std::env::var_os("BUNBASE_CHROMIUM").is_some() {
+        return Ok(());
+    }
+    let apt = Path::new("/usr/bin/apt-get");
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    if !apt.exists() || !root {
+        eprintln!(
+            "xtask test: {BIN} is missing and apt-get cannot run here; \
+             install Chromium (or set BUNBASE_CHROMIUM) for the browser tests"
+        );
+        return Ok(());
+    }
+    eprintln!("xtask test: installing chromium (Debian package) for the browser tests");
+    for args in [
+        &["update", "-qq"][..],
+        &[
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            "chromium",
+        ][..],
+    ] {
+        let out = Command::new(apt)
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .output()
+            .context("could not start apt-get")?;
+        if !out.status.success() {
+            bail!(
+                "apt-get {} failed ({}):\n{}{}",
+                args.join(" "),
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
     Ok(())
 }
 

@@ -4,8 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use super::workspace::{self, Layout};
 use crate::builder::{self, CompileError};
 use crate::emit::{GeneratedFile, RuntimeSource};
+use crate::runtime_version;
 use crate::write::{self, PlanOptions, report};
 
 mod watch;
@@ -30,6 +32,10 @@ pub struct Args {
     /// Regenerate whenever a contract changes.
     #[arg(long)]
     pub watch: bool,
+    /// Write a workspace of its own even when the output folder lies inside
+    /// an existing Cargo workspace (by default the crates join it).
+    #[arg(long)]
+    pub standalone: bool,
     /// Take `bunbase-runtime` from this folder (default: this checkout's
     /// `runtime-support`).
     #[arg(long, env = "BUNBASE_RUNTIME_PATH", value_name = "DIR")]
@@ -101,6 +107,25 @@ pub fn generate_once(args: &Args) -> anyhow::Result<Outcome> {
     let Some(files) = emit_dir(&args.dir, &args.out, args.runtime())? else {
         return Ok(Outcome::Failed);
     };
+    let (files, join) = match workspace::detect(&args.out, args.standalone)? {
+        Layout::Standalone => (files, None),
+        Layout::Member(join) => (write::workspace::as_members(files)?, Some(join)),
+    };
+    let members = match &join {
+        Some(j) => {
+            let members = j.members(&write::workspace::member_dirs(&files));
+            let manifest = j.manifest();
+            let text = std::fs::read_to_string(&manifest)?;
+            let edit = write::workspace::add_members(
+                &crate::builder::slashes(&manifest),
+                &text,
+                &members,
+            )?;
+            Some((manifest, text, edit))
+        }
+        None => None,
+    };
+    let version = runtime_mismatch(args, join.as_ref());
     let plan = write::plan(
         &files,
         &write::DirTree(args.out.clone()),
@@ -108,9 +133,23 @@ pub fn generate_once(args: &Args) -> anyhow::Result<Outcome> {
     )?;
 
     if args.check {
-        if plan.is_up_to_date() {
+        let missing_members = members.as_ref().filter(|(_, _, e)| !e.added.is_empty());
+        if let Some((manifest, _, edit)) = missing_members {
+            println!(
+                "bunbase gen --check: {} does not list the generated crates as workspace members: {}",
+                manifest.display(),
+                edit.added.join(", ")
+            );
+        }
+        if let Some(mismatch) = &version {
+            eprintln!("error: {mismatch}");
+        }
+        if plan.is_up_to_date() && missing_members.is_none() && version.is_none() {
             eprintln!("bunbase gen --check: {} is up to date", args.out.display());
             return Ok(Outcome::Done);
+        }
+        if plan.is_up_to_date() {
+            return Ok(Outcome::Failed);
         }
         println!(
             "bunbase gen --check: {} is stale; run `bunbase gen {} --out {}` to update it:",
@@ -119,6 +158,7 @@ pub fn generate_once(args: &Args) -> anyhow::Result<Outcome> {
             args.out.display()
         );
         print!("{}", report::drift(&plan));
+        eprint!("{}", super::handlers::check(&files, &args.out).render());
         return Ok(Outcome::Failed);
     }
 
@@ -142,7 +182,51 @@ pub fn generate_once(args: &Args) -> anyhow::Result<Outcome> {
         "bunbase gen: {}",
         report::summary_line(&summary, started.elapsed())
     );
+    if let (Some(join), Some((manifest, text, edit))) = (&join, &members) {
+        if edit.added.is_empty() {
+            eprintln!(
+                "bunbase gen: the crates are members of the workspace at {}",
+                join.root.display()
+            );
+        } else {
+            if edit.text != *text {
+                std::fs::write(manifest, &edit.text)?;
+            }
+            eprintln!(
+                "bunbase gen: joined the workspace at {}: added {} to workspace.members (nothing else in {} changed)",
+                join.root.display(),
+                edit.added
+                    .iter()
+                    .map(|m| format!("\"{m}\""))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                manifest.display()
+            );
+        }
+    }
+    // Actions added to the contracts need methods in files that are the
+    // user's: say exactly what to paste before the compiler says E0046.
+    eprint!("{}", super::handlers::check(&files, &args.out).render());
+    if let Some(mismatch) = version {
+        eprintln!("error: {mismatch}");
+        return Ok(Outcome::Failed);
+    }
     Ok(Outcome::Done)
+}
+
+/// The runtime the generated workspace resolves, when it is not one the
+/// code bunbase generates can be built against.
+fn runtime_mismatch(
+    args: &Args,
+    join: Option<&workspace::Join>,
+) -> Option<runtime_version::Mismatch> {
+    let root = join.map_or_else(|| args.out.clone(), |j| j.root.clone());
+    let manifest = match args.runtime() {
+        RuntimeSource::Path(p) => Some(args.out.join(p).join("Cargo.toml")),
+        _ => None,
+    };
+    let resolved = runtime_version::resolve_workspace(&root, manifest.as_deref())?;
+    runtime_version::check(runtime_version::GENERATED_FOR, &resolved).err()
 }
 
 /// Compiles `dir` and emits every file for `out`, printing warnings;

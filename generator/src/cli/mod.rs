@@ -6,10 +6,13 @@ use clap::{Parser, Subcommand};
 
 mod breaking;
 mod check;
+mod dev;
 mod generate;
+mod handlers;
 mod ir;
 mod new;
 mod schema;
+mod workspace;
 
 /// Contract-first backend generator.
 #[derive(Debug, Parser)]
@@ -29,6 +32,9 @@ enum Command {
     Schema(schema::Args),
     /// Generate the server workspace, OpenAPI document and TypeScript SDK.
     Gen(generate::Args),
+    /// Regenerate, rebuild and restart the server whenever the contracts or
+    /// the server crate change.
+    Dev(dev::Args),
     /// Create a new project that builds and serves with no setup.
     New(new::Args),
     /// Classify contract changes against a git ref or a folder.
@@ -43,6 +49,7 @@ pub fn main() -> ExitCode {
         Command::Ir(a) => ir::run(a),
         Command::Schema(a) => schema::run(a),
         Command::Gen(a) => generate::run(a),
+        Command::Dev(a) => dev::run(a),
         Command::New(a) => new::run(a),
         Command::Breaking(a) => breaking::run(a),
     };

@@ -25,6 +25,7 @@ use crate::emit::{GeneratedFile, Ownership, header};
 mod apply;
 pub mod manifest;
 pub mod report;
+pub mod workspace;
 
 pub use apply::{Summary, apply};
 pub use manifest::{MANIFEST_PATH, Manifest, ManifestEntry, sha256_hex};

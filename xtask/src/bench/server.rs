@@ -19,7 +19,10 @@
 //! servers run once per setting for comparison: the generated one with
 //! `RUN_HISTORY=errors` (what storing every run costs) and the baseline with
 //! `BENCH_BASELINE=minimal` (the endpoint alone: what the event and run
-//! history cost, whoever writes them).
+//! history cost, whoever writes them). The generated server also runs with
+//! `METRICS=on` in every pair (order alternating too), and its throughput
+//! and CPU per request are reported against the same server with metrics
+//! off: what the Prometheus counters cost a request.
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -103,6 +106,21 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
             ("RUN_HISTORY", "errors".to_owned()),
         ],
     )?;
+    // The same server counting every run for `/metrics`.
+    let metrics = Server::start(
+        "generated-metrics",
+        &bin.join("tasks-server"),
+        scratch,
+        &[
+            (
+                "BUNBASE_MIGRATIONS_DIR",
+                root.join("generated-example/crates/tasks-server/migrations")
+                    .display()
+                    .to_string(),
+            ),
+            ("METRICS", "on".to_owned()),
+        ],
+    )?;
     let baseline = Server::start("baseline", &bin.join("bench-baseline"), scratch, &[])?;
     let minimal = Server::start(
         "baseline-minimal",
@@ -110,7 +128,7 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
         scratch,
         &[("BENCH_BASELINE", "minimal".to_owned())],
     )?;
-    for s in [&generated, &errors_only] {
+    for s in [&generated, &errors_only, &metrics] {
         s.wait_until(
             |s| get(s.addr, "/readyz").is_ok_and(|r| r.status == 200),
             "answer /readyz",
@@ -123,6 +141,11 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
     same_answers(generated.addr, &gen_cookie, minimal.addr, &minimal_cookie)?;
     let gen_script = script(scratch, "generated", &gen_cookie)?;
     let errors_script = script(scratch, "generated-errors-only", &login(errors_only.addr)?)?;
+    let metrics_script = script(scratch, "generated-metrics", &login(metrics.addr)?)?;
+    anyhow::ensure!(
+        get(metrics.addr, "/metrics")?.status == 200,
+        "the METRICS=on server does not serve /metrics"
+    );
     let base_script = script(scratch, "baseline", &base_cookie)?;
     let minimal_script = script(scratch, "baseline-minimal", &minimal_cookie)?;
 
@@ -140,18 +163,23 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
             (&baseline, &base_script),
             (&errors_only, &errors_script),
             (&minimal, &minimal_script),
+            (&metrics, &metrics_script),
         ] {
             s.load(sc, cores, conns, WARMUP_SECS)?;
         }
         // Rounds alternate the order (generated first, then baseline first)
         // so neither server always runs on a warmer or fuller machine.
-        let (mut gs, mut bs) = (Vec::new(), Vec::new());
+        // The metrics server runs between the two, beside the generated
+        // one, for the metrics-on/off pairs.
+        let (mut gs, mut bs, mut ms) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..PAIRS {
             if round % 2 == 0 {
                 gs.push(generated.load(&gen_script, cores, conns, DURATION_SECS)?);
+                ms.push(metrics.load(&metrics_script, cores, conns, DURATION_SECS)?);
                 bs.push(baseline.load(&base_script, cores, conns, DURATION_SECS)?);
             } else {
                 bs.push(baseline.load(&base_script, cores, conns, DURATION_SECS)?);
+                ms.push(metrics.load(&metrics_script, cores, conns, DURATION_SECS)?);
                 gs.push(generated.load(&gen_script, cores, conns, DURATION_SECS)?);
             }
         }
@@ -185,6 +213,19 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
             g.p99_ms / b.p99_ms,
             g.cpu_us / b.cpu_us,
             if ok { "PASS" } else { "MISS" }
+        );
+        let mm = Load::mean(&ms);
+        let metric_ratios: Vec<f64> = ms.iter().zip(&gs).map(|(m, g)| m.rps / g.rps).collect();
+        println!(
+            "server:   generated with METRICS=on {:.0} req/s, p99 {:.2} ms, CPU {:.0} µs/req: {:.3} of METRICS=off throughput (median of {PAIRS} pairs, {:.3} to {:.3}), CPU per request {:+.1} µs (runs {} req/s)",
+            mm.rps,
+            mm.p99_ms,
+            mm.cpu_us,
+            median(&metric_ratios),
+            metric_ratios.iter().copied().fold(f64::INFINITY, f64::min),
+            metric_ratios.iter().copied().fold(0.0, f64::max),
+            mm.cpu_us - g.cpu_us,
+            Load::list(&ms)
         );
         println!(
             "server:   generated with RUN_HISTORY=errors {:.0} req/s, p99 {:.2} ms, CPU {:.0} µs/req: {:.3} of hand-written (for comparison; not the target's configuration)",
