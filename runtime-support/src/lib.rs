@@ -332,8 +332,8 @@ pub mod server;
 pub mod session;
 pub mod trace;
 pub mod validate;
-pub mod webhooks;
 pub mod version;
+pub mod webhooks;
 pub mod wire;
 
 pub use config::Config;
