@@ -181,6 +181,7 @@ impl EventBus {
 
     /// The subscriber `action` registered for `event` with
     /// [`Runtime::on_event`].
+    #[cfg_attr(not(feature = "nats"), allow(dead_code))]
     pub(crate) fn everywhere(&self, event: &str, action: &str) -> Option<Subscriber> {
         let map = self.subscribers.read().unwrap_or_else(|p| p.into_inner());
         map.get(event)?
