@@ -332,16 +332,32 @@ async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<Option<Duration>>) {
         }
         let want = room.min(batch);
         let now = shared.now();
-        match backend
-            .claim(
-                &kinds,
-                &shared.id,
-                want as u32,
-                now,
-                now + shared.lease_ms(),
-            )
-            .await
-        {
+        // One job per claim (`fetch_batch` 1): as many claims at once as
+        // there are free handler slots, as separate workers would make.
+        let parallel = if batch == 1 {
+            room.min(shared.opts.concurrency.max(1))
+        } else {
+            1
+        };
+        let lease_until = now + shared.lease_ms();
+        let claims = futures::future::join_all(
+            (0..parallel).map(|_| backend.claim(&kinds, &shared.id, want as u32, now, lease_until)),
+        )
+        .await;
+        let mut claimed = Vec::new();
+        let mut failed = None;
+        for c in claims {
+            match c {
+                Ok(jobs) => claimed.extend(jobs),
+                Err(e) => failed = Some(e),
+            }
+        }
+        let want = want * parallel;
+        let result = match failed {
+            Some(e) if claimed.is_empty() => Err(e),
+            _ => Ok(claimed),
+        };
+        match result {
             Ok(claimed) => {
                 error_backoff = Duration::from_millis(50);
                 last_full = claimed.len() == want;
@@ -440,7 +456,13 @@ fn dispatch(
             return;
         };
         let outcome = execute(&shared, job).await;
-        let _ = done.send(outcome);
+        drop(_permit);
+        if shared.opts.batch_completions {
+            let _ = done.send(outcome);
+        } else {
+            // One statement per job, written by the job's own task.
+            record(&shared, &mut vec![outcome]).await;
+        }
     });
 }
 
@@ -503,75 +525,76 @@ async fn execute(shared: &Shared, job: ClaimedJob) -> Done {
     }
 }
 
-/// Writes outcomes: in batches of whatever is ready (batched mode) or one
-/// statement per job. A failed write is retried until it succeeds or the
-/// worker is gone; the lease fences a write that comes too late.
+/// Writes outcomes in batches of whatever is ready (batched mode). A failed
+/// write is retried until it succeeds; the lease fences a write that comes
+/// too late.
 async fn complete(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Done>) {
-    let backend = shared.jobs.backend().clone();
-    let max = if shared.opts.batch_completions {
-        4096
-    } else {
-        1
-    };
-    let delete = shared.opts.completed_retention.is_zero();
     let mut batch = Vec::with_capacity(64);
     while let Some(first) = rx.recv().await {
         batch.push(first);
-        while batch.len() < max {
+        while batch.len() < 4096 {
             match rx.try_recv() {
                 Ok(d) => batch.push(d),
                 Err(_) => break,
             }
         }
-        let mut completes = Vec::new();
-        let mut fails = Vec::new();
-        let mut refunds = Vec::new();
-        for d in &batch {
-            match d {
-                Done::Complete(l) => completes.push(*l),
-                Done::Fail(f) => fails.push(f.clone()),
-                Done::Refund(l) => refunds.push(*l),
-                Done::Settled(_) => {}
-            }
-        }
-        let mut wait = Duration::from_millis(50);
-        for attempt in 0u32.. {
-            let now = shared.now();
-            let result: Result<(), JobsError> = async {
-                if !completes.is_empty() {
-                    let n = backend.complete(None, &completes, now, delete).await?;
-                    if (n as usize) < completes.len() {
-                        tracing::warn!(
-                            refused = completes.len() - n as usize,
-                            "completions refused: their leases had expired and the jobs were claimed again"
-                        );
-                    }
-                    completes.clear();
-                }
-                if !fails.is_empty() {
-                    backend.fail(&fails, now).await?;
-                    fails.clear();
-                }
-                if !refunds.is_empty() {
-                    backend.release(&refunds, now, true).await?;
-                    refunds.clear();
-                }
-                Ok(())
-            }
-            .await;
-            match result {
-                Ok(()) => break,
-                Err(e) => {
-                    if attempt == 0 {
-                        tracing::warn!(error = %e, "cannot record job outcomes; retrying");
-                    }
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(2));
-                }
-            }
-        }
-        shared.settle(batch.drain(..).map(|d| d.lease()));
+        record(&shared, &mut batch).await;
     }
+}
+
+/// Writes the outcomes in `batch` (one statement per kind of outcome),
+/// retrying until the database takes them, then frees their slots.
+async fn record(shared: &Shared, batch: &mut Vec<Done>) {
+    let backend = shared.jobs.backend().clone();
+    let delete = shared.opts.completed_retention.is_zero();
+    let mut completes = Vec::new();
+    let mut fails = Vec::new();
+    let mut refunds = Vec::new();
+    for d in batch.iter() {
+        match d {
+            Done::Complete(l) => completes.push(*l),
+            Done::Fail(f) => fails.push(f.clone()),
+            Done::Refund(l) => refunds.push(*l),
+            Done::Settled(_) => {}
+        }
+    }
+    let mut wait = Duration::from_millis(50);
+    for attempt in 0u32.. {
+        let now = shared.now();
+        let result: Result<(), JobsError> = async {
+            if !completes.is_empty() {
+                let n = backend.complete(None, &completes, now, delete).await?;
+                if (n as usize) < completes.len() {
+                    tracing::warn!(
+                        refused = completes.len() - n as usize,
+                        "completions refused: their leases had expired and the jobs were claimed again"
+                    );
+                }
+                completes.clear();
+            }
+            if !fails.is_empty() {
+                backend.fail(&fails, now).await?;
+                fails.clear();
+            }
+            if !refunds.is_empty() {
+                backend.release(&refunds, now, true).await?;
+                refunds.clear();
+            }
+            Ok(())
+        }
+        .await;
+        match result {
+            Ok(()) => break,
+            Err(e) => {
+                if attempt == 0 {
+                    tracing::warn!(error = %e, "cannot record job outcomes; retrying");
+                }
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+    shared.settle(batch.drain(..).map(|d| d.lease()));
 }
 
 /// Renews the leases of every held job every third of the lease.
