@@ -6,7 +6,7 @@ use crate::config::{Config, ConfigError};
 use crate::db::{Db, DbError, Migrations};
 use crate::events::EventBus;
 use crate::guard::CustomGuards;
-use crate::jobs::{JobKind, JobRun, Jobs, JobsError};
+use crate::jobs::{JobKind, JobRun, Jobs};
 use crate::ratelimit::{MemoryRateLimiter, RateLimiter};
 use crate::runs::{DbRunSink, RecorderOptions, RunRecorder, RunSink};
 use crate::session::{SessionError, SessionManager};
@@ -31,9 +31,6 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
-    /// The job queue could not be set up.
-    #[error(transparent)]
-    Jobs(#[from] JobsError),
     /// The server failed while running.
     #[error("server error: {0}")]
     Serve(std::io::Error),
@@ -130,11 +127,10 @@ impl RuntimeBuilder {
         .with_ttl(config.session_ttl)
         .with_secure(config.session_cookie_secure);
         let sink = self.sink.unwrap_or_else(|| Arc::new(DbRunSink(db.clone())));
-        // The queue has its own typed pool over the same database until
-        // `Db` carries typed pools; it connects on first use.
+        // The queue lives in the application's database, on its pool.
         let jobs = match self.jobs {
             Some(jobs) => jobs,
-            None => Jobs::connect_lazy(&config.database_url, config.database_max_connections)?,
+            None => Jobs::from_db(&db),
         };
         if config.jobs_worker {
             jobs.start_worker(config.jobs.clone());

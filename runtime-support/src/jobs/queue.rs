@@ -158,6 +158,17 @@ impl Jobs {
         Ok(Self::new(backend))
     }
 
+    /// A queue in the application's database, over [`crate::Db`]'s own
+    /// pool: jobs can then be enqueued and completed inside the
+    /// application's transactions.
+    pub fn from_db(db: &crate::Db) -> Self {
+        let backend: Arc<dyn JobBackend> = match db.pool() {
+            crate::db::Pool::Sqlite(p) => Arc::new(SqliteJobs::new(p.clone())),
+            crate::db::Pool::Postgres(p) => Arc::new(PostgresJobs::new(p.clone())),
+        };
+        Self::new(backend)
+    }
+
     /// The storage backend.
     pub fn backend(&self) -> &Arc<dyn JobBackend> {
         &self.inner.backend

@@ -110,11 +110,14 @@ async fn cron_node(url: &str) {
         rt.register_job(
             JobKind::new(kind).trigger(TriggerKind::Cron).internal(true),
             move |rt, run| async move {
-                sqlx::query("INSERT INTO tick_runs (job_id, kind) VALUES ($1, $2)")
-                    .bind(run.id)
-                    .bind(kind)
-                    .execute(&**rt.db())
-                    .await?;
+                bunbase_runtime::with_pool!(rt.db(), pool => {
+                    sqlx::query("INSERT INTO tick_runs (job_id, kind) VALUES ($1, $2)")
+                        .bind(run.id)
+                        .bind(kind)
+                        .execute(pool)
+                        .await
+                        .map(|_| ())
+                })?;
                 Ok(())
             },
         );
@@ -151,21 +154,29 @@ async fn event_subscriber(url: &str) {
         "notify.on_created",
         SubscribeOptions::default(),
         |rt, d| async move {
-            sqlx::query("INSERT INTO event_effects (id, trace_id) VALUES ($1, $2)")
-                .bind(d.payload["id"].as_i64().unwrap_or(-1))
-                .bind(d.trace_id.to_string())
-                .execute(&**rt.db())
-                .await?;
+            let id = d.payload["id"].as_i64().unwrap_or(-1);
+            let trace = d.trace_id.to_string();
+            bunbase_runtime::with_pool!(rt.db(), pool => {
+                sqlx::query("INSERT INTO event_effects (id, trace_id) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(trace.clone())
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+            })?;
             Ok(())
         },
     );
     // Give the subscription time to reach NATS or the database.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    sqlx::query("INSERT INTO qp_ready (pid) VALUES ($1)")
-        .bind(i64::from(std::process::id()))
-        .execute(&**rt.db())
-        .await
-        .unwrap();
+    bunbase_runtime::with_pool!(rt.db(), pool => {
+        sqlx::query("INSERT INTO qp_ready (pid) VALUES ($1)")
+            .bind(i64::from(std::process::id()))
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .unwrap()
+    });
     std::future::pending::<()>().await;
 }
 
