@@ -105,6 +105,14 @@ pub enum JobsError {
     Nats(String),
 }
 
+/// A queue failure inside a handler is an internal (retryable) error, so
+/// `ctx.enqueue(..).enqueue().await?` works in handlers.
+impl From<JobsError> for crate::ApiError {
+    fn from(e: JobsError) -> Self {
+        crate::ApiError::internal(e)
+    }
+}
+
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JobState {
