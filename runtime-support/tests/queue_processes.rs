@@ -40,7 +40,10 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         run(cron_two("cron_two_processes_sqlite", false))
     }),
     ("events_cross_processes_durable", || run(events_durable())),
-    ("events_cross_processes_nats", || run(events_nats())),
+    ("events_cross_processes_nats", || run(events_nats("nats"))),
+    ("events_cross_processes_jetstream", || {
+        run(events_nats("jetstream"))
+    }),
 ];
 
 fn run(fut: impl Future<Output = Result<Option<()>, String>>) -> Result<Option<()>, String> {
@@ -382,21 +385,22 @@ async fn events_durable() -> Result<Option<()>, String> {
     cross_process_events(db.url(), "durable").await
 }
 
-/// Events over core NATS between processes (queue group per subscriber).
-async fn events_nats() -> Result<Option<()>, String> {
+/// Events over NATS between processes: core NATS (a queue group per
+/// subscriber) or JetStream (a durable consumer per subscriber).
+async fn events_nats(mode: &str) -> Result<Option<()>, String> {
     if !cfg!(feature = "nats") {
         return Err("built without the `nats` feature (the dev-dependency turns it on)".into());
     }
     let url = std::env::var("BUNBASE_TEST_NATS_URL").unwrap_or_default();
     if url.is_empty() {
         queue_support::skip(
-            "events_cross_processes_nats",
+            &format!("events_cross_processes_{mode}"),
             "BUNBASE_TEST_NATS_URL is not set",
         );
         return Ok(None);
     }
     let db = TestDb::sqlite();
-    cross_process_events(db.url(), "nats").await
+    cross_process_events(db.url(), mode).await
 }
 
 async fn cross_process_events(url: &str, mode: &str) -> Result<Option<()>, String> {
