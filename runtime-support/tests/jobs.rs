@@ -716,3 +716,89 @@ async fn cancel_and_prune() {
         let _ = Jobs::connect_lazy("mysql://x", 1).expect_err("unsupported scheme");
     }
 }
+
+#[tokio::test]
+async fn durable_event_deliveries_that_fail_for_good_stay_as_dead_jobs() {
+    for db in TestDb::both("durable_event_deliveries_that_fail_for_good_stay_as_dead_jobs") {
+        let mut config = Config::for_test("durable_events");
+        config.database_url = db.url().to_owned();
+        config.jobs = fast(WorkerOptions::default());
+        config.events = bunbase_runtime::EventsMode::Durable;
+        let rt = Runtime::start(config).await.unwrap();
+        let healthy = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        {
+            let (healthy, seen) = (healthy.clone(), seen.clone());
+            rt.on_event(
+                "invoice.paid",
+                "mail.on_invoice_paid",
+                bunbase_runtime::SubscribeOptions {
+                    max_attempts: 2,
+                    retry: RetryPolicy {
+                        attempts: 1,
+                        backoff: Backoff::Fixed,
+                        base_ms: 10,
+                        max_ms: 10,
+                    },
+                    internal: true,
+                },
+                move |_rt, d| {
+                    let ok = healthy.load(Ordering::SeqCst);
+                    seen.lock().unwrap().push((
+                        d.payload.clone(),
+                        d.trace_id.to_string(),
+                        d.job.as_ref().map(|j| j.attempt),
+                    ));
+                    async move {
+                        if ok {
+                            Ok(())
+                        } else {
+                            Err(ApiError::internal("smtp down"))
+                        }
+                    }
+                },
+            );
+        }
+        let trace = bunbase_runtime::TraceId::generate();
+        rt.events()
+            .emit(
+                &rt,
+                "invoice.paid",
+                serde_json::json!({ "invoice": 7 }),
+                &trace,
+                None,
+            )
+            .await;
+        let dead = eventually(10, "the delivery dies after two attempts", || async {
+            rt.jobs().dead(10).await.unwrap().pop()
+        })
+        .await;
+        assert_eq!(
+            dead.kind,
+            "event:invoice.paid:mail.on_invoice_paid",
+            "{}",
+            db.name()
+        );
+        assert_eq!(
+            (dead.attempt, dead.payload.clone()),
+            (2, serde_json::json!({ "invoice": 7 }))
+        );
+        assert_eq!(dead.trace_id.as_deref(), Some(trace.as_str()));
+        {
+            let seen = seen.lock().unwrap();
+            assert_eq!(
+                seen.iter().map(|s| s.2).collect::<Vec<_>>(),
+                [Some(1), Some(2)]
+            );
+            assert!(seen.iter().all(|s| s.1 == trace.as_str()));
+        }
+        // Redriven once the mail server is back: delivered.
+        healthy.store(true, Ordering::SeqCst);
+        assert!(rt.jobs().redrive(dead.id).await.unwrap());
+        eventually(10, "the redriven delivery completes", || async {
+            (job(rt.jobs(), dead.id).await.state == JobState::Completed).then_some(())
+        })
+        .await;
+        rt.shutdown().await;
+    }
+}
