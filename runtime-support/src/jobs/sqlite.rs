@@ -65,15 +65,25 @@ const INSERT: &str = "INSERT INTO bunbase_jobs (kind, payload, priority, run_at,
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING RETURNING id";
 
 /// Jobs in SQLite, over a [`SqlitePool`].
+///
+/// The store's own write transactions take an in-process lock first: SQLite
+/// has one writer per file, and writers of one process that meet on the
+/// file lock wait in SQLite's busy handler, which sleeps (1 ms, then up to
+/// 100 ms per try); queued on the lock they run back to back instead.
+/// Other processes still meet on the file lock (`busy_timeout`).
 #[derive(Debug, Clone)]
 pub struct SqliteJobs {
     pool: SqlitePool,
+    writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteJobs {
     /// A store over `pool` (WAL mode and a busy timeout expected).
     pub fn new(pool: SqlitePool) -> Self {
-        SqliteJobs { pool }
+        SqliteJobs {
+            pool,
+            writer: Default::default(),
+        }
     }
 
     /// A store over a new pool on `url` (WAL, 5 s busy timeout, `synchronous
@@ -93,7 +103,7 @@ impl SqliteJobs {
             .max_lifetime((!memory).then_some(Duration::from_secs(1800)))
             .test_before_acquire(false)
             .connect_lazy_with(opts);
-        Ok(SqliteJobs { pool })
+        Ok(SqliteJobs::new(pool))
     }
 
     /// The pool.
@@ -208,6 +218,7 @@ async fn complete_on(
 macro_rules! immediate {
     ($self:ident, |$c:ident| $body:expr) => {
         async {
+            let _writer = $self.writer.lock().await;
             let mut tx = $self.pool.begin_with("BEGIN IMMEDIATE").await?;
             let out = {
                 let $c: &mut SqliteConnection = &mut tx;

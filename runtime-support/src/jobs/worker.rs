@@ -332,9 +332,10 @@ async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<Option<Duration>>) {
         }
         let want = room.min(batch);
         let now = shared.now();
-        // One job per claim (`fetch_batch` 1): as many claims at once as
-        // there are free handler slots, as separate workers would make.
-        let parallel = if batch == 1 {
+        // One job per claim (`fetch_batch` 1): on PostgreSQL as many
+        // claims at once as there are free handler slots, as separate
+        // workers would make (SQLite has one writer: they would queue).
+        let parallel = if batch == 1 && backend.name() == "postgres" {
             room.min(shared.opts.concurrency.max(1))
         } else {
             1
