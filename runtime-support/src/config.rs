@@ -1,6 +1,7 @@
 //! [`Config`]: server settings read from the environment, with development defaults.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Failures reading the configuration. Messages say how to fix the problem.
@@ -71,6 +72,62 @@ pub struct Config {
     /// `NATS_URL` (default `nats://127.0.0.1:4222`): the NATS server for
     /// `EVENTS=nats` and `EVENTS=jetstream`.
     pub nats_url: String,
+    /// Where secrets the contracts name by environment variable (a
+    /// webhook's `secret_env`) are read: the process environment, except
+    /// in [`Config::for_test`], which starts empty.
+    pub secrets: SecretSource,
+    /// `MCP_ALLOWED_HOSTS` (default `localhost,127.0.0.1,::1`): the `Host`
+    /// values the MCP endpoint accepts, comma-separated (`host` or
+    /// `host:port`); `*` accepts any. Guards against DNS rebinding: set it to
+    /// the server's public host names in production.
+    pub mcp_allowed_hosts: Vec<String>,
+}
+
+/// The function behind a [`SecretSource`].
+type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// A lookup of secrets by variable name. Never printed: its `Debug` shows
+/// only where the values come from.
+#[derive(Clone)]
+pub struct SecretSource {
+    lookup: Lookup,
+    label: &'static str,
+}
+
+impl SecretSource {
+    /// Reads the process environment.
+    pub fn env() -> SecretSource {
+        SecretSource {
+            lookup: Arc::new(|name| std::env::var(name).ok()),
+            label: "environment",
+        }
+    }
+
+    /// A fixed set of `(name, value)` pairs (tests, or secrets fetched from
+    /// a vault at start).
+    pub fn from_pairs<N: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (N, V)>,
+    ) -> SecretSource {
+        let map: std::collections::BTreeMap<String, String> = pairs
+            .into_iter()
+            .map(|(n, v)| (n.into(), v.into()))
+            .collect();
+        SecretSource {
+            lookup: Arc::new(move |name| map.get(name).cloned()),
+            label: "fixed pairs",
+        }
+    }
+
+    /// The value of `name`, if set and not blank.
+    pub fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl std::fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretSource({})", self.label)
+    }
 }
 
 impl Config {
@@ -94,6 +151,8 @@ impl Config {
             jobs: crate::jobs::WorkerOptions::default(),
             events: crate::events::EventsMode::Memory,
             nats_url: "nats://127.0.0.1:4222".to_owned(),
+            secrets: SecretSource::env(),
+            mcp_allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
         }
     }
 
@@ -107,6 +166,7 @@ impl Config {
             database_url: "sqlite::memory:".to_owned(),
             session_keys: vec![key.to_vec()],
             session_cookie_secure: false,
+            secrets: SecretSource::from_pairs(Vec::<(String, String)>::new()),
             ..Config::defaults(app_name)
         }
     }
@@ -115,7 +175,8 @@ impl Config {
     /// `SESSION_SECRET`, `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE`,
     /// `BODY_LIMIT_BYTES`, `TRUST_PROXY`, `SHUTDOWN_GRACE_SECS`,
     /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY`, `JOBS_WORKER`, `JOBS_*`,
-    /// `EVENTS` and `NATS_URL` over [`Config::defaults`]. (`RUST_LOG` is read by [`crate::init_tracing`].)
+    /// `EVENTS`, `NATS_URL` and `MCP_ALLOWED_HOSTS` over
+    /// [`Config::defaults`]. (`RUST_LOG` is read by [`crate::init_tracing`].)
     pub fn from_env(app_name: &str) -> Result<Config, ConfigError> {
         Self::from_lookup(app_name, |k| std::env::var(k).ok())
     }
@@ -251,6 +312,14 @@ impl Config {
         }
         if let Some(v) = get("NATS_URL") {
             c.nats_url = v.trim().to_owned();
+        }
+        if let Some(v) = get("MCP_ALLOWED_HOSTS") {
+            c.mcp_allowed_hosts = v
+                .split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(str::to_owned)
+                .collect();
         }
         Ok(c)
     }

@@ -212,6 +212,9 @@
 //! | `JOBS_RETENTION_SECS`, `JOBS_DEAD_RETENTION_SECS` | 1 day, 7 days | how long completed (0: deleted at once) and dead jobs are kept |
 //! | `EVENTS` | `memory` | how emitted events travel: `memory`, `durable`, `nats`, `jetstream` ([`events`]) |
 //! | `NATS_URL` | `nats://127.0.0.1:4222` | the NATS server of `EVENTS=nats` / `jetstream` (cargo feature `nats`) |
+//! | a webhook's `secret_env` | none: the server refuses to start | its signing secret(s), comma-separated to rotate ([`webhooks`]) |
+//! | `MCP_ALLOWED_HOSTS` | `localhost,127.0.0.1,::1` | `Host` values the MCP endpoint accepts (`*`: any); set your public host names |
+//! | `MCP_SESSION_TOKEN` | none: anonymous | for the stdio MCP server: the signed session value to call tools as |
 //!
 //! ## Database and migrations
 //!
@@ -267,6 +270,34 @@
 //! every mode serves. Tables: `bunbase_jobs`, `bunbase_schedules` and
 //! `bunbase_subscriptions`, created on first use.
 //!
+//! ## Webhooks
+//!
+//! A webhook trigger is a `POST` route whose deliveries are verified over
+//! the raw body, in constant time, before anything is parsed
+//! ([`webhooks::verify()`]): `hmac-sha256` (a header, an optional prefix,
+//! hex or base64), Stripe's `t=…,v1=…` and Standard Webhooks'
+//! `webhook-id`/`webhook-timestamp`/`webhook-signature`, the last two with a
+//! 5-minute timestamp window. A refused delivery answers 401 `unauthorized`
+//! with `details.reason` and is recorded as a run (trigger `webhook`). Each
+//! accepted delivery id is claimed in `bunbase_webhook_deliveries` (pruned
+//! after 7 days), so a replay or a provider's retry of a delivery that
+//! succeeded runs nothing and answers 200 `{"duplicate":true}`; a failed run
+//! releases its id for the retry. The action then runs through the pipeline
+//! with trigger `webhook`, or is enqueued as a job (`mode: queue`, answered
+//! 202, through [`webhooks::WebhookQueue`]). A webhook whose secret variable
+//! is missing or unusable stops [`Server::bind`] with a message naming the
+//! variable. See [`webhooks`].
+//!
+//! ## MCP tools (feature `mcp`)
+//!
+//! Actions registered in an `mcp::McpTools` are tools for AI agents:
+//! served over Streamable HTTP by `mcp::router` at `{base_path}/mcp`
+//! (stateless, JSON responses) and over stdio by `mcp::serve_stdio`. A call
+//! runs the action through the pipeline with trigger `mcp` as its caller
+//! (the session cookie, like an HTTP call), so guards apply; a failure is a
+//! tool error whose text is the error envelope, with the contract's code and
+//! every violation. See the `mcp` module.
+//!
 //! ## Sessions
 //!
 //! The `bunbase_session` cookie is signed, not encrypted: its payload (user
@@ -306,6 +337,8 @@ pub mod http;
 pub mod jobs;
 mod layer;
 pub mod logging;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod password;
 pub mod pipeline;
 pub mod ratelimit;
@@ -316,6 +349,7 @@ pub mod server;
 pub mod session;
 pub mod trace;
 pub mod validate;
+pub mod webhooks;
 pub mod wire;
 
 pub use config::Config;

@@ -31,6 +31,9 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// A webhook cannot verify its deliveries (missing secret, no queue).
+    #[error(transparent)]
+    Webhook(#[from] crate::webhooks::WebhookError),
     /// The server failed while running.
     #[error("server error: {0}")]
     Serve(std::io::Error),
@@ -46,6 +49,7 @@ struct Inner {
     events: EventBus,
     jobs: Jobs,
     scheduler: crate::schedule::Scheduler,
+    webhooks: crate::webhooks::WebhookState,
 }
 
 /// The shared runtime state. Cheap to clone (one `Arc`).
@@ -151,6 +155,7 @@ impl RuntimeBuilder {
                 events: EventBus::default(),
                 jobs,
                 scheduler,
+                webhooks: Default::default(),
                 db,
                 config,
             }),
@@ -238,6 +243,11 @@ impl Runtime {
                 }
             }
         });
+    }
+
+    /// The webhook layer's state (secrets problems, delivery store, queue).
+    pub(crate) fn webhooks(&self) -> &crate::webhooks::WebhookState {
+        &self.inner.webhooks
     }
 
     /// Registers the user's custom guards (once; later calls are ignored
