@@ -57,6 +57,21 @@ pub struct Config {
     /// `RUN_HISTORY` (default `all`): which runs `bunbase_runs` keeps,
     /// `all`, `errors` (failed runs only) or `off`.
     pub run_history: crate::runs::RunHistory,
+    /// `JOBS_WORKER` (default true): whether this process runs a job worker
+    /// (and the scheduler). Turn it off on instances that should only
+    /// serve HTTP; run `<server> worker` elsewhere.
+    pub jobs_worker: bool,
+    /// The worker's tuning: `JOBS_CONCURRENCY` (10),
+    /// `JOBS_POLL_INTERVAL_MS` (1000), `JOBS_LEASE_SECS` (30),
+    /// `JOBS_RETENTION_SECS` (86400; 0 deletes jobs as they complete) and
+    /// `JOBS_DEAD_RETENTION_SECS` (604800).
+    pub jobs: crate::jobs::WorkerOptions,
+    /// `EVENTS` (default `memory`): how emitted events reach subscribers
+    /// (see [`crate::events::EventsMode`]).
+    pub events: crate::events::EventsMode,
+    /// `NATS_URL` (default `nats://127.0.0.1:4222`): the NATS server for
+    /// `EVENTS=nats` and `EVENTS=jetstream`.
+    pub nats_url: String,
     /// Where secrets the contracts name by environment variable (a
     /// webhook's `secret_env`) are read: the process environment, except
     /// in [`Config::for_test`], which starts empty.
@@ -136,6 +151,10 @@ impl Config {
             shutdown_grace: Duration::from_secs(30),
             cors_origins: Vec::new(),
             run_history: crate::runs::RunHistory::All,
+            jobs_worker: true,
+            jobs: crate::jobs::WorkerOptions::default(),
+            events: crate::events::EventsMode::Memory,
+            nats_url: "nats://127.0.0.1:4222".to_owned(),
             secrets: SecretSource::env(),
             mcp_allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
             metrics: crate::observe::MetricsConfig::default(),
@@ -160,7 +179,8 @@ impl Config {
     /// Reads `PORT`, `HOST`, `DATABASE_URL`, `DATABASE_MAX_CONNECTIONS`,
     /// `SESSION_SECRET`, `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE`,
     /// `BODY_LIMIT_BYTES`, `TRUST_PROXY`, `SHUTDOWN_GRACE_SECS`,
-    /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY`, `MCP_ALLOWED_HOSTS`, `METRICS` and `METRICS_TOKEN` over
+    /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY`, `JOBS_WORKER`, `JOBS_*`,
+    /// `EVENTS`, `NATS_URL`, `MCP_ALLOWED_HOSTS`, `METRICS` and `METRICS_TOKEN` over
     /// [`Config::defaults`]. (`RUST_LOG` is read by [`crate::init_tracing`].)
     pub fn from_env(app_name: &str) -> Result<Config, ConfigError> {
         Self::from_lookup(app_name, |k| std::env::var(k).ok())
@@ -259,6 +279,44 @@ impl Config {
         if let Some(v) = get("RUN_HISTORY") {
             c.run_history = crate::runs::RunHistory::parse(&v)
                 .ok_or_else(|| invalid("RUN_HISTORY", &v, "all, errors or off"))?;
+        }
+        if let Some(v) = get("JOBS_WORKER") {
+            c.jobs_worker =
+                parse_bool(&v).ok_or_else(|| invalid("JOBS_WORKER", &v, "true or false"))?;
+        }
+        if let Some(v) = get("JOBS_CONCURRENCY") {
+            c.jobs.concurrency = v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| invalid("JOBS_CONCURRENCY", &v, "a positive integer"))?;
+        }
+        let millis = |name: &'static str, v: &str, unit: u64| {
+            v.trim()
+                .parse::<u64>()
+                .map(|n| Duration::from_millis(n.saturating_mul(unit)))
+                .map_err(|_| invalid(name, v, "a whole number"))
+        };
+        if let Some(v) = get("JOBS_POLL_INTERVAL_MS") {
+            c.jobs.poll_interval =
+                millis("JOBS_POLL_INTERVAL_MS", &v, 1)?.max(Duration::from_millis(10));
+        }
+        if let Some(v) = get("JOBS_LEASE_SECS") {
+            c.jobs.lease = millis("JOBS_LEASE_SECS", &v, 1000)?.max(Duration::from_secs(1));
+        }
+        if let Some(v) = get("JOBS_RETENTION_SECS") {
+            c.jobs.completed_retention = millis("JOBS_RETENTION_SECS", &v, 1000)?;
+        }
+        if let Some(v) = get("JOBS_DEAD_RETENTION_SECS") {
+            c.jobs.dead_retention = millis("JOBS_DEAD_RETENTION_SECS", &v, 1000)?;
+        }
+        if let Some(v) = get("EVENTS") {
+            c.events = crate::events::EventsMode::parse(&v)
+                .ok_or_else(|| invalid("EVENTS", &v, "memory, durable, nats or jetstream"))?;
+        }
+        if let Some(v) = get("NATS_URL") {
+            c.nats_url = v.trim().to_owned();
         }
         if let Some(v) = get("MCP_ALLOWED_HOSTS") {
             c.mcp_allowed_hosts = v

@@ -81,6 +81,7 @@ pub struct ActionContext {
     pub(crate) session: Option<Session>,
     pub(crate) runtime: Runtime,
     pub(crate) effects: Arc<Mutex<Effects>>,
+    pub(crate) job: Option<crate::jobs::JobLease>,
 }
 
 impl fmt::Debug for ActionContext {
@@ -110,6 +111,7 @@ impl ActionContext {
             session: None,
             runtime: runtime.clone(),
             effects: Default::default(),
+            job: None,
         }
     }
 
@@ -157,6 +159,33 @@ impl ActionContext {
     /// The verified session, if any.
     pub fn session(&self) -> Option<&Session> {
         self.session.as_ref()
+    }
+
+    /// The claim of the job this run executes (queue, cron and durable
+    /// event runs), to complete it inside the handler's own transaction
+    /// ([`crate::jobs::JobLease::complete_in`]).
+    pub fn job(&self) -> Option<&crate::jobs::JobLease> {
+        self.job.as_ref()
+    }
+
+    /// The runtime's job queue.
+    pub fn jobs(&self) -> &crate::jobs::Jobs {
+        self.runtime.jobs()
+    }
+
+    /// Starts building a job of `kind` that carries this call's trace id and
+    /// session (its guards see the caller's principal). Generated code wraps
+    /// it in one typed function per queue-triggered action.
+    pub fn enqueue<T: Serialize + ?Sized>(
+        &self,
+        kind: &str,
+        payload: &T,
+    ) -> crate::jobs::EnqueueBuilder {
+        self.runtime
+            .jobs()
+            .job(kind, payload)
+            .trace_id(self.trace_id.clone())
+            .session(self.session.clone())
     }
 
     /// The runtime (configuration, event bus, ...).

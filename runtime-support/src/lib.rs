@@ -186,7 +186,8 @@
 //! ```
 //!
 //! In `main.rs` the scaffold calls [`run_main`], which reads [`Config`] from
-//! the environment and runs `serve` (default) or `migrate`.
+//! the environment and runs `serve` (default), `worker` (jobs and schedules
+//! only, no HTTP) or `migrate`.
 //!
 //! ## Configuration (environment)
 //!
@@ -204,6 +205,13 @@
 //! | `RUST_LOG`, `LOG_FORMAT=json` | `info`, text | logging ([`init_tracing`]) |
 //! | `BUNBASE_MIGRATIONS_DIR` | the server crate's `migrations/` | where [`Migrations::locate`] reads migrations |
 //! | `AUTO_MIGRATE` | `true` | whether [`run_main`]'s `serve` applies pending migrations first |
+//! | `JOBS_WORKER` | `true` | whether this process runs a job worker and the scheduler |
+//! | `JOBS_CONCURRENCY` | 10 | job handlers running at once |
+//! | `JOBS_POLL_INTERVAL_MS` | 1000 | how often an idle worker looks for due jobs without a wake-up |
+//! | `JOBS_LEASE_SECS` | 30 | how long a claim holds a job without renewal (renewed every third of it) |
+//! | `JOBS_RETENTION_SECS`, `JOBS_DEAD_RETENTION_SECS` | 1 day, 7 days | how long completed (0: deleted at once) and dead jobs are kept |
+//! | `EVENTS` | `memory` | how emitted events travel: `memory`, `durable`, `nats`, `jetstream` ([`events`]) |
+//! | `NATS_URL` | `nats://127.0.0.1:4222` | the NATS server of `EVENTS=nats` / `jetstream` (cargo feature `nats`) |
 //! | a webhook's `secret_env` | none: the server refuses to start | its signing secret(s), comma-separated to rotate ([`webhooks`]) |
 //! | `MCP_ALLOWED_HOSTS` | `localhost,127.0.0.1,::1` | `Host` values the MCP endpoint accepts (`*`: any); set your public host names |
 //! | `MCP_SESSION_TOKEN` | none: anonymous | for the stdio MCP server: the signed session value to call tools as |
@@ -252,6 +260,32 @@
 //! `bunbase_runs` as usual, and the writer's batches never hold the
 //! application's write lock (SQLite has one writer per file). Back up both
 //! files.
+//!
+//! ## Jobs, schedules and events
+//!
+//! [`jobs::Jobs`] (`rt.jobs()`) is a durable queue in the application's
+//! database: jobs with a priority, a run-at time, attempts with backoff and
+//! jitter, unique keys, leases renewed by heartbeat and fenced by a token,
+//! dead jobs an operator lists ([`jobs::Jobs::dead`]), inspects
+//! ([`jobs::Jobs::get`]) and redrives ([`jobs::Jobs::redrive`]). Handlers
+//! are registered per kind ([`Runtime::register_job`]) and run through the
+//! pipeline with [`ActionSpec::run_job`] (trigger `queue`, the enqueuer's
+//! trace id and session, one attempt per job attempt). A handler enqueues
+//! with [`ActionContext::enqueue`] (`.priority(5).run_in(d).unique_key(k)
+//! .enqueue()`, or `.enqueue_in(&mut *tx)` inside its transaction), and
+//! makes its side effects exactly-once by completing its job in the same
+//! transaction ([`jobs::JobLease::complete_in`]). [`Runtime::start`] runs a
+//! worker in process unless `JOBS_WORKER=false`; [`run_main`]'s `worker`
+//! command runs one without HTTP. At shutdown, running jobs get
+//! `SHUTDOWN_GRACE_SECS`, then their leases are released.
+//!
+//! [`schedule::Scheduler`] (`rt.scheduler()`) fires cron (with time
+//! zones), interval and one-shot schedules, each tick once across every
+//! instance (a compare-and-set on `bunbase_schedules` in the transaction
+//! that inserts the tick's job). Emitted events reach subscribers per
+//! `EVENTS` ([`events`]); [`Runtime::on_event`] registers a subscriber
+//! every mode serves. Tables: `bunbase_jobs`, `bunbase_schedules` and
+//! `bunbase_subscriptions`, created on first use.
 //!
 //! ## Webhooks
 //!
@@ -318,6 +352,7 @@ pub mod error;
 pub mod events;
 pub mod guard;
 pub mod http;
+pub mod jobs;
 mod layer;
 pub mod logging;
 #[cfg(feature = "mcp")]
@@ -328,6 +363,7 @@ pub mod pipeline;
 pub mod ratelimit;
 pub mod runs;
 mod runtime;
+pub mod schedule;
 pub mod server;
 pub mod session;
 pub mod trace;
@@ -340,9 +376,10 @@ pub use config::Config;
 pub use context::{ActionContext, TriggerKind};
 pub use db::{Db, Dialect, Migrations, Pool};
 pub use error::ApiError;
-pub use events::EventDelivery;
+pub use events::{EventDelivery, EventsMode, SubscribeOptions};
 pub use guard::{CustomGuards, GuardRequest, GuardSpec, RateLimitKey};
 pub use http::HttpRequest;
+pub use jobs::{JobKind, JobRun, Jobs};
 pub use password::{hash_password, verify_password};
 pub use pipeline::{ActionSpec, Backoff, Invocation, RetryPolicy};
 
@@ -355,6 +392,7 @@ pub use logging::init_tracing;
 #[cfg(feature = "mimalloc")]
 pub use mimalloc::MiMalloc;
 pub use runtime::{Error, Runtime, RuntimeBuilder};
+pub use schedule::{MissedTicks, Schedule};
 pub use server::{Server, run_main, serve};
 pub use session::{Principal, Session, SessionManager, SetCookie};
 pub use trace::TraceId;

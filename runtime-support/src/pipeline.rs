@@ -125,6 +125,19 @@ impl Invocation {
     }
 }
 
+/// How [`ActionSpec::execute`] runs the handler: by the action's retry
+/// policy, or (a job) one attempt numbered by the queue, whose own retries
+/// and backoff replace the in-process ones.
+#[derive(Default)]
+pub(crate) struct RunMode {
+    /// Run exactly one attempt with this number.
+    single_attempt: Option<u32>,
+    /// Skip the guards (an internal trigger).
+    skip_guards: bool,
+    /// The job's claim, reachable from the handler's context.
+    job: Option<crate::jobs::JobLease>,
+}
+
 /// The output of a successful run, with the response headers the handler
 /// asked for.
 pub(crate) struct Success<O> {
@@ -164,7 +177,14 @@ impl ActionSpec {
         };
         let trace_id = inv.trace_id.clone();
         let result = self
-            .execute(rt, inv, req.headers(), || decode(&req), handler)
+            .execute(
+                rt,
+                inv,
+                req.headers(),
+                || decode(&req),
+                handler,
+                RunMode::default(),
+            )
             .await;
         match result {
             Ok(success) => {
@@ -203,7 +223,9 @@ impl ActionSpec {
     /// into the input type (its errors are validation failures; generated
     /// code passes the input's decoder, anything else can pass
     /// [`crate::http::decode_value`]) and the action runs with trigger
-    /// `event`, the emitter's trace id and session.
+    /// `event`, the emitter's trace id and session. A durable delivery (one
+    /// carried by a job) runs as [`ActionSpec::run_job`]: one attempt, the
+    /// queue retries.
     pub async fn run_event<I, O, E, Fut, H>(
         &self,
         rt: &Runtime,
@@ -218,6 +240,9 @@ impl ActionSpec {
         Fut: Future<Output = Result<O, E>> + Send,
         H: Fn(ActionContext, I) -> Fut + Send + Sync,
     {
+        if let Some(job) = delivery.job {
+            return self.run_job(rt, job, decode, handler).await;
+        }
         let inv = Invocation {
             trace_id: delivery.trace_id,
             trigger: TriggerKind::Event,
@@ -247,9 +272,56 @@ impl ActionSpec {
         H: Fn(ActionContext, I) -> Fut + Send + Sync,
     {
         let headers = std::mem::take(&mut inv.headers);
-        self.execute(rt, inv, &headers, input, handler)
+        self.execute(rt, inv, &headers, input, handler, RunMode::default())
             .await
             .map(|s| s.output)
+    }
+
+    /// Runs the action for a claimed job (queue, cron or durable event):
+    /// the enqueuer's trace id and session, the guards unless the job's
+    /// kind is internal, `decode` of the payload, validation, and **one**
+    /// handler attempt numbered by the queue (`ctx.attempt` is the job's
+    /// attempt; the queue retries with its own backoff). The run is
+    /// recorded with the job's trigger kind. The handler reaches the claim
+    /// through [`ActionContext::job`], to complete the job inside its own
+    /// transaction.
+    pub async fn run_job<I, O, E, Fut, H>(
+        &self,
+        rt: &Runtime,
+        job: crate::jobs::JobRun,
+        decode: impl FnOnce(serde_json::Value) -> Result<I, ApiError> + Send,
+        handler: H,
+    ) -> Result<O, ApiError>
+    where
+        I: Validate + Clone + Send,
+        O: Send,
+        E: Into<ApiError> + Send,
+        Fut: Future<Output = Result<O, E>> + Send,
+        H: Fn(ActionContext, I) -> Fut + Send + Sync,
+    {
+        let inv = Invocation {
+            trace_id: job.trace_id,
+            trigger: job.trigger,
+            session: job.session,
+            ip: None,
+            headers: HeaderMap::new(),
+        };
+        let mode = RunMode {
+            single_attempt: Some(job.attempt),
+            skip_guards: job.internal,
+            job: Some(job.lease),
+        };
+        let payload = job.payload;
+        self.execute(
+            rt,
+            inv,
+            &HeaderMap::new(),
+            move || decode(payload),
+            handler,
+            mode,
+        )
+        .await
+        .map(|s| s.output)
     }
 
     async fn execute<I, O, E, Fut, H>(
@@ -259,6 +331,7 @@ impl ActionSpec {
         headers: &HeaderMap,
         input: impl FnOnce() -> Result<I, ApiError> + Send,
         handler: H,
+        mode: RunMode,
     ) -> Result<Success<O>, ApiError>
     where
         I: Validate + Clone + Send,
@@ -277,7 +350,7 @@ impl ActionSpec {
             attempt = tracing::field::Empty,
         );
         let id = inv.trace_id.clone();
-        let run = self.execute_in_scope(rt, inv, headers, input, handler, span);
+        let run = self.execute_in_scope(rt, inv, headers, input, handler, span, mode);
         if crate::trace::claim_scope(&id, self.name) {
             run.await
         } else {
@@ -287,6 +360,8 @@ impl ActionSpec {
 
     /// [`Self::execute`] inside the action's log scope: the attempts, the
     /// outcome's log line and the run record.
+    // The run's parts travel separately so each attempt borrows only what it needs.
+    #[allow(clippy::too_many_arguments)]
     async fn execute_in_scope<I, O, E, Fut, H>(
         &self,
         rt: &Runtime,
@@ -295,6 +370,7 @@ impl ActionSpec {
         input: impl FnOnce() -> Result<I, ApiError> + Send,
         handler: H,
         span: tracing::Span,
+        mode: RunMode,
     ) -> Result<Success<O>, ApiError>
     where
         I: Validate + Clone + Send,
@@ -308,7 +384,7 @@ impl ActionSpec {
         let trace_id = inv.trace_id.clone();
         let trigger = inv.trigger;
         let (result, attempts) = self
-            .attempt_all(rt, inv, headers, input, handler, span.clone())
+            .attempt_all(rt, inv, headers, input, handler, span.clone(), mode)
             .instrument(span.clone())
             .await;
         let duration = started.elapsed();
@@ -367,6 +443,8 @@ impl ActionSpec {
 
     /// Guards, decode, validation, then the handler with retries. Returns the
     /// result and the number of attempts made (0 when the handler never ran).
+    // The run's parts travel separately so each attempt borrows only what it needs.
+    #[allow(clippy::too_many_arguments)]
     async fn attempt_all<I, O, E, Fut, H>(
         &self,
         rt: &Runtime,
@@ -375,6 +453,7 @@ impl ActionSpec {
         input: impl FnOnce() -> Result<I, ApiError> + Send,
         handler: H,
         span: tracing::Span,
+        mode: RunMode,
     ) -> (Result<Success<O>, ApiError>, u32)
     where
         I: Validate + Clone + Send,
@@ -392,7 +471,9 @@ impl ActionSpec {
             headers,
             db: rt.db(),
         };
-        if let Err(e) = run_guards(rt, self.guards, &guard_req).await {
+        if !mode.skip_guards
+            && let Err(e) = run_guards(rt, self.guards, &guard_req).await
+        {
             crate::observe::on_guard_denied(rt, self.name, inv.trigger, &e);
             return (Err(e), 0);
         }
@@ -403,6 +484,12 @@ impl ActionSpec {
         if let Err(e) = input.validate() {
             return (Err(e), 0);
         }
+        if let Some(n) = mode.single_attempt {
+            let result = self
+                .attempt(rt, &inv, &handler, input, n, &span, mode.job)
+                .await;
+            return (result, n);
+        }
         let max = self.retry.attempts.max(1);
         let mut attempt = 1;
         loop {
@@ -410,12 +497,12 @@ impl ActionSpec {
             // kept for the retry (one-attempt actions never copy it).
             if attempt >= max {
                 let result = self
-                    .attempt(rt, &inv, &handler, input, attempt, &span)
+                    .attempt(rt, &inv, &handler, input, attempt, &span, None)
                     .await;
                 return (result, attempt);
             }
             let err = match self
-                .attempt(rt, &inv, &handler, input.clone(), attempt, &span)
+                .attempt(rt, &inv, &handler, input.clone(), attempt, &span, None)
                 .await
             {
                 Ok(success) => return (Ok(success), attempt),
@@ -437,6 +524,8 @@ impl ActionSpec {
     /// One try of the handler with a fresh context; on success, publishes
     /// the events it emitted and returns the headers it set. A panic
     /// becomes `internal`.
+    // The run's parts travel separately so each attempt borrows only what it needs.
+    #[allow(clippy::too_many_arguments)]
     async fn attempt<I, O, E, Fut, H>(
         &self,
         rt: &Runtime,
@@ -445,6 +534,7 @@ impl ActionSpec {
         input: I,
         attempt: u32,
         span: &tracing::Span,
+        job: Option<crate::jobs::JobLease>,
     ) -> Result<Success<O>, ApiError>
     where
         E: Into<ApiError>,
@@ -463,6 +553,7 @@ impl ActionSpec {
             session: inv.session.clone(),
             runtime: rt.clone(),
             effects: effects.clone(),
+            job,
         };
         match AssertUnwindSafe(handler(ctx, input)).catch_unwind().await {
             Ok(Ok(output)) => {
@@ -470,7 +561,8 @@ impl ActionSpec {
                     std::mem::take(&mut *effects.lock().unwrap_or_else(|p| p.into_inner()));
                 for (event, payload) in effects.events {
                     rt.events()
-                        .publish(rt, event, payload, &inv.trace_id, inv.session.as_ref());
+                        .emit(rt, event, payload, &inv.trace_id, inv.session.as_ref())
+                        .await;
                 }
                 Ok(Success {
                     output,

@@ -6,6 +6,7 @@ use crate::config::{Config, ConfigError};
 use crate::db::{Db, DbError, Migrations};
 use crate::events::EventBus;
 use crate::guard::CustomGuards;
+use crate::jobs::{JobKind, JobRun, Jobs};
 use crate::ratelimit::{MemoryRateLimiter, RateLimiter};
 use crate::runs::{DbRunSink, RecorderOptions, RunRecorder, RunSink};
 use crate::session::{SessionError, SessionManager};
@@ -46,6 +47,8 @@ struct Inner {
     runs: RunRecorder,
     custom_guards: OnceLock<Arc<dyn CustomGuards>>,
     events: EventBus,
+    jobs: Jobs,
+    scheduler: crate::schedule::Scheduler,
     webhooks: crate::webhooks::WebhookState,
     #[cfg(feature = "metrics")]
     metrics: Option<Arc<crate::observe::metrics::Metrics>>,
@@ -73,9 +76,17 @@ pub struct RuntimeBuilder {
     limiter: Option<Arc<dyn RateLimiter>>,
     sink: Option<Arc<dyn RunSink>>,
     recorder: RecorderOptions,
+    jobs: Option<Jobs>,
 }
 
 impl RuntimeBuilder {
+    /// Uses an existing job queue (another store or a manual clock)
+    /// instead of one over `config.database_url`.
+    pub fn jobs(mut self, jobs: Jobs) -> Self {
+        self.jobs = Some(jobs);
+        self
+    }
+
     /// Uses an existing database handle instead of connecting to
     /// `config.database_url`.
     pub fn db(mut self, db: Db) -> Self {
@@ -122,7 +133,16 @@ impl RuntimeBuilder {
         .with_ttl(config.session_ttl)
         .with_secure(config.session_cookie_secure);
         let sink = self.sink.unwrap_or_else(|| Arc::new(DbRunSink(db.clone())));
-        Ok(Runtime {
+        // The queue lives in the application's database, on its pool.
+        let jobs = match self.jobs {
+            Some(jobs) => jobs,
+            None => Jobs::from_db(&db),
+        };
+        if config.jobs_worker {
+            jobs.start_worker(config.jobs.clone());
+        }
+        let scheduler = crate::schedule::Scheduler::new(jobs.clone());
+        let rt = Runtime {
             inner: Arc::new(Inner {
                 sessions,
                 limiter: self
@@ -135,6 +155,8 @@ impl RuntimeBuilder {
                 },
                 custom_guards: OnceLock::new(),
                 events: EventBus::default(),
+                jobs,
+                scheduler,
                 webhooks: Default::default(),
                 #[cfg(feature = "metrics")]
                 metrics: config.metrics.enabled.then(|| {
@@ -145,7 +167,11 @@ impl RuntimeBuilder {
                 db,
                 config,
             }),
-        })
+        };
+        if rt.inner.config.jobs_worker {
+            rt.inner.scheduler.start();
+        }
+        Ok(rt)
     }
 }
 
@@ -158,6 +184,7 @@ impl Runtime {
             limiter: None,
             sink: None,
             recorder: RecorderOptions::default(),
+            jobs: None,
         }
     }
 
@@ -196,6 +223,36 @@ impl Runtime {
         &self.inner.events
     }
 
+    /// The job queue.
+    pub fn jobs(&self) -> &Jobs {
+        &self.inner.jobs
+    }
+
+    /// The scheduler (cron, interval and one-shot schedules).
+    pub fn scheduler(&self) -> &crate::schedule::Scheduler {
+        &self.inner.scheduler
+    }
+
+    /// Registers the handler of jobs of `kind`, called with this runtime
+    /// (held weakly: registering does not keep the runtime alive).
+    /// Generated code calls [`crate::ActionSpec::run_job`] in it.
+    pub fn register_job<F, Fut>(&self, kind: JobKind, handler: F)
+    where
+        F: Fn(Runtime, JobRun) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), crate::ApiError>> + Send + 'static,
+    {
+        let weak = Arc::downgrade(&self.inner);
+        self.inner.jobs.register(kind, move |run| {
+            let fut = weak.upgrade().map(|inner| handler(Runtime { inner }, run));
+            async move {
+                match fut {
+                    Some(fut) => fut.await,
+                    None => Err(crate::ApiError::internal("the runtime has shut down")),
+                }
+            }
+        });
+    }
+
     /// The webhook layer's state (secrets problems, delivery store, queue).
     pub(crate) fn webhooks(&self) -> &crate::webhooks::WebhookState {
         &self.inner.webhooks
@@ -227,10 +284,17 @@ impl Runtime {
         Ok(self.inner.db.migrate(migrations).await?)
     }
 
-    /// Flushes run history (and, with OpenTelemetry export, buffered spans)
-    /// and closes the database pool. Called by
+    /// Stops the scheduler, drains the job worker (running jobs get
+    /// `SHUTDOWN_GRACE_SECS`, then their leases are released), flushes run
+    /// history (and, with OpenTelemetry export, buffered spans) and closes
+    /// the database pool. Called by
     /// [`crate::serve`] after the server stops.
     pub async fn shutdown(&self) {
+        self.inner.scheduler.stop().await;
+        self.inner
+            .jobs
+            .shutdown(self.inner.config.shutdown_grace)
+            .await;
         self.inner.runs.flush().await;
         self.inner.db.close().await;
         #[cfg(feature = "otel")]

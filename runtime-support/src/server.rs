@@ -222,7 +222,9 @@ pub async fn shutdown_signal() {
 }
 
 /// The scaffolded server's `main`: `serve` (the default; applies pending
-/// migrations first unless `AUTO_MIGRATE=false`) or `migrate`. Reads the
+/// migrations first unless `AUTO_MIGRATE=false`), `worker` (runs the job
+/// worker and the scheduler until SIGINT/SIGTERM, without HTTP) or
+/// `migrate`. Reads the
 /// configuration from the environment and prints fatal errors with how to
 /// fix them.
 ///
@@ -257,6 +259,17 @@ pub async fn run_main(
                 let routes = routes(&rt);
                 serve(rt, routes).await
             }
+            "worker" => {
+                let rt = Runtime::start(config).await?;
+                // The routes register the job handlers, schedules and
+                // event subscriptions; no listener is bound.
+                let _routes = routes(&rt);
+                tracing::info!(kinds = ?rt.jobs().kind_names(), "worker running");
+                shutdown_signal().await;
+                tracing::info!("shutting down");
+                rt.shutdown().await;
+                Ok(())
+            }
             "migrate" => {
                 let rt = Runtime::start(config).await?;
                 rt.migrate(&migrations).await?;
@@ -265,7 +278,9 @@ pub async fn run_main(
                 Ok(())
             }
             other => {
-                eprintln!("unknown command {other:?}: use `serve` (default) or `migrate`");
+                eprintln!(
+                    "unknown command {other:?}: use `serve` (default), `worker` or `migrate`"
+                );
                 return Ok(Err(ExitCode::from(2)));
             }
         }

@@ -2,6 +2,7 @@
 
 mod frontend;
 mod generate;
+mod queue;
 mod sdk;
 mod server;
 
@@ -13,6 +14,7 @@ const BENCHES: &[Bench] = &[
     ("gen", generate::run),
     ("server", server::run),
     ("sdk", sdk::run),
+    ("queue", queue::run),
 ];
 
 /// Runs every benchmark, or the one named. A debug build of xtask re-runs
