@@ -56,6 +56,23 @@ pub struct Config {
     /// `RUN_HISTORY` (default `all`): which runs `bunbase_runs` keeps,
     /// `all`, `errors` (failed runs only) or `off`.
     pub run_history: crate::runs::RunHistory,
+    /// `AUTH_CACHE_MS` (default 5000): how long a user's roles and
+    /// permissions read from the database are reused (0: read every time).
+    /// Session revocation is never cached.
+    pub auth_cache: Duration,
+    /// `IDEMPOTENCY_RETENTION_SECS` (default 24 h): how long an
+    /// `Idempotency-Key`'s response is kept.
+    pub idempotency_retention: Duration,
+    /// `IDEMPOTENCY_WAIT_MS` (default 5000): how long a retry waits for the
+    /// request with its key that is still running before answering 409.
+    pub idempotency_wait: Duration,
+    /// `CSRF_TRUSTED_ORIGINS` (default none): comma-separated origins,
+    /// besides `CORS_ALLOWED_ORIGINS` and the server's own, that may send
+    /// cookie-authenticated mutating requests.
+    pub csrf_trusted_origins: Vec<String>,
+    /// `RATE_LIMIT_REDIS_URL` (default none: in memory): share rate limits
+    /// across instances through this Redis (needs the `redis` feature).
+    pub rate_limit_redis_url: Option<String>,
 }
 
 impl Config {
@@ -75,6 +92,11 @@ impl Config {
             shutdown_grace: Duration::from_secs(30),
             cors_origins: Vec::new(),
             run_history: crate::runs::RunHistory::All,
+            auth_cache: Duration::from_millis(5000),
+            idempotency_retention: Duration::from_secs(24 * 3600),
+            idempotency_wait: Duration::from_millis(5000),
+            csrf_trusted_origins: Vec::new(),
+            rate_limit_redis_url: None,
         }
     }
 
@@ -95,7 +117,9 @@ impl Config {
     /// Reads `PORT`, `HOST`, `DATABASE_URL`, `DATABASE_MAX_CONNECTIONS`,
     /// `SESSION_SECRET`, `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE`,
     /// `BODY_LIMIT_BYTES`, `TRUST_PROXY`, `SHUTDOWN_GRACE_SECS`,
-    /// `CORS_ALLOWED_ORIGINS` and `RUN_HISTORY` over
+    /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY`, `AUTH_CACHE_MS`,
+    /// `IDEMPOTENCY_RETENTION_SECS`, `IDEMPOTENCY_WAIT_MS`,
+    /// `CSRF_TRUSTED_ORIGINS` and `RATE_LIMIT_REDIS_URL` over
     /// [`Config::defaults`]. (`RUST_LOG` is read by [`crate::init_tracing`].)
     pub fn from_env(app_name: &str) -> Result<Config, ConfigError> {
         Self::from_lookup(app_name, |k| std::env::var(k).ok())
@@ -194,6 +218,36 @@ impl Config {
         if let Some(v) = get("RUN_HISTORY") {
             c.run_history = crate::runs::RunHistory::parse(&v)
                 .ok_or_else(|| invalid("RUN_HISTORY", &v, "all, errors or off"))?;
+        }
+        let millis = |name: &'static str, v: &str| -> Result<Duration, ConfigError> {
+            v.trim()
+                .parse()
+                .map(Duration::from_millis)
+                .map_err(|_| invalid(name, v, "a number of milliseconds"))
+        };
+        if let Some(v) = get("AUTH_CACHE_MS") {
+            c.auth_cache = millis("AUTH_CACHE_MS", &v)?;
+        }
+        if let Some(v) = get("IDEMPOTENCY_WAIT_MS") {
+            c.idempotency_wait = millis("IDEMPOTENCY_WAIT_MS", &v)?;
+        }
+        if let Some(v) = get("IDEMPOTENCY_RETENTION_SECS") {
+            let secs: u64 = v
+                .trim()
+                .parse()
+                .map_err(|_| invalid("IDEMPOTENCY_RETENTION_SECS", &v, "a number of seconds"))?;
+            c.idempotency_retention = Duration::from_secs(secs);
+        }
+        if let Some(v) = get("CSRF_TRUSTED_ORIGINS") {
+            c.csrf_trusted_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some(v) = get("RATE_LIMIT_REDIS_URL") {
+            c.rate_limit_redis_url = Some(v.trim().to_owned());
         }
         Ok(c)
     }

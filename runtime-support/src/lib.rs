@@ -255,22 +255,23 @@ pub use tokio;
 pub use tracing;
 pub use uuid;
 
+pub mod auth;
 pub mod config;
 pub mod context;
 pub mod db;
 pub mod error;
 pub mod events;
-pub mod guard;
+pub use auth::guard;
 pub mod http;
 mod layer;
 pub mod logging;
-pub mod password;
+pub use auth::password;
 pub mod pipeline;
-pub mod ratelimit;
+pub use auth::ratelimit;
 pub mod runs;
 mod runtime;
 pub mod server;
-pub mod session;
+pub use auth::session;
 pub mod trace;
 pub mod validate;
 pub mod wire;
@@ -285,6 +286,10 @@ pub use http::HttpRequest;
 pub use password::{hash_password, verify_password};
 pub use pipeline::{ActionSpec, Backoff, Invocation, RetryPolicy};
 
+pub use auth::{
+    Auth, AuthMethod, CreatedApiKey, NewApiKey, OrgContext, Principal, PrincipalLoader, Session,
+    SessionManager, SetCookie, Subscription, emails_equal, normalize_email,
+};
 pub use logging::init_tracing;
 /// The allocator generated servers declare as `#[global_allocator]`: a
 /// request allocates many small, short-lived values (JSON trees, strings,
@@ -295,6 +300,5 @@ pub use logging::init_tracing;
 pub use mimalloc::MiMalloc;
 pub use runtime::{Error, Runtime, RuntimeBuilder};
 pub use server::{Server, run_main, serve};
-pub use session::{Principal, Session, SessionManager, SetCookie};
 pub use trace::TraceId;
 pub use validate::{Validate, Violation};

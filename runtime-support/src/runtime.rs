@@ -2,6 +2,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+use crate::auth::store::AuthBackend;
+use crate::auth::{Auth, AuthError, AuthOptions};
 use crate::config::{Config, ConfigError};
 use crate::db::{Db, DbError, Migrations};
 use crate::events::EventBus;
@@ -22,6 +24,9 @@ pub enum Error {
     /// The session keys are unusable.
     #[error(transparent)]
     Session(#[from] SessionError),
+    /// The identity store or the rate-limit backend is unusable.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// The listener could not bind.
     #[error("cannot listen on {addr}: {source}; set PORT/HOST to a free address")]
     Bind {
@@ -38,7 +43,7 @@ pub enum Error {
 struct Inner {
     config: Config,
     db: Db,
-    sessions: SessionManager,
+    auth: Auth,
     limiter: Arc<dyn RateLimiter>,
     runs: RunRecorder,
     custom_guards: OnceLock<Arc<dyn CustomGuards>>,
@@ -65,6 +70,7 @@ pub struct RuntimeBuilder {
     config: Config,
     db: Option<Db>,
     limiter: Option<Arc<dyn RateLimiter>>,
+    auth_store: Option<Arc<dyn AuthBackend>>,
     sink: Option<Arc<dyn RunSink>>,
     recorder: RecorderOptions,
 }
@@ -77,9 +83,17 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Uses another rate-limit backend (default: in memory).
+    /// Uses another rate-limit backend (default: Redis when
+    /// `RATE_LIMIT_REDIS_URL` is set, else in memory).
     pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
         self.limiter = Some(limiter);
+        self
+    }
+
+    /// Uses another identity store (default: the `bunbase_` tables in the
+    /// database of `config.database_url`).
+    pub fn auth_store(mut self, store: Arc<dyn AuthBackend>) -> Self {
+        self.auth_store = Some(store);
         self
     }
 
@@ -115,13 +129,36 @@ impl RuntimeBuilder {
         }
         .with_ttl(config.session_ttl)
         .with_secure(config.session_cookie_secure);
+        // The identity tables live in the application's database, through
+        // a typed pool of their own (until `Db` hands out typed pools).
+        let store = match self.auth_store {
+            Some(store) => store,
+            None => {
+                crate::auth::store::connect(&config.database_url, config.database_max_connections)
+                    .await?
+            }
+        };
+        let mut trusted_origins = config.cors_origins.clone();
+        trusted_origins.extend(config.csrf_trusted_origins.iter().cloned());
+        let auth = Auth::new(
+            store,
+            sessions,
+            AuthOptions {
+                cache_ttl: config.auth_cache,
+                idempotency_retention: config.idempotency_retention,
+                idempotency_wait: config.idempotency_wait,
+                trusted_origins,
+            },
+        );
+        let limiter = match self.limiter {
+            Some(l) => l,
+            None => default_limiter(&config).await?,
+        };
         let sink = self.sink.unwrap_or_else(|| Arc::new(DbRunSink(db.clone())));
         Ok(Runtime {
             inner: Arc::new(Inner {
-                sessions,
-                limiter: self
-                    .limiter
-                    .unwrap_or_else(|| Arc::new(MemoryRateLimiter::new())),
+                auth,
+                limiter,
                 runs: {
                     let runs = RunRecorder::spawn(sink, self.recorder);
                     runs.set_history(config.run_history);
@@ -143,6 +180,7 @@ impl Runtime {
             config,
             db: None,
             limiter: None,
+            auth_store: None,
             sink: None,
             recorder: RecorderOptions::default(),
         }
@@ -163,9 +201,15 @@ impl Runtime {
         &self.inner.db
     }
 
-    /// The session manager.
+    /// The session cookie signer.
     pub fn sessions(&self) -> &SessionManager {
-        &self.inner.sessions
+        self.inner.auth.cookies()
+    }
+
+    /// The identity service: sessions, roles and permissions, API keys,
+    /// organizations, plans and subscriptions.
+    pub fn auth(&self) -> &Auth {
+        &self.inner.auth
     }
 
     /// The rate-limit backend.
@@ -208,5 +252,22 @@ impl Runtime {
     pub async fn shutdown(&self) {
         self.inner.runs.flush().await;
         self.inner.db.close().await;
+    }
+}
+
+/// The rate limiter the configuration asks for: Redis when
+/// `RATE_LIMIT_REDIS_URL` is set (feature `redis`), else in memory.
+async fn default_limiter(config: &Config) -> Result<Arc<dyn RateLimiter>, Error> {
+    match &config.rate_limit_redis_url {
+        None => Ok(Arc::new(MemoryRateLimiter::new())),
+        #[cfg(feature = "redis")]
+        Some(url) => Ok(Arc::new(
+            crate::auth::redis::RedisRateLimiter::connect(url, &config.app_name).await?,
+        )),
+        #[cfg(not(feature = "redis"))]
+        Some(_) => Err(AuthError::Config(
+            "RATE_LIMIT_REDIS_URL is set but this server was built without the runtime's `redis` feature: enable it in Cargo.toml (bunbase-runtime = { features = [\"redis\"] })".into(),
+        )
+        .into()),
     }
 }

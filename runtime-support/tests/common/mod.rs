@@ -103,3 +103,22 @@ pub fn post_json(uri: &str, body: &serde_json::Value) -> Request<Body> {
         .body(Body::from(serde_json::to_vec(body).unwrap()))
         .unwrap()
 }
+
+/// Starts a server-side session for `user` and returns the cookie value
+/// (what a browser sends back after signing in).
+pub async fn login(rt: &Runtime, user: &str) -> String {
+    let (_, cookie) = rt
+        .auth()
+        .create_session(user)
+        .await
+        .expect("session created");
+    cookie_value(cookie.as_str())
+}
+
+/// The value of a `Set-Cookie` header (`name=value; ...`).
+pub fn cookie_value(set_cookie: &str) -> String {
+    let pair = set_cookie.split(';').next().unwrap_or("");
+    pair.split_once('=')
+        .map(|(_, v)| v.to_owned())
+        .unwrap_or_default()
+}
