@@ -73,6 +73,10 @@ pub struct Config {
     /// `RATE_LIMIT_REDIS_URL` (default none: in memory): share rate limits
     /// across instances through this Redis (needs the `redis` feature).
     pub rate_limit_redis_url: Option<String>,
+    /// `RATE_LIMIT_BACKEND=database` (default `memory`; `redis` follows
+    /// `RATE_LIMIT_REDIS_URL`): share rate limits across instances through
+    /// the `bunbase_rate_limits` table.
+    pub rate_limit_database: bool,
 }
 
 impl Config {
@@ -97,6 +101,7 @@ impl Config {
             idempotency_wait: Duration::from_millis(5000),
             csrf_trusted_origins: Vec::new(),
             rate_limit_redis_url: None,
+            rate_limit_database: false,
         }
     }
 
@@ -119,7 +124,8 @@ impl Config {
     /// `BODY_LIMIT_BYTES`, `TRUST_PROXY`, `SHUTDOWN_GRACE_SECS`,
     /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY`, `AUTH_CACHE_MS`,
     /// `IDEMPOTENCY_RETENTION_SECS`, `IDEMPOTENCY_WAIT_MS`,
-    /// `CSRF_TRUSTED_ORIGINS` and `RATE_LIMIT_REDIS_URL` over
+    /// `CSRF_TRUSTED_ORIGINS`, `RATE_LIMIT_REDIS_URL` and
+    /// `RATE_LIMIT_BACKEND` over
     /// [`Config::defaults`]. (`RUST_LOG` is read by [`crate::init_tracing`].)
     pub fn from_env(app_name: &str) -> Result<Config, ConfigError> {
         Self::from_lookup(app_name, |k| std::env::var(k).ok())
@@ -248,6 +254,20 @@ impl Config {
         }
         if let Some(v) = get("RATE_LIMIT_REDIS_URL") {
             c.rate_limit_redis_url = Some(v.trim().to_owned());
+        }
+        if let Some(v) = get("RATE_LIMIT_BACKEND") {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "memory" => c.rate_limit_redis_url = None,
+                "database" => c.rate_limit_database = true,
+                "redis" if c.rate_limit_redis_url.is_some() => {}
+                _ => {
+                    return Err(invalid(
+                        "RATE_LIMIT_BACKEND",
+                        &v,
+                        "memory, database, or redis (with RATE_LIMIT_REDIS_URL set)",
+                    ));
+                }
+            }
         }
         Ok(c)
     }

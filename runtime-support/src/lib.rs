@@ -18,9 +18,14 @@
 //! 1. the trace id comes from `x-request-id` or W3C `traceparent`, else is
 //!    generated, and is echoed as `x-request-id` on every response
 //!    ([`Runtime::app`] installs that middleware);
-//! 2. the session cookie (`bunbase_session`, HMAC-SHA256) is verified;
+//! 2. the caller is authenticated ([`auth`]): an API key (`Authorization:
+//!    Bearer` or `X-API-Key`), else the session cookie (`bunbase_session`,
+//!    HMAC-SHA256) naming a live server-side session; a cookie-authenticated
+//!    mutating request from a foreign origin is refused (CSRF);
 //! 3. guards run in order (module guards, then action guards), once per
-//!    invocation; the first failure answers (401, 403, 429);
+//!    invocation; the first failure answers (401, 403, 429); then an
+//!    `Idempotency-Key` on a mutating request is claimed (a retry of a
+//!    finished request answers the stored response);
 //! 4. the input is decoded (serde failures become 400 envelopes naming the
 //!    JSON pointer) and validated ([`Validate`]: every violation at once);
 //! 5. the handler runs with an [`ActionContext`]; retryable failures
@@ -197,6 +202,11 @@
 //! | `BODY_LIMIT_BYTES` | 1 MiB | larger bodies get 413 `payload_too_large` |
 //! | `TRUST_PROXY` | `false` | take the client IP from `X-Forwarded-For` (per-IP rate limits) |
 //! | `CORS_ALLOWED_ORIGINS` | none | browser origins allowed (with cookies); `*` for any (without) |
+//! | `CSRF_TRUSTED_ORIGINS` | none | more origins allowed to send cookie-authenticated mutating requests |
+//! | `AUTH_CACHE_MS` | 5000 | how long roles and permissions read from the database are reused (0: never) |
+//! | `IDEMPOTENCY_RETENTION_SECS`, `IDEMPOTENCY_WAIT_MS` | 24 h, 5000 | how long idempotent responses are kept; how long a retry waits for its running twin before 409 |
+//! | `RATE_LIMIT_REDIS_URL` | none (in memory) | share rate limits across instances through Redis (feature `redis`) |
+//! | `RATE_LIMIT_BACKEND` | `memory` (`redis` with a URL) | `database` shares rate limits through the `bunbase_rate_limits` table |
 //! | `SHUTDOWN_GRACE_SECS` | 30 | time in-flight requests get after SIGINT/SIGTERM |
 //! | `RUST_LOG`, `LOG_FORMAT=json` | `info`, text | logging ([`init_tracing`]) |
 //! | `BUNBASE_MIGRATIONS_DIR` | the server crate's `migrations/` | where [`Migrations::locate`] reads migrations |
@@ -226,15 +236,33 @@
 //! application's write lock (SQLite has one writer per file). Back up both
 //! files.
 //!
-//! ## Sessions
+//! ## Sessions, API keys and access
 //!
-//! The `bunbase_session` cookie is signed, not encrypted: its payload (user
-//! id, roles, permissions, expiry) is readable by the client, and any change
-//! to it invalidates the signature. A tampered, expired or malformed cookie
-//! is treated as no session. Handlers sign in with
-//! [`ActionContext::sign_in`] after [`verify_password`] and sign out with
-//! [`ActionContext::sign_out`]; the cookie rides on the successful response.
+//! Sessions live on the server, in `bunbase_sessions`; the signed
+//! `bunbase_session` cookie (HMAC-SHA256 under the first `SESSION_SECRET`
+//! key, verified against all of them in constant time) only names a row
+//! and its user. A tampered, expired, revoked or rotated session, a cookie
+//! signed with a retired key, or a session whose user the application's
+//! [`PrincipalLoader`] no longer knows, is no session: guards answer 401.
+//! Handlers sign in with [`ActionContext::sign_in`] after
+//! [`verify_password`] (which also revokes the session the caller had),
+//! and sign out with [`ActionContext::sign_out`] (this session) or
+//! [`ActionContext::sign_out_everywhere`] (every session of the user).
+//! Past half its lifetime a session is extended to a full one and the
+//! response carries a fresh cookie (sliding expiry); other requests write
+//! nothing.
 //!
+//! Roles and permissions are read from `bunbase_user_roles`,
+//! `bunbase_role_permissions` and `bunbase_user_permissions` (see
+//! [`Auth::grant_role`] and friends), cached for `AUTH_CACHE_MS`.
+//! Machines authenticate with API keys ([`Auth::create_api_key`]: shown
+//! once, stored as SHA-256, scopes become permissions, expiry, revocation,
+//! last use). Organizations, memberships, invitations, plans, features and
+//! subscriptions (`bunbase_orgs`, ...) back the `in_org`, `has_feature` and
+//! `trial_active_or_paid` guards, which put what they found in
+//! [`ActionContext::org`]. The runtime creates these tables itself on
+//! start, on SQLite and PostgreSQL ([`auth::store::SCHEMA`]).
+
 //! ## Wire decisions
 //!
 //! `int64` travels as a decimal string ([`wire::Int64`] or

@@ -141,7 +141,7 @@ impl RuntimeBuilder {
         let mut trusted_origins = config.cors_origins.clone();
         trusted_origins.extend(config.csrf_trusted_origins.iter().cloned());
         let auth = Auth::new(
-            store,
+            store.clone(),
             sessions,
             AuthOptions {
                 cache_ttl: config.auth_cache,
@@ -152,7 +152,7 @@ impl RuntimeBuilder {
         );
         let limiter = match self.limiter {
             Some(l) => l,
-            None => default_limiter(&config).await?,
+            None => default_limiter(&config, store).await?,
         };
         let sink = self.sink.unwrap_or_else(|| Arc::new(DbRunSink(db.clone())));
         Ok(Runtime {
@@ -255,9 +255,16 @@ impl Runtime {
     }
 }
 
-/// The rate limiter the configuration asks for: Redis when
-/// `RATE_LIMIT_REDIS_URL` is set (feature `redis`), else in memory.
-async fn default_limiter(config: &Config) -> Result<Arc<dyn RateLimiter>, Error> {
+/// The rate limiter the configuration asks for: the database with
+/// `RATE_LIMIT_BACKEND=database`, Redis when `RATE_LIMIT_REDIS_URL` is set
+/// (feature `redis`), else in memory.
+async fn default_limiter(
+    config: &Config,
+    store: Arc<dyn AuthBackend>,
+) -> Result<Arc<dyn RateLimiter>, Error> {
+    if config.rate_limit_database {
+        return Ok(Arc::new(crate::auth::ratelimit::DbRateLimiter(store)));
+    }
     match &config.rate_limit_redis_url {
         None => Ok(Arc::new(MemoryRateLimiter::new())),
         #[cfg(feature = "redis")]

@@ -113,3 +113,36 @@ async fn an_unreachable_redis_stops_the_runtime_with_a_clear_error() {
     let err = Runtime::start(config).await.expect_err("no Redis there");
     assert!(err.to_string().contains("RATE_LIMIT_REDIS_URL"), "{err}");
 }
+
+/// Two runtimes on one database share the limit through `bunbase_rate_limits`.
+async fn database_limiter_suite(db: TestDb) {
+    let a = db.runtime(|c| c.rate_limit_database = true).await;
+    let b = db.runtime(|c| c.rate_limit_database = true).await;
+    let (app_a, app_b) = (app(&a), app(&b));
+    assert_eq!(send(&app_a, call()).await.status, 200);
+    let r = send(&app_b, call()).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("ratelimit-remaining"), Some("1"));
+    assert_eq!(send(&app_a, call()).await.status, 200);
+    for app in [&app_b, &app_a] {
+        let r = send(app, call()).await;
+        assert_eq!(r.status, 429, "the limit is shared, not doubled");
+        r.envelope("rate_limited");
+    }
+    drop((app_a, app_b));
+    a.shutdown().await;
+    b.shutdown().await;
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn sqlite_database_limiter_is_shared() {
+    database_limiter_suite(TestDb::sqlite()).await;
+}
+
+#[tokio::test]
+async fn postgres_database_limiter_is_shared() {
+    if let Some(db) = TestDb::postgres("postgres_database_limiter_is_shared").await {
+        database_limiter_suite(db).await;
+    }
+}

@@ -179,3 +179,118 @@ impl RateLimiter for MemoryRateLimiter {
         Box::pin(std::future::ready(Ok(d)))
     }
 }
+
+/// Storage of the database rate limiter: two fixed-window counts per bucket
+/// in `bunbase_rate_limits`.
+pub trait RateLimitStore: Send + Sync + 'static {
+    /// Moves `bucket` to the window starting at `window_start` (ms) and
+    /// counts one call there when the sliding estimate (the previous
+    /// window's count times `weight`, plus the current count, plus this
+    /// call) stays within `limit`, all in one statement. Returns the
+    /// previous and current counts after the update and whether the call
+    /// was counted.
+    fn count_call<'a>(
+        &'a self,
+        bucket: &'a str,
+        window_start: i64,
+        window_ms: i64,
+        weight: f64,
+        limit: i64,
+    ) -> BoxFuture<'a, Result<(i64, i64, bool), crate::auth::AuthError>>;
+}
+
+macro_rules! rate_limit_store {
+    ($ty:ty) => {
+        impl RateLimitStore for $ty {
+            fn count_call<'a>(
+                &'a self,
+                bucket: &'a str,
+                window_start: i64,
+                window_ms: i64,
+                weight: f64,
+                limit: i64,
+            ) -> BoxFuture<'a, Result<(i64, i64, bool), crate::auth::AuthError>> {
+                Box::pin(async move {
+                    // In SET, the table's columns are the row before the
+                    // update: `prev` and `cur` below are the counts as the
+                    // new window sees them.
+                    let (previous, current, counted): (i64, i64, i64) = sqlx::query_as(
+                        "INSERT INTO bunbase_rate_limits (bucket, window_start, previous, current, counted)
+                         VALUES ($1, $2, 0, CASE WHEN 1 <= $5 THEN 1 ELSE 0 END, CASE WHEN 1 <= $5 THEN 1 ELSE 0 END)
+                         ON CONFLICT (bucket) DO UPDATE SET
+                           previous = CASE WHEN bunbase_rate_limits.window_start = $2 THEN bunbase_rate_limits.previous
+                                           WHEN bunbase_rate_limits.window_start = $2 - $3 THEN bunbase_rate_limits.current
+                                           ELSE 0 END,
+                           counted = CASE WHEN
+                               (CASE WHEN bunbase_rate_limits.window_start = $2 THEN bunbase_rate_limits.previous
+                                     WHEN bunbase_rate_limits.window_start = $2 - $3 THEN bunbase_rate_limits.current
+                                     ELSE 0 END) * CAST($4 AS DOUBLE PRECISION)
+                               + (CASE WHEN bunbase_rate_limits.window_start = $2 THEN bunbase_rate_limits.current ELSE 0 END)
+                               + 1 <= $5 THEN 1 ELSE 0 END,
+                           current = (CASE WHEN bunbase_rate_limits.window_start = $2 THEN bunbase_rate_limits.current ELSE 0 END)
+                             + (CASE WHEN
+                               (CASE WHEN bunbase_rate_limits.window_start = $2 THEN bunbase_rate_limits.previous
+                                     WHEN bunbase_rate_limits.window_start = $2 - $3 THEN bunbase_rate_limits.current
+                                     ELSE 0 END) * CAST($4 AS DOUBLE PRECISION)
+                               + (CASE WHEN bunbase_rate_limits.window_start = $2 THEN bunbase_rate_limits.current ELSE 0 END)
+                               + 1 <= $5 THEN 1 ELSE 0 END),
+                           window_start = $2
+                         RETURNING previous, current, counted",
+                    )
+                    .bind(bucket)
+                    .bind(window_start)
+                    .bind(window_ms)
+                    .bind(weight)
+                    .bind(limit)
+                    .fetch_one(&self.0)
+                    .await?;
+                    Ok((previous, current, counted == 1))
+                })
+            }
+        }
+    };
+}
+
+rate_limit_store!(crate::auth::store::SqliteStore);
+rate_limit_store!(crate::auth::store::PgStore);
+
+/// A [`RateLimiter`] over the database (`RATE_LIMIT_BACKEND=database`):
+/// shared by every instance on the same database, one upsert per call.
+#[derive(Clone)]
+pub struct DbRateLimiter(pub std::sync::Arc<dyn crate::auth::store::AuthBackend>);
+
+impl std::fmt::Debug for DbRateLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DbRateLimiter")
+    }
+}
+
+impl RateLimiter for DbRateLimiter {
+    fn check<'a>(
+        &'a self,
+        key: &'a str,
+        limit: u32,
+        window: Duration,
+    ) -> BoxFuture<'a, Result<RateDecision, crate::auth::AuthError>> {
+        Box::pin(async move {
+            let win = window.as_millis().max(1) as i64;
+            let now = crate::auth::store::now_ms();
+            let start = now - now.rem_euclid(win);
+            let into = (now - start) as f64 / win as f64;
+            let (previous, current, counted) = self
+                .0
+                .count_call(key, start, win, 1.0 - into, i64::from(limit))
+                .await?;
+            let clamp = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
+            // The counts before this call, for the headers.
+            let before = if counted { current - 1 } else { current };
+            let mut d = decide(clamp(previous), clamp(before), into, window, limit);
+            d.allowed = counted;
+            if !counted {
+                d.remaining = 0;
+                d.retry_after = d.retry_after.max(Duration::from_millis(1));
+            }
+            Ok(d)
+        })
+    }
+}

@@ -3,7 +3,8 @@
 //! Storage sits behind the [`AuthBackend`] trait (itself the union of one
 //! trait per concern: [`super::session::SessionStore`],
 //! [`super::apikey::ApiKeyStore`], [`super::org::OrgStore`],
-//! [`super::idempotency::IdempotencyStore`]). Two implementations ship:
+//! [`super::idempotency::IdempotencyStore`],
+//! [`super::ratelimit::RateLimitStore`]). Two implementations ship:
 //! [`SqliteStore`] over a `SqlitePool` and [`PgStore`] over a `PgPool`. Their
 //! SQL is the same text on both dialects (`$n` placeholders, TEXT and BIGINT
 //! columns, times as milliseconds since the Unix epoch), so each concern's
@@ -35,6 +36,7 @@ pub trait AuthBackend:
     + super::apikey::ApiKeyStore
     + super::org::OrgStore
     + super::idempotency::IdempotencyStore
+    + super::ratelimit::RateLimitStore
 {
 }
 
@@ -43,6 +45,7 @@ impl<T> AuthBackend for T where
         + super::apikey::ApiKeyStore
         + super::org::OrgStore
         + super::idempotency::IdempotencyStore
+        + super::ratelimit::RateLimitStore
 {
 }
 
@@ -147,6 +150,15 @@ pub const SCHEMA: &[&str] = &[
         PRIMARY KEY (caller, idem_key)
     )",
     "CREATE INDEX IF NOT EXISTS bunbase_idempotency_created ON bunbase_idempotency (created_at)",
+    // Shared rate limits (`RATE_LIMIT_BACKEND=database`): two fixed windows
+    // per bucket; `counted` says whether the last call was let through.
+    "CREATE TABLE IF NOT EXISTS bunbase_rate_limits (
+        bucket TEXT PRIMARY KEY,
+        window_start BIGINT NOT NULL,
+        previous BIGINT NOT NULL,
+        current BIGINT NOT NULL,
+        counted BIGINT NOT NULL
+    )",
 ];
 
 /// Opens the identity store for `url` (`sqlite:` or `postgres:`) and

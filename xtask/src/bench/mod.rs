@@ -2,6 +2,7 @@
 
 mod frontend;
 mod generate;
+mod guards;
 mod sdk;
 mod server;
 
@@ -12,6 +13,7 @@ const BENCHES: &[Bench] = &[
     ("frontend", frontend::run),
     ("gen", generate::run),
     ("server", server::run),
+    ("guards", guards::run),
     ("sdk", sdk::run),
 ];
 

@@ -1,0 +1,196 @@
+//! The guard chain's cost per request: one action that inserts a row, served with the chain (session from its table, role from the database through the cache, a rate limit) and without it, in process through the whole request layer; `cargo xtask bench guards` runs it in release.
+//!
+//! Pairs of short runs alternate which variant goes first; the reported
+//! overhead is the median of the pairs' ratios (a pair sees the same
+//! machine, so the host's drift cancels). Prints one `RESULT <limiter>
+//! <overhead>` line per limiter for the xtask to judge.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bunbase_runtime::axum::Router;
+use bunbase_runtime::axum::body::Body;
+use bunbase_runtime::axum::http::Request;
+use bunbase_runtime::axum::routing::post;
+use bunbase_runtime::{
+    ActionContext, ActionSpec, ApiError, Config, GuardSpec, HttpRequest, RateLimitKey, RetryPolicy,
+    Runtime,
+};
+use tower::ServiceExt as _;
+
+static GUARDED: ActionSpec = ActionSpec {
+    name: "bench.guarded",
+    guards: &[
+        GuardSpec::Authenticated,
+        GuardSpec::HasRole { role: "member" },
+        GuardSpec::RateLimit {
+            limit: u32::MAX,
+            window_ms: 60_000,
+            key: RateLimitKey::User,
+        },
+    ],
+    retry: RetryPolicy::NONE,
+};
+
+static PLAIN: ActionSpec = ActionSpec {
+    name: "bench.plain",
+    guards: &[],
+    retry: RetryPolicy::NONE,
+};
+
+fn route(rt: &Runtime, spec: &'static ActionSpec) -> bunbase_runtime::axum::routing::MethodRouter {
+    let rt = rt.clone();
+    post(move |req: HttpRequest| async move {
+        spec.run_http(
+            &rt,
+            req,
+            201,
+            |r| r.json::<serde_json::Value>(),
+            |ctx: ActionContext, input: serde_json::Value| async move {
+                let id = bunbase_runtime::uuid::Uuid::now_v7().to_string();
+                bunbase_runtime::sqlx::query("INSERT INTO bench_items (id, title) VALUES ($1, $2)")
+                    .bind(&id)
+                    .bind(input["title"].as_str().unwrap_or(""))
+                    .execute(&*ctx.db)
+                    .await?;
+                Ok::<_, ApiError>(serde_json::json!({ "id": id }))
+            },
+        )
+        .await
+    })
+}
+
+/// Requests per second over `secs` with `workers` concurrent callers.
+async fn throughput(
+    app: &Router,
+    path: &'static str,
+    cookie: Option<&str>,
+    workers: usize,
+    secs: f64,
+) -> f64 {
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    let started = Instant::now();
+    for _ in 0..workers {
+        let (app, stop, done) = (app.clone(), stop.clone(), done.clone());
+        let cookie = cookie.map(|c| format!("bunbase_session={c}"));
+        tasks.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let mut req = Request::builder()
+                    .method("POST")
+                    .uri(path)
+                    .header("content-type", "application/json");
+                if let Some(c) = &cookie {
+                    req = req.header("cookie", c);
+                }
+                let req = req
+                    .body(Body::from(r#"{"title":"Write the release notes"}"#))
+                    .unwrap();
+                let res = app.clone().oneshot(req).await.unwrap();
+                assert_eq!(res.status(), 201, "{path} answered {}", res.status());
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn measure(label: &str, redis: Option<String>, pairs: usize, secs: f64) {
+    let dir = std::env::temp_dir().join(format!("bunbase-guard-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut config = Config::for_test(&format!("guard_bench_{}", std::process::id()));
+    config.database_url = format!("sqlite://{}/bench.db?mode=rwc", dir.display());
+    config.rate_limit_redis_url = redis;
+    let rt = Runtime::start(config).await.expect("runtime starts");
+    bunbase_runtime::sqlx::query(
+        "CREATE TABLE IF NOT EXISTS bench_items (id TEXT PRIMARY KEY, title TEXT NOT NULL)",
+    )
+    .execute(&**rt.db())
+    .await
+    .unwrap();
+    rt.auth().grant_role("bench-user", "member").await.unwrap();
+    let (_, cookie) = rt.auth().create_session("bench-user").await.unwrap();
+    let cookie = cookie
+        .as_str()
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned();
+    let app = rt.app(
+        Router::new()
+            .route("/guarded", route(&rt, &GUARDED))
+            .route("/plain", route(&rt, &PLAIN)),
+    );
+    let workers = 8;
+    // Warm up both (pool connections, caches).
+    throughput(&app, "/plain", None, workers, 0.5).await;
+    throughput(&app, "/guarded", Some(&cookie), workers, 0.5).await;
+    let mut ratios = Vec::new();
+    let (mut plain_sum, mut guarded_sum) = (0.0, 0.0);
+    for i in 0..pairs {
+        let (p, g) = if i % 2 == 0 {
+            let p = throughput(&app, "/plain", None, workers, secs).await;
+            (
+                p,
+                throughput(&app, "/guarded", Some(&cookie), workers, secs).await,
+            )
+        } else {
+            let g = throughput(&app, "/guarded", Some(&cookie), workers, secs).await;
+            (throughput(&app, "/plain", None, workers, secs).await, g)
+        };
+        plain_sum += p;
+        guarded_sum += g;
+        ratios.push(p / g - 1.0);
+    }
+    ratios.sort_by(f64::total_cmp);
+    let median = if pairs % 2 == 1 {
+        ratios[pairs / 2]
+    } else {
+        (ratios[pairs / 2 - 1] + ratios[pairs / 2]) / 2.0
+    };
+    let (p, g) = (plain_sum / pairs as f64, guarded_sum / pairs as f64);
+    println!(
+        "{label}: unguarded {p:.0} req/s ({:.1} µs/req), guarded {g:.0} req/s ({:.1} µs/req); guard chain costs {:+.1} % (median of {pairs} pairs; pairs from {:+.1} % to {:+.1} %)",
+        1e6 / p,
+        1e6 / g,
+        median * 100.0,
+        ratios[0] * 100.0,
+        ratios[pairs - 1] * 100.0,
+    );
+    println!("RESULT {label} {median:.4}");
+    rt.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::main]
+async fn main() {
+    let pairs: usize = std::env::var("BENCH_PAIRS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
+    let secs: f64 = std::env::var("BENCH_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1.5);
+    measure("memory", None, pairs, secs).await;
+    match std::env::var("BUNBASE_TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        Some(url) => measure("redis", Some(url), pairs, secs).await,
+        None => {
+            println!("redis: skipped (set BUNBASE_TEST_REDIS_URL to measure the shared limiter)")
+        }
+    }
+}
