@@ -60,6 +60,11 @@ pub struct Config {
     /// permissions read from the database are reused (0: read every time).
     /// Session revocation is never cached.
     pub auth_cache: Duration,
+    /// `SESSION_CACHE_MS` (default 1000): how long a session row read from
+    /// the database is reused by this instance. A logout or revocation made
+    /// on this instance takes effect at once; one made on another instance
+    /// within this time. 0 reads the table on every request.
+    pub session_cache: Duration,
     /// `IDEMPOTENCY_RETENTION_SECS` (default 24 h): how long an
     /// `Idempotency-Key`'s response is kept.
     pub idempotency_retention: Duration,
@@ -97,6 +102,7 @@ impl Config {
             cors_origins: Vec::new(),
             run_history: crate::runs::RunHistory::All,
             auth_cache: Duration::from_millis(5000),
+            session_cache: Duration::from_millis(1000),
             idempotency_retention: Duration::from_secs(24 * 3600),
             idempotency_wait: Duration::from_millis(5000),
             csrf_trusted_origins: Vec::new(),
@@ -122,7 +128,7 @@ impl Config {
     /// Reads `PORT`, `HOST`, `DATABASE_URL`, `DATABASE_MAX_CONNECTIONS`,
     /// `SESSION_SECRET`, `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE`,
     /// `BODY_LIMIT_BYTES`, `TRUST_PROXY`, `SHUTDOWN_GRACE_SECS`,
-    /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY`, `AUTH_CACHE_MS`,
+    /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY`, `AUTH_CACHE_MS`, `SESSION_CACHE_MS`,
     /// `IDEMPOTENCY_RETENTION_SECS`, `IDEMPOTENCY_WAIT_MS`,
     /// `CSRF_TRUSTED_ORIGINS`, `RATE_LIMIT_REDIS_URL` and
     /// `RATE_LIMIT_BACKEND` over
@@ -233,6 +239,9 @@ impl Config {
         };
         if let Some(v) = get("AUTH_CACHE_MS") {
             c.auth_cache = millis("AUTH_CACHE_MS", &v)?;
+        }
+        if let Some(v) = get("SESSION_CACHE_MS") {
+            c.session_cache = millis("SESSION_CACHE_MS", &v)?;
         }
         if let Some(v) = get("IDEMPOTENCY_WAIT_MS") {
             c.idempotency_wait = millis("IDEMPOTENCY_WAIT_MS", &v)?;

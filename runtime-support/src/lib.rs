@@ -204,6 +204,7 @@
 //! | `CORS_ALLOWED_ORIGINS` | none | browser origins allowed (with cookies); `*` for any (without) |
 //! | `CSRF_TRUSTED_ORIGINS` | none | more origins allowed to send cookie-authenticated mutating requests |
 //! | `AUTH_CACHE_MS` | 5000 | how long roles and permissions read from the database are reused (0: never) |
+//! | `SESSION_CACHE_MS` | 1000 | how long a session row is reused; a revocation on another instance takes effect within it (0: read every request) |
 //! | `IDEMPOTENCY_RETENTION_SECS`, `IDEMPOTENCY_WAIT_MS` | 24 h, 5000 | how long idempotent responses are kept; how long a retry waits for its running twin before 409 |
 //! | `RATE_LIMIT_REDIS_URL` | none (in memory) | share rate limits across instances through Redis (feature `redis`) |
 //! | `RATE_LIMIT_BACKEND` | `memory` (`redis` with a URL) | `database` shares rate limits through the `bunbase_rate_limits` table |

@@ -145,6 +145,14 @@ pub(crate) enum Outcome<O> {
     },
 }
 
+/// What a run reads besides the invocation: the request headers (empty
+/// when not HTTP) and the HTTP-only parts.
+#[derive(Clone, Copy)]
+pub(crate) struct Call<'a> {
+    headers: &'a HeaderMap,
+    http: Option<&'a HttpParts<'a>>,
+}
+
 /// What only an HTTP invocation has: the route's parameters, and the
 /// idempotency key with the slot its claim is kept in while the action runs.
 pub(crate) struct HttpParts<'a> {
@@ -255,8 +263,10 @@ impl ActionSpec {
             .execute(
                 rt,
                 inv,
-                req.headers(),
-                Some(&http),
+                Call {
+                    headers: req.headers(),
+                    http: Some(&http),
+                },
                 || decode(&req),
                 handler,
             )
@@ -371,10 +381,11 @@ impl ActionSpec {
         H: Fn(ActionContext, I) -> Fut + Send + Sync,
     {
         let headers = std::mem::take(&mut inv.headers);
-        match self
-            .execute(rt, inv, &headers, None, input, handler)
-            .await?
-        {
+        let call = Call {
+            headers: &headers,
+            http: None,
+        };
+        match self.execute(rt, inv, call, input, handler).await? {
             Outcome::Ran(s) => Ok(s.output),
             // Only HTTP invocations carry idempotency keys.
             Outcome::Replayed { .. } => Err(ApiError::internal(
@@ -387,8 +398,7 @@ impl ActionSpec {
         &self,
         rt: &Runtime,
         inv: Invocation,
-        headers: &HeaderMap,
-        http: Option<&HttpParts<'_>>,
+        call: Call<'_>,
         input: impl FnOnce() -> Result<I, ApiError> + Send,
         handler: H,
     ) -> Result<Outcome<O>, ApiError>
@@ -409,7 +419,7 @@ impl ActionSpec {
             attempt = tracing::field::Empty,
         );
         let id = inv.trace_id.clone();
-        let run = self.execute_in_scope(rt, inv, headers, http, input, handler, span);
+        let run = self.execute_in_scope(rt, inv, call, input, handler, span);
         if crate::trace::claim_scope(&id, self.name) {
             run.await
         } else {
@@ -423,8 +433,7 @@ impl ActionSpec {
         &self,
         rt: &Runtime,
         inv: Invocation,
-        headers: &HeaderMap,
-        http: Option<&HttpParts<'_>>,
+        call: Call<'_>,
         input: impl FnOnce() -> Result<I, ApiError> + Send,
         handler: H,
         span: tracing::Span,
@@ -441,7 +450,7 @@ impl ActionSpec {
         let trace_id = inv.trace_id.clone();
         let trigger = inv.trigger;
         let (result, attempts) = self
-            .attempt_all(rt, inv, headers, http, input, handler, span.clone())
+            .attempt_all(rt, inv, call, input, handler, span.clone())
             .instrument(span.clone())
             .await;
         let duration = started.elapsed();
@@ -496,8 +505,7 @@ impl ActionSpec {
         &self,
         rt: &Runtime,
         inv: Invocation,
-        headers: &HeaderMap,
-        http: Option<&HttpParts<'_>>,
+        call: Call<'_>,
         input: impl FnOnce() -> Result<I, ApiError> + Send,
         handler: H,
         span: tracing::Span,
@@ -509,6 +517,7 @@ impl ActionSpec {
         Fut: Future<Output = Result<O, E>> + Send,
         H: Fn(ActionContext, I) -> Fut + Send + Sync,
     {
+        let (headers, http) = (call.headers, call.http);
         let guard_req = GuardRequest {
             action: self.name,
             trigger: inv.trigger,
@@ -612,6 +621,7 @@ impl ActionSpec {
     /// One try of the handler with a fresh context; on success, publishes
     /// the events it emitted and returns the headers it set. A panic
     /// becomes `internal`.
+    #[allow(clippy::too_many_arguments)] // Each is one piece of the context it builds.
     async fn attempt<I, O, E, Fut, H>(
         &self,
         rt: &Runtime,

@@ -145,6 +145,7 @@ impl RuntimeBuilder {
             sessions,
             AuthOptions {
                 cache_ttl: config.auth_cache,
+                session_cache_ttl: config.session_cache,
                 idempotency_retention: config.idempotency_retention,
                 idempotency_wait: config.idempotency_wait,
                 trusted_origins,

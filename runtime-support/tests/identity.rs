@@ -701,6 +701,31 @@ async fn csrf_suite(app: &Router, rt: &Runtime) {
     assert_eq!(r.status, 200);
 }
 
+/// Another instance on the same database sees a revocation: at once with
+/// `SESSION_CACHE_MS=0`, within the cache time otherwise.
+async fn second_instance_suite(db: &TestDb, app: &Router, rt: &Runtime) {
+    let keys = rt.config().session_keys.clone();
+    let other = db
+        .runtime(|c| {
+            c.session_cache = std::time::Duration::ZERO;
+            c.session_keys = keys;
+        })
+        .await;
+    let other_app = other.app(routes(&other, Arc::new(Counters::default())));
+    let cookie = common::login(rt, "ivan").await;
+    assert_eq!(
+        send(&other_app, call("/me", Some(&cookie))).await.status,
+        200
+    );
+    assert_eq!(send(app, call("/logout", Some(&cookie))).await.status, 204);
+    assert_eq!(
+        send(&other_app, call("/me", Some(&cookie))).await.status,
+        401
+    );
+    drop(other_app);
+    other.shutdown().await;
+}
+
 async fn suite(db: TestDb) {
     let rt = db
         .runtime(|c| {
@@ -714,6 +739,7 @@ async fn suite(db: TestDb) {
     api_keys_suite(&app, &rt).await;
     idempotency_suite(&app, &rt, &c).await;
     csrf_suite(&app, &rt).await;
+    second_instance_suite(&db, &app, &rt).await;
     deleted_users_suite(&app, &rt).await;
     drop(app);
     rt.shutdown().await;

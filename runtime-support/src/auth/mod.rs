@@ -8,6 +8,7 @@
 //! then runs the action's guards ([`guard`]).
 
 pub mod apikey;
+mod cache;
 pub mod cookie;
 pub mod csrf;
 pub mod guard;
@@ -72,6 +73,9 @@ pub struct Authenticated {
 pub struct AuthOptions {
     /// How long roles and permissions read from the database are reused.
     pub cache_ttl: Duration,
+    /// How long a session row read from the database is reused on this
+    /// instance (a revocation made here forgets it at once).
+    pub session_cache_ttl: Duration,
     /// How long idempotency keys are kept.
     pub idempotency_retention: Duration,
     /// How long a retry waits for a running request with its key.
@@ -85,6 +89,7 @@ struct Inner {
     store: Arc<dyn AuthBackend>,
     cookies: SessionManager,
     principals: PrincipalCache,
+    sessions: cache::TtlCache<Option<session::SessionRow>>,
     loader: std::sync::OnceLock<Arc<dyn PrincipalLoader>>,
     options: AuthOptions,
     idempotency: idempotency::Idempotency,
@@ -118,6 +123,7 @@ impl Auth {
                     wait: options.idempotency_wait,
                 },
                 principals: PrincipalCache::new(options.cache_ttl),
+                sessions: cache::TtlCache::new(options.session_cache_ttl),
                 store,
                 cookies,
                 loader: std::sync::OnceLock::new(),
@@ -206,14 +212,20 @@ impl Auth {
     /// Revokes one session: its cookie answers 401 from now on. Whether it
     /// was live.
     pub async fn revoke_session(&self, session_id: &str) -> Result<bool, ApiError> {
-        Ok(self.store().revoke_session(session_id, now_ms()).await?)
+        let live = self.store().revoke_session(session_id, now_ms()).await?;
+        self.inner.sessions.forget(session_id);
+        Ok(live)
     }
 
     /// Revokes every session of `user_id` ("log out everywhere"); returns
     /// how many were live. Call it when a user is deleted or their password
     /// changes.
     pub async fn revoke_user_sessions(&self, user_id: &str) -> Result<u64, ApiError> {
-        Ok(self.store().revoke_user_sessions(user_id, now_ms()).await?)
+        let n = self.store().revoke_user_sessions(user_id, now_ms()).await?;
+        self.inner
+            .sessions
+            .forget_where(|row| row.as_ref().is_some_and(|r| r.user_id == user_id));
+        Ok(n)
     }
 
     /// Who the request's credentials name: an API key (`Authorization:
@@ -239,7 +251,15 @@ impl Auth {
             let Some(claims) = self.inner.cookies.verify(value) else {
                 continue;
             };
-            let Some(row) = self.store().session(&claims.id).await? else {
+            let row = match self.inner.sessions.get(&claims.id) {
+                Some(row) => row,
+                None => {
+                    let row = self.store().session(&claims.id).await?;
+                    self.inner.sessions.put(&claims.id, row.clone());
+                    row
+                }
+            };
+            let Some(row) = row else {
                 continue;
             };
             let now = now_ms();
@@ -269,6 +289,7 @@ impl Auth {
             if expires_at - now < ttl / 2 {
                 expires_at = now + ttl;
                 self.store().extend_session(&session.id, expires_at).await?;
+                self.inner.sessions.forget(&session.id);
                 session.expires_at = expires_at / 1000;
                 renew = Some(self.inner.cookies.session_cookie(&session));
             }
@@ -332,7 +353,9 @@ impl Auth {
         session_id: &str,
         org_id: Option<&str>,
     ) -> Result<(), ApiError> {
-        Ok(self.store().set_session_org(session_id, org_id).await?)
+        self.store().set_session_org(session_id, org_id).await?;
+        self.inner.sessions.forget(session_id);
+        Ok(())
     }
 
     // ---- API keys ----

@@ -7,9 +7,7 @@
 //! [`Auth`] (`grant_role`, ...) clears the user's entry at once on this
 //! instance; other instances see it when their entry ages out.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
@@ -30,55 +28,8 @@ pub trait PrincipalLoader: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Option<Principal>, ApiError>>;
 }
 
-type Entry = (Instant, Option<Arc<Principal>>);
-
-/// Principals by user id, each kept for the TTL.
-pub(crate) struct PrincipalCache {
-    ttl: Duration,
-    map: Mutex<HashMap<String, Entry>>,
-}
-
-impl PrincipalCache {
-    pub(crate) fn new(ttl: Duration) -> Self {
-        PrincipalCache {
-            ttl,
-            map: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn get(&self, user_id: &str) -> Option<Option<Arc<Principal>>> {
-        if self.ttl.is_zero() {
-            return None;
-        }
-        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(user_id)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
-            .map(|(_, p)| p.clone())
-    }
-
-    fn put(&self, user_id: &str, value: Option<Arc<Principal>>) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= 100_000 {
-            let ttl = self.ttl;
-            map.retain(|_, (at, _)| at.elapsed() < ttl);
-        }
-        map.insert(user_id.to_owned(), (Instant::now(), value));
-    }
-
-    pub(crate) fn forget(&self, user_id: &str) {
-        self.map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(user_id);
-    }
-
-    pub(crate) fn clear(&self) {
-        self.map.lock().unwrap_or_else(|p| p.into_inner()).clear();
-    }
-}
+/// Principals by user id (`None`: the loader said the user does not exist).
+pub(crate) type PrincipalCache = super::cache::TtlCache<Option<Arc<Principal>>>;
 
 impl Auth {
     /// The principal of `user_id` (roles and permissions from the

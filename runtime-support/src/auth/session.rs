@@ -113,6 +113,9 @@ pub struct SessionRow {
     pub org_id: Option<String>,
 }
 
+/// A user's role names and permissions.
+pub type RolesAndPermissions = (Vec<String>, Vec<String>);
+
 /// Storage of sessions, roles and permissions.
 pub trait SessionStore: Send + Sync + 'static {
     /// Inserts a session row.
@@ -150,7 +153,7 @@ pub trait SessionStore: Send + Sync + 'static {
     fn roles_and_permissions<'a>(
         &'a self,
         user_id: &'a str,
-    ) -> BoxFuture<'a, Result<(Vec<String>, Vec<String>), AuthError>>;
+    ) -> BoxFuture<'a, Result<RolesAndPermissions, AuthError>>;
     /// Grants (`grant = true`) or removes a role.
     fn set_user_role<'a>(
         &'a self,
@@ -310,7 +313,7 @@ macro_rules! session_store {
             fn roles_and_permissions<'a>(
                 &'a self,
                 user_id: &'a str,
-            ) -> BoxFuture<'a, Result<(Vec<String>, Vec<String>), AuthError>> {
+            ) -> BoxFuture<'a, Result<RolesAndPermissions, AuthError>> {
                 Box::pin(async move {
                     let rows: Vec<(String, String)> = sqlx::query_as(
                         "SELECT 'r', role FROM bunbase_user_roles WHERE user_id = $1
