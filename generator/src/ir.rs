@@ -40,6 +40,10 @@ pub struct Ir {
     pub types: BTreeMap<String, TypeDef>,
     /// Events by dotted name (`task.created`).
     pub events: BTreeMap<String, Event>,
+    /// The database schema replayed from the migrations (empty without
+    /// any); filled by [`crate::migrations::build`] after lowering.
+    #[serde(default, skip_serializing_if = "crate::migrations::DbModel::is_empty")]
+    pub db: crate::migrations::DbModel,
 }
 
 /// Project-wide settings from `bunbase.yaml`, with defaults filled.

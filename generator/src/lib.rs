@@ -8,6 +8,7 @@
 //! 2. [`parse`]: YAML with spans into the contract syntax tree;
 //! 3. [`check`]: every rule, as accumulated [`diag::Diagnostic`]s;
 //! 4. [`lower`]: the resolved, sorted [`ir::Ir`];
+//!    [`migrations`]: the SQL migrations replayed into the IR's `db` model;
 //! 5. [`emit`]: Rust, OpenAPI and TypeScript files (never fails);
 //! 6. [`write`]: write-if-changed, manifest and drift checks.
 //!
@@ -22,6 +23,7 @@ pub mod emit;
 pub mod ir;
 pub mod load;
 pub mod lower;
+pub mod migrations;
 pub mod naming;
 pub mod parse;
 pub mod schema;
@@ -50,7 +52,14 @@ pub fn compile(sources: &SourceSet) -> Result<Compiled, Vec<Diagnostic>> {
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
-    let ir = lower::lower(&contracts);
+    let mut ir = lower::lower(&contracts);
+    // The database stage: migrations beside bunbase.yaml, replayed into
+    // the schema model the `db` emitter reads.
+    ir.db = migrations::build(sources, ir.project.database, &mut diags);
+    diag::sort(&mut diags);
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(diags);
+    }
     Ok(Compiled {
         ir,
         warnings: diags,

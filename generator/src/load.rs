@@ -34,9 +34,10 @@ pub enum Error {
     NotUtf8(PathBuf),
 }
 
-/// Reads `bunbase.yaml` and every `*.yaml`/`*.yml` file below `dir` (any
-/// depth; hidden folders and files are skipped) into a [`SourceSet`] keyed by
-/// `/`-separated paths relative to `dir`.
+/// Reads `bunbase.yaml`, every `*.yaml`/`*.yml` file below `dir` (any
+/// depth; hidden folders and files are skipped) and the SQL migrations
+/// under `migrations/` into a [`SourceSet`] keyed by `/`-separated paths
+/// relative to `dir`.
 pub fn from_dir(dir: &Path) -> Result<SourceSet, Error> {
     if !dir.is_dir() {
         return Err(Error::MissingDir(dir.to_path_buf()));
@@ -89,7 +90,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), 
             .map(|c| c.as_os_str().to_string_lossy())
             .collect::<Vec<_>>()
             .join("/");
-        if !is_contract_file(&rel) {
+        if !is_contract_file(&rel) && !crate::migrations::is_migration_file(&rel) {
             continue;
         }
         let bytes = std::fs::read(&path).map_err(unreadable(&path))?;

@@ -49,11 +49,14 @@ fn route(rt: &Runtime, spec: &'static ActionSpec) -> bunbase_runtime::axum::rout
             |r| r.json::<serde_json::Value>(),
             |ctx: ActionContext, input: serde_json::Value| async move {
                 let id = bunbase_runtime::uuid::Uuid::now_v7().to_string();
-                bunbase_runtime::sqlx::query("INSERT INTO bench_items (id, title) VALUES ($1, $2)")
-                    .bind(&id)
-                    .bind(input["title"].as_str().unwrap_or(""))
-                    .execute(&*ctx.db)
-                    .await?;
+                let title = input["title"].as_str().unwrap_or("").to_owned();
+                bunbase_runtime::with_pool!(ctx.db, pool => {
+                    bunbase_runtime::sqlx::query("INSERT INTO bench_items (id, title) VALUES ($1, $2)")
+                        .bind(&id)
+                        .bind(&title)
+                        .execute(pool)
+                        .await?;
+                });
                 Ok::<_, ApiError>(serde_json::json!({ "id": id }))
             },
         )
@@ -110,12 +113,14 @@ async fn measure(label: &str, redis: Option<String>, pairs: usize, secs: f64) {
     config.database_url = format!("sqlite://{}/bench.db?mode=rwc", dir.display());
     config.rate_limit_redis_url = redis;
     let rt = Runtime::start(config).await.expect("runtime starts");
-    bunbase_runtime::sqlx::query(
-        "CREATE TABLE IF NOT EXISTS bench_items (id TEXT PRIMARY KEY, title TEXT NOT NULL)",
-    )
-    .execute(&**rt.db())
-    .await
-    .unwrap();
+    bunbase_runtime::with_pool!(rt.db(), pool => {
+        bunbase_runtime::sqlx::query(
+            "CREATE TABLE IF NOT EXISTS bench_items (id TEXT PRIMARY KEY, title TEXT NOT NULL)",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+    });
     rt.auth().grant_role("bench-user", "member").await.unwrap();
     let (_, cookie) = rt.auth().create_session("bench-user").await.unwrap();
     let cookie = cookie

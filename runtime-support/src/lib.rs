@@ -172,11 +172,14 @@
 //! impl TasksHandler for Tasks {
 //!     async fn create_task(&self, ctx: ActionContext, input: CreateTaskInput) -> Result<Task, CreateTaskError> {
 //!         let id = bunbase_runtime::uuid::Uuid::now_v7().to_string();
-//!         bunbase_runtime::sqlx::query("INSERT INTO tasks (id, title) VALUES ($1, $2)")
-//!             .bind(&id)
-//!             .bind(&input.title)
-//!             .execute(&*ctx.db)
-//!             .await?;
+//!         // The same SQL text on both databases: expanded once per typed pool.
+//!         bunbase_runtime::with_pool!(ctx.db, pool => {
+//!             bunbase_runtime::sqlx::query("INSERT INTO tasks (id, title) VALUES ($1, $2)")
+//!                 .bind(&id)
+//!                 .bind(&input.title)
+//!                 .execute(pool)
+//!                 .await?;
+//!         });
 //!         Ok(Task { id, title: input.title })
 //!     }
 //! }
@@ -215,14 +218,18 @@
 //!
 //! ## Database and migrations
 //!
-//! One binary runs on SQLite and PostgreSQL: [`Db`] wraps `sqlx::AnyPool`
-//! and SQL must be portable. Use `$1, $2, ...` placeholders (both accept
-//! them; note that `sqlx::QueryBuilder<Any>` emits `?`, which PostgreSQL
-//! rejects, so build multi-row SQL with explicit `$n`), TEXT for ids and
-//! timestamps (RFC 3339), BIGINT for integers (read as `i64`), BOOLEAN, and
-//! `CREATE TABLE IF NOT EXISTS`. A migration is `<version>_<name>.sql`
-//! (`0001_create_tasks.sql`), applied once each, in version order, recorded
-//! in `_sqlx_migrations`.
+//! One binary runs on SQLite and PostgreSQL, chosen by the scheme of
+//! `DATABASE_URL`. [`Db`] holds a typed [`Pool`]: `Pool::Sqlite(SqlitePool)`
+//! or `Pool::Postgres(PgPool)`, so every query is compiled against one
+//! dialect's own types and placeholders. Code for one database takes its
+//! pool ([`Db::sqlite`], [`Db::postgres`]) or matches on [`Db::pool`]; SQL
+//! whose text is the same on both runs through [`with_pool!`]
+//! (`with_pool!(ctx.db, pool => { sqlx::query("...").execute(pool).await?; })`),
+//! which expands the expression once per dialect (so both arms must give
+//! the same type: decode rows inside it). Both dialects accept
+//! `$1, $2, ...` placeholders; a `sqlx::QueryBuilder` writes each dialect's
+//! own. A migration is `<version>_<name>.sql` (`0001_create_tasks.sql`),
+//! applied once each, in version order, recorded in `_sqlx_migrations`.
 //!
 //! The runtime creates its own table when it starts:
 //! `bunbase_runs (id TEXT PK, action, trigger_kind, status ('ok'|'error'),
@@ -307,7 +314,7 @@ pub mod wire;
 
 pub use config::Config;
 pub use context::{ActionContext, TriggerKind};
-pub use db::{Db, Dialect, Migrations};
+pub use db::{Db, Dialect, Migrations, Pool};
 pub use error::ApiError;
 pub use events::EventDelivery;
 pub use guard::{CustomGuards, GuardRequest, GuardSpec, RateLimitKey};

@@ -126,79 +126,64 @@ impl RunSink for DbRunSink {
         Box::pin(async move {
             // One transaction per batch: one commit (one fsync) however many
             // rows. 500 rows × 9 binds stays under SQLite's and PostgreSQL's
-            // bind limits.
-            let mut tx = self.0.history().begin().await?;
-            for chunk in batch.chunks(500) {
-                // PostgreSQL needs `$n` (QueryBuilder<Any> would emit `?`);
-                // SQLite binds `?` positionally, much faster than thousands
-                // of `$n` (which SQLite treats as named parameters).
-                let positional = self.0.dialect() == crate::Dialect::Sqlite;
-                let mut sql = String::from(
-                    "INSERT INTO bunbase_runs (id, action, trigger_kind, status, error_code, duration_ms, attempt, trace_id, started_at) VALUES ",
-                );
-                for i in 0..chunk.len() {
-                    let b = i * 9;
-                    if i > 0 {
-                        sql.push_str(", ");
-                    }
-                    sql.push('(');
-                    for c in 1..=9 {
-                        if c > 1 {
-                            sql.push_str(", ");
-                        }
-                        if positional {
-                            sql.push('?');
-                        } else {
-                            sql.push('$');
-                            sql.push_str(&(b + c).to_string());
-                        }
-                    }
-                    sql.push(')');
+            // bind limits. Each dialect's `QueryBuilder` writes its own
+            // placeholders: `?` on SQLite (bound positionally, much faster
+            // than thousands of `$n`, which SQLite treats as named), `$n` on
+            // PostgreSQL.
+            crate::with_pool!(self.0.history(), pool => {
+                let mut tx = pool.begin().await?;
+                for chunk in batch.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO bunbase_runs (id, action, trigger_kind, status, error_code, duration_ms, attempt, trace_id, started_at) ",
+                    );
+                    q.push_values(chunk, |mut row, r| {
+                        row.push_bind(r.id.as_str())
+                            .push_bind(r.action.as_str())
+                            .push_bind(r.trigger.as_str())
+                            .push_bind(r.status.as_str())
+                            .push_bind(r.error_code.as_deref())
+                            .push_bind(r.duration_ms)
+                            .push_bind(r.attempt)
+                            .push_bind(r.trace_id.as_str())
+                            .push_bind(r.started_at.as_str());
+                    });
+                    q.build().execute(&mut *tx).await?;
                 }
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for r in chunk {
-                    q = q
-                        .bind(r.id.clone())
-                        .bind(r.action.clone())
-                        .bind(r.trigger.clone())
-                        .bind(r.status.as_str())
-                        .bind(r.error_code.clone())
-                        .bind(r.duration_ms)
-                        .bind(r.attempt)
-                        .bind(r.trace_id.clone())
-                        .bind(r.started_at.clone());
-                }
-                q.execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
+                tx.commit().await?;
+            });
             Ok(())
         })
     }
 }
 
-/// Creates `bunbase_runs` and its index if missing (portable SQL), through
-/// [`Db::history`]: on an SQLite file, in the run history file.
+/// Creates `bunbase_runs` and its index if missing (the same SQL on both
+/// dialects), through [`Db::history`]: on an SQLite file, in the run
+/// history file.
 pub(crate) async fn ensure_schema(db: &Db) -> Result<(), DbError> {
-    sqlx::query(
-        "CREATE TABLE IF NOT EXISTS bunbase_runs (
-            id TEXT PRIMARY KEY,
-            action TEXT NOT NULL,
-            trigger_kind TEXT NOT NULL,
-            status TEXT NOT NULL,
-            error_code TEXT,
-            duration_ms BIGINT NOT NULL,
-            attempt BIGINT NOT NULL,
-            trace_id TEXT NOT NULL,
-            started_at TEXT NOT NULL
-        )",
-    )
-    .execute(db.history())
-    .await?;
-    sqlx::query("CREATE INDEX IF NOT EXISTS bunbase_runs_action_started ON bunbase_runs (action, started_at)")
-        .execute(db.history())
+    crate::with_pool!(db.history(), pool => {
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS bunbase_runs (
+                id TEXT PRIMARY KEY,
+                action TEXT NOT NULL,
+                trigger_kind TEXT NOT NULL,
+                status TEXT NOT NULL,
+                error_code TEXT,
+                duration_ms BIGINT NOT NULL,
+                attempt BIGINT NOT NULL,
+                trace_id TEXT NOT NULL,
+                started_at TEXT NOT NULL
+            )",
+        )
+        .execute(pool)
         .await?;
-    if db.history_attached() {
-        move_legacy_runs(db).await?;
+        sqlx::query("CREATE INDEX IF NOT EXISTS bunbase_runs_action_started ON bunbase_runs (action, started_at)")
+            .execute(pool)
+            .await?;
+    });
+    if let Some(pool) = db.sqlite()
+        && db.history_attached()
+    {
+        move_legacy_runs(pool).await?;
     }
     Ok(())
 }
@@ -210,11 +195,11 @@ pub(crate) async fn ensure_schema(db: &Db) -> Result<(), DbError> {
 /// atomic per file, not across files, so the copy commits first and is
 /// idempotent (`INSERT OR IGNORE` by id): a crash before the drop only
 /// repeats it on the next start.
-async fn move_legacy_runs(db: &Db) -> Result<(), DbError> {
+async fn move_legacy_runs(pool: &sqlx::SqlitePool) -> Result<(), DbError> {
     let legacy: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM main.sqlite_master WHERE type = 'table' AND name = 'bunbase_runs'",
     )
-    .fetch_one(db.pool())
+    .fetch_one(pool)
     .await?;
     if legacy == 0 {
         return Ok(());
@@ -225,11 +210,11 @@ async fn move_legacy_runs(db: &Db) -> Result<(), DbError> {
         "INSERT OR IGNORE INTO {schema}.bunbase_runs ({columns}) SELECT {columns} FROM main.bunbase_runs",
         schema = crate::db::HISTORY_SCHEMA
     )))
-    .execute(db.pool())
+    .execute(pool)
     .await?
     .rows_affected();
     sqlx::query("DROP TABLE main.bunbase_runs")
-        .execute(db.pool())
+        .execute(pool)
         .await?;
     tracing::info!(
         rows = moved,

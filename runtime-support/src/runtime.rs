@@ -129,14 +129,10 @@ impl RuntimeBuilder {
         }
         .with_ttl(config.session_ttl)
         .with_secure(config.session_cookie_secure);
-        // The identity tables live in the application's database, through
-        // a typed pool of their own (until `Db` hands out typed pools).
+        // The identity tables live in the application's database.
         let store = match self.auth_store {
             Some(store) => store,
-            None => {
-                crate::auth::store::connect(&config.database_url, config.database_max_connections)
-                    .await?
-            }
+            None => crate::auth::store::from_db(&db).await?,
         };
         let mut trusted_origins = config.cors_origins.clone();
         trusted_origins.extend(config.csrf_trusted_origins.iter().cloned());

@@ -157,15 +157,16 @@ async fn emitted_events_run_subscribers_once_after_success() {
     );
 
     rt.runs().flush().await;
-    let n: i64 = bunbase_runtime::sqlx::query(
-        "SELECT COUNT(*) AS n FROM bunbase_runs WHERE action = $1 AND trigger_kind = $2",
-    )
-    .bind("notify.on_task_created")
-    .bind("event")
-    .fetch_one(rt.db().pool())
-    .await
-    .and_then(|row| bunbase_runtime::sqlx::Row::try_get(&row, "n"))
-    .unwrap();
+    let n: i64 = bunbase_runtime::with_pool!(rt.db(), pool => {
+        bunbase_runtime::sqlx::query_scalar(
+            "SELECT COUNT(*) AS n FROM bunbase_runs WHERE action = $1 AND trigger_kind = $2",
+        )
+        .bind("notify.on_task_created")
+        .bind("event")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    });
     assert_eq!(n, 1, "the subscriber's run is recorded with trigger event");
 }
 

@@ -11,7 +11,6 @@ use bunbase_runtime::axum::Router;
 use bunbase_runtime::axum::body::Body;
 use bunbase_runtime::axum::routing::post;
 use bunbase_runtime::runs::RecorderOptions;
-use bunbase_runtime::sqlx::Row as _;
 use bunbase_runtime::{
     ActionContext, ActionSpec, ApiError, Config, Db, Dialect, GuardSpec, HttpRequest, Migrations,
     RetryPolicy, Runtime, Server,
@@ -47,10 +46,11 @@ fn routes(rt: &Runtime) -> Router {
                     200,
                     |_| Ok(()),
                     |ctx: ActionContext, _: ()| async move {
-                        let row = bunbase_runtime::sqlx::query("SELECT COUNT(*) AS n FROM notes")
-                            .fetch_one(&*ctx.db)
-                            .await?;
-                        let n: i64 = row.try_get("n").map_err(ApiError::from)?;
+                        let n: i64 = bunbase_runtime::with_pool!(ctx.db, pool => {
+                            bunbase_runtime::sqlx::query_scalar("SELECT COUNT(*) AS n FROM notes")
+                                .fetch_one(pool)
+                                .await?
+                        });
                         Ok::<_, ApiError>(serde_json::json!({ "notes": n }))
                     },
                 )
@@ -131,7 +131,7 @@ impl PgDb {
         bunbase_runtime::sqlx::raw_sql(bunbase_runtime::sqlx::AssertSqlSafe(format!(
             "CREATE DATABASE {name}"
         )))
-        .execute(admin.pool())
+        .execute(admin.postgres().expect("a PostgreSQL URL"))
         .await
         .expect("create test database");
         admin.close().await;
@@ -152,7 +152,7 @@ impl PgDb {
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
             self.name
         )))
-        .execute(admin.pool())
+        .execute(admin.postgres().expect("a PostgreSQL URL"))
         .await
         .expect("drop test database");
         admin.close().await;
@@ -166,13 +166,13 @@ fn config(url: &str) -> Config {
 }
 
 async fn count_runs(db: &Db, action: &str) -> i64 {
-    bunbase_runtime::sqlx::query("SELECT COUNT(*) AS n FROM bunbase_runs WHERE action = $1")
-        .bind(action)
-        .fetch_one(db.pool())
-        .await
-        .expect("count runs")
-        .try_get("n")
-        .expect("n")
+    bunbase_runtime::with_pool!(db, pool => {
+        bunbase_runtime::sqlx::query_scalar("SELECT COUNT(*) AS n FROM bunbase_runs WHERE action = $1")
+            .bind(action)
+            .fetch_one(pool)
+            .await
+            .expect("count runs")
+    })
 }
 
 /// How many `bunbase_runs` tables SQLite schema `schema` holds (0 or 1).
@@ -180,7 +180,7 @@ async fn run_tables(db: &Db, schema: &str) -> i64 {
     bunbase_runtime::sqlx::query_scalar(bunbase_runtime::sqlx::AssertSqlSafe(format!(
         "SELECT COUNT(*) FROM {schema}.sqlite_master WHERE name = 'bunbase_runs'"
     )))
-    .fetch_one(db.pool())
+    .fetch_one(db.sqlite().expect("an SQLite database"))
     .await
     .expect("count run tables")
 }
@@ -227,51 +227,60 @@ async fn history_suite(url: &str, dialect: Dialect) {
     );
     rt.runs().flush().await;
 
-    let row = bunbase_runtime::sqlx::query(
-        "SELECT id, action, trigger_kind, status, error_code, duration_ms, attempt, trace_id, started_at FROM bunbase_runs WHERE trace_id = $1",
-    )
-    .bind("trace-ok")
-    .fetch_one(rt.db().pool())
-    .await
-    .expect("ok run recorded");
-    assert_eq!(row.get::<String, _>("action"), "notes.ok");
-    assert_eq!(row.get::<String, _>("trigger_kind"), "http");
-    assert_eq!(row.get::<String, _>("status"), "ok");
-    assert_eq!(row.get::<Option<String>, _>("error_code"), None);
-    assert_eq!(row.get::<i64, _>("attempt"), 1);
-    assert!(row.get::<i64, _>("duration_ms") >= 0);
-    assert_eq!(row.get::<String, _>("id").len(), 36);
-    let started: String = row.get("started_at");
+    type RunRow = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        i64,
+        i64,
+        String,
+    );
+    let (id, action, trigger_kind, status, error_code, duration_ms, attempt, started): RunRow = bunbase_runtime::with_pool!(rt.db(), pool => {
+        bunbase_runtime::sqlx::query_as(
+            "SELECT id, action, trigger_kind, status, error_code, duration_ms, attempt, started_at FROM bunbase_runs WHERE trace_id = $1",
+        )
+        .bind("trace-ok")
+        .fetch_one(pool)
+        .await
+        .expect("ok run recorded")
+    });
+    assert_eq!(action, "notes.ok");
+    assert_eq!(trigger_kind, "http");
+    assert_eq!(status, "ok");
+    assert_eq!(error_code, None);
+    assert_eq!(attempt, 1);
+    assert!(duration_ms >= 0);
+    assert_eq!(id.len(), 36);
     assert!(
         chrono::DateTime::parse_from_rfc3339(&started).is_ok() && started.ends_with('Z'),
         "{started}"
     );
 
-    let row = bunbase_runtime::sqlx::query(
-        "SELECT status, error_code, attempt FROM bunbase_runs WHERE action = $1",
-    )
-    .bind("notes.fail")
-    .fetch_one(rt.db().pool())
-    .await
-    .expect("failed run recorded");
-    assert_eq!(row.get::<String, _>("status"), "error");
-    assert_eq!(
-        row.get::<Option<String>, _>("error_code").as_deref(),
-        Some("bad_note")
-    );
-    assert_eq!(row.get::<i64, _>("attempt"), 1);
-    let row = bunbase_runtime::sqlx::query(
-        "SELECT error_code, attempt FROM bunbase_runs WHERE action = $1",
-    )
-    .bind("notes.denied")
-    .fetch_one(rt.db().pool())
-    .await
-    .expect("denied run recorded");
-    assert_eq!(
-        row.get::<Option<String>, _>("error_code").as_deref(),
-        Some("unauthorized")
-    );
-    assert_eq!(row.get::<i64, _>("attempt"), 0, "the handler never ran");
+    let (status, error_code, attempt): (String, Option<String>, i64) = bunbase_runtime::with_pool!(rt.db(), pool => {
+        bunbase_runtime::sqlx::query_as(
+            "SELECT status, error_code, attempt FROM bunbase_runs WHERE action = $1",
+        )
+        .bind("notes.fail")
+        .fetch_one(pool)
+        .await
+        .expect("failed run recorded")
+    });
+    assert_eq!(status, "error");
+    assert_eq!(error_code.as_deref(), Some("bad_note"));
+    assert_eq!(attempt, 1);
+    let (error_code, attempt): (Option<String>, i64) = bunbase_runtime::with_pool!(rt.db(), pool => {
+        bunbase_runtime::sqlx::query_as(
+            "SELECT error_code, attempt FROM bunbase_runs WHERE action = $1",
+        )
+        .bind("notes.denied")
+        .fetch_one(pool)
+        .await
+        .expect("denied run recorded")
+    });
+    assert_eq!(error_code.as_deref(), Some("unauthorized"));
+    assert_eq!(attempt, 0, "the handler never ran");
 
     // Batches larger than one multi-row insert go through in one transaction.
     let rows: Vec<bunbase_runtime::runs::RunRecord> = (0..1200)
@@ -422,7 +431,7 @@ async fn sqlite_moves_runs_left_in_the_app_file_into_the_history_file() {
         "INSERT INTO main.bunbase_runs VALUES ('old-1', 'notes.ok', 'http', 'ok', NULL, 3, 1, 't-old', '2026-01-01T00:00:00.000Z')",
     ] {
         bunbase_runtime::sqlx::query(sql)
-            .execute(db.pool())
+            .execute(db.sqlite().expect("SQLite"))
             .await
             .expect("legacy layout");
     }
@@ -435,14 +444,14 @@ async fn sqlite_moves_runs_left_in_the_app_file_into_the_history_file() {
         0,
         "the old table is gone from the app's file"
     );
-    let row = bunbase_runtime::sqlx::query(
+    let (trace_id, duration_ms): (String, i64) = bunbase_runtime::sqlx::query_as(
         "SELECT trace_id, duration_ms FROM bunbase_runs WHERE id = 'old-1'",
     )
-    .fetch_one(db.pool())
+    .fetch_one(db.sqlite().expect("SQLite"))
     .await
     .expect("the old run is in the history file");
-    assert_eq!(row.get::<String, _>("trace_id"), "t-old");
-    assert_eq!(row.get::<i64, _>("duration_ms"), 3);
+    assert_eq!(trace_id, "t-old");
+    assert_eq!(duration_ms, 3);
     db.close().await;
 }
 
@@ -502,11 +511,10 @@ async fn migrations_from_a_folder_and_a_missing_folder() {
     rt.migrate(&Migrations::Dir(dir.path().join("absent")))
         .await
         .expect("a missing folder is only a warning");
-    let n: i64 = bunbase_runtime::sqlx::query("SELECT COUNT(*) AS n FROM notes")
-        .fetch_one(rt.db().pool())
+    let n: i64 = bunbase_runtime::sqlx::query_scalar("SELECT COUNT(*) AS n FROM notes")
+        .fetch_one(rt.db().sqlite().expect("SQLite"))
         .await
-        .unwrap()
-        .get("n");
+        .unwrap();
     assert_eq!(n, 0);
     static BAD: &[(&str, &str)] = &[MIGRATIONS[0], ("0003_broken.sql", "CREATE TABLE oops (")];
     let err = rt

@@ -303,12 +303,13 @@ impl TestServer {
                 .await
                 .expect("connect to the server's database");
             loop {
-                let n: i64 =
+                let n: i64 = bunbase_runtime::with_pool!(db, pool => {
                     sqlx::query_scalar("SELECT COUNT(*) FROM bunbase_runs WHERE action = $1")
                         .bind(action)
-                        .fetch_one(&*db)
+                        .fetch_one(pool)
                         .await
-                        .unwrap_or(0);
+                        .unwrap_or(0)
+                });
                 if n >= at_least || Instant::now() > deadline {
                     db.close().await;
                     return n;

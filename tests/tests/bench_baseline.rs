@@ -107,12 +107,14 @@ impl Baseline {
                 .await
                 .expect("open the baseline's database");
             loop {
-                let runs: Vec<(String, String, String, String)> = sqlx::query_as(
-                    "SELECT action, trigger_kind, status, trace_id FROM bunbase_runs ORDER BY action, status",
-                )
-                .fetch_all(&*db)
-                .await
-                .expect("read bunbase_runs");
+                let runs: Vec<(String, String, String, String)> = bunbase_runtime::with_pool!(db, pool => {
+                    sqlx::query_as(
+                        "SELECT action, trigger_kind, status, trace_id FROM bunbase_runs ORDER BY action, status",
+                    )
+                    .fetch_all(pool)
+                    .await
+                    .expect("read bunbase_runs")
+                });
                 if runs.len() >= at_least || Instant::now() > deadline {
                     db.close().await;
                     return runs;

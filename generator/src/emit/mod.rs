@@ -2,6 +2,7 @@
 
 use crate::ir::Ir;
 
+pub mod db;
 pub mod header;
 pub mod openapi;
 pub mod rust;

@@ -130,6 +130,7 @@ pub fn lower_with(
         modules,
         types,
         events,
+        db: Default::default(),
     }
 }
 

@@ -10,16 +10,10 @@
 //! columns, times as milliseconds since the Unix epoch), so each concern's
 //! file writes its queries once in a macro that is expanded for both types.
 
-use std::str::FromStr;
-use std::time::Duration;
-
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
 
 use super::AuthError;
-use crate::Dialect;
 
 /// Identity storage on SQLite.
 #[derive(Debug, Clone)]
@@ -161,49 +155,23 @@ pub const SCHEMA: &[&str] = &[
     )",
 ];
 
-/// Opens the identity store for `url` (`sqlite:` or `postgres:`) and
-/// creates its tables. SQLite gets the same settings as [`crate::Db`]: WAL,
-/// a 5 s busy timeout, foreign keys and `synchronous = NORMAL`; an
-/// in-memory database is one connection.
-pub async fn connect(
-    url: &str,
-    max_connections: u32,
-) -> Result<std::sync::Arc<dyn AuthBackend>, AuthError> {
-    let max = max_connections.max(1);
-    let backend: std::sync::Arc<dyn AuthBackend> =
-        match Dialect::from_url(url).map_err(|e| AuthError::Config(e.to_string()))? {
-            Dialect::Sqlite => {
-                let memory = url.contains(":memory:") || url.contains("mode=memory");
-                let opts = SqliteConnectOptions::from_str(url)?
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .busy_timeout(Duration::from_secs(5))
-                    .foreign_keys(true)
-                    .synchronous(SqliteSynchronous::Normal);
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(if memory { 1 } else { max })
-                    .min_connections(if memory { 1 } else { 0 })
-                    .idle_timeout((!memory).then_some(Duration::from_secs(600)))
-                    .max_lifetime((!memory).then_some(Duration::from_secs(1800)))
-                    .test_before_acquire(false)
-                    .connect_with(opts)
-                    .await?;
-                for stmt in SCHEMA {
-                    sqlx::query(*stmt).execute(&pool).await?;
-                }
-                std::sync::Arc::new(SqliteStore(pool))
+/// The identity store on the application's database: the same pool as
+/// [`crate::Db`] (SQLite or PostgreSQL), with its tables created if missing.
+pub async fn from_db(db: &crate::Db) -> Result<std::sync::Arc<dyn AuthBackend>, AuthError> {
+    let backend: std::sync::Arc<dyn AuthBackend> = match db.pool() {
+        crate::db::Pool::Sqlite(pool) => {
+            for stmt in SCHEMA {
+                sqlx::query(*stmt).execute(pool).await?;
             }
-            Dialect::Postgres => {
-                let pool = PgPoolOptions::new()
-                    .max_connections(max)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect(url)
-                    .await?;
-                for stmt in SCHEMA {
-                    sqlx::query(*stmt).execute(&pool).await?;
-                }
-                std::sync::Arc::new(PgStore(pool))
+            std::sync::Arc::new(SqliteStore(pool.clone()))
+        }
+        crate::db::Pool::Postgres(pool) => {
+            for stmt in SCHEMA {
+                sqlx::query(*stmt).execute(pool).await?;
             }
-        };
+            std::sync::Arc::new(PgStore(pool.clone()))
+        }
+    };
     Ok(backend)
 }
 

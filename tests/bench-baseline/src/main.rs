@@ -306,21 +306,24 @@ async fn handle(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Task,
         updated_at: now,
     };
     let tags = bunbase_runtime::serde_json::to_string(&task.tags).unwrap_or_else(|_| "[]".into());
-    sqlx::query(
-        "INSERT INTO tasks (id, owner_id, title, description, status, tags, due_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(task.id.to_string())
-    .bind(task.owner_id.to_string())
-    .bind(&task.title)
-    .bind(task.description.clone())
-    .bind(task.status.as_str())
-    .bind(tags)
-    .bind(task.due_at.map(ts))
-    .bind(ts(task.created_at))
-    .bind(ts(task.updated_at))
-    .execute(st.db.pool())
-    .await
+    bunbase_runtime::with_pool!(st.db, pool => {
+        sqlx::query(
+            "INSERT INTO tasks (id, owner_id, title, description, status, tags, due_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(task.id.to_string())
+        .bind(task.owner_id.to_string())
+        .bind(&task.title)
+        .bind(task.description.clone())
+        .bind(task.status.as_str())
+        .bind(tags)
+        .bind(task.due_at.map(ts))
+        .bind(ts(task.created_at))
+        .bind(ts(task.updated_at))
+        .execute(pool)
+        .await
+        .map(drop)
+    })
     .map_err(|e| (ApiError::internal(e), 1))?;
     Ok(task)
 }
@@ -337,14 +340,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = Db::connect_with(&url, 10).await?;
     db.migrate(&Migrations::embedded(MIGRATIONS)).await?;
     let user = Uuid::now_v7();
-    sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(user.to_string())
-        .bind("bench@example.com")
-        .bind("Bench User")
-        .bind("-")
-        .bind(ts(Utc::now()))
-        .execute(db.pool())
-        .await?;
+    bunbase_runtime::with_pool!(db, pool => {
+        sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(user.to_string())
+            .bind("bench@example.com")
+            .bind("Bench User")
+            .bind("-")
+            .bind(ts(Utc::now()))
+            .execute(pool)
+            .await?;
+    });
     let sessions = SessionManager::new(vec![secret.into_bytes()])?;
     let minimal = env("BENCH_BASELINE").is_some_and(|v| v == "minimal");
     let runs = (!minimal)

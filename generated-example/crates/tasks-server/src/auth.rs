@@ -2,11 +2,11 @@
 
 use bunbase_runtime::chrono::Utc;
 use bunbase_runtime::uuid::Uuid;
-use bunbase_runtime::{ActionContext, normalize_email, sqlx};
+use bunbase_runtime::{ActionContext, normalize_email, sqlx, with_pool};
 use tasks_api::*;
 
 use crate::App;
-use crate::db::{ts, user_from_row};
+use crate::db::{UserRow, ts, user_from_row};
 
 /// Hashes a password off the async runtime (argon2 is slow on purpose).
 pub async fn hash(password: String) -> Result<String, String> {
@@ -23,40 +23,45 @@ async fn verify(password: String, hash: String) -> bool {
 /// Creates a user; `None` when the email is taken. The address is stored normalised (trimmed, lower case).
 pub async fn create_user(ctx_db: &bunbase_runtime::Db, email: &str, name: &str, password: &str) -> Result<Option<User>, String> {
     let email = &normalize_email(email);
-    let taken = sqlx::query("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(&**ctx_db).await.map_err(|e| e.to_string())?;
+    let taken: Option<String> = with_pool!(ctx_db, pool => {
+        sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(pool).await.map_err(|e| e.to_string())?
+    });
     if taken.is_some() {
         return Ok(None);
     }
     let user = User { id: Uuid::now_v7(), email: email.to_owned(), name: name.to_owned(), created_at: Utc::now() };
     let hashed = hash(password.to_owned()).await?;
-    sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(user.id.to_string())
-        .bind(&user.email)
-        .bind(&user.name)
-        .bind(hashed)
-        .bind(ts(user.created_at))
-        .execute(&**ctx_db)
-        .await
-        .map_err(|e| e.to_string())?;
+    with_pool!(ctx_db, pool => {
+        sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(user.id.to_string())
+            .bind(&user.email)
+            .bind(&user.name)
+            .bind(&hashed)
+            .bind(ts(user.created_at))
+            .execute(pool)
+            .await
+            .map_err(|e| e.to_string())?;
+    });
     Ok(Some(user))
 }
 
 impl AuthHandler for App {
     async fn login(&self, ctx: ActionContext, input: LoginInput) -> Result<User, LoginError> {
-        let row = sqlx::query("SELECT id, email, name, created_at, password_hash FROM users WHERE email = $1")
-            .bind(normalize_email(&input.email))
-            .fetch_optional(&*ctx.db)
-            .await?;
-        let Some(row) = row else {
+        let row: Option<(String, String, String, String, String)> = with_pool!(ctx.db, pool => {
+            sqlx::query_as("SELECT id, email, name, created_at, password_hash FROM users WHERE email = $1")
+                .bind(normalize_email(&input.email))
+                .fetch_optional(pool)
+                .await?
+        });
+        let Some((id, email, name, created_at, stored)) = row else {
             // Spend the same time as a real check so timing does not reveal which emails exist.
             let _ = verify(input.password, DUMMY_HASH.to_owned()).await;
             return Err(LoginError::InvalidCredentials);
         };
-        let stored: String = sqlx::Row::try_get(&row, "password_hash")?;
         if !verify(input.password, stored).await {
             return Err(LoginError::InvalidCredentials);
         }
-        let user = user_from_row(&row).map_err(LoginError::Internal)?;
+        let user = user_from_row((id, email, name, created_at)).map_err(LoginError::Internal)?;
         ctx.sign_in(&user.id.to_string()).await?;
         Ok(user)
     }
@@ -68,9 +73,11 @@ impl AuthHandler for App {
 
     async fn me(&self, ctx: ActionContext) -> Result<User, MeError> {
         let Some(user_id) = ctx.user_id() else { return Err(MeError::Unauthorized) };
-        let row = sqlx::query("SELECT id, email, name, created_at FROM users WHERE id = $1").bind(user_id).fetch_optional(&*ctx.db).await?;
+        let row: Option<UserRow> = with_pool!(ctx.db, pool => {
+            sqlx::query_as("SELECT id, email, name, created_at FROM users WHERE id = $1").bind(user_id).fetch_optional(pool).await?
+        });
         match row {
-            Some(row) => user_from_row(&row).map_err(MeError::Internal),
+            Some(row) => user_from_row(row).map_err(MeError::Internal),
             None => Err(MeError::Unauthorized),
         }
     }
@@ -99,7 +106,9 @@ impl bunbase_runtime::PrincipalLoader for Users {
         user_id: &'a str,
     ) -> bunbase_runtime::futures::future::BoxFuture<'a, Result<Option<bunbase_runtime::Principal>, bunbase_runtime::ApiError>> {
         Box::pin(async move {
-            let found = sqlx::query("SELECT id FROM users WHERE id = $1").bind(user_id).fetch_optional(&*self.0).await?;
+            let found: Option<String> = with_pool!(self.0, pool => {
+                sqlx::query_scalar("SELECT id FROM users WHERE id = $1").bind(user_id).fetch_optional(pool).await?
+            });
             match found {
                 Some(_) => Ok(Some(auth.default_principal(user_id).await?)),
                 None => Ok(None),

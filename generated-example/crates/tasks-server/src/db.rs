@@ -1,8 +1,6 @@
 //! Small helpers shared by the handlers: timestamps and ids as stored (TEXT), and row decoding.
 
 use bunbase_runtime::chrono::{DateTime, SecondsFormat, Utc};
-use bunbase_runtime::sqlx::Row;
-use bunbase_runtime::sqlx::any::AnyRow;
 use bunbase_runtime::uuid::Uuid;
 use tasks_api::{Task, TaskStatus, User};
 
@@ -39,26 +37,31 @@ pub fn parse_status(s: &str) -> Result<TaskStatus, String> {
 /// The columns [`task_from_row`] reads, in order.
 pub const TASK_COLUMNS: &str = "id, owner_id, title, description, status, tags, due_at, created_at, updated_at";
 
+/// A `tasks` row as stored: [`TASK_COLUMNS`] as text (the same type on both databases).
+pub type TaskRow = (String, String, String, Option<String>, String, String, Option<String>, String, String);
+
 /// Decodes a `tasks` row.
-pub fn task_from_row(row: &AnyRow) -> Result<Task, String> {
-    let get = |c: &str| row.try_get::<String, _>(c).map_err(|e| e.to_string());
-    let opt = |c: &str| row.try_get::<Option<String>, _>(c).map_err(|e| e.to_string());
-    let tags: Vec<String> = bunbase_runtime::serde_json::from_str(&get("tags")?).map_err(|e| e.to_string())?;
+pub fn task_from_row(row: TaskRow) -> Result<Task, String> {
+    let (id, owner_id, title, description, status, tags, due_at, created_at, updated_at) = row;
+    let tags: Vec<String> = bunbase_runtime::serde_json::from_str(&tags).map_err(|e| e.to_string())?;
     Ok(Task {
-        id: parse_id(&get("id")?)?,
-        owner_id: parse_id(&get("owner_id")?)?,
-        title: get("title")?,
-        description: opt("description")?,
-        status: parse_status(&get("status")?)?,
+        id: parse_id(&id)?,
+        owner_id: parse_id(&owner_id)?,
+        title,
+        description,
+        status: parse_status(&status)?,
         tags,
-        due_at: opt("due_at")?.as_deref().map(parse_ts).transpose()?,
-        created_at: parse_ts(&get("created_at")?)?,
-        updated_at: parse_ts(&get("updated_at")?)?,
+        due_at: due_at.as_deref().map(parse_ts).transpose()?,
+        created_at: parse_ts(&created_at)?,
+        updated_at: parse_ts(&updated_at)?,
     })
 }
 
+/// A `users` row as stored: id, email, name, created_at.
+pub type UserRow = (String, String, String, String);
+
 /// Decodes a `users` row (id, email, name, created_at).
-pub fn user_from_row(row: &AnyRow) -> Result<User, String> {
-    let get = |c: &str| row.try_get::<String, _>(c).map_err(|e| e.to_string());
-    Ok(User { id: parse_id(&get("id")?)?, email: get("email")?, name: get("name")?, created_at: parse_ts(&get("created_at")?)? })
+pub fn user_from_row(row: UserRow) -> Result<User, String> {
+    let (id, email, name, created_at) = row;
+    Ok(User { id: parse_id(&id)?, email, name, created_at: parse_ts(&created_at)? })
 }

@@ -2,11 +2,11 @@
 
 use bunbase_runtime::chrono::{SubsecRound, Utc};
 use bunbase_runtime::uuid::Uuid;
-use bunbase_runtime::{ActionContext, sqlx};
+use bunbase_runtime::{ActionContext, sqlx, with_pool};
 use tasks_api::*;
 
 use crate::App;
-use crate::db::{TASK_COLUMNS, status_str, task_from_row, ts};
+use crate::db::{TASK_COLUMNS, TaskRow, status_str, task_from_row, ts};
 
 /// The signed-in user's id (the module's `authenticated` guard ran first).
 fn owner(ctx: &ActionContext) -> String {
@@ -19,8 +19,10 @@ fn tags_json(tags: &[String]) -> String {
 
 async fn load(ctx: &ActionContext, id: Uuid) -> Result<Option<Task>, String> {
     let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1 AND owner_id = $2");
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.to_string()).bind(owner(ctx)).fetch_optional(&*ctx.db).await.map_err(|e| e.to_string())?;
-    row.as_ref().map(task_from_row).transpose()
+    let row: Option<TaskRow> = with_pool!(ctx.db, pool => {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id.to_string()).bind(owner(ctx)).fetch_optional(pool).await.map_err(|e| e.to_string())?
+    });
+    row.map(task_from_row).transpose()
 }
 
 impl TasksHandler for App {
@@ -38,32 +40,37 @@ impl TasksHandler for App {
             created_at: now,
             updated_at: now,
         };
-        sqlx::query(
-            "INSERT INTO tasks (id, owner_id, title, description, status, tags, due_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(task.id.to_string())
-        .bind(task.owner_id.to_string())
-        .bind(&task.title)
-        .bind(task.description.clone())
-        .bind(status_str(task.status))
-        .bind(tags_json(&task.tags))
-        .bind(task.due_at.map(ts))
-        .bind(ts(task.created_at))
-        .bind(ts(task.updated_at))
-        .execute(&*ctx.db)
-        .await?;
+        with_pool!(ctx.db, pool => {
+            sqlx::query(
+                "INSERT INTO tasks (id, owner_id, title, description, status, tags, due_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(task.id.to_string())
+            .bind(task.owner_id.to_string())
+            .bind(&task.title)
+            .bind(task.description.clone())
+            .bind(status_str(task.status))
+            .bind(tags_json(&task.tags))
+            .bind(task.due_at.map(ts))
+            .bind(ts(task.created_at))
+            .bind(ts(task.updated_at))
+            .execute(pool)
+            .await?;
+        });
         emit_task_created(&ctx, &TaskCreatedPayload { task_id: task.id, owner_id: task.owner_id, title: task.title.clone() })?;
         Ok(task)
     }
 
     async fn delete_task(&self, ctx: ActionContext, input: DeleteTaskInput) -> Result<(), DeleteTaskError> {
-        let done = sqlx::query("DELETE FROM tasks WHERE id = $1 AND owner_id = $2")
-            .bind(input.id.to_string())
-            .bind(owner(&ctx))
-            .execute(&*ctx.db)
-            .await?;
-        if done.rows_affected() == 0 { Err(DeleteTaskError::NotFound) } else { Ok(()) }
+        let deleted = with_pool!(ctx.db, pool => {
+            sqlx::query("DELETE FROM tasks WHERE id = $1 AND owner_id = $2")
+                .bind(input.id.to_string())
+                .bind(owner(&ctx))
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if deleted == 0 { Err(DeleteTaskError::NotFound) } else { Ok(()) }
     }
 
     async fn get_task(&self, ctx: ActionContext, input: GetTaskInput) -> Result<Task, GetTaskError> {
@@ -100,12 +107,14 @@ impl TasksHandler for App {
         }
         sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {}", input.limit + 1));
         // Only placeholders and a number are spliced into the text; values are bound.
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for a in &args {
-            q = q.bind(a.clone());
-        }
-        let rows = q.fetch_all(&*ctx.db).await?;
-        let mut tasks = rows.iter().map(task_from_row).collect::<Result<Vec<_>, _>>().map_err(ListTasksError::Internal)?;
+        let rows: Vec<TaskRow> = with_pool!(ctx.db, pool => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+            for a in &args {
+                q = q.bind(a.clone());
+            }
+            q.fetch_all(pool).await?
+        });
+        let mut tasks = rows.into_iter().map(task_from_row).collect::<Result<Vec<_>, _>>().map_err(ListTasksError::Internal)?;
         let limit = usize::try_from(input.limit).unwrap_or(usize::MAX);
         let next_cursor = if tasks.len() > limit {
             tasks.truncate(limit);
@@ -140,20 +149,22 @@ impl TasksHandler for App {
             task.due_at = Some(due_at);
         }
         task.updated_at = Utc::now().trunc_subsecs(6);
-        sqlx::query(
-            "UPDATE tasks SET title = $1, description = $2, status = $3, tags = $4, due_at = $5, updated_at = $6 \
-             WHERE id = $7 AND owner_id = $8",
-        )
-        .bind(&task.title)
-        .bind(task.description.clone())
-        .bind(status_str(task.status))
-        .bind(tags_json(&task.tags))
-        .bind(task.due_at.map(ts))
-        .bind(ts(task.updated_at))
-        .bind(task.id.to_string())
-        .bind(owner(&ctx))
-        .execute(&*ctx.db)
-        .await?;
+        with_pool!(ctx.db, pool => {
+            sqlx::query(
+                "UPDATE tasks SET title = $1, description = $2, status = $3, tags = $4, due_at = $5, updated_at = $6 \
+                 WHERE id = $7 AND owner_id = $8",
+            )
+            .bind(&task.title)
+            .bind(task.description.clone())
+            .bind(status_str(task.status))
+            .bind(tags_json(&task.tags))
+            .bind(task.due_at.map(ts))
+            .bind(ts(task.updated_at))
+            .bind(task.id.to_string())
+            .bind(owner(&ctx))
+            .execute(pool)
+            .await?;
+        });
         Ok(task)
     }
 }

@@ -33,7 +33,7 @@ mod types;
 /// The API crate's modules in order: (file stem, one-line doc, parts). The
 /// big modules come in several parts so they format on every core.
 fn api_modules(ir: &Ir) -> Vec<(&'static str, &'static str, Vec<Part<'_>>)> {
-    vec![
+    let mut mods = vec![
         (
             "types",
             "Every contract type as a Rust type, serialised with the contract's wire names.",
@@ -64,7 +64,16 @@ fn api_modules(ir: &Ir) -> Vec<(&'static str, &'static str, Vec<Part<'_>>)> {
             "The HTTP router: every route and action endpoint through the runtime's pipeline, plus the OpenAPI document and docs page.",
             router::router_parts(ir),
         ),
-    ]
+    ];
+    // The database layer, when the project has migrations (emit/db).
+    if !ir.db.is_empty() {
+        mods.push((
+            "db",
+            "Typed rows and queries generated from the SQL migrations, and the migrations themselves.",
+            vec![part(move || crate::emit::db::module(ir))],
+        ));
+    }
+    mods
 }
 
 /// The static `wire` support module (see `templates/rust/wire.rs`).

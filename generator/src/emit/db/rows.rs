@@ -1,0 +1,165 @@
+//! Per table: the row struct with its `FromRow` impls, and the insert, patch, filter and order types.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{ident, lit, rust_type};
+use crate::ir::Database;
+use crate::migrations::{Column, DbModel, Table};
+
+/// A column's field type in the row: `Option<T>` when nullable.
+pub(super) fn field_type(db: &DbModel, c: &Column) -> TokenStream {
+    let t = rust_type(db, &c.ty);
+    if c.nullable {
+        quote!(::std::option::Option<#t>)
+    } else {
+        t
+    }
+}
+
+fn column_doc(c: &Column) -> proc_macro2::Literal {
+    let mut d = format!(" `{}` {}", c.name, c.sql_type);
+    if !c.nullable {
+        d.push_str(" NOT NULL");
+    }
+    if let Some(def) = &c.default {
+        d.push_str(&format!(" DEFAULT {def}"));
+    }
+    lit(&d)
+}
+
+/// The row, insert, patch, filter and order types of `t`.
+pub(super) fn table_types(db: &DbModel, t: &Table) -> TokenStream {
+    let row = ident(&t.row);
+    let insert = ident(&t.insert);
+    let patch = ident(&t.patch);
+    let filter = ident(&t.filter);
+    let order = ident(&t.order);
+    let row_doc = lit(&format!(
+        " A row of `{}`, every column in declaration order.",
+        t.name
+    ));
+    let row_fields = t.columns.iter().map(|c| {
+        let f = ident(&c.field);
+        let ty = field_type(db, c);
+        let d = column_doc(c);
+        quote!(#[doc = #d] pub #f: #ty)
+    });
+    let from_rows = db.dialects.iter().map(|d| {
+        let row_ty = match d {
+            Database::Sqlite => quote!(sqlx::sqlite::SqliteRow),
+            Database::Postgres => quote!(sqlx::postgres::PgRow),
+        };
+        let gets = t.columns.iter().map(|c| {
+            let f = ident(&c.field);
+            let n = lit(&c.name);
+            quote!(#f: row.try_get(#n)?)
+        });
+        quote! {
+            impl<'r> sqlx::FromRow<'r, #row_ty> for #row {
+                fn from_row(row: &'r #row_ty) -> ::std::result::Result<Self, sqlx::Error> {
+                    ::std::result::Result::Ok(#row { #(#gets,)* })
+                }
+            }
+        }
+    });
+    let insert_doc = lit(&format!(
+        " A new row of `{}`: a field left `None` is not inserted, so the column's default (or NULL) applies.",
+        t.name
+    ));
+    let insert_fields = t.columns.iter().map(|c| {
+        let f = ident(&c.field);
+        let inner = rust_type(db, &c.ty);
+        let d = column_doc(c);
+        if c.optional_on_insert {
+            quote!(#[doc = #d] pub #f: ::std::option::Option<#inner>)
+        } else {
+            quote!(#[doc = #d] pub #f: #inner)
+        }
+    });
+    let patch_doc = lit(&format!(
+        " Changes to a row of `{}`: `None` leaves a column as it is; a nullable column takes `Some(None)` to become NULL.",
+        t.name
+    ));
+    let patch_fields = t
+        .columns
+        .iter()
+        .filter(|c| !t.primary_key.contains(&c.name))
+        .map(|c| {
+            let f = ident(&c.field);
+            let ty = field_type(db, c);
+            let d = column_doc(c);
+            quote!(#[doc = #d] pub #f: ::std::option::Option<#ty>)
+        });
+    let filter_doc = lit(&format!(
+        " Equality filters for listing `{}`: every `Some` must match; a nullable column takes `Some(None)` for IS NULL.",
+        t.name
+    ));
+    let filter_fields = t.columns.iter().filter(|c| c.filterable).map(|c| {
+        let f = ident(&c.field);
+        let ty = field_type(db, c);
+        let d = column_doc(c);
+        quote!(#[doc = #d] pub #f: ::std::option::Option<#ty>)
+    });
+    let order_doc = lit(&format!(
+        " The order of a `{}` listing: a column, then the primary key in the same direction, which also pages (keyset).",
+        t.name
+    ));
+    let orderable: Vec<&Column> = t.columns.iter().filter(|c| c.orderable).collect();
+    let order_variants: Vec<TokenStream> = Vec::new();
+    let mut order_variants = order_variants;
+    let default_column = t
+        .primary_key
+        .first()
+        .and_then(|k| orderable.iter().find(|c| &c.name == k))
+        .or_else(|| orderable.first())
+        .map(|c| c.name.clone());
+    for c in &orderable {
+        let base = crate::naming::pascal(crate::naming::snake(&c.name).as_str());
+        let asc = ident(&format!("{base}Asc"));
+        let desc = ident(&format!("{base}Desc"));
+        let da = lit(&format!(" By `{}`, ascending.", c.name));
+        let dd = lit(&format!(" By `{}`, descending.", c.name));
+        let default =
+            (default_column.as_deref() == Some(c.name.as_str())).then(|| quote!(#[default]));
+        order_variants.push(quote!(#[doc = #da] #default #asc));
+        order_variants.push(quote!(#[doc = #dd] #desc));
+    }
+    let order_enum = (!orderable.is_empty()).then(|| {
+        quote! {
+            #[doc = #order_doc]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+            pub enum #order {
+                #(#order_variants,)*
+            }
+        }
+    });
+    quote! {
+        #[doc = #row_doc]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct #row {
+            #(#row_fields,)*
+        }
+        #(#from_rows)*
+
+        #[doc = #insert_doc]
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct #insert {
+            #(#insert_fields,)*
+        }
+
+        #[doc = #patch_doc]
+        #[derive(Debug, Clone, PartialEq, Default)]
+        pub struct #patch {
+            #(#patch_fields,)*
+        }
+
+        #[doc = #filter_doc]
+        #[derive(Debug, Clone, PartialEq, Default)]
+        pub struct #filter {
+            #(#filter_fields,)*
+        }
+
+        #order_enum
+    }
+}
