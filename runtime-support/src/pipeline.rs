@@ -293,8 +293,18 @@ impl ActionSpec {
                     }
                 };
                 if let Some(c) = &claimed {
-                    idem.complete(c, status.as_u16(), &String::from_utf8_lossy(&body))
-                        .await;
+                    // A response that sets cookies (a sign-in) is not
+                    // replayed without them: the retry runs again.
+                    let sets_cookie = success
+                        .headers
+                        .iter()
+                        .any(|(name, _)| name == axum::http::header::SET_COOKIE);
+                    if sets_cookie {
+                        idem.release(c).await;
+                    } else {
+                        idem.complete(c, status.as_u16(), &String::from_utf8_lossy(&body))
+                            .await;
+                    }
                 }
                 json_response(status, body, success.headers)
             }

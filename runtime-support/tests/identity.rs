@@ -611,6 +611,21 @@ async fn idempotency_suite(app: &Router, rt: &Runtime, c: &Counters) {
         200
     );
     assert_eq!(c.flaky.load(Ordering::SeqCst), 2);
+    // A sign-in is never replayed without its cookie: it runs again.
+    for _ in 0..2 {
+        let r = send(
+            app,
+            request("POST", "/login")
+                .header("idempotency-key", "k-login")
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"user_id":"frank"}"#))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+        assert!(set_cookie(&r).is_some_and(|c| !c.is_empty()));
+        assert!(r.header("idempotent-replayed").is_none());
+    }
     // A malformed key.
     let r = send(app, idem("/create", &cookie, "", body.clone())).await;
     assert_eq!(r.status, 400);

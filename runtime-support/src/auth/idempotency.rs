@@ -8,7 +8,8 @@
 //! - claimed: the action runs; a result the handler decided (success, a
 //!   declared error, any 4xx) is stored with its status and body; a
 //!   retryable failure or a failure before the handler ran (validation)
-//!   releases the claim, so the retry runs;
+//!   releases the claim, so the retry runs; so does a success that sets
+//!   cookies (a sign-in is never replayed without its session cookie);
 //! - already stored, same action and body fingerprint: the stored response
 //!   is answered again, with `Idempotent-Replayed: true`;
 //! - stored for another action or body: 422 `idempotency_key_reused`;
