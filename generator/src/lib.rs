@@ -6,13 +6,16 @@
 //!
 //! 1. [`load`]: contract files into a [`source::SourceSet`];
 //! 2. [`parse`]: YAML with spans into the contract syntax tree;
-//! 3. [`check`]: every rule, as accumulated [`diag::Diagnostic`]s;
-//! 4. [`lower`]: the resolved, sorted [`ir::Ir`];
-//!    [`migrations`]: the SQL migrations replayed into the IR's `db` model;
-//! 5. [`emit`]: Rust, OpenAPI and TypeScript files (never fails);
-//! 6. [`write`]: write-if-changed, manifest and drift checks.
+//! 3. [`resolve`]: project-unique names, resolved type expressions and the
+//!    types' IR form;
+//! 4. [`check`]: every rule, as accumulated [`diag::Diagnostic`]s;
+//! 5. [`lower`]: the resolved, sorted [`ir::Ir`]; then [`migrations`]:
+//!    the SQL migrations replayed into the IR's `db` model;
+//! 6. [`emit`]: Rust, OpenAPI and TypeScript files (never fails);
+//! 7. [`write`]: write-if-changed, manifest and drift checks.
 //!
-//! [`compile`] runs stages 2 to 4.
+//! [`compile`] runs stages 2 to 5, each once. Stages run one way: no stage
+//! imports a later one (a tidy test reads the sources to hold it).
 
 pub mod breaking;
 pub mod builder;
@@ -26,6 +29,7 @@ pub mod lower;
 pub mod migrations;
 pub mod naming;
 pub mod parse;
+pub mod resolve;
 pub mod schema;
 pub mod source;
 pub mod write;
@@ -42,17 +46,19 @@ pub struct Compiled {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Parses, checks and lowers a contract set. On any error, returns every
-/// diagnostic (errors and warnings), sorted by file and position.
+/// Parses, resolves, checks and lowers a contract set. On any error,
+/// returns every diagnostic (errors and warnings), sorted by file and
+/// position.
 pub fn compile(sources: &SourceSet) -> Result<Compiled, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let contracts = parse::parse(sources, &mut diags);
-    check::check(&contracts, &mut diags);
+    let resolved = resolve::resolve(&contracts, &mut diags);
+    check::check(&contracts, &resolved, &mut diags);
     diag::sort(&mut diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);
     }
-    let mut ir = lower::lower(&contracts);
+    let mut ir = lower::lower(&contracts, resolved);
     // The database stage: migrations beside bunbase.yaml, replayed into
     // the schema model the `db` emitter reads.
     ir.db = migrations::build(sources, ir.project.database, &mut diags);

@@ -1,9 +1,9 @@
 //! Naming: the one place for case conversion, Rust and TypeScript keyword escaping and collision-free identifiers.
 //!
-//! Lowering stores the results in the IR (`rust_name`, `pascal_name`,
-//! `ts_name`, ...), so emitters rarely need these functions for contract
-//! names; they are public for the names emitters derive themselves (error
-//! enums, handler traits, local variables) so that every target agrees.
+//! The front end stores the results in the IR (`rust_name`, `pascal_name`,
+//! `ts_name`, `error_enum`, [`crate::ir::TypeNames`], ...), so emitters never
+//! decide a name that another target must agree with; they use these
+//! functions only for names local to one generated item.
 //!
 //! Rules:
 //! - Case conversion is `heck`'s, applied to the contract name as written.
@@ -31,6 +31,61 @@ const RUST_KEYWORDS: &[&str] = &[
 
 /// Keywords that cannot be written raw (`r#self` is not an identifier).
 const RUST_NON_RAW: &[&str] = &["self", "Self", "crate", "super"];
+
+/// Type names a contract may not declare: they would shadow what generated
+/// Rust or TypeScript code uses (the checker reports them, E0108).
+pub const RESERVED_TYPE_NAMES: &[&str] = &[
+    "Option", "Result", "Vec", "String", "Box", "Some", "None", "Ok", "Err", "Self", "Array",
+    "Date", "Error", "Map", "Object", "Promise", "Record", "Set", "Symbol", "Number", "Boolean",
+    "Uuid", "Value",
+];
+
+/// Type names generated code declares or imports next to the contracts' own
+/// types: the API crate's traits and the runtime items it imports by name,
+/// and the SDK's exports and runtime types. Invented names (error enums,
+/// handler traits, inline types, TypeScript input variants, ...) are claimed
+/// around them, so generated code never shadows one with another.
+pub const GENERATED_TYPE_NAMES: &[&str] = &[
+    // Rust: the API crate's own items and the names it imports unqualified.
+    "ActionContext",
+    "ActionSpec",
+    "ApiError",
+    "Arc",
+    "BTreeMap",
+    "Backoff",
+    "Binding",
+    "CustomGuards",
+    "CustomGuardsAdapter",
+    "Decode",
+    "Decoder",
+    "Future",
+    "GuardSpec",
+    "Handlers",
+    "HttpRequest",
+    "IntoResponse",
+    "MethodFilter",
+    "Param",
+    "PhantomData",
+    "RateLimitKey",
+    "RetryPolicy",
+    "Response",
+    "Router",
+    "Runtime",
+    "Violation",
+    // TypeScript: what the SDK's runtime exports.
+    "ApiResult",
+    "Call",
+    "CallOptions",
+    "ClientError",
+    "ClientErrorCode",
+    "ClientOptions",
+    "HeadersOption",
+    "JsonValue",
+    "Route",
+    "SdkError",
+    "UnknownApiError",
+    "ValidationDetails",
+];
 
 /// TypeScript/JavaScript reserved words that cannot be used as binding names
 /// (variables, parameters, functions, types).
@@ -251,27 +306,13 @@ pub fn ts_type_ident(s: &str) -> String {
     pascal
 }
 
-/// The name of an action's error enum from the PascalCase names of its
-/// module and itself: `CreateTaskError`, or `TasksGetError` when
-/// `shared_across_modules` (another module has an action of the same name).
-/// Use [`crate::ir::Ir::error_enum_name`], which decides `shared_across_modules`.
-pub fn error_enum_name(
-    module_pascal: &str,
-    action_pascal: &str,
-    shared_across_modules: bool,
-) -> String {
-    if shared_across_modules {
-        format!("{module_pascal}{action_pascal}Error")
-    } else {
-        format!("{action_pascal}Error")
-    }
-}
-
 /// Hands out collision-free identifiers within one scope: the first claim of
-/// a name gets it as is, later claims get `_2`, `_3`, ... (compared without
-/// `r#`). Emitters use it for names they invent next to contract names
-/// (locals, helper functions); contract names themselves are already unique
-/// because the checker rejects collisions.
+/// a name gets it as is, later claims get a number (compared without `r#`).
+/// [`Scope::claim`] numbers snake_case names `x_2`, `x_3`, ... (`self_`
+/// becomes `self_2`, never a double underscore, which rustc's lints reject);
+/// [`Scope::claim_pascal`] numbers PascalCase names `X2`, `X3`, ... The
+/// front end claims every invented name through a scope, in an order fixed
+/// by the contracts, so no two collide in any target.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     taken: BTreeSet<String>,
@@ -296,11 +337,30 @@ impl Scope {
             return name.to_owned();
         }
         let base = unraw(name);
+        let sep = if base.ends_with('_') { "" } else { "_" };
+        self.first_free(|n| format!("{base}{sep}{n}"))
+    }
+
+    /// Claims `name` (a PascalCase identifier), or the first free `nameN`.
+    pub fn claim_pascal(&mut self, name: &str) -> String {
+        if self.taken.insert(unraw(name).to_owned()) {
+            return name.to_owned();
+        }
+        let base = unraw(name);
+        self.first_free(|n| format!("{base}{n}"))
+    }
+
+    /// Marks `name` as taken without claiming a variant of it.
+    pub fn take(&mut self, name: &str) {
+        self.taken.insert(unraw(name).to_owned());
+    }
+
+    fn first_free(&mut self, candidate: impl Fn(u32) -> String) -> String {
         let mut n = 2u32;
         loop {
-            let candidate = format!("{base}_{n}");
-            if self.taken.insert(candidate.clone()) {
-                return candidate;
+            let c = candidate(n);
+            if self.taken.insert(c.clone()) {
+                return c;
             }
             n += 1;
         }
@@ -332,10 +392,11 @@ pub fn is_pascal_case(s: &str) -> bool {
     chars.next().is_some_and(|c| c.is_ascii_uppercase()) && chars.all(|c| c.is_ascii_alphanumeric())
 }
 
-/// True when `s` is a dotted lower_snake event name: one or more snake_case
-/// segments joined by `.` (`task.created`).
+/// True when `s` is a dotted lower_snake event name: two or more snake_case
+/// segments joined by `.` (`task.created`). The dot is what tells an event
+/// reference (`input: task.created`) from a type name.
 pub fn is_event_name(s: &str) -> bool {
-    !s.is_empty() && s.split('.').all(is_snake_case)
+    s.contains('.') && s.split('.').all(is_snake_case)
 }
 
 #[cfg(test)]
@@ -369,6 +430,11 @@ mod tests {
         assert_eq!(s.claim("type"), "type_2");
         assert_eq!(s.claim("id"), "id");
         assert_eq!(s.claim("id"), "id_2");
+        assert_eq!(s.claim("self_"), "self_");
+        assert_eq!(s.claim("self_"), "self_2");
+        assert_eq!(s.claim_pascal("GetError"), "GetError");
+        assert_eq!(s.claim_pascal("GetError"), "GetError2");
+        assert_eq!(s.claim_pascal("GetError"), "GetError3");
     }
 
     #[test]
@@ -380,6 +446,7 @@ mod tests {
         assert!(!is_pascal_case("task"));
         assert!(is_event_name("task.created"));
         assert!(!is_event_name("task..created"));
+        assert!(!is_event_name("task_created"));
         assert_eq!(sentence("title_taken"), "Title taken");
     }
 }

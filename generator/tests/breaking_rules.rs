@@ -96,6 +96,8 @@ fn empty_module(name: &str) -> Module {
         rust_name: name.into(),
         pascal_name: name.into(),
         ts_name: name.into(),
+        rust_handler: format!("{name}Handler"),
+        ts_client: format!("{name}Client"),
         description: None,
         prefix: format!("/{name}"),
         guards: Vec::new(),

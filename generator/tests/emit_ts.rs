@@ -19,19 +19,21 @@ fn opts() -> GenOptions {
     }
 }
 
-/// The hand-built IR fixtures shared with the e2e SDK tests (`tests/sdk/ir/*.json`).
+/// The contract fixtures shared with the e2e SDK tests
+/// (`tests/sdk/contracts/*/`), compiled.
 fn fixtures() -> Vec<(String, Ir)> {
-    let dir = repo().join("tests/sdk/ir");
+    let dir = repo().join("tests/sdk/contracts");
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("tests/sdk/ir exists") {
+    for entry in std::fs::read_dir(&dir).expect("tests/sdk/contracts exists") {
         let path = entry.expect("readable dir entry").path();
-        if path.extension().is_some_and(|e| e == "json") {
-            let text = std::fs::read_to_string(&path).expect("readable fixture");
-            let ir: Ir = serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{} is a valid IR: {e}", path.display()));
+        if path.join("bunbase.yaml").is_file() {
+            let sources = bunbase::load::from_dir(&path).expect("fixture loads");
+            let ir = bunbase::compile(&sources)
+                .unwrap_or_else(|d| panic!("{} compiles: {d:?}", path.display()))
+                .ir;
             out.push((
-                path.file_stem()
-                    .expect("file name")
+                path.file_name()
+                    .expect("folder name")
                     .to_string_lossy()
                     .into_owned(),
                 ir,

@@ -8,7 +8,6 @@ fn src() -> PathBuf {
 
 fn frontend_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = [
-        "ir.rs",
         "source.rs",
         "diag.rs",
         "load.rs",
@@ -20,7 +19,7 @@ fn frontend_files() -> Vec<PathBuf> {
     .iter()
     .map(|f| src().join(f))
     .collect();
-    for dir in ["parse", "check", "lower"] {
+    for dir in ["ir", "parse", "resolve", "check", "lower"] {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(src().join(dir))
             .expect("folder exists")
             .map(|e| e.expect("entry").path())
@@ -35,9 +34,112 @@ fn frontend_files() -> Vec<PathBuf> {
     files
 }
 
+/// The engine's stages in pipeline order; a stage may use itself and earlier
+/// stages only. Shared data and helpers (`ir`, `naming`, `diag`, `source`)
+/// belong to no stage.
+const STAGES: &[&str] = &[
+    "load", "parse", "resolve", "check", "lower", "emit", "write",
+];
+
+/// Every `.rs` file under `dir`, recursively, sorted.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("folder exists") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The stages a source file names through `crate::<stage>` paths, outside
+/// comments.
+fn stages_named(text: &str) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let code = line.split("//").next().unwrap_or("");
+        for (i, _) in code.match_indices("crate::") {
+            let rest = &code[i + "crate::".len()..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if let Some(stage) = STAGES.iter().find(|s| **s == name) {
+                out.push(*stage);
+            }
+        }
+    }
+    out
+}
+
+/// Stages run one way: load -> parse -> resolve -> check -> lower -> emit ->
+/// write. No stage's sources name a later stage, so each runs once per
+/// compile on what the earlier ones built.
+#[test]
+fn no_stage_imports_a_later_one() {
+    let mut violations = Vec::new();
+    for (rank, stage) in STAGES.iter().enumerate() {
+        let folder = src().join(stage);
+        let files = if folder.is_dir() {
+            rust_files(&folder)
+        } else {
+            vec![src().join(format!("{stage}.rs"))]
+        };
+        assert!(!files.is_empty(), "stage `{stage}` has sources");
+        for f in files {
+            let text = std::fs::read_to_string(&f).expect("readable");
+            for named in stages_named(&text) {
+                let later = STAGES
+                    .iter()
+                    .position(|s| *s == named)
+                    .is_some_and(|r| r > rank);
+                if later {
+                    violations.push(format!(
+                        "{} (stage `{stage}`) uses the later stage `{named}`",
+                        f.strip_prefix(src()).unwrap_or(&f).display()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "stages must run one way (ARCHITECTURE.md):\n{}",
+        violations.join("\n")
+    );
+}
+
+/// The IR and the shared helpers belong to no stage: they use none.
+#[test]
+fn shared_modules_use_no_stage() {
+    for f in ["naming.rs", "diag.rs", "source.rs"]
+        .iter()
+        .map(|f| src().join(f))
+        .chain(rust_files(&src().join("ir")))
+    {
+        let text = std::fs::read_to_string(&f).expect("readable");
+        let named = stages_named(&text);
+        assert!(
+            named.is_empty(),
+            "{} uses the stages {named:?}: shared modules sit below every stage",
+            f.display()
+        );
+    }
+}
+
 #[test]
 fn the_ir_imports_no_emitter_crate() {
-    let ir = std::fs::read_to_string(src().join("ir.rs")).expect("ir.rs");
+    let ir: String = ["mod.rs", "types.rs", "actions.rs"]
+        .iter()
+        .map(|f| std::fs::read_to_string(src().join("ir").join(f)).expect("ir/ source"))
+        .collect();
     for forbidden in [
         "quote",
         "proc_macro2",
@@ -49,7 +151,7 @@ fn the_ir_imports_no_emitter_crate() {
         assert!(
             !ir.lines()
                 .any(|l| l.trim_start().starts_with("use ") && l.contains(forbidden)),
-            "ir.rs must not import `{forbidden}`: the IR holds no formatting"
+            "ir/ must not import `{forbidden}`: the IR holds no formatting"
         );
     }
 }

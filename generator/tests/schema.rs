@@ -431,8 +431,6 @@ fn wrong_snippets_are_rejected_where_they_are_wrong() {
 const SCHEMA_ONLY: &[&str] = &[
     // The checker reads `{ api: ..., queue: {} }` as two triggers.
     "two trigger kinds in one item",
-    // The checker accepts one-segment event names; the format asks for dots.
-    "event name not dotted",
     // Shorthands the checker tolerates; the schema keeps one canonical form.
     "lower-case method",
     "triggers as one mapping",

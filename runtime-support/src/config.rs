@@ -1,6 +1,7 @@
 //! [`Config`]: server settings read from the environment, with development defaults.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Failures reading the configuration. Messages say how to fix the problem.
@@ -58,7 +59,6 @@ pub struct Config {
     pub run_history: crate::runs::RunHistory,
     /// `AUTH_CACHE_MS` (default 5000): how long a user's roles and
     /// permissions read from the database are reused (0: read every time).
-    /// Session revocation is never cached.
     pub auth_cache: Duration,
     /// `SESSION_CACHE_MS` (default 1000): how long a session row read from
     /// the database is reused by this instance. A logout or revocation made
@@ -82,6 +82,62 @@ pub struct Config {
     /// `RATE_LIMIT_REDIS_URL`): share rate limits across instances through
     /// the `bunbase_rate_limits` table.
     pub rate_limit_database: bool,
+    /// Where secrets the contracts name by environment variable (a
+    /// webhook's `secret_env`) are read: the process environment, except
+    /// in [`Config::for_test`], which starts empty.
+    pub secrets: SecretSource,
+    /// `MCP_ALLOWED_HOSTS` (default `localhost,127.0.0.1,::1`): the `Host`
+    /// values the MCP endpoint accepts, comma-separated (`host` or
+    /// `host:port`); `*` accepts any. Guards against DNS rebinding: set it to
+    /// the server's public host names in production.
+    pub mcp_allowed_hosts: Vec<String>,
+}
+
+/// The function behind a [`SecretSource`].
+type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// A lookup of secrets by variable name. Never printed: its `Debug` shows
+/// only where the values come from.
+#[derive(Clone)]
+pub struct SecretSource {
+    lookup: Lookup,
+    label: &'static str,
+}
+
+impl SecretSource {
+    /// Reads the process environment.
+    pub fn env() -> SecretSource {
+        SecretSource {
+            lookup: Arc::new(|name| std::env::var(name).ok()),
+            label: "environment",
+        }
+    }
+
+    /// A fixed set of `(name, value)` pairs (tests, or secrets fetched from
+    /// a vault at start).
+    pub fn from_pairs<N: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (N, V)>,
+    ) -> SecretSource {
+        let map: std::collections::BTreeMap<String, String> = pairs
+            .into_iter()
+            .map(|(n, v)| (n.into(), v.into()))
+            .collect();
+        SecretSource {
+            lookup: Arc::new(move |name| map.get(name).cloned()),
+            label: "fixed pairs",
+        }
+    }
+
+    /// The value of `name`, if set and not blank.
+    pub fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl std::fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretSource({})", self.label)
+    }
 }
 
 impl Config {
@@ -108,6 +164,8 @@ impl Config {
             csrf_trusted_origins: Vec::new(),
             rate_limit_redis_url: None,
             rate_limit_database: false,
+            secrets: SecretSource::env(),
+            mcp_allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
         }
     }
 
@@ -121,6 +179,7 @@ impl Config {
             database_url: "sqlite::memory:".to_owned(),
             session_keys: vec![key.to_vec()],
             session_cookie_secure: false,
+            secrets: SecretSource::from_pairs(Vec::<(String, String)>::new()),
             ..Config::defaults(app_name)
         }
     }
@@ -132,6 +191,7 @@ impl Config {
     /// `IDEMPOTENCY_RETENTION_SECS`, `IDEMPOTENCY_WAIT_MS`,
     /// `CSRF_TRUSTED_ORIGINS`, `RATE_LIMIT_REDIS_URL` and
     /// `RATE_LIMIT_BACKEND` over
+    /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY` and `MCP_ALLOWED_HOSTS` over
     /// [`Config::defaults`]. (`RUST_LOG` is read by [`crate::init_tracing`].)
     pub fn from_env(app_name: &str) -> Result<Config, ConfigError> {
         Self::from_lookup(app_name, |k| std::env::var(k).ok())
@@ -277,6 +337,14 @@ impl Config {
                     ));
                 }
             }
+        }
+        if let Some(v) = get("MCP_ALLOWED_HOSTS") {
+            c.mcp_allowed_hosts = v
+                .split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(str::to_owned)
+                .collect();
         }
         Ok(c)
     }

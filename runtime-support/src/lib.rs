@@ -215,6 +215,9 @@
 //! | `RUST_LOG`, `LOG_FORMAT=json` | `info`, text | logging ([`init_tracing`]) |
 //! | `BUNBASE_MIGRATIONS_DIR` | the server crate's `migrations/` | where [`Migrations::locate`] reads migrations |
 //! | `AUTO_MIGRATE` | `true` | whether [`run_main`]'s `serve` applies pending migrations first |
+//! | a webhook's `secret_env` | none: the server refuses to start | its signing secret(s), comma-separated to rotate ([`webhooks`]) |
+//! | `MCP_ALLOWED_HOSTS` | `localhost,127.0.0.1,::1` | `Host` values the MCP endpoint accepts (`*`: any); set your public host names |
+//! | `MCP_SESSION_TOKEN` | none: anonymous | for the stdio MCP server: the signed session value to call tools as |
 //!
 //! ## Database and migrations
 //!
@@ -243,6 +246,34 @@
 //! `bunbase_runs` as usual, and the writer's batches never hold the
 //! application's write lock (SQLite has one writer per file). Back up both
 //! files.
+//!
+//! ## Webhooks
+//!
+//! A webhook trigger is a `POST` route whose deliveries are verified over
+//! the raw body, in constant time, before anything is parsed
+//! ([`webhooks::verify()`]): `hmac-sha256` (a header, an optional prefix,
+//! hex or base64), Stripe's `t=…,v1=…` and Standard Webhooks'
+//! `webhook-id`/`webhook-timestamp`/`webhook-signature`, the last two with a
+//! 5-minute timestamp window. A refused delivery answers 401 `unauthorized`
+//! with `details.reason` and is recorded as a run (trigger `webhook`). Each
+//! accepted delivery id is claimed in `bunbase_webhook_deliveries` (pruned
+//! after 7 days), so a replay or a provider's retry of a delivery that
+//! succeeded runs nothing and answers 200 `{"duplicate":true}`; a failed run
+//! releases its id for the retry. The action then runs through the pipeline
+//! with trigger `webhook`, or is enqueued as a job (`mode: queue`, answered
+//! 202, through [`webhooks::WebhookQueue`]). A webhook whose secret variable
+//! is missing or unusable stops [`Server::bind`] with a message naming the
+//! variable. See [`webhooks`].
+//!
+//! ## MCP tools (feature `mcp`)
+//!
+//! Actions registered in an `mcp::McpTools` are tools for AI agents:
+//! served over Streamable HTTP by `mcp::router` at `{base_path}/mcp`
+//! (stateless, JSON responses) and over stdio by `mcp::serve_stdio`. A call
+//! runs the action through the pipeline with trigger `mcp` as its caller
+//! (the session cookie, like an HTTP call), so guards apply; a failure is a
+//! tool error whose text is the error envelope, with the contract's code and
+//! every violation. See the `mcp` module.
 //!
 //! ## Sessions, API keys and access
 //!
@@ -302,6 +333,8 @@ pub mod http;
 mod layer;
 pub mod logging;
 pub use auth::password;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod pipeline;
 pub use auth::ratelimit;
 pub mod runs;
@@ -310,6 +343,7 @@ pub mod server;
 pub use auth::session;
 pub mod trace;
 pub mod validate;
+pub mod webhooks;
 pub mod wire;
 
 pub use config::Config;

@@ -35,6 +35,9 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// A webhook cannot verify its deliveries (missing secret, no queue).
+    #[error(transparent)]
+    Webhook(#[from] crate::webhooks::WebhookError),
     /// The server failed while running.
     #[error("server error: {0}")]
     Serve(std::io::Error),
@@ -48,6 +51,7 @@ struct Inner {
     runs: RunRecorder,
     custom_guards: OnceLock<Arc<dyn CustomGuards>>,
     events: EventBus,
+    webhooks: crate::webhooks::WebhookState,
 }
 
 /// The shared runtime state. Cheap to clone (one `Arc`).
@@ -163,6 +167,7 @@ impl RuntimeBuilder {
                 },
                 custom_guards: OnceLock::new(),
                 events: EventBus::default(),
+                webhooks: Default::default(),
                 db,
                 config,
             }),
@@ -222,6 +227,11 @@ impl Runtime {
     /// The in-process event bus.
     pub fn events(&self) -> &EventBus {
         &self.inner.events
+    }
+
+    /// The webhook layer's state (secrets problems, delivery store, queue).
+    pub(crate) fn webhooks(&self) -> &crate::webhooks::WebhookState {
+        &self.inner.webhooks
     }
 
     /// Registers the user's custom guards (once; later calls are ignored

@@ -116,8 +116,10 @@ pub struct Server {
 
 impl Server {
     /// Binds `HOST:PORT` from the runtime's config and prepares
-    /// [`Runtime::app`] over `routes`.
+    /// [`Runtime::app`] over `routes`. Refuses to start when a webhook in
+    /// `routes` cannot verify its deliveries ([`crate::webhooks::check`]).
     pub async fn bind(rt: Runtime, routes: Router) -> Result<Server, Error> {
+        crate::webhooks::check(&rt)?;
         let addr = SocketAddr::new(rt.config().host, rt.config().port);
         let listener = TcpListener::bind(addr)
             .await

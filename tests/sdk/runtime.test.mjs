@@ -44,6 +44,8 @@ before(async () => {
         }
         if (input.title === "taken") return send(res, 409, envelope("title_taken", "A task with this title exists"));
         if (input.title === "future") return send(res, 418, envelope("teapot_mode", "new in v2"));
+        if (input.title === "huge") return send(res, 413, envelope("payload_too_large", "too large"));
+        if (input.title === "denied") return send(res, 403, envelope("forbidden", "no"));
         return send(res, 201, { ...TASK, title: input.title });
       }
       if (route === "GET /api/tasks/stats") return send(res, 502, "<html>bad gateway</html>", { "content-type": "text/html" });
@@ -124,6 +126,22 @@ test("an unknown error code from a newer server becomes unknown_error", async ()
   assert.equal(r.error.code, "unknown_error");
   assert.equal(r.error.serverCode, "teapot_mode");
   assert.equal(r.error.status, 418);
+});
+
+test("a transport error keeps its code: every call knows the framework's answers", async () => {
+  const api = createClient({ baseUrl: base });
+  const r = await api.tasks.createTask({ title: "huge" });
+  assert.equal(r.error.code, "payload_too_large");
+  assert.equal(r.error.status, 413);
+  assert.equal(r.error.serverCode, undefined);
+});
+
+test("a code outside the action's exact error set is unknown_error", async () => {
+  // create_task has no guard that can refuse, so `forbidden` is not in its set.
+  const api = createClient({ baseUrl: base });
+  const r = await api.tasks.createTask({ title: "denied" });
+  assert.equal(r.error.code, "unknown_error");
+  assert.equal(r.error.serverCode, "forbidden");
 });
 
 test("a non-JSON answer is invalid_response with its status", async () => {

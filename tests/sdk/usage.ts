@@ -28,12 +28,16 @@ export async function narrowing(): Promise<string> {
     case "validation_failed":
       return e.details.violations.map((v) => `${v.path} ${v.code} ${v.message}`).join();
     case "unauthorized":
-    case "forbidden":
-    case "not_found":
-    case "rate_limited":
     case "not_implemented":
     case "internal":
       return e.message;
+    // The transport errors every call can end with.
+    case "malformed_json":
+    case "not_found":
+    case "method_not_allowed":
+    case "payload_too_large":
+    case "unsupported_media_type":
+      return `${e.status} ${e.message}`;
     case "network_error":
     case "timeout":
     case "aborted":
@@ -54,6 +58,12 @@ export async function narrowing(): Promise<string> {
 export function errorCodesAreExact(e: CreateTaskError): void {
   // @ts-expect-error `no_such_code` is not an error of create_task
   if (e.code === "no_such_code") return;
+  // The exact error set: only the module's `authenticated` guard, so no
+  // guard can refuse (403) or rate-limit (429).
+  // @ts-expect-error create_task cannot answer forbidden
+  if (e.code === "forbidden") return;
+  // @ts-expect-error create_task cannot answer rate_limited
+  if (e.code === "rate_limited") return;
   if (e.code === "validation_failed") {
     // @ts-expect-error violations are typed
     const n: number = e.details.violations[0]?.path;

@@ -14,17 +14,21 @@ fn opts() -> GenOptions {
     }
 }
 
-/// The IR fixtures in `tests/sdk/ir/`, by file stem.
+/// The contract fixtures in `tests/sdk/contracts/`, compiled, by folder
+/// name.
 fn fixtures() -> Vec<(String, Ir)> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(repo_root().join("tests/sdk/ir")).expect("tests/sdk/ir exists") {
+    let root = repo_root().join("tests/sdk/contracts");
+    for entry in std::fs::read_dir(root).expect("tests/sdk/contracts exists") {
         let path = entry.expect("dir entry").path();
-        if path.extension().is_some_and(|e| e == "json") {
-            let ir = serde_json::from_str(&std::fs::read_to_string(&path).expect("readable"))
-                .expect("valid IR fixture");
+        if path.join("bunbase.yaml").is_file() {
+            let sources = bunbase::load::from_dir(&path).expect("fixture loads");
+            let ir = bunbase::compile(&sources)
+                .unwrap_or_else(|d| panic!("{} compiles: {d:?}", path.display()))
+                .ir;
             out.push((
-                path.file_stem()
-                    .expect("stem")
+                path.file_name()
+                    .expect("folder name")
                     .to_string_lossy()
                     .into_owned(),
                 ir,

@@ -1,6 +1,8 @@
 //! The comparison state shared by every rule: the two IRs, the findings so far and the queue of type pairs still to compare.
 //!
-//! Types are compared once per (old name, new name, direction): the first
+//! Types are judged in the IR's [`crate::ir::Direction`]s: `In` for what
+//! clients send (accepting less breaks), `Out` for what they read (producing
+//! more breaks). Types are compared once per (old name, new name, direction): the first
 //! position that reaches a pair compares it, later positions only record that
 //! they use it. At the end each type-level finding names the positions that
 //! reach its type, so a reader sees why an output rule fired on a type they
@@ -8,20 +10,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub(crate) use crate::ir::Direction as Dir;
 use crate::ir::{Ir, Span};
 
 use super::{Finding, Location, Rule};
-
-/// The direction a type is judged in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum Dir {
-    /// Sent by clients (action input, in-flight jobs read by new workers):
-    /// accepting less breaks.
-    In,
-    /// Read by clients or subscribers (action output, event payloads, jobs
-    /// read by old workers): producing more breaks.
-    Out,
-}
 
 /// A pair of types compared in one direction.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -156,9 +156,9 @@ rules! {
     /// An action now answers with a body.
     ActionOutputAdded = "action_output_added", Action, Info, Minor, "an action that returned nothing now returns output";
     /// A declared error was added.
-    ActionErrorAdded = "action_error_added", Action, Warning, Minor, "an action declares a new error clients may not handle";
-    /// A declared error was removed.
-    ActionErrorRemoved = "action_error_removed", Action, Warning, Major, "an action no longer declares an error (its typed SDK variant disappears)";
+    ActionErrorAdded = "action_error_added", Action, Warning, Minor, "an action can answer a new error clients may not handle";
+    /// An error left the action's error set.
+    ActionErrorRemoved = "action_error_removed", Action, Warning, Major, "an action can no longer answer an error (its typed SDK variant disappears)";
     /// A declared error's status changed.
     ActionErrorStatusChanged = "action_error_status_changed", Action, Breaking, Major, "a declared error answers with a different HTTP status";
     /// The retry policy changed.

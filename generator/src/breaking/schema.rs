@@ -657,12 +657,18 @@ mod tests {
 
     fn empty_ir() -> Ir {
         serde_json::from_value(serde_json::json!({
-            "format_version": 1,
+            "format_version": 2,
             "project": {
                 "name": "p", "snake_name": "p", "kebab_name": "p", "version": "1.0.0", "title": "p",
                 "description": null, "database": "sqlite", "base_path": "", "sdk_package": "@p/sdk"
             },
-            "modules": {}, "types": {}, "events": {}
+            "modules": {}, "types": {}, "events": {}, "transport_errors": [],
+            "names": {
+                "ts_client": "Client", "ts_transport_error": "TransportError",
+                "openapi_envelope": "ErrorEnvelope",
+                "openapi_validation_details": "ValidationFailedDetails",
+                "openapi_violation": "Violation"
+            }
         }))
         .expect("a minimal IR")
     }

@@ -228,28 +228,17 @@ fn compare_action(d: &mut Differ<'_>, mo: &Module, mn: &Module, o: &Action, n: &
     triggers::compare_triggers(d, mo, mn, o, n);
 }
 
-/// Clients call an action with input they build when it has an HTTP,
-/// webhook or MCP trigger (or no trigger at all); event and cron inputs are
-/// produced by the system.
-fn has_callers(a: &Action) -> bool {
-    let t = &a.triggers;
-    let none = t.http.is_empty()
-        && t.webhooks.is_empty()
-        && t.mcp.is_none()
-        && t.events.is_empty()
-        && t.crons.is_empty()
-        && t.queue.is_none();
-    none || !t.http.is_empty() || !t.webhooks.is_empty() || t.mcp.is_some()
-}
-
-/// The directions an action's input is judged in, with position labels.
+/// The directions an action's input is judged in, with position labels, from
+/// the IR's [`crate::ir::Audience`] on both sides: `In` when clients build it
+/// (`clients`), both ways when it is a stored job (`jobs`: new workers read
+/// old jobs and old workers new ones).
 fn input_positions(o: &Action, n: &Action) -> Vec<(Dir, String)> {
     let full = &n.full_name;
     let mut out = Vec::new();
-    if has_callers(o) && has_callers(n) {
+    if o.audience.clients && n.audience.clients {
         out.push((Dir::In, format!("input of {full}")));
     }
-    if o.triggers.queue.is_some() && n.triggers.queue.is_some() {
+    if o.audience.jobs && n.audience.jobs {
         out.push((Dir::In, format!("job {full}")));
         out.push((Dir::Out, format!("job {full}")));
     }
@@ -347,10 +336,11 @@ fn output_ref(o: &OutputType) -> TypeRef {
     }
 }
 
-/// Compares outputs of actions whose output someone reads (HTTP, webhook
-/// and MCP callers); cron, event and queue runs only record theirs.
+/// Compares outputs of actions whose output clients read
+/// ([`crate::ir::Audience::clients`]); cron, event and queue runs only record
+/// theirs.
 fn compare_output(d: &mut Differ<'_>, o: &Action, n: &Action) {
-    if !(has_callers(o) && has_callers(n)) {
+    if !(o.audience.clients && n.audience.clients) {
         return;
     }
     let full = &n.full_name;
@@ -397,21 +387,34 @@ fn compare_output(d: &mut Differ<'_>, o: &Action, n: &Action) {
     }
 }
 
+/// Compares the actions' exact error sets (`Action::errors`): every code the
+/// SDK types is a union member, so one leaving the set breaks code matching
+/// it and one joining it may go unhandled, declared or implicit alike.
 fn compare_errors(d: &mut Differ<'_>, o: &Action, n: &Action) {
     let full = &n.full_name;
     for eo in &o.errors {
         let subject = format!("action/{full}/errors/{}", eo.code);
         match n.errors.iter().find(|e| e.code == eo.code) {
-            None if !eo.implicit => d.push(
+            None => d.push(
                 Rule::ActionErrorRemoved,
                 subject,
-                format!(
-                    "`{full}` no longer declares error `{}`: SDK code matching it stops compiling",
-                    eo.code
-                ),
-                At::removed(&eo.span, Some(&n.span)),
+                if eo.implicit {
+                    format!(
+                        "`{full}` can no longer answer `{}`: SDK code matching it stops compiling",
+                        eo.code
+                    )
+                } else {
+                    format!(
+                        "`{full}` no longer declares error `{}`: SDK code matching it stops compiling",
+                        eo.code
+                    )
+                },
+                if eo.implicit {
+                    At::both(&o.span, &n.span)
+                } else {
+                    At::removed(&eo.span, Some(&n.span))
+                },
             ),
-            None => {}
             Some(en) => {
                 let at = At::both(&eo.span, &en.span);
                 if eo.status != en.status {
@@ -436,7 +439,7 @@ fn compare_errors(d: &mut Differ<'_>, o: &Action, n: &Action) {
             }
         }
     }
-    for en in n.errors.iter().filter(|e| !e.implicit) {
+    for en in &n.errors {
         if !o.errors.iter().any(|e| e.code == en.code) {
             d.push(
                 Rule::ActionErrorAdded,
@@ -445,7 +448,11 @@ fn compare_errors(d: &mut Differ<'_>, o: &Action, n: &Action) {
                     "`{full}` may now answer error `{}` ({}): clients may not handle it",
                     en.code, en.status
                 ),
-                At::new(&en.span),
+                if en.implicit {
+                    At::new(&n.span)
+                } else {
+                    At::new(&en.span)
+                },
             );
         }
     }

@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use super::symbols::{Body, Symbols};
 use crate::diag::{self, Diagnostic};
 use crate::ir::{Span, TypeRef};
-use crate::lower::values::{CLIENT_ERRORS, IMPLICIT_ERRORS, parse_duration};
 use crate::naming;
 use crate::parse::ast::*;
+use crate::resolve::symbols::{Body, Symbols};
+use crate::resolve::values::{CLIENT_ERRORS, framework_status, parse_duration};
 
 /// Checks every action of module `m`.
 pub fn module(
@@ -246,7 +246,12 @@ fn event_trigger(
         return;
     };
     let input = match &a.input {
-        Some(Shape::Ref(e)) => symbols.resolve(&m.name.value, e, &mut Vec::new()),
+        Some(Shape::Ref(e)) => match symbols.resolve(&m.name.value, e, &mut Vec::new()) {
+            // An input that does not resolve is reported where it is
+            // resolved; saying it is not the payload too would be noise.
+            None => return,
+            resolved => resolved,
+        },
         _ => None,
     };
     let matches = matches!(&input, Some(TypeRef::Named { name, .. }) if *name == payload.name);
@@ -289,7 +294,6 @@ fn cron(schedule: &Spanned<String>, diags: &mut Vec<Diagnostic>) {
 }
 
 fn errors(a: &ActionDecl, diags: &mut Vec<Diagnostic>) {
-    let mut idents: HashMap<String, &Spanned<String>> = HashMap::new();
     for e in &a.errors {
         let code = e.code.value.as_str();
         if CLIENT_ERRORS.contains(&code) {
@@ -319,34 +323,20 @@ fn errors(a: &ActionDecl, diags: &mut Vec<Diagnostic>) {
                 .with_hint("errors answer with a 4xx or 5xx status"),
             );
         }
-        if let Some((_, implicit)) = IMPLICIT_ERRORS.iter().find(|(c, _)| *c == code)
-            && i64::from(*implicit) != status.value
+        if let Some(implicit) = framework_status(code)
+            && i64::from(implicit) != status.value
         {
             diags.push(
                     Diagnostic::error(
                         "E0402",
                         &status.span,
                         format!(
-                            "error `{code}` is implicit with status {implicit}; it cannot be declared with {}",
+                            "error `{code}` is the framework's, with status {implicit}; it cannot be declared with {}",
                             status.value
                         ),
                     )
                     .with_hint(format!("use status {implicit}, or another code")),
                 );
-        }
-        let ident = naming::rust_pascal_ident(code);
-        if let Some(first) = idents.insert(ident.clone(), &e.code) {
-            diags.push(
-                Diagnostic::error(
-                    "E0110",
-                    &e.code.span,
-                    format!(
-                        "errors `{code}` and `{}` both become `{ident}`",
-                        first.value
-                    ),
-                )
-                .with_hint("rename one of them"),
-            );
         }
     }
 }

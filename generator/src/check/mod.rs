@@ -1,43 +1,31 @@
 //! Checking: every rule of the contract format, reported as accumulated diagnostics.
 //!
-//! The checker reads the syntax tree ([`crate::parse::ast`]) after parsing
-//! and reports every problem it finds, never stopping at the first. It is
-//! split by concern: [`symbols`] (names and resolution, shared with
-//! lowering), [`names`], [`types`], [`values`], [`actions`], [`routes`] and
-//! [`warnings`]. Structural problems (unknown keys, wrong kinds of values,
-//! malformed type expressions) are reported while parsing.
+//! The checker reads the syntax tree ([`crate::parse::ast`]) and what
+//! [`crate::resolve`] built from it, and reports every problem it finds,
+//! never stopping at the first. It is split by concern: [`names`],
+//! [`types`], [`values`], [`actions`], [`routes`] and [`warnings`].
+//! Structural problems (unknown keys, wrong kinds of values, malformed type
+//! expressions) are reported while parsing; what cannot be named, while
+//! resolving.
 
 pub mod actions;
 pub mod names;
 pub mod routes;
-pub mod symbols;
 pub mod types;
 pub mod values;
 pub mod warnings;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use crate::diag::Diagnostic;
-use crate::ir::TypeDef;
 use crate::parse::ast::Contracts;
-use symbols::Symbols;
+use crate::resolve::Resolved;
 
-/// Checks parsed contracts, appending every problem to `diags`.
-pub fn check(contracts: &Contracts, diags: &mut Vec<Diagnostic>) {
-    let symbols = Symbols::collect(contracts, diags);
-    let lowered = crate::lower::types::lower_types(&symbols);
-    check_with(contracts, &symbols, &lowered, diags);
-}
-
-/// Checks parsed contracts given their symbol table (whose own diagnostics
-/// the caller has collected) and their lowered types, which
-/// [`crate::compile`] shares with lowering.
-pub fn check_with(
-    contracts: &Contracts,
-    symbols: &Symbols<'_>,
-    lowered: &BTreeMap<String, TypeDef>,
-    diags: &mut Vec<Diagnostic>,
-) {
+/// Checks parsed contracts given what resolution built from them, appending
+/// every problem to `diags`.
+pub fn check(contracts: &Contracts, resolved: &Resolved<'_>, diags: &mut Vec<Diagnostic>) {
+    let symbols = &resolved.symbols;
+    let lowered = &resolved.types;
     if let Some(p) = &contracts.project {
         names::project(p, diags);
     }
@@ -46,10 +34,7 @@ pub fn check_with(
         names::module(m, diags);
         actions::module(m, symbols, &mut mcp_tools, diags);
     }
-    names::modules(symbols, diags);
-    names::generated_names(symbols, diags);
-    names::type_members(symbols, diags);
-    names::events(symbols, diags);
+    names::type_members(symbols, lowered, diags);
     types::resolve_all(symbols, diags);
     types::shapes(symbols, diags);
     types::recursion(lowered, symbols, diags);

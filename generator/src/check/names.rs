@@ -1,18 +1,14 @@
-//! Name rules: the project file, case conventions, reserved names and names that would collide once converted for Rust or TypeScript.
+//! Name rules: the project file, case conventions and reserved names. (Names that would collide once converted for Rust or TypeScript are made unique while resolving and lowering, never reported.)
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use super::symbols::{Body, Symbols};
 use crate::diag::{self, Diagnostic};
+use crate::ir::{TypeDef, TypeKind};
 use crate::naming;
 use crate::parse::ast::*;
+use crate::resolve::symbols::{Body, Symbols};
 
-/// Type names that would shadow what generated Rust or TypeScript code uses.
-pub const RESERVED_TYPE_NAMES: &[&str] = &[
-    "Option", "Result", "Vec", "String", "Box", "Some", "None", "Ok", "Err", "Self", "Array",
-    "Date", "Error", "Map", "Object", "Promise", "Record", "Set", "Symbol", "Number", "Boolean",
-    "Uuid", "Value",
-];
+use crate::naming::RESERVED_TYPE_NAMES;
 
 /// Checks `bunbase.yaml`.
 pub fn project(p: &ProjectDecl, diags: &mut Vec<Diagnostic>) {
@@ -112,7 +108,7 @@ fn snake(what: &str, name: &Spanned<String>, diags: &mut Vec<Diagnostic>) -> boo
     false
 }
 
-/// Checks the names a module declares and the identifiers they become.
+/// Checks the names a module declares.
 pub fn module(m: &ModuleDecl, diags: &mut Vec<Diagnostic>) {
     snake("module name", &m.name, diags);
     if let Some(p) = &m.prefix {
@@ -158,49 +154,32 @@ pub fn module(m: &ModuleDecl, diags: &mut Vec<Diagnostic>) {
             );
         }
     }
-    let mut action_idents: HashMap<String, &Spanned<String>> = HashMap::new();
     for a in &m.actions {
-        if snake("action name", &a.name, diags) {
-            let pascal = naming::pascal(&a.name.value);
-            if let Some(first) = action_idents.insert(pascal.clone(), &a.name) {
-                collision(diags, &a.name, first, &format!("`{pascal}`"));
-            }
-        }
+        snake("action name", &a.name, diags);
         for e in &a.errors {
             snake("error code", &e.code, diags);
         }
     }
 }
 
-fn collision(
+/// Checks the field, enum value and union variant names of every type
+/// (`types` are the resolved types, for the identifiers fields became).
+pub fn type_members(
+    symbols: &Symbols<'_>,
+    types: &BTreeMap<String, TypeDef>,
     diags: &mut Vec<Diagnostic>,
-    name: &Spanned<String>,
-    first: &Spanned<String>,
-    ident: &str,
 ) {
-    let at = if first.span.file == name.span.file {
-        format!("line {}", first.span.line)
-    } else {
-        format!("{}:{}", first.span.file, first.span.line)
-    };
-    diags.push(
-        Diagnostic::error(
-            "E0110",
-            &name.span,
-            format!(
-                "`{}` and `{}` ({at}) both become {ident} in generated code",
-                name.value, first.value
-            ),
-        )
-        .with_hint("rename one of them"),
-    );
-}
-
-/// Checks the field, enum value and union variant names of every type.
-pub fn type_members(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
     for t in &symbols.types {
         match t.body {
-            Body::Object(fields) => object_fields(fields, diags),
+            Body::Object(fields) => {
+                let rust_names: Vec<&str> = match types.get(&t.name).map(|d| &d.kind) {
+                    Some(TypeKind::Object { fields }) => {
+                        fields.iter().map(|f| f.rust_name.as_str()).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                object_fields(fields, &rust_names, diags)
+            }
             Body::Enum(values) => {
                 if values.is_empty() {
                     diags.push(Diagnostic::error(
@@ -210,7 +189,6 @@ pub fn type_members(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
                     ));
                 }
                 let mut wire: HashMap<&str, &Spanned<String>> = HashMap::new();
-                let mut idents: HashMap<String, &Spanned<String>> = HashMap::new();
                 for v in values {
                     if !is_wire_value(&v.value.value) {
                         diags.push(
@@ -232,11 +210,6 @@ pub fn type_members(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
                             )
                             .with_hint(format!("first listed on line {}", first.span.line)),
                         );
-                        continue;
-                    }
-                    let ident = naming::rust_pascal_ident(&v.value.value);
-                    if let Some(first) = idents.insert(ident.clone(), &v.value) {
-                        collision(diags, &v.value, first, &format!("the variant `{ident}`"));
                     }
                 }
             }
@@ -251,7 +224,6 @@ pub fn type_members(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
                         format!("union `{}` has no variants", t.contract_name),
                     ));
                 }
-                let mut idents: HashMap<String, &Spanned<String>> = HashMap::new();
                 for (value, _) in variants {
                     if !is_wire_value(&value.value) {
                         diags.push(
@@ -262,11 +234,6 @@ pub fn type_members(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
                             )
                             .with_hint("use printable ASCII without spaces, with at least one letter or digit"),
                         );
-                        continue;
-                    }
-                    let ident = naming::rust_pascal_ident(&value.value);
-                    if let Some(first) = idents.insert(ident.clone(), value) {
-                        collision(diags, value, first, &format!("the variant `{ident}`"));
                     }
                 }
             }
@@ -274,9 +241,10 @@ pub fn type_members(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-fn object_fields(fields: &[FieldDecl], diags: &mut Vec<Diagnostic>) {
-    let mut idents: HashMap<String, &Spanned<String>> = HashMap::new();
-    for f in fields {
+/// Field names: valid identifiers, snake_case preferred. `rust_names` are
+/// the fields' resolved Rust identifiers, in declaration order.
+fn object_fields(fields: &[FieldDecl], rust_names: &[&str], diags: &mut Vec<Diagnostic>) {
+    for (i, f) in fields.iter().enumerate() {
         let name = &f.name;
         let valid = name
             .value
@@ -300,6 +268,10 @@ fn object_fields(fields: &[FieldDecl], diags: &mut Vec<Diagnostic>) {
             continue;
         }
         if !naming::is_snake_case(&name.value) {
+            let rust = rust_names.get(i).map_or_else(
+                || naming::rust_snake_ident(&name.value),
+                |n| (*n).to_owned(),
+            );
             diags.push(
                 Diagnostic::warning(
                     "W0003",
@@ -307,39 +279,10 @@ fn object_fields(fields: &[FieldDecl], diags: &mut Vec<Diagnostic>) {
                     format!("field name `{}` is not snake_case", name.value),
                 )
                 .with_hint(format!(
-                    "the wire name stays `{}` and the Rust field is `{}`",
-                    name.value,
-                    naming::rust_snake_ident(&name.value)
+                    "the wire name stays `{}` and the Rust field is `{rust}`",
+                    name.value
                 )),
             );
-        }
-        let ident = naming::unraw(&naming::rust_snake_ident(&name.value)).to_owned();
-        if let Some(first) = idents.insert(ident.clone(), name) {
-            collision(diags, name, first, &format!("the Rust field `{ident}`"));
-        }
-    }
-}
-
-/// Reports events whose generated names collide (`task.created` and
-/// `task_created` both give `TaskCreated`).
-pub fn events(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
-    let mut seen: HashMap<String, &Spanned<String>> = HashMap::new();
-    for (name, (_, decl)) in &symbols.events {
-        let pascal = naming::pascal(name);
-        if let Some(first) = seen.insert(pascal.clone(), &decl.name) {
-            collision(diags, &decl.name, first, &format!("`{pascal}`"));
-        }
-    }
-}
-
-/// Reports modules whose generated names collide (`v2` and `v_2` both give
-/// the handler trait `V2Handler`).
-pub fn modules(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
-    let mut seen: HashMap<String, &Spanned<String>> = HashMap::new();
-    for m in symbols.modules.values() {
-        let pascal = naming::pascal(&m.name.value);
-        if let Some(first) = seen.insert(pascal.clone(), &m.name) {
-            collision(diags, &m.name, first, &format!("`{pascal}`"));
         }
     }
 }
@@ -349,62 +292,4 @@ pub fn modules(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
 /// becomes is meaningful).
 pub fn is_wire_value(v: &str) -> bool {
     v.chars().all(|c| c.is_ascii_graphic()) && v.chars().any(|c| c.is_ascii_alphanumeric())
-}
-
-/// Reports generated names that would collide project-wide: action error
-/// enums (`GetError`, or `TasksGetError` when two modules share the action
-/// name) against each other and against types, and module handler traits
-/// against types (the generated `handlers` module sees every type).
-pub fn generated_names(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
-    let mut modules_of: HashMap<String, Vec<&str>> = HashMap::new();
-    for m in symbols.modules.values() {
-        for a in &m.actions {
-            modules_of
-                .entry(naming::pascal(&a.name.value))
-                .or_default()
-                .push(&m.name.value);
-        }
-    }
-    let mut enums: HashMap<String, (&Spanned<String>, &str)> = HashMap::new();
-    for m in symbols.modules.values() {
-        let module_pascal = naming::pascal(&m.name.value);
-        for a in &m.actions {
-            let pascal = naming::pascal(&a.name.value);
-            let shared = modules_of
-                .get(&pascal)
-                .is_some_and(|ms| ms.iter().any(|x| *x != m.name.value));
-            let name = naming::error_enum_name(&module_pascal, &pascal, shared);
-            if let Some(t) = symbols.by_name(&name) {
-                diags.push(
-                    Diagnostic::error(
-                        "E0109",
-                        &t.span,
-                        format!(
-                            "type `{name}` collides with the error enum generated for action `{}.{}`",
-                            m.name.value, a.name.value
-                        ),
-                    )
-                    .with_hint("rename the type"),
-                );
-            }
-            // Two actions of one module with one PascalCase name are
-            // already reported by `module`.
-            if let Some((first, module)) = enums.insert(name.clone(), (&a.name, &m.name.value))
-                && module != m.name.value
-            {
-                collision(diags, &a.name, first, &format!("the error enum `{name}`"));
-            }
-        }
-        let handler = format!("{module_pascal}Handler");
-        if let Some(t) = symbols.by_name(&handler) {
-            diags.push(
-                Diagnostic::error(
-                    "E0109",
-                    &t.span,
-                    format!("type `{handler}` collides with the handler trait generated for module `{}`", m.name.value),
-                )
-                .with_hint("rename the type"),
-            );
-        }
-    }
 }

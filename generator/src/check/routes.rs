@@ -2,13 +2,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::symbols::{Body, Symbols, input_name};
 use super::types::innermost;
 use crate::diag::{self, Diagnostic};
 use crate::ir::{Span, TypeRef};
-use crate::lower::types::field_type;
-use crate::lower::values::{join_path, normalize_prefix, path_params, path_shape};
 use crate::parse::ast::*;
+use crate::resolve::symbols::{Body, Symbols};
+use crate::resolve::types::field_type;
+use crate::resolve::values::{join_path, normalize_prefix, path_params, path_shape};
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
@@ -143,7 +143,7 @@ fn input_fields<'a>(
 ) -> Option<Vec<(&'a FieldDecl, TypeRef)>> {
     let module = m.name.value.as_str();
     let entry = match a.input.as_ref()? {
-        Shape::Inline { .. } => symbols.lookup(module, &input_name(&a.name.value))?,
+        Shape::Inline { .. } => symbols.input_of(module, &a.name.value)?,
         Shape::Ref(e) => match symbols.resolve(module, e, &mut Vec::new())? {
             TypeRef::Named { name, .. } => symbols.by_name(&name)?,
             _ => return None,
@@ -155,12 +155,7 @@ fn input_fields<'a>(
     Some(
         fields
             .iter()
-            .filter_map(|f| {
-                Some((
-                    f,
-                    field_type(symbols, entry.module, &entry.contract_name, f)?,
-                ))
-            })
+            .filter_map(|f| Some((f, field_type(symbols, entry, f)?)))
             .collect(),
     )
 }

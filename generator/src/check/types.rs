@@ -2,11 +2,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::symbols::{Body, Symbols};
 use crate::diag::Diagnostic;
 use crate::ir::{TypeDef, TypeKind, TypeRef};
-use crate::lower::graph::{self, Via};
 use crate::parse::ast::*;
+use crate::resolve::graph::{self, Via};
+use crate::resolve::symbols::{Body, Symbols};
 
 /// Resolves every type expression of every type, reporting unknown names,
 /// and checks union variants.

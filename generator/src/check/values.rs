@@ -7,8 +7,8 @@ use serde_json::Value;
 use super::types::innermost;
 use crate::diag::Diagnostic;
 use crate::ir::{TypeDef, TypeKind, TypeRef};
-use crate::lower::types::constraints as lower_constraints;
 use crate::parse::ast::{FieldDecl, Spanned};
+use crate::resolve::types::constraints as lower_constraints;
 
 /// The largest integer JavaScript represents exactly (2^53 - 1).
 pub const MAX_SAFE_INT: i64 = 9_007_199_254_740_991;

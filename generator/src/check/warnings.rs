@@ -2,11 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::symbols::Symbols;
 use crate::diag::Diagnostic;
 use crate::ir::{TypeDef, TypeOrigin};
-use crate::lower::graph::{self, Via};
 use crate::parse::ast::Shape;
+use crate::resolve::graph::{self, Via};
+use crate::resolve::symbols::Symbols;
 
 /// Warns about declared types that no action, event or used type refers to.
 pub fn unused_types(

@@ -1,11 +1,13 @@
 //! Lowering of actions: input and output types, errors with the implicit ones, flattened guards, triggers with HTTP bindings, retry policy.
 
-use super::values::{IMPLICIT_ERRORS, join_path, normalize_prefix, parse_duration, path_params};
-use crate::check::symbols::{Body, Symbols, input_name, output_name};
 use crate::ir::*;
-use crate::naming;
+use crate::naming::{self, Scope};
 use crate::parse::ast::{
     self, ActionDecl, GuardDecl, GuardDeclKind, ModuleDecl, Shape, TriggerKind,
+};
+use crate::resolve::symbols::{Body, Symbols};
+use crate::resolve::values::{
+    IMPLICIT_ERRORS, TRANSPORT_ERRORS, join_path, normalize_prefix, parse_duration, path_params,
 };
 
 /// Lowers one action of module `m`.
@@ -17,18 +19,17 @@ pub fn lower_action(
 ) -> Action {
     let module = m.name.value.as_str();
     let name = a.name.value.as_str();
-    let input = a
-        .input
-        .as_ref()
-        .and_then(|s| shape_name(symbols, module, s, &input_name(name)));
+    let input = a.input.as_ref().and_then(|s| match s {
+        Shape::Inline { .. } => symbols.input_of(module, name).map(|t| t.name.clone()),
+        Shape::Ref(e) => match symbols.resolve(module, e, &mut Vec::new())? {
+            TypeRef::Named { name, .. } => Some(name),
+            _ => None,
+        },
+    });
     let output = a.output.as_ref().and_then(|s| match s {
-        Shape::Inline { .. } => {
-            symbols
-                .lookup(module, &output_name(name))
-                .map(|t| OutputType::Named {
-                    name: t.name.clone(),
-                })
-        }
+        Shape::Inline { .. } => symbols.output_of(module, name).map(|t| OutputType::Named {
+            name: t.name.clone(),
+        }),
         Shape::Ref(e) => match symbols.resolve(module, e, &mut Vec::new())? {
             TypeRef::Named { name, .. } => Some(OutputType::Named { name }),
             ty => Some(OutputType::Expr { ty }),
@@ -55,7 +56,7 @@ pub fn lower_action(
         output.is_some(),
         &input_fields,
     );
-    let guards = m
+    let guards: Vec<Guard> = m
         .guards
         .iter()
         .map(|g| guard(g, GuardSource::Module))
@@ -66,6 +67,8 @@ pub fn lower_action(
     emits.dedup();
     let action_endpoint = (!triggers.http.is_empty())
         .then(|| join_path(&[base_path, &format!("/v1/actions/{module}.{name}")]));
+    let audience = audience(&triggers);
+    let errors = errors(a, input.is_some(), &guards);
     Action {
         name: name.to_owned(),
         full_name: format!("{module}.{name}"),
@@ -81,75 +84,110 @@ pub fn lower_action(
         input,
         input_json: matches!(&a.input, Some(Shape::Ref(e)) if e.kind == ast::TypeExprKind::Prim(ast::Prim::Json)),
         output,
-        errors: errors(a),
+        error_enum: String::new(),
+        errors,
         guards,
         triggers,
         retry: retry(a.retry.as_ref()),
         emits,
         action_endpoint,
+        audience,
         span: a.name.span.clone(),
     }
 }
 
-/// The type name of an input (inline or a reference to an object type).
-fn shape_name(symbols: &Symbols<'_>, module: &str, s: &Shape, inline_name: &str) -> Option<String> {
-    match s {
-        Shape::Inline { .. } => symbols.lookup(module, inline_name).map(|t| t.name.clone()),
-        Shape::Ref(e) => match symbols.resolve(module, e, &mut Vec::new())? {
-            TypeRef::Named { name, .. } => Some(name),
-            _ => None,
-        },
+/// Who calls the action from outside the server (see [`Audience`]), from
+/// its triggers.
+pub fn audience(t: &Triggers) -> Audience {
+    let http = !t.http.is_empty() || !t.webhooks.is_empty();
+    let server_run = !t.events.is_empty() || !t.crons.is_empty() || t.queue.is_some();
+    Audience {
+        http,
+        clients: http || t.mcp.is_some() || !server_run,
+        jobs: t.queue.is_some(),
     }
 }
 
-fn errors(a: &ActionDecl) -> Vec<ErrorDef> {
+/// The action's exact error set (see [`Action::errors`]): declared errors
+/// sorted by code, then the implicit ones its input and guards make
+/// possible.
+fn errors(a: &ActionDecl, has_input: bool, guards: &[Guard]) -> Vec<ErrorDef> {
     let mut declared: Vec<ErrorDef> = a
         .errors
         .iter()
-        .map(|e| ErrorDef {
-            code: e.code.value.clone(),
-            rust_name: naming::rust_pascal_ident(&e.code.value),
-            status: e
-                .status
-                .as_ref()
-                .and_then(|s| u16::try_from(s.value).ok())
-                .unwrap_or(500),
-            message: e
-                .message
-                .clone()
-                .unwrap_or_else(|| naming::sentence(&e.code.value)),
-            implicit: false,
-            span: e.code.span.clone(),
+        .map(|e| {
+            let code = e.code.value.as_str();
+            let (kind, payload) = kind_of(code);
+            ErrorDef {
+                code: code.to_owned(),
+                rust_name: naming::rust_pascal_ident(code),
+                status: e
+                    .status
+                    .as_ref()
+                    .and_then(|s| u16::try_from(s.value).ok())
+                    .unwrap_or(500),
+                message: e.message.clone().unwrap_or_else(|| naming::sentence(code)),
+                implicit: false,
+                kind,
+                payload,
+                span: e.code.span.clone(),
+            }
         })
         .collect();
     declared.sort_by(|x, y| x.code.cmp(&y.code));
-    for (code, status) in IMPLICIT_ERRORS {
-        if declared.iter().any(|d| d.code == *code) {
+    let mut idents = Scope::new();
+    for d in &mut declared {
+        d.rust_name = idents.claim_pascal(&d.rust_name);
+    }
+    let possible = |kind: ErrorKind| match kind {
+        ErrorKind::ValidationFailed => has_input,
+        ErrorKind::Unauthorized => guards.iter().any(|g| g.kind.needs_principal()),
+        ErrorKind::Forbidden => guards.iter().any(|g| g.kind.can_refuse()),
+        ErrorKind::RateLimited => guards
+            .iter()
+            .any(|g| matches!(g.kind, GuardKind::RateLimit { .. })),
+        _ => true,
+    };
+    for implicit in IMPLICIT_ERRORS {
+        if !possible(implicit.kind) || declared.iter().any(|d| d.code == implicit.code) {
             continue;
         }
         declared.push(ErrorDef {
-            code: (*code).to_owned(),
-            rust_name: naming::rust_pascal_ident(code),
-            status: *status,
-            message: implicit_message(code),
+            code: implicit.code.to_owned(),
+            rust_name: idents.claim_pascal(&naming::rust_pascal_ident(implicit.code)),
+            status: implicit.status,
+            message: implicit.message.to_owned(),
             implicit: true,
+            kind: implicit.kind,
+            payload: implicit.payload,
             span: a.name.span.clone(),
         });
     }
     declared
 }
 
-fn implicit_message(code: &str) -> String {
-    match code {
-        "validation_failed" => "The input is invalid",
-        "unauthorized" => "Authentication is required",
-        "forbidden" => "You are not allowed to do this",
-        "not_found" => "Not found",
-        "rate_limited" => "Too many requests",
-        "not_implemented" => "Not implemented yet",
-        _ => "Internal error",
-    }
-    .to_owned()
+/// The kind and payload of a declared error: a framework code keeps its
+/// meaning, any other code is the contract's own.
+fn kind_of(code: &str) -> (ErrorKind, ErrorPayload) {
+    IMPLICIT_ERRORS
+        .iter()
+        .find(|i| i.code == code)
+        .map_or((ErrorKind::Declared, ErrorPayload::None), |i| {
+            (i.kind, i.payload)
+        })
+}
+
+/// The framework's answers no action declares ([`Ir::transport_errors`]).
+pub fn transport_errors() -> Vec<TransportError> {
+    TRANSPORT_ERRORS
+        .iter()
+        .map(|(code, status, message, with_body)| TransportError {
+            code: (*code).to_owned(),
+            status: *status,
+            message: (*message).to_owned(),
+            with_body: *with_body,
+        })
+        .collect()
 }
 
 /// Lowers a guard.

@@ -2,40 +2,29 @@
 //!
 //! Lowering runs only on contracts the checker passed, and never fails: a
 //! reference it cannot resolve (which the checker would have reported) falls
-//! back to something harmless instead of panicking. Every decision emitters
-//! must not make lives here: unique type names (from
-//! [`Symbols`](crate::check::symbols::Symbols)), inline type names, defaults,
-//! boxing, HTTP bindings, guard order, implicit errors and event wiring.
+//! back to something harmless instead of panicking. It takes the names and
+//! types [`crate::resolve`] built and adds every other decision emitters
+//! must not make: defaults, HTTP bindings, guard order, exact error sets,
+//! event wiring, and (in `surface`) directions, target names and docs.
 
-mod actions;
-pub mod graph;
-pub mod types;
-pub mod values;
+pub mod actions;
+mod surface;
 
 use std::collections::BTreeMap;
 
-use crate::check::symbols::Symbols;
 use crate::ir::*;
 use crate::naming;
 use crate::parse::ast::Contracts;
-use values::normalize_prefix;
+use crate::resolve::Resolved;
+use crate::resolve::values::normalize_prefix;
 
-pub use types::field_type;
+pub use actions::audience;
 
-/// Lowers checked contracts to the IR.
-pub fn lower(contracts: &Contracts) -> Ir {
-    let symbols = Symbols::collect(contracts, &mut Vec::new());
-    let types = types::lower_types(&symbols);
-    lower_with(contracts, &symbols, types)
-}
-
-/// Lowers checked contracts given their symbol table and lowered types (as
-/// [`crate::compile`] already built them for the checker).
-pub fn lower_with(
-    contracts: &Contracts,
-    symbols: &Symbols<'_>,
-    types: BTreeMap<String, TypeDef>,
-) -> Ir {
+/// Lowers checked contracts to the IR, given what resolution built from
+/// them.
+pub fn lower(contracts: &Contracts, resolved: Resolved<'_>) -> Ir {
+    let Resolved { symbols, types } = resolved;
+    let symbols = &symbols;
     let project = project(contracts);
     let mut modules = BTreeMap::new();
     for (name, m) in &symbols.modules {
@@ -65,6 +54,8 @@ pub fn lower_with(
                 rust_name: naming::rust_snake_ident(name),
                 pascal_name: naming::pascal(name),
                 ts_name: naming::camel(name),
+                rust_handler: String::new(),
+                ts_client: String::new(),
                 description: m.description.clone(),
                 prefix: m
                     .prefix
@@ -84,6 +75,9 @@ pub fn lower_with(
         );
     }
     let mut events = BTreeMap::new();
+    // `emit_<snake>` functions share one Rust module: `task.created` and
+    // `task_created` must not both be `task_created`.
+    let mut emitters = naming::Scope::new();
     for (name, (module, decl)) in &symbols.events {
         let payload = symbols
             .payload_of(name)
@@ -94,7 +88,7 @@ pub fn lower_with(
             Event {
                 name: name.clone(),
                 pascal_name: naming::pascal(name),
-                snake_name: naming::snake(&name.replace('.', "_")),
+                snake_name: emitters.claim(&naming::snake(&name.replace('.', "_"))),
                 module: (*module).to_owned(),
                 description: decl.description.clone(),
                 payload,
@@ -124,14 +118,18 @@ pub fn lower_with(
         ev.subscribers.sort();
         ev.subscribers.dedup();
     }
-    Ir {
+    let mut ir = Ir {
         format_version: IR_FORMAT_VERSION,
         project,
         modules,
         types,
         events,
         db: Default::default(),
-    }
+        transport_errors: actions::transport_errors(),
+        names: ProjectNames::default(),
+    };
+    surface::decide(&mut ir);
+    ir
 }
 
 fn project(contracts: &Contracts) -> Project {

@@ -37,8 +37,7 @@ pub fn run() -> anyhow::Result<()> {
     );
 
     // What an app pays: createClient plus one call, for the acme fixture's SDK.
-    let ir_path = root.join("tests/sdk/ir/acme.json");
-    let ir = serde_json_ir(&ir_path)?;
+    let ir = compile_fixture(&root.join("tests/sdk/contracts/acme"))?;
     let sdk = tmp.join("acme");
     let opts = GenOptions {
         runtime: RuntimeSource::Path("../runtime-support".into()),
@@ -71,10 +70,18 @@ pub fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serde_json_ir(path: &Path) -> anyhow::Result<bunbase::ir::Ir> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+/// The IR of a contract fixture folder.
+fn compile_fixture(dir: &Path) -> anyhow::Result<bunbase::ir::Ir> {
+    let sources =
+        bunbase::load::from_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+    match bunbase::compile(&sources) {
+        Ok(c) => Ok(c.ir),
+        Err(d) => bail!(
+            "{} does not check:\n{}",
+            dir.display(),
+            bunbase::diag::render(&d, &sources, false)
+        ),
+    }
 }
 
 /// Bundles and minifies `entry` with esbuild; returns (minified, gzipped) sizes.

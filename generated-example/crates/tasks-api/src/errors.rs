@@ -9,14 +9,6 @@ pub enum LoginError {
     InvalidCredentials,
     /// 400 `validation_failed` (implicit): The input is invalid
     ValidationFailed(::std::vec::Vec<Violation>),
-    /// 401 `unauthorized` (implicit): Authentication is required
-    Unauthorized,
-    /// 403 `forbidden` (implicit): You are not allowed to do this
-    Forbidden,
-    /// 404 `not_found` (implicit): Not found
-    NotFound,
-    /// 429 `rate_limited` (implicit): Too many requests
-    RateLimited,
     /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
@@ -32,12 +24,6 @@ impl LoginError {
             LoginError::ValidationFailed(..) => {
                 (400, "validation_failed", "The input is invalid")
             }
-            LoginError::Unauthorized => {
-                (401, "unauthorized", "Authentication is required")
-            }
-            LoginError::Forbidden => (403, "forbidden", "You are not allowed to do this"),
-            LoginError::NotFound => (404, "not_found", "Not found"),
-            LoginError::RateLimited => (429, "rate_limited", "Too many requests"),
             LoginError::NotImplemented => (501, "not_implemented", "Not implemented yet"),
             LoginError::Internal(..) => (500, "internal", "Internal error"),
         }
@@ -84,10 +70,6 @@ impl ::std::convert::From<ApiError> for LoginError {
                 )
             }
             "invalid_credentials" => LoginError::InvalidCredentials,
-            "unauthorized" => LoginError::Unauthorized,
-            "forbidden" => LoginError::Forbidden,
-            "not_found" => LoginError::NotFound,
-            "rate_limited" => LoginError::RateLimited,
             "not_implemented" => LoginError::NotImplemented,
             _ => LoginError::Internal(e.to_string()),
         }
@@ -101,16 +83,6 @@ impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for LoginError {
 /// Every error `auth.logout` can answer; each maps to a status and a wire code.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LogoutError {
-    /// 400 `validation_failed` (implicit): The input is invalid
-    ValidationFailed(::std::vec::Vec<Violation>),
-    /// 401 `unauthorized` (implicit): Authentication is required
-    Unauthorized,
-    /// 403 `forbidden` (implicit): You are not allowed to do this
-    Forbidden,
-    /// 404 `not_found` (implicit): Not found
-    NotFound,
-    /// 429 `rate_limited` (implicit): Too many requests
-    RateLimited,
     /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
@@ -120,17 +92,6 @@ impl LogoutError {
     /// The HTTP status, wire code and contract message of this error.
     pub fn describe(&self) -> (u16, &'static str, &'static str) {
         match self {
-            LogoutError::ValidationFailed(..) => {
-                (400, "validation_failed", "The input is invalid")
-            }
-            LogoutError::Unauthorized => {
-                (401, "unauthorized", "Authentication is required")
-            }
-            LogoutError::Forbidden => {
-                (403, "forbidden", "You are not allowed to do this")
-            }
-            LogoutError::NotFound => (404, "not_found", "Not found"),
-            LogoutError::RateLimited => (429, "rate_limited", "Too many requests"),
             LogoutError::NotImplemented => {
                 (501, "not_implemented", "Not implemented yet")
             }
@@ -156,7 +117,6 @@ impl ::std::error::Error for LogoutError {}
 impl ::std::convert::From<LogoutError> for ApiError {
     fn from(e: LogoutError) -> Self {
         match e {
-            LogoutError::ValidationFailed(violations) => ApiError::validation(violations),
             LogoutError::Internal(detail) => ApiError::internal(detail),
             other => super::wire::api_error(other.describe(), "auth.logout"),
         }
@@ -167,21 +127,6 @@ impl ::std::convert::From<ApiError> for LogoutError {
     /// anything else becomes an internal error.
     fn from(e: ApiError) -> Self {
         match e.code() {
-            "validation_failed" => {
-                LogoutError::ValidationFailed(
-                    e
-                        .details()
-                        .and_then(|d| d.get("violations"))
-                        .and_then(|v| {
-                            ::bunbase_runtime::serde_json::from_value(v.clone()).ok()
-                        })
-                        .unwrap_or_default(),
-                )
-            }
-            "unauthorized" => LogoutError::Unauthorized,
-            "forbidden" => LogoutError::Forbidden,
-            "not_found" => LogoutError::NotFound,
-            "rate_limited" => LogoutError::RateLimited,
             "not_implemented" => LogoutError::NotImplemented,
             _ => LogoutError::Internal(e.to_string()),
         }
@@ -195,16 +140,8 @@ impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for LogoutError {
 /// Every error `auth.me` can answer; each maps to a status and a wire code.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MeError {
-    /// 400 `validation_failed` (implicit): The input is invalid
-    ValidationFailed(::std::vec::Vec<Violation>),
     /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): You are not allowed to do this
-    Forbidden,
-    /// 404 `not_found` (implicit): Not found
-    NotFound,
-    /// 429 `rate_limited` (implicit): Too many requests
-    RateLimited,
     /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
@@ -214,13 +151,7 @@ impl MeError {
     /// The HTTP status, wire code and contract message of this error.
     pub fn describe(&self) -> (u16, &'static str, &'static str) {
         match self {
-            MeError::ValidationFailed(..) => {
-                (400, "validation_failed", "The input is invalid")
-            }
             MeError::Unauthorized => (401, "unauthorized", "Authentication is required"),
-            MeError::Forbidden => (403, "forbidden", "You are not allowed to do this"),
-            MeError::NotFound => (404, "not_found", "Not found"),
-            MeError::RateLimited => (429, "rate_limited", "Too many requests"),
             MeError::NotImplemented => (501, "not_implemented", "Not implemented yet"),
             MeError::Internal(..) => (500, "internal", "Internal error"),
         }
@@ -244,7 +175,6 @@ impl ::std::error::Error for MeError {}
 impl ::std::convert::From<MeError> for ApiError {
     fn from(e: MeError) -> Self {
         match e {
-            MeError::ValidationFailed(violations) => ApiError::validation(violations),
             MeError::Internal(detail) => ApiError::internal(detail),
             other => super::wire::api_error(other.describe(), "auth.me"),
         }
@@ -255,21 +185,7 @@ impl ::std::convert::From<ApiError> for MeError {
     /// anything else becomes an internal error.
     fn from(e: ApiError) -> Self {
         match e.code() {
-            "validation_failed" => {
-                MeError::ValidationFailed(
-                    e
-                        .details()
-                        .and_then(|d| d.get("violations"))
-                        .and_then(|v| {
-                            ::bunbase_runtime::serde_json::from_value(v.clone()).ok()
-                        })
-                        .unwrap_or_default(),
-                )
-            }
             "unauthorized" => MeError::Unauthorized,
-            "forbidden" => MeError::Forbidden,
-            "not_found" => MeError::NotFound,
-            "rate_limited" => MeError::RateLimited,
             "not_implemented" => MeError::NotImplemented,
             _ => MeError::Internal(e.to_string()),
         }
@@ -287,14 +203,6 @@ pub enum RegisterError {
     EmailTaken,
     /// 400 `validation_failed` (implicit): The input is invalid
     ValidationFailed(::std::vec::Vec<Violation>),
-    /// 401 `unauthorized` (implicit): Authentication is required
-    Unauthorized,
-    /// 403 `forbidden` (implicit): You are not allowed to do this
-    Forbidden,
-    /// 404 `not_found` (implicit): Not found
-    NotFound,
-    /// 429 `rate_limited` (implicit): Too many requests
-    RateLimited,
     /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
@@ -310,14 +218,6 @@ impl RegisterError {
             RegisterError::ValidationFailed(..) => {
                 (400, "validation_failed", "The input is invalid")
             }
-            RegisterError::Unauthorized => {
-                (401, "unauthorized", "Authentication is required")
-            }
-            RegisterError::Forbidden => {
-                (403, "forbidden", "You are not allowed to do this")
-            }
-            RegisterError::NotFound => (404, "not_found", "Not found"),
-            RegisterError::RateLimited => (429, "rate_limited", "Too many requests"),
             RegisterError::NotImplemented => {
                 (501, "not_implemented", "Not implemented yet")
             }
@@ -368,10 +268,6 @@ impl ::std::convert::From<ApiError> for RegisterError {
                 )
             }
             "email_taken" => RegisterError::EmailTaken,
-            "unauthorized" => RegisterError::Unauthorized,
-            "forbidden" => RegisterError::Forbidden,
-            "not_found" => RegisterError::NotFound,
-            "rate_limited" => RegisterError::RateLimited,
             "not_implemented" => RegisterError::NotImplemented,
             _ => RegisterError::Internal(e.to_string()),
         }
@@ -385,16 +281,6 @@ impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for RegisterError {
 /// Every error `health.health` can answer; each maps to a status and a wire code.
 #[derive(Debug, Clone, PartialEq)]
 pub enum HealthError {
-    /// 400 `validation_failed` (implicit): The input is invalid
-    ValidationFailed(::std::vec::Vec<Violation>),
-    /// 401 `unauthorized` (implicit): Authentication is required
-    Unauthorized,
-    /// 403 `forbidden` (implicit): You are not allowed to do this
-    Forbidden,
-    /// 404 `not_found` (implicit): Not found
-    NotFound,
-    /// 429 `rate_limited` (implicit): Too many requests
-    RateLimited,
     /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
@@ -404,17 +290,6 @@ impl HealthError {
     /// The HTTP status, wire code and contract message of this error.
     pub fn describe(&self) -> (u16, &'static str, &'static str) {
         match self {
-            HealthError::ValidationFailed(..) => {
-                (400, "validation_failed", "The input is invalid")
-            }
-            HealthError::Unauthorized => {
-                (401, "unauthorized", "Authentication is required")
-            }
-            HealthError::Forbidden => {
-                (403, "forbidden", "You are not allowed to do this")
-            }
-            HealthError::NotFound => (404, "not_found", "Not found"),
-            HealthError::RateLimited => (429, "rate_limited", "Too many requests"),
             HealthError::NotImplemented => {
                 (501, "not_implemented", "Not implemented yet")
             }
@@ -440,7 +315,6 @@ impl ::std::error::Error for HealthError {}
 impl ::std::convert::From<HealthError> for ApiError {
     fn from(e: HealthError) -> Self {
         match e {
-            HealthError::ValidationFailed(violations) => ApiError::validation(violations),
             HealthError::Internal(detail) => ApiError::internal(detail),
             other => super::wire::api_error(other.describe(), "health.health"),
         }
@@ -451,21 +325,6 @@ impl ::std::convert::From<ApiError> for HealthError {
     /// anything else becomes an internal error.
     fn from(e: ApiError) -> Self {
         match e.code() {
-            "validation_failed" => {
-                HealthError::ValidationFailed(
-                    e
-                        .details()
-                        .and_then(|d| d.get("violations"))
-                        .and_then(|v| {
-                            ::bunbase_runtime::serde_json::from_value(v.clone()).ok()
-                        })
-                        .unwrap_or_default(),
-                )
-            }
-            "unauthorized" => HealthError::Unauthorized,
-            "forbidden" => HealthError::Forbidden,
-            "not_found" => HealthError::NotFound,
-            "rate_limited" => HealthError::RateLimited,
             "not_implemented" => HealthError::NotImplemented,
             _ => HealthError::Internal(e.to_string()),
         }
@@ -483,12 +342,6 @@ pub enum CreateTaskError {
     ValidationFailed(::std::vec::Vec<Violation>),
     /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): You are not allowed to do this
-    Forbidden,
-    /// 404 `not_found` (implicit): Not found
-    NotFound,
-    /// 429 `rate_limited` (implicit): Too many requests
-    RateLimited,
     /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
@@ -504,11 +357,6 @@ impl CreateTaskError {
             CreateTaskError::Unauthorized => {
                 (401, "unauthorized", "Authentication is required")
             }
-            CreateTaskError::Forbidden => {
-                (403, "forbidden", "You are not allowed to do this")
-            }
-            CreateTaskError::NotFound => (404, "not_found", "Not found"),
-            CreateTaskError::RateLimited => (429, "rate_limited", "Too many requests"),
             CreateTaskError::NotImplemented => {
                 (501, "not_implemented", "Not implemented yet")
             }
@@ -559,9 +407,6 @@ impl ::std::convert::From<ApiError> for CreateTaskError {
                 )
             }
             "unauthorized" => CreateTaskError::Unauthorized,
-            "forbidden" => CreateTaskError::Forbidden,
-            "not_found" => CreateTaskError::NotFound,
-            "rate_limited" => CreateTaskError::RateLimited,
             "not_implemented" => CreateTaskError::NotImplemented,
             _ => CreateTaskError::Internal(e.to_string()),
         }
@@ -581,10 +426,6 @@ pub enum DeleteTaskError {
     ValidationFailed(::std::vec::Vec<Violation>),
     /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): You are not allowed to do this
-    Forbidden,
-    /// 429 `rate_limited` (implicit): Too many requests
-    RateLimited,
     /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
@@ -601,10 +442,6 @@ impl DeleteTaskError {
             DeleteTaskError::Unauthorized => {
                 (401, "unauthorized", "Authentication is required")
             }
-            DeleteTaskError::Forbidden => {
-                (403, "forbidden", "You are not allowed to do this")
-            }
-            DeleteTaskError::RateLimited => (429, "rate_limited", "Too many requests"),
             DeleteTaskError::NotImplemented => {
                 (501, "not_implemented", "Not implemented yet")
             }
@@ -656,8 +493,6 @@ impl ::std::convert::From<ApiError> for DeleteTaskError {
             }
             "not_found" => DeleteTaskError::NotFound,
             "unauthorized" => DeleteTaskError::Unauthorized,
-            "forbidden" => DeleteTaskError::Forbidden,
-            "rate_limited" => DeleteTaskError::RateLimited,
             "not_implemented" => DeleteTaskError::NotImplemented,
             _ => DeleteTaskError::Internal(e.to_string()),
         }
@@ -677,10 +512,6 @@ pub enum GetTaskError {
     ValidationFailed(::std::vec::Vec<Violation>),
     /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): You are not allowed to do this
-    Forbidden,
-    /// 429 `rate_limited` (implicit): Too many requests
-    RateLimited,
     /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
@@ -697,10 +528,6 @@ impl GetTaskError {
             GetTaskError::Unauthorized => {
                 (401, "unauthorized", "Authentication is required")
             }
-            GetTaskError::Forbidden => {
-                (403, "forbidden", "You are not allowed to do this")
-            }
-            GetTaskError::RateLimited => (429, "rate_limited", "Too many requests"),
             GetTaskError::NotImplemented => {
                 (501, "not_implemented", "Not implemented yet")
             }
@@ -752,8 +579,6 @@ impl ::std::convert::From<ApiError> for GetTaskError {
             }
             "not_found" => GetTaskError::NotFound,
             "unauthorized" => GetTaskError::Unauthorized,
-            "forbidden" => GetTaskError::Forbidden,
-            "rate_limited" => GetTaskError::RateLimited,
             "not_implemented" => GetTaskError::NotImplemented,
             _ => GetTaskError::Internal(e.to_string()),
         }
@@ -771,12 +596,6 @@ pub enum ListTasksError {
     ValidationFailed(::std::vec::Vec<Violation>),
     /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): You are not allowed to do this
-    Forbidden,
-    /// 404 `not_found` (implicit): Not found
-    NotFound,
-    /// 429 `rate_limited` (implicit): Too many requests
-    RateLimited,
     /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
@@ -792,11 +611,6 @@ impl ListTasksError {
             ListTasksError::Unauthorized => {
                 (401, "unauthorized", "Authentication is required")
             }
-            ListTasksError::Forbidden => {
-                (403, "forbidden", "You are not allowed to do this")
-            }
-            ListTasksError::NotFound => (404, "not_found", "Not found"),
-            ListTasksError::RateLimited => (429, "rate_limited", "Too many requests"),
             ListTasksError::NotImplemented => {
                 (501, "not_implemented", "Not implemented yet")
             }
@@ -847,9 +661,6 @@ impl ::std::convert::From<ApiError> for ListTasksError {
                 )
             }
             "unauthorized" => ListTasksError::Unauthorized,
-            "forbidden" => ListTasksError::Forbidden,
-            "not_found" => ListTasksError::NotFound,
-            "rate_limited" => ListTasksError::RateLimited,
             "not_implemented" => ListTasksError::NotImplemented,
             _ => ListTasksError::Internal(e.to_string()),
         }
@@ -867,12 +678,6 @@ pub enum OnTaskCreatedError {
     ValidationFailed(::std::vec::Vec<Violation>),
     /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): You are not allowed to do this
-    Forbidden,
-    /// 404 `not_found` (implicit): Not found
-    NotFound,
-    /// 429 `rate_limited` (implicit): Too many requests
-    RateLimited,
     /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
@@ -888,11 +693,6 @@ impl OnTaskCreatedError {
             OnTaskCreatedError::Unauthorized => {
                 (401, "unauthorized", "Authentication is required")
             }
-            OnTaskCreatedError::Forbidden => {
-                (403, "forbidden", "You are not allowed to do this")
-            }
-            OnTaskCreatedError::NotFound => (404, "not_found", "Not found"),
-            OnTaskCreatedError::RateLimited => (429, "rate_limited", "Too many requests"),
             OnTaskCreatedError::NotImplemented => {
                 (501, "not_implemented", "Not implemented yet")
             }
@@ -943,9 +743,6 @@ impl ::std::convert::From<ApiError> for OnTaskCreatedError {
                 )
             }
             "unauthorized" => OnTaskCreatedError::Unauthorized,
-            "forbidden" => OnTaskCreatedError::Forbidden,
-            "not_found" => OnTaskCreatedError::NotFound,
-            "rate_limited" => OnTaskCreatedError::RateLimited,
             "not_implemented" => OnTaskCreatedError::NotImplemented,
             _ => OnTaskCreatedError::Internal(e.to_string()),
         }
@@ -965,10 +762,6 @@ pub enum UpdateTaskError {
     ValidationFailed(::std::vec::Vec<Violation>),
     /// 401 `unauthorized` (implicit): Authentication is required
     Unauthorized,
-    /// 403 `forbidden` (implicit): You are not allowed to do this
-    Forbidden,
-    /// 429 `rate_limited` (implicit): Too many requests
-    RateLimited,
     /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
@@ -985,10 +778,6 @@ impl UpdateTaskError {
             UpdateTaskError::Unauthorized => {
                 (401, "unauthorized", "Authentication is required")
             }
-            UpdateTaskError::Forbidden => {
-                (403, "forbidden", "You are not allowed to do this")
-            }
-            UpdateTaskError::RateLimited => (429, "rate_limited", "Too many requests"),
             UpdateTaskError::NotImplemented => {
                 (501, "not_implemented", "Not implemented yet")
             }
@@ -1040,8 +829,6 @@ impl ::std::convert::From<ApiError> for UpdateTaskError {
             }
             "not_found" => UpdateTaskError::NotFound,
             "unauthorized" => UpdateTaskError::Unauthorized,
-            "forbidden" => UpdateTaskError::Forbidden,
-            "rate_limited" => UpdateTaskError::RateLimited,
             "not_implemented" => UpdateTaskError::NotImplemented,
             _ => UpdateTaskError::Internal(e.to_string()),
         }

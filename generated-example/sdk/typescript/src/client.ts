@@ -121,33 +121,33 @@ export interface Client {
  * `{ data }` or `{ error }`, where `error` is a union discriminated on `code`.
  */
 export function createClient(options: ClientOptions): Client {
-  const call = transport(options);
+  const call = transport(options, ["malformed_json", "not_found", "method_not_allowed", "payload_too_large", "unsupported_media_type"]);
   return {
     auth: {
       login: (input, options) =>
-        call<T.User, E.LoginError>({ m: "POST", p: "/api/auth/login", q: [], b: ["email", "password"], e: ["invalid_credentials", "validation_failed", "unauthorized", "forbidden", "not_found", "rate_limited", "not_implemented", "internal"] }, input, options),
+        call<T.User, E.LoginError>({ m: "POST", p: "/api/auth/login", q: [], b: ["email", "password"], e: ["invalid_credentials", "validation_failed", "not_implemented", "internal"] }, input, options),
       logout: (options) =>
-        call<null, E.LogoutError>({ m: "POST", p: "/api/auth/logout", q: [], b: null, e: ["validation_failed", "unauthorized", "forbidden", "not_found", "rate_limited", "not_implemented", "internal"] }, undefined, options),
+        call<null, E.LogoutError>({ m: "POST", p: "/api/auth/logout", q: [], b: null, e: ["not_implemented", "internal"] }, undefined, options),
       me: (options) =>
-        call<T.User, E.MeError>({ m: "GET", p: "/api/auth/me", q: [], b: null, e: ["validation_failed", "unauthorized", "forbidden", "not_found", "rate_limited", "not_implemented", "internal"] }, undefined, options),
+        call<T.User, E.MeError>({ m: "GET", p: "/api/auth/me", q: [], b: null, e: ["unauthorized", "not_implemented", "internal"] }, undefined, options),
       register: (input, options) =>
-        call<T.User, E.RegisterError>({ m: "POST", p: "/api/auth/register", q: [], b: ["email", "password", "name"], e: ["email_taken", "validation_failed", "unauthorized", "forbidden", "not_found", "rate_limited", "not_implemented", "internal"] }, input, options),
+        call<T.User, E.RegisterError>({ m: "POST", p: "/api/auth/register", q: [], b: ["email", "password", "name"], e: ["email_taken", "validation_failed", "not_implemented", "internal"] }, input, options),
     },
     health: {
       health: (options) =>
-        call<T.HealthOutput, E.HealthError>({ m: "GET", p: "/api/health", q: [], b: null, e: ["validation_failed", "unauthorized", "forbidden", "not_found", "rate_limited", "not_implemented", "internal"] }, undefined, options),
+        call<T.HealthOutput, E.HealthError>({ m: "GET", p: "/api/health", q: [], b: null, e: ["not_implemented", "internal"] }, undefined, options),
     },
     tasks: {
       createTask: (input, options) =>
-        call<T.Task, E.CreateTaskError>({ m: "POST", p: "/api/tasks", q: [], b: ["title", "description", "status", "tags", "due_at"], e: ["validation_failed", "unauthorized", "forbidden", "not_found", "rate_limited", "not_implemented", "internal"] }, input, options),
+        call<T.Task, E.CreateTaskError>({ m: "POST", p: "/api/tasks", q: [], b: ["title", "description", "status", "tags", "due_at"], e: ["validation_failed", "unauthorized", "not_implemented", "internal"] }, input, options),
       deleteTask: (input, options) =>
-        call<null, E.DeleteTaskError>({ m: "DELETE", p: "/api/tasks/{id}", q: [], b: null, e: ["not_found", "validation_failed", "unauthorized", "forbidden", "rate_limited", "not_implemented", "internal"] }, input, options),
+        call<null, E.DeleteTaskError>({ m: "DELETE", p: "/api/tasks/{id}", q: [], b: null, e: ["not_found", "validation_failed", "unauthorized", "not_implemented", "internal"] }, input, options),
       getTask: (input, options) =>
-        call<T.Task, E.GetTaskError>({ m: "GET", p: "/api/tasks/{id}", q: [], b: null, e: ["not_found", "validation_failed", "unauthorized", "forbidden", "rate_limited", "not_implemented", "internal"] }, input, options),
+        call<T.Task, E.GetTaskError>({ m: "GET", p: "/api/tasks/{id}", q: [], b: null, e: ["not_found", "validation_failed", "unauthorized", "not_implemented", "internal"] }, input, options),
       listTasks: (input, options) =>
-        call<T.ListTasksOutput, E.ListTasksError>({ m: "GET", p: "/api/tasks", q: ["status", "tag", "limit", "cursor"], b: null, e: ["validation_failed", "unauthorized", "forbidden", "not_found", "rate_limited", "not_implemented", "internal"] }, input, options),
+        call<T.ListTasksOutput, E.ListTasksError>({ m: "GET", p: "/api/tasks", q: ["status", "tag", "limit", "cursor"], b: null, e: ["validation_failed", "unauthorized", "not_implemented", "internal"] }, input, options),
       updateTask: (input, options) =>
-        call<T.Task, E.UpdateTaskError>({ m: "PATCH", p: "/api/tasks/{id}", q: [], b: ["title", "description", "status", "tags", "due_at"], e: ["not_found", "validation_failed", "unauthorized", "forbidden", "rate_limited", "not_implemented", "internal"] }, input, options),
+        call<T.Task, E.UpdateTaskError>({ m: "PATCH", p: "/api/tasks/{id}", q: [], b: ["title", "description", "status", "tags", "due_at"], e: ["not_found", "validation_failed", "unauthorized", "not_implemented", "internal"] }, input, options),
     },
   };
 }

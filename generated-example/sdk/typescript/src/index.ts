@@ -15,7 +15,6 @@ export {
   type ClientOptions,
   type HeadersOption,
   type JsonValue,
-  type TransportError,
   type UnknownApiError,
   type ValidationDetails,
   type Violation,

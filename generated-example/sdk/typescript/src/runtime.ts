@@ -62,9 +62,6 @@ export interface ClientError<C extends ClientErrorCode = ClientErrorCode> {
  */
 export type ClientErrorCode = "network_error" | "timeout" | "aborted" | "invalid_response";
 
-/** The errors every call can end with besides the action's contract errors. */
-export type TransportError = ClientError | UnknownApiError;
-
 /** The outcome of a call: `data` on success, `error` otherwise. Calls never throw. */
 export type ApiResult<T, E> =
   | { readonly data: T; readonly error?: undefined; readonly status: number; readonly traceId: string | null; readonly response: Response }
@@ -113,7 +110,7 @@ export interface Route {
   readonly q: readonly string[];
   /** Input fields sent in the JSON body, `true` to send the whole input (a `json` input), or null for no body. */
   readonly b: readonly string[] | true | null;
-  /** Every error code the contract declares for the action. */
+  /** Every error code the action can answer: its exact error set. */
   readonly e: readonly string[];
 }
 
@@ -121,7 +118,7 @@ export interface Route {
 export type Call = <T, E>(route: Route, input: unknown, options?: CallOptions) => Promise<ApiResult<T, E>>;
 
 /** The error thrown by `unwrap` and the TanStack Query helpers. */
-export class SdkError<E extends { readonly code: string; readonly message: string } = ApiError | TransportError> extends Error {
+export class SdkError<E extends { readonly code: string; readonly message: string } = ApiError | ClientError | UnknownApiError> extends Error {
   /** The typed error; narrow on `error.code`. */
   readonly error: E;
   constructor(error: E) {
@@ -143,8 +140,12 @@ const fail = (code: ClientErrorCode, message: string, cause: unknown, response: 
   return { error: { code, status, message, traceId, details: null, cause }, status, traceId, response };
 };
 
-/** Builds the function every generated action calls. */
-export function transport(options: ClientOptions): Call {
+/**
+ * Builds the function every generated action calls. `framework` lists the
+ * codes the server's framework answers for any request (malformed JSON, no
+ * such route, ...): known to every call, like each action's own codes.
+ */
+export function transport(options: ClientOptions, framework: readonly string[] = []): Call {
   const base = options.baseUrl.replace(/\/+$/, "");
   return async (route, input, call = {}) => {
     const values = (input ?? {}) as Record<string, unknown>;
@@ -202,7 +203,7 @@ export function transport(options: ClientOptions): Call {
     if (response.ok) return { data: json ?? null, status, traceId, response } as never;
     const e = json?.error;
     if (typeof e?.code != "string") return fail("invalid_response", `HTTP ${status} without an error envelope`, json, response) as never;
-    const known = route.e.includes(e.code);
+    const known = route.e.includes(e.code) || framework.includes(e.code);
     return {
       error: {
         code: known ? e.code : "unknown_error",

@@ -3,28 +3,26 @@
 //! Every failure answers `{"error":{"code","message","trace_id","details"}}`
 //! (`details` is `null` unless the error carries structure, e.g. the
 //! violations of `validation_failed`). Each operation documents one response
-//! per status among its action's errors, with `code` narrowed to the codes
-//! that status can carry, plus a `default` response for the framework's own
-//! failures that no contract declares (405, 413, 415, 503).
+//! per status among its action's exact error set, with `code` narrowed to
+//! the codes that status can carry, plus a `default` response listing the
+//! framework's transport errors (`Ir::transport_errors`). A transport error
+//! that an operation with a body can get and whose status the operation
+//! already lists (malformed JSON next to `validation_failed`) joins that
+//! response, so its codes stay complete.
 
 use std::collections::BTreeMap;
 
-use super::names::Names;
 use super::schema::{boxed, plain, reference, string, string_enum, typed};
-use crate::ir::Action;
+use crate::ir::{Action, ErrorPayload, ProjectNames, TransportError};
 use indexmap::IndexMap;
 use openapiv3::{
     Header, MediaType, ObjectType, ParameterSchemaOrContent, ReferenceOr, Response, Schema,
     SchemaKind, Type,
 };
 
-/// The code the runtime answers when a request body is not valid JSON. It is
-/// not an IR error (no contract can declare or avoid it), so operations with
-/// a body add it to their 400 response.
-pub(crate) const MALFORMED_JSON: &str = "malformed_json";
-
-/// The code of input validation failures, whose details list violations.
-const VALIDATION_FAILED: &str = "validation_failed";
+/// The name of the `x-request-id` header component (header components live
+/// apart from schemas, so no type name can take it).
+pub(crate) const REQUEST_ID_HEADER: &str = "RequestId";
 
 /// The `application/json` content of a schema.
 pub(crate) fn json_content(schema: ReferenceOr<Schema>) -> IndexMap<String, MediaType> {
@@ -38,7 +36,7 @@ pub(crate) fn json_content(schema: ReferenceOr<Schema>) -> IndexMap<String, Medi
 }
 
 /// The component schemas of the envelope: `(name, schema)` pairs.
-pub(crate) fn components(names: &Names) -> Vec<(String, Schema)> {
+pub(crate) fn components(names: &ProjectNames) -> Vec<(String, Schema)> {
     let nullable_any = {
         let mut s = plain(SchemaKind::Any(Default::default()));
         s.schema_data.nullable = true;
@@ -98,16 +96,16 @@ pub(crate) fn components(names: &Names) -> Vec<(String, Schema)> {
     );
     let details = described(
         object(
-            [("violations", array_of(reference(&names.violation)))],
+            [("violations", array_of(reference(&names.openapi_violation)))],
             None,
         ),
         "The `details` of a `validation_failed` error: every problem, not just the first. Unknown input fields are \
          reported with code `unknown_field`.",
     );
     vec![
-        (names.envelope.clone(), envelope),
-        (names.validation_details.clone(), details),
-        (names.violation.clone(), violation),
+        (names.openapi_envelope.clone(), envelope),
+        (names.openapi_validation_details.clone(), details),
+        (names.openapi_violation.clone(), violation),
     ]
 }
 
@@ -164,38 +162,65 @@ impl SharedResponses {
     }
 }
 
+/// One error code a response documents.
+struct Entry<'e> {
+    code: &'e str,
+    message: &'e str,
+    /// The same for every action (implicit or transport), so a response of
+    /// such entries only can be shared.
+    shared: bool,
+    /// It carries `details.violations`.
+    violations: bool,
+}
+
 /// The error responses of `action`, by status, for an operation that takes a
 /// JSON body when `has_body`; then the `default` response. A status whose
-/// errors are all implicit (the same for every action) refers to a shared
-/// response named after its codes (`unauthorized`,
+/// codes are all implicit or transport errors (the same for every action)
+/// refers to a shared response named after its codes (`unauthorized`,
 /// `validation_failed_or_malformed_json`); a status with declared errors is
 /// described inline.
 pub(crate) fn responses(
     action: &Action,
+    transport: &[TransportError],
     has_body: bool,
-    names: &Names,
+    names: &ProjectNames,
     shared: &mut SharedResponses,
 ) -> (Vec<(u16, ReferenceOr<Response>)>, ReferenceOr<Response>) {
-    let mut by_status: BTreeMap<u16, Vec<(&str, &str, bool)>> = BTreeMap::new();
+    let mut by_status: BTreeMap<u16, Vec<Entry<'_>>> = BTreeMap::new();
     for e in &action.errors {
-        by_status
-            .entry(e.status)
-            .or_default()
-            .push((&e.code, &e.message, e.implicit));
+        by_status.entry(e.status).or_default().push(Entry {
+            code: &e.code,
+            message: &e.message,
+            shared: e.implicit,
+            violations: e.payload == ErrorPayload::Violations,
+        });
     }
-    if has_body {
-        let group = by_status.entry(400).or_default();
-        if !group.iter().any(|(c, _, _)| *c == MALFORMED_JSON) {
-            group.push((MALFORMED_JSON, "The request body is not valid JSON.", true));
+    // What this operation can get from the framework: the transport errors
+    // of a body when it has one (the others answer requests no operation
+    // serves).
+    let applicable: Vec<&TransportError> = transport
+        .iter()
+        .filter(|t| has_body || !t.with_body)
+        .collect();
+    for t in applicable.iter().filter(|t| t.with_body) {
+        if let Some(group) = by_status.get_mut(&t.status)
+            && !group.iter().any(|e| e.code == t.code)
+        {
+            group.push(Entry {
+                code: &t.code,
+                message: &t.message,
+                shared: true,
+                violations: false,
+            });
         }
     }
     let mut out = Vec::new();
     for (status, group) in by_status {
         let response = response(&group, names);
-        if group.iter().all(|(_, _, implicit)| *implicit) {
+        if group.iter().all(|e| e.shared) {
             let name = group
                 .iter()
-                .map(|(c, _, _)| *c)
+                .map(|e| e.code)
                 .collect::<Vec<_>>()
                 .join("_or_");
             out.push((status, shared.share(name, response)));
@@ -203,48 +228,60 @@ pub(crate) fn responses(
             out.push((status, ReferenceOr::Item(response)));
         }
     }
+    let mut description = String::from(
+        "Any other failure, answered by the framework before the action runs: the error envelope. Codes:",
+    );
+    for t in &applicable {
+        description.push_str(&format!("\n- `{}` ({}): {}", t.code, t.status, t.message));
+    }
     let default = Response {
-        description: "Any other failure (no route, method not allowed, body too large, wrong content type, service \
-                      unavailable): the error envelope."
-            .into(),
-        headers: headers(names),
-        content: json_content(reference(&names.envelope)),
+        description,
+        headers: headers(),
+        content: json_content(reference(&names.openapi_envelope)),
         ..Response::default()
     };
-    (out, shared.share("error".into(), default))
+    let name = if has_body {
+        "transport_error_with_body"
+    } else {
+        "transport_error"
+    };
+    (out, shared.share(name.into(), default))
 }
 
-fn response(group: &[(&str, &str, bool)], names: &Names) -> Response {
+fn response(group: &[Entry<'_>], names: &ProjectNames) -> Response {
     let mut description = String::from("Error codes:");
-    for (code, message, _) in group {
-        description.push_str(&format!("\n- `{code}`: {message}"));
+    for e in group {
+        description.push_str(&format!("\n- `{}`: {}", e.code, e.message));
     }
-    let mut inner = vec![("code", string_enum(group.iter().map(|(c, _, _)| *c)))];
-    if group.len() == 1 && group[0].0 == VALIDATION_FAILED {
+    let mut inner = vec![("code", string_enum(group.iter().map(|e| e.code)))];
+    if group.len() == 1 && group[0].violations {
         inner.push((
             "details",
             plain(SchemaKind::AllOf {
-                all_of: vec![reference(&names.validation_details)],
+                all_of: vec![reference(&names.openapi_validation_details)],
             }),
         ));
     }
     let narrowing = object([("error", object(inner, Some(vec![])))], Some(vec![]));
     let schema = plain(SchemaKind::AllOf {
-        all_of: vec![reference(&names.envelope), ReferenceOr::Item(narrowing)],
+        all_of: vec![
+            reference(&names.openapi_envelope),
+            ReferenceOr::Item(narrowing),
+        ],
     });
     Response {
         description,
-        headers: headers(names),
+        headers: headers(),
         content: json_content(ReferenceOr::Item(schema)),
         ..Response::default()
     }
 }
 
-fn headers(names: &Names) -> IndexMap<String, ReferenceOr<Header>> {
+fn headers() -> IndexMap<String, ReferenceOr<Header>> {
     IndexMap::from([(
         "x-request-id".to_string(),
         ReferenceOr::Reference {
-            reference: format!("#/components/headers/{}", names.request_id_header),
+            reference: format!("#/components/headers/{REQUEST_ID_HEADER}"),
         },
     )])
 }

@@ -17,11 +17,16 @@
 //!   fields, so request schemas list them as not required and nullable and
 //!   set `additionalProperties: false`. A type used both ways gets one
 //!   component per shape (see `layout`).
-//! - **Errors**: one response per status among the action's errors, the
-//!   envelope's `code` narrowed to that status's codes, plus `default` for
-//!   framework failures (see `errors`).
-//! - **Security**: operations whose guards need a principal require the
-//!   signed session cookie `bunbase_session`.
+//! - **Errors**: one response per status among the action's exact error set
+//!   (`Action::errors`), the envelope's `code` narrowed to that status's
+//!   codes, plus `default` for the framework's transport errors
+//!   (`Ir::transport_errors`; see `errors`).
+//! - **Security**: operations whose guards need a principal
+//!   (`GuardKind::needs_principal`) require the signed session cookie
+//!   `bunbase_session`.
+//!
+//! Every name, direction and error set comes from the IR; this emitter only
+//! translates them into `openapiv3` values.
 //!
 //! Output is deterministic: every map is filled from sorted IR maps or sorted
 //! before serialising.
@@ -29,7 +34,6 @@
 mod decimal;
 mod errors;
 mod layout;
-mod names;
 mod operation;
 mod schema;
 
@@ -42,7 +46,6 @@ use super::{GenOptions, GeneratedFile, Ownership};
 use crate::ir::Ir;
 use errors::SharedResponses;
 use layout::{Component, Layout};
-use names::Names;
 
 /// The name of the session cookie security scheme under
 /// `components/securitySchemes`.
@@ -74,9 +77,8 @@ pub fn to_json(ir: &Ir) -> String {
 /// an equal document.
 pub fn document(ir: &Ir) -> OpenAPI {
     let layout = Layout::new(ir);
-    let names = Names::new(ir);
     let mut shared = SharedResponses::default();
-    let paths = operation::paths(&layout, &names, &mut shared);
+    let paths = operation::paths(&layout, &mut shared);
     let base = if ir.project.base_path.is_empty() {
         "/"
     } else {
@@ -98,14 +100,14 @@ pub fn document(ir: &Ir) -> OpenAPI {
             ..Server::default()
         }],
         paths,
-        components: Some(components(&layout, &names, shared)),
+        components: Some(components(&layout, shared)),
         security: None,
         // One tag per module that has an operation (the tag an operation
         // carries is its module's name).
         tags: ir
             .modules
             .values()
-            .filter(|m| m.actions.values().any(layout::is_reachable_over_http))
+            .filter(|m| m.actions.values().any(|a| a.audience.http))
             .map(|m| Tag {
                 name: m.name.clone(),
                 description: m.description.clone(),
@@ -117,7 +119,8 @@ pub fn document(ir: &Ir) -> OpenAPI {
     }
 }
 
-fn components(layout: &Layout<'_>, names: &Names, shared: SharedResponses) -> Components {
+fn components(layout: &Layout<'_>, shared: SharedResponses) -> Components {
+    let names = &layout.ir.names;
     let mut schemas = IndexMap::new();
     for c in layout.components() {
         let schema = match &c {
@@ -160,7 +163,7 @@ fn components(layout: &Layout<'_>, names: &Names, shared: SharedResponses) -> Co
         }),
     );
     let headers = IndexMap::from([(
-        names.request_id_header.clone(),
+        errors::REQUEST_ID_HEADER.to_string(),
         ReferenceOr::Item(errors::request_id_header()),
     )]);
     Components {

@@ -10,16 +10,15 @@ use serde_json::Value;
 
 use super::SESSION_SCHEME;
 use super::errors::{self, SharedResponses, json_content};
-use super::layout::{Direction, Layout, is_reachable_over_http};
-use super::names::Names;
+use super::layout::Layout;
 use super::schema::{nullable, reference, string};
 use crate::ir::{
-    Action, BindingLocation, Constraints, Field, GuardKind, HttpRoute, OutputType, TypeKind,
-    TypeRef, WebhookScheme, WebhookTrigger,
+    Action, BindingLocation, Constraints, Direction, Field, HttpRoute, OutputType, ProjectNames,
+    TypeKind, TypeRef, WebhookScheme, WebhookTrigger,
 };
 
 /// Every operation of the document, paths sorted.
-pub(crate) fn paths(layout: &Layout<'_>, names: &Names, shared: &mut SharedResponses) -> Paths {
+pub(crate) fn paths(layout: &Layout<'_>, shared: &mut SharedResponses) -> Paths {
     let mut paths: IndexMap<String, PathItem> = IndexMap::new();
     let mut put = |path: &str, method: &str, op: Operation| {
         let item = paths.entry(path.to_string()).or_default();
@@ -39,10 +38,10 @@ pub(crate) fn paths(layout: &Layout<'_>, names: &Names, shared: &mut SharedRespo
             *slot = Some(op);
         }
     };
-    for action in layout.ir.actions().filter(|a| is_reachable_over_http(a)) {
+    for action in layout.ir.actions().filter(|a| a.audience.http) {
         let mut ops = Ops {
             layout,
-            names,
+            names: &layout.ir.names,
             action,
             shared: &mut *shared,
         };
@@ -91,23 +90,9 @@ pub(crate) fn rpc_status(action: &Action) -> u16 {
     }
 }
 
-/// True when a guard needs a signed-in principal, so the operation requires
-/// the session cookie (`rate_limit` and `custom` guards do not).
-pub(crate) fn needs_principal(kind: &GuardKind) -> bool {
-    matches!(
-        kind,
-        GuardKind::Authenticated
-            | GuardKind::HasRole { .. }
-            | GuardKind::HasPermission { .. }
-            | GuardKind::InOrg
-            | GuardKind::HasFeature { .. }
-            | GuardKind::TrialActiveOrPaid
-    )
-}
-
 struct Ops<'l, 'a> {
     layout: &'l Layout<'a>,
-    names: &'l Names,
+    names: &'l ProjectNames,
     action: &'l Action,
     shared: &'l mut SharedResponses,
 }
@@ -149,11 +134,11 @@ impl Ops<'_, '_> {
             self.action
                 .input
                 .as_deref()
-                .map(|name| reference(&self.layout.type_name(name, Direction::Request)))
+                .map(|name| reference(&self.layout.type_name(name, Direction::In)))
         } else {
             Some(ReferenceOr::Item(self.layout.object_schema(
                 body_fields,
-                Direction::Request,
+                Direction::In,
                 None,
             )))
         };
@@ -180,12 +165,12 @@ impl Ops<'_, '_> {
     fn action_endpoint(&mut self) -> Operation {
         let (schema, required) = match &self.action.input {
             Some(name) => (
-                reference(&self.layout.type_name(name, Direction::Request)),
+                reference(&self.layout.type_name(name, Direction::In)),
                 self.input_fields().iter().any(|f| f.required),
             ),
             None if self.action.input_json => (self.any_json(), true),
             None => (
-                ReferenceOr::Item(self.layout.object_schema([], Direction::Request, None)),
+                ReferenceOr::Item(self.layout.object_schema([], Direction::In, None)),
                 false,
             ),
         };
@@ -216,12 +201,11 @@ impl Ops<'_, '_> {
     /// against the raw body before the body is parsed as the action's input.
     fn webhook(&mut self, hook: &WebhookTrigger, operation_id: String) -> Operation {
         let schema = match &self.action.input {
-            Some(name) => reference(&self.layout.type_name(name, Direction::Request)),
-            None => self.layout.type_ref_schema(
-                &TypeRef::Json,
-                &Constraints::default(),
-                Direction::Request,
-            ),
+            Some(name) => reference(&self.layout.type_name(name, Direction::In)),
+            None => {
+                self.layout
+                    .type_ref_schema(&TypeRef::Json, &Constraints::default(), Direction::In)
+            }
         };
         let scheme = match hook.scheme {
             WebhookScheme::HmacSha256 => {
@@ -290,7 +274,13 @@ impl Ops<'_, '_> {
                 description.push_str(note);
             }
         }
-        let (errors, default) = errors::responses(a, has_body, self.names, self.shared);
+        let (errors, default) = errors::responses(
+            a,
+            &self.layout.ir.transport_errors,
+            has_body,
+            self.names,
+            self.shared,
+        );
         let mut responses = Responses {
             default: Some(default),
             ..Responses::default()
@@ -298,7 +288,7 @@ impl Ops<'_, '_> {
         for (status, r) in errors {
             responses.responses.insert(StatusCode::Code(status), r);
         }
-        let security = a.guards.iter().any(|g| needs_principal(&g.kind)).then(|| {
+        let security = a.guards.iter().any(|g| g.kind.needs_principal()).then(|| {
             let mut req = SecurityRequirement::new();
             req.insert(SESSION_SCHEME.to_string(), Vec::new());
             vec![req]
@@ -326,12 +316,12 @@ impl Ops<'_, '_> {
         let content = match (&self.action.output, status) {
             (_, 204) | (None, _) => IndexMap::new(),
             (Some(OutputType::Named { name }), _) => {
-                json_content(reference(&self.layout.type_name(name, Direction::Response)))
+                json_content(reference(&self.layout.type_name(name, Direction::Out)))
             }
             (Some(OutputType::Expr { ty }), _) => json_content(self.layout.type_ref_schema(
                 ty,
                 &Constraints::default(),
-                Direction::Response,
+                Direction::Out,
             )),
         };
         let description = if content.is_empty() {
@@ -342,7 +332,7 @@ impl Ops<'_, '_> {
         let headers = IndexMap::from([(
             "x-request-id".to_string(),
             ReferenceOr::Reference {
-                reference: format!("#/components/headers/{}", self.names.request_id_header),
+                reference: format!("#/components/headers/{}", errors::REQUEST_ID_HEADER),
             },
         )]);
         Response {
@@ -356,7 +346,7 @@ impl Ops<'_, '_> {
     /// The schema of any JSON value (an `input: json` body).
     fn any_json(&self) -> ReferenceOr<Schema> {
         self.layout
-            .type_ref_schema(&TypeRef::Json, &Constraints::default(), Direction::Request)
+            .type_ref_schema(&TypeRef::Json, &Constraints::default(), Direction::In)
     }
 
     /// The fields of the action's input type, in declaration order.
@@ -385,9 +375,7 @@ impl Ops<'_, '_> {
             description: None,
             ..field.clone()
         };
-        let schema: ReferenceOr<Schema> =
-            self.layout
-                .field_schema(&undescribed, ty, Direction::Request);
+        let schema: ReferenceOr<Schema> = self.layout.field_schema(&undescribed, ty, Direction::In);
         // Objects, maps and `json` values travel in a query string as JSON
         // text, which OpenAPI says with `content` instead of `schema`.
         let format = if self.is_json_text(ty) {

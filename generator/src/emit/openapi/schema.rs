@@ -11,7 +11,8 @@
 //! - Named types are `$ref`s; a `$ref` cannot carry siblings in 3.0, so a
 //!   nullable or annotated reference is wrapped in a one-element `allOf`.
 //! - `T?` adds `nullable: true`; whether the field is `required` depends on
-//!   the direction (see `emit::openapi`).
+//!   the direction (see `emit::openapi`): [`Direction::In`] is a request,
+//!   [`Direction::Out`] a response.
 
 use indexmap::IndexMap;
 use openapiv3::{
@@ -22,8 +23,8 @@ use openapiv3::{
 use serde_json::Value;
 
 use super::decimal;
-use super::layout::{Direction, Layout};
-use crate::ir::{Constraints, Field, TypeDef, TypeKind, TypeOrigin, TypeRef};
+use super::layout::Layout;
+use crate::ir::{Constraints, Direction, Field, TypeDef, TypeKind, TypeRef};
 
 /// The largest integer JavaScript represents exactly (2^53 − 1): the range of
 /// the contract type `int`.
@@ -219,16 +220,16 @@ impl Layout<'_> {
         for f in fields {
             let mut schema = self.field_schema(f, &f.ty, dir);
             let optional = matches!(f.ty, TypeRef::Optional { .. });
-            if dir == Direction::Request && !f.required && !optional {
+            if dir == Direction::In && !f.required && !optional {
                 schema = nullable(schema);
             }
             properties.insert(f.name.clone(), boxed(schema));
-            if dir == Direction::Response || f.required {
+            if dir == Direction::Out || f.required {
                 required.push(f.name.clone());
             }
         }
         let additional_properties =
-            (dir == Direction::Request).then_some(AdditionalProperties::Any(false));
+            (dir == Direction::In).then_some(AdditionalProperties::Any(false));
         typed(Type::Object(ObjectType {
             properties,
             required,
@@ -270,7 +271,7 @@ impl Layout<'_> {
                 let mut mapping = IndexMap::new();
                 let mut one_of = Vec::new();
                 for v in variants {
-                    let name = self.variant_name(&def.name, &v.tag_value, &v.type_name, dir);
+                    let name = self.variant_name(&def.name, &v.tag_value, dir);
                     mapping.insert(v.tag_value.clone(), schema_ref(&name));
                     one_of.push(reference(&name));
                 }
@@ -283,7 +284,7 @@ impl Layout<'_> {
                 s
             }
         };
-        s.schema_data.description = def.description.clone().or_else(|| origin_description(def));
+        s.schema_data.description = Some(def.doc.clone());
         s.schema_data.deprecated = def.deprecated;
         s
     }
@@ -318,19 +319,6 @@ impl Layout<'_> {
         s.schema_data.description = Some(description);
         s.schema_data.deprecated = def.is_some_and(|d| d.deprecated);
         s
-    }
-}
-
-/// A description for an inline type that has none: where it comes from.
-fn origin_description(def: &TypeDef) -> Option<String> {
-    match &def.origin {
-        TypeOrigin::Declared => None,
-        TypeOrigin::ActionInput { action } => Some(format!("Input of `{}.{action}`.", def.module)),
-        TypeOrigin::ActionOutput { action } => {
-            Some(format!("Output of `{}.{action}`.", def.module))
-        }
-        TypeOrigin::EventPayload { event } => Some(format!("Payload of the event `{event}`.")),
-        TypeOrigin::Inline { parent, field } => Some(format!("The `{field}` field of `{parent}`.")),
     }
 }
 

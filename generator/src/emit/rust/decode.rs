@@ -10,10 +10,9 @@ use super::types::field_rust_type;
 use crate::ir::{Constraints, Field, Ir, TypeDef, TypeKind, TypeRef};
 
 /// The `decode` module as parts: its imports, then in runs a decoder for
-/// every type the server reads from the wire (see [`Ir::input_types`]);
-/// output-only types get none.
+/// every type the server reads (`Directions::server_reads`); output-only
+/// types get none.
 pub fn decode_parts(ir: &Ir) -> Vec<Part<'_>> {
-    let inputs = ir.input_types();
     let mut parts = vec![part(|| {
         quote! {
             #[allow(unused_imports)]
@@ -25,7 +24,7 @@ pub fn decode_parts(ir: &Ir) -> Vec<Part<'_>> {
     let decoded = ir
         .types
         .values()
-        .filter(|t| inputs.contains(&t.name))
+        .filter(|t| t.directions.server_reads)
         .collect();
     parts.extend(chunked(decoded, decode_impl));
     parts

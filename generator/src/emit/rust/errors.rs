@@ -4,8 +4,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::format::{Part, chunked, part};
-use super::tokens::{doc_lines, error_enum, ident, lit};
-use crate::ir::{Action, ErrorDef, Ir};
+use super::tokens::{doc_lines, ident, lit};
+use crate::ir::{Action, ErrorDef, ErrorPayload, Ir};
 
 /// The `errors` module as parts: its imports, then the enums in runs.
 pub fn errors_parts(ir: &Ir) -> Vec<Part<'_>> {
@@ -27,15 +27,15 @@ enum Shape {
 }
 
 fn shape(e: &ErrorDef) -> Shape {
-    match (e.implicit, e.code.as_str()) {
-        (true, "validation_failed") => Shape::Violations,
-        (true, "internal") => Shape::Detail,
-        _ => Shape::Unit,
+    match e.payload {
+        ErrorPayload::Violations => Shape::Violations,
+        ErrorPayload::Detail => Shape::Detail,
+        ErrorPayload::None => Shape::Unit,
     }
 }
 
 fn error_enum_def(a: &Action) -> TokenStream {
-    let name = error_enum(&a.pascal_name);
+    let name = ident(&a.error_enum);
     let head = lit(&format!(
         " Every error `{}` can answer; each maps to a status and a wire code.",
         a.full_name

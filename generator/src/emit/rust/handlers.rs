@@ -3,10 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::tokens::{
-    custom_guards, doc_lines, error_enum, handler_trait, ident, lit, output_type,
-    uses_custom_guards,
-};
+use super::tokens::{custom_guards, doc_lines, ident, lit, output_type, uses_custom_guards};
 use crate::ir::{Action, Ir, Module};
 
 /// The items of the `handlers` module.
@@ -31,7 +28,7 @@ pub fn handlers_module(ir: &Ir) -> TokenStream {
     let all: Vec<_> = ir
         .modules
         .values()
-        .map(|m| handler_trait(&m.pascal_name))
+        .map(|m| ident(&m.rust_handler))
         .collect();
     let custom_bound = if uses_custom_guards(ir) {
         quote!(+ CustomGuards)
@@ -61,7 +58,7 @@ pub fn handlers_module(ir: &Ir) -> TokenStream {
 }
 
 fn module_trait(m: &Module) -> TokenStream {
-    let name = handler_trait(&m.pascal_name);
+    let name = ident(&m.rust_handler);
     let doc = doc_lines(&format!(
         "The handlers of module `{}`{}. Implement it in the server crate; the router calls each method after the action's guards passed and its input validated.",
         m.name,
@@ -102,7 +99,7 @@ pub fn action_doc(a: &Action, with_deprecated: bool) -> TokenStream {
 pub fn method_signature(a: &Action) -> TokenStream {
     let m = ident(&a.rust_name);
     let out = output_type(a.output.as_ref());
-    let err = error_enum(&a.pascal_name);
+    let err = ident(&a.error_enum);
     match &a.input {
         Some(input) => {
             let input = ident(input);

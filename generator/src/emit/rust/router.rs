@@ -6,7 +6,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::format::{Part, chunked, part};
-use super::tokens::{custom_guards, handler_trait, ident, lit, uses_custom_guards};
+use super::tokens::{custom_guards, ident, lit, uses_custom_guards};
 use super::types::field_rust_type;
 use crate::ir::{Action, Backoff, BindingLocation, GuardKind, Ir, RateLimitKey, TypeKind, TypeRef};
 
@@ -202,11 +202,10 @@ fn http_runner(ir: &Ir, a: &Action) -> TokenStream {
     }
     let name = runner_name(a);
     let spec = spec_name(a);
-    let tr = handler_trait(
+    let tr = ident(
         ir.modules
             .get(&a.module)
-            .map(|m| m.pascal_name.as_str())
-            .unwrap_or_default(),
+            .map_or("", |m| m.rust_handler.as_str()),
     );
     let closure = handler_closure(a);
     let decode = match &a.input {

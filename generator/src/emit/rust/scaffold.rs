@@ -5,12 +5,9 @@ use quote::quote;
 
 use super::handlers::action_doc;
 use super::manifests;
-use super::tokens::{
-    custom_guards, error_enum, format_file, handler_trait, ident, lit, output_type,
-    uses_custom_guards,
-};
+use super::tokens::{custom_guards, format_file, ident, lit, output_type, uses_custom_guards};
 use crate::emit::{GenOptions, GeneratedFile, Ownership};
-use crate::ir::{Action, Ir, Module};
+use crate::ir::{Action, ErrorKind, Ir, Module};
 
 /// The server crate's files (all [`Ownership::Scaffold`]).
 pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
@@ -149,7 +146,7 @@ fn main_rs(ir: &Ir) -> TokenStream {
 
 fn stub(a: &Action) -> TokenStream {
     let doc = action_doc(a, false);
-    let err = error_enum(&a.pascal_name);
+    let err = ident(&a.error_enum);
     let m = ident(&a.rust_name);
     let out = output_type(a.output.as_ref());
     let sig = match &a.input {
@@ -162,7 +159,7 @@ fn stub(a: &Action) -> TokenStream {
     let variant = a
         .errors
         .iter()
-        .find(|e| e.code == "not_implemented")
+        .find(|e| e.kind == ErrorKind::NotImplemented)
         .map(|e| ident(&e.rust_name));
     let uses = match &a.input {
         Some(_) => quote!(let _ = (&ctx, &input);),
@@ -185,7 +182,7 @@ fn stub(a: &Action) -> TokenStream {
 
 fn module_rs(ir: &Ir, m: &Module) -> TokenStream {
     let api = api_lib(ir);
-    let tr = handler_trait(&m.pascal_name);
+    let tr = ident(&m.rust_handler);
     let stubs = m.actions.values().map(stub);
     let doc = lit(&format!(
         " Handlers of module `{}`. bunbase wrote this file once; it is yours to edit.",

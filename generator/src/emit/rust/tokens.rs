@@ -96,16 +96,6 @@ pub fn output_type(out: Option<&OutputType>) -> TokenStream {
     }
 }
 
-/// The type name of the error enum of an action (`CreateTaskError`).
-pub fn error_enum(pascal: &str) -> Ident {
-    ident(&format!("{pascal}Error"))
-}
-
-/// The handler trait of a module (`TasksHandler`).
-pub fn handler_trait(pascal: &str) -> Ident {
-    ident(&format!("{pascal}Handler"))
-}
-
 /// True when the project uses at least one `custom` guard.
 pub fn uses_custom_guards(ir: &Ir) -> bool {
     !custom_guards(ir).is_empty()

@@ -9,11 +9,10 @@ use crate::ir::{Field, Ir, TypeDef, TypeKind, TypeRef};
 
 /// The `types` module as parts: its import, then every type of the IR,
 /// sorted by name, in runs. Every type serialises; the types the server
-/// reads from the wire (see [`Ir::input_types`]) also deserialise, through
+/// reads (`Directions::server_reads`) also deserialise, through
 /// their decoder, while output-only types do not (the server never reads
 /// them, as in smithy-rs's server types).
 pub fn types_parts(ir: &Ir) -> Vec<Part<'_>> {
-    let inputs = ir.input_types();
     let mut parts = vec![part(|| {
         quote! {
             #[allow(unused_imports)]
@@ -23,7 +22,7 @@ pub fn types_parts(ir: &Ir) -> Vec<Part<'_>> {
     let defs = ir
         .types
         .values()
-        .map(|t| (t, inputs.contains(&t.name)))
+        .map(|t| (t, t.directions.server_reads))
         .collect();
     parts.extend(chunked(defs, |(t, decoded)| type_def(t, decoded)));
     parts

@@ -1,13 +1,14 @@
 //! View model of the SDK's modules and actions: signatures, routes, error unions and TanStack Query keys.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 
 use super::docs;
-use super::types::{Side, TypeNames, ts_type, unique};
+use super::types::{ts_type, type_name};
 use crate::ir::{
-    Action, BindingLocation, ErrorDef, Field, Ir, Module, OutputType, TypeKind, TypeRef,
+    Action, BindingLocation, Direction, ErrorDef, ErrorPayload, Field, Ir, Module, OutputType,
+    TransportError, TypeKind, TypeRef,
 };
 
 /// A module of the client (`client.tasks`).
@@ -42,7 +43,7 @@ pub struct ActionView {
     pub input_optional: &'static str,
     /// Output type expression in the client's scope (`T.Task`, `null`).
     pub output: String,
-    /// Name of the error union in `errors.ts`.
+    /// Name of the error union in `errors.ts` ([`Action::error_enum`]).
     pub error: String,
     pub errors: Vec<ErrorView>,
     /// The `Route` object literal passed to the transport.
@@ -75,9 +76,7 @@ pub struct ErrorView {
 }
 
 /// Every module with at least one HTTP action, in module order.
-pub fn module_views(ir: &Ir, names: &TypeNames) -> Vec<ModuleView> {
-    let error_names = error_names(ir);
-    let mut taken = exported_names(ir);
+pub fn module_views(ir: &Ir) -> Vec<ModuleView> {
     let project = docs::literal(&ir.project.snake_name);
     ir.modules
         .values()
@@ -86,16 +85,12 @@ pub fn module_views(ir: &Ir, names: &TypeNames) -> Vec<ModuleView> {
                 .actions
                 .values()
                 .filter(|a| !a.triggers.http.is_empty())
-                .map(|a| action_view(ir, m, a, names, &error_names, &project))
+                .map(|a| action_view(ir, m, a, &project))
                 .collect();
             (!actions.is_empty()).then(|| ModuleView {
                 prop: docs::prop(&m.ts_name),
                 name: m.name.clone(),
-                interface: {
-                    let name = unique(&format!("{}Client", m.pascal_name), &taken);
-                    taken.insert(name.clone());
-                    name
-                },
+                interface: m.ts_client.clone(),
                 key: format!("[{project}, {}]", docs::literal(&m.name)),
                 doc: module_doc(m),
                 actions,
@@ -110,46 +105,20 @@ fn module_doc(m: &Module) -> Vec<String> {
     doc
 }
 
-/// Names the package root already exports for the contracts: every type
-/// and every error union.
+/// Names the package root exports for the contracts: every type (both
+/// shapes), every error union and the transport-error type.
 pub fn exported_names(ir: &Ir) -> BTreeSet<String> {
-    let mut taken: BTreeSet<String> = ir.types.keys().cloned().collect();
-    taken.extend(error_names(ir).into_values());
+    let mut taken: BTreeSet<String> = ir
+        .types
+        .values()
+        .flat_map(|t| [t.names.ts_output.clone(), t.names.ts_input.clone()])
+        .collect();
+    taken.extend(ir.actions().map(|a| a.error_enum.clone()));
+    taken.insert(ir.names.ts_transport_error.clone());
     taken
 }
 
-/// Error union names per action full name: `<Action>Error`, prefixed with the
-/// module when two modules share an action name, unique against type names.
-fn error_names(ir: &Ir) -> BTreeMap<String, String> {
-    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
-    for a in ir.actions() {
-        *count.entry(a.pascal_name.as_str()).or_default() += 1;
-    }
-    let mut taken: BTreeSet<String> = ir.types.keys().cloned().collect();
-    let mut out = BTreeMap::new();
-    for m in ir.modules.values() {
-        for a in m.actions.values() {
-            let base = if count[a.pascal_name.as_str()] > 1 {
-                format!("{}{}Error", m.pascal_name, a.pascal_name)
-            } else {
-                format!("{}Error", a.pascal_name)
-            };
-            let name = unique(&base, &taken);
-            taken.insert(name.clone());
-            out.insert(a.full_name.clone(), name);
-        }
-    }
-    out
-}
-
-fn action_view(
-    ir: &Ir,
-    module: &Module,
-    a: &Action,
-    names: &TypeNames,
-    error_names: &BTreeMap<String, String>,
-    project: &str,
-) -> ActionView {
+fn action_view(ir: &Ir, module: &Module, a: &Action, project: &str) -> ActionView {
     // Lowering sorts routes by (path, method); the first is the one the SDK calls.
     let route = &a.triggers.http[0];
     let input_optional = a.input.as_ref().and_then(|n| ir.types.get(n)).is_some_and(
@@ -157,8 +126,8 @@ fn action_view(
     );
     let output = match &a.output {
         None => "null".to_string(),
-        Some(OutputType::Named { name }) => format!("T.{}", names.name(name, Side::Output)),
-        Some(OutputType::Expr { ty }) => ts_type(ty, Side::Output, names, "T."),
+        Some(OutputType::Named { name }) => format!("T.{}", type_name(ir, name, Direction::Out)),
+        Some(OutputType::Expr { ty }) => ts_type(ir, ty, Direction::Out, "T."),
     };
     let fields_at = |loc: BindingLocation| -> Vec<String> {
         route
@@ -216,7 +185,7 @@ fn action_view(
     } else {
         a.input
             .as_ref()
-            .map(|n| format!("T.{}", names.name(n, Side::Input)))
+            .map(|n| format!("T.{}", type_name(ir, n, Direction::In)))
     };
     let page_input_optional = object_fields(ir, a.input.as_deref())
         .is_some_and(|fields| fields.iter().all(|f| !f.required || f.name == "cursor"));
@@ -240,7 +209,7 @@ fn action_view(
         input: input.clone().unwrap_or_default(),
         input_optional: if input_optional { "?" } else { "" },
         output,
-        error: error_names[&a.full_name].clone(),
+        error: a.error_enum.clone(),
         errors: a.errors.iter().map(error_view).collect(),
         route: route_literal,
         query: route.method == "GET",
@@ -279,11 +248,20 @@ fn paginated(ir: &Ir, a: &Action) -> bool {
         && object_fields(ir, output).is_some_and(|f| optional_string(f, "next_cursor"))
 }
 
+/// One member of the transport-error union.
+pub fn transport_error_view(t: &TransportError) -> ErrorView {
+    ErrorView {
+        code: t.code.clone(),
+        implicit: true,
+        ty: format!("rt.ApiError<{}, {}>", docs::literal(&t.code), t.status),
+        doc: docs::lines(Some(&format!("{} ({})", t.message, t.status))),
+    }
+}
+
 fn error_view(e: &ErrorDef) -> ErrorView {
-    let details = if e.code == "validation_failed" {
-        ", rt.ValidationDetails"
-    } else {
-        ""
+    let details = match e.payload {
+        ErrorPayload::Violations => ", rt.ValidationDetails",
+        ErrorPayload::None | ErrorPayload::Detail => "",
     };
     ErrorView {
         code: e.code.clone(),

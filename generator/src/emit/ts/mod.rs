@@ -68,7 +68,6 @@ const RUNTIME_EXPORTS: &[(&str, bool)] = &[
     ("ClientOptions", true),
     ("HeadersOption", true),
     ("JsonValue", true),
-    ("TransportError", true),
     ("UnknownApiError", true),
     ("ValidationDetails", true),
     ("Violation", true),
@@ -90,9 +89,10 @@ struct View {
     types: Vec<types::TypeView>,
     /// True when `types.ts` refers to the runtime's `JsonValue`.
     uses_json: bool,
-    /// Name of the client interface (`Client`, or `SdkClient` when a
-    /// contract type is called `Client`).
+    /// Name of the client interface ([`crate::ir::ProjectNames::ts_client`]).
     client: String,
+    /// The transport-error type every call can end with.
+    transport: TransportView,
     /// The runtime's exports re-exported from the package root (`SdkError`,
     /// `type ApiError`...): those no contract type shadows.
     runtime_exports: Vec<String>,
@@ -103,8 +103,6 @@ struct View {
     /// True when some action gets TanStack infinite-query options.
     any_infinite: bool,
     modules: Vec<actions::ModuleView>,
-    /// Every implicit error code with its status, in first-seen order.
-    implicit_errors: Vec<ImplicitView>,
     /// A GET action for the README's examples, if there is one.
     example_query: Option<ExampleView>,
     /// A non-GET action for the README's examples, if there is one.
@@ -120,19 +118,26 @@ struct ExampleView {
     input_type: String,
     /// Codes of the action's declared (non-implicit) errors.
     declared_codes: Vec<String>,
+    /// The name of its error union.
+    error: String,
 }
 
-/// An implicit error, listed in the README.
+/// The union of the errors every call can end with besides its action's:
+/// the framework's transport errors ([`Ir::transport_errors`]) and the
+/// client's own failures.
 #[derive(Debug, Serialize)]
-struct ImplicitView {
-    code: String,
-    status: u16,
+struct TransportView {
+    /// Its name ([`crate::ir::ProjectNames::ts_transport_error`]).
+    name: String,
+    /// The framework's codes as a TS array literal, for the transport.
+    codes: String,
+    /// The framework's errors, one union member each.
+    errors: Vec<actions::ErrorView>,
 }
 
 /// Emits `sdk/typescript/` for `ir`.
 pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
-    let names = types::TypeNames::new(ir);
-    let modules = actions::module_views(ir, &names);
+    let modules = actions::module_views(ir);
     let example = |query: bool| {
         modules
             .iter()
@@ -142,6 +147,7 @@ pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
                 module: m.prop.clone(),
                 action: a.prop.clone(),
                 input_type: a.input_export.clone(),
+                error: a.error.clone(),
                 declared_codes: a
                     .errors
                     .iter()
@@ -150,7 +156,7 @@ pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
                     .collect(),
             })
     };
-    let type_views = types::type_views(ir, &names);
+    let type_views = types::type_views(ir);
     let uses_json = type_views
         .iter()
         .flat_map(|t| &t.fields)
@@ -161,21 +167,24 @@ pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
         .any(|a| a.input.contains("T.") || a.output.contains("T."));
     let any_query = modules.iter().flat_map(|m| &m.actions).any(|a| a.query);
     let any_infinite = modules.iter().flat_map(|m| &m.actions).any(|a| a.infinite);
-    let mut implicit_errors: Vec<ImplicitView> = Vec::new();
-    for e in ir.actions().flat_map(|a| &a.errors).filter(|e| e.implicit) {
-        if !implicit_errors.iter().any(|i| i.code == e.code) {
-            implicit_errors.push(ImplicitView {
-                code: e.code.clone(),
-                status: e.status,
-            });
-        }
-    }
     let mut taken = actions::exported_names(ir);
     taken.extend(modules.iter().map(|m| m.interface.clone()));
-    let client = if taken.contains("Client") {
-        types::unique("SdkClient", &taken)
-    } else {
-        "Client".to_string()
+    taken.insert(ir.names.ts_client.clone());
+    let transport = TransportView {
+        name: ir.names.ts_transport_error.clone(),
+        codes: format!(
+            "[{}]",
+            ir.transport_errors
+                .iter()
+                .map(|t| docs::literal(&t.code))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        errors: ir
+            .transport_errors
+            .iter()
+            .map(actions::transport_error_view)
+            .collect(),
     };
     let runtime_exports = RUNTIME_EXPORTS
         .iter()
@@ -189,9 +198,9 @@ pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
         })
         .collect();
     let view = View {
-        client,
+        client: ir.names.ts_client.clone(),
+        transport,
         runtime_exports,
-        implicit_errors,
         project: docs::literal(&ir.project.snake_name),
         title: ir.project.title.clone(),
         title_comment: docs::lines(Some(&ir.project.title)).join(" "),

@@ -1,138 +1,55 @@
-//! TypeScript types for the IR's types: which side of the wire each type lives on, its TS expression and its view model.
+//! TypeScript types for the IR's types: each declaration in the shape and under the name the IR gives it, and the TS expression of a type reference.
 //!
 //! The server always sends `null` for an absent optional field and fills
 //! defaults, so a type read from the server has every key present
 //! (`f: T | null`), while a type written by the caller may leave optional and
-//! defaulted fields out (`f?: T | null | undefined`). A type used on both
-//! sides whose shapes differ gets a second, input-shaped declaration named
-//! `<Name>Input` (made unique against every IR type name).
-
-use std::collections::{BTreeMap, BTreeSet};
+//! defaulted fields out (`f?: T | null | undefined`). Which shape each type
+//! takes, and the name of its input-shaped declaration when it needs one,
+//! are IR decisions ([`TypeNames::ts_output`], [`TypeNames::ts_input`],
+//! [`crate::ir::Directions`]); a shape is the IR's [`Direction`]: `In` is
+//! what the caller sends, `Out` what the server answers.
 
 use serde::Serialize;
 
 use super::docs;
-use crate::ir::{Field, Ir, OutputType, TypeDef, TypeKind, TypeRef};
+use crate::ir::{Direction, Field, Ir, TypeDef, TypeKind, TypeNames, TypeRef};
 
-/// Which way a value travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    /// Sent by the caller: optional and defaulted fields may be absent.
-    Input,
-    /// Sent by the server: every field present, absent optionals as `null`.
-    Output,
-}
-
-/// For every IR type, how it is declared in TypeScript.
-#[derive(Debug, Default)]
-pub struct TypeNames {
-    /// Types declared with the input shape under their own name (reached
-    /// only from action inputs).
-    input_only: BTreeSet<String>,
-    /// Types reached from both sides whose shapes differ: IR name -> name of
-    /// the input-shaped declaration.
-    input_variant: BTreeMap<String, String>,
-}
-
-impl TypeNames {
-    /// Decides the shape of every type from the HTTP actions' inputs and outputs.
-    pub fn new(ir: &Ir) -> Self {
-        let http = ir.actions().filter(|a| !a.triggers.http.is_empty());
-        let mut input_roots = Vec::new();
-        let mut output_roots = Vec::new();
-        for action in http {
-            input_roots.extend(action.input.iter().cloned());
-            match &action.output {
-                Some(OutputType::Named { name }) => output_roots.push(name.clone()),
-                Some(OutputType::Expr { ty }) => ty.collect_named(&mut output_roots),
-                None => {}
-            }
-        }
-        let inputs = ir.reachable_types(input_roots);
-        let outputs = ir.reachable_types(output_roots);
-        let differs = differing(ir);
-        let mut taken: BTreeSet<String> = ir.types.keys().cloned().collect();
-        let mut names = TypeNames::default();
-        for name in &inputs {
-            if !outputs.contains(name) {
-                names.input_only.insert(name.clone());
-            } else if differs.contains(name) {
-                let variant = unique(&format!("{name}Input"), &taken);
-                taken.insert(variant.clone());
-                names.input_variant.insert(name.clone(), variant);
-            }
-        }
-        names
-    }
-
-    /// The TypeScript name of `name` when read on `side`.
-    pub fn name(&self, name: &str, side: Side) -> String {
-        match side {
-            Side::Input => self
-                .input_variant
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| name.to_string()),
-            Side::Output => name.to_string(),
-        }
-    }
-
-    /// Every IR type name and the declarations it gets: its own name in its
-    /// canonical shape, plus the input variant when it has one.
-    fn declarations(&self, def: &TypeDef) -> Vec<(String, Side)> {
-        let canonical = if self.input_only.contains(&def.name) {
-            Side::Input
-        } else {
-            Side::Output
-        };
-        let mut out = vec![(def.name.clone(), canonical)];
-        if let Some(variant) = self.input_variant.get(&def.name) {
-            out.push((variant.clone(), Side::Input));
-        }
-        out
+/// The TypeScript name of type `name` in the shape of `side`.
+pub fn type_name(ir: &Ir, name: &str, side: Direction) -> String {
+    match (ir.types.get(name).map(|t| &t.names), side) {
+        (Some(n), Direction::In) => n.ts_input.clone(),
+        (Some(n), Direction::Out) => n.ts_output.clone(),
+        (None, _) => name.to_string(),
     }
 }
 
-/// `base`, or `base2`, `base3`... whichever is not in `taken`.
-pub fn unique(base: &str, taken: &BTreeSet<String>) -> String {
-    let mut candidate = base.to_string();
-    let mut n = 2;
-    while taken.contains(&candidate) {
-        candidate = format!("{base}{n}");
-        n += 1;
+/// The declarations of one type: its output-shaped one and, when the IR
+/// names a separate input shape, that one too; a type that has one
+/// declaration takes the input shape when only callers send it.
+fn declarations(def: &TypeDef) -> Vec<(String, Direction)> {
+    let TypeNames {
+        ts_output,
+        ts_input,
+        ..
+    } = &def.names;
+    if ts_input != ts_output {
+        return vec![
+            (ts_output.clone(), Direction::Out),
+            (ts_input.clone(), Direction::In),
+        ];
     }
-    candidate
-}
-
-/// Types whose input and output shapes differ: objects with a field that may
-/// be absent, and anything referring to such a type (a fixpoint, so cycles
-/// settle).
-fn differing(ir: &Ir) -> BTreeSet<String> {
-    let mut out: BTreeSet<String> = ir
-        .types
-        .values()
-        .filter(|d| matches!(&d.kind, TypeKind::Object { fields } if fields.iter().any(|f| !f.required)))
-        .map(|d| d.name.clone())
-        .collect();
-    loop {
-        let more: Vec<String> = ir
-            .types
-            .values()
-            .filter(|d| {
-                !out.contains(&d.name) && d.referenced_types().iter().any(|r| out.contains(r))
-            })
-            .map(|d| d.name.clone())
-            .collect();
-        if more.is_empty() {
-            return out;
-        }
-        out.extend(more);
-    }
+    let d = def.directions;
+    let home = if d.http_request && !d.http_response {
+        Direction::In
+    } else {
+        Direction::Out
+    };
+    vec![(ts_output.clone(), home)]
 }
 
 /// The TypeScript expression for `ty` on `side`; named types get the
 /// namespace prefix `ns` (`T.` outside `types.ts`).
-pub fn ts_type(ty: &TypeRef, side: Side, names: &TypeNames, ns: &str) -> String {
+pub fn ts_type(ir: &Ir, ty: &TypeRef, side: Direction, ns: &str) -> String {
     match ty {
         TypeRef::Bool => "boolean".into(),
         TypeRef::Int | TypeRef::I32 | TypeRef::Float => "number".into(),
@@ -146,22 +63,22 @@ pub fn ts_type(ty: &TypeRef, side: Side, names: &TypeNames, ns: &str) -> String 
         | TypeRef::Bytes => "string".into(),
         TypeRef::Json => "rt.JsonValue".into(),
         TypeRef::List { item } => {
-            let inner = ts_type(item, side, names, ns);
+            let inner = ts_type(ir, item, side, ns);
             let inner = if matches!(**item, TypeRef::Optional { .. }) {
                 format!("({inner})")
             } else {
                 inner
             };
             match side {
-                Side::Input => format!("readonly {inner}[]"),
-                Side::Output => format!("{inner}[]"),
+                Direction::In => format!("readonly {inner}[]"),
+                Direction::Out => format!("{inner}[]"),
             }
         }
         TypeRef::Map { value } => {
-            format!("{{ [key: string]: {} }}", ts_type(value, side, names, ns))
+            format!("{{ [key: string]: {} }}", ts_type(ir, value, side, ns))
         }
-        TypeRef::Optional { inner } => format!("{} | null", ts_type(inner, side, names, ns)),
-        TypeRef::Named { name, .. } => format!("{ns}{}", names.name(name, side)),
+        TypeRef::Optional { inner } => format!("{} | null", ts_type(ir, inner, side, ns)),
+        TypeRef::Named { name, .. } => format!("{ns}{}", type_name(ir, name, side)),
     }
 }
 
@@ -198,18 +115,18 @@ pub struct EnumValueView {
 }
 
 /// Every declaration of `types.ts`, in IR (name) order.
-pub fn type_views(ir: &Ir, names: &TypeNames) -> Vec<TypeView> {
+pub fn type_views(ir: &Ir) -> Vec<TypeView> {
     let mut out = Vec::new();
     for def in ir.types.values() {
-        for (name, side) in names.declarations(def) {
-            out.push(type_view(def, name, side, names));
+        for (name, side) in declarations(def) {
+            out.push(type_view(ir, def, name, side));
         }
     }
     out
 }
 
-fn type_view(def: &TypeDef, name: String, side: Side, names: &TypeNames) -> TypeView {
-    let mut doc = docs::lines(def.description.as_deref());
+fn type_view(ir: &Ir, def: &TypeDef, name: String, side: Direction) -> TypeView {
+    let mut doc = docs::lines(Some(&def.doc));
     if name != def.name {
         docs::push(
             &mut doc,
@@ -232,7 +149,7 @@ fn type_view(def: &TypeDef, name: String, side: Side, names: &TypeNames) -> Type
     };
     match &def.kind {
         TypeKind::Object { fields } => {
-            view.fields = fields.iter().map(|f| field_view(f, side, names)).collect()
+            view.fields = fields.iter().map(|f| field_view(ir, f, side)).collect()
         }
         TypeKind::Enum { values } => {
             view.kind = "enum";
@@ -260,7 +177,7 @@ fn type_view(def: &TypeDef, name: String, side: Side, names: &TypeNames) -> Type
                         "({{ {}: {} }} & {})",
                         docs::prop(tag),
                         docs::literal(&v.tag_value),
-                        names.name(&v.type_name, side)
+                        type_name(ir, &v.type_name, side)
                     )
                 })
                 .collect();
@@ -269,9 +186,9 @@ fn type_view(def: &TypeDef, name: String, side: Side, names: &TypeNames) -> Type
     view
 }
 
-fn field_view(f: &Field, side: Side, names: &TypeNames) -> FieldView {
-    let mut ty = ts_type(&f.ty, side, names, "");
-    let optional = side == Side::Input && !f.required;
+fn field_view(ir: &Ir, f: &Field, side: Direction) -> FieldView {
+    let mut ty = ts_type(ir, &f.ty, side, "");
+    let optional = side == Direction::In && !f.required;
     if optional {
         ty.push_str(" | undefined");
     }
