@@ -125,7 +125,7 @@ export function createClient(options: ClientOptions): Client {
   return {
     auth: {
       login: (input, options) =>
-        call<T.User, E.LoginError>({ m: "POST", p: "/api/auth/login", q: [], b: ["email", "password"], e: ["invalid_credentials", "validation_failed", "not_implemented", "internal"] }, input, options),
+        call<T.User, E.LoginError>({ m: "POST", p: "/api/auth/login", q: [], b: ["email", "password"], e: ["invalid_credentials", "validation_failed", "rate_limited", "not_implemented", "internal"] }, input, options),
       logout: (options) =>
         call<null, E.LogoutError>({ m: "POST", p: "/api/auth/logout", q: [], b: null, e: ["not_implemented", "internal"] }, undefined, options),
       me: (options) =>
