@@ -217,7 +217,7 @@
 //! | `AUTO_MIGRATE` | `true` | whether [`run_main`]'s `serve` applies pending migrations first |
 //! | a webhook's `secret_env` | none: the server refuses to start | its signing secret(s), comma-separated to rotate ([`webhooks`]) |
 //! | `MCP_ALLOWED_HOSTS` | `localhost,127.0.0.1,::1` | `Host` values the MCP endpoint accepts (`*`: any); set your public host names |
-//! | `MCP_SESSION_TOKEN` | none: anonymous | for the stdio MCP server: the signed session value to call tools as |
+//! | `MCP_SESSION_TOKEN` | none: anonymous | for the stdio MCP server: an API key (`bb_…`) or a signed session value to call tools as |
 //!
 //! ## Database and migrations
 //!
@@ -271,7 +271,8 @@
 //! served over Streamable HTTP by `mcp::router` at `{base_path}/mcp`
 //! (stateless, JSON responses) and over stdio by `mcp::serve_stdio`. A call
 //! runs the action through the pipeline with trigger `mcp` as its caller
-//! (the session cookie, like an HTTP call), so guards apply; a failure is a
+//! (an API key or the session cookie, authenticated like an HTTP call), so
+//! guards apply; a failure is a
 //! tool error whose text is the error envelope, with the contract's code and
 //! every violation. See the `mcp` module.
 //!
