@@ -196,9 +196,13 @@ fn routes(rt: &Runtime, tools: McpTools) -> Router {
                             200,
                             |req| req.json::<LoginInput>(),
                             |ctx: ActionContext, input: LoginInput| async move {
+                                // Roles live in the database, not the cookie.
+                                for role in &input.roles {
+                                    ctx.auth().grant_role(&input.user_id, role).await?;
+                                }
+                                ctx.sign_in(&input.user_id).await?;
                                 let mut principal = Principal::new(input.user_id);
                                 principal.roles = input.roles;
-                                ctx.sign_in(&principal);
                                 Ok::<_, ApiError>(principal)
                             },
                         )

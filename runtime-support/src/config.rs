@@ -72,6 +72,31 @@ pub struct Config {
     /// `NATS_URL` (default `nats://127.0.0.1:4222`): the NATS server for
     /// `EVENTS=nats` and `EVENTS=jetstream`.
     pub nats_url: String,
+    /// `AUTH_CACHE_MS` (default 5000): how long a user's roles and
+    /// permissions read from the database are reused (0: read every time).
+    pub auth_cache: Duration,
+    /// `SESSION_CACHE_MS` (default 1000): how long a session row read from
+    /// the database is reused by this instance. A logout or revocation made
+    /// on this instance takes effect at once; one made on another instance
+    /// within this time. 0 reads the table on every request.
+    pub session_cache: Duration,
+    /// `IDEMPOTENCY_RETENTION_SECS` (default 24 h): how long an
+    /// `Idempotency-Key`'s response is kept.
+    pub idempotency_retention: Duration,
+    /// `IDEMPOTENCY_WAIT_MS` (default 5000): how long a retry waits for the
+    /// request with its key that is still running before answering 409.
+    pub idempotency_wait: Duration,
+    /// `CSRF_TRUSTED_ORIGINS` (default none): comma-separated origins,
+    /// besides `CORS_ALLOWED_ORIGINS` and the server's own, that may send
+    /// cookie-authenticated mutating requests.
+    pub csrf_trusted_origins: Vec<String>,
+    /// `RATE_LIMIT_REDIS_URL` (default none: in memory): share rate limits
+    /// across instances through this Redis (needs the `redis` feature).
+    pub rate_limit_redis_url: Option<String>,
+    /// `RATE_LIMIT_BACKEND=database` (default `memory`; `redis` follows
+    /// `RATE_LIMIT_REDIS_URL`): share rate limits across instances through
+    /// the `bunbase_rate_limits` table.
+    pub rate_limit_database: bool,
     /// Where secrets the contracts name by environment variable (a
     /// webhook's `secret_env`) are read: the process environment, except
     /// in [`Config::for_test`], which starts empty.
@@ -155,6 +180,13 @@ impl Config {
             jobs: crate::jobs::WorkerOptions::default(),
             events: crate::events::EventsMode::Memory,
             nats_url: "nats://127.0.0.1:4222".to_owned(),
+            auth_cache: Duration::from_millis(5000),
+            session_cache: Duration::from_millis(1000),
+            idempotency_retention: Duration::from_secs(24 * 3600),
+            idempotency_wait: Duration::from_millis(5000),
+            csrf_trusted_origins: Vec::new(),
+            rate_limit_redis_url: None,
+            rate_limit_database: false,
             secrets: SecretSource::env(),
             mcp_allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
             metrics: crate::observe::MetricsConfig::default(),
@@ -180,7 +212,10 @@ impl Config {
     /// `SESSION_SECRET`, `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE`,
     /// `BODY_LIMIT_BYTES`, `TRUST_PROXY`, `SHUTDOWN_GRACE_SECS`,
     /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY`, `JOBS_WORKER`, `JOBS_*`,
-    /// `EVENTS`, `NATS_URL`, `MCP_ALLOWED_HOSTS`, `METRICS` and `METRICS_TOKEN` over
+    /// `EVENTS`, `NATS_URL`, `MCP_ALLOWED_HOSTS`, `METRICS`, `METRICS_TOKEN`,
+    /// `AUTH_CACHE_MS`, `SESSION_CACHE_MS`, `IDEMPOTENCY_RETENTION_SECS`,
+    /// `IDEMPOTENCY_WAIT_MS`, `CSRF_TRUSTED_ORIGINS`, `RATE_LIMIT_REDIS_URL` and
+    /// `RATE_LIMIT_BACKEND` over
     /// [`Config::defaults`]. (`RUST_LOG` is read by [`crate::init_tracing`].)
     pub fn from_env(app_name: &str) -> Result<Config, ConfigError> {
         Self::from_lookup(app_name, |k| std::env::var(k).ok())
@@ -317,6 +352,53 @@ impl Config {
         }
         if let Some(v) = get("NATS_URL") {
             c.nats_url = v.trim().to_owned();
+        }
+        let ms = |name: &'static str, v: &str| -> Result<Duration, ConfigError> {
+            v.trim()
+                .parse()
+                .map(Duration::from_millis)
+                .map_err(|_| invalid(name, v, "a number of milliseconds"))
+        };
+        if let Some(v) = get("AUTH_CACHE_MS") {
+            c.auth_cache = ms("AUTH_CACHE_MS", &v)?;
+        }
+        if let Some(v) = get("SESSION_CACHE_MS") {
+            c.session_cache = ms("SESSION_CACHE_MS", &v)?;
+        }
+        if let Some(v) = get("IDEMPOTENCY_WAIT_MS") {
+            c.idempotency_wait = ms("IDEMPOTENCY_WAIT_MS", &v)?;
+        }
+        if let Some(v) = get("IDEMPOTENCY_RETENTION_SECS") {
+            let secs: u64 = v
+                .trim()
+                .parse()
+                .map_err(|_| invalid("IDEMPOTENCY_RETENTION_SECS", &v, "a number of seconds"))?;
+            c.idempotency_retention = Duration::from_secs(secs);
+        }
+        if let Some(v) = get("CSRF_TRUSTED_ORIGINS") {
+            c.csrf_trusted_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        if let Some(v) = get("RATE_LIMIT_REDIS_URL") {
+            c.rate_limit_redis_url = Some(v.trim().to_owned());
+        }
+        if let Some(v) = get("RATE_LIMIT_BACKEND") {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "memory" => c.rate_limit_redis_url = None,
+                "database" => c.rate_limit_database = true,
+                "redis" if c.rate_limit_redis_url.is_some() => {}
+                _ => {
+                    return Err(invalid(
+                        "RATE_LIMIT_BACKEND",
+                        &v,
+                        "memory, database, or redis (with RATE_LIMIT_REDIS_URL set)",
+                    ));
+                }
+            }
         }
         if let Some(v) = get("MCP_ALLOWED_HOSTS") {
             c.mcp_allowed_hosts = v

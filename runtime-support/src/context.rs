@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 use axum::http::{HeaderName, HeaderValue};
 use serde::Serialize;
 
+use crate::auth::session::AuthMethod;
+use crate::auth::{Auth, OrgContext};
 use crate::session::{Principal, Session, SessionManager, SetCookie};
 use crate::{ApiError, Db, Runtime, TraceId};
 
@@ -79,6 +81,7 @@ pub struct ActionContext {
     /// through [`ActionContext::traced`].
     pub span: tracing::Span,
     pub(crate) session: Option<Session>,
+    pub(crate) org: Option<Arc<OrgContext>>,
     pub(crate) runtime: Runtime,
     pub(crate) effects: Arc<Mutex<Effects>>,
     pub(crate) job: Option<crate::jobs::JobLease>,
@@ -109,6 +112,7 @@ impl ActionContext {
             action,
             trigger: TriggerKind::Direct,
             session: None,
+            org: None,
             runtime: runtime.clone(),
             effects: Default::default(),
             job: None,
@@ -119,10 +123,19 @@ impl ActionContext {
     pub fn with_principal(mut self, principal: Principal) -> Self {
         let now = chrono::Utc::now().timestamp();
         self.session = Some(Session {
+            id: crate::auth::random_token(16),
             principal,
             issued_at: now,
             expires_at: now + 3600,
+            via: AuthMethod::Cookie,
+            org_id: None,
         });
+        self
+    }
+
+    /// The same context acting in an organization (tests).
+    pub fn with_org(mut self, org: OrgContext) -> Self {
+        self.org = Some(Arc::new(org));
         self
     }
 
@@ -156,7 +169,7 @@ impl ActionContext {
         self.principal().map(|p| p.user_id.as_str())
     }
 
-    /// The verified session, if any.
+    /// The verified caller (session or API key), if any.
     pub fn session(&self) -> Option<&Session> {
         self.session.as_ref()
     }
@@ -188,6 +201,28 @@ impl ActionContext {
             .session(self.session.clone())
     }
 
+    /// The organization `in_org` (or `has_feature`, `trial_active_or_paid`)
+    /// resolved for this call, with the caller's role in it and, when a
+    /// subscription guard read it, the subscription.
+    pub fn org(&self) -> Option<&OrgContext> {
+        self.org.as_deref()
+    }
+
+    /// The organization's id, when a guard resolved one.
+    pub fn org_id(&self) -> Option<&str> {
+        self.org().map(|o| o.org_id.as_str())
+    }
+
+    /// The caller's role in the organization, when a guard resolved one.
+    pub fn member_role(&self) -> Option<&str> {
+        self.org().map(|o| o.role.as_str())
+    }
+
+    /// The identity service (sessions, roles, API keys, organizations).
+    pub fn auth(&self) -> &Auth {
+        self.runtime.auth()
+    }
+
     /// The runtime (configuration, event bus, ...).
     pub fn runtime(&self) -> &Runtime {
         &self.runtime
@@ -198,18 +233,49 @@ impl ActionContext {
         self.runtime.sessions()
     }
 
-    /// Signs `principal` in: the response carries a fresh session cookie.
-    /// Typically called by a `login` handler after
-    /// [`crate::verify_password`] succeeds.
-    pub fn sign_in(&self, principal: &Principal) {
-        let cookie = self.sessions().login_cookie(principal);
+    /// Signs `user_id` in: creates a server-side session and the response
+    /// carries its cookie. A cookie session the caller already had is
+    /// revoked (rotation: a session id never survives a sign-in). Typically
+    /// called by a `login` handler after [`crate::verify_password`]
+    /// succeeds.
+    pub async fn sign_in(&self, user_id: &str) -> Result<(), ApiError> {
+        if let Some(old) = self
+            .session
+            .as_ref()
+            .filter(|s| s.via == AuthMethod::Cookie)
+        {
+            self.auth().revoke_session(&old.id).await?;
+        }
+        let (_, cookie) = self.auth().create_session(user_id).await?;
         self.set_cookie(cookie);
+        Ok(())
     }
 
-    /// Signs out: the response clears the session cookie.
-    pub fn sign_out(&self) {
-        let cookie = self.sessions().logout_cookie();
-        self.set_cookie(cookie);
+    /// Signs out: revokes the caller's cookie session (its cookie answers
+    /// 401 from now on, on every instance) and the response clears the
+    /// cookie. Without a session it only clears the cookie.
+    pub async fn sign_out(&self) -> Result<(), ApiError> {
+        if let Some(s) = self
+            .session
+            .as_ref()
+            .filter(|s| s.via == AuthMethod::Cookie)
+        {
+            self.auth().revoke_session(&s.id).await?;
+        }
+        self.set_cookie(self.sessions().logout_cookie());
+        Ok(())
+    }
+
+    /// Signs the caller's user out everywhere: revokes every session of the
+    /// user (other browsers and devices included) and clears this cookie.
+    /// Returns how many sessions were live.
+    pub async fn sign_out_everywhere(&self) -> Result<u64, ApiError> {
+        let n = match self.user_id() {
+            Some(user) => self.auth().revoke_user_sessions(user).await?,
+            None => 0,
+        };
+        self.set_cookie(self.sessions().logout_cookie());
+        Ok(n)
     }
 
     /// Adds a `Set-Cookie` header to the response (if the attempt succeeds).

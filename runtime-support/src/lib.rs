@@ -18,9 +18,14 @@
 //! 1. the trace id comes from `x-request-id` or W3C `traceparent`, else is
 //!    generated, and is echoed as `x-request-id` on every response
 //!    ([`Runtime::app`] installs that middleware);
-//! 2. the session cookie (`bunbase_session`, HMAC-SHA256) is verified;
+//! 2. the caller is authenticated ([`auth`]): an API key (`Authorization:
+//!    Bearer` or `X-API-Key`), else the session cookie (`bunbase_session`,
+//!    HMAC-SHA256) naming a live server-side session; a cookie-authenticated
+//!    mutating request from a foreign origin is refused (CSRF);
 //! 3. guards run in order (module guards, then action guards), once per
-//!    invocation; the first failure answers (401, 403, 429);
+//!    invocation; the first failure answers (401, 403, 429); then an
+//!    `Idempotency-Key` on a mutating request is claimed (a retry of a
+//!    finished request answers the stored response);
 //! 4. the input is decoded (serde failures become 400 envelopes naming the
 //!    JSON pointer) and validated ([`Validate`]: every violation at once);
 //! 5. the handler runs with an [`ActionContext`]; retryable failures
@@ -201,6 +206,12 @@
 //! | `BODY_LIMIT_BYTES` | 1 MiB | larger bodies get 413 `payload_too_large` |
 //! | `TRUST_PROXY` | `false` | take the client IP from `X-Forwarded-For` (per-IP rate limits) |
 //! | `CORS_ALLOWED_ORIGINS` | none | browser origins allowed (with cookies); `*` for any (without) |
+//! | `CSRF_TRUSTED_ORIGINS` | none | more origins allowed to send cookie-authenticated mutating requests |
+//! | `AUTH_CACHE_MS` | 5000 | how long roles and permissions read from the database are reused (0: never) |
+//! | `SESSION_CACHE_MS` | 1000 | how long a session row is reused; a revocation on another instance takes effect within it (0: read every request) |
+//! | `IDEMPOTENCY_RETENTION_SECS`, `IDEMPOTENCY_WAIT_MS` | 24 h, 5000 | how long idempotent responses are kept; how long a retry waits for its running twin before 409 |
+//! | `RATE_LIMIT_REDIS_URL` | none (in memory) | share rate limits across instances through Redis (feature `redis`) |
+//! | `RATE_LIMIT_BACKEND` | `memory` (`redis` with a URL) | `database` shares rate limits through the `bunbase_rate_limits` table |
 //! | `SHUTDOWN_GRACE_SECS` | 30 | time in-flight requests get after SIGINT/SIGTERM |
 //! | `RUST_LOG`, `LOG_FORMAT=json` | `info`, text | logging ([`init_tracing`]) |
 //! | `BUNBASE_MIGRATIONS_DIR` | the server crate's `migrations/` | where [`Migrations::locate`] reads migrations |
@@ -214,7 +225,7 @@
 //! | `NATS_URL` | `nats://127.0.0.1:4222` | the NATS server of `EVENTS=nats` / `jetstream` (cargo feature `nats`) |
 //! | a webhook's `secret_env` | none: the server refuses to start | its signing secret(s), comma-separated to rotate ([`webhooks`]) |
 //! | `MCP_ALLOWED_HOSTS` | `localhost,127.0.0.1,::1` | `Host` values the MCP endpoint accepts (`*`: any); set your public host names |
-//! | `MCP_SESSION_TOKEN` | none: anonymous | for the stdio MCP server: the signed session value to call tools as |
+//! | `MCP_SESSION_TOKEN` | none: anonymous | for the stdio MCP server: an API key (`bb_…`) or a signed session value to call tools as |
 //! | `METRICS` | `off` | `on` counts every run and serves `GET /metrics` in the Prometheus text format ([`observe`]; feature `metrics`, on by default) |
 //! | `METRICS_TOKEN` | none | when set (≥ 16 chars; turns metrics on), `/metrics` answers 401 unless sent `Authorization: Bearer <token>` |
 //! | `OTEL_EXPORTER_OTLP_ENDPOINT` | none | exports the request and action spans over OTLP/HTTP ([`observe`]; feature `otel`, off by default); `OTEL_SERVICE_NAME` names the service |
@@ -311,19 +322,38 @@
 //! served over Streamable HTTP by `mcp::router` at `{base_path}/mcp`
 //! (stateless, JSON responses) and over stdio by `mcp::serve_stdio`. A call
 //! runs the action through the pipeline with trigger `mcp` as its caller
-//! (the session cookie, like an HTTP call), so guards apply; a failure is a
+//! (an API key or the session cookie, authenticated like an HTTP call), so
+//! guards apply; a failure is a
 //! tool error whose text is the error envelope, with the contract's code and
 //! every violation. See the `mcp` module.
 //!
-//! ## Sessions
+//! ## Sessions, API keys and access
 //!
-//! The `bunbase_session` cookie is signed, not encrypted: its payload (user
-//! id, roles, permissions, expiry) is readable by the client, and any change
-//! to it invalidates the signature. A tampered, expired or malformed cookie
-//! is treated as no session. Handlers sign in with
-//! [`ActionContext::sign_in`] after [`verify_password`] and sign out with
-//! [`ActionContext::sign_out`]; the cookie rides on the successful response.
+//! Sessions live on the server, in `bunbase_sessions`; the signed
+//! `bunbase_session` cookie (HMAC-SHA256 under the first `SESSION_SECRET`
+//! key, verified against all of them in constant time) only names a row
+//! and its user. A tampered, expired, revoked or rotated session, a cookie
+//! signed with a retired key, or a session whose user the application's
+//! [`PrincipalLoader`] no longer knows, is no session: guards answer 401.
+//! Handlers sign in with [`ActionContext::sign_in`] after
+//! [`verify_password`] (which also revokes the session the caller had),
+//! and sign out with [`ActionContext::sign_out`] (this session) or
+//! [`ActionContext::sign_out_everywhere`] (every session of the user).
+//! Past half its lifetime a session is extended to a full one and the
+//! response carries a fresh cookie (sliding expiry); other requests write
+//! nothing.
 //!
+//! Roles and permissions are read from `bunbase_user_roles`,
+//! `bunbase_role_permissions` and `bunbase_user_permissions` (see
+//! [`Auth::grant_role`] and friends), cached for `AUTH_CACHE_MS`.
+//! Machines authenticate with API keys ([`Auth::create_api_key`]: shown
+//! once, stored as SHA-256, scopes become permissions, expiry, revocation,
+//! last use). Organizations, memberships, invitations, plans, features and
+//! subscriptions (`bunbase_orgs`, ...) back the `in_org`, `has_feature` and
+//! `trial_active_or_paid` guards, which put what they found in
+//! [`ActionContext::org`]. The runtime creates these tables itself on
+//! start, on SQLite and PostgreSQL ([`auth::store::SCHEMA`]).
+
 //! ## Wire decisions
 //!
 //! `int64` travels as a decimal string ([`wire::Int64`] or
@@ -344,28 +374,29 @@ pub use tokio;
 pub use tracing;
 pub use uuid;
 
+pub mod auth;
 pub mod config;
 pub mod context;
 pub mod db;
 pub mod docs;
 pub mod error;
 pub mod events;
-pub mod guard;
+pub use auth::guard;
 pub mod http;
 pub mod jobs;
 mod layer;
 pub mod logging;
+pub use auth::password;
 #[cfg(feature = "mcp")]
 pub mod mcp;
 pub mod observe;
-pub mod password;
 pub mod pipeline;
-pub mod ratelimit;
+pub use auth::ratelimit;
 pub mod runs;
 mod runtime;
 pub mod schedule;
 pub mod server;
-pub mod session;
+pub use auth::session;
 pub mod trace;
 pub mod validate;
 pub mod version;
@@ -383,6 +414,10 @@ pub use jobs::{JobKind, JobRun, Jobs};
 pub use password::{hash_password, verify_password};
 pub use pipeline::{ActionSpec, Backoff, Invocation, RetryPolicy};
 
+pub use auth::{
+    Auth, AuthMethod, CreatedApiKey, NewApiKey, OrgContext, Principal, PrincipalLoader, Session,
+    SessionManager, SetCookie, Subscription, emails_equal, normalize_email,
+};
 pub use logging::init_tracing;
 /// The allocator generated servers declare as `#[global_allocator]`: a
 /// request allocates many small, short-lived values (JSON trees, strings,
@@ -394,6 +429,5 @@ pub use mimalloc::MiMalloc;
 pub use runtime::{Error, Runtime, RuntimeBuilder};
 pub use schedule::{MissedTicks, Schedule};
 pub use server::{Server, run_main, serve};
-pub use session::{Principal, Session, SessionManager, SetCookie};
 pub use trace::TraceId;
 pub use validate::{Validate, Violation};

@@ -11,8 +11,15 @@
 //!
 //! JSON (`LOG_FORMAT=json`): tracing-subscriber's JSON object with
 //! `trace_id` and `action` as its first keys.
+//!
+//! **A log line cannot be forged through user input.** A text line ends
+//! with its one real newline; every other control character the line would
+//! contain (a newline or carriage return inside a field such as a task
+//! title, a tab, NUL, and escape sequences when not writing to a terminal)
+//! is written escaped (`\n`, `\r`, `\t`, `\u{1b}`), so a value can never
+//! start a line of its own. JSON lines are escaped by JSON itself.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use tracing::{Event, Subscriber};
 use tracing_subscriber::EnvFilter;
@@ -129,14 +136,80 @@ where
         } else {
             write!(writer, " {level:>5} ")?;
         }
+        let mut out = Escaped {
+            inner: writer.by_ref(),
+            ansi,
+            newlines: 0,
+        };
         if let Some((trace_id, action)) = current_scope() {
-            write!(writer, "trace_id={trace_id}")?;
+            write!(out, "trace_id={trace_id}")?;
             if let Some(action) = action {
-                write!(writer, " action={action}")?;
+                write!(out, " action={action}")?;
             }
-            writer.write_str(": ")?;
+            out.write_str(": ")?;
         }
-        self.rest.format_event(ctx, writer, event)
+        // The rest of the line goes through the escaping writer: only the
+        // line's final newline is written as one.
+        self.rest.format_event(ctx, Writer::new(&mut out), event)?;
+        if out.newlines > 0 {
+            out.newlines -= 1;
+            out.flush_newlines()?;
+            out.inner.write_char('\n')?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes control characters escaped, except newlines at the very end
+/// (held back until more text shows they were inside the line) and, on a
+/// terminal, the escape character of colour codes.
+struct Escaped<'a> {
+    inner: Writer<'a>,
+    ansi: bool,
+    newlines: usize,
+}
+
+impl Escaped<'_> {
+    fn flush_newlines(&mut self) -> fmt::Result {
+        for _ in 0..std::mem::take(&mut self.newlines) {
+            self.inner.write_str("\\n")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Write for Escaped<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut plain = 0;
+        for (i, c) in s.char_indices() {
+            let keep = !c.is_control() || (c == '\x1b' && self.ansi);
+            if keep && self.newlines == 0 {
+                continue;
+            }
+            self.inner.write_str(&s[plain..i])?;
+            plain = i + c.len_utf8();
+            if keep {
+                self.flush_newlines()?;
+                self.inner.write_char(c)?;
+                continue;
+            }
+            match c {
+                '\n' => self.newlines += 1,
+                '\r' => {
+                    self.flush_newlines()?;
+                    self.inner.write_str("\\r")?;
+                }
+                '\t' => {
+                    self.flush_newlines()?;
+                    self.inner.write_str("\\t")?;
+                }
+                other => {
+                    self.flush_newlines()?;
+                    write!(self.inner, "\\u{{{:x}}}", other as u32)?;
+                }
+            }
+        }
+        self.inner.write_str(&s[plain..])
     }
 }
 

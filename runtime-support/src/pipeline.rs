@@ -15,9 +15,11 @@ use futures::FutureExt as _;
 use serde::Serialize;
 use tracing::Instrument as _;
 
+use crate::auth::guard::{GuardRequest, GuardSpec, run_guards};
+use crate::auth::idempotency::{Begin, Claimed, IdempotentRequest, REPLAYED};
+use crate::auth::session::AuthMethod;
 use crate::context::{ActionContext, Effects, TriggerKind};
 use crate::events::EventDelivery;
-use crate::guard::{GuardRequest, GuardSpec, run_guards};
 use crate::http::HttpRequest;
 use crate::runs::{RunRecord, RunStatus};
 use crate::session::Session;
@@ -125,6 +127,37 @@ impl Invocation {
     }
 }
 
+/// The output of a successful run, with the response headers the handler
+/// and the guards asked for.
+pub(crate) struct Success<O> {
+    output: O,
+    headers: Vec<(axum::http::HeaderName, axum::http::HeaderValue)>,
+}
+
+/// How a run ended well: the handler ran, or an idempotent retry is
+/// answered with the stored response.
+pub(crate) enum Outcome<O> {
+    Ran(Success<O>),
+    Replayed {
+        status: u16,
+        body: String,
+        headers: Vec<(axum::http::HeaderName, axum::http::HeaderValue)>,
+    },
+}
+
+impl<O> Outcome<O> {
+    /// The output of a run that is not an HTTP request (only HTTP
+    /// invocations carry idempotency keys, so nothing else is replayed).
+    fn into_output(self) -> Result<O, ApiError> {
+        match self {
+            Outcome::Ran(s) => Ok(s.output),
+            Outcome::Replayed { .. } => Err(ApiError::internal(
+                "an idempotent replay reached a non-HTTP invocation",
+            )),
+        }
+    }
+}
+
 /// How [`ActionSpec::execute`] runs the handler: by the action's retry
 /// policy, or (a job) one attempt numbered by the queue, whose own retries
 /// and backoff replace the in-process ones.
@@ -138,11 +171,57 @@ pub(crate) struct RunMode {
     job: Option<crate::jobs::JobLease>,
 }
 
-/// The output of a successful run, with the response headers the handler
-/// asked for.
-pub(crate) struct Success<O> {
-    output: O,
+/// What a run reads besides the invocation: the request headers (empty
+/// when not HTTP) and the HTTP-only parts.
+#[derive(Clone, Copy)]
+pub(crate) struct Call<'a> {
+    headers: &'a HeaderMap,
+    http: Option<&'a HttpParts<'a>>,
+}
+
+/// What only an HTTP invocation has: the route's parameters, and the
+/// idempotency key with the slot its claim is kept in while the action runs.
+pub(crate) struct HttpParts<'a> {
+    path_params: &'a [(String, String)],
+    query: &'a str,
+    idempotent: Option<&'a IdempotentRequest>,
+    claim: &'a Mutex<Option<Claimed>>,
+}
+
+/// The idempotency caller of an invocation: the API key, the user, or the
+/// client address.
+fn caller_of(inv: &Invocation) -> String {
+    match &inv.session {
+        Some(s) if s.via == AuthMethod::ApiKey => format!("key:{}", s.id),
+        Some(s) => format!("user:{}", s.principal.user_id),
+        None => format!(
+            "ip:{}",
+            inv.ip
+                .map(|ip| ip.to_string())
+                .unwrap_or_else(|| "unknown".into())
+        ),
+    }
+}
+
+fn json_response(
+    status: StatusCode,
+    body: Vec<u8>,
     headers: Vec<(axum::http::HeaderName, axum::http::HeaderValue)>,
+) -> Response {
+    let mut res = if status == StatusCode::NO_CONTENT {
+        status.into_response()
+    } else {
+        (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
+    };
+    for (name, value) in headers {
+        res.headers_mut().append(name, value);
+    }
+    res
 }
 
 impl ActionSpec {
@@ -166,57 +245,129 @@ impl ActionSpec {
         Fut: Future<Output = Result<O, E>> + Send,
         H: Fn(ActionContext, I) -> Fut + Send + Sync,
     {
-        let session = rt.sessions().from_headers(req.headers());
+        let trace_id = req.trace_id().clone();
+        let render = |err: &ApiError| crate::error::render(err, trace_id.as_str());
+        // CSRF: a mutating request carrying the session cookie must come
+        // from an allowed origin (API keys and cookie-less calls pass).
+        let auth = rt.auth();
+        if auth.cookies().cookie_values(req.headers()).next().is_some()
+            && let Err(e) = crate::auth::csrf::check(
+                req.method(),
+                req.headers(),
+                &auth.options().trusted_origins,
+            )
+        {
+            return render(&e);
+        }
+        let (session, renew) = match auth.authenticate(req.headers()).await {
+            Ok(Some(a)) => (Some(a.session), a.renew),
+            Ok(None) => (None, None),
+            Err(e) => return render(&e),
+        };
+        let idempotent =
+            match IdempotentRequest::from_parts(req.method(), req.uri(), req.headers(), req.body())
+            {
+                Ok(i) => i,
+                Err(e) => return render(&e),
+            };
+        let claim = Mutex::new(None);
+        let http = HttpParts {
+            path_params: req.path_params(),
+            query: req.uri().query().unwrap_or(""),
+            idempotent: idempotent.as_ref(),
+            claim: &claim,
+        };
         let inv = Invocation {
-            trace_id: req.trace_id().clone(),
+            trace_id: trace_id.clone(),
             trigger: TriggerKind::Http,
             session,
             ip: req.ip(),
             // The guards read the request's own headers (no copy).
             headers: HeaderMap::new(),
         };
-        let trace_id = inv.trace_id.clone();
         let result = self
             .execute(
                 rt,
                 inv,
-                req.headers(),
+                Call {
+                    headers: req.headers(),
+                    http: Some(&http),
+                },
                 || decode(&req),
                 handler,
                 RunMode::default(),
             )
             .await;
-        match result {
-            Ok(success) => {
+        let claimed = claim.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let idem = auth.idempotency();
+        let mut res = match result {
+            Ok(Outcome::Ran(success)) => {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-                let mut res = if status == StatusCode::NO_CONTENT {
-                    status.into_response()
+                let body = if status == StatusCode::NO_CONTENT {
+                    Vec::new()
                 } else {
                     match serde_json::to_vec(&success.output) {
-                        Ok(body) => (
-                            status,
-                            [(axum::http::header::CONTENT_TYPE, "application/json")],
-                            body,
-                        )
-                            .into_response(),
+                        Ok(body) => body,
                         Err(e) => {
-                            return crate::error::render(
-                                &ApiError::internal(format_args!(
-                                    "{}: output does not serialise: {e}",
-                                    self.name
-                                )),
-                                trace_id.as_str(),
-                            );
+                            if let Some(c) = &claimed {
+                                idem.release(c).await;
+                            }
+                            return render(&ApiError::internal(format_args!(
+                                "{}: output does not serialise: {e}",
+                                self.name
+                            )));
                         }
                     }
                 };
-                for (name, value) in success.headers {
-                    res.headers_mut().append(name, value);
+                if let Some(c) = &claimed {
+                    // A response that sets cookies (a sign-in) is not
+                    // replayed without them: the retry runs again.
+                    let sets_cookie = success
+                        .headers
+                        .iter()
+                        .any(|(name, _)| name == axum::http::header::SET_COOKIE);
+                    if sets_cookie {
+                        idem.release(c).await;
+                    } else {
+                        idem.complete(c, status.as_u16(), &String::from_utf8_lossy(&body))
+                            .await;
+                    }
                 }
-                res
+                json_response(status, body, success.headers)
             }
-            Err(err) => crate::error::render(&err, trace_id.as_str()),
+            Ok(Outcome::Replayed {
+                status,
+                body,
+                mut headers,
+            }) => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+                headers.push((
+                    axum::http::HeaderName::from_static(REPLAYED),
+                    axum::http::HeaderValue::from_static("true"),
+                ));
+                json_response(status, body.into_bytes(), headers)
+            }
+            Err(err) => {
+                if let Some(c) = &claimed {
+                    // A result the handler decided is kept; a retryable
+                    // failure lets the retry run again.
+                    if err.is_retryable() {
+                        idem.release(c).await;
+                    } else {
+                        let body = serde_json::to_string(&err.to_envelope(trace_id.as_str()))
+                            .unwrap_or_default();
+                        idem.complete(c, err.status().as_u16(), &body).await;
+                    }
+                }
+                render(&err)
+            }
+        };
+        if let Some(cookie) = renew
+            && let Ok(v) = axum::http::HeaderValue::from_str(cookie.as_str())
+        {
+            res.headers_mut().append(axum::http::header::SET_COOKIE, v);
         }
+        res
     }
 
     /// Runs the action for an event delivery: `decode` turns the payload
@@ -272,9 +423,14 @@ impl ActionSpec {
         H: Fn(ActionContext, I) -> Fut + Send + Sync,
     {
         let headers = std::mem::take(&mut inv.headers);
-        self.execute(rt, inv, &headers, input, handler, RunMode::default())
-            .await
-            .map(|s| s.output)
+        let call = Call {
+            headers: &headers,
+            http: None,
+        };
+        let outcome = self
+            .execute(rt, inv, call, input, handler, RunMode::default())
+            .await?;
+        outcome.into_output()
     }
 
     /// Runs the action for a claimed job (queue, cron or durable event):
@@ -312,27 +468,26 @@ impl ActionSpec {
             job: Some(job.lease),
         };
         let payload = job.payload;
-        self.execute(
-            rt,
-            inv,
-            &HeaderMap::new(),
-            move || decode(payload),
-            handler,
-            mode,
-        )
-        .await
-        .map(|s| s.output)
+        let headers = HeaderMap::new();
+        let call = Call {
+            headers: &headers,
+            http: None,
+        };
+        let outcome = self
+            .execute(rt, inv, call, move || decode(payload), handler, mode)
+            .await?;
+        outcome.into_output()
     }
 
     async fn execute<I, O, E, Fut, H>(
         &self,
         rt: &Runtime,
         inv: Invocation,
-        headers: &HeaderMap,
+        call: Call<'_>,
         input: impl FnOnce() -> Result<I, ApiError> + Send,
         handler: H,
         mode: RunMode,
-    ) -> Result<Success<O>, ApiError>
+    ) -> Result<Outcome<O>, ApiError>
     where
         I: Validate + Clone + Send,
         O: Send,
@@ -350,7 +505,7 @@ impl ActionSpec {
             attempt = tracing::field::Empty,
         );
         let id = inv.trace_id.clone();
-        let run = self.execute_in_scope(rt, inv, headers, input, handler, span, mode);
+        let run = self.execute_in_scope(rt, inv, call, input, handler, span, mode);
         if crate::trace::claim_scope(&id, self.name) {
             run.await
         } else {
@@ -360,18 +515,16 @@ impl ActionSpec {
 
     /// [`Self::execute`] inside the action's log scope: the attempts, the
     /// outcome's log line and the run record.
-    // The run's parts travel separately so each attempt borrows only what it needs.
-    #[allow(clippy::too_many_arguments)]
     async fn execute_in_scope<I, O, E, Fut, H>(
         &self,
         rt: &Runtime,
         inv: Invocation,
-        headers: &HeaderMap,
+        call: Call<'_>,
         input: impl FnOnce() -> Result<I, ApiError> + Send,
         handler: H,
         span: tracing::Span,
         mode: RunMode,
-    ) -> Result<Success<O>, ApiError>
+    ) -> Result<Outcome<O>, ApiError>
     where
         I: Validate + Clone + Send,
         O: Send,
@@ -384,7 +537,7 @@ impl ActionSpec {
         let trace_id = inv.trace_id.clone();
         let trigger = inv.trigger;
         let (result, attempts) = self
-            .attempt_all(rt, inv, headers, input, handler, span.clone(), mode)
+            .attempt_all(rt, inv, call, input, handler, span.clone(), mode)
             .instrument(span.clone())
             .await;
         let duration = started.elapsed();
@@ -449,12 +602,12 @@ impl ActionSpec {
         &self,
         rt: &Runtime,
         inv: Invocation,
-        headers: &HeaderMap,
+        call: Call<'_>,
         input: impl FnOnce() -> Result<I, ApiError> + Send,
         handler: H,
         span: tracing::Span,
         mode: RunMode,
-    ) -> (Result<Success<O>, ApiError>, u32)
+    ) -> (Result<Outcome<O>, ApiError>, u32)
     where
         I: Validate + Clone + Send,
         O: Send,
@@ -462,6 +615,7 @@ impl ActionSpec {
         Fut: Future<Output = Result<O, E>> + Send,
         H: Fn(ActionContext, I) -> Fut + Send + Sync,
     {
+        let (headers, http) = (call.headers, call.http);
         let guard_req = GuardRequest {
             action: self.name,
             trigger: inv.trigger,
@@ -469,26 +623,72 @@ impl ActionSpec {
             session: inv.session.as_ref(),
             ip: inv.ip,
             headers,
+            path_params: http.map_or(&[], |h| h.path_params),
+            query: http.map_or("", |h| h.query),
             db: rt.db(),
         };
-        if !mode.skip_guards
-            && let Err(e) = run_guards(rt, self.guards, &guard_req).await
-        {
-            crate::observe::on_guard_denied(rt, self.name, inv.trigger, &e);
-            return (Err(e), 0);
-        }
-        let input = match input() {
-            Ok(i) => i,
-            Err(e) => return (Err(e), 0),
+        let outcome = if mode.skip_guards {
+            Default::default()
+        } else {
+            match run_guards(rt, self.guards, &guard_req).await {
+                Ok(o) => o,
+                Err(e) => {
+                    crate::observe::on_guard_denied(rt, self.name, inv.trigger, &e);
+                    return (Err(e), 0);
+                }
+            }
         };
-        if let Err(e) = input.validate() {
-            return (Err(e), 0);
+        // Idempotency: after the guards (they run for every request,
+        // retries included), before the input is even decoded.
+        if let Some(h) = http
+            && let Some(idem) = h.idempotent
+        {
+            match rt
+                .auth()
+                .idempotency()
+                .begin(&caller_of(&inv), self.name, idem)
+                .await
+            {
+                Ok(Begin::Run(c)) => *h.claim.lock().unwrap_or_else(|p| p.into_inner()) = Some(c),
+                Ok(Begin::Replay { status, body }) => {
+                    return (
+                        Ok(Outcome::Replayed {
+                            status,
+                            body,
+                            headers: outcome.headers,
+                        }),
+                        0,
+                    );
+                }
+                Err(e) => return (Err(e), 0),
+            }
         }
+        let checked = input().and_then(|i| i.validate().map(|()| i));
+        let input = match checked {
+            Ok(i) => i,
+            Err(e) => {
+                // Nothing ran: the retry may run with a corrected body.
+                if let Some(c) =
+                    http.and_then(|h| h.claim.lock().unwrap_or_else(|p| p.into_inner()).take())
+                {
+                    rt.auth().idempotency().release(&c).await;
+                }
+                return (Err(e), 0);
+            }
+        };
+        let org = outcome.org.map(Arc::new);
+        let guard_headers = outcome.headers;
+        let ran = |mut s: Success<O>| {
+            let mut headers = guard_headers.clone();
+            headers.append(&mut s.headers);
+            s.headers = headers;
+            Outcome::Ran(s)
+        };
         if let Some(n) = mode.single_attempt {
             let result = self
-                .attempt(rt, &inv, &handler, input, n, &span, mode.job)
+                .attempt(rt, &inv, org, &handler, input, n, &span, mode.job)
                 .await;
-            return (result, n);
+            return (result.map(ran), n);
         }
         let max = self.retry.attempts.max(1);
         let mut attempt = 1;
@@ -497,15 +697,24 @@ impl ActionSpec {
             // kept for the retry (one-attempt actions never copy it).
             if attempt >= max {
                 let result = self
-                    .attempt(rt, &inv, &handler, input, attempt, &span, None)
+                    .attempt(rt, &inv, org.clone(), &handler, input, attempt, &span, None)
                     .await;
-                return (result, attempt);
+                return (result.map(ran), attempt);
             }
             let err = match self
-                .attempt(rt, &inv, &handler, input.clone(), attempt, &span, None)
+                .attempt(
+                    rt,
+                    &inv,
+                    org.clone(),
+                    &handler,
+                    input.clone(),
+                    attempt,
+                    &span,
+                    None,
+                )
                 .await
             {
-                Ok(success) => return (Ok(success), attempt),
+                Ok(success) => return (Ok(ran(success)), attempt),
                 Err(err) if !err.is_retryable() => return (Err(err), attempt),
                 Err(err) => err,
             };
@@ -524,12 +733,12 @@ impl ActionSpec {
     /// One try of the handler with a fresh context; on success, publishes
     /// the events it emitted and returns the headers it set. A panic
     /// becomes `internal`.
-    // The run's parts travel separately so each attempt borrows only what it needs.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments)] // Each is one piece of the context it builds.
     async fn attempt<I, O, E, Fut, H>(
         &self,
         rt: &Runtime,
         inv: &Invocation,
+        org: Option<Arc<crate::auth::OrgContext>>,
         handler: &H,
         input: I,
         attempt: u32,
@@ -551,6 +760,7 @@ impl ActionSpec {
             trigger: inv.trigger,
             span: span.clone(),
             session: inv.session.clone(),
+            org,
             runtime: rt.clone(),
             effects: effects.clone(),
             job,

@@ -2,6 +2,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+use crate::auth::store::AuthBackend;
+use crate::auth::{Auth, AuthError, AuthOptions};
 use crate::config::{Config, ConfigError};
 use crate::db::{Db, DbError, Migrations};
 use crate::events::EventBus;
@@ -23,6 +25,9 @@ pub enum Error {
     /// The session keys are unusable.
     #[error(transparent)]
     Session(#[from] SessionError),
+    /// The identity store or the rate-limit backend is unusable.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// The listener could not bind.
     #[error("cannot listen on {addr}: {source}; set PORT/HOST to a free address")]
     Bind {
@@ -42,7 +47,7 @@ pub enum Error {
 struct Inner {
     config: Config,
     db: Db,
-    sessions: SessionManager,
+    auth: Auth,
     limiter: Arc<dyn RateLimiter>,
     runs: RunRecorder,
     custom_guards: OnceLock<Arc<dyn CustomGuards>>,
@@ -74,6 +79,7 @@ pub struct RuntimeBuilder {
     config: Config,
     db: Option<Db>,
     limiter: Option<Arc<dyn RateLimiter>>,
+    auth_store: Option<Arc<dyn AuthBackend>>,
     sink: Option<Arc<dyn RunSink>>,
     recorder: RecorderOptions,
     jobs: Option<Jobs>,
@@ -94,9 +100,17 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Uses another rate-limit backend (default: in memory).
+    /// Uses another rate-limit backend (default: Redis when
+    /// `RATE_LIMIT_REDIS_URL` is set, else in memory).
     pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
         self.limiter = Some(limiter);
+        self
+    }
+
+    /// Uses another identity store (default: the `bunbase_` tables in the
+    /// database of `config.database_url`).
+    pub fn auth_store(mut self, store: Arc<dyn AuthBackend>) -> Self {
+        self.auth_store = Some(store);
         self
     }
 
@@ -132,6 +146,28 @@ impl RuntimeBuilder {
         }
         .with_ttl(config.session_ttl)
         .with_secure(config.session_cookie_secure);
+        // The identity tables live in the application's database.
+        let store = match self.auth_store {
+            Some(store) => store,
+            None => crate::auth::store::from_db(&db).await?,
+        };
+        let mut trusted_origins = config.cors_origins.clone();
+        trusted_origins.extend(config.csrf_trusted_origins.iter().cloned());
+        let auth = Auth::new(
+            store.clone(),
+            sessions,
+            AuthOptions {
+                cache_ttl: config.auth_cache,
+                session_cache_ttl: config.session_cache,
+                idempotency_retention: config.idempotency_retention,
+                idempotency_wait: config.idempotency_wait,
+                trusted_origins,
+            },
+        );
+        let limiter = match self.limiter {
+            Some(l) => l,
+            None => default_limiter(&config, store).await?,
+        };
         let sink = self.sink.unwrap_or_else(|| Arc::new(DbRunSink(db.clone())));
         // The queue lives in the application's database, on its pool.
         let jobs = match self.jobs {
@@ -144,10 +180,8 @@ impl RuntimeBuilder {
         let scheduler = crate::schedule::Scheduler::new(jobs.clone());
         let rt = Runtime {
             inner: Arc::new(Inner {
-                sessions,
-                limiter: self
-                    .limiter
-                    .unwrap_or_else(|| Arc::new(MemoryRateLimiter::new())),
+                auth,
+                limiter,
                 runs: {
                     let runs = RunRecorder::spawn(sink, self.recorder);
                     runs.set_history(config.run_history);
@@ -182,6 +216,7 @@ impl Runtime {
             config,
             db: None,
             limiter: None,
+            auth_store: None,
             sink: None,
             recorder: RecorderOptions::default(),
             jobs: None,
@@ -203,9 +238,15 @@ impl Runtime {
         &self.inner.db
     }
 
-    /// The session manager.
+    /// The session cookie signer.
     pub fn sessions(&self) -> &SessionManager {
-        &self.inner.sessions
+        self.inner.auth.cookies()
+    }
+
+    /// The identity service: sessions, roles and permissions, API keys,
+    /// organizations, plans and subscriptions.
+    pub fn auth(&self) -> &Auth {
+        &self.inner.auth
     }
 
     /// The rate-limit backend.
@@ -299,5 +340,29 @@ impl Runtime {
         self.inner.db.close().await;
         #[cfg(feature = "otel")]
         crate::observe::otel::flush().await;
+    }
+}
+
+/// The rate limiter the configuration asks for: the database with
+/// `RATE_LIMIT_BACKEND=database`, Redis when `RATE_LIMIT_REDIS_URL` is set
+/// (feature `redis`), else in memory.
+async fn default_limiter(
+    config: &Config,
+    store: Arc<dyn AuthBackend>,
+) -> Result<Arc<dyn RateLimiter>, Error> {
+    if config.rate_limit_database {
+        return Ok(Arc::new(crate::auth::ratelimit::DbRateLimiter(store)));
+    }
+    match &config.rate_limit_redis_url {
+        None => Ok(Arc::new(MemoryRateLimiter::new())),
+        #[cfg(feature = "redis")]
+        Some(url) => Ok(Arc::new(
+            crate::auth::redis::RedisRateLimiter::connect(url, &config.app_name).await?,
+        )),
+        #[cfg(not(feature = "redis"))]
+        Some(_) => Err(AuthError::Config(
+            "RATE_LIMIT_REDIS_URL is set but this server was built without the runtime's `redis` feature: enable it in Cargo.toml (bunbase-runtime = { features = [\"redis\"] })".into(),
+        )
+        .into()),
     }
 }

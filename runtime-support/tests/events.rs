@@ -129,7 +129,7 @@ async fn emitted_events_run_subscribers_once_after_success() {
         }),
     ));
 
-    let cookie = rt.sessions().sign(&Principal::new("alice"));
+    let cookie = common::login(&rt, "alice").await;
     let req = request("POST", "/tasks")
         .header("x-request-id", "trace-evt")
         .header("cookie", format!("bunbase_session={cookie}"))
@@ -194,9 +194,12 @@ async fn subscriber_guards_and_validation_apply_to_event_payloads() {
         });
     let anon = bunbase_runtime::TraceId::generate();
     let session = bunbase_runtime::Session {
+        id: "s1".into(),
         principal: Principal::new("bob"),
         issued_at: 0,
         expires_at: i64::MAX,
+        via: bunbase_runtime::AuthMethod::Cookie,
+        org_id: None,
     };
     let payload = |title: &str| serde_json::json!({ "id": "t1", "title": title });
     assert_eq!(

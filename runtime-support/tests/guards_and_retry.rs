@@ -1,4 +1,4 @@
-//! Guards (sessions, roles, permissions, rate limits, unenforceable and custom guards) and the retry policy, over HTTP.
+//! Guards (sessions, roles and permissions from the database, rate limits, custom guards) and the retry policy, over HTTP.
 
 mod common;
 
@@ -55,9 +55,6 @@ spec!(
         }
     ]
 );
-spec!(IN_ORG, &[GuardSpec::InOrg]);
-spec!(FEATURE, &[GuardSpec::HasFeature { feature: "export" }]);
-spec!(TRIAL, &[GuardSpec::TrialActiveOrPaid]);
 spec!(
     CUSTOM,
     &[
@@ -174,9 +171,8 @@ fn routes(rt: &Runtime, counters: Arc<Counters>) -> Router {
                         200,
                         |r| r.json::<serde_json::Value>(),
                         |ctx: ActionContext, p: serde_json::Value| async move {
-                            let p: Principal =
-                                serde_json::from_value(p).map_err(ApiError::internal)?;
-                            ctx.sign_in(&p);
+                            let user = p["user_id"].as_str().unwrap_or("nobody").to_owned();
+                            ctx.sign_in(&user).await?;
                             Ok::<_, ApiError>(json!({ "ok": true }))
                         },
                     )
@@ -193,7 +189,7 @@ fn routes(rt: &Runtime, counters: Arc<Counters>) -> Router {
                         204,
                         |_| Ok(()),
                         |ctx: ActionContext, _: ()| async move {
-                            ctx.sign_out();
+                            ctx.sign_out().await?;
                             Ok::<_, ApiError>(())
                         },
                     )
@@ -205,9 +201,6 @@ fn routes(rt: &Runtime, counters: Arc<Counters>) -> Router {
         .route("/read", who(rt, &READ_TASKS))
         .route("/limited-ip", who(rt, &LIMITED_IP))
         .route("/limited-user", who(rt, &LIMITED_USER))
-        .route("/in-org", who(rt, &IN_ORG))
-        .route("/feature", who(rt, &FEATURE))
-        .route("/trial", who(rt, &TRIAL))
         .route("/custom", who(rt, &CUSTOM))
         .route("/unregistered", who(rt, &UNREGISTERED))
         .route(
@@ -304,8 +297,16 @@ fn call(path: &str, cookie: Option<&str>) -> bunbase_runtime::axum::http::Reques
     b.body(Body::empty()).unwrap()
 }
 
-fn cookie_for(rt: &Runtime, p: &Principal) -> String {
-    rt.sessions().sign(p)
+/// Stores the principal's roles and permissions in the runtime's tables and
+/// signs them in: the session cookie's value.
+async fn cookie_for(rt: &Runtime, p: &Principal) -> String {
+    for role in &p.roles {
+        rt.auth().grant_role(&p.user_id, role).await.unwrap();
+    }
+    for perm in &p.permissions {
+        rt.auth().grant_permission(&p.user_id, perm).await.unwrap();
+    }
+    common::login(rt, &p.user_id).await
 }
 
 #[tokio::test]
@@ -350,7 +351,7 @@ async fn missing_tampered_expired_or_garbage_cookies_are_401() {
     assert_eq!(r.status, 401);
     r.envelope("unauthorized");
 
-    let good = cookie_for(&rt, &Principal::new("u1"));
+    let good = cookie_for(&rt, &Principal::new("u1")).await;
     // Flip one character of the payload.
     let mut bytes = good.clone().into_bytes();
     bytes[3] = if bytes[3] == b'A' { b'B' } else { b'A' };
@@ -359,6 +360,7 @@ async fn missing_tampered_expired_or_garbage_cookies_are_401() {
     // Forge: another payload with the old signature.
     let (_, tag) = good.split_once('.').unwrap();
     let other = cookie_for(&rt, &Principal::new("admin"))
+        .await
         .split_once('.')
         .unwrap()
         .0
@@ -371,10 +373,12 @@ async fn missing_tampered_expired_or_garbage_cookies_are_401() {
     );
 
     let now = chrono::Utc::now().timestamp();
+    // The live session's own id, signed with an expiry in the past.
+    let live = rt.sessions().verify(&good).unwrap();
     let expired = rt.sessions().sign_session(&Session {
-        principal: Principal::new("u1"),
         issued_at: now - 100,
         expires_at: now - 1,
+        ..live
     });
     let r = send(&app, call("/me", Some(&expired))).await;
     assert_eq!(r.status, 401);
@@ -394,18 +398,27 @@ async fn missing_tampered_expired_or_garbage_cookies_are_401() {
 async fn rotated_keys_still_verify_old_cookies() {
     let old = b"old-key-old-key-old-key-old-key-0123".to_vec();
     let new = b"new-key-new-key-new-key-new-key-4567".to_vec();
-    let old_cookie = SessionManager::new(vec![old.clone()])
-        .unwrap()
-        .sign(&Principal::new("u1"));
+    // A session signed while `old` was the only key.
+    let (app, rt, _c, dir) = setup_with(Some(vec![old.clone()])).await;
+    let old_cookie = cookie_for(&rt, &Principal::new("u1")).await;
+    assert_eq!(send(&app, call("/me", Some(&old_cookie))).await.status, 200);
+    let url = rt.config().database_url.clone();
+    drop((app, rt));
 
-    let (app, rt, _c, _d) = setup_with(Some(vec![new.clone(), old.clone()])).await;
+    // Rotated: `new` signs, `old` still verifies.
+    let (rt, _d) = common::runtime_with(|c| {
+        c.database_url = url.clone();
+        c.session_keys = vec![new.clone(), old.clone()];
+    })
+    .await;
+    let app = rt.app(Router::new().route("/me", who(&rt, &ME)));
     assert_eq!(
         send(&app, call("/me", Some(&old_cookie))).await.status,
         200,
         "old key still verifies"
     );
     // New cookies are signed with the new (first) key.
-    let fresh = cookie_for(&rt, &Principal::new("u2"));
+    let fresh = common::login(&rt, "u2").await;
     assert!(
         SessionManager::new(vec![new.clone()])
             .unwrap()
@@ -418,20 +431,30 @@ async fn rotated_keys_still_verify_old_cookies() {
             .verify(&fresh)
             .is_none()
     );
+    drop((app, rt));
 
-    let (app, _rt, _c, _d) = setup_with(Some(vec![new])).await;
+    // Retired: only `new` is left, and the old cookie's live session no
+    // longer authenticates.
+    let (rt, _d) = common::runtime_with(|c| {
+        c.database_url = url.clone();
+        c.session_keys = vec![new];
+    })
+    .await;
+    let app = rt.app(Router::new().route("/me", who(&rt, &ME)));
     assert_eq!(
         send(&app, call("/me", Some(&old_cookie))).await.status,
         401,
         "retired key no longer verifies"
     );
+    assert_eq!(send(&app, call("/me", Some(&fresh))).await.status, 200);
+    drop(dir);
 }
 
 #[tokio::test]
 async fn roles_and_permissions_with_wildcards() {
     let (app, rt, _c, _d) = setup().await;
-    let plain = cookie_for(&rt, &Principal::new("u1"));
-    let admin = cookie_for(&rt, &Principal::new("u2").with_role("admin"));
+    let plain = cookie_for(&rt, &Principal::new("u1")).await;
+    let admin = cookie_for(&rt, &Principal::new("u2").with_role("admin")).await;
     assert_eq!(send(&app, call("/admin", None)).await.status, 401);
     let r = send(&app, call("/admin", Some(&plain))).await;
     assert_eq!(r.status, 403);
@@ -447,7 +470,11 @@ async fn roles_and_permissions_with_wildcards() {
         ("notes:*", false),
         ("*:write", false),
     ] {
-        let c = cookie_for(&rt, &Principal::new("u3").with_permission(granted));
+        let c = cookie_for(
+            &rt,
+            &Principal::new(format!("u3-{granted}")).with_permission(granted),
+        )
+        .await;
         let status = send(&app, call("/read", Some(&c))).await.status;
         assert_eq!(status, if ok { 200 } else { 403 }, "granted {granted}");
     }
@@ -469,8 +496,8 @@ async fn rate_limits_answer_429_with_retry_after() {
     assert!((1..=60).contains(&retry), "{retry}");
 
     // Per user: each user has their own budget.
-    let a = cookie_for(&rt, &Principal::new("a"));
-    let b = cookie_for(&rt, &Principal::new("b"));
+    let a = cookie_for(&rt, &Principal::new("a")).await;
+    let b = cookie_for(&rt, &Principal::new("b")).await;
     assert_eq!(
         send(&app, call("/limited-user", Some(&a))).await.status,
         200
@@ -486,26 +513,9 @@ async fn rate_limits_answer_429_with_retry_after() {
 }
 
 #[tokio::test]
-async fn unenforceable_guards_deny_even_admins() {
-    let (app, rt, _c, _d) = setup().await;
-    let admin = cookie_for(
-        &rt,
-        &Principal::new("root")
-            .with_role("admin")
-            .with_permission("*:*"),
-    );
-    for path in ["/in-org", "/feature", "/trial"] {
-        let r = send(&app, call(path, Some(&admin))).await;
-        assert_eq!(r.status, 403, "{path}");
-        r.envelope("forbidden");
-        assert_eq!(send(&app, call(path, None)).await.status, 403, "{path}");
-    }
-}
-
-#[tokio::test]
 async fn custom_guards_run_through_the_registered_implementation() {
     let (app, rt, _c, _d) = setup().await;
-    let c = cookie_for(&rt, &Principal::new("u1"));
+    let c = cookie_for(&rt, &Principal::new("u1")).await;
     let mut req = call("/custom", Some(&c));
     req.headers_mut().insert("x-owner", "u1".parse().unwrap());
     assert_eq!(send(&app, req).await.status, 200);
@@ -522,7 +532,7 @@ async fn custom_guards_run_through_the_registered_implementation() {
 async fn custom_guards_without_registration_deny() {
     let (rt, _d) = common::runtime().await;
     let app = rt.app(Router::new().route("/custom", who(&rt, &CUSTOM)));
-    let c = cookie_for(&rt, &Principal::new("u1"));
+    let c = cookie_for(&rt, &Principal::new("u1")).await;
     let r = send(&app, call("/custom", Some(&c))).await;
     assert_eq!(r.status, 403);
     r.envelope("forbidden");

@@ -241,3 +241,39 @@ async fn json_lines_carry_the_trace_id_and_the_action() {
     assert_eq!(v["action"], "tasks.create", "{v}");
     assert_eq!(v["fields"]["path"], "/fail", "{v}");
 }
+
+#[test]
+fn user_input_cannot_forge_a_text_line() {
+    let out = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::new("info"))
+        .with_ansi(false)
+        .with_writer(out.clone())
+        .event_format(TextLine::default())
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        let title =
+            "harmless\n2026-12-06T00:00:00Z ERROR forged: admin logged in\r\t\u{1b}[31m\u{0}";
+        tracing::info!(title = %title, "task created");
+        tracing::info!(title = %"\n", "lonely newline");
+        tracing::warn!("{title}");
+    });
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "one line per event: {text:?}");
+    assert!(
+        lines[0].contains(
+            r"title=harmless\n2026-12-06T00:00:00Z ERROR forged: admin logged in\r\t\u{1b}[31m\u{0}"
+        ),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].contains(r"title=\n"), "{}", lines[1]);
+    assert!(
+        lines[2].contains(r"WARN") && lines[2].contains(r"harmless\n2026"),
+        "{}",
+        lines[2]
+    );
+    assert!(text.ends_with('\n') && !text.ends_with("\n\n"));
+    assert!(!lines.iter().any(|l| l.starts_with("2026-12-06T00:00:00Z")));
+}

@@ -67,9 +67,14 @@ fn the_typescript_sdk_lists_and_calls_tools_over_http_and_stdio() {
         .map(|i| char::from(b'a' + ((i * 7 + std::process::id() as usize) % 26) as u8))
         .collect();
     // Shared by the HTTP server and the stdio servers node starts, so a
-    // session signed by one verifies in the others.
+    // session signed and stored by one verifies in the others: the same
+    // secret and the same database (sessions live in `bunbase_sessions`).
+    let db_dir = tempfile::tempdir().expect("temp dir");
     let env = [
-        ("DATABASE_URL", "sqlite::memory:".to_owned()),
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}/mcp.db?mode=rwc", db_dir.path().display()),
+        ),
         ("SESSION_SECRET", secret),
         ("SESSION_COOKIE_SECURE", "false".to_owned()),
         ("HOST", "127.0.0.1".to_owned()),

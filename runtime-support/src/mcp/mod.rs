@@ -30,7 +30,7 @@
 //! # What a tool call goes through
 //!
 //! - The caller is identified like an HTTP request to the action
-//!   ([`caller_session`]: today the signed `bunbase_session` cookie); over
+//!   ([`caller_session`]: an API key or the `bunbase_session` cookie); over
 //!   stdio, by the credentials the process was started with
 //!   ([`stdio_credentials_from_env`]: `MCP_SESSION_TOKEN`).
 //! - The action runs through [`ActionSpec::run`](crate::ActionSpec::run)
@@ -100,16 +100,19 @@ pub enum McpError {
     Stdio(String),
 }
 
-/// The session of whoever sends `headers`: the same verification an HTTP
-/// call of the action gets (the signed `bunbase_session` cookie).
-///
-/// This is the one place MCP identifies callers, and it is `async` for the
-/// day the runtime accepts API keys (`Authorization: Bearer`, `X-API-Key`)
-/// through an asynchronous header authentication: this function then calls
-/// the one the HTTP pipeline uses, and MCP clients, which usually send an
-/// `Authorization` header, get it with no other change.
+/// The caller of whoever sends `headers`: the same authentication an HTTP
+/// call of the action gets ([`crate::Auth::authenticate`]): an API key
+/// (`Authorization: Bearer`, `X-API-Key`), else the `bunbase_session`
+/// cookie naming a live server-side session. A store failure is logged and
+/// counts as no caller (guarded tools then deny).
 pub async fn caller_session(rt: &Runtime, headers: &HeaderMap) -> Option<Session> {
-    rt.sessions().from_headers(headers)
+    match rt.auth().authenticate(headers).await {
+        Ok(found) => found.map(|a| a.session),
+        Err(e) => {
+            tracing::error!(error = %e, "authenticating an MCP caller failed");
+            None
+        }
+    }
 }
 
 /// The Streamable HTTP endpoint for `tools` at `path` (`/api/mcp`), to merge
@@ -165,14 +168,23 @@ pub async fn serve_stdio(
 }
 
 /// The credentials of a stdio session from the environment: a
-/// `MCP_SESSION_TOKEN` (a signed session value, as the `bunbase_session`
-/// cookie carries it) becomes that cookie; without it, calls are
-/// anonymous, so guarded tools deny them.
+/// `MCP_SESSION_TOKEN` holding an API key (`bb_…`) is sent as `X-API-Key`;
+/// any other value (a signed session value, as the `bunbase_session` cookie
+/// carries it) becomes that cookie; without it, calls are anonymous, so
+/// guarded tools deny them.
 pub fn stdio_credentials_from_env(rt: &Runtime) -> HeaderMap {
     let mut headers = HeaderMap::new();
-    if let Ok(token) = std::env::var(SESSION_TOKEN_ENV)
-        && let Ok(value) =
-            HeaderValue::from_str(&format!("{}={}", rt.sessions().cookie_name(), token.trim()))
+    let Ok(token) = std::env::var(SESSION_TOKEN_ENV) else {
+        return headers;
+    };
+    let token = token.trim();
+    // An API key (`bb_…`) is sent as one; anything else as the cookie.
+    if token.starts_with("bb_") {
+        if let Ok(value) = HeaderValue::from_str(token) {
+            headers.insert("x-api-key", value);
+        }
+    } else if let Ok(value) =
+        HeaderValue::from_str(&format!("{}={}", rt.sessions().cookie_name(), token))
     {
         headers.insert(header::COOKIE, value);
     }

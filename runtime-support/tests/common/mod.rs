@@ -103,3 +103,106 @@ pub fn post_json(uri: &str, body: &serde_json::Value) -> Request<Body> {
         .body(Body::from(serde_json::to_vec(body).unwrap()))
         .unwrap()
 }
+
+/// Starts a server-side session for `user` and returns the cookie value
+/// (what a browser sends back after signing in).
+pub async fn login(rt: &Runtime, user: &str) -> String {
+    let (_, cookie) = rt
+        .auth()
+        .create_session(user)
+        .await
+        .expect("session created");
+    cookie_value(cookie.as_str())
+}
+
+/// The value of a `Set-Cookie` header (`name=value; ...`).
+pub fn cookie_value(set_cookie: &str) -> String {
+    let pair = set_cookie.split(';').next().unwrap_or("");
+    pair.split_once('=')
+        .map(|(_, v)| v.to_owned())
+        .unwrap_or_default()
+}
+
+/// Loud skip; a failure under CI=true, where every service must be present.
+pub fn skip(test: &str, why: &str) {
+    let msg = format!("SKIPPED {test}: {why}");
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{msg} (CI must run every test)");
+    }
+    eprintln!("\n==================== {msg} ====================\n");
+}
+
+/// A database for one test: a fresh SQLite file, or a fresh PostgreSQL
+/// database (`bb_<random>`, dropped by [`TestDb::drop_db`]).
+pub struct TestDb {
+    /// The URL to give the runtime.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// A fresh SQLite file.
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        TestDb {
+            url: format!("sqlite://{}/test.db?mode=rwc", dir.path().display()),
+            _dir: Some(dir),
+            pg: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` (with a loud skip) when
+    /// `BUNBASE_TEST_POSTGRES_URL` is not set.
+    pub async fn postgres(test: &str) -> Option<TestDb> {
+        let Some(admin_url) = std::env::var("BUNBASE_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            skip(test, "BUNBASE_TEST_POSTGRES_URL is not set");
+            return None;
+        };
+        let name = format!("bb_{}", uuid::Uuid::new_v4().simple());
+        let admin = bunbase_runtime::sqlx::PgPool::connect(&admin_url)
+            .await
+            .expect("connect to BUNBASE_TEST_POSTGRES_URL");
+        bunbase_runtime::sqlx::raw_sql(bunbase_runtime::sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {name}"
+        )))
+        .execute(&admin)
+        .await
+        .expect("create test database");
+        admin.close().await;
+        let mut url = url::Url::parse(&admin_url).expect("valid url");
+        url.set_path(&format!("/{name}"));
+        Some(TestDb {
+            url: url.to_string(),
+            _dir: None,
+            pg: Some((admin_url, name)),
+        })
+    }
+
+    /// Drops the PostgreSQL database (no-op for SQLite).
+    pub async fn drop_db(self) {
+        if let Some((admin_url, name)) = &self.pg {
+            let admin = bunbase_runtime::sqlx::PgPool::connect(admin_url)
+                .await
+                .expect("reconnect");
+            bunbase_runtime::sqlx::raw_sql(bunbase_runtime::sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&admin)
+            .await
+            .expect("drop test database");
+            admin.close().await;
+        }
+    }
+
+    /// A runtime on this database, with a config tweak.
+    pub async fn runtime(&self, tweak: impl FnOnce(&mut Config)) -> Runtime {
+        let mut config = Config::for_test("test_app");
+        config.database_url = self.url.clone();
+        tweak(&mut config);
+        Runtime::start(config).await.expect("runtime starts")
+    }
+}

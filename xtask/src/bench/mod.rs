@@ -2,6 +2,7 @@
 
 mod frontend;
 mod generate;
+mod guards;
 mod queue;
 mod sdk;
 mod server;
@@ -13,6 +14,7 @@ const BENCHES: &[Bench] = &[
     ("frontend", frontend::run),
     ("gen", generate::run),
     ("server", server::run),
+    ("guards", guards::run),
     ("sdk", sdk::run),
     ("queue", queue::run),
 ];

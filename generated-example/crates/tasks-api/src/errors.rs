@@ -9,6 +9,8 @@ pub enum LoginError {
     InvalidCredentials,
     /// 400 `validation_failed` (implicit): The input is invalid
     ValidationFailed(::std::vec::Vec<Violation>),
+    /// 429 `rate_limited` (implicit): Too many requests
+    RateLimited,
     /// 501 `not_implemented` (implicit): Not implemented yet
     NotImplemented,
     /// 500 `internal` (implicit): Internal error
@@ -24,6 +26,7 @@ impl LoginError {
             LoginError::ValidationFailed(..) => {
                 (400, "validation_failed", "The input is invalid")
             }
+            LoginError::RateLimited => (429, "rate_limited", "Too many requests"),
             LoginError::NotImplemented => (501, "not_implemented", "Not implemented yet"),
             LoginError::Internal(..) => (500, "internal", "Internal error"),
         }
@@ -70,6 +73,7 @@ impl ::std::convert::From<ApiError> for LoginError {
                 )
             }
             "invalid_credentials" => LoginError::InvalidCredentials,
+            "rate_limited" => LoginError::RateLimited,
             "not_implemented" => LoginError::NotImplemented,
             _ => LoginError::Internal(e.to_string()),
         }

@@ -10,7 +10,7 @@ use ::std::future::Future;
 pub trait AuthHandler: Send + Sync + 'static {
     /// `auth.login`: Sign in.
     ///
-    /// Checks the email and password and, when they match, sets the signed `bunbase_session` cookie and answers the user.
+    /// Checks the email (case-insensitively) and password and, when they match, starts a server-side session, sets the signed `bunbase_session` cookie and answers the user. At most 20 attempts per minute per client address.
     fn login(
         &self,
         ctx: ActionContext,
@@ -18,7 +18,7 @@ pub trait AuthHandler: Send + Sync + 'static {
     ) -> impl Future<Output = ::std::result::Result<User, LoginError>> + Send;
     /// `auth.logout`: Sign out.
     ///
-    /// Clears the session cookie. Answers 204 even without a session.
+    /// Revokes the session (its cookie answers 401 from now on) and clears the cookie. Answers 204 even without a session.
     fn logout(
         &self,
         ctx: ActionContext,
@@ -30,7 +30,7 @@ pub trait AuthHandler: Send + Sync + 'static {
     ) -> impl Future<Output = ::std::result::Result<User, MeError>> + Send;
     /// `auth.register`: Create an account.
     ///
-    /// Creates a user with an argon2id-hashed password and signs them in (sets the session cookie).
+    /// Creates a user with an argon2id-hashed password and signs them in (sets the session cookie). E-mail addresses are compared case-insensitively: `Demo@example.com` is the same account as `demo@example.com`.
     fn register(
         &self,
         ctx: ActionContext,

@@ -42,7 +42,13 @@ pub const DOCS_HTML: &str = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta 
 /// The pipeline description of `auth.login`: its guards in run order and retry policy.
 pub static AUTH_LOGIN: ActionSpec = ActionSpec {
     name: "auth.login",
-    guards: &[],
+    guards: &[
+        GuardSpec::RateLimit {
+            limit: 20,
+            window_ms: 60000,
+            key: RateLimitKey::Ip,
+        },
+    ],
     retry: RetryPolicy::NONE,
 };
 /// The pipeline description of `auth.logout`: its guards in run order and retry policy.

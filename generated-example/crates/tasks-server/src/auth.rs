@@ -1,8 +1,8 @@
-//! Handlers of module `auth`: accounts with argon2id-hashed passwords and signed cookie sessions.
+//! Handlers of module `auth`: accounts with argon2id-hashed passwords, e-mail addresses compared case-insensitively, and revocable server-side sessions.
 
 use bunbase_runtime::chrono::Utc;
 use bunbase_runtime::uuid::Uuid;
-use bunbase_runtime::{ActionContext, Principal, sqlx, with_pool};
+use bunbase_runtime::{ActionContext, normalize_email, sqlx, with_pool};
 use tasks_api::*;
 
 use crate::App;
@@ -20,8 +20,9 @@ async fn verify(password: String, hash: String) -> bool {
     bunbase_runtime::tokio::task::spawn_blocking(move || bunbase_runtime::verify_password(&password, &hash)).await.unwrap_or(false)
 }
 
-/// Creates a user; `None` when the email is taken.
+/// Creates a user; `None` when the email is taken. The address is stored normalised (trimmed, lower case).
 pub async fn create_user(ctx_db: &bunbase_runtime::Db, email: &str, name: &str, password: &str) -> Result<Option<User>, String> {
+    let email = &normalize_email(email);
     let taken: Option<String> = with_pool!(ctx_db, pool => {
         sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(pool).await.map_err(|e| e.to_string())?
     });
@@ -48,7 +49,7 @@ impl AuthHandler for App {
     async fn login(&self, ctx: ActionContext, input: LoginInput) -> Result<User, LoginError> {
         let row: Option<(String, String, String, String, String)> = with_pool!(ctx.db, pool => {
             sqlx::query_as("SELECT id, email, name, created_at, password_hash FROM users WHERE email = $1")
-                .bind(&input.email)
+                .bind(normalize_email(&input.email))
                 .fetch_optional(pool)
                 .await?
         });
@@ -61,12 +62,12 @@ impl AuthHandler for App {
             return Err(LoginError::InvalidCredentials);
         }
         let user = user_from_row((id, email, name, created_at)).map_err(LoginError::Internal)?;
-        ctx.sign_in(&Principal::new(user.id.to_string()));
+        ctx.sign_in(&user.id.to_string()).await?;
         Ok(user)
     }
 
     async fn logout(&self, ctx: ActionContext) -> Result<(), LogoutError> {
-        ctx.sign_out();
+        ctx.sign_out().await?;
         Ok(())
     }
 
@@ -84,7 +85,7 @@ impl AuthHandler for App {
     async fn register(&self, ctx: ActionContext, input: RegisterInput) -> Result<User, RegisterError> {
         match create_user(&ctx.db, &input.email, &input.name, &input.password).await.map_err(RegisterError::Internal)? {
             Some(user) => {
-                ctx.sign_in(&Principal::new(user.id.to_string()));
+                ctx.sign_in(&user.id.to_string()).await?;
                 Ok(user)
             }
             None => Err(RegisterError::EmailTaken),
@@ -94,3 +95,24 @@ impl AuthHandler for App {
 
 /// An argon2id hash of a random password, checked when the email is unknown.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Jr3Qc1m6Yd7TqJ0kP8q1H2m3n4o5p6q7r8s9t0u1v2w";
+
+/// The runtime asks this whether a session's user still exists: a signed cookie for a deleted user is no session.
+pub struct Users(pub bunbase_runtime::Db);
+
+impl bunbase_runtime::PrincipalLoader for Users {
+    fn load<'a>(
+        &'a self,
+        auth: &'a bunbase_runtime::Auth,
+        user_id: &'a str,
+    ) -> bunbase_runtime::futures::future::BoxFuture<'a, Result<Option<bunbase_runtime::Principal>, bunbase_runtime::ApiError>> {
+        Box::pin(async move {
+            let found: Option<String> = with_pool!(self.0, pool => {
+                sqlx::query_scalar("SELECT id FROM users WHERE id = $1").bind(user_id).fetch_optional(pool).await?
+            });
+            match found {
+                Some(_) => Ok(Some(auth.default_principal(user_id).await?)),
+                None => Ok(None),
+            }
+        })
+    }
+}

@@ -2,7 +2,9 @@
 //!
 //! Configuration comes from the environment: `PORT`, `HOST`, `DATABASE_URL`
 //! (SQLite or PostgreSQL), `SESSION_SECRET`, `RUST_LOG` and more (see
-//! `bunbase_runtime::Config`). `DEMO_USER=false` skips the demo user.
+//! `bunbase_runtime::Config`). The demo user is created in development
+//! only (no `SESSION_SECRET`, or `SESSION_COOKIE_SECURE=false`), never
+//! with `DEMO_USER=false`, and its password is never printed or logged.
 
 mod auth;
 mod db;
@@ -51,13 +53,16 @@ async fn main() -> ExitCode {
 
 /// Applies pending migrations, seeds the demo user, then serves until SIGINT or SIGTERM.
 async fn serve(migrations: Migrations) -> Result<(), Box<dyn std::error::Error>> {
-    let rt = Runtime::start(Config::from_env("tasks")?).await?;
+    let config = Config::from_env("tasks")?;
+    let development = config.session_keys.is_empty() || !config.session_cookie_secure;
+    let rt = Runtime::start(config).await?;
     rt.migrate(&migrations).await?;
-    if std::env::var("DEMO_USER").map(|v| v != "false").unwrap_or(true) {
+    rt.auth().set_principal_loader(std::sync::Arc::new(auth::Users(rt.db().clone())));
+    if development && std::env::var("DEMO_USER").map(|v| v != "false").unwrap_or(true) {
         if auth::create_user(rt.db(), DEMO_EMAIL, "Demo User", DEMO_PASSWORD).await?.is_some() {
-            bunbase_runtime::tracing::info!(email = DEMO_EMAIL, password = DEMO_PASSWORD, "created the demo user");
+            bunbase_runtime::tracing::info!(email = DEMO_EMAIL, "created the demo user");
         }
-        println!("Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD}");
+        println!("Demo user: {DEMO_EMAIL} (development only; the password is in the README)");
     }
     let routes = tasks_api::router(&rt, App);
     let server = Server::bind(rt, routes).await?;

@@ -14,7 +14,7 @@ export interface AuthClient {
   /**
    * Sign in
    *
-   * Checks the email and password and, when they match, sets the signed `bunbase_session` cookie and answers the user.
+   * Checks the email (case-insensitively) and password and, when they match, starts a server-side session, sets the signed `bunbase_session` cookie and answers the user. At most 20 attempts per minute per client address.
    *
    * `POST /api/auth/login` (`auth.login`).
    *
@@ -24,7 +24,7 @@ export interface AuthClient {
   /**
    * Sign out
    *
-   * Clears the session cookie. Answers 204 even without a session.
+   * Revokes the session (its cookie answers 401 from now on) and clears the cookie. Answers 204 even without a session.
    *
    * `POST /api/auth/logout` (`auth.logout`).
    */
@@ -38,7 +38,7 @@ export interface AuthClient {
   /**
    * Create an account
    *
-   * Creates a user with an argon2id-hashed password and signs them in (sets the session cookie).
+   * Creates a user with an argon2id-hashed password and signs them in (sets the session cookie). E-mail addresses are compared case-insensitively: `Demo@example.com` is the same account as `demo@example.com`.
    *
    * `POST /api/auth/register` (`auth.register`).
    *
@@ -125,7 +125,7 @@ export function createClient(options: ClientOptions): Client {
   return {
     auth: {
       login: (input, options) =>
-        call<T.User, E.LoginError>({ m: "POST", p: "/api/auth/login", q: [], b: ["email", "password"], e: ["invalid_credentials", "validation_failed", "not_implemented", "internal"] }, input, options),
+        call<T.User, E.LoginError>({ m: "POST", p: "/api/auth/login", q: [], b: ["email", "password"], e: ["invalid_credentials", "validation_failed", "rate_limited", "not_implemented", "internal"] }, input, options),
       logout: (options) =>
         call<null, E.LogoutError>({ m: "POST", p: "/api/auth/logout", q: [], b: null, e: ["not_implemented", "internal"] }, undefined, options),
       me: (options) =>

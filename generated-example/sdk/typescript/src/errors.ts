@@ -30,6 +30,8 @@ export type LoginError =
   | rt.ApiError<"invalid_credentials", 401>
   /** The input is invalid (400) */
   | rt.ApiError<"validation_failed", 400, rt.ValidationDetails>
+  /** Too many requests (429) */
+  | rt.ApiError<"rate_limited", 429>
   /** Not implemented yet (501) */
   | rt.ApiError<"not_implemented", 501>
   /** Internal error (500) */

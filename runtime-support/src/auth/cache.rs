@@ -1,0 +1,64 @@
+//! A small time-to-live cache by string key: what the identity layer keeps between requests (session rows, principals) so a steady caller costs no query.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Values by key, each kept for the TTL; a zero TTL keeps nothing.
+pub(crate) struct TtlCache<V> {
+    ttl: Duration,
+    map: Mutex<HashMap<String, (Instant, V)>>,
+}
+
+impl<V: Clone> TtlCache<V> {
+    pub(crate) fn new(ttl: Duration) -> Self {
+        TtlCache {
+            ttl,
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, V)>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The value of `key` when it is younger than the TTL.
+    pub(crate) fn get(&self, key: &str) -> Option<V> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        self.lock()
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Keeps `value` for `key` from now on. Past 100,000 entries, expired
+    /// ones are dropped first.
+    pub(crate) fn put(&self, key: &str, value: V) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let mut map = self.lock();
+        if map.len() >= 100_000 {
+            let ttl = self.ttl;
+            map.retain(|_, (at, _)| at.elapsed() < ttl);
+        }
+        map.insert(key.to_owned(), (Instant::now(), value));
+    }
+
+    /// Forgets `key`.
+    pub(crate) fn forget(&self, key: &str) {
+        self.lock().remove(key);
+    }
+
+    /// Forgets every entry `pred` selects.
+    pub(crate) fn forget_where(&self, pred: impl Fn(&V) -> bool) {
+        self.lock().retain(|_, (_, v)| !pred(v));
+    }
+
+    /// Forgets everything.
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
+}
