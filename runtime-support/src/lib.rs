@@ -296,7 +296,7 @@
 //! that inserts the tick's job). Emitted events reach subscribers per
 //! `EVENTS` ([`events`]); [`Runtime::on_event`] registers a subscriber
 //! every mode serves. Tables: `bunbase_jobs`, `bunbase_schedules` and
-//! `bunbase_subscriptions`, created on first use.
+//! `bunbase_event_subscriptions`, created on first use.
 //!
 //! ## Webhooks
 //!

@@ -8,7 +8,7 @@
 //!   never sees it.
 //! * `durable`: every delivery is a job in `bunbase_jobs` (kind
 //!   `event:<event>:<action>`), inserted before the emitting request
-//!   answers. Subscriptions are recorded in `bunbase_subscriptions`, so a
+//!   answers. Subscriptions are recorded in `bunbase_event_subscriptions`, so a
 //!   subscriber registered by any process sharing the database gets the
 //!   event; the queue's workers run it (one process per delivery), with
 //!   the subscriber's attempts and backoff, and a delivery that fails for
@@ -128,7 +128,7 @@ pub struct EventBus {
     subscribers: RwLock<HashMap<&'static str, Vec<Sub>>>,
     in_flight: Arc<AtomicUsize>,
     idle: Arc<Notify>,
-    /// Durable subscriptions not yet recorded in `bunbase_subscriptions`.
+    /// Durable subscriptions not yet recorded in `bunbase_event_subscriptions`.
     pending: Mutex<Vec<(String, String, i32)>>,
     recording: tokio::sync::Mutex<()>,
     #[cfg(feature = "nats")]
@@ -328,7 +328,7 @@ impl EventBus {
         Ok(())
     }
 
-    /// Writes pending durable subscriptions to `bunbase_subscriptions`.
+    /// Writes pending durable subscriptions to `bunbase_event_subscriptions`.
     pub(crate) async fn record_subscriptions(&self, rt: &Runtime) -> Result<(), JobsError> {
         let _one = self.recording.lock().await;
         let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));

@@ -123,7 +123,7 @@ pub trait JobBackend: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
     /// Creates the queue's tables if missing (`bunbase_jobs`,
-    /// `bunbase_schedules`, `bunbase_subscriptions`).
+    /// `bunbase_schedules`, `bunbase_event_subscriptions`).
     fn ensure_schema(&self) -> BoxFuture<'_, Result<(), JobsError>>;
 
     /// Inserts `jobs` (on `conn` when given, inside the caller's

@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS bunbase_schedules (
     next_at BIGINT,
     last_tick BIGINT
 );
-CREATE TABLE IF NOT EXISTS bunbase_subscriptions (
+CREATE TABLE IF NOT EXISTS bunbase_event_subscriptions (
     event TEXT NOT NULL,
     kind TEXT NOT NULL,
     max_attempts INTEGER NOT NULL,
@@ -553,7 +553,7 @@ impl JobBackend for PostgresJobs {
     ) -> BoxFuture<'a, Result<(), JobsError>> {
         Box::pin(async move {
             sqlx::query(
-                "INSERT INTO bunbase_subscriptions (event, kind, max_attempts) VALUES ($1, $2, $3)
+                "INSERT INTO bunbase_event_subscriptions (event, kind, max_attempts) VALUES ($1, $2, $3)
                  ON CONFLICT (event, kind) DO UPDATE SET max_attempts = EXCLUDED.max_attempts",
             )
             .bind(event)
@@ -576,7 +576,7 @@ impl JobBackend for PostgresJobs {
             let q = sqlx::query(
                 "INSERT INTO bunbase_jobs (kind, payload, priority, run_at, max_attempts, trace_id, session, created_at)
                  SELECT s.kind, $2::jsonb, $3, $4, s.max_attempts, $5, $6, $7
-                 FROM bunbase_subscriptions s WHERE s.event = $1",
+                 FROM bunbase_event_subscriptions s WHERE s.event = $1",
             )
             .bind(event)
             .bind(&job.payload)

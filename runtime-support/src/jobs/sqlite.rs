@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS bunbase_schedules (
     next_at INTEGER,
     last_tick INTEGER
 );
-CREATE TABLE IF NOT EXISTS bunbase_subscriptions (
+CREATE TABLE IF NOT EXISTS bunbase_event_subscriptions (
     event TEXT NOT NULL,
     kind TEXT NOT NULL,
     max_attempts INTEGER NOT NULL,
@@ -173,7 +173,7 @@ async fn publish_on(
     sqlx::query(
         "INSERT INTO bunbase_jobs (kind, payload, priority, run_at, max_attempts, trace_id, session, created_at)
          SELECT s.kind, ?2, ?3, ?4, s.max_attempts, ?5, ?6, ?7
-         FROM bunbase_subscriptions s WHERE s.event = ?1",
+         FROM bunbase_event_subscriptions s WHERE s.event = ?1",
     )
     .bind(event)
     .bind(&job.payload)
@@ -625,7 +625,7 @@ impl JobBackend for SqliteJobs {
             immediate!(self, |c| {
                 Box::pin(async move {
                     sqlx::query(
-                        "INSERT INTO bunbase_subscriptions (event, kind, max_attempts) VALUES (?1, ?2, ?3)
+                        "INSERT INTO bunbase_event_subscriptions (event, kind, max_attempts) VALUES (?1, ?2, ?3)
                          ON CONFLICT (event, kind) DO UPDATE SET max_attempts = excluded.max_attempts",
                     )
                     .bind(event)
