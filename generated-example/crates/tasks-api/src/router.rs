@@ -125,7 +125,7 @@ async fn run_auth_login<H: AuthHandler>(
             |req: &HttpRequest| wire::http_input::<LoginInput>(req, bindings),
             move |ctx, input: LoginInput| {
                 let app = app.clone();
-                async move { app.login(ctx, input).await }
+                async move { AuthHandler::login(&*app, ctx, input).await }
             },
         )
         .await
@@ -146,7 +146,7 @@ async fn run_auth_logout<H: AuthHandler>(
             |req: &HttpRequest| wire::http_input::<()>(req, bindings),
             move |ctx, _input: ()| {
                 let app = app.clone();
-                async move { app.logout(ctx).await }
+                async move { AuthHandler::logout(&*app, ctx).await }
             },
         )
         .await
@@ -167,7 +167,7 @@ async fn run_auth_me<H: AuthHandler>(
             |req: &HttpRequest| wire::http_input::<()>(req, bindings),
             move |ctx, _input: ()| {
                 let app = app.clone();
-                async move { app.me(ctx).await }
+                async move { AuthHandler::me(&*app, ctx).await }
             },
         )
         .await
@@ -188,7 +188,7 @@ async fn run_auth_register<H: AuthHandler>(
             |req: &HttpRequest| wire::http_input::<RegisterInput>(req, bindings),
             move |ctx, input: RegisterInput| {
                 let app = app.clone();
-                async move { app.register(ctx, input).await }
+                async move { AuthHandler::register(&*app, ctx, input).await }
             },
         )
         .await
@@ -209,7 +209,7 @@ async fn run_health_health<H: HealthHandler>(
             |req: &HttpRequest| wire::http_input::<()>(req, bindings),
             move |ctx, _input: ()| {
                 let app = app.clone();
-                async move { app.health(ctx).await }
+                async move { HealthHandler::health(&*app, ctx).await }
             },
         )
         .await
@@ -230,7 +230,7 @@ async fn run_tasks_create_task<H: TasksHandler>(
             |req: &HttpRequest| wire::http_input::<CreateTaskInput>(req, bindings),
             move |ctx, input: CreateTaskInput| {
                 let app = app.clone();
-                async move { app.create_task(ctx, input).await }
+                async move { TasksHandler::create_task(&*app, ctx, input).await }
             },
         )
         .await
@@ -251,7 +251,7 @@ async fn run_tasks_delete_task<H: TasksHandler>(
             |req: &HttpRequest| wire::http_input::<DeleteTaskInput>(req, bindings),
             move |ctx, input: DeleteTaskInput| {
                 let app = app.clone();
-                async move { app.delete_task(ctx, input).await }
+                async move { TasksHandler::delete_task(&*app, ctx, input).await }
             },
         )
         .await
@@ -272,7 +272,7 @@ async fn run_tasks_get_task<H: TasksHandler>(
             |req: &HttpRequest| wire::http_input::<GetTaskInput>(req, bindings),
             move |ctx, input: GetTaskInput| {
                 let app = app.clone();
-                async move { app.get_task(ctx, input).await }
+                async move { TasksHandler::get_task(&*app, ctx, input).await }
             },
         )
         .await
@@ -293,7 +293,7 @@ async fn run_tasks_list_tasks<H: TasksHandler>(
             |req: &HttpRequest| wire::http_input::<ListTasksInput>(req, bindings),
             move |ctx, input: ListTasksInput| {
                 let app = app.clone();
-                async move { app.list_tasks(ctx, input).await }
+                async move { TasksHandler::list_tasks(&*app, ctx, input).await }
             },
         )
         .await
@@ -314,7 +314,7 @@ async fn run_tasks_update_task<H: TasksHandler>(
             |req: &HttpRequest| wire::http_input::<UpdateTaskInput>(req, bindings),
             move |ctx, input: UpdateTaskInput| {
                 let app = app.clone();
-                async move { app.update_task(ctx, input).await }
+                async move { TasksHandler::update_task(&*app, ctx, input).await }
             },
         )
         .await
@@ -343,7 +343,9 @@ pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
                                 wire::event_input,
                                 move |ctx, input: TaskCreatedPayload| {
                                     let app = app.clone();
-                                    async move { app.on_task_created(ctx, input).await }
+                                    async move {
+                                        TasksHandler::on_task_created(&*app, ctx, input).await
+                                    }
                                 },
                             )
                             .await;

@@ -94,8 +94,13 @@ fn lib_doc(ir: &Ir) -> String {
 
 /// The re-exports, and the compile-time check that the runtime the crate
 /// is built with is one it was generated for.
-fn reexports() -> TokenStream {
+fn reexports(ir: &Ir) -> TokenStream {
     let version = tokens::lit(crate::runtime_version::GENERATED_FOR);
+    let types = (!ir.types.is_empty()).then(|| {
+        quote!(
+            pub use self::types::*;
+        )
+    });
     let doc = tokens::lit(&format!(
         " Stops the build when the `bunbase-runtime` this crate is built with is not compatible with {}, the version it was generated for (also recorded in its manifest); `bunbase gen --check` names both and the fix.",
         crate::runtime_version::GENERATED_FOR
@@ -106,7 +111,7 @@ fn reexports() -> TokenStream {
         pub use self::errors::*;
         pub use self::handlers::*;
         pub use self::router::{OPENAPI_JSON, router};
-        pub use self::types::*;
+        #types
     }
 }
 
@@ -142,7 +147,7 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
         quote!(#[doc = #d] #[allow(clippy::result_large_err, deprecated)] pub mod #m;)
     });
     let inner_doc = inner_docs(&lib_doc(ir));
-    let re = reexports();
+    let re = reexports(ir);
     files.push(GeneratedFile {
         path: format!("crates/{api}/src/lib.rs"),
         contents: tokens::format_file(quote! { #inner_doc #(#decls)* #re }),
@@ -214,6 +219,6 @@ pub fn api_single_file(ir: &Ir, _opts: &GenOptions) -> String {
         let items = format::join(&items);
         quote!(#[doc = #d] #[allow(clippy::result_large_err, deprecated)] pub mod #m { #embed #items })
     });
-    let re = reexports();
+    let re = reexports(ir);
     tokens::format_file(quote! { #(#mods)* #re })
 }
