@@ -20,6 +20,12 @@ pub mod handlers;
 /// The HTTP router: every route and action endpoint through the runtime's pipeline, plus the OpenAPI document and docs page.
 #[allow(clippy::result_large_err, deprecated)]
 pub mod router;
+/// Inbound webhooks: each delivery verified over the raw body, deduplicated, then run through the pipeline.
+#[allow(clippy::result_large_err, deprecated)]
+pub mod webhooks;
+/// MCP tools: each action with an `mcp` trigger served over Streamable HTTP, called as the caller through the pipeline.
+#[allow(clippy::result_large_err, deprecated)]
+pub mod mcp;
 pub use self::errors::*;
 pub use self::handlers::*;
 pub use self::router::{OPENAPI_JSON, router};

@@ -75,6 +75,12 @@ pub static HEALTH_HEALTH: ActionSpec = ActionSpec {
     guards: &[],
     retry: RetryPolicy::NONE,
 };
+/// The pipeline description of `inbox.receive_email`: its guards in run order and retry policy.
+pub static INBOX_RECEIVE_EMAIL: ActionSpec = ActionSpec {
+    name: "inbox.receive_email",
+    guards: &[],
+    retry: RetryPolicy::NONE,
+};
 /// The pipeline description of `tasks.create_task`: its guards in run order and retry policy.
 pub static TASKS_CREATE_TASK: ActionSpec = ActionSpec {
     name: "tasks.create_task",
@@ -322,8 +328,10 @@ async fn run_tasks_update_task<H: TasksHandler>(
         .await
 }
 /// The application's routes: every `api` route, every action endpoint
-/// (`POST {base_path}/v1/actions/{module}.{action}`), the OpenAPI
-/// document and the docs page. Also subscribes event-triggered
+/// (`POST {base_path}/v1/actions/{module}.{action}`), every inbound
+/// webhook and the MCP endpoint (`{base_path}/mcp`) when the
+/// contracts have them, the OpenAPI document and the docs page.
+/// Also subscribes event-triggered
 /// actions to the runtime's event bus. Wrap the result with
 /// `Runtime::app` (the server does) for trace ids, 404/405 envelopes
 /// and health checks.
@@ -583,6 +591,8 @@ pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
                 ),
             ),
         )
+        .merge(super::webhooks::routes(rt, &app))
+        .merge(super::mcp::routes(rt, &app))
         .route(
             "/api/openapi.json",
             ::bunbase_runtime::axum::routing::get(|| async {

@@ -9,6 +9,7 @@
 mod auth;
 mod db;
 mod health;
+mod inbox;
 mod tasks;
 
 use std::net::{IpAddr, SocketAddr};

@@ -84,6 +84,8 @@ fn router_tail(ir: &Ir) -> TokenStream {
     let openapi_path = lit(&format!("{base}/openapi.json"));
     let docs_path = lit(&format!("{base}/docs"));
     let custom = custom_guards_adapter(ir);
+    let webhooks = super::webhooks::router_merge(ir);
+    let mcp = super::mcp::router_merge(ir);
     let register_custom = if uses_custom_guards(ir) {
         quote!(rt.set_custom_guards(::std::sync::Arc::new(CustomGuardsAdapter(app.clone())));)
     } else {
@@ -93,8 +95,10 @@ fn router_tail(ir: &Ir) -> TokenStream {
         #custom
 
         /// The application's routes: every `api` route, every action endpoint
-        /// (`POST {base_path}/v1/actions/{module}.{action}`), the OpenAPI
-        /// document and the docs page. Also subscribes event-triggered
+        /// (`POST {base_path}/v1/actions/{module}.{action}`), every inbound
+        /// webhook and the MCP endpoint (`{base_path}/mcp`) when the
+        /// contracts have them, the OpenAPI document and the docs page.
+        /// Also subscribes event-triggered
         /// actions to the runtime's event bus. Wrap the result with
         /// `Runtime::app` (the server does) for trace ids, 404/405 envelopes
         /// and health checks.
@@ -104,6 +108,8 @@ fn router_tail(ir: &Ir) -> TokenStream {
             #(#subs)*
             Router::new()
                 #routes
+                #webhooks
+                #mcp
                 .route(#openapi_path, ::bunbase_runtime::axum::routing::get(|| async {
                     ([(::bunbase_runtime::axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
                 }))
@@ -114,7 +120,7 @@ fn router_tail(ir: &Ir) -> TokenStream {
     }
 }
 
-fn spec_name(a: &Action) -> proc_macro2::Ident {
+pub(super) fn spec_name(a: &Action) -> proc_macro2::Ident {
     format_ident!("{}_{}", a.module.to_uppercase(), a.name.to_uppercase())
 }
 
@@ -177,7 +183,7 @@ fn runner_name(a: &Action) -> proc_macro2::Ident {
 }
 
 /// The handler closure calling the module trait's method on `app`.
-fn handler_closure(a: &Action) -> TokenStream {
+pub(super) fn handler_closure(a: &Action) -> TokenStream {
     let m = ident(&a.rust_name);
     match &a.input {
         Some(input) => {
