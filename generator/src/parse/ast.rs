@@ -44,6 +44,8 @@ pub struct ProjectDecl {
     pub base_path: Option<Spanned<String>>,
     /// `sdk.typescript.package`, if declared.
     pub sdk_package: Option<Spanned<String>>,
+    /// `license: { name, url }`: the license's name and URL, if declared.
+    pub license: Option<(Spanned<String>, Option<Spanned<String>>)>,
     /// Where it was written.
     pub span: Span,
 }

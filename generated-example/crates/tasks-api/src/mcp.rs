@@ -17,7 +17,7 @@ pub static TASKS_LIST_TASKS_TOOL: ToolSpec = ToolSpec {
     name: "tasks_list_tasks",
     title: Some("List my tasks, newest first"),
     description: "List the signed-in user's tasks, newest first, optionally filtered by status or tag.",
-    input_schema: "{\"description\":\"The input of `tasks.list_tasks`.\",\"type\":\"object\",\"properties\":{\"status\":{\"anyOf\":[{\"allOf\":[{\"$ref\":\"#/$defs/TaskStatus\"}]},{\"type\":\"null\"}]},\"tag\":{\"type\":[\"string\",\"null\"]},\"limit\":{\"default\":20,\"type\":[\"integer\",\"null\"],\"format\":\"int64\",\"minimum\":1,\"maximum\":100},\"cursor\":{\"description\":\"The next_cursor of the previous page\",\"type\":[\"string\",\"null\"]}},\"additionalProperties\":false,\"$defs\":{\"TaskStatus\":{\"description\":\"Where a task is in its life.\",\"type\":\"string\",\"enum\":[\"open\",\"in_progress\",\"done\"]}}}",
+    input_schema: "{\"description\":\"The input of `tasks.list_tasks`.\",\"type\":\"object\",\"properties\":{\"status\":{\"anyOf\":[{\"$ref\":\"#/$defs/TaskStatus\"},{\"type\":\"null\"}]},\"tag\":{\"type\":[\"string\",\"null\"]},\"limit\":{\"default\":20,\"type\":[\"integer\",\"null\"],\"format\":\"int64\",\"minimum\":1,\"maximum\":100},\"cursor\":{\"description\":\"The next_cursor of the previous page\",\"type\":[\"string\",\"null\"]}},\"additionalProperties\":false,\"$defs\":{\"TaskStatus\":{\"description\":\"Where a task is in its life.\",\"type\":\"string\",\"enum\":[\"open\",\"in_progress\",\"done\"]}}}",
     output_schema: None,
 };
 /// Every MCP tool of the contracts, each call running its action

@@ -404,13 +404,25 @@ impl Ops<'_, '_> {
             default: Some(default),
             ..Responses::default()
         };
+        let client_errors = errors.iter().any(|(status, _)| (400..500).contains(status));
         for (status, r) in errors {
             responses.responses.insert(StatusCode::Code(status), r);
         }
-        let security = a.guards.iter().any(|g| g.kind.needs_principal()).then(|| {
+        // The framework's answers (`not_found`, `method_not_allowed`, ...)
+        // are client errors: an operation with no 4xx of its own lists them
+        // as its `4XX`.
+        if !client_errors && let Some(default) = &responses.default {
+            responses
+                .responses
+                .insert(StatusCode::Range(4), default.clone());
+        }
+        // Public operations say so (`security: []`) rather than say nothing.
+        let security = Some(if a.guards.iter().any(|g| g.kind.needs_principal()) {
             let mut req = SecurityRequirement::new();
             req.insert(SESSION_SCHEME.to_string(), Vec::new());
             vec![req]
+        } else {
+            Vec::new()
         });
         let mut extensions = IndexMap::new();
         extensions.insert(

@@ -14,7 +14,7 @@ use quote::quote;
 use serde_json::{Map, Value};
 
 use super::router::{handler_closure, spec_name};
-use super::tokens::{ident, lit};
+use super::tokens::{decoded_input, ident, lit};
 use crate::ir::{Action, Ir, McpTrigger};
 
 /// True when some action has an `mcp` trigger (the module is emitted and
@@ -39,13 +39,7 @@ pub fn mcp_module(ir: &Ir) -> TokenStream {
     let registrations = tools.iter().map(|(a, t)| {
         let name = ident(&t.rust_static);
         let closure = handler_closure(a);
-        let input = match &a.input {
-            Some(i) => {
-                let i = ident(i);
-                quote!(#i)
-            }
-            None => quote!(()),
-        };
+        let input = decoded_input(a);
         quote! {
             {
                 let app = app.clone();
@@ -149,6 +143,10 @@ fn component_schemas(ir: &Ir) -> Map<String, Value> {
 /// schema with every referenced schema under `$defs`; an empty object for
 /// an action without input.
 fn input_schema(ir: &Ir, schemas: &Map<String, Value>, a: &Action) -> Value {
+    if a.input_json {
+        // Any arguments: MCP passes them as an object.
+        return serde_json::json!({ "type": "object" });
+    }
     let Some(name) = a
         .input
         .as_ref()
@@ -236,9 +234,15 @@ fn to_json_schema(s: &Value, refs: &mut Vec<String>) -> Value {
 /// `s` or `null`: a `null` type added to a typed schema (and to its `enum`),
 /// else `anyOf` with a `null` schema.
 fn make_nullable(mut s: Map<String, Value>) -> Value {
+    // OpenAPI 3.0's spelling of "only null".
+    if s.get("enum") == Some(&Value::Array(vec![Value::Null])) {
+        return serde_json::json!({ "type": "null" });
+    }
     if let Some(Value::String(t)) = s.get("type").cloned() {
         s.insert("type".into(), serde_json::json!([t, "null"]));
-        if let Some(Value::Array(values)) = s.get_mut("enum") {
+        if let Some(Value::Array(values)) = s.get_mut("enum")
+            && !values.contains(&Value::Null)
+        {
             values.push(Value::Null);
         }
         return Value::Object(s);

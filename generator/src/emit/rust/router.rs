@@ -185,9 +185,8 @@ fn runner_name(a: &Action) -> proc_macro2::Ident {
 /// The handler closure calling the module trait's method on `app`.
 pub(super) fn handler_closure(a: &Action) -> TokenStream {
     let m = ident(&a.rust_name);
-    match &a.input {
+    match super::tokens::input_type(a) {
         Some(input) => {
-            let input = ident(input);
             quote!(move |ctx, input: #input| {
                 let app = app.clone();
                 async move { app.#m(ctx, input).await }
@@ -219,6 +218,11 @@ fn http_runner(ir: &Ir, a: &Action) -> TokenStream {
             let input = ident(input);
             quote!(|req: &HttpRequest| wire::http_input::<#input>(req, bindings))
         }
+        // `json`: the whole body, whatever JSON it is.
+        None if a.input_json => quote!(|req: &HttpRequest| {
+            let _ = bindings;
+            req.json::<::bunbase_runtime::serde_json::Value>()
+        }),
         None => quote!(|req: &HttpRequest| wire::http_input::<()>(req, bindings)),
     };
     let doc = lit(&format!(" Runs `{}` for one HTTP request.", a.full_name));

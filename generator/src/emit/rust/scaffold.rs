@@ -149,9 +149,8 @@ fn stub(a: &Action) -> TokenStream {
     let err = ident(&a.error_enum);
     let m = ident(&a.rust_name);
     let out = output_type(a.output.as_ref());
-    let sig = match &a.input {
+    let sig = match super::tokens::input_type(a) {
         Some(i) => {
-            let i = ident(i);
             quote!(async fn #m(&self, ctx: ActionContext, input: #i) -> Result<#out, #err>)
         }
         None => quote!(async fn #m(&self, ctx: ActionContext) -> Result<#out, #err>),
@@ -161,7 +160,7 @@ fn stub(a: &Action) -> TokenStream {
         .iter()
         .find(|e| e.kind == ErrorKind::NotImplemented)
         .map(|e| ident(&e.rust_name));
-    let uses = match &a.input {
+    let uses = match super::tokens::input_type(a) {
         Some(_) => quote!(let _ = (&ctx, &input);),
         None => quote!(let _ = &ctx;),
     };

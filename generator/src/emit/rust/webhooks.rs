@@ -10,7 +10,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use super::router::{handler_closure, spec_name};
-use super::tokens::{ident, lit};
+use super::tokens::{decoded_input, ident, lit};
 use crate::ir::{Action, Ir, WebhookEncoding, WebhookMode, WebhookScheme, WebhookTrigger};
 
 /// True when some action has a webhook trigger (the module is emitted).
@@ -28,13 +28,7 @@ pub fn webhooks_module(ir: &Ir) -> TokenStream {
     let routes = hooks.iter().map(|(a, w)| {
         let name = ident(&w.rust_static);
         let closure = handler_closure(a);
-        let input = match &a.input {
-            Some(i) => {
-                let i = ident(i);
-                quote!(#i)
-            }
-            None => quote!(()),
-        };
+        let input = decoded_input(a);
         quote! {
             .merge({
                 let app = app.clone();
