@@ -10,6 +10,10 @@ use bunbase_e2e::{repo_root, skip, tooling_dir};
 use server::{Database, TestServer};
 
 #[test]
+#[cfg_attr(
+    any(bunbase_skip_npm, bunbase_skip_node),
+    ignore = "needs node and the npm test tooling: run `cargo xtask test`"
+)]
 fn the_typescript_sdk_calls_the_example_tools_with_guards() {
     let test = "the_typescript_sdk_calls_the_example_tools_with_guards";
     let Some(modules) = tooling_dir()

@@ -106,11 +106,12 @@ pub fn unserved_triggers(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
         for a in &m.actions {
             for t in &a.triggers {
                 let kind = match &t.kind {
-                    TriggerKind::Api { .. } | TriggerKind::Event(_) => continue,
+                    TriggerKind::Api { .. }
+                    | TriggerKind::Event(_)
+                    | TriggerKind::Webhook(_)
+                    | TriggerKind::Mcp { .. } => continue,
                     TriggerKind::Cron { .. } => "cron",
                     TriggerKind::Queue { .. } => "queue",
-                    TriggerKind::Webhook { .. } => "webhook",
-                    TriggerKind::Mcp { .. } => "mcp",
                 };
                 diags.push(
                     Diagnostic::warning(
