@@ -249,3 +249,44 @@ fn make_nullable(mut s: Map<String, Value>) -> Value {
     }
     serde_json::json!({ "anyOf": [Value::Object(s), { "type": "null" }] })
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::to_json_schema;
+
+    #[test]
+    fn openapi_schemas_become_json_schema() {
+        let mut refs = Vec::new();
+        let s = to_json_schema(
+            &json!({
+                "type": "object",
+                "properties": {
+                    "status": { "anyOf": [
+                        { "$ref": "#/components/schemas/TaskStatus" },
+                        { "type": "string", "nullable": true, "enum": [null] }
+                    ]},
+                    "tag": { "type": "string", "nullable": true, "example": "home" },
+                    "kind": { "type": "string", "nullable": true, "enum": ["a", "b"] },
+                    "any": { "description": "Any JSON value." }
+                },
+                "x-bunbase": true
+            }),
+            &mut refs,
+        );
+        assert_eq!(refs, vec!["TaskStatus"]);
+        assert_eq!(
+            s,
+            json!({
+                "type": "object",
+                "properties": {
+                    "status": { "anyOf": [{ "$ref": "#/$defs/TaskStatus" }, { "type": "null" }] },
+                    "tag": { "type": ["string", "null"], "examples": ["home"] },
+                    "kind": { "type": ["string", "null"], "enum": ["a", "b", null] },
+                    "any": { "description": "Any JSON value." }
+                }
+            })
+        );
+    }
+}
