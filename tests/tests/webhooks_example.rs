@@ -69,7 +69,25 @@ fn refused(res: &HttpResponse) -> String {
 
 #[test]
 fn signed_deliveries_run_the_action_and_bad_ones_are_refused() {
-    let s = TestServer::start(Database::Sqlite);
+    deliveries(Database::Sqlite);
+}
+
+#[test]
+#[cfg_attr(
+    bunbase_skip_postgres,
+    ignore = "needs PostgreSQL: set BUNBASE_TEST_POSTGRES_URL (.ci/run does)"
+)]
+fn signed_deliveries_on_postgres() {
+    let Some(url) = bunbase_e2e::postgres_url("signed_deliveries_on_postgres") else {
+        return;
+    };
+    deliveries(Database::Postgres(url));
+}
+
+/// One suite of deliveries against a fresh server on `db` (the delivery
+/// ids live in the server's database).
+fn deliveries(db: Database) {
+    let s = TestServer::start(db);
     let cookie = demo_login(&s);
     let body = json!({
         "from": "Demo@Example.com",
