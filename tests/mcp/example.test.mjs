@@ -1,15 +1,19 @@
 // The official MCP TypeScript SDK against the generated example server (generated-example/): the contract's tools listed and called over Streamable HTTP at /api/mcp, with the same guards and errors as HTTP callers.
 //
 // Run by tests/tests/mcp_example.rs with MCP_BASE_URL (the running server,
-// e.g. http://127.0.0.1:port).
+// e.g. http://127.0.0.1:port), MCP_SERVER_BIN (the same binary, started here
+// with `mcp` for stdio) and the server's DATABASE_URL and SESSION_SECRET, so
+// a session signed in over HTTP is valid over stdio.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 
 const base = process.env.MCP_BASE_URL;
-assert.ok(base, "MCP_BASE_URL is set");
+const bin = process.env.MCP_SERVER_BIN;
+assert.ok(base && bin, "MCP_BASE_URL and MCP_SERVER_BIN are set");
 
 /** Signs the demo user in over HTTP; returns the `bunbase_session=...` cookie. */
 async function login() {
@@ -106,6 +110,41 @@ test("the example's tools over Streamable HTTP", async (t) => {
         ["/bogus", "/limit", "/status"],
       );
     });
+  } finally {
+    await anonymous.close();
+    await signedIn.close();
+  }
+});
+
+/** A stdio client: `tasks-server mcp`, as the session `token` names when given. */
+async function overStdio(token) {
+  const env = { ...process.env, RUST_LOG: "warn" };
+  delete env.MCP_SESSION_TOKEN;
+  if (token) env.MCP_SESSION_TOKEN = token;
+  const client = new Client({ name: "bunbase-example-test", version: "1.0.0" });
+  await client.connect(
+    new StdioClientTransport({ command: bin, args: ["mcp"], env, stderr: "inherit" }),
+  );
+  return client;
+}
+
+test("the example's tools over stdio (`tasks-server mcp`)", async () => {
+  const session = await login();
+  const token = session.cookie.slice("bunbase_session=".length);
+  const anonymous = await overStdio();
+  const signedIn = await overStdio(token);
+  try {
+    const { tools } = await anonymous.listTools();
+    assert.deepEqual(
+      tools.map((tool) => tool.name),
+      ["tasks_list_tasks"],
+    );
+    const refused = envelope(await anonymous.callTool({ name: "tasks_list_tasks", arguments: {} }));
+    assert.equal(refused.code, "unauthorized");
+    const result = await signedIn.callTool({ name: "tasks_list_tasks", arguments: { tag: "mcp" } });
+    assert.equal(result.isError, false, JSON.stringify(result));
+    assert.equal(result.structuredContent.tasks.length, 1);
+    assert.equal(result.structuredContent.tasks[0].title, "Ask the agent");
   } finally {
     await anonymous.close();
     await signedIn.close();

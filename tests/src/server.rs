@@ -57,6 +57,9 @@ pub fn build_binary(dir: &str, bin: &str) -> PathBuf {
     generated_target_dir().join("debug").join(bin)
 }
 
+/// The session key every [`TestServer`] signs its cookies with.
+pub const SESSION_SECRET: &str = "an-e2e-test-secret-that-is-long-enough-0123456789";
+
 /// The variable holding the secret of the example's inbound e-mail webhook
 /// (`inbox.receive_email`); the server refuses to start without it.
 pub const INBOUND_EMAIL_SECRET_ENV: &str = "TASKS_INBOUND_EMAIL_SECRET";
@@ -190,10 +193,7 @@ impl TestServer {
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
             .env("DATABASE_URL", &database_url)
-            .env(
-                "SESSION_SECRET",
-                "an-e2e-test-secret-that-is-long-enough-0123456789",
-            )
+            .env("SESSION_SECRET", SESSION_SECRET)
             .env("SESSION_COOKIE_SECURE", "false")
             .env(INBOUND_EMAIL_SECRET_ENV, INBOUND_EMAIL_SECRET)
             .env(

@@ -1,4 +1,4 @@
-//! MCP against the generated example: `tests/mcp/example.test.mjs` uses the official TypeScript SDK to list and call the contract's tools on the real `tasks-server` over Streamable HTTP at `/api/mcp`, anonymous (the guard refuses) and signed in.
+//! MCP against the generated example: `tests/mcp/example.test.mjs` uses the official TypeScript SDK to list and call the contract's tools on the real `tasks-server`, over Streamable HTTP at `/api/mcp` and over stdio (`tasks-server mcp`), anonymous (the guard refuses) and signed in.
 
 #[allow(dead_code)]
 #[path = "../src/server.rs"]
@@ -7,7 +7,7 @@ mod server;
 use std::process::Command;
 
 use bunbase_e2e::{repo_root, skip, tooling_dir};
-use server::{Database, TestServer};
+use server::{Database, TestServer, server_binary};
 
 #[test]
 #[cfg_attr(
@@ -39,6 +39,12 @@ fn the_typescript_sdk_calls_the_example_tools_with_guards() {
         .arg("--test")
         .arg(&file)
         .env("MCP_BASE_URL", &s.base_url)
+        .env("MCP_SERVER_BIN", server_binary())
+        // The stdio server shares the HTTP server's database and session
+        // key, so a session signed in over HTTP is valid there too.
+        .env("DATABASE_URL", &s.database_url)
+        .env("SESSION_SECRET", server::SESSION_SECRET)
+        .env("SESSION_COOKIE_SECURE", "false")
         .output()
         .expect("run node --test");
     let text = format!(
