@@ -71,6 +71,10 @@ test("the example's tools over Streamable HTTP", async (t) => {
       const [list] = tools;
       assert.equal(list.title, "List my tasks, newest first");
       assert.match(list.description, /signed-in user's tasks/);
+      // The output schema is the response shape; the SDK checks every
+      // call's structuredContent against it (the calls below pass).
+      assert.equal(list.outputSchema.type, "object");
+      assert.deepEqual(list.outputSchema.required, ["tasks", "next_cursor"]);
       const validate = new AjvJsonSchemaValidator().getValidator(list.inputSchema);
       assert.equal(validate({ status: "open", tag: "mcp", limit: 10 }).valid, true);
       assert.equal(validate({}).valid, true);

@@ -4,10 +4,11 @@
 //! and runs each call through the pipeline as the caller (session cookie or
 //! API key), so guards apply and contract errors come back as tool errors
 //! with their code. This file translates each [`McpTrigger`] into a static
-//! spec, and each input type into the tool's JSON Schema: the OpenAPI
-//! document's request schema of the type, made self-contained (`$defs`) and
-//! rewritten from OpenAPI 3.0 to JSON Schema (`nullable` becomes a `null`
-//! type, `example` becomes `examples`).
+//! spec, each input type into the tool's input schema (the OpenAPI
+//! document's request schema of the type) and each object output type into
+//! its output schema (the response schema), made self-contained (`$defs`)
+//! and rewritten from OpenAPI 3.0 to JSON Schema (`nullable` becomes a
+//! `null` type, `example` becomes `examples`).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -15,7 +16,7 @@ use serde_json::{Map, Value};
 
 use super::router::{handler_closure, spec_name};
 use super::tokens::{decoded_input, ident, lit};
-use crate::ir::{Action, Ir, McpTrigger};
+use crate::ir::{Action, Ir, McpTrigger, OutputType, TypeKind};
 
 /// True when some action has an `mcp` trigger (the module is emitted and
 /// the runtime's `mcp` feature turned on).
@@ -113,6 +114,13 @@ fn spec(ir: &Ir, schemas: &Map<String, Value>, a: &Action, t: &McpTrigger) -> To
     };
     let description = lit(&t.description);
     let input = lit(&input_schema(ir, schemas, a).to_string());
+    let output = match output_schema(ir, schemas, a) {
+        Some(schema) => {
+            let schema = lit(&schema.to_string());
+            quote!(Some(#schema))
+        }
+        None => quote!(None),
+    };
     let doc = lit(&format!(
         " The MCP tool `{}`: runs `{}` as the caller.",
         t.tool, a.full_name
@@ -125,7 +133,7 @@ fn spec(ir: &Ir, schemas: &Map<String, Value>, a: &Action, t: &McpTrigger) -> To
             title: #title,
             description: #description,
             input_schema: #input,
-            output_schema: None,
+            output_schema: #output,
         };
     }
 }
@@ -155,6 +163,27 @@ fn input_schema(ir: &Ir, schemas: &Map<String, Value>, a: &Action) -> Value {
     else {
         return serde_json::json!({ "type": "object", "properties": {}, "additionalProperties": false });
     };
+    self_contained(schemas, &name)
+}
+
+/// The JSON Schema of an action's result, when its output is an object type
+/// (MCP's `outputSchema` must describe an object; clients check
+/// `structuredContent` against it): the type's response schema.
+fn output_schema(ir: &Ir, schemas: &Map<String, Value>, a: &Action) -> Option<Value> {
+    let OutputType::Named { name } = a.output.as_ref()? else {
+        return None;
+    };
+    let def = ir.types.get(name)?;
+    if !matches!(def.kind, TypeKind::Object { .. }) {
+        return None;
+    }
+    Some(self_contained(schemas, &def.names.openapi_response))
+}
+
+/// Component `name` as JSON Schema, with every schema it refers to under
+/// `$defs`.
+fn self_contained(schemas: &Map<String, Value>, name: &str) -> Value {
+    let name = name.to_owned();
     let mut defs = Map::new();
     let mut pending = vec![name.clone()];
     while let Some(n) = pending.pop() {
