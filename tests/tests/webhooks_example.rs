@@ -167,9 +167,15 @@ fn deliveries(db: Database) {
 }
 
 #[test]
-fn a_rotated_secret_verifies_under_either_value() {
+fn a_rotated_secret_verifies_under_either_value_and_big_bodies_are_refused() {
     let secrets = format!("new-inbound-secret,{INBOUND_EMAIL_SECRET}");
-    let s = TestServer::start_with(Database::Sqlite, &[(INBOUND_EMAIL_SECRET_ENV, &secrets)]);
+    let s = TestServer::start_with(
+        Database::Sqlite,
+        &[
+            (INBOUND_EMAIL_SECRET_ENV, &secrets),
+            ("BODY_LIMIT_BYTES", "4096"),
+        ],
+    );
     for (i, secret) in ["new-inbound-secret", INBOUND_EMAIL_SECRET]
         .iter()
         .enumerate()
@@ -184,6 +190,13 @@ fn a_rotated_secret_verifies_under_either_value() {
         refused(&deliver(&s, &body, Some(&sign("retired-secret", &body)))),
         "signature_mismatch"
     );
+
+    // A body over the limit is refused before it is verified or parsed.
+    let big = json!({ "from": "demo@example.com", "subject": "Big", "text": "x".repeat(5000) })
+        .to_string();
+    let res = deliver(&s, &big, Some(&sign(INBOUND_EMAIL_SECRET, &big)));
+    assert_eq!(res.status, 413, "{}", res.body);
+    assert_eq!(res.json()["error"]["code"], "payload_too_large");
 }
 
 #[test]
