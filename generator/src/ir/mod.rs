@@ -30,7 +30,7 @@ pub use types::*;
 
 /// The version of the IR's JSON shape. Bump it on any change a consumer of
 /// `bunbase ir` output could notice.
-pub const IR_FORMAT_VERSION: u32 = 2;
+pub const IR_FORMAT_VERSION: u32 = 3;
 
 /// A whole contract set, lowered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
