@@ -230,8 +230,9 @@ fn showcase_uses_every_trigger_guard_and_action_feature() {
         }
         for w in &t.webhooks {
             seen.insert(match w.scheme {
-                WebhookScheme::HmacSha256 => "webhook hmac-sha256",
-                WebhookScheme::Stripe => "webhook stripe",
+                WebhookScheme::HmacSha256 { .. } => "webhook hmac-sha256",
+                WebhookScheme::Stripe { .. } => "webhook stripe",
+                WebhookScheme::StandardWebhooks { .. } => "webhook standard-webhooks",
             });
         }
         if let Some(m) = &t.mcp {
@@ -312,6 +313,7 @@ fn showcase_uses_every_trigger_guard_and_action_feature() {
         "queue tuned",
         "webhook hmac-sha256",
         "webhook stripe",
+        "webhook standard-webhooks",
         "mcp default tool",
         "mcp named tool",
         "module guard",

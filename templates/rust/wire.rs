@@ -573,6 +573,13 @@ pub fn serialize_with<T, C: Encode<T>, S: ::bunbase_runtime::serde::Serializer>(
     C::encode(v, s)
 }
 
+/// `json` inputs: any JSON value, taken as it is.
+impl Decode for Value {
+    fn decode(_: &mut Decoder, value: Value) -> Option<Self> {
+        Some(value)
+    }
+}
+
 impl Decode for () {
     fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
         match value {

@@ -57,6 +57,17 @@ pub fn build_binary(dir: &str, bin: &str) -> PathBuf {
     generated_target_dir().join("debug").join(bin)
 }
 
+/// The session key every [`TestServer`] signs its cookies with.
+pub const SESSION_SECRET: &str = "an-e2e-test-secret-that-is-long-enough-0123456789";
+
+/// The variable holding the secret of the example's inbound e-mail webhook
+/// (`inbox.receive_email`); the server refuses to start without it.
+pub const INBOUND_EMAIL_SECRET_ENV: &str = "TASKS_INBOUND_EMAIL_SECRET";
+
+/// The inbound e-mail webhook secret every [`TestServer`] starts with
+/// (override it through [`TestServer::start_with`]).
+pub const INBOUND_EMAIL_SECRET: &str = "an-e2e-inbound-email-secret";
+
 /// A running generated-example server; stopped (and its database dropped) on drop.
 pub struct TestServer {
     /// `http://127.0.0.1:<port>`, without the `/api` base path.
@@ -182,11 +193,9 @@ impl TestServer {
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
             .env("DATABASE_URL", &database_url)
-            .env(
-                "SESSION_SECRET",
-                "an-e2e-test-secret-that-is-long-enough-0123456789",
-            )
+            .env("SESSION_SECRET", SESSION_SECRET)
             .env("SESSION_COOKIE_SECURE", "false")
+            .env(INBOUND_EMAIL_SECRET_ENV, INBOUND_EMAIL_SECRET)
             .env(
                 "BUNBASE_MIGRATIONS_DIR",
                 crate::repo_root().join("generated-example/crates/tasks-server/migrations"),

@@ -140,8 +140,18 @@ fn fuzz(db: Database, prove: bool) {
         report.contains(" passed"),
         "schemathesis ran no test case:\n{report}"
     );
+    // Signed webhooks refuse every delivery schemathesis makes up (it
+    // cannot sign them): those are the only operations allowed to answer
+    // nothing but 401. Signed deliveries are tested in webhooks_example.rs.
+    let auth_failed: Vec<&str> = report
+        .lines()
+        .skip_while(|l| !l.contains("401 Unauthorized ("))
+        .skip(1)
+        .take_while(|l| l.trim_start().starts_with("- "))
+        .map(str::trim)
+        .collect();
     assert!(
-        !report.contains("Authentication failed"),
+        auth_failed.iter().all(|op| op.contains("/webhooks/")),
         "the demo user did not sign in:\n{report}"
     );
 

@@ -1,4 +1,4 @@
-//! Warnings: legal but suspicious contracts (unused types; deprecations without a note are reported with the actions).
+//! Warnings: legal but suspicious contracts (unused types and events, triggers not served, webhooks behind session guards; deprecations without a note are reported with the actions).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -106,11 +106,12 @@ pub fn unserved_triggers(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
         for a in &m.actions {
             for t in &a.triggers {
                 let kind = match &t.kind {
-                    TriggerKind::Api { .. } | TriggerKind::Event(_) => continue,
+                    TriggerKind::Api { .. }
+                    | TriggerKind::Event(_)
+                    | TriggerKind::Webhook(_)
+                    | TriggerKind::Mcp { .. } => continue,
                     TriggerKind::Cron { .. } => "cron",
                     TriggerKind::Queue { .. } => "queue",
-                    TriggerKind::Webhook { .. } => "webhook",
-                    TriggerKind::Mcp { .. } => "mcp",
                 };
                 diags.push(
                     Diagnostic::warning(
@@ -125,6 +126,45 @@ pub fn unserved_triggers(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
                         "the contract is accepted and documented in OpenAPI, but nothing runs it; run the action from an `api` or `event` trigger until this kind is served",
                     ),
                 );
+            }
+        }
+    }
+}
+
+/// Warns about webhook triggers behind a guard that needs a signed-in
+/// caller: a delivery is signed by its sender but carries no session, so
+/// such a guard refuses every delivery (401), and the webhook never runs the
+/// action.
+pub fn guarded_webhooks(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
+    use crate::parse::ast::{GuardDeclKind, TriggerKind};
+    for (module, m) in &symbols.modules {
+        for a in &m.actions {
+            let guard = m.guards.iter().chain(&a.guards).find(|g| {
+                matches!(
+                    g.kind,
+                    GuardDeclKind::Authenticated
+                        | GuardDeclKind::HasRole(_)
+                        | GuardDeclKind::HasPermission(_)
+                )
+            });
+            let Some(guard) = guard else { continue };
+            for t in &a.triggers {
+                if let TriggerKind::Webhook(w) = &t.kind {
+                    diags.push(
+                        Diagnostic::warning(
+                            "W0007",
+                            &w.path.span,
+                            format!(
+                                "webhook `{}` of `{module}.{}` can never run the action: deliveries carry no session, and a guard needs one",
+                                w.path.value, a.name.value
+                            ),
+                        )
+                        .with_hint(format!(
+                            "the signature already proves the sender; move the action to a module without session guards, or drop the guard ({} line {})",
+                            guard.span.file, guard.span.line
+                        )),
+                    );
+                }
             }
         }
     }

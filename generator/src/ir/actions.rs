@@ -370,29 +370,112 @@ pub struct QueueTrigger {
 }
 
 /// An inbound webhook whose signature is verified before the handler runs.
+/// Every choice the generated route needs is here: the emitter declares one
+/// `bunbase_runtime::webhooks::WebhookSpec` from it, field for field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookTrigger {
-    /// Full normalised path (base_path prepended, module prefix not).
+    /// Full normalised path (base_path prepended, module prefix not);
+    /// deliveries are `POST`s.
     pub path: String,
-    /// Environment variable holding the shared secret.
+    /// Environment variable holding the secret, or several separated by
+    /// commas to rotate them. The server refuses to start without it.
     pub secret_env: String,
-    /// Header carrying the signature.
-    pub signature_header: String,
-    /// How the signature is computed.
+    /// How deliveries are signed, with every parameter filled.
     pub scheme: WebhookScheme,
+    /// Whether an accepted delivery runs now or becomes a job.
+    pub mode: WebhookMode,
+    /// The project-unique name of the generated `WebhookSpec` static
+    /// (`INBOX_RECEIVE_EMAIL_WEBHOOK`, numbered when an action has several).
+    pub rust_static: String,
     #[serde(skip)]
     /// Where it was written (not serialised).
     pub span: Span,
 }
 
-/// How a webhook signature is computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// How a webhook signature is computed, with the headers it reads. Header
+/// names are as written in the contract (OpenAPI shows them so); the
+/// generated server compares them case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum WebhookScheme {
-    /// Hex (optionally `sha256=`-prefixed) HMAC-SHA256 of the raw body.
-    HmacSha256,
+    /// `header` holds `prefix` then HMAC-SHA256(secret, raw body) in
+    /// `encoding` (GitHub, Shopify and most home-grown senders).
+    HmacSha256 {
+        /// The signature header (default `X-Signature`).
+        header: String,
+        /// Text before the signature (`sha256=`); default empty.
+        prefix: String,
+        /// Hex (default) or base64.
+        encoding: WebhookEncoding,
+        /// The provider's delivery-id header, required on every delivery
+        /// when named; without it the body's SHA-256 is the delivery id.
+        id_header: Option<String>,
+    },
     /// Stripe's `t=<ts>,v1=<hex>` over `<ts>.<body>`.
-    Stripe,
+    Stripe {
+        /// The signature header (default `Stripe-Signature`).
+        header: String,
+        /// The timestamp window, in seconds (default 300).
+        tolerance_secs: u64,
+    },
+    /// Standard Webhooks (Svix): `webhook-id`, `webhook-timestamp` and
+    /// `webhook-signature` over `<id>.<ts>.<body>`, replays refused by id.
+    StandardWebhooks {
+        /// The timestamp window, in seconds (default 300).
+        tolerance_secs: u64,
+    },
+}
+
+impl WebhookScheme {
+    /// The scheme's name in contracts (`hmac-sha256`, `stripe`,
+    /// `standard-webhooks`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            WebhookScheme::HmacSha256 { .. } => "hmac-sha256",
+            WebhookScheme::Stripe { .. } => "stripe",
+            WebhookScheme::StandardWebhooks { .. } => "standard-webhooks",
+        }
+    }
+
+    /// The headers every delivery must carry, in the order a sender sets
+    /// them: the signature header, plus the id and timestamp headers the
+    /// scheme reads.
+    pub fn required_headers(&self) -> Vec<&str> {
+        match self {
+            WebhookScheme::HmacSha256 {
+                header, id_header, ..
+            } => {
+                let mut h = vec![header.as_str()];
+                h.extend(id_header.as_deref());
+                h
+            }
+            WebhookScheme::Stripe { header, .. } => vec![header.as_str()],
+            WebhookScheme::StandardWebhooks { .. } => {
+                vec!["webhook-id", "webhook-timestamp", "webhook-signature"]
+            }
+        }
+    }
+}
+
+/// How an `hmac-sha256` signature is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookEncoding {
+    /// Hexadecimal, either case.
+    Hex,
+    /// Standard base64, padded or not.
+    Base64,
+}
+
+/// What happens to a verified delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookMode {
+    /// The action runs while the sender waits; its outcome is the answer.
+    Sync,
+    /// The delivery is validated and enqueued as a job (202); the server
+    /// needs a registered job queue to start.
+    Queue,
 }
 
 /// Exposes the action as an MCP tool.
@@ -400,8 +483,14 @@ pub enum WebhookScheme {
 pub struct McpTrigger {
     /// Tool name; defaults to `<module>_<action>`.
     pub tool: String,
-    /// What the tool does, for the model choosing tools.
+    /// A short human title: the action's summary, if any.
+    pub title: Option<String>,
+    /// What the tool does, for the model choosing tools: the trigger's
+    /// `description`, else the action's summary, else its description.
     pub description: String,
+    /// The project-unique name of the generated `ToolSpec` static
+    /// (`TASKS_LIST_TASKS_TOOL`).
+    pub rust_static: String,
     #[serde(skip)]
     /// Where it was written (not serialised).
     pub span: Span,

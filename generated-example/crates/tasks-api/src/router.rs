@@ -73,6 +73,12 @@ pub static HEALTH_HEALTH: ActionSpec = ActionSpec {
     guards: &[],
     retry: RetryPolicy::NONE,
 };
+/// The pipeline description of `inbox.receive_email`: its guards in run order and retry policy.
+pub static INBOX_RECEIVE_EMAIL: ActionSpec = ActionSpec {
+    name: "inbox.receive_email",
+    guards: &[],
+    retry: RetryPolicy::NONE,
+};
 /// The pipeline description of `tasks.create_task`: its guards in run order and retry policy.
 pub static TASKS_CREATE_TASK: ActionSpec = ActionSpec {
     name: "tasks.create_task",
@@ -320,8 +326,10 @@ async fn run_tasks_update_task<H: TasksHandler>(
         .await
 }
 /// The application's routes: every `api` route, every action endpoint
-/// (`POST {base_path}/v1/actions/{module}.{action}`), the OpenAPI
-/// document and the docs page. Also subscribes event-triggered
+/// (`POST {base_path}/v1/actions/{module}.{action}`), every inbound
+/// webhook and the MCP endpoint (`{base_path}/mcp`) when the
+/// contracts have them, the OpenAPI document and the docs page.
+/// Also subscribes event-triggered
 /// actions to the runtime's event bus. Wrap the result with
 /// `Runtime::app` (the server does) for trace ids, 404/405 envelopes
 /// and health checks.
@@ -583,5 +591,7 @@ pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
                 ),
             ),
         )
+        .merge(super::webhooks::routes(rt, &app))
+        .merge(super::mcp::routes(rt, &app))
         .merge(::bunbase_runtime::docs::routes("/api", OPENAPI_JSON))
 }

@@ -1,4 +1,4 @@
-//! The Tasks API server. `serve` (the default) applies pending migrations, seeds a demo user and serves; `migrate` only applies migrations.
+//! The Tasks API server. `serve` (the default) applies pending migrations, seeds a demo user and serves; `migrate` only applies migrations; `mcp` serves the MCP tools over stdio, as the caller `MCP_SESSION_TOKEN` names (a session cookie's value or an API key).
 //!
 //! Configuration comes from the environment: `PORT`, `HOST`, `DATABASE_URL`
 //! (SQLite or PostgreSQL), `SESSION_SECRET`, `RUST_LOG` and more (see
@@ -6,7 +6,7 @@
 //! only (no `SESSION_SECRET`, or `SESSION_COOKIE_SECURE=false`), never
 //! with `DEMO_USER=false`, and its password is never printed or logged.
 
-// The contract modules (`auth`, `health`, `tasks`), kept up to date by `bunbase gen`.
+// The contract modules (`auth`, `health`, `inbox`, `tasks`), kept up to date by `bunbase gen`.
 include!("modules.rs");
 mod db;
 
@@ -36,8 +36,15 @@ async fn main() -> ExitCode {
     let result = match command.as_str() {
         "serve" => serve(migrations).await,
         "migrate" => migrate(migrations).await,
+        "mcp" => {
+            return bunbase_runtime::mcp::run_stdio("tasks", |rt: &Runtime| {
+                rt.auth().set_principal_loader(std::sync::Arc::new(auth::Users(rt.db().clone())));
+                tasks_api::mcp::tools(std::sync::Arc::new(App))
+            })
+            .await;
+        }
         other => {
-            eprintln!("unknown command {other:?}: use `serve` (the default) or `migrate`");
+            eprintln!("unknown command {other:?}: use `serve` (the default), `migrate` or `mcp`");
             return ExitCode::from(2);
         }
     };
@@ -69,6 +76,7 @@ async fn serve(migrations: Migrations) -> Result<(), Box<dyn std::error::Error>>
     let addr = if bound.ip().is_unspecified() { SocketAddr::new(IpAddr::from([127, 0, 0, 1]), bound.port()) } else { bound };
     println!("API:     http://{addr}/api");
     println!("Docs:    http://{addr}/api/docs");
+    println!("MCP:     http://{addr}/api/mcp (Streamable HTTP; `tasks-server mcp` for stdio)");
     println!("Health:  http://{addr}/api/health (liveness /healthz, readiness /readyz)");
     server.run().await?;
     Ok(())

@@ -7,7 +7,7 @@
 //!   `wire` (decoding support), `decode` (validation of every constraint),
 //!   `errors` (one enum per action), `handlers` (one trait per module),
 //!   `router` (every route through the runtime's pipeline) and the embedded
-//!   OpenAPI document;
+//!   OpenAPI document; `webhooks` and `mcp` when actions have those triggers;
 //! - `crates/<kebab>-server/` (scaffold): `main.rs` with `serve` and
 //!   `migrate`, one file per module with stub handlers, `migrations/`.
 //!
@@ -25,10 +25,12 @@ mod errors;
 mod format;
 mod handlers;
 mod manifests;
+mod mcp;
 mod router;
 mod scaffold;
 mod tokens;
 mod types;
+mod webhooks;
 
 /// The API crate's modules in order: (file stem, one-line doc, parts). The
 /// big modules come in several parts so they format on every core.
@@ -65,6 +67,21 @@ fn api_modules(ir: &Ir) -> Vec<(&'static str, &'static str, Vec<Part<'_>>)> {
             router::router_parts(ir),
         ),
     ];
+    // Inbound webhooks and MCP tools, when some action has those triggers.
+    if webhooks::any(ir) {
+        mods.push((
+            "webhooks",
+            "Inbound webhooks: each delivery verified over the raw body, deduplicated, then run through the pipeline.",
+            vec![part(move || webhooks::webhooks_module(ir))],
+        ));
+    }
+    if mcp::any(ir) {
+        mods.push((
+            "mcp",
+            "MCP tools: each action with an `mcp` trigger served over Streamable HTTP, called as the caller through the pipeline.",
+            vec![part(move || mcp::mcp_module(ir))],
+        ));
+    }
     // The database layer, when the project has migrations (emit/db).
     if !ir.db.is_empty() {
         mods.push((

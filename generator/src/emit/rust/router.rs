@@ -92,6 +92,8 @@ fn router_tail(ir: &Ir) -> TokenStream {
     let routes = route_table(ir);
     let base = lit(&ir.project.base_path);
     let custom = custom_guards_adapter(ir);
+    let webhooks = super::webhooks::router_merge(ir);
+    let mcp = super::mcp::router_merge(ir);
     let register_custom = if uses_custom_guards(ir) {
         quote!(rt.set_custom_guards(::std::sync::Arc::new(CustomGuardsAdapter(app.clone())));)
     } else {
@@ -101,8 +103,10 @@ fn router_tail(ir: &Ir) -> TokenStream {
         #custom
 
         /// The application's routes: every `api` route, every action endpoint
-        /// (`POST {base_path}/v1/actions/{module}.{action}`), the OpenAPI
-        /// document and the docs page. Also subscribes event-triggered
+        /// (`POST {base_path}/v1/actions/{module}.{action}`), every inbound
+        /// webhook and the MCP endpoint (`{base_path}/mcp`) when the
+        /// contracts have them, the OpenAPI document and the docs page.
+        /// Also subscribes event-triggered
         /// actions to the runtime's event bus. Wrap the result with
         /// `Runtime::app` (the server does) for trace ids, 404/405 envelopes
         /// and health checks.
@@ -112,12 +116,14 @@ fn router_tail(ir: &Ir) -> TokenStream {
             #(#subs)*
             Router::new()
                 #routes
+                #webhooks
+                #mcp
                 .merge(::bunbase_runtime::docs::routes(#base, OPENAPI_JSON))
         }
     }
 }
 
-fn spec_name(a: &Action) -> proc_macro2::Ident {
+pub(super) fn spec_name(a: &Action) -> proc_macro2::Ident {
     format_ident!("{}_{}", a.module.to_uppercase(), a.name.to_uppercase())
 }
 
@@ -180,7 +186,7 @@ fn runner_name(a: &Action) -> proc_macro2::Ident {
 }
 
 /// The module trait's name (`TasksHandler`) for action `a`.
-fn handler_trait(ir: &Ir, a: &Action) -> proc_macro2::Ident {
+pub(super) fn handler_trait(ir: &Ir, a: &Action) -> proc_macro2::Ident {
     ident(
         ir.modules
             .get(&a.module)
@@ -191,12 +197,11 @@ fn handler_trait(ir: &Ir, a: &Action) -> proc_macro2::Ident {
 /// The handler closure calling the module trait's method on `app`, through
 /// the trait: two modules may have actions of the same name, and `app`
 /// implements both traits.
-fn handler_closure(ir: &Ir, a: &Action) -> TokenStream {
+pub(super) fn handler_closure(ir: &Ir, a: &Action) -> TokenStream {
     let m = ident(&a.rust_name);
     let tr = handler_trait(ir, a);
-    match &a.input {
+    match super::tokens::input_type(a) {
         Some(input) => {
-            let input = ident(input);
             quote!(move |ctx, input: #input| {
                 let app = app.clone();
                 async move { #tr::#m(&*app, ctx, input).await }
@@ -224,6 +229,11 @@ fn http_runner(ir: &Ir, a: &Action) -> TokenStream {
             let input = ident(input);
             quote!(|req: &HttpRequest| wire::http_input::<#input>(req, bindings))
         }
+        // `json`: the whole body, whatever JSON it is.
+        None if a.input_json => quote!(|req: &HttpRequest| {
+            let _ = bindings;
+            req.json::<::bunbase_runtime::serde_json::Value>()
+        }),
         None => quote!(|req: &HttpRequest| wire::http_input::<()>(req, bindings)),
     };
     let doc = lit(&format!(" Runs `{}` for one HTTP request.", a.full_name));

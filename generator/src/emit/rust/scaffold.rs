@@ -62,10 +62,38 @@ fn main_rs(ir: &Ir) -> TokenStream {
     let base = &ir.project.base_path;
     let api_url = lit(&format!("API:     http://{{addr}}{base}"));
     let docs_url = lit(&format!("Docs:    http://{{addr}}{base}/docs"));
+    // With MCP tools, an `mcp` subcommand serves them over stdio as well.
+    let mcp = super::mcp::any(ir);
     let doc = lit(&format!(
-        " The {} server. `serve` (the default) applies pending migrations and serves; `migrate` only applies them.",
-        ir.project.title
+        " The {} server. `serve` (the default) applies pending migrations and serves; `migrate` only applies them{}.",
+        ir.project.title,
+        if mcp {
+            "; `mcp` serves the MCP tools over stdio (as the caller `MCP_SESSION_TOKEN` names)"
+        } else {
+            ""
+        }
     ));
+    let (mcp_arm, usage, mcp_url) = if mcp {
+        (
+            quote!("mcp" => {
+                return bunbase_runtime::mcp::run_stdio(#app_name, |_rt: &Runtime| {
+                    #api::mcp::tools(std::sync::Arc::new(App))
+                })
+                .await;
+            }),
+            lit("unknown command {other:?}: use `serve` (the default), `migrate` or `mcp`"),
+            {
+                let url = lit(&format!("MCP:     http://{{addr}}{base}/mcp"));
+                quote!(println!(#url);)
+            },
+        )
+    } else {
+        (
+            TokenStream::new(),
+            lit("unknown command {other:?}: use `serve` (the default) or `migrate`"),
+            TokenStream::new(),
+        )
+    };
     quote! {
         #![doc = #doc]
         //!
@@ -101,8 +129,9 @@ fn main_rs(ir: &Ir) -> TokenStream {
             let result = match command.as_str() {
                 "serve" => serve(migrations).await,
                 "migrate" => migrate(migrations).await,
+                #mcp_arm
                 other => {
-                    eprintln!("unknown command {other:?}: use `serve` (the default) or `migrate`");
+                    eprintln!(#usage);
                     return ExitCode::from(2);
                 }
             };
@@ -125,6 +154,7 @@ fn main_rs(ir: &Ir) -> TokenStream {
             let addr = if bound.ip().is_unspecified() { SocketAddr::new(IpAddr::from([127, 0, 0, 1]), bound.port()) } else { bound };
             println!(#api_url);
             println!(#docs_url);
+            #mcp_url
             println!("Health:  http://{addr}/readyz");
             server.run().await?;
             Ok(())
@@ -146,9 +176,8 @@ fn stub(a: &Action) -> TokenStream {
     let err = ident(&a.error_enum);
     let m = ident(&a.rust_name);
     let out = output_type(a.output.as_ref());
-    let sig = match &a.input {
+    let sig = match super::tokens::input_type(a) {
         Some(i) => {
-            let i = ident(i);
             quote!(async fn #m(&self, ctx: ActionContext, input: #i) -> Result<#out, #err>)
         }
         None => quote!(async fn #m(&self, ctx: ActionContext) -> Result<#out, #err>),
@@ -158,7 +187,7 @@ fn stub(a: &Action) -> TokenStream {
         .iter()
         .find(|e| e.kind == ErrorKind::NotImplemented)
         .map(|e| ident(&e.rust_name));
-    let uses = match &a.input {
+    let uses = match super::tokens::input_type(a) {
         Some(_) => quote!(let _ = (&ctx, &input);),
         None => quote!(let _ = &ctx;),
     };
