@@ -312,6 +312,37 @@ fn module(rng: &mut Rng, m: &str, types: &mut Vec<&str>, declared: &mut Vec<Decl
             let _ = writeln!(y, "    input: {e}\n    triggers:\n      - event: {e}");
             continue;
         }
+        match rng.below(10) {
+            0 => {
+                // A scheduled action: no input.
+                y.push_str("    output: { purged: int }\n");
+                let cron = *rng.pick(&[
+                    "\"0 3 * * *\"",
+                    "{ schedule: \"*/5 * * * * *\" }",
+                    "{ schedule: \"0 6 1 * *\", timezone: Europe/Berlin }",
+                ]);
+                let _ = writeln!(y, "    triggers:\n      - cron: {cron}");
+                continue;
+            }
+            1 => {
+                // A job, enqueued through its typed function.
+                y.push_str("    input:\n");
+                y.push_str(&fields(rng, m, declared, "      ", false));
+                let queue = *rng.pick(&["{}", "{ priority: 5, max_attempts: 3 }"]);
+                let _ = writeln!(y, "    triggers:\n      - queue: {queue}");
+                continue;
+            }
+            2 => {
+                // An inbound webhook: the raw JSON body, signed.
+                let secret = format!("{}_{}_SECRET", m.to_uppercase(), a.to_uppercase());
+                let _ = writeln!(
+                    y,
+                    "    input: json\n    triggers:\n      - webhook:\n          path: /hooks/{m}/{a}\n          secret_env: {secret}"
+                );
+                continue;
+            }
+            _ => {}
+        }
         let method = *rng.pick(&["GET", "POST", "PUT", "PATCH", "DELETE"]);
         let query = matches!(method, "GET" | "DELETE");
         let with_id = rng.chance(40);
@@ -382,6 +413,9 @@ fn module(rng: &mut Rng, m: &str, types: &mut Vec<&str>, declared: &mut Vec<Decl
             format!("{scope}/{a}")
         };
         let _ = writeln!(y, "    triggers:\n      - api: \"{method} {path}\"");
+        if rng.chance(20) {
+            let _ = writeln!(y, "      - mcp: {{ description: The {a} tool of {m}. }}");
+        }
     }
     y
 }
