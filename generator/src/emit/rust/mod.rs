@@ -6,7 +6,8 @@
 //! - `crates/<kebab>-api/` (generated): `types` (one Rust type per IR type),
 //!   `wire` (decoding support), `decode` (validation of every constraint),
 //!   `errors` (one enum per action), `handlers` (one trait per module),
-//!   `router` (every route through the runtime's pipeline) and the embedded
+//!   `router` (every route through the runtime's pipeline), `jobs` (typed
+//!   enqueue functions, job handlers and schedules) and the embedded
 //!   OpenAPI document;
 //! - `crates/<kebab>-server/` (scaffold): `main.rs` with `serve` and
 //!   `migrate`, one file per module with stub handlers, `migrations/`.
@@ -24,6 +25,7 @@ mod decode;
 mod errors;
 mod format;
 mod handlers;
+mod jobs;
 mod manifests;
 mod router;
 mod scaffold;
@@ -64,6 +66,11 @@ fn api_modules(ir: &Ir) -> Vec<(&'static str, &'static str, Vec<Part<'_>>)> {
             "The HTTP router: every route and action endpoint through the runtime's pipeline, plus the OpenAPI document and docs page.",
             router::router_parts(ir),
         ),
+        (
+            "jobs",
+            "Typed enqueue functions of the queue actions, the job handlers of queue and cron actions, their schedules, and `workers`.",
+            jobs::jobs_parts(ir),
+        ),
     ];
     // The database layer, when the project has migrations (emit/db).
     if !ir.db.is_empty() {
@@ -96,6 +103,7 @@ fn reexports() -> TokenStream {
     quote! {
         pub use self::errors::*;
         pub use self::handlers::*;
+        pub use self::jobs::workers;
         pub use self::router::{OPENAPI_JSON, router};
         pub use self::types::*;
     }

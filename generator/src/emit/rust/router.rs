@@ -95,13 +95,15 @@ fn router_tail(ir: &Ir) -> TokenStream {
         /// The application's routes: every `api` route, every action endpoint
         /// (`POST {base_path}/v1/actions/{module}.{action}`), the OpenAPI
         /// document and the docs page. Also subscribes event-triggered
-        /// actions to the runtime's event bus. Wrap the result with
+        /// actions to the runtime's event bus and registers the jobs and
+        /// schedules of queue and cron actions (`jobs`). Wrap the result with
         /// `Runtime::app` (the server does) for trace ids, 404/405 envelopes
         /// and health checks.
         pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
             let app = Arc::new(app);
             #register_custom
             #(#subs)*
+            super::jobs::register(rt, &app);
             Router::new()
                 #routes
                 .route(#openapi_path, ::bunbase_runtime::axum::routing::get(|| async {
@@ -114,7 +116,7 @@ fn router_tail(ir: &Ir) -> TokenStream {
     }
 }
 
-fn spec_name(a: &Action) -> proc_macro2::Ident {
+pub(super) fn spec_name(a: &Action) -> proc_macro2::Ident {
     format_ident!("{}_{}", a.module.to_uppercase(), a.name.to_uppercase())
 }
 
@@ -177,7 +179,7 @@ fn runner_name(a: &Action) -> proc_macro2::Ident {
 }
 
 /// The handler closure calling the module trait's method on `app`.
-fn handler_closure(a: &Action) -> TokenStream {
+pub(super) fn handler_closure(a: &Action) -> TokenStream {
     let m = ident(&a.rust_name);
     match &a.input {
         Some(input) => {

@@ -1,4 +1,4 @@
-//! Emits the scaffolded server crate: `main.rs` with `serve` and `migrate`, one file per module with stub handlers answering 501, and the initial migration.
+//! Emits the scaffolded server crate: `main.rs` with `serve`, `worker` and `migrate`, one file per module with stub handlers answering 501, and the initial migration.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -68,7 +68,7 @@ fn main_rs(ir: &Ir) -> TokenStream {
     let api_url = lit(&format!("API:     http://{{addr}}{base}"));
     let docs_url = lit(&format!("Docs:    http://{{addr}}{base}/docs"));
     let doc = lit(&format!(
-        " The {} server. `serve` (the default) applies pending migrations and serves; `migrate` only applies them.",
+        " The {} server. `serve` (the default) applies pending migrations and serves, running queued and scheduled jobs in the same process unless `JOBS_WORKER=false`; `worker` runs only the jobs (no HTTP); `migrate` only applies migrations.",
         ir.project.title
     ));
     quote! {
@@ -103,9 +103,10 @@ fn main_rs(ir: &Ir) -> TokenStream {
             let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
             let result = match command.as_str() {
                 "serve" => serve(migrations).await,
+                "worker" => worker().await,
                 "migrate" => migrate(migrations).await,
                 other => {
-                    eprintln!("unknown command {other:?}: use `serve` (the default) or `migrate`");
+                    eprintln!("unknown command {other:?}: use `serve` (the default), `worker` or `migrate`");
                     return ExitCode::from(2);
                 }
             };
@@ -130,6 +131,20 @@ fn main_rs(ir: &Ir) -> TokenStream {
             println!(#docs_url);
             println!("Health:  http://{addr}/readyz");
             server.run().await?;
+            Ok(())
+        }
+
+        /// Runs the job worker and the scheduler, without HTTP, until SIGINT or
+        /// SIGTERM: queued and scheduled actions and durable event deliveries.
+        /// Start servers with `JOBS_WORKER=false` to run jobs only in such processes.
+        async fn worker() -> Result<(), Box<dyn std::error::Error>> {
+            let mut config = Config::from_env(#app_name)?;
+            config.jobs_worker = true;
+            let rt = Runtime::start(config).await?;
+            #api::workers(&rt, App);
+            println!("Worker:  running {} job kinds", rt.jobs().kind_names().len());
+            bunbase_runtime::server::shutdown_signal().await;
+            rt.shutdown().await;
             Ok(())
         }
 
