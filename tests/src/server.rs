@@ -329,14 +329,22 @@ impl TestServer {
                 .await
                 .expect("connect to the server's database");
             loop {
-                let n: i64 = bunbase_runtime::with_pool!(db, pool => {
+                // A table the server has not created yet counts as 0 until
+                // the deadline; then the error fails the test.
+                let n: Result<i64, sqlx::Error> = bunbase_runtime::with_pool!(db, pool => {
                     let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
                     for a in args {
                         q = q.bind(*a);
                     }
-                    q.fetch_one(pool).await.unwrap_or(0)
+                    q.fetch_one(pool).await
                 });
-                if n >= at_least || Instant::now() > deadline {
+                let done = Instant::now() > deadline;
+                let n = match n {
+                    Ok(n) => n,
+                    Err(e) if done => panic!("{sql}: {e}"),
+                    Err(_) => 0,
+                };
+                if n >= at_least || done {
                     db.close().await;
                     return n;
                 }

@@ -78,7 +78,7 @@ fn queue_suite(db: Database) {
     );
     assert!(
         s.count_until(
-            "SELECT COUNT(*) FROM bunbase_runs WHERE action = $1 AND trigger = $2 AND status = $3",
+            "SELECT COUNT(*) FROM bunbase_runs WHERE action = $1 AND trigger_kind = $2 AND status = $3",
             &["tasks.send_reminder", "queue", "ok"],
             1,
             Duration::from_secs(10),
@@ -287,7 +287,7 @@ fn cron_suite(db: Database) {
     );
     assert!(
         s.count_until(
-            "SELECT COUNT(*) FROM bunbase_runs WHERE action = $1 AND trigger = $2 AND status = $3",
+            "SELECT COUNT(*) FROM bunbase_runs WHERE action = $1 AND trigger_kind = $2 AND status = $3",
             &["ticker.tick", "cron", "ok"],
             2,
             Duration::from_secs(20),
