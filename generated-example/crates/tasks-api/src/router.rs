@@ -341,7 +341,8 @@ async fn run_tasks_update_task<H: TasksHandler>(
 /// The application's routes: every `api` route, every action endpoint
 /// (`POST {base_path}/v1/actions/{module}.{action}`), the OpenAPI
 /// document and the docs page. Also subscribes event-triggered
-/// actions to the runtime's event bus. Wrap the result with
+/// actions to the runtime's event bus and registers the jobs and
+/// schedules of queue and cron actions (`jobs`). Wrap the result with
 /// `Runtime::app` (the server does) for trace ids, 404/405 envelopes
 /// and health checks.
 pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
