@@ -59,7 +59,9 @@ pub(crate) fn register<H: Handlers>(rt: &Runtime, app: &Arc<H>) {
                             wire::event_input::<()>,
                             move |ctx, _input: ()| {
                                 let app = app.clone();
-                                async move { app.purge_done_tasks(ctx).await }
+                                async move {
+                                    TasksHandler::purge_done_tasks(&*app, ctx).await
+                                }
                             },
                         )
                         .await
@@ -105,7 +107,9 @@ pub(crate) fn register<H: Handlers>(rt: &Runtime, app: &Arc<H>) {
                             wire::event_input::<SendReminderInput>,
                             move |ctx, input: SendReminderInput| {
                                 let app = app.clone();
-                                async move { app.send_reminder(ctx, input).await }
+                                async move {
+                                    TasksHandler::send_reminder(&*app, ctx, input).await
+                                }
                             },
                         )
                         .await

@@ -11,7 +11,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use super::format::{Part, chunked, part};
-use super::router::{handler_closure, spec_name};
+use super::router::spec_name;
 use super::tokens::{ident, lit};
 use crate::ir::{Action, Backoff, CronTrigger, Ir, MissedTicks, QueueTrigger, RetryPolicy};
 
@@ -94,9 +94,35 @@ fn enqueue_fn(a: &Action) -> TokenStream {
     }
 }
 
+/// The handler closure calling the action's method through its module's
+/// trait by path, so that actions of the same name in two modules do not
+/// make the call ambiguous.
+fn handler_closure(ir: &Ir, a: &Action) -> TokenStream {
+    let tr = ident(
+        ir.modules
+            .get(&a.module)
+            .map_or("", |m| m.rust_handler.as_str()),
+    );
+    let m = ident(&a.rust_name);
+    match &a.input {
+        Some(input) => {
+            let input = ident(input);
+            quote!(move |ctx, input: #input| {
+                let app = app.clone();
+                async move { #tr::#m(&*app, ctx, input).await }
+            })
+        }
+        None => quote!(move |ctx, _input: ()| {
+            let app = app.clone();
+            async move { #tr::#m(&*app, ctx).await }
+        }),
+    }
+}
+
 /// The registration of one job kind running action `a` through its
 /// pipeline description.
 fn register_kind(
+    ir: &Ir,
     a: &Action,
     kind: &str,
     attempts: u32,
@@ -113,7 +139,7 @@ fn register_kind(
     } else {
         (quote!(TriggerKind::Queue), quote!(false))
     };
-    let closure = handler_closure(a);
+    let closure = handler_closure(ir, a);
     let decode = match &a.input {
         Some(input) => {
             let input = ident(input);
@@ -142,12 +168,12 @@ fn register_kind(
     }
 }
 
-fn queue_registration(a: &Action, q: &QueueTrigger) -> TokenStream {
-    register_kind(a, &q.kind, q.max_attempts, q.priority, false)
+fn queue_registration(ir: &Ir, a: &Action, q: &QueueTrigger) -> TokenStream {
+    register_kind(ir, a, &q.kind, q.max_attempts, q.priority, false)
 }
 
-fn cron_registration(a: &Action, c: &CronTrigger) -> TokenStream {
-    let job = register_kind(a, &c.name, c.max_attempts, 0, true);
+fn cron_registration(ir: &Ir, a: &Action, c: &CronTrigger) -> TokenStream {
+    let job = register_kind(ir, a, &c.name, c.max_attempts, 0, true);
     let name = lit(&c.name);
     let schedule = lit(&c.schedule);
     let tz = lit(&c.timezone);
@@ -168,10 +194,10 @@ fn jobs_tail(ir: &Ir) -> TokenStream {
     let mut body = TokenStream::new();
     for a in ir.actions() {
         if let Some(q) = &a.triggers.queue {
-            body.extend(queue_registration(a, q));
+            body.extend(queue_registration(ir, a, q));
         }
         for c in &a.triggers.crons {
-            body.extend(cron_registration(a, c));
+            body.extend(cron_registration(ir, a, c));
         }
     }
     if body.is_empty() {

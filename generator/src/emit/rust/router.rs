@@ -179,7 +179,7 @@ fn runner_name(a: &Action) -> proc_macro2::Ident {
 }
 
 /// The handler closure calling the module trait's method on `app`.
-pub(super) fn handler_closure(a: &Action) -> TokenStream {
+fn handler_closure(a: &Action) -> TokenStream {
     let m = ident(&a.rust_name);
     match &a.input {
         Some(input) => {
