@@ -161,7 +161,8 @@ impl TestServer {
 
     /// [`TestServer::start`] with extra environment variables.
     pub fn start_with(db: Database, env: &[(&str, &str)]) -> TestServer {
-        let migrations = crate::repo_root().join("generated-example/crates/tasks-server/migrations");
+        let migrations =
+            crate::repo_root().join("generated-example/crates/tasks-server/migrations");
         Self::start_bin(&server_binary(), &migrations, db, env)
     }
 
@@ -315,13 +316,7 @@ impl TestServer {
     /// Runs the counting query `sql` (text parameters `args`) on the
     /// server's database until it answers at least `at_least` or `timeout`
     /// passes; returns the last count.
-    pub fn count_until(
-        &self,
-        sql: &str,
-        args: &[&str],
-        at_least: i64,
-        timeout: Duration,
-    ) -> i64 {
+    pub fn count_until(&self, sql: &str, args: &[&str], at_least: i64, timeout: Duration) -> i64 {
         use bunbase_runtime::sqlx;
         let deadline = Instant::now() + timeout;
         block_on(async {

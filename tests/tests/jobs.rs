@@ -38,7 +38,8 @@ fn create_task(s: &TestServer, cookie: &str, title: &str, due_at: Option<&str>) 
 
 /// An RFC 3339 time `offset_secs` from now.
 fn at(offset_secs: i64) -> String {
-    let t = bunbase_runtime::chrono::Utc::now() + bunbase_runtime::chrono::Duration::seconds(offset_secs);
+    let t = bunbase_runtime::chrono::Utc::now()
+        + bunbase_runtime::chrono::Duration::seconds(offset_secs);
     t.to_rfc3339_opts(bunbase_runtime::chrono::SecondsFormat::Millis, true)
 }
 
@@ -208,7 +209,8 @@ fn worker_command_runs_jobs_on_postgres() {
     worker_suite(Database::Postgres(url));
 }
 
-const TICKER_PROJECT: &str = "project: ticker\nversion: 0.1.0\ndatabase: sqlite\napi:\n  base_path: /api\n";
+const TICKER_PROJECT: &str =
+    "project: ticker\nversion: 0.1.0\ndatabase: sqlite\napi:\n  base_path: /api\n";
 
 const TICKER_MODULE: &str = r#"module: ticker
 guards: [authenticated]
@@ -296,12 +298,7 @@ fn cron_suite(db: Database) {
         s.logs()
     );
     assert!(
-        s.count_until(
-            "SELECT COUNT(*) FROM ticks",
-            &[],
-            2,
-            Duration::from_secs(5)
-        ) >= 2,
+        s.count_until("SELECT COUNT(*) FROM ticks", &[], 2, Duration::from_secs(5)) >= 2,
         "the handler ran\n{}",
         s.logs()
     );

@@ -41,9 +41,7 @@ fn enqueue_names(ir: &mut Ir) {
             let Some(q) = a.triggers.queue.as_mut() else {
                 continue;
             };
-            let shared = modules_of
-                .get(&a.rust_name)
-                .is_some_and(|ms| ms.len() > 1);
+            let shared = modules_of.get(&a.rust_name).is_some_and(|ms| ms.len() > 1);
             let base = if shared {
                 naming::rust_snake_ident(&format!("{}_{}", m.name, a.name))
             } else {
