@@ -106,9 +106,10 @@ pub fn unserved_triggers(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
         for a in &m.actions {
             for t in &a.triggers {
                 let kind = match &t.kind {
-                    TriggerKind::Api { .. } | TriggerKind::Event(_) => continue,
-                    TriggerKind::Cron { .. } => "cron",
-                    TriggerKind::Queue { .. } => "queue",
+                    TriggerKind::Api { .. }
+                    | TriggerKind::Event(_)
+                    | TriggerKind::Cron { .. }
+                    | TriggerKind::Queue { .. } => continue,
                     TriggerKind::Webhook { .. } => "webhook",
                     TriggerKind::Mcp { .. } => "mcp",
                 };
@@ -122,7 +123,7 @@ pub fn unserved_triggers(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
                         ),
                     )
                     .with_hint(
-                        "the contract is accepted and documented in OpenAPI, but nothing runs it; run the action from an `api` or `event` trigger until this kind is served",
+                        "the contract is accepted and documented in OpenAPI, but nothing runs it; run the action from an `api`, `event`, `cron` or `queue` trigger until this kind is served",
                     ),
                 );
             }
