@@ -27,13 +27,24 @@ fn sign_up(s: &TestServer, email: &str) -> String {
 
 /// Creates a task (with `due_at` when given) and returns its id.
 fn create_task(s: &TestServer, cookie: &str, title: &str, due_at: Option<&str>) -> String {
+    create_task_traced(s, cookie, title, due_at).0
+}
+
+/// Creates a task and returns its id and the request's trace id.
+fn create_task_traced(
+    s: &TestServer,
+    cookie: &str,
+    title: &str,
+    due_at: Option<&str>,
+) -> (String, String) {
     let mut body = json!({"title": title});
     if let Some(due) = due_at {
         body["due_at"] = json!(due);
     }
     let res = s.send_json("POST", "/api/tasks", &body, Some(cookie));
     assert_eq!(res.status, 201, "{}", res.body);
-    res.json()["id"].as_str().expect("an id").to_owned()
+    let trace = res.header("x-request-id").expect("a trace id").to_owned();
+    (res.json()["id"].as_str().expect("an id").to_owned(), trace)
 }
 
 /// An RFC 3339 time `offset_secs` from now.
@@ -70,7 +81,7 @@ fn queue_suite(db: Database) {
     let s = TestServer::start(db);
     let cookie = sign_up(&s, "queue@example.com");
 
-    let due = create_task(&s, &cookie, "Due now", Some(&at(-1)));
+    let (due, trace) = create_task_traced(&s, &cookie, "Due now", Some(&at(-1)));
     assert_eq!(
         reminders(&s, &due, Duration::from_secs(15)),
         1,
@@ -86,6 +97,16 @@ fn queue_suite(db: Database) {
         ) >= 1,
         "the job's run is recorded with trigger `queue`\n{}",
         s.logs()
+    );
+    assert_eq!(
+        s.count_until(
+            "SELECT COUNT(*) FROM bunbase_runs WHERE action = $1 AND trace_id = $2",
+            &["tasks.send_reminder", &trace],
+            1,
+            Duration::from_secs(5),
+        ),
+        1,
+        "the job runs under the trace id of the request that enqueued it"
     );
 
     let later = create_task(&s, &cookie, "Due tomorrow", Some(&at(86_400)));
