@@ -23,6 +23,8 @@ pub mod router;
 /// Typed enqueue functions of the queue actions, the job handlers of queue and cron actions, their schedules, and `workers`.
 #[allow(clippy::result_large_err, deprecated)]
 pub mod jobs;
+/// Stops the build when the `bunbase-runtime` this crate is built with is not compatible with 0.1.0, the version it was generated for (also recorded in its manifest); `bunbase gen --check` names both and the fix.
+const _: () = ::bunbase_runtime::version::require("0.1.0");
 pub use self::errors::*;
 pub use self::handlers::*;
 pub use self::jobs::workers;
