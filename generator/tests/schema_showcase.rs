@@ -222,7 +222,14 @@ fn showcase_uses_every_trigger_guard_and_action_feature() {
             });
         }
         if let Some(q) = &t.queue {
-            seen.insert(if q.priority == 0 && q.max_attempts == 5 {
+            // Without its own `max_attempts`, a job gets the action's
+            // `retry.attempts` when it declares `retry`, else 5.
+            let default_attempts = if a.retry == bunbase::ir::RetryPolicy::default() {
+                5
+            } else {
+                a.retry.attempts
+            };
+            seen.insert(if q.priority == 0 && q.max_attempts == default_attempts {
                 "queue defaults"
             } else {
                 "queue tuned"

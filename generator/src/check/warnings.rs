@@ -93,10 +93,12 @@ pub fn unused_events(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Warns about triggers the generated server does not serve yet, so that a
-/// contract construct the server would ignore never passes silently.
-/// Skipped when the contracts have errors: the warning is about the
-/// generated server, and no server is generated until they are fixed.
+/// Warns about trigger settings the generated server does not serve yet, so
+/// that a contract construct the server would ignore never passes silently.
+/// Every trigger kind is served; what remains is a webhook's `mode: queue`
+/// (the server refuses to start with one). Skipped when the contracts have
+/// errors: the warning is about the generated server, and no server is
+/// generated until they are fixed.
 pub fn unserved_triggers(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
     use crate::parse::ast::TriggerKind;
     if diags.iter().any(Diagnostic::is_error) {
@@ -105,25 +107,23 @@ pub fn unserved_triggers(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
     for (module, m) in &symbols.modules {
         for a in &m.actions {
             for t in &a.triggers {
-                let kind = match &t.kind {
-                    TriggerKind::Api { .. }
-                    | TriggerKind::Event(_)
-                    | TriggerKind::Webhook(_)
-                    | TriggerKind::Mcp { .. } => continue,
-                    TriggerKind::Cron { .. } => "cron",
-                    TriggerKind::Queue { .. } => "queue",
+                let TriggerKind::Webhook(w) = &t.kind else {
+                    continue;
+                };
+                let Some(mode) = w.mode.as_ref().filter(|m| m.value == "queue") else {
+                    continue;
                 };
                 diags.push(
                     Diagnostic::warning(
                         "W0006",
-                        &t.span,
+                        &mode.span,
                         format!(
-                            "the generated server does not serve `{kind}` triggers yet, so `{module}.{}` never runs through this one",
+                            "the generated server does not serve webhooks with `mode: queue` yet: with `{module}.{}` it refuses to start",
                             a.name.value
                         ),
                     )
                     .with_hint(
-                        "the contract is accepted and documented in OpenAPI, but nothing runs it; run the action from an `api` or `event` trigger until this kind is served",
+                        "drop `mode` (deliveries then run the action synchronously, answering once it is done) until queued webhooks are served",
                     ),
                 );
             }

@@ -345,25 +345,61 @@ pub struct EventTrigger {
     pub span: Span,
 }
 
-/// Runs the action on a schedule.
+/// Runs the action on a schedule: each tick enqueues one job (once across
+/// instances), which runs the action with its guards skipped (a tick has no
+/// caller).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CronTrigger {
     /// A validated cron expression (5 or 6 fields).
     pub schedule: String,
     /// IANA time zone; defaults to `UTC`.
     pub timezone: String,
+    /// The schedule's name, unique in the project: its row in the
+    /// runtime's schedule table and the kind of the jobs its ticks enqueue
+    /// (`tasks.cleanup@cron`; `tasks.cleanup@cron.2` for an action's second
+    /// schedule, in schedule order).
+    pub name: String,
+    /// Attempts one tick's job gets: the action's `retry.attempts` (1 when
+    /// the action declares no `retry`). Delays between them follow
+    /// [`Action::retry`].
+    pub max_attempts: u32,
+    /// What a scheduler does with ticks missed while no instance ran.
+    /// Contracts cannot choose yet; always [`MissedTicks::Skip`].
+    pub missed: MissedTicks,
     #[serde(skip)]
     /// Where it was written (not serialised).
     pub span: Span,
 }
 
-/// Makes the action enqueueable as a durable job.
+/// What a scheduler does with ticks missed while no instance ran (the
+/// runtime's `MissedTicks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissedTicks {
+    /// Drop them and resume at the next tick.
+    Skip,
+    /// Fire the latest missed tick once, then resume.
+    RunOnce,
+}
+
+/// Makes the action enqueueable as a durable job. Jobs run the action's
+/// guards with the enqueuer's session, one attempt at a time; the queue
+/// retries failed attempts with the delays of [`Action::retry`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueTrigger {
     /// Higher runs first; default 0.
     pub priority: i32,
-    /// Attempts before the job is dead-lettered; default 5.
+    /// Attempts before the job is dead: the trigger's `max_attempts`, else
+    /// the action's `retry.attempts` when it declares `retry`, else 5.
     pub max_attempts: u32,
+    /// The job kind its jobs are stored and claimed under: the action's
+    /// full name (`tasks.send_reminder`).
+    pub kind: String,
+    /// The typed enqueue function's name in the API crate's `jobs` module
+    /// (`send_reminder`; `tasks_send_reminder` when actions of several
+    /// modules share the name), claimed through [`crate::naming::Scope`]
+    /// against the module's other items.
+    pub enqueue_fn: String,
     #[serde(skip)]
     /// Where it was written (not serialised).
     pub span: Span,

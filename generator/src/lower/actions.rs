@@ -48,6 +48,7 @@ pub fn lower_action(
         .as_ref()
         .map(|p| normalize_prefix(&p.value))
         .unwrap_or_default();
+    let retry = retry(a.retry.as_ref());
     let triggers = triggers(
         module,
         a,
@@ -55,6 +56,7 @@ pub fn lower_action(
         &prefix,
         output.is_some(),
         &input_fields,
+        &retry,
     );
     let guards: Vec<Guard> = m
         .guards
@@ -88,7 +90,7 @@ pub fn lower_action(
         errors,
         guards,
         triggers,
-        retry: retry(a.retry.as_ref()),
+        retry,
         emits,
         action_endpoint,
         audience,
@@ -232,7 +234,9 @@ fn triggers(
     prefix: &str,
     has_output: bool,
     input_fields: &[String],
+    retry: &RetryPolicy,
 ) -> Triggers {
+    let full_name = format!("{module}.{}", a.name.value);
     let mut t = Triggers::default();
     for trig in &a.triggers {
         let span = trig.span.clone();
@@ -284,6 +288,10 @@ fn triggers(
                 timezone: timezone
                     .as_ref()
                     .map_or_else(|| "UTC".to_owned(), |z| z.value.clone()),
+                // Named after sorting, below.
+                name: String::new(),
+                max_attempts: retry.attempts,
+                missed: MissedTicks::Skip,
                 span,
             }),
             TriggerKind::Queue {
@@ -298,7 +306,12 @@ fn triggers(
                     max_attempts: max_attempts
                         .as_ref()
                         .and_then(|p| u32::try_from(p.value).ok())
-                        .unwrap_or(5),
+                        .or_else(|| a.retry.is_some().then_some(retry.attempts))
+                        .unwrap_or(5)
+                        .max(1),
+                    kind: full_name.clone(),
+                    // Claimed project-wide in `surface`.
+                    enqueue_fn: String::new(),
                     span,
                 })
             }
@@ -333,6 +346,12 @@ fn triggers(
     t.events.sort_by(|x, y| x.event.cmp(&y.event));
     t.crons
         .sort_by(|x, y| (&x.schedule, &x.timezone).cmp(&(&y.schedule, &y.timezone)));
+    for (i, c) in t.crons.iter_mut().enumerate() {
+        c.name = match i {
+            0 => format!("{full_name}@cron"),
+            n => format!("{full_name}@cron.{}", n + 1),
+        };
+    }
     t.webhooks.sort_by(|x, y| x.path.cmp(&y.path));
     t
 }

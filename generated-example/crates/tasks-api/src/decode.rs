@@ -293,6 +293,28 @@ impl Decode for RegisterInput {
         Self::decode_object(d, obj)
     }
 }
+impl ::bunbase_runtime::Validate for SendReminderInput {
+    /// Nothing left to check: decoding already checked every constraint.
+    fn validate_into(
+        &self,
+        _at: &::bunbase_runtime::validate::Pointer,
+        _out: &mut ::bunbase_runtime::validate::Violations,
+    ) {}
+}
+impl SendReminderInput {
+    /// Decodes the fields of this object from `obj`, reporting unknown fields.
+    pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
+        let task_id = wire::field(d, &mut obj, "task_id", wire::uuid);
+        wire::deny_unknown(d, obj);
+        Some(Self { task_id: task_id? })
+    }
+}
+impl Decode for SendReminderInput {
+    fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
+        let obj = wire::object(d, value)?;
+        Self::decode_object(d, obj)
+    }
+}
 impl ::bunbase_runtime::Validate for TaskCreatedPayload {
     /// Nothing left to check: decoding already checked every constraint.
     fn validate_into(

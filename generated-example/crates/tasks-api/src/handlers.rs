@@ -96,6 +96,21 @@ pub trait TasksHandler: Send + Sync + 'static {
         ctx: ActionContext,
         input: TaskCreatedPayload,
     ) -> impl Future<Output = ::std::result::Result<(), OnTaskCreatedError>> + Send;
+    /// `tasks.purge_done_tasks`: Delete tasks finished more than 30 days ago.
+    ///
+    /// Runs daily at 03:00 UTC, once across every server instance. A schedule has no caller, so the module's guard does not apply.
+    fn purge_done_tasks(
+        &self,
+        ctx: ActionContext,
+    ) -> impl Future<Output = ::std::result::Result<(), PurgeDoneTasksError>> + Send;
+    /// `tasks.send_reminder`: Remind the owner that a task is due.
+    ///
+    /// A durable job that create_task enqueues, in the same transaction, for a task with a due date, to run at that date. It records the reminder in task_reminders (a real application would send an e-mail here); a task that was deleted or done meanwhile is skipped. Runs behind the module's guard with the session of whoever created the task.
+    fn send_reminder(
+        &self,
+        ctx: ActionContext,
+        input: SendReminderInput,
+    ) -> impl Future<Output = ::std::result::Result<(), SendReminderError>> + Send;
     /// `tasks.update_task`: Change some fields of a task.
     ///
     /// Fields that are absent or null are left unchanged.

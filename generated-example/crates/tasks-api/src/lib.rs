@@ -20,6 +20,9 @@ pub mod handlers;
 /// The HTTP router: every route and action endpoint through the runtime's pipeline, plus the OpenAPI document and docs page.
 #[allow(clippy::result_large_err, deprecated)]
 pub mod router;
+/// Typed enqueue functions of the queue actions, the job handlers of queue and cron actions, their schedules, and `workers`.
+#[allow(clippy::result_large_err, deprecated)]
+pub mod jobs;
 /// Inbound webhooks: each delivery verified over the raw body, deduplicated, then run through the pipeline.
 #[allow(clippy::result_large_err, deprecated)]
 pub mod webhooks;
@@ -30,5 +33,6 @@ pub mod mcp;
 const _: () = ::bunbase_runtime::version::require("0.1.0");
 pub use self::errors::*;
 pub use self::handlers::*;
+pub use self::jobs::workers;
 pub use self::router::{OPENAPI_JSON, router};
 pub use self::types::*;

@@ -109,6 +109,23 @@ pub static TASKS_ON_TASK_CREATED: ActionSpec = ActionSpec {
     guards: &[GuardSpec::Authenticated],
     retry: RetryPolicy::NONE,
 };
+/// The pipeline description of `tasks.purge_done_tasks`: its guards in run order and retry policy.
+pub static TASKS_PURGE_DONE_TASKS: ActionSpec = ActionSpec {
+    name: "tasks.purge_done_tasks",
+    guards: &[GuardSpec::Authenticated],
+    retry: RetryPolicy::NONE,
+};
+/// The pipeline description of `tasks.send_reminder`: its guards in run order and retry policy.
+pub static TASKS_SEND_REMINDER: ActionSpec = ActionSpec {
+    name: "tasks.send_reminder",
+    guards: &[GuardSpec::Authenticated],
+    retry: RetryPolicy {
+        attempts: 3,
+        backoff: Backoff::Exponential,
+        base_ms: 1000,
+        max_ms: 60000,
+    },
+};
 /// The pipeline description of `tasks.update_task`: its guards in run order and retry policy.
 pub static TASKS_UPDATE_TASK: ActionSpec = ActionSpec {
     name: "tasks.update_task",
@@ -329,8 +346,9 @@ async fn run_tasks_update_task<H: TasksHandler>(
 /// (`POST {base_path}/v1/actions/{module}.{action}`), every inbound
 /// webhook and the MCP endpoint (`{base_path}/mcp`) when the
 /// contracts have them, the OpenAPI document and the docs page.
-/// Also subscribes event-triggered
-/// actions to the runtime's event bus. Wrap the result with
+/// Also subscribes event-triggered actions to the runtime's event
+/// bus and registers the jobs and schedules of queue and cron
+/// actions (`jobs`). Wrap the result with
 /// `Runtime::app` (the server does) for trace ids, 404/405 envelopes
 /// and health checks.
 pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
@@ -361,6 +379,7 @@ pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
                 },
             );
     }
+    super::jobs::register(rt, &app);
     Router::new()
         .route(
             "/api/auth/login",

@@ -129,6 +129,19 @@ impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for RegisterInput {
         wire::deserialize(de)
     }
 }
+/// `SendReminderInput` from module `tasks`.
+#[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
+#[serde(crate = "::bunbase_runtime::serde")]
+pub struct SendReminderInput {
+    pub task_id: ::bunbase_runtime::uuid::Uuid,
+}
+impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for SendReminderInput {
+    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
+        de: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        wire::deserialize(de)
+    }
+}
 /// A unit of work owned by one user.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]

@@ -156,6 +156,16 @@ export interface RegisterInput {
 }
 
 /**
+ * The input of `tasks.send_reminder`.
+ */
+export interface SendReminderInput {
+  /**
+   * A UUID.
+   */
+  task_id: string;
+}
+
+/**
  * A unit of work owned by one user.
  */
 export interface Task {

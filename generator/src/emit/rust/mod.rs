@@ -6,8 +6,9 @@
 //! - `crates/<kebab>-api/` (generated): `types` (one Rust type per IR type),
 //!   `wire` (decoding support), `decode` (validation of every constraint),
 //!   `errors` (one enum per action), `handlers` (one trait per module),
-//!   `router` (every route through the runtime's pipeline) and the embedded
-//!   OpenAPI document; `webhooks` and `mcp` when actions have those triggers;
+//!   `router` (every route through the runtime's pipeline), `jobs` (typed
+//!   enqueue functions, job handlers and schedules), `webhooks` and `mcp`
+//!   when actions have those triggers, and the embedded OpenAPI document;
 //! - `crates/<kebab>-server/` (scaffold): `main.rs` with `serve` and
 //!   `migrate`, one file per module with stub handlers, `migrations/`.
 //!
@@ -24,6 +25,7 @@ mod decode;
 mod errors;
 mod format;
 mod handlers;
+mod jobs;
 mod manifests;
 mod mcp;
 mod router;
@@ -65,6 +67,11 @@ fn api_modules(ir: &Ir) -> Vec<(&'static str, &'static str, Vec<Part<'_>>)> {
             "router",
             "The HTTP router: every route and action endpoint through the runtime's pipeline, plus the OpenAPI document and docs page.",
             router::router_parts(ir),
+        ),
+        (
+            "jobs",
+            "Typed enqueue functions of the queue actions, the job handlers of queue and cron actions, their schedules, and `workers`.",
+            jobs::jobs_parts(ir),
         ),
     ];
     // Inbound webhooks and MCP tools, when some action has those triggers.
@@ -127,6 +134,7 @@ fn reexports(ir: &Ir) -> TokenStream {
         const _: () = ::bunbase_runtime::version::require(#version);
         pub use self::errors::*;
         pub use self::handlers::*;
+        pub use self::jobs::workers;
         pub use self::router::{OPENAPI_JSON, router};
         #types
     }

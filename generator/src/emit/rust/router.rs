@@ -106,14 +106,16 @@ fn router_tail(ir: &Ir) -> TokenStream {
         /// (`POST {base_path}/v1/actions/{module}.{action}`), every inbound
         /// webhook and the MCP endpoint (`{base_path}/mcp`) when the
         /// contracts have them, the OpenAPI document and the docs page.
-        /// Also subscribes event-triggered
-        /// actions to the runtime's event bus. Wrap the result with
+        /// Also subscribes event-triggered actions to the runtime's event
+        /// bus and registers the jobs and schedules of queue and cron
+        /// actions (`jobs`). Wrap the result with
         /// `Runtime::app` (the server does) for trace ids, 404/405 envelopes
         /// and health checks.
         pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
             let app = Arc::new(app);
             #register_custom
             #(#subs)*
+            super::jobs::register(rt, &app);
             Router::new()
                 #routes
                 #webhooks

@@ -1,4 +1,4 @@
-//! Emits the scaffolded server crate: `main.rs` with `serve` and `migrate`, one file per module with stub handlers answering 501, and the initial migration.
+//! Emits the scaffolded server crate: `main.rs` with `serve`, `worker` and `migrate`, one file per module with stub handlers answering 501, and the initial migration.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -65,7 +65,7 @@ fn main_rs(ir: &Ir) -> TokenStream {
     // With MCP tools, an `mcp` subcommand serves them over stdio as well.
     let mcp = super::mcp::any(ir);
     let doc = lit(&format!(
-        " The {} server. `serve` (the default) applies pending migrations and serves; `migrate` only applies them{}.",
+        " The {} server. `serve` (the default) applies pending migrations and serves, running queued and scheduled jobs in the same process unless `JOBS_WORKER=false`; `worker` runs only the jobs (no HTTP); `migrate` only applies migrations{}.",
         ir.project.title,
         if mcp {
             "; `mcp` serves the MCP tools over stdio (as the caller `MCP_SESSION_TOKEN` names)"
@@ -81,7 +81,9 @@ fn main_rs(ir: &Ir) -> TokenStream {
                 })
                 .await;
             }),
-            lit("unknown command {other:?}: use `serve` (the default), `migrate` or `mcp`"),
+            lit(
+                "unknown command {other:?}: use `serve` (the default), `worker`, `migrate` or `mcp`",
+            ),
             {
                 let url = lit(&format!("MCP:     http://{{addr}}{base}/mcp"));
                 quote!(println!(#url);)
@@ -90,7 +92,7 @@ fn main_rs(ir: &Ir) -> TokenStream {
     } else {
         (
             TokenStream::new(),
-            lit("unknown command {other:?}: use `serve` (the default) or `migrate`"),
+            lit("unknown command {other:?}: use `serve` (the default), `worker` or `migrate`"),
             TokenStream::new(),
         )
     };
@@ -128,6 +130,7 @@ fn main_rs(ir: &Ir) -> TokenStream {
             let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
             let result = match command.as_str() {
                 "serve" => serve(migrations).await,
+                "worker" => worker().await,
                 "migrate" => migrate(migrations).await,
                 #mcp_arm
                 other => {
@@ -157,6 +160,20 @@ fn main_rs(ir: &Ir) -> TokenStream {
             #mcp_url
             println!("Health:  http://{addr}/readyz");
             server.run().await?;
+            Ok(())
+        }
+
+        /// Runs the job worker and the scheduler, without HTTP, until SIGINT or
+        /// SIGTERM: queued and scheduled actions and durable event deliveries.
+        /// Start servers with `JOBS_WORKER=false` to run jobs only in such processes.
+        async fn worker() -> Result<(), Box<dyn std::error::Error>> {
+            let mut config = Config::from_env(#app_name)?;
+            config.jobs_worker = true;
+            let rt = Runtime::start(config).await?;
+            #api::workers(&rt, App);
+            println!("Worker:  running {} job kinds", rt.jobs().kind_names().len());
+            bunbase_runtime::server::shutdown_signal().await;
+            rt.shutdown().await;
             Ok(())
         }
 
