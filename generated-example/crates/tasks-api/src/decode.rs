@@ -4,6 +4,38 @@
 use super::types::*;
 use super::wire::{self, Decode, Decoder};
 use ::bunbase_runtime::serde_json::{Map, Value};
+impl ::bunbase_runtime::Validate for CreateOrgInput {
+    /// Nothing left to check: decoding already checked every constraint.
+    fn validate_into(
+        &self,
+        _at: &::bunbase_runtime::validate::Pointer,
+        _out: &mut ::bunbase_runtime::validate::Violations,
+    ) {}
+}
+impl CreateOrgInput {
+    /// Decodes the fields of this object from `obj`, reporting unknown fields.
+    pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
+        let name = wire::field(
+            d,
+            &mut obj,
+            "name",
+            |d: &mut Decoder, v: Value| {
+                let x = wire::string(d, v)?;
+                wire::min_len(d, &x, 1);
+                wire::max_len(d, &x, 100);
+                Some(x)
+            },
+        );
+        wire::deny_unknown(d, obj);
+        Some(Self { name: name? })
+    }
+}
+impl Decode for CreateOrgInput {
+    fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
+        let obj = wire::object(d, value)?;
+        Self::decode_object(d, obj)
+    }
+}
 impl ::bunbase_runtime::Validate for CreateTaskInput {
     /// Nothing left to check: decoding already checked every constraint.
     fn validate_into(
@@ -293,6 +325,28 @@ impl Decode for RegisterInput {
         Self::decode_object(d, obj)
     }
 }
+impl ::bunbase_runtime::Validate for ReportInput {
+    /// Nothing left to check: decoding already checked every constraint.
+    fn validate_into(
+        &self,
+        _at: &::bunbase_runtime::validate::Pointer,
+        _out: &mut ::bunbase_runtime::validate::Violations,
+    ) {}
+}
+impl ReportInput {
+    /// Decodes the fields of this object from `obj`, reporting unknown fields.
+    pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
+        let org_id = wire::field(d, &mut obj, "org_id", wire::uuid);
+        wire::deny_unknown(d, obj);
+        Some(Self { org_id: org_id? })
+    }
+}
+impl Decode for ReportInput {
+    fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
+        let obj = wire::object(d, value)?;
+        Self::decode_object(d, obj)
+    }
+}
 impl ::bunbase_runtime::Validate for SendReminderInput {
     /// Nothing left to check: decoding already checked every constraint.
     fn validate_into(
@@ -310,6 +364,28 @@ impl SendReminderInput {
     }
 }
 impl Decode for SendReminderInput {
+    fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
+        let obj = wire::object(d, value)?;
+        Self::decode_object(d, obj)
+    }
+}
+impl ::bunbase_runtime::Validate for StartTrialInput {
+    /// Nothing left to check: decoding already checked every constraint.
+    fn validate_into(
+        &self,
+        _at: &::bunbase_runtime::validate::Pointer,
+        _out: &mut ::bunbase_runtime::validate::Violations,
+    ) {}
+}
+impl StartTrialInput {
+    /// Decodes the fields of this object from `obj`, reporting unknown fields.
+    pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
+        let org_id = wire::field(d, &mut obj, "org_id", wire::uuid);
+        wire::deny_unknown(d, obj);
+        Some(Self { org_id: org_id? })
+    }
+}
+impl Decode for StartTrialInput {
     fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
         let obj = wire::object(d, value)?;
         Self::decode_object(d, obj)

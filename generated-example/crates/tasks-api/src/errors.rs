@@ -421,6 +421,268 @@ impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for ReceiveEmailError 
         ReceiveEmailError::Internal(::std::format!("database error: {e}"))
     }
 }
+/// Every error `orgs.create_org` can answer; each maps to a status and a wire code.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateOrgError {
+    /// 400 `validation_failed` (implicit): The input is invalid
+    ValidationFailed(::std::vec::Vec<Violation>),
+    /// 401 `unauthorized` (implicit): Authentication is required
+    Unauthorized,
+    /// 501 `not_implemented` (implicit): Not implemented yet
+    NotImplemented,
+    /// 500 `internal` (implicit): Internal error
+    Internal(::std::string::String),
+}
+impl CreateOrgError {
+    /// The HTTP status, wire code and contract message of this error.
+    pub fn describe(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            CreateOrgError::ValidationFailed(..) => {
+                (400, "validation_failed", "The input is invalid")
+            }
+            CreateOrgError::Unauthorized => {
+                (401, "unauthorized", "Authentication is required")
+            }
+            CreateOrgError::NotImplemented => {
+                (501, "not_implemented", "Not implemented yet")
+            }
+            CreateOrgError::Internal(..) => (500, "internal", "Internal error"),
+        }
+    }
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> u16 {
+        self.describe().0
+    }
+    /// The stable wire code.
+    pub fn code(&self) -> &'static str {
+        self.describe().1
+    }
+}
+impl ::std::fmt::Display for CreateOrgError {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        let (status, code, message) = self.describe();
+        ::std::write!(f, "{status} {code}: {message}")
+    }
+}
+impl ::std::error::Error for CreateOrgError {}
+impl ::std::convert::From<CreateOrgError> for ApiError {
+    fn from(e: CreateOrgError) -> Self {
+        match e {
+            CreateOrgError::ValidationFailed(violations) => {
+                ApiError::validation(violations)
+            }
+            CreateOrgError::Internal(detail) => ApiError::internal(detail),
+            other => super::wire::api_error(other.describe(), "orgs.create_org"),
+        }
+    }
+}
+impl ::std::convert::From<ApiError> for CreateOrgError {
+    /// Maps a runtime error onto this action's variants by its code;
+    /// anything else becomes an internal error.
+    fn from(e: ApiError) -> Self {
+        match e.code() {
+            "validation_failed" => {
+                CreateOrgError::ValidationFailed(
+                    e
+                        .details()
+                        .and_then(|d| d.get("violations"))
+                        .and_then(|v| {
+                            ::bunbase_runtime::serde_json::from_value(v.clone()).ok()
+                        })
+                        .unwrap_or_default(),
+                )
+            }
+            "unauthorized" => CreateOrgError::Unauthorized,
+            "not_implemented" => CreateOrgError::NotImplemented,
+            _ => CreateOrgError::Internal(e.to_string()),
+        }
+    }
+}
+impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for CreateOrgError {
+    fn from(e: ::bunbase_runtime::sqlx::Error) -> Self {
+        CreateOrgError::Internal(::std::format!("database error: {e}"))
+    }
+}
+/// Every error `orgs.report` can answer; each maps to a status and a wire code.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReportError {
+    /// 400 `validation_failed` (implicit): The input is invalid
+    ValidationFailed(::std::vec::Vec<Violation>),
+    /// 401 `unauthorized` (implicit): Authentication is required
+    Unauthorized,
+    /// 403 `forbidden` (implicit): You are not allowed to do this
+    Forbidden,
+    /// 501 `not_implemented` (implicit): Not implemented yet
+    NotImplemented,
+    /// 500 `internal` (implicit): Internal error
+    Internal(::std::string::String),
+}
+impl ReportError {
+    /// The HTTP status, wire code and contract message of this error.
+    pub fn describe(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            ReportError::ValidationFailed(..) => {
+                (400, "validation_failed", "The input is invalid")
+            }
+            ReportError::Unauthorized => {
+                (401, "unauthorized", "Authentication is required")
+            }
+            ReportError::Forbidden => {
+                (403, "forbidden", "You are not allowed to do this")
+            }
+            ReportError::NotImplemented => {
+                (501, "not_implemented", "Not implemented yet")
+            }
+            ReportError::Internal(..) => (500, "internal", "Internal error"),
+        }
+    }
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> u16 {
+        self.describe().0
+    }
+    /// The stable wire code.
+    pub fn code(&self) -> &'static str {
+        self.describe().1
+    }
+}
+impl ::std::fmt::Display for ReportError {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        let (status, code, message) = self.describe();
+        ::std::write!(f, "{status} {code}: {message}")
+    }
+}
+impl ::std::error::Error for ReportError {}
+impl ::std::convert::From<ReportError> for ApiError {
+    fn from(e: ReportError) -> Self {
+        match e {
+            ReportError::ValidationFailed(violations) => ApiError::validation(violations),
+            ReportError::Internal(detail) => ApiError::internal(detail),
+            other => super::wire::api_error(other.describe(), "orgs.report"),
+        }
+    }
+}
+impl ::std::convert::From<ApiError> for ReportError {
+    /// Maps a runtime error onto this action's variants by its code;
+    /// anything else becomes an internal error.
+    fn from(e: ApiError) -> Self {
+        match e.code() {
+            "validation_failed" => {
+                ReportError::ValidationFailed(
+                    e
+                        .details()
+                        .and_then(|d| d.get("violations"))
+                        .and_then(|v| {
+                            ::bunbase_runtime::serde_json::from_value(v.clone()).ok()
+                        })
+                        .unwrap_or_default(),
+                )
+            }
+            "unauthorized" => ReportError::Unauthorized,
+            "forbidden" => ReportError::Forbidden,
+            "not_implemented" => ReportError::NotImplemented,
+            _ => ReportError::Internal(e.to_string()),
+        }
+    }
+}
+impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for ReportError {
+    fn from(e: ::bunbase_runtime::sqlx::Error) -> Self {
+        ReportError::Internal(::std::format!("database error: {e}"))
+    }
+}
+/// Every error `orgs.start_trial` can answer; each maps to a status and a wire code.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StartTrialError {
+    /// 403 `not_owner` (declared): Only the organization's owner can start a trial
+    NotOwner,
+    /// 400 `validation_failed` (implicit): The input is invalid
+    ValidationFailed(::std::vec::Vec<Violation>),
+    /// 401 `unauthorized` (implicit): Authentication is required
+    Unauthorized,
+    /// 403 `forbidden` (implicit): You are not allowed to do this
+    Forbidden,
+    /// 501 `not_implemented` (implicit): Not implemented yet
+    NotImplemented,
+    /// 500 `internal` (implicit): Internal error
+    Internal(::std::string::String),
+}
+impl StartTrialError {
+    /// The HTTP status, wire code and contract message of this error.
+    pub fn describe(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            StartTrialError::NotOwner => {
+                (403, "not_owner", "Only the organization's owner can start a trial")
+            }
+            StartTrialError::ValidationFailed(..) => {
+                (400, "validation_failed", "The input is invalid")
+            }
+            StartTrialError::Unauthorized => {
+                (401, "unauthorized", "Authentication is required")
+            }
+            StartTrialError::Forbidden => {
+                (403, "forbidden", "You are not allowed to do this")
+            }
+            StartTrialError::NotImplemented => {
+                (501, "not_implemented", "Not implemented yet")
+            }
+            StartTrialError::Internal(..) => (500, "internal", "Internal error"),
+        }
+    }
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> u16 {
+        self.describe().0
+    }
+    /// The stable wire code.
+    pub fn code(&self) -> &'static str {
+        self.describe().1
+    }
+}
+impl ::std::fmt::Display for StartTrialError {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        let (status, code, message) = self.describe();
+        ::std::write!(f, "{status} {code}: {message}")
+    }
+}
+impl ::std::error::Error for StartTrialError {}
+impl ::std::convert::From<StartTrialError> for ApiError {
+    fn from(e: StartTrialError) -> Self {
+        match e {
+            StartTrialError::ValidationFailed(violations) => {
+                ApiError::validation(violations)
+            }
+            StartTrialError::Internal(detail) => ApiError::internal(detail),
+            other => super::wire::api_error(other.describe(), "orgs.start_trial"),
+        }
+    }
+}
+impl ::std::convert::From<ApiError> for StartTrialError {
+    /// Maps a runtime error onto this action's variants by its code;
+    /// anything else becomes an internal error.
+    fn from(e: ApiError) -> Self {
+        match e.code() {
+            "validation_failed" => {
+                StartTrialError::ValidationFailed(
+                    e
+                        .details()
+                        .and_then(|d| d.get("violations"))
+                        .and_then(|v| {
+                            ::bunbase_runtime::serde_json::from_value(v.clone()).ok()
+                        })
+                        .unwrap_or_default(),
+                )
+            }
+            "not_owner" => StartTrialError::NotOwner,
+            "unauthorized" => StartTrialError::Unauthorized,
+            "forbidden" => StartTrialError::Forbidden,
+            "not_implemented" => StartTrialError::NotImplemented,
+            _ => StartTrialError::Internal(e.to_string()),
+        }
+    }
+}
+impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for StartTrialError {
+    fn from(e: ::bunbase_runtime::sqlx::Error) -> Self {
+        StartTrialError::Internal(::std::format!("database error: {e}"))
+    }
+}
 /// Every error `tasks.create_task` can answer; each maps to a status and a wire code.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateTaskError {

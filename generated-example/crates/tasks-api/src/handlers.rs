@@ -60,6 +60,35 @@ pub trait InboxHandler: Send + Sync + 'static {
         Output = ::std::result::Result<ReceiveEmailOutput, ReceiveEmailError>,
     > + Send;
 }
+/// The handlers of module `orgs` (Teams on the runtime's built-in organization, plan and subscription tables, guarded by in_org, has_feature and trial_active_or_paid). Implement it in the server crate; the router calls each method after the action's guards passed and its input validated.
+pub trait OrgsHandler: Send + Sync + 'static {
+    /// `orgs.create_org`: Create an organization.
+    ///
+    /// Creates an organization with the caller as its owner. It starts on no plan, so its features are closed until a trial starts.
+    fn create_org(
+        &self,
+        ctx: ActionContext,
+        input: CreateOrgInput,
+    ) -> impl Future<Output = ::std::result::Result<Org, CreateOrgError>> + Send;
+    /// `orgs.report`: The organization's report.
+    ///
+    /// Members of an organization whose plan has the `reports` feature and whose trial runs or is paid.
+    fn report(
+        &self,
+        ctx: ActionContext,
+        input: ReportInput,
+    ) -> impl Future<Output = ::std::result::Result<ReportOutput, ReportError>> + Send;
+    /// `orgs.start_trial`: Start a trial.
+    ///
+    /// Starts a 14-day trial of the `pro` plan (feature `reports`). Members only (`in_org`); only the owner may start it.
+    fn start_trial(
+        &self,
+        ctx: ActionContext,
+        input: StartTrialInput,
+    ) -> impl Future<
+        Output = ::std::result::Result<StartTrialOutput, StartTrialError>,
+    > + Send;
+}
 /// The handlers of module `tasks` (Tasks owned by the signed-in user). Implement it in the server crate; the router calls each method after the action's guards passed and its input validated.
 pub trait TasksHandler: Send + Sync + 'static {
     /// `tasks.create_task`: Create a task.
@@ -131,8 +160,9 @@ pub fn emit_task_created(
 /// handler trait. Implemented automatically for any type that
 /// implements them all, so the server crate implements each module's
 /// trait in its own file on one application type.
-pub trait Handlers: AuthHandler + HealthHandler + InboxHandler + TasksHandler + Send + Sync + 'static {}
+pub trait Handlers: AuthHandler + HealthHandler + InboxHandler + OrgsHandler + TasksHandler + Send + Sync + 'static {}
 impl<T> Handlers for T
 where
-    T: AuthHandler + HealthHandler + InboxHandler + TasksHandler + Send + Sync + 'static,
+    T: AuthHandler + HealthHandler + InboxHandler + OrgsHandler + TasksHandler + Send
+        + Sync + 'static,
 {}

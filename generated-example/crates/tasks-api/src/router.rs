@@ -79,6 +79,31 @@ pub static INBOX_RECEIVE_EMAIL: ActionSpec = ActionSpec {
     guards: &[],
     retry: RetryPolicy::NONE,
 };
+/// The pipeline description of `orgs.create_org`: its guards in run order and retry policy.
+pub static ORGS_CREATE_ORG: ActionSpec = ActionSpec {
+    name: "orgs.create_org",
+    guards: &[GuardSpec::Authenticated],
+    retry: RetryPolicy::NONE,
+};
+/// The pipeline description of `orgs.report`: its guards in run order and retry policy.
+pub static ORGS_REPORT: ActionSpec = ActionSpec {
+    name: "orgs.report",
+    guards: &[
+        GuardSpec::Authenticated,
+        GuardSpec::InOrg,
+        GuardSpec::HasFeature {
+            feature: "reports",
+        },
+        GuardSpec::TrialActiveOrPaid,
+    ],
+    retry: RetryPolicy::NONE,
+};
+/// The pipeline description of `orgs.start_trial`: its guards in run order and retry policy.
+pub static ORGS_START_TRIAL: ActionSpec = ActionSpec {
+    name: "orgs.start_trial",
+    guards: &[GuardSpec::Authenticated, GuardSpec::InOrg],
+    retry: RetryPolicy::NONE,
+};
 /// The pipeline description of `tasks.create_task`: its guards in run order and retry policy.
 pub static TASKS_CREATE_TASK: ActionSpec = ActionSpec {
     name: "tasks.create_task",
@@ -233,6 +258,69 @@ async fn run_health_health<H: HealthHandler>(
             move |ctx, _input: ()| {
                 let app = app.clone();
                 async move { HealthHandler::health(&*app, ctx).await }
+            },
+        )
+        .await
+}
+/// Runs `orgs.create_org` for one HTTP request.
+async fn run_orgs_create_org<H: OrgsHandler>(
+    rt: Runtime,
+    app: Arc<H>,
+    req: HttpRequest,
+    status: u16,
+    bindings: &'static [Binding],
+) -> Response {
+    ORGS_CREATE_ORG
+        .run_http(
+            &rt,
+            req,
+            status,
+            |req: &HttpRequest| wire::http_input::<CreateOrgInput>(req, bindings),
+            move |ctx, input: CreateOrgInput| {
+                let app = app.clone();
+                async move { OrgsHandler::create_org(&*app, ctx, input).await }
+            },
+        )
+        .await
+}
+/// Runs `orgs.report` for one HTTP request.
+async fn run_orgs_report<H: OrgsHandler>(
+    rt: Runtime,
+    app: Arc<H>,
+    req: HttpRequest,
+    status: u16,
+    bindings: &'static [Binding],
+) -> Response {
+    ORGS_REPORT
+        .run_http(
+            &rt,
+            req,
+            status,
+            |req: &HttpRequest| wire::http_input::<ReportInput>(req, bindings),
+            move |ctx, input: ReportInput| {
+                let app = app.clone();
+                async move { OrgsHandler::report(&*app, ctx, input).await }
+            },
+        )
+        .await
+}
+/// Runs `orgs.start_trial` for one HTTP request.
+async fn run_orgs_start_trial<H: OrgsHandler>(
+    rt: Runtime,
+    app: Arc<H>,
+    req: HttpRequest,
+    status: u16,
+    bindings: &'static [Binding],
+) -> Response {
+    ORGS_START_TRIAL
+        .run_http(
+            &rt,
+            req,
+            status,
+            |req: &HttpRequest| wire::http_input::<StartTrialInput>(req, bindings),
+            move |ctx, input: StartTrialInput| {
+                let app = app.clone();
+                async move { OrgsHandler::start_trial(&*app, ctx, input).await }
             },
         )
         .await
@@ -424,6 +512,39 @@ pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
             on(MethodFilter::GET, endpoint(rt, &app, run_health_health, 200, &[])),
         )
         .route(
+            "/api/orgs",
+            on(
+                MethodFilter::POST,
+                endpoint(rt, &app, run_orgs_create_org, 201, &[Binding::Body("name")]),
+            ),
+        )
+        .route(
+            "/api/orgs/{org_id}/report",
+            on(
+                MethodFilter::GET,
+                endpoint(
+                    rt,
+                    &app,
+                    run_orgs_report,
+                    200,
+                    &[Binding::Path("org_id", Param::Str)],
+                ),
+            ),
+        )
+        .route(
+            "/api/orgs/{org_id}/trial",
+            on(
+                MethodFilter::POST,
+                endpoint(
+                    rt,
+                    &app,
+                    run_orgs_start_trial,
+                    200,
+                    &[Binding::Path("org_id", Param::Str)],
+                ),
+            ),
+        )
+        .route(
             "/api/tasks",
             on(
                     MethodFilter::POST,
@@ -538,6 +659,27 @@ pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
         .route(
             "/api/v1/actions/health.health",
             on(MethodFilter::POST, endpoint(rt, &app, run_health_health, 200, &[])),
+        )
+        .route(
+            "/api/v1/actions/orgs.create_org",
+            on(
+                MethodFilter::POST,
+                endpoint(rt, &app, run_orgs_create_org, 201, &[Binding::Body("name")]),
+            ),
+        )
+        .route(
+            "/api/v1/actions/orgs.report",
+            on(
+                MethodFilter::POST,
+                endpoint(rt, &app, run_orgs_report, 200, &[Binding::Body("org_id")]),
+            ),
+        )
+        .route(
+            "/api/v1/actions/orgs.start_trial",
+            on(
+                MethodFilter::POST,
+                endpoint(rt, &app, run_orgs_start_trial, 200, &[Binding::Body("org_id")]),
+            ),
         )
         .route(
             "/api/v1/actions/tasks.create_task",

@@ -2,6 +2,19 @@
 //! Every contract type as a Rust type, serialised with the contract's wire names.
 #[allow(unused_imports)]
 use super::wire;
+/// `CreateOrgInput` from module `orgs`.
+#[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
+#[serde(crate = "::bunbase_runtime::serde")]
+pub struct CreateOrgInput {
+    pub name: ::std::string::String,
+}
+impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for CreateOrgInput {
+    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
+        de: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        wire::deserialize(de)
+    }
+}
 /// `CreateTaskInput` from module `tasks`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
@@ -92,6 +105,15 @@ impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for LoginInput {
         wire::deserialize(de)
     }
 }
+/// An organization and the caller's role in it.
+#[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
+#[serde(crate = "::bunbase_runtime::serde")]
+pub struct Org {
+    pub id: ::bunbase_runtime::uuid::Uuid,
+    pub name: ::std::string::String,
+    /// The caller's role: `owner` for the creator.
+    pub role: ::std::string::String,
+}
 /// `ReceiveEmailInput` from module `inbox`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
@@ -129,6 +151,27 @@ impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for RegisterInput {
         wire::deserialize(de)
     }
 }
+/// `ReportInput` from module `orgs`.
+#[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
+#[serde(crate = "::bunbase_runtime::serde")]
+pub struct ReportInput {
+    pub org_id: ::bunbase_runtime::uuid::Uuid,
+}
+impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for ReportInput {
+    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
+        de: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        wire::deserialize(de)
+    }
+}
+/// `ReportOutput` from module `orgs`.
+#[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
+#[serde(crate = "::bunbase_runtime::serde")]
+pub struct ReportOutput {
+    pub org_id: ::bunbase_runtime::uuid::Uuid,
+    pub role: ::std::string::String,
+    pub members: i64,
+}
 /// `SendReminderInput` from module `tasks`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
@@ -141,6 +184,28 @@ impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for SendReminderInput {
     ) -> ::std::result::Result<Self, D::Error> {
         wire::deserialize(de)
     }
+}
+/// `StartTrialInput` from module `orgs`.
+#[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
+#[serde(crate = "::bunbase_runtime::serde")]
+pub struct StartTrialInput {
+    pub org_id: ::bunbase_runtime::uuid::Uuid,
+}
+impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for StartTrialInput {
+    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
+        de: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        wire::deserialize(de)
+    }
+}
+/// `StartTrialOutput` from module `orgs`.
+#[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
+#[serde(crate = "::bunbase_runtime::serde")]
+pub struct StartTrialOutput {
+    pub plan: ::std::string::String,
+    pub trial_ends_at: ::bunbase_runtime::chrono::DateTime<
+        ::bunbase_runtime::chrono::Utc,
+    >,
 }
 /// A unit of work owned by one user.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]

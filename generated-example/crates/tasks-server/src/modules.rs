@@ -5,5 +5,7 @@ mod auth;
 mod health;
 /// Handlers of module `inbox` (`src/inbox.rs`, yours to edit).
 mod inbox;
+/// Handlers of module `orgs` (`src/orgs.rs`, yours to edit).
+mod orgs;
 /// Handlers of module `tasks` (`src/tasks.rs`, yours to edit).
 mod tasks;

@@ -64,6 +64,40 @@ export interface HealthClient {
 }
 
 /**
+ * Teams on the runtime's built-in organization, plan and subscription tables, guarded by in_org, has_feature and trial_active_or_paid.
+ *
+ * The actions of module `orgs`.
+ */
+export interface OrgsClient {
+  /**
+   * Create an organization
+   *
+   * Creates an organization with the caller as its owner. It starts on no plan, so its features are closed until a trial starts.
+   *
+   * `POST /api/orgs` (`orgs.create_org`).
+   */
+  readonly createOrg: (input: T.CreateOrgInput, options?: CallOptions) => Promise<ApiResult<T.Org, E.CreateOrgError>>;
+  /**
+   * The organization's report
+   *
+   * Members of an organization whose plan has the `reports` feature and whose trial runs or is paid.
+   *
+   * `GET /api/orgs/{org_id}/report` (`orgs.report`).
+   */
+  readonly report: (input: T.ReportInput, options?: CallOptions) => Promise<ApiResult<T.ReportOutput, E.ReportError>>;
+  /**
+   * Start a trial
+   *
+   * Starts a 14-day trial of the `pro` plan (feature `reports`). Members only (`in_org`); only the owner may start it.
+   *
+   * `POST /api/orgs/{org_id}/trial` (`orgs.start_trial`).
+   *
+   * Errors: `not_owner` (403).
+   */
+  readonly startTrial: (input: T.StartTrialInput, options?: CallOptions) => Promise<ApiResult<T.StartTrialOutput, E.StartTrialError>>;
+}
+
+/**
  * Tasks owned by the signed-in user.
  *
  * The actions of module `tasks`.
@@ -113,6 +147,7 @@ export interface TasksClient {
 export interface Client {
   readonly auth: AuthClient;
   readonly health: HealthClient;
+  readonly orgs: OrgsClient;
   readonly tasks: TasksClient;
 }
 
@@ -136,6 +171,14 @@ export function createClient(options: ClientOptions): Client {
     health: {
       health: (options) =>
         call<T.HealthOutput, E.HealthError>({ m: "GET", p: "/api/health", q: [], b: null, e: ["not_implemented", "internal"] }, undefined, options),
+    },
+    orgs: {
+      createOrg: (input, options) =>
+        call<T.Org, E.CreateOrgError>({ m: "POST", p: "/api/orgs", q: [], b: ["name"], e: ["validation_failed", "unauthorized", "not_implemented", "internal"] }, input, options),
+      report: (input, options) =>
+        call<T.ReportOutput, E.ReportError>({ m: "GET", p: "/api/orgs/{org_id}/report", q: [], b: null, e: ["validation_failed", "unauthorized", "forbidden", "not_implemented", "internal"] }, input, options),
+      startTrial: (input, options) =>
+        call<T.StartTrialOutput, E.StartTrialError>({ m: "POST", p: "/api/orgs/{org_id}/trial", q: [], b: [], e: ["not_owner", "validation_failed", "unauthorized", "forbidden", "not_implemented", "internal"] }, input, options),
     },
     tasks: {
       createTask: (input, options) =>

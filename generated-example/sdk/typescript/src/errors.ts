@@ -76,6 +76,48 @@ export type HealthError =
   | rt.ApiError<"internal", 500>
   | TransportError;
 
+/** Every error `orgs.create_org` can end with; narrow on `code`. */
+export type CreateOrgError =
+  /** The input is invalid (400) */
+  | rt.ApiError<"validation_failed", 400, rt.ValidationDetails>
+  /** Authentication is required (401) */
+  | rt.ApiError<"unauthorized", 401>
+  /** Not implemented yet (501) */
+  | rt.ApiError<"not_implemented", 501>
+  /** Internal error (500) */
+  | rt.ApiError<"internal", 500>
+  | TransportError;
+
+/** Every error `orgs.report` can end with; narrow on `code`. */
+export type ReportError =
+  /** The input is invalid (400) */
+  | rt.ApiError<"validation_failed", 400, rt.ValidationDetails>
+  /** Authentication is required (401) */
+  | rt.ApiError<"unauthorized", 401>
+  /** You are not allowed to do this (403) */
+  | rt.ApiError<"forbidden", 403>
+  /** Not implemented yet (501) */
+  | rt.ApiError<"not_implemented", 501>
+  /** Internal error (500) */
+  | rt.ApiError<"internal", 500>
+  | TransportError;
+
+/** Every error `orgs.start_trial` can end with; narrow on `code`. */
+export type StartTrialError =
+  /** Only the organization's owner can start a trial (403) */
+  | rt.ApiError<"not_owner", 403>
+  /** The input is invalid (400) */
+  | rt.ApiError<"validation_failed", 400, rt.ValidationDetails>
+  /** Authentication is required (401) */
+  | rt.ApiError<"unauthorized", 401>
+  /** You are not allowed to do this (403) */
+  | rt.ApiError<"forbidden", 403>
+  /** Not implemented yet (501) */
+  | rt.ApiError<"not_implemented", 501>
+  /** Internal error (500) */
+  | rt.ApiError<"internal", 500>
+  | TransportError;
+
 /** Every error `tasks.create_task` can end with; narrow on `code`. */
 export type CreateTaskError =
   /** The input is invalid (400) */

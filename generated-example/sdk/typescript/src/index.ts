@@ -2,7 +2,7 @@
 // @tasks/sdk 0.1.0: the typed client for Tasks API.
 export * from "./types.js";
 export * from "./errors.js";
-export { createClient, type Client, type AuthClient, type HealthClient, type TasksClient } from "./client.js";
+export { createClient, type Client, type AuthClient, type HealthClient, type OrgsClient, type TasksClient } from "./client.js";
 // Runtime names a contract type shadows are left out here: import them from "@tasks/sdk/runtime".
 export {
   SdkError,

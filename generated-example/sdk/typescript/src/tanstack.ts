@@ -99,6 +99,7 @@ export const rootKey = ["tasks"] as const;
 export const moduleKeys = {
   auth: ["tasks", "auth"] as const,
   health: ["tasks", "health"] as const,
+  orgs: ["tasks", "orgs"] as const,
   tasks: ["tasks", "tasks"] as const,
 };
 
@@ -191,6 +192,56 @@ export function createQueryHelpers(client: Client) {
           mutation(
             ["tasks", "health", "health"],
             (_: void) => client.health.health(),
+            extras,
+          ),
+      },
+    },
+    orgs: {
+      /** Helpers for `orgs.create_org`. */
+      createOrg: {
+        /** The mutation key of this action. */
+        mutationKey: () => ["tasks", "orgs", "create_org"] as const,
+        /** Options for `useMutation`; variables are the action's input. */
+        mutationOptions: <TContext = unknown>(extras?: MutationExtras<T.Org, SdkError<E.CreateOrgError>, T.CreateOrgInput, TContext>) =>
+          mutation(
+            ["tasks", "orgs", "create_org"],
+            (input: T.CreateOrgInput) => client.orgs.createOrg(input),
+            extras,
+          ),
+      },
+      /** Helpers for `orgs.report`. */
+      report: {
+        /** The query key of one call. */
+        queryKey: (input: T.ReportInput): readonly ["tasks", "orgs", "report", T.ReportInput] => ["tasks", "orgs", "report", input],
+        /** Options for `useQuery`, `fetchQuery` and friends. */
+        queryOptions: (
+          input: T.ReportInput,
+          extras?: QueryExtras<T.ReportOutput, SdkError<E.ReportError>, readonly ["tasks", "orgs", "report", T.ReportInput]>,
+        ) =>
+          query<T.ReportOutput, E.ReportError, readonly ["tasks", "orgs", "report", T.ReportInput]>(
+            ["tasks", "orgs", "report", input],
+            (signal) => client.orgs.report(input, { signal }),
+            extras,
+          ),
+        /** The mutation key of this action. */
+        mutationKey: () => ["tasks", "orgs", "report"] as const,
+        /** Options for `useMutation`; variables are the action's input. */
+        mutationOptions: <TContext = unknown>(extras?: MutationExtras<T.ReportOutput, SdkError<E.ReportError>, T.ReportInput, TContext>) =>
+          mutation(
+            ["tasks", "orgs", "report"],
+            (input: T.ReportInput) => client.orgs.report(input),
+            extras,
+          ),
+      },
+      /** Helpers for `orgs.start_trial`. */
+      startTrial: {
+        /** The mutation key of this action. */
+        mutationKey: () => ["tasks", "orgs", "start_trial"] as const,
+        /** Options for `useMutation`; variables are the action's input. */
+        mutationOptions: <TContext = unknown>(extras?: MutationExtras<T.StartTrialOutput, SdkError<E.StartTrialError>, T.StartTrialInput, TContext>) =>
+          mutation(
+            ["tasks", "orgs", "start_trial"],
+            (input: T.StartTrialInput) => client.orgs.startTrial(input),
             extras,
           ),
       },

@@ -2,6 +2,18 @@
 // Every type of the "tasks" contracts, as sent on the wire (field names as in the contracts).
 
 /**
+ * The input of `orgs.create_org`.
+ */
+export interface CreateOrgInput {
+  /**
+   * Constraints: min length 1, max length 100.
+   *
+   * @example `"Acme"`
+   */
+  name: string;
+}
+
+/**
  * The input of `tasks.create_task`.
  */
 export interface CreateTaskInput {
@@ -106,6 +118,24 @@ export interface LoginInput {
 }
 
 /**
+ * An organization and the caller's role in it.
+ */
+export interface Org {
+  /**
+   * A UUID.
+   */
+  id: string;
+  /**
+   * Constraints: min length 1, max length 100.
+   */
+  name: string;
+  /**
+   * The caller's role: `owner` for the creator.
+   */
+  role: string;
+}
+
+/**
  * The input of `inbox.receive_email`.
  */
 export interface ReceiveEmailInput {
@@ -156,6 +186,31 @@ export interface RegisterInput {
 }
 
 /**
+ * The input of `orgs.report`.
+ */
+export interface ReportInput {
+  /**
+   * A UUID.
+   */
+  org_id: string;
+}
+
+/**
+ * The output of `orgs.report`.
+ */
+export interface ReportOutput {
+  /**
+   * A UUID.
+   */
+  org_id: string;
+  role: string;
+  /**
+   * Constraints: min 1.
+   */
+  members: number;
+}
+
+/**
  * The input of `tasks.send_reminder`.
  */
 export interface SendReminderInput {
@@ -163,6 +218,27 @@ export interface SendReminderInput {
    * A UUID.
    */
   task_id: string;
+}
+
+/**
+ * The input of `orgs.start_trial`.
+ */
+export interface StartTrialInput {
+  /**
+   * A UUID.
+   */
+  org_id: string;
+}
+
+/**
+ * The output of `orgs.start_trial`.
+ */
+export interface StartTrialOutput {
+  plan: string;
+  /**
+   * An RFC 3339 date-time in UTC, e.g. `2024-05-01T12:00:00Z`.
+   */
+  trial_ends_at: string;
 }
 
 /**
