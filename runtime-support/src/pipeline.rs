@@ -184,6 +184,7 @@ pub(crate) struct Call<'a> {
 pub(crate) struct HttpParts<'a> {
     path_params: &'a [(String, String)],
     query: &'a str,
+    body: &'a [u8],
     idempotent: Option<&'a IdempotentRequest>,
     claim: &'a Mutex<Option<Claimed>>,
 }
@@ -274,6 +275,7 @@ impl ActionSpec {
         let http = HttpParts {
             path_params: req.path_params(),
             query: req.uri().query().unwrap_or(""),
+            body: req.body(),
             idempotent: idempotent.as_ref(),
             claim: &claim,
         };
@@ -627,6 +629,7 @@ impl ActionSpec {
             headers,
             path_params: http.map_or(&[], |h| h.path_params),
             query: http.map_or("", |h| h.query),
+            body: http.map_or(&[], |h| h.body),
             db: rt.db(),
         };
         let outcome = if mode.skip_guards {

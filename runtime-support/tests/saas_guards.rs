@@ -109,8 +109,8 @@ async fn suite(db: TestDb) {
     let r = send(&app, call("/things", Some(&member), &[("x-org-id", &acme)])).await;
     assert_eq!(r.status, 200);
     let r = send(&app, call("/things", Some(&member), &[])).await;
-    assert_eq!(r.status, 400, "no organization named");
-    r.envelope("org_required");
+    assert_eq!(r.status, 403, "no organization named");
+    r.envelope("forbidden");
     let sid = rt.sessions().verify(&member).unwrap().id;
     auth.set_active_org(&sid, Some(&acme)).await.unwrap();
     let r = send(&app, call("/things", Some(&member), &[])).await;

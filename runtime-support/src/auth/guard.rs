@@ -60,9 +60,10 @@ pub enum GuardSpec {
     },
     /// The caller is a member of the organization the request names: the
     /// path parameter `org_id`, else the query parameter `org_id`, else the
-    /// `x-org-id` header, else the session's active organization (or the
-    /// API key's). 401 without a caller, 400 `org_required` when no
-    /// organization is named, 403 when not a member. An API key bound to an
+    /// JSON body's top-level `org_id`, else the `x-org-id` header, else the
+    /// session's active organization (or the API key's). 401 without a
+    /// caller, 403 when not a member or when no organization is named. An
+    /// API key bound to an
     /// organization is admitted to that one only.
     InOrg,
     /// The organization's subscription is usable (a running trial or a paid
@@ -104,6 +105,9 @@ pub struct GuardRequest<'a> {
     pub path_params: &'a [(String, String)],
     /// The raw query string (empty for non-HTTP triggers).
     pub query: &'a str,
+    /// The raw request body (empty for non-HTTP triggers), for `in_org`'s
+    /// `org_id` on the action endpoint, where the whole input is the body.
+    pub body: &'a [u8],
     /// The database.
     pub db: &'a Db,
 }
@@ -294,6 +298,7 @@ async fn resolve_org(
                 .find(|(k, _)| k == "org_id")
                 .map(|(_, v)| v.into_owned())
         })
+        .or_else(|| body_org_id(req.body))
         .or_else(|| {
             req.headers
                 .get("x-org-id")
@@ -302,11 +307,11 @@ async fn resolve_org(
         })
         .filter(|v| !v.is_empty())
         .or_else(|| s.org_id.clone());
+    // No organization named: refused like a non-member (403, an answer every
+    // `in_org` action documents), with what to send.
     let Some(org_id) = named else {
-        return Err(ApiError::framework(
-            axum::http::StatusCode::BAD_REQUEST,
-            "org_required",
-            "Name the organization: an org_id path or query parameter, or the x-org-id header.",
+        return Err(ApiError::forbidden(
+            "Name the organization: an org_id path, query or body field, or the x-org-id header.",
         ));
     };
     let role = if s.via == AuthMethod::ApiKey {
@@ -331,4 +336,18 @@ async fn resolve_org(
         subscription: None,
     });
     Ok(org_id)
+}
+
+/// The top-level `org_id` string of a JSON object body, if any (the action
+/// endpoint carries the whole input, `org_id` included, as its body). Other
+/// fields are skipped, not decoded.
+fn body_org_id(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct OrgField {
+        org_id: Option<String>,
+    }
+    if !body.trim_ascii_start().starts_with(b"{") {
+        return None;
+    }
+    serde_json::from_slice::<OrgField>(body).ok()?.org_id
 }
