@@ -1,4 +1,4 @@
-//! Emits the scaffolded server crate: `main.rs` with `serve` and `migrate`, one file per module with stub handlers answering 501, and the initial migration.
+//! Emits the scaffolded server crate: `main.rs` with `serve`, `migrate` and the API-key subcommands, one file per module with stub handlers answering 501, and the initial migration.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -68,7 +68,7 @@ fn main_rs(ir: &Ir) -> TokenStream {
     let api_url = lit(&format!("API:     http://{{addr}}{base}"));
     let docs_url = lit(&format!("Docs:    http://{{addr}}{base}/docs"));
     let doc = lit(&format!(
-        " The {} server. `serve` (the default) applies pending migrations and serves; `migrate` only applies them.",
+        " The {} server. `serve` (the default) applies pending migrations and serves; `migrate` only applies them; `create-api-key`, `list-api-keys` and `revoke-api-key` manage API keys.",
         ir.project.title
     ));
     quote! {
@@ -104,8 +104,9 @@ fn main_rs(ir: &Ir) -> TokenStream {
             let result = match command.as_str() {
                 "serve" => serve(migrations).await,
                 "migrate" => migrate(migrations).await,
+                name if bunbase_runtime::auth::command::COMMANDS.contains(&name) => api_keys(#app_name).await,
                 other => {
-                    eprintln!("unknown command {other:?}: use `serve` (the default) or `migrate`");
+                    eprintln!("unknown command {other:?}: use `serve` (the default), `migrate`, `create-api-key`, `list-api-keys` or `revoke-api-key`");
                     return ExitCode::from(2);
                 }
             };
@@ -140,6 +141,15 @@ fn main_rs(ir: &Ir) -> TokenStream {
             rt.shutdown().await;
             println!("migrations applied");
             Ok(())
+        }
+
+        /// `create-api-key --user <id> --scope <resource:verb> --expires-in 90d` prints a new key once;
+        /// `list-api-keys` and `revoke-api-key <id>` manage them (see `bunbase_runtime::auth::command`).
+        async fn api_keys(app: &str) -> Result<(), Box<dyn std::error::Error>> {
+            let rt = Runtime::start(Config::from_env(app)?).await?;
+            let done = bunbase_runtime::api_key_command(&rt, std::env::args().skip(1)).await;
+            rt.shutdown().await;
+            Ok(done?)
         }
     }
 }
