@@ -1,4 +1,4 @@
-//! The generated TypeScript SDK of `contracts-examples/tasks`, compiled with tsc, drives the running generated server through `node --test` (`tests/sdk/server.test.mjs`): CRUD, validation errors, 401, abort and timeout.
+//! The generated TypeScript SDK of `contracts-examples/tasks`, compiled with tsc, drives the running generated server through `node --test`: CRUD, validation errors, 401, abort and timeout (`tests/sdk/server.test.mjs`), and authentication outside a browser with API keys made and revoked by the server binary's subcommands, bearer tokens and a cookie jar (`tests/sdk/api_keys.test.mjs`).
 
 use std::path::Path;
 use std::process::Command;
@@ -79,19 +79,129 @@ fn drive(test: &str, db: impl FnOnce() -> Option<Database>) {
         "tsc build failed:\n{}",
         String::from_utf8_lossy(&build.stdout)
     );
-    let test_file = tmp.path().join("test/server.test.mjs");
-    std::fs::create_dir_all(test_file.parent().expect("has a parent")).expect("create dir");
-    std::fs::copy(repo_root().join("tests/sdk/server.test.mjs"), &test_file).expect("copy test");
+    std::fs::create_dir_all(tmp.path().join("test")).expect("create dir");
+    for name in ["server.test.mjs", "api_keys.test.mjs"] {
+        std::fs::copy(
+            repo_root().join("tests/sdk").join(name),
+            tmp.path().join("test").join(name),
+        )
+        .expect("copy test");
+    }
 
     let server = TestServer::start(db);
-    node_test(&test_file, &server.base_url);
+    node_test(
+        &tmp.path().join("test/server.test.mjs"),
+        &server.base_url,
+        &[],
+    );
+
+    // The first key of a machine: a user signs up, an operator runs
+    // `create-api-key` for them; a second key is revoked with `revoke-api-key`.
+    let email = "machine.owner@example.com";
+    let reg = server.send_json(
+        "POST",
+        "/api/auth/register",
+        &serde_json::json!({"email": email, "password": "correct horse battery", "name": "Owner"}),
+        None,
+    );
+    assert_eq!(reg.status, 201, "{}", reg.body);
+    let (_, key) = create_api_key(
+        &server,
+        &[
+            "--email",
+            "Machine.Owner@example.com",
+            "--scope",
+            "tasks:write",
+            "--expires-in",
+            "1d",
+            "--name",
+            "node",
+        ],
+    );
+    let (revoked_id, revoked) = create_api_key(&server, &["--email", email, "--name", "old"]);
+    let out = key_command(&server, &["revoke-api-key", &revoked_id]);
+    assert!(out.contains(&revoked_id), "{out}");
+    let listed = key_command(&server, &["list-api-keys", "--email", email]);
+    assert!(
+        listed.contains("REVOKED") && listed.contains("tasks:write"),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains(key.rsplit('_').next().expect("a secret")),
+        "listing shows no secret:\n{listed}"
+    );
+
+    node_test(
+        &tmp.path().join("test/api_keys.test.mjs"),
+        &server.base_url,
+        &[
+            ("BUNBASE_API_KEY", key.as_str()),
+            ("BUNBASE_REVOKED_KEY", revoked.as_str()),
+            ("BUNBASE_KEY_EMAIL", email),
+        ],
+    );
+    assert!(!server.logs().contains(&key), "the server never logs a key");
 }
 
-fn node_test(file: &Path, base_url: &str) {
+/// Runs `tasks-server <args>` on the server's database; its stdout.
+/// Panics when it fails.
+fn key_command(server: &TestServer, args: &[&str]) -> String {
+    key_command_output(server, args).0
+}
+
+/// Runs `tasks-server <args>` on the server's database, logging at debug
+/// level; its stdout and stderr (the log). Panics when it fails.
+fn key_command_output(server: &TestServer, args: &[&str]) -> (String, String) {
+    let out = Command::new(server::server_binary())
+        .args(args)
+        .current_dir(server.dir())
+        .env("DATABASE_URL", &server.database_url)
+        .env("RUST_LOG", "debug")
+        .output()
+        .expect("run the server binary");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "tasks-server {args:?} failed:\n{stdout}{stderr}"
+    );
+    (stdout, stderr)
+}
+
+/// `tasks-server create-api-key <args>`: the new key's id and its token,
+/// printed once on a line of its own (the runtime's log shares stdout and
+/// must never show the token).
+fn create_api_key(server: &TestServer, args: &[&str]) -> (String, String) {
+    let (out, log) = key_command_output(server, &[&["create-api-key"], args].concat());
+    let token = out
+        .lines()
+        .find(|l| l.starts_with("bb_"))
+        .unwrap_or_else(|| panic!("no key printed:\n{out}"))
+        .to_owned();
+    let mentions = out
+        .lines()
+        .chain(log.lines())
+        .filter(|l| l.contains(&token))
+        .count();
+    assert_eq!(
+        mentions, 1,
+        "the key is printed once and never logged:\n{out}{log}"
+    );
+    let id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Created API key "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no `Created API key <id>` line:\n{out}"))
+        .to_owned();
+    (id, token)
+}
+
+fn node_test(file: &Path, base_url: &str, env: &[(&str, &str)]) {
     let out = Command::new("node")
         .arg("--test")
         .arg(file)
         .env("BUNBASE_BASE_URL", base_url)
+        .envs(env.iter().copied())
         .output()
         .expect("run node --test");
     let text = format!(
