@@ -102,7 +102,7 @@ pub enum ApiKeyReport {
     /// A key was created; `token` is shown this once.
     Created {
         /// The stored row (no secret).
-        key: ApiKeyRow,
+        key: Box<ApiKeyRow>,
         /// The full key, `bb_<prefix>_<secret>`.
         token: String,
     },
@@ -260,7 +260,7 @@ impl ApiKeyCommand {
                     .map_err(ApiError::from)?
                     .ok_or_else(|| ApiKeyCommandError::NoSuchKey(created.id.clone()))?;
                 Ok(ApiKeyReport::Created {
-                    key,
+                    key: Box::new(key),
                     token: created.token,
                 })
             }
