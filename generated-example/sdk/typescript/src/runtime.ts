@@ -118,8 +118,9 @@ export interface ClientOptions {
   apiKeyHeader?: ApiKeyHeader;
   /**
    * A bearer token sent with every request as `Authorization: Bearer
-   * <token>`; use a function for a token that rotates. `apiKey` wins when
-   * both are set for the same header.
+   * <token>` (the bunbase server accepts its API keys this way; a gateway
+   * in front of it may accept others); use a function for a token that
+   * rotates. `apiKey` wins when both are set for the same header.
    */
   bearerToken?: CredentialOption;
   /**
