@@ -1,4 +1,4 @@
-//! The generated TypeScript SDK of `contracts-examples/tasks`, compiled with tsc, drives the running generated server through `node --test`: CRUD, validation errors, 401, abort and timeout (`tests/sdk/server.test.mjs`), and authentication outside a browser with API keys made and revoked by the server binary's subcommands, bearer tokens and a cookie jar (`tests/sdk/api_keys.test.mjs`).
+//! The generated TypeScript SDK of `contracts-examples/tasks`, compiled with tsc, drives the running generated server through `node --test`: CRUD, validation errors, 401, abort and timeout (`tests/sdk/server.test.mjs`), and authentication outside a browser with API keys made and revoked by the server binary's subcommands, bearer tokens and a cookie jar (`tests/sdk/api_keys.test.mjs`); and, against the scaffolded server of `tests/sdk/scopes`, API-key scopes as `has_permission` permissions (`tests/sdk/scopes.test.mjs`).
 
 use std::path::Path;
 use std::process::Command;
@@ -141,6 +141,144 @@ fn drive(test: &str, db: impl FnOnce() -> Option<Database>) {
         ],
     );
     assert!(!server.logs().contains(&key), "the server never logs a key");
+}
+
+/// The SDK of `tests/sdk/scopes` against that contract's scaffolded server:
+/// keys from its `create-api-key` subcommand, one with the scope a
+/// `has_permission` guard needs (the stub handler's 501 shows the guards
+/// passed) and one without it (the typed 403).
+#[test]
+#[cfg_attr(
+    any(bunbase_skip_npm, bunbase_skip_node),
+    ignore = "needs node and the npm test tooling: run `cargo xtask test`"
+)]
+fn api_key_scopes_map_onto_has_permission() {
+    let test = "api_key_scopes_map_onto_has_permission";
+    let Some(tsc) = npm_bin("tsc", test) else {
+        return;
+    };
+    if Command::new("node").arg("--version").output().is_err() {
+        skip(test, "node is not installed");
+        return;
+    }
+    let sources = bunbase::load::from_dir(&repo_root().join("tests/sdk/scopes"))
+        .expect("the scopes contract loads");
+    let ir = bunbase::compile(&sources)
+        .expect("the scopes contract compiles")
+        .ir;
+    let opts = GenOptions {
+        runtime: RuntimeSource::Path(repo_root().join("runtime-support").display().to_string()),
+        contracts_label: "contracts".into(),
+    };
+    let ws = tempfile::tempdir().expect("temp dir");
+    for f in bunbase::emit::generate(&ir, &opts) {
+        let path = ws.path().join(&f.path);
+        std::fs::create_dir_all(path.parent().expect("has a parent")).expect("create dir");
+        std::fs::write(path, f.contents).expect("write generated file");
+    }
+
+    // The server: the generated example's lock file, so the shared target
+    // dir's compiled dependencies are reused.
+    std::fs::copy(
+        repo_root().join("generated-example/Cargo.lock"),
+        ws.path().join("Cargo.lock"),
+    )
+    .expect("copy Cargo.lock");
+    let built = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "--quiet", "--bin", "scopes-server"])
+        .current_dir(ws.path())
+        .env("CARGO_TARGET_DIR", server::generated_target_dir())
+        .output()
+        .expect("cargo runs");
+    assert!(
+        built.status.success(),
+        "building the scopes server failed:\n{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let bin = server::generated_target_dir().join("debug/scopes-server");
+    let database_url = format!("sqlite://{}?mode=rwc", ws.path().join("test.db").display());
+    let key = |scope: &str| {
+        let out = Command::new(&bin)
+            .args(["create-api-key", "--user", "machine-1", "--scope", scope])
+            .env("DATABASE_URL", &database_url)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run create-api-key");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "create-api-key failed:\n{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text.lines()
+            .find(|l| l.starts_with("bb_"))
+            .unwrap_or_else(|| panic!("no key printed:\n{text}"))
+            .to_owned()
+    };
+    let (writer, reader) = (key("notes:write"), key("notes:read"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let child = Command::new(&bin)
+        .arg("serve")
+        .env("HOST", "127.0.0.1")
+        .env("PORT", port.to_string())
+        .env("DATABASE_URL", &database_url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the scopes server starts");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Kill(child);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !server::http_request(port, "GET", "/readyz", None, &[]).is_ok_and(|r| r.status == 200) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scopes server never became ready"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+
+    // Its SDK, compiled, driving it from Node.
+    let sdk = ws.path().join("sdk/typescript");
+    std::os::unix::fs::symlink(
+        tooling_dir()
+            .expect("tooling is installed")
+            .join("npm/node_modules"),
+        sdk.join("node_modules"),
+    )
+    .expect("link node_modules");
+    let build = Command::new(&tsc)
+        .arg("-p")
+        .arg(sdk.join("tsconfig.json"))
+        .output()
+        .expect("run tsc");
+    assert!(
+        build.status.success(),
+        "tsc build failed:\n{}",
+        String::from_utf8_lossy(&build.stdout)
+    );
+    std::fs::create_dir_all(sdk.join("test")).expect("create dir");
+    std::fs::copy(
+        repo_root().join("tests/sdk/scopes.test.mjs"),
+        sdk.join("test/scopes.test.mjs"),
+    )
+    .expect("copy test");
+    node_test(
+        &sdk.join("test/scopes.test.mjs"),
+        &format!("http://127.0.0.1:{port}"),
+        &[
+            ("BUNBASE_WRITER_KEY", writer.as_str()),
+            ("BUNBASE_READER_KEY", reader.as_str()),
+        ],
+    );
 }
 
 /// Runs `tasks-server <args>` on the server's database; its stdout.
