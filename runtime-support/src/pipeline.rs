@@ -515,6 +515,8 @@ impl ActionSpec {
 
     /// [`Self::execute`] inside the action's log scope: the attempts, the
     /// outcome's log line and the run record.
+    // Same parts as `attempt_all`, plus the span the attempts run in.
+    #[allow(clippy::too_many_arguments)]
     async fn execute_in_scope<I, O, E, Fut, H>(
         &self,
         rt: &Runtime,

@@ -42,4 +42,5 @@ pub fn check(contracts: &Contracts, resolved: &Resolved<'_>, diags: &mut Vec<Dia
     routes::check(contracts, symbols, diags);
     warnings::unused_types(lowered, symbols, diags);
     warnings::unused_events(symbols, diags);
+    warnings::unserved_triggers(symbols, diags);
 }

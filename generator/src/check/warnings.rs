@@ -92,3 +92,40 @@ pub fn unused_events(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
         }
     }
 }
+
+/// Warns about triggers the generated server does not serve yet, so that a
+/// contract construct the server would ignore never passes silently.
+/// Skipped when the contracts have errors: the warning is about the
+/// generated server, and no server is generated until they are fixed.
+pub fn unserved_triggers(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
+    use crate::parse::ast::TriggerKind;
+    if diags.iter().any(Diagnostic::is_error) {
+        return;
+    }
+    for (module, m) in &symbols.modules {
+        for a in &m.actions {
+            for t in &a.triggers {
+                let kind = match &t.kind {
+                    TriggerKind::Api { .. } | TriggerKind::Event(_) => continue,
+                    TriggerKind::Cron { .. } => "cron",
+                    TriggerKind::Queue { .. } => "queue",
+                    TriggerKind::Webhook { .. } => "webhook",
+                    TriggerKind::Mcp { .. } => "mcp",
+                };
+                diags.push(
+                    Diagnostic::warning(
+                        "W0006",
+                        &t.span,
+                        format!(
+                            "the generated server does not serve `{kind}` triggers yet, so `{module}.{}` never runs through this one",
+                            a.name.value
+                        ),
+                    )
+                    .with_hint(
+                        "the contract is accepted and documented in OpenAPI, but nothing runs it; run the action from an `api` or `event` trigger until this kind is served",
+                    ),
+                );
+            }
+        }
+    }
+}
