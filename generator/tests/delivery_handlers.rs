@@ -113,7 +113,8 @@ fn gen_names_the_methods_a_user_file_lacks_and_the_ones_it_no_longer_needs() {
         "{fourth}"
     );
 
-    // A new module: its file is written, and main.rs needs its `mod` line.
+    // A new module: its file is written and the generated module list
+    // declares it, so main.rs needs no line.
     std::fs::write(contracts.join("notes.yaml"), format!("{NOTES}{ARCHIVE}")).unwrap();
     std::fs::write(
         contracts.join("tags.yaml"),
@@ -122,15 +123,33 @@ fn gen_names_the_methods_a_user_file_lacks_and_the_ones_it_no_longer_needs() {
     .unwrap();
     let fifth = stderr(&bunbase(root, &["gen"]));
     assert!(root.join("crates/notes-server/src/tags.rs").exists());
+    let modules = std::fs::read_to_string(root.join("crates/notes-server/src/modules.rs")).unwrap();
     assert!(
-        fifth.contains(
-            "note: crates/notes-server/src/main.rs does not declare the module file tags.rs; add this line to it:\n\n    mod tags;"
-        ),
-        "{fifth}"
+        modules.contains("mod notes;") && modules.contains("mod tags;"),
+        "{modules}"
     );
+    assert!(!fifth.contains("does not declare"), "{fifth}");
     assert!(
         !fifth.contains("TagsHandler"),
         "a new file has every method:\n{fifth}"
+    );
+
+    // A main.rs written before the module list existed (its own `mod`
+    // lines) is told what to add.
+    let main_rs = root.join("crates/notes-server/src/main.rs");
+    let main = std::fs::read_to_string(&main_rs).unwrap();
+    assert!(main.contains("include!(\"modules.rs\");"), "{main}");
+    std::fs::write(
+        &main_rs,
+        main.replace("include!(\"modules.rs\");", "mod notes;"),
+    )
+    .unwrap();
+    let sixth = stderr(&bunbase(root, &["gen"]));
+    assert!(
+        sixth.contains(
+            "note: crates/notes-server/src/main.rs does not declare the module file tags.rs; add this line to it:\n\n    mod tags;"
+        ),
+        "{sixth}"
     );
 }
 

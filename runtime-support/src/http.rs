@@ -162,6 +162,28 @@ impl HttpRequest {
         if self.body.iter().all(u8::is_ascii_whitespace) {
             return decode_json(b"{}");
         }
+        self.require_json_type()?;
+        decode_json(&self.body)
+    }
+
+    /// The JSON body as a value, read strictly ([`crate::strict_json`]): a
+    /// duplicate object key or a NUL character anywhere is a
+    /// `validation_failed` violation at its JSON pointer, every one listed.
+    /// An empty body is `{}`; the content type rules are those of
+    /// [`Self::json`]. Generated decoders read bodies through it.
+    pub fn json_value(&self) -> Result<serde_json::Value, ApiError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(serde_json::Value::Object(serde_json::Map::new()));
+        }
+        self.require_json_type()?;
+        crate::strict_json::parse(&self.body).map_err(|e| match e {
+            crate::strict_json::StrictError::Syntax(e) => malformed(&e),
+            crate::strict_json::StrictError::Problems(v) => ApiError::validation(v),
+        })
+    }
+
+    /// 415 unless the request says its body is JSON.
+    fn require_json_type(&self) -> Result<(), ApiError> {
         let json_type = self
             .parts
             .headers
@@ -178,14 +200,15 @@ impl HttpRequest {
                     || (mime.starts_with("application/") && mime.ends_with("+json"))
             })
             .unwrap_or(false);
-        if !json_type {
-            return Err(ApiError::framework(
+        if json_type {
+            Ok(())
+        } else {
+            Err(ApiError::framework(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 codes::UNSUPPORTED_MEDIA_TYPE,
                 "Send the body as JSON with the header Content-Type: application/json.",
-            ));
+            ))
         }
-        decode_json(&self.body)
     }
 
     /// Decodes the query string into `T` (form-urlencoded: numbers and

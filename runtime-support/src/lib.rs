@@ -398,6 +398,7 @@ pub mod runs;
 mod runtime;
 pub mod schedule;
 pub mod server;
+pub mod strict_json;
 pub use auth::session;
 pub mod trace;
 pub mod validate;

@@ -20,7 +20,8 @@ pub struct Violation {
     pub path: String,
     /// Stable code: `min_len`, `max_len`, `pattern`, `min`, `max`,
     /// `min_items`, `max_items`, `unique`, `int_range`, `email`, `url`,
-    /// `required`, `unknown_field`, `invalid_type`, `invalid_value`.
+    /// `required`, `unknown_field`, `invalid_type`, `invalid_value`,
+    /// `duplicate_key`.
     pub code: String,
     /// Human-readable explanation.
     pub message: String,

@@ -674,9 +674,8 @@ pub fn http_input<T: Decode>(req: &::bunbase_runtime::HttpRequest, bindings: &[B
     let mut obj = Map::new();
     let has_body = !matches!(*req.method(), Method::GET | Method::DELETE | Method::HEAD);
     if has_body {
-        match req.json::<Value>()? {
+        match req.json_value()? {
             Value::Object(m) => obj = m,
-            Value::Null => {}
             other => {
                 let mut d = Decoder::new();
                 wrong_type(&mut d, "an object", &other);

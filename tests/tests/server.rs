@@ -256,6 +256,44 @@ fn suite(db: Database) {
         &[("content-type", "application/json"), ("cookie", &cookie)],
     );
     envelope(&malformed, 400, "malformed_json");
+
+    // Bodies are read strictly, the same on every database: a repeated key
+    // is refused (the empty first title would otherwise never be
+    // validated), a NUL character is refused (PostgreSQL cannot store it),
+    // and a `null` body is not an object. Every place is listed.
+    let json_headers = [
+        ("content-type", "application/json"),
+        ("cookie", cookie.as_str()),
+    ];
+    let dup = s.request(
+        "POST",
+        "/api/tasks",
+        Some(r#"{"title":"","title":"ok"}"#),
+        &json_headers,
+    );
+    let err = envelope(&dup, 400, "validation_failed");
+    assert_eq!(violations(&err), [("/title", "duplicate_key")]);
+    let nul = s.request(
+        "POST",
+        "/api/tasks",
+        Some(r#"{"title":"a\u0000b","tags":["ok","\u0000"]}"#),
+        &json_headers,
+    );
+    let err = envelope(&nul, 400, "validation_failed");
+    assert_eq!(
+        violations(&err),
+        [("/tags/1", "invalid_value"), ("/title", "invalid_value")]
+    );
+    let null = s.request("POST", "/api/tasks", Some("null"), &json_headers);
+    let err = envelope(&null, 400, "validation_failed");
+    assert_eq!(violations(&err), [("", "invalid_type")]);
+    assert!(
+        err["details"]["violations"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("expected an object")),
+        "{err}"
+    );
+
     let big = format!("{{\"title\":\"{}\"}}", "x".repeat(70_000));
     let too_large = s.request(
         "POST",
@@ -303,9 +341,16 @@ fn suite(db: Database) {
             .as_str()
             .is_some_and(|v| v.starts_with("3."))
     );
+    // The docs page is the runtime's own, with its script and style served
+    // beside it: nothing from a CDN, so it works offline.
     let docs = s.get("/api/docs");
     assert_eq!(docs.status, 200);
-    assert!(docs.body.contains("/api/openapi.json"));
+    assert!(docs.body.contains("/api/openapi.json"), "{}", docs.body);
+    assert!(!docs.body.contains("https://"), "{}", docs.body);
+    assert!(docs.header("content-security-policy").is_some());
+    for asset in ["/api/docs/docs.js", "/api/docs/docs.css"] {
+        assert_eq!(s.get(asset).status, 200, "{asset}");
+    }
 
     // Runs are recorded (batched), and the event subscriber ran.
     assert!(

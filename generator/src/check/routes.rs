@@ -221,9 +221,13 @@ fn bindings(
     let params = path_params(full_path);
     let json_input =
         matches!(&a.input, Some(Shape::Ref(e)) if e.kind == TypeExprKind::Prim(Prim::Json));
+    // An input that is declared but not an object bunbase could resolve has
+    // its own error already; naming its missing fields would be a follow-on.
+    let input_unknown = fields.is_none() && a.input.is_some() && !json_input;
     for p in &params {
         let field = fields.and_then(|fs| fs.iter().find(|(f, _)| &f.name.value == p));
         match field {
+            None if input_unknown => {}
             None => {
                 let names: Vec<&str> = fields
                     .map(|fs| fs.iter().map(|(f, _)| f.name.value.as_str()).collect())

@@ -201,6 +201,9 @@ pub fn fields(
             if let Some(default) = &decl.default {
                 super::values::default(decl, default, &field.ty, types, diags);
             }
+            if let Some(example) = &decl.example {
+                super::values::example(decl, example, &field.ty, types, diags);
+            }
         }
     }
 }

@@ -195,8 +195,23 @@ pub fn default(
         );
         return;
     }
+    let problems = broken_constraints(decl, &default.value);
+    for p in problems {
+        diags.push(Diagnostic::error(
+            "E0205",
+            &default.span,
+            format!(
+                "the default of field `{}` breaks its constraints: {p}",
+                decl.name.value
+            ),
+        ));
+    }
+}
+
+/// Which of the field's constraints `v` (already of the right type) breaks,
+/// worded as "it is ...".
+fn broken_constraints(decl: &FieldDecl, v: &Value) -> Vec<String> {
     let c = lower_constraints(&decl.constraints);
-    let v = &default.value;
     let mut problems = Vec::new();
     if let Some(s) = v.as_str() {
         let len = s.chars().count() as u64;
@@ -243,15 +258,37 @@ pub fn default(
             problems.push("it has more items than `max_items`".to_owned());
         }
     }
-    for p in problems {
-        diags.push(Diagnostic::error(
-            "E0205",
-            &default.span,
-            format!(
-                "the default of field `{}` breaks its constraints: {p}",
-                decl.name.value
-            ),
-        ));
+    problems
+}
+
+/// Checks a field's `example` against its type and constraints: documents
+/// and SDK docs show it, so a wrong one misleads every reader.
+pub fn example(
+    decl: &FieldDecl,
+    example: &Spanned<Value>,
+    ty: &TypeRef,
+    types: &BTreeMap<String, TypeDef>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let why = match fits(ty, &example.value, types, 0) {
+        Err(why) => vec![format!("it does not match its type: {why}")],
+        Ok(()) => broken_constraints(decl, &example.value)
+            .into_iter()
+            .map(|p| format!("it breaks its constraints: {p}"))
+            .collect(),
+    };
+    for why in why {
+        diags.push(
+            Diagnostic::error(
+                "E0207",
+                &example.span,
+                format!("the example of field `{}` is wrong: {why}", decl.name.value),
+            )
+            .with_hint(format!(
+                "the field is {}; write an example a valid request could carry",
+                describe(innermost(ty), types)
+            )),
+        );
     }
 }
 

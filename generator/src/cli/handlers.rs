@@ -263,7 +263,9 @@ impl Report {
         }
         for u in &self.undeclared {
             s.push_str(&format!(
-                "note: {} does not declare the module file {}.rs; add this line to it:\n\n    mod {};\n\n",
+                "note: {} does not declare the module file {}.rs; add this line to it:\n\n    mod {};\n\n\
+                 or replace its `mod` lines for contract modules by `include!(\"modules.rs\");`, \
+                 the module list `bunbase gen` keeps up to date\n\n",
                 u.main, u.module, u.module
             ));
         }

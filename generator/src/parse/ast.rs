@@ -122,7 +122,7 @@ pub struct FieldDecl {
     /// `default`, if any.
     pub default: Option<Spanned<serde_json::Value>>,
     /// `example`, if any.
-    pub example: Option<serde_json::Value>,
+    pub example: Option<Spanned<serde_json::Value>>,
     /// `description`, if any.
     pub description: Option<String>,
     /// True when marked `deprecated`.

@@ -346,7 +346,9 @@ fn field(cx: &mut Cx<'_>, name: Spanned<String>, node: &Node) -> Option<FieldDec
         let default = e
             .get("default")
             .map(|d| Spanned::new(d.to_json(), d.span.clone()));
-        let example = e.get("example").map(Node::to_json);
+        let example = e
+            .get("example")
+            .map(|x| Spanned::new(x.to_json(), x.span.clone()));
         let constraints = constraints(&e);
         return Some(FieldDecl {
             name,

@@ -150,7 +150,7 @@ fn lower_field(
         constraints: constraints(&f.constraints),
         description: f.description.clone(),
         deprecated: f.deprecated,
-        example: f.example.clone(),
+        example: f.example.as_ref().map(|e| e.value.clone()),
         span: f.name.span.clone(),
     }
 }

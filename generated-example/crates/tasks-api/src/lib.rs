@@ -20,6 +20,8 @@ pub mod handlers;
 /// The HTTP router: every route and action endpoint through the runtime's pipeline, plus the OpenAPI document and docs page.
 #[allow(clippy::result_large_err, deprecated)]
 pub mod router;
+/// Stops the build when the `bunbase-runtime` this crate is built with is not compatible with 0.1.0, the version it was generated for (also recorded in its manifest); `bunbase gen --check` names both and the fix.
+const _: () = ::bunbase_runtime::version::require("0.1.0");
 pub use self::errors::*;
 pub use self::handlers::*;
 pub use self::router::{OPENAPI_JSON, router};

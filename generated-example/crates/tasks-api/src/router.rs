@@ -37,8 +37,6 @@ where
     let app = app.clone();
     move |req| run(rt.clone(), app.clone(), req, status, bindings)
 }
-/// The interactive API documentation page served at `{base_path}/docs`.
-pub const DOCS_HTML: &str = "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Tasks API - API docs</title>\n</head>\n<body>\n<noscript>The interactive docs need JavaScript. The raw document is at <a href=\"/api/openapi.json\">/api/openapi.json</a>.</noscript>\n<script id=\"api-reference\" data-url=\"/api/openapi.json\"></script>\n<script src=\"https://cdn.jsdelivr.net/npm/@scalar/api-reference\"></script>\n</body>\n</html>\n";
 /// The pipeline description of `auth.login`: its guards in run order and retry policy.
 pub static AUTH_LOGIN: ActionSpec = ActionSpec {
     name: "auth.login",
@@ -583,34 +581,5 @@ pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
                 ),
             ),
         )
-        .route(
-            "/api/openapi.json",
-            ::bunbase_runtime::axum::routing::get(|| async {
-                (
-                    [
-                        (
-                            ::bunbase_runtime::axum::http::header::CONTENT_TYPE,
-                            "application/json",
-                        ),
-                    ],
-                    OPENAPI_JSON,
-                )
-                    .into_response()
-            }),
-        )
-        .route(
-            "/api/docs",
-            ::bunbase_runtime::axum::routing::get(|| async {
-                (
-                    [
-                        (
-                            ::bunbase_runtime::axum::http::header::CONTENT_TYPE,
-                            "text/html; charset=utf-8",
-                        ),
-                    ],
-                    DOCS_HTML,
-                )
-                    .into_response()
-            }),
-        )
+        .merge(::bunbase_runtime::docs::routes("/api", OPENAPI_JSON))
 }

@@ -770,9 +770,8 @@ pub fn http_input<T: Decode>(
         * req.method(), Method::GET | Method::DELETE | Method::HEAD
     );
     if has_body {
-        match req.json::<Value>()? {
+        match req.json_value()? {
             Value::Object(m) => obj = m,
-            Value::Null => {}
             other => {
                 let mut d = Decoder::new();
                 wrong_type(&mut d, "an object", &other);

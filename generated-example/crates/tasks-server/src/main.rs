@@ -6,10 +6,9 @@
 //! only (no `SESSION_SECRET`, or `SESSION_COOKIE_SECURE=false`), never
 //! with `DEMO_USER=false`, and its password is never printed or logged.
 
-mod auth;
+// The contract modules (`auth`, `health`, `tasks`), kept up to date by `bunbase gen`.
+include!("modules.rs");
 mod db;
-mod health;
-mod tasks;
 
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;

@@ -14,6 +14,8 @@ struct View {
     api_description: String,
     server_crate: String,
     server_description: String,
+    /// The runtime version generated code is written for.
+    runtime_version: &'static str,
 }
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -90,6 +92,7 @@ pub fn render(name: &str, ir: &Ir, opts: &GenOptions) -> String {
         )),
         server_crate: server_crate(ir),
         server_description: toml_inner(&format!("{}: the server binary.", ir.project.title)),
+        runtime_version: crate::runtime_version::GENERATED_FOR,
     };
     let mut tera = tera::Tera::default();
     tera.autoescape_on(Vec::new());

@@ -92,8 +92,17 @@ fn lib_doc(ir: &Ir) -> String {
     )
 }
 
+/// The re-exports, and the compile-time check that the runtime the crate
+/// is built with is one it was generated for.
 fn reexports() -> TokenStream {
+    let version = tokens::lit(crate::runtime_version::GENERATED_FOR);
+    let doc = tokens::lit(&format!(
+        " Stops the build when the `bunbase-runtime` this crate is built with is not compatible with {}, the version it was generated for (also recorded in its manifest); `bunbase gen --check` names both and the fix.",
+        crate::runtime_version::GENERATED_FOR
+    ));
     quote! {
+        #[doc = #doc]
+        const _: () = ::bunbase_runtime::version::require(#version);
         pub use self::errors::*;
         pub use self::handlers::*;
         pub use self::router::{OPENAPI_JSON, router};

@@ -1,4 +1,4 @@
-//! Emits the `router` module of the API crate: every `api` trigger's route and action endpoint through the runtime's pipeline, event subscriptions, custom guards, the OpenAPI document and the docs page.
+//! Emits the `router` module of the API crate: every `api` trigger's route and action endpoint through the runtime's pipeline, event subscriptions, custom guards, and the runtime's offline docs routes for the OpenAPI document.
 
 use std::collections::BTreeMap;
 
@@ -21,13 +21,8 @@ pub fn router_parts(ir: &Ir) -> Vec<Part<'_>> {
     parts
 }
 
-/// The imports, the endpoint helper and the docs page.
+/// The imports and the endpoint helper.
 fn router_head(ir: &Ir) -> TokenStream {
-    let base = &ir.project.base_path;
-    let docs_html = lit(&docs_page(
-        &ir.project.title,
-        &format!("{base}/openapi.json"),
-    ));
     let any_http = ir.actions().any(|a| !a.triggers.http.is_empty());
     let http_imports = if any_http {
         quote! {
@@ -70,9 +65,6 @@ fn router_head(ir: &Ir) -> TokenStream {
         use ::bunbase_runtime::{ActionSpec, Backoff, GuardSpec, RateLimitKey, RetryPolicy, Runtime};
         use ::std::sync::Arc;
         #http_imports
-
-        /// The interactive API documentation page served at `{base_path}/docs`.
-        pub const DOCS_HTML: &str = #docs_html;
     }
 }
 
@@ -80,9 +72,7 @@ fn router_head(ir: &Ir) -> TokenStream {
 fn router_tail(ir: &Ir) -> TokenStream {
     let subs = ir.actions().flat_map(subscriptions);
     let routes = route_table(ir);
-    let base = &ir.project.base_path;
-    let openapi_path = lit(&format!("{base}/openapi.json"));
-    let docs_path = lit(&format!("{base}/docs"));
+    let base = lit(&ir.project.base_path);
     let custom = custom_guards_adapter(ir);
     let register_custom = if uses_custom_guards(ir) {
         quote!(rt.set_custom_guards(::std::sync::Arc::new(CustomGuardsAdapter(app.clone())));)
@@ -104,12 +94,7 @@ fn router_tail(ir: &Ir) -> TokenStream {
             #(#subs)*
             Router::new()
                 #routes
-                .route(#openapi_path, ::bunbase_runtime::axum::routing::get(|| async {
-                    ([(::bunbase_runtime::axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
-                }))
-                .route(#docs_path, ::bunbase_runtime::axum::routing::get(|| async {
-                    ([(::bunbase_runtime::axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], DOCS_HTML).into_response()
-                }))
+                .merge(::bunbase_runtime::docs::routes(#base, OPENAPI_JSON))
         }
     }
 }
@@ -373,16 +358,4 @@ fn custom_guards_adapter(ir: &Ir) -> TokenStream {
             }
         }
     }
-}
-
-/// The docs page: a minimal HTML page that loads an OpenAPI viewer from a
-/// CDN and links the raw document for offline use.
-fn docs_page(title: &str, spec_url: &str) -> String {
-    let title = title
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title} - API docs</title>\n</head>\n<body>\n<noscript>The interactive docs need JavaScript. The raw document is at <a href=\"{spec_url}\">{spec_url}</a>.</noscript>\n<script id=\"api-reference\" data-url=\"{spec_url}\"></script>\n<script src=\"https://cdn.jsdelivr.net/npm/@scalar/api-reference\"></script>\n</body>\n</html>\n"
-    )
 }

@@ -9,7 +9,8 @@ use super::tokens::{custom_guards, format_file, ident, lit, output_type, uses_cu
 use crate::emit::{GenOptions, GeneratedFile, Ownership};
 use crate::ir::{Action, ErrorKind, Ir, Module};
 
-/// The server crate's files (all [`Ownership::Scaffold`]).
+/// The server crate's files: all [`Ownership::Scaffold`] but the generated
+/// module list `modules.rs`.
 pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
     let server = manifests::server_crate(ir);
     let mut files = vec![
@@ -29,6 +30,11 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
             ownership: Ownership::Scaffold,
         },
     ];
+    files.push(GeneratedFile {
+        path: format!("crates/{server}/src/modules.rs"),
+        contents: format_file(modules_rs(ir)),
+        ownership: Ownership::Generated,
+    });
     for m in ir.modules.values() {
         files.push(GeneratedFile {
             path: format!("crates/{server}/src/{}.rs", m.name),
@@ -51,17 +57,6 @@ fn api_lib(ir: &Ir) -> proc_macro2::Ident {
 }
 
 fn main_rs(ir: &Ir) -> TokenStream {
-    let mods = ir.modules.values().map(|m| {
-        let n = ident(&m.rust_name);
-        quote!(mod #n;)
-    });
-    let guards_mod = if uses_custom_guards(ir) {
-        quote!(
-            mod guards;
-        )
-    } else {
-        TokenStream::new()
-    };
     let api = api_lib(ir);
     let app_name = lit(&ir.project.snake_name);
     let base = &ir.project.base_path;
@@ -77,9 +72,11 @@ fn main_rs(ir: &Ir) -> TokenStream {
         //! Configuration comes from the environment: `PORT`, `HOST`, `DATABASE_URL`
         //! (SQLite or PostgreSQL), `SESSION_SECRET`, `RUST_LOG` and more (see
         //! `bunbase_runtime::Config`). bunbase wrote this file once; it is yours.
+        //!
+        //! The contract modules are declared in `modules.rs`, which `bunbase gen`
+        //! keeps up to date: a module added to the contracts needs no line here.
 
-        #(#mods)*
-        #guards_mod
+        include!("modules.rs");
 
         use std::net::{IpAddr, SocketAddr};
         use std::process::ExitCode;
@@ -187,6 +184,34 @@ fn stub(a: &Action) -> TokenStream {
             #uses
             #body
         }
+    }
+}
+
+/// The generated module list `main.rs` includes: one `mod` per contract
+/// module (and `guards` for custom guards), so that a module added to the
+/// contracts needs no hand-written line. Outer docs only: the file is
+/// `include!`d, where inner attributes are not allowed.
+fn modules_rs(ir: &Ir) -> TokenStream {
+    let mods = ir.modules.values().map(|m| {
+        let n = ident(&m.rust_name);
+        let doc = lit(&format!(
+            " Handlers of module `{}` (`src/{}.rs`, yours to edit).",
+            m.name, m.name
+        ));
+        quote! {
+            #[doc = #doc]
+            mod #n;
+        }
+    });
+    let guards = uses_custom_guards(ir).then(|| {
+        quote! {
+            /// The contracts' custom guards (`src/guards.rs`, yours to edit).
+            mod guards;
+        }
+    });
+    quote! {
+        #(#mods)*
+        #guards
     }
 }
 
