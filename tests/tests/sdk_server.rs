@@ -290,17 +290,35 @@ fn key_command(server: &TestServer, args: &[&str]) -> String {
 /// Runs `tasks-server <args>` on the server's database, logging at debug
 /// level; its stdout and stderr (the log). Panics when it fails.
 fn key_command_output(server: &TestServer, args: &[&str]) -> (String, String) {
-    let out = Command::new(server::server_binary())
+    // Output goes to files and the command gets two minutes: a command that
+    // hangs (as one once did in shutdown) fails the test instead of stalling it.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = |n: &str| std::fs::File::create(dir.path().join(n)).expect("an output file");
+    let mut child = Command::new(server::server_binary())
         .args(args)
         .current_dir(server.dir())
         .env("DATABASE_URL", &server.database_url)
         .env("RUST_LOG", "debug")
-        .output()
+        .stdout(file("stdout"))
+        .stderr(file("stderr"))
+        .spawn()
         .expect("run the server binary");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the server binary") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("tasks-server {args:?} did not finish within two minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let read = |n: &str| std::fs::read_to_string(dir.path().join(n)).unwrap_or_default();
+    let (stdout, stderr) = (read("stdout"), read("stderr"));
     assert!(
-        out.status.success(),
+        status.success(),
         "tasks-server {args:?} failed:\n{stdout}{stderr}"
     );
     (stdout, stderr)
