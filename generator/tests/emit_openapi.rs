@@ -179,8 +179,8 @@ fn every_api_action_has_an_action_endpoint() {
         assert_eq!(o["operationId"], format!("tasks.{action}.invoke"));
         assert_eq!(o["x-bunbase-action"], format!("tasks.{action}"));
         let body = &o["requestBody"]["content"]["application/json"]["schema"];
-        // An optional body is wrapped to be nullable: look through it.
-        let input = resolve(&d, body.get("allOf").map_or(body, |all| &all[0]));
+        // An optional body is `anyOf: [input, null]`: look through it.
+        let input = resolve(&d, body.get("anyOf").map_or(body, |any| &any[0]));
         assert_eq!(
             input["type"], "object",
             "{action}: the whole input is the body"
@@ -193,8 +193,10 @@ fn every_api_action_has_an_action_endpoint() {
         "a cron-only action is not reachable"
     );
     assert!(
-        schema(&d, "DailyDigestOutput").is_object(),
-        "but its types are still components"
+        d["components"]["schemas"]
+            .get("DailyDigestOutput")
+            .is_none(),
+        "nor are its types components: the document describes what HTTP carries"
     );
     let create = op(&d, "/api/v1/actions/tasks.create_task", "post");
     assert!(
@@ -204,7 +206,8 @@ fn every_api_action_has_an_action_endpoint() {
     assert_eq!(create["requestBody"]["required"], true);
     let list = op(&d, "/api/v1/actions/tasks.list_tasks", "post");
     assert_eq!(
-        list["requestBody"]["content"]["application/json"]["schema"]["nullable"], true,
+        list["requestBody"]["content"]["application/json"]["schema"]["anyOf"][1]["enum"],
+        json!([null]),
         "the server reads a null body as an empty one"
     );
     assert!(
@@ -229,8 +232,17 @@ fn webhooks_take_the_raw_body_and_a_signature_header() {
     assert!(
         hook["parameters"][0]["description"]
             .as_str()
-            .is_some_and(|s| s.contains("STRIPE_SECRET"))
+            .is_some_and(|s| s.contains("STRIPE_SECRET") && s.contains("300 seconds"))
     );
+    assert_eq!(hook["security"], json!([]), "signed, not signed in");
+    let refused = resolve(&d, &hook["responses"]["401"]);
+    assert!(
+        refused["description"]
+            .as_str()
+            .is_some_and(|s| s.contains("signature_mismatch"))
+    );
+    assert_eq!(hook["x-bunbase-webhook"]["scheme"], "stripe");
+    assert_eq!(hook["x-bunbase-webhook"]["mode"], "sync");
 }
 
 #[test]
@@ -312,9 +324,9 @@ fn scalars_map_to_formats_and_ranges() {
         create["ratio"],
         json!({"nullable": true, "type": "number", "format": "double"})
     );
-    let digest = &schema(&d, "DailyDigestOutput")["properties"]["sent"];
+    let total = &schema(&d, "ListTasksOutput")["properties"]["total"];
     assert_eq!(
-        (digest["minimum"].as_i64(), digest["maximum"].as_i64()),
+        (total["minimum"].as_i64(), total["maximum"].as_i64()),
         (Some(-9_007_199_254_740_991), Some(9_007_199_254_740_991))
     );
 
@@ -444,10 +456,13 @@ fn recursion_goes_through_refs() {
     let d = doc();
     assert_eq!(
         schema(&d, "Task")["properties"]["parent"],
-        json!({"nullable": true, "allOf": [{"$ref": "#/components/schemas/Task"}]})
+        json!({"anyOf": [
+            {"$ref": "#/components/schemas/Task"},
+            {"type": "string", "nullable": true, "enum": [null]}
+        ]})
     );
     assert_eq!(
-        schema(&d, "Task-Input")["properties"]["parent"]["allOf"][0]["$ref"],
+        schema(&d, "Task-Input")["properties"]["parent"]["anyOf"][0]["$ref"],
         "#/components/schemas/Task-Input"
     );
 }
@@ -511,7 +526,7 @@ fn errors_are_grouped_by_status_with_narrowed_codes() {
     let error = &bad["content"]["application/json"]["schema"]["allOf"][1]["properties"]["error"]["properties"];
     assert_eq!(error["code"]["enum"], json!(["validation_failed"]));
     assert_eq!(
-        error["details"]["allOf"][0]["$ref"],
+        error["details"]["$ref"],
         "#/components/schemas/ValidationFailedDetails"
     );
     let violation = schema(&d, "Violation");
@@ -541,9 +556,10 @@ fn guards_needing_a_principal_require_the_session_cookie() {
         op(&d, "/api/v1/actions/tasks.create_task", "post")["security"],
         json!([{"session": []}])
     );
-    assert!(
-        op(&d, "/api/tasks/{id}", "get").get("security").is_none(),
-        "an unguarded action needs no session"
+    assert_eq!(
+        op(&d, "/api/tasks/{id}", "get")["security"],
+        json!([]),
+        "an unguarded action needs no session, and says so"
     );
 }
 

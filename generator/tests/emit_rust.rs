@@ -24,9 +24,13 @@ fn opts() -> GenOptions {
 
 /// The IR of `contracts-examples/<name>`, compiled by the front end.
 fn example_ir(name: &str) -> Ir {
-    let dir = repo_root().join("contracts-examples").join(name);
+    dir_ir(name, &repo_root().join("contracts-examples").join(name))
+}
+
+/// The IR of the contract set in `dir`.
+fn dir_ir(name: &str, dir: &Path) -> Ir {
     let sources =
-        bunbase::load::from_dir(&dir).unwrap_or_else(|e| panic!("load {}: {e}", dir.display()));
+        bunbase::load::from_dir(dir).unwrap_or_else(|e| panic!("load {}: {e}", dir.display()));
     match bunbase::compile(&sources) {
         Ok(c) => c.ir,
         Err(d) => panic!("{name} does not compile: {d:?}"),
@@ -119,9 +123,31 @@ fn generated_workspaces_compile() {
     }
 }
 
+/// The fixture whose queue actions share names across modules and with
+/// the `jobs` module's own items: its `jobs` module snapshots, and its
+/// workspace passes clippy with the examples'.
+#[test]
+fn job_names_snapshot_and_compile() {
+    let name = "queue_actions_alike_in_two_modules";
+    let dir = repo_root()
+        .join("generator/tests/fixtures/collisions")
+        .join(name);
+    let ir = dir_ir(name, &dir);
+    let files = bunbase::emit::rust::emit(&ir, &opts());
+    let jobs = files
+        .iter()
+        .find(|f| f.path.ends_with("-api/src/jobs.rs"))
+        .expect("a jobs module");
+    insta::assert_snapshot!("jobs_collisions", jobs.contents);
+    clippy_ir(name, &ir);
+}
+
 fn clippy_example(name: &str) {
-    let ir = example_ir(name);
-    let files = bunbase::emit::generate(&ir, &opts());
+    clippy_ir(name, &example_ir(name));
+}
+
+fn clippy_ir(name: &str, ir: &Ir) {
+    let files = bunbase::emit::generate(ir, &opts());
     let dir = repo_root().join("target/generated-src").join(name);
     write_ws(&files, &dir);
     let target = repo_root().join("target/generated-ws");

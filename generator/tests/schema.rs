@@ -457,21 +457,12 @@ fn codes(diags: &[bunbase::diag::Diagnostic]) -> Vec<String> {
         .collect()
 }
 
-/// The showcase names every trigger kind on purpose, so W0006 ("not served
-/// yet") is the one warning it may carry, and only while a kind is unserved.
 #[test]
 fn examples_are_valid_contracts_without_warnings() {
     for set in ["tasks", "showcase"] {
         let sources = bunbase::load::from_dir(&examples_root().join(set)).expect("load examples");
         match bunbase::compile(&sources) {
-            Ok(c) => {
-                let warnings: Vec<_> = c
-                    .warnings
-                    .into_iter()
-                    .filter(|w| !(set == "showcase" && w.code == "W0006"))
-                    .collect();
-                assert!(warnings.is_empty(), "{set}: {:#?}", codes(&warnings));
-            }
+            Ok(c) => assert!(c.warnings.is_empty(), "{set}: {:#?}", codes(&c.warnings)),
             Err(diags) => panic!("{set} does not check:\n{:#?}", codes(&diags)),
         }
     }

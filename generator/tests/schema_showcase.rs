@@ -222,7 +222,14 @@ fn showcase_uses_every_trigger_guard_and_action_feature() {
             });
         }
         if let Some(q) = &t.queue {
-            seen.insert(if q.priority == 0 && q.max_attempts == 5 {
+            // Without its own `max_attempts`, a job gets the action's
+            // `retry.attempts` when it declares `retry`, else 5.
+            let default_attempts = if a.retry == bunbase::ir::RetryPolicy::default() {
+                5
+            } else {
+                a.retry.attempts
+            };
+            seen.insert(if q.priority == 0 && q.max_attempts == default_attempts {
                 "queue defaults"
             } else {
                 "queue tuned"
@@ -230,8 +237,9 @@ fn showcase_uses_every_trigger_guard_and_action_feature() {
         }
         for w in &t.webhooks {
             seen.insert(match w.scheme {
-                WebhookScheme::HmacSha256 => "webhook hmac-sha256",
-                WebhookScheme::Stripe => "webhook stripe",
+                WebhookScheme::HmacSha256 { .. } => "webhook hmac-sha256",
+                WebhookScheme::Stripe { .. } => "webhook stripe",
+                WebhookScheme::StandardWebhooks { .. } => "webhook standard-webhooks",
             });
         }
         if let Some(m) = &t.mcp {
@@ -312,6 +320,7 @@ fn showcase_uses_every_trigger_guard_and_action_feature() {
         "queue tuned",
         "webhook hmac-sha256",
         "webhook stripe",
+        "webhook standard-webhooks",
         "mcp default tool",
         "mcp named tool",
         "module guard",

@@ -39,6 +39,9 @@ pub enum Error {
     /// A webhook cannot verify its deliveries (missing secret, no queue).
     #[error(transparent)]
     Webhook(#[from] crate::webhooks::WebhookError),
+    /// The job queue's tables cannot be created.
+    #[error(transparent)]
+    Jobs(#[from] crate::jobs::JobsError),
     /// The server failed while running.
     #[error("server error: {0}")]
     Serve(std::io::Error),
@@ -174,6 +177,10 @@ impl RuntimeBuilder {
             Some(jobs) => jobs,
             None => Jobs::from_db(&db),
         };
+        // The queue's tables exist before any handler runs: a first enqueue
+        // inside a handler's SQLite transaction must not create them from
+        // another connection while the transaction holds the write lock.
+        jobs.ready().await?;
         if config.jobs_worker {
             jobs.start_worker(config.jobs.clone());
         }

@@ -573,6 +573,13 @@ pub fn serialize_with<T, C: Encode<T>, S: ::bunbase_runtime::serde::Serializer>(
     C::encode(v, s)
 }
 
+/// `json` inputs: any JSON value, taken as it is.
+impl Decode for Value {
+    fn decode(_: &mut Decoder, value: Value) -> Option<Self> {
+        Some(value)
+    }
+}
+
 impl Decode for () {
     fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
         match value {
@@ -672,10 +679,14 @@ fn percent_decode(s: &str) -> String {
 pub fn http_input<T: Decode>(req: &::bunbase_runtime::HttpRequest, bindings: &[Binding]) -> Result<T, ::bunbase_runtime::ApiError> {
     use ::bunbase_runtime::axum::http::Method;
     let mut obj = Map::new();
+    // A `null` body stands for no body (the document says so), as long as
+    // no body would do; otherwise it is not the object the input needs.
+    let mut null_body = false;
     let has_body = !matches!(*req.method(), Method::GET | Method::DELETE | Method::HEAD);
     if has_body {
         match req.json_value()? {
             Value::Object(m) => obj = m,
+            Value::Null => null_body = true,
             other => {
                 let mut d = Decoder::new();
                 wrong_type(&mut d, "an object", &other);
@@ -709,7 +720,15 @@ pub fn http_input<T: Decode>(req: &::bunbase_runtime::HttpRequest, bindings: &[B
         let value = param.unwrap_or(Param::Str).value(vs);
         obj.insert(k, value);
     }
-    decode_document(Value::Object(obj)).map_err(::bunbase_runtime::ApiError::validation)
+    decode_document(Value::Object(obj)).map_err(|violations| {
+        if null_body {
+            let mut d = Decoder::new();
+            wrong_type(&mut d, "an object", &Value::Null);
+            ::bunbase_runtime::ApiError::validation(d.into_violations())
+        } else {
+            ::bunbase_runtime::ApiError::validation(violations)
+        }
+    })
 }
 
 /// The runtime error for an error-enum variant without data, from its

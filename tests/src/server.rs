@@ -57,6 +57,17 @@ pub fn build_binary(dir: &str, bin: &str) -> PathBuf {
     generated_target_dir().join("debug").join(bin)
 }
 
+/// The session key every [`TestServer`] signs its cookies with.
+pub const SESSION_SECRET: &str = "an-e2e-test-secret-that-is-long-enough-0123456789";
+
+/// The variable holding the secret of the example's inbound e-mail webhook
+/// (`inbox.receive_email`); the server refuses to start without it.
+pub const INBOUND_EMAIL_SECRET_ENV: &str = "TASKS_INBOUND_EMAIL_SECRET";
+
+/// The inbound e-mail webhook secret every [`TestServer`] starts with
+/// (override it through [`TestServer::start_with`]).
+pub const INBOUND_EMAIL_SECRET: &str = "an-e2e-inbound-email-secret";
+
 /// A running generated-example server; stopped (and its database dropped) on drop.
 pub struct TestServer {
     /// `http://127.0.0.1:<port>`, without the `/api` base path.
@@ -161,7 +172,19 @@ impl TestServer {
 
     /// [`TestServer::start`] with extra environment variables.
     pub fn start_with(db: Database, env: &[(&str, &str)]) -> TestServer {
-        let bin = server_binary();
+        let migrations =
+            crate::repo_root().join("generated-example/crates/tasks-server/migrations");
+        Self::start_bin(&server_binary(), &migrations, db, env)
+    }
+
+    /// Starts `bin serve` (any generated server) with the migrations in
+    /// `migrations` on `db`, waiting until `/readyz` answers 200.
+    pub fn start_bin(
+        bin: &Path,
+        migrations: &Path,
+        db: Database,
+        env: &[(&str, &str)],
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("a temp dir");
         let (database_url, postgres) = match &db {
             Database::Sqlite => (
@@ -176,21 +199,16 @@ impl TestServer {
         };
         let port = free_port();
         let log = |n: &str| std::fs::File::create(dir.path().join(n)).expect("a log file");
-        let mut cmd = Command::new(&bin);
+        let mut cmd = Command::new(bin);
         cmd.arg("serve")
             .current_dir(dir.path())
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
             .env("DATABASE_URL", &database_url)
-            .env(
-                "SESSION_SECRET",
-                "an-e2e-test-secret-that-is-long-enough-0123456789",
-            )
+            .env("SESSION_SECRET", SESSION_SECRET)
             .env("SESSION_COOKIE_SECURE", "false")
-            .env(
-                "BUNBASE_MIGRATIONS_DIR",
-                crate::repo_root().join("generated-example/crates/tasks-server/migrations"),
-            )
+            .env(INBOUND_EMAIL_SECRET_ENV, INBOUND_EMAIL_SECRET)
+            .env("BUNBASE_MIGRATIONS_DIR", migrations)
             .env("RUST_LOG", "info")
             .stdout(Stdio::from(log("stdout.log")))
             .stderr(Stdio::from(log("stderr.log")));
@@ -296,21 +314,41 @@ impl TestServer {
     /// Counts the recorded runs of `action` (`tasks.create_task`), waiting up
     /// to 10 s for the batched writer to flush at least `at_least`.
     pub fn recorded_runs(&self, action: &str, at_least: i64) -> i64 {
+        self.count_until(
+            "SELECT COUNT(*) FROM bunbase_runs WHERE action = $1",
+            &[action],
+            at_least,
+            Duration::from_secs(10),
+        )
+    }
+
+    /// Runs the counting query `sql` (text parameters `args`) on the
+    /// server's database until it answers at least `at_least` or `timeout`
+    /// passes; returns the last count.
+    pub fn count_until(&self, sql: &str, args: &[&str], at_least: i64, timeout: Duration) -> i64 {
         use bunbase_runtime::sqlx;
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + timeout;
         block_on(async {
             let db = bunbase_runtime::Db::connect(&self.database_url)
                 .await
                 .expect("connect to the server's database");
             loop {
-                let n: i64 = bunbase_runtime::with_pool!(db, pool => {
-                    sqlx::query_scalar("SELECT COUNT(*) FROM bunbase_runs WHERE action = $1")
-                        .bind(action)
-                        .fetch_one(pool)
-                        .await
-                        .unwrap_or(0)
+                // A table the server has not created yet counts as 0 until
+                // the deadline; then the error fails the test.
+                let n: Result<i64, sqlx::Error> = bunbase_runtime::with_pool!(db, pool => {
+                    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+                    for a in args {
+                        q = q.bind(*a);
+                    }
+                    q.fetch_one(pool).await
                 });
-                if n >= at_least || Instant::now() > deadline {
+                let done = Instant::now() > deadline;
+                let n = match n {
+                    Ok(n) => n,
+                    Err(e) if done => panic!("{sql}: {e}"),
+                    Err(_) => 0,
+                };
+                if n >= at_least || done {
                     db.close().await;
                     return n;
                 }

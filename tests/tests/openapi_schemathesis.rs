@@ -31,10 +31,18 @@ const MAX_EXAMPLES: &str = "10";
 /// document's `session` security scheme asks for it, so the `ignored_auth`
 /// check knows which requests carry credentials.
 ///
+/// Strings never carry NUL (`\u0000`): the server refuses it in every
+/// string on every database (PostgreSQL cannot store it), a rule of the
+/// wire format documented with the error envelope rather than a `pattern`
+/// on every string of the document.
+///
 /// One exception: `list_tasks` takes an opaque `cursor` that only a previous
 /// page can produce, and rightly rejects any other string with 400, which the
 /// positive-data check would count as a valid request rejected.
 const CONFIG: &str = r#"
+[generation]
+allow-x00 = false
+
 [auth.dynamic.openapi.session]
 path = "/api/auth/login"
 payload = { email = "demo@example.com", password = "demo-password" }
@@ -140,8 +148,18 @@ fn fuzz(db: Database, prove: bool) {
         report.contains(" passed"),
         "schemathesis ran no test case:\n{report}"
     );
+    // Signed webhooks refuse every delivery schemathesis makes up (it
+    // cannot sign them): those are the only operations allowed to answer
+    // nothing but 401. Signed deliveries are tested in webhooks_example.rs.
+    let auth_failed: Vec<&str> = report
+        .lines()
+        .skip_while(|l| !l.contains("401 Unauthorized ("))
+        .skip(1)
+        .take_while(|l| l.trim_start().starts_with("- "))
+        .map(str::trim)
+        .collect();
     assert!(
-        !report.contains("Authentication failed"),
+        auth_failed.iter().all(|op| op.contains("/webhooks/")),
         "the demo user did not sign in:\n{report}"
     );
 

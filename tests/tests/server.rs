@@ -260,7 +260,8 @@ fn suite(db: Database) {
     // Bodies are read strictly, the same on every database: a repeated key
     // is refused (the empty first title would otherwise never be
     // validated), a NUL character is refused (PostgreSQL cannot store it),
-    // and a `null` body is not an object. Every place is listed.
+    // and a `null` body, which stands for no body, is not the object this
+    // input needs. Every place is listed.
     let json_headers = [
         ("content-type", "application/json"),
         ("cookie", cookie.as_str()),

@@ -218,7 +218,7 @@ fn compare_webhooks(d: &mut Differ<'_>, o: &Action, n: &Action) {
             continue;
         };
         let at = At::both(&wo.span, &wn.span);
-        if wo.scheme != wn.scheme || wo.signature_header != wn.signature_header {
+        if wo.scheme != wn.scheme {
             d.push(
                 Rule::WebhookChanged,
                 &subject,

@@ -8,7 +8,9 @@ use crate::ir::{Span, TypeRef};
 use crate::parse::ast::*;
 use crate::resolve::symbols::{Body, Symbols};
 use crate::resolve::types::field_type;
-use crate::resolve::values::{join_path, normalize_prefix, path_params, path_shape};
+use crate::resolve::values::{
+    join_path, normalize_prefix, parse_duration, path_params, path_shape,
+};
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
@@ -101,18 +103,9 @@ pub fn check(contracts: &Contracts, symbols: &Symbols<'_>, diags: &mut Vec<Diagn
                             action: full.clone(),
                         });
                     }
-                    TriggerKind::Webhook {
-                        path,
-                        secret_env,
-                        signature_header,
-                        scheme,
-                    } => {
-                        webhook_fields(
-                            secret_env,
-                            signature_header.as_ref(),
-                            scheme.as_ref(),
-                            diags,
-                        );
+                    TriggerKind::Webhook(w) => {
+                        webhook_fields(w, diags);
+                        let path = &w.path;
                         if path_syntax(path, false, diags) {
                             let p = join_path(&[&base, &path.value]);
                             webhooks.push(Route {
@@ -310,12 +303,12 @@ fn is_scalar(ty: &TypeRef, enums: &HashSet<String>) -> bool {
     }
 }
 
-fn webhook_fields(
-    secret_env: &Spanned<String>,
-    header: Option<&Spanned<String>>,
-    scheme: Option<&Spanned<String>>,
-    diags: &mut Vec<Diagnostic>,
-) {
+const WEBHOOK_SCHEMES: [&str; 3] = ["hmac-sha256", "stripe", "standard-webhooks"];
+
+/// The webhook trigger's own fields: the variable name, header names, the
+/// scheme and the options that belong to it, the tolerance and the mode.
+fn webhook_fields(w: &WebhookDecl, diags: &mut Vec<Diagnostic>) {
+    let secret_env = &w.secret_env;
     let env_ok = secret_env
         .value
         .starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
@@ -333,22 +326,26 @@ fn webhook_fields(
             .with_hint("use upper case, digits and `_`, e.g. `STRIPE_WEBHOOK_SECRET`"),
         );
     }
-    if let Some(h) = header
-        && (h.value.is_empty()
+    for h in [&w.signature_header, &w.id_header].into_iter().flatten() {
+        if h.value.is_empty()
             || !h
                 .value
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)))
-    {
-        diags.push(Diagnostic::error(
-            "E0319",
-            &h.span,
-            format!("`{}` is not a valid header name", h.value),
-        ));
+                .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+        {
+            diags.push(Diagnostic::error(
+                "E0319",
+                &h.span,
+                format!("`{}` is not a valid header name", h.value),
+            ));
+        }
     }
-    if let Some(s) = scheme
-        && s.value != "hmac-sha256"
-        && s.value != "stripe"
+    let scheme = w
+        .scheme
+        .as_ref()
+        .map_or("hmac-sha256", |s| s.value.as_str());
+    if let Some(s) = &w.scheme
+        && !WEBHOOK_SCHEMES.contains(&s.value.as_str())
     {
         diags.push(
             Diagnostic::error(
@@ -357,9 +354,87 @@ fn webhook_fields(
                 format!("unknown webhook scheme `{}`", s.value),
             )
             .with_hint(
-                diag::did_you_mean(&s.value, ["hmac-sha256", "stripe"])
-                    .unwrap_or_else(|| "`hmac-sha256` or `stripe`".into()),
+                diag::did_you_mean(&s.value, WEBHOOK_SCHEMES)
+                    .unwrap_or_else(|| "`hmac-sha256`, `stripe` or `standard-webhooks`".into()),
             ),
+        );
+    }
+    // Options that only one scheme reads are refused elsewhere, so a
+    // contract never states something the server ignores.
+    let only = [
+        (&w.prefix, "prefix", "hmac-sha256"),
+        (&w.encoding, "encoding", "hmac-sha256"),
+        (&w.id_header, "id_header", "hmac-sha256"),
+    ];
+    for (field, key, owner) in only {
+        if let Some(f) = field
+            && scheme != owner
+            && WEBHOOK_SCHEMES.contains(&scheme)
+        {
+            diags.push(Diagnostic::error(
+                "E0319",
+                &f.span,
+                format!("`{key}` applies to the `{owner}` scheme only, not `{scheme}`"),
+            ));
+        }
+    }
+    if let Some(h) = &w.signature_header
+        && scheme == "standard-webhooks"
+    {
+        diags.push(
+            Diagnostic::error(
+                "E0319",
+                &h.span,
+                "`signature_header` does not apply to `standard-webhooks`",
+            )
+            .with_hint("Standard Webhooks always sends `webhook-id`, `webhook-timestamp` and `webhook-signature`"),
+        );
+    }
+    if let Some(t) = &w.tolerance {
+        if scheme == "hmac-sha256" {
+            diags.push(
+                Diagnostic::error(
+                    "E0319",
+                    &t.span,
+                    "`tolerance` applies to timestamped schemes (`stripe`, `standard-webhooks`) only",
+                )
+                .with_hint("`hmac-sha256` deliveries carry no timestamp; replays are refused by delivery id"),
+            );
+        } else if !parse_duration(&t.value).is_some_and(|ms| (1_000..=86_400_000).contains(&ms)) {
+            diags.push(
+                Diagnostic::error(
+                    "E0319",
+                    &t.span,
+                    format!("invalid webhook tolerance `{}`", t.value),
+                )
+                .with_hint("a duration from 1s to 24h, e.g. `5m`"),
+            );
+        }
+    }
+    if let Some(e) = &w.encoding
+        && e.value != "hex"
+        && e.value != "base64"
+    {
+        diags.push(
+            Diagnostic::error(
+                "E0319",
+                &e.span,
+                format!("unknown signature encoding `{}`", e.value),
+            )
+            .with_hint("`hex` or `base64`"),
+        );
+    }
+    if let Some(m) = &w.mode
+        && m.value != "sync"
+        && m.value != "queue"
+    {
+        diags.push(
+            Diagnostic::error(
+                "E0319",
+                &m.span,
+                format!("unknown webhook mode `{}`", m.value),
+            )
+            .with_hint("`sync` (run now, the default) or `queue` (enqueue as a job)"),
         );
     }
 }
@@ -461,9 +536,11 @@ fn builtins<'r>(base: &str, routes: impl Iterator<Item = &'r Route>, diags: &mut
     let openapi = join_path(&[base, "/openapi.json"]);
     let docs = join_path(&[base, "/docs"]);
     let actions = join_path(&[base, "/v1/actions"]);
+    let mcp = join_path(&[base, "/mcp"]);
     for r in routes {
         let clash = r.path == openapi
             || r.path == docs
+            || r.path == mcp
             || r.path == actions
             || r.path.starts_with(&format!("{actions}/"));
         if clash {
@@ -477,7 +554,7 @@ fn builtins<'r>(base: &str, routes: impl Iterator<Item = &'r Route>, diags: &mut
                     ),
                 )
                 .with_hint(format!(
-                    "`{openapi}`, `{docs}` and `{actions}/...` are reserved: choose another path"
+                    "`{openapi}`, `{docs}`, `{mcp}` and `{actions}/...` are reserved: choose another path"
                 )),
             );
         }

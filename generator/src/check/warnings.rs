@@ -1,4 +1,4 @@
-//! Warnings: legal but suspicious contracts (unused types; deprecations without a note are reported with the actions).
+//! Warnings: legal but suspicious contracts (unused types and events, triggers not served, webhooks behind session guards; deprecations without a note are reported with the actions).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -93,10 +93,12 @@ pub fn unused_events(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Warns about triggers the generated server does not serve yet, so that a
-/// contract construct the server would ignore never passes silently.
-/// Skipped when the contracts have errors: the warning is about the
-/// generated server, and no server is generated until they are fixed.
+/// Warns about trigger settings the generated server does not serve yet, so
+/// that a contract construct the server would ignore never passes silently.
+/// Every trigger kind is served; what remains is a webhook's `mode: queue`
+/// (the server refuses to start with one). Skipped when the contracts have
+/// errors: the warning is about the generated server, and no server is
+/// generated until they are fixed.
 pub fn unserved_triggers(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
     use crate::parse::ast::TriggerKind;
     if diags.iter().any(Diagnostic::is_error) {
@@ -105,26 +107,64 @@ pub fn unserved_triggers(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
     for (module, m) in &symbols.modules {
         for a in &m.actions {
             for t in &a.triggers {
-                let kind = match &t.kind {
-                    TriggerKind::Api { .. } | TriggerKind::Event(_) => continue,
-                    TriggerKind::Cron { .. } => "cron",
-                    TriggerKind::Queue { .. } => "queue",
-                    TriggerKind::Webhook { .. } => "webhook",
-                    TriggerKind::Mcp { .. } => "mcp",
+                let TriggerKind::Webhook(w) = &t.kind else {
+                    continue;
+                };
+                let Some(mode) = w.mode.as_ref().filter(|m| m.value == "queue") else {
+                    continue;
                 };
                 diags.push(
                     Diagnostic::warning(
                         "W0006",
-                        &t.span,
+                        &mode.span,
                         format!(
-                            "the generated server does not serve `{kind}` triggers yet, so `{module}.{}` never runs through this one",
+                            "the generated server does not serve webhooks with `mode: queue` yet: with `{module}.{}` it refuses to start",
                             a.name.value
                         ),
                     )
                     .with_hint(
-                        "the contract is accepted and documented in OpenAPI, but nothing runs it; run the action from an `api` or `event` trigger until this kind is served",
+                        "drop `mode` (deliveries then run the action synchronously, answering once it is done) until queued webhooks are served",
                     ),
                 );
+            }
+        }
+    }
+}
+
+/// Warns about webhook triggers behind a guard that needs a signed-in
+/// caller: a delivery is signed by its sender but carries no session, so
+/// such a guard refuses every delivery (401), and the webhook never runs the
+/// action.
+pub fn guarded_webhooks(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
+    use crate::parse::ast::{GuardDeclKind, TriggerKind};
+    for (module, m) in &symbols.modules {
+        for a in &m.actions {
+            let guard = m.guards.iter().chain(&a.guards).find(|g| {
+                matches!(
+                    g.kind,
+                    GuardDeclKind::Authenticated
+                        | GuardDeclKind::HasRole(_)
+                        | GuardDeclKind::HasPermission(_)
+                )
+            });
+            let Some(guard) = guard else { continue };
+            for t in &a.triggers {
+                if let TriggerKind::Webhook(w) = &t.kind {
+                    diags.push(
+                        Diagnostic::warning(
+                            "W0007",
+                            &w.path.span,
+                            format!(
+                                "webhook `{}` of `{module}.{}` can never run the action: deliveries carry no session, and a guard needs one",
+                                w.path.value, a.name.value
+                            ),
+                        )
+                        .with_hint(format!(
+                            "the signature already proves the sender; move the action to a module without session guards, or drop the guard ({} line {})",
+                            guard.span.file, guard.span.line
+                        )),
+                    );
+                }
             }
         }
     }

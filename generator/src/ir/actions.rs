@@ -345,54 +345,173 @@ pub struct EventTrigger {
     pub span: Span,
 }
 
-/// Runs the action on a schedule.
+/// Runs the action on a schedule: each tick enqueues one job (once across
+/// instances), which runs the action with its guards skipped (a tick has no
+/// caller).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CronTrigger {
     /// A validated cron expression (5 or 6 fields).
     pub schedule: String,
     /// IANA time zone; defaults to `UTC`.
     pub timezone: String,
+    /// The schedule's name, unique in the project: its row in the
+    /// runtime's schedule table and the kind of the jobs its ticks enqueue
+    /// (`tasks.cleanup@cron`; `tasks.cleanup@cron.2` for an action's second
+    /// schedule, in schedule order).
+    pub name: String,
+    /// Attempts one tick's job gets: the action's `retry.attempts` (1 when
+    /// the action declares no `retry`). Delays between them follow
+    /// [`Action::retry`].
+    pub max_attempts: u32,
+    /// What a scheduler does with ticks missed while no instance ran.
+    /// Contracts cannot choose yet; always [`MissedTicks::Skip`].
+    pub missed: MissedTicks,
     #[serde(skip)]
     /// Where it was written (not serialised).
     pub span: Span,
 }
 
-/// Makes the action enqueueable as a durable job.
+/// What a scheduler does with ticks missed while no instance ran (the
+/// runtime's `MissedTicks`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissedTicks {
+    /// Drop them and resume at the next tick.
+    Skip,
+    /// Fire the latest missed tick once, then resume.
+    RunOnce,
+}
+
+/// Makes the action enqueueable as a durable job. Jobs run the action's
+/// guards with the enqueuer's session, one attempt at a time; the queue
+/// retries failed attempts with the delays of [`Action::retry`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueTrigger {
     /// Higher runs first; default 0.
     pub priority: i32,
-    /// Attempts before the job is dead-lettered; default 5.
+    /// Attempts before the job is dead: the trigger's `max_attempts`, else
+    /// the action's `retry.attempts` when it declares `retry`, else 5.
     pub max_attempts: u32,
+    /// The job kind its jobs are stored and claimed under: the action's
+    /// full name (`tasks.send_reminder`).
+    pub kind: String,
+    /// The typed enqueue function's name in the API crate's `jobs` module
+    /// (`send_reminder`; `tasks_send_reminder` when actions of several
+    /// modules share the name), claimed through [`crate::naming::Scope`]
+    /// against the module's other items.
+    pub enqueue_fn: String,
     #[serde(skip)]
     /// Where it was written (not serialised).
     pub span: Span,
 }
 
 /// An inbound webhook whose signature is verified before the handler runs.
+/// Every choice the generated route needs is here: the emitter declares one
+/// `bunbase_runtime::webhooks::WebhookSpec` from it, field for field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookTrigger {
-    /// Full normalised path (base_path prepended, module prefix not).
+    /// Full normalised path (base_path prepended, module prefix not);
+    /// deliveries are `POST`s.
     pub path: String,
-    /// Environment variable holding the shared secret.
+    /// Environment variable holding the secret, or several separated by
+    /// commas to rotate them. The server refuses to start without it.
     pub secret_env: String,
-    /// Header carrying the signature.
-    pub signature_header: String,
-    /// How the signature is computed.
+    /// How deliveries are signed, with every parameter filled.
     pub scheme: WebhookScheme,
+    /// Whether an accepted delivery runs now or becomes a job.
+    pub mode: WebhookMode,
+    /// The project-unique name of the generated `WebhookSpec` static
+    /// (`INBOX_RECEIVE_EMAIL_WEBHOOK`, numbered when an action has several).
+    pub rust_static: String,
     #[serde(skip)]
     /// Where it was written (not serialised).
     pub span: Span,
 }
 
-/// How a webhook signature is computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// How a webhook signature is computed, with the headers it reads. Header
+/// names are as written in the contract (OpenAPI shows them so); the
+/// generated server compares them case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum WebhookScheme {
-    /// Hex (optionally `sha256=`-prefixed) HMAC-SHA256 of the raw body.
-    HmacSha256,
+    /// `header` holds `prefix` then HMAC-SHA256(secret, raw body) in
+    /// `encoding` (GitHub, Shopify and most home-grown senders).
+    HmacSha256 {
+        /// The signature header (default `X-Signature`).
+        header: String,
+        /// Text before the signature (`sha256=`); default empty.
+        prefix: String,
+        /// Hex (default) or base64.
+        encoding: WebhookEncoding,
+        /// The provider's delivery-id header, required on every delivery
+        /// when named; without it the body's SHA-256 is the delivery id.
+        id_header: Option<String>,
+    },
     /// Stripe's `t=<ts>,v1=<hex>` over `<ts>.<body>`.
-    Stripe,
+    Stripe {
+        /// The signature header (default `Stripe-Signature`).
+        header: String,
+        /// The timestamp window, in seconds (default 300).
+        tolerance_secs: u64,
+    },
+    /// Standard Webhooks (Svix): `webhook-id`, `webhook-timestamp` and
+    /// `webhook-signature` over `<id>.<ts>.<body>`, replays refused by id.
+    StandardWebhooks {
+        /// The timestamp window, in seconds (default 300).
+        tolerance_secs: u64,
+    },
+}
+
+impl WebhookScheme {
+    /// The scheme's name in contracts (`hmac-sha256`, `stripe`,
+    /// `standard-webhooks`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            WebhookScheme::HmacSha256 { .. } => "hmac-sha256",
+            WebhookScheme::Stripe { .. } => "stripe",
+            WebhookScheme::StandardWebhooks { .. } => "standard-webhooks",
+        }
+    }
+
+    /// The headers every delivery must carry, in the order a sender sets
+    /// them: the signature header, plus the id and timestamp headers the
+    /// scheme reads.
+    pub fn required_headers(&self) -> Vec<&str> {
+        match self {
+            WebhookScheme::HmacSha256 {
+                header, id_header, ..
+            } => {
+                let mut h = vec![header.as_str()];
+                h.extend(id_header.as_deref());
+                h
+            }
+            WebhookScheme::Stripe { header, .. } => vec![header.as_str()],
+            WebhookScheme::StandardWebhooks { .. } => {
+                vec!["webhook-id", "webhook-timestamp", "webhook-signature"]
+            }
+        }
+    }
+}
+
+/// How an `hmac-sha256` signature is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookEncoding {
+    /// Hexadecimal, either case.
+    Hex,
+    /// Standard base64, padded or not.
+    Base64,
+}
+
+/// What happens to a verified delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookMode {
+    /// The action runs while the sender waits; its outcome is the answer.
+    Sync,
+    /// The delivery is validated and enqueued as a job (202); the server
+    /// needs a registered job queue to start.
+    Queue,
 }
 
 /// Exposes the action as an MCP tool.
@@ -400,8 +519,14 @@ pub enum WebhookScheme {
 pub struct McpTrigger {
     /// Tool name; defaults to `<module>_<action>`.
     pub tool: String,
-    /// What the tool does, for the model choosing tools.
+    /// A short human title: the action's summary, if any.
+    pub title: Option<String>,
+    /// What the tool does, for the model choosing tools: the trigger's
+    /// `description`, else the action's summary, else its description.
     pub description: String,
+    /// The project-unique name of the generated `ToolSpec` static
+    /// (`TASKS_LIST_TASKS_TOOL`).
+    pub rust_static: String,
     #[serde(skip)]
     /// Where it was written (not serialised).
     pub span: Span,

@@ -30,7 +30,7 @@ pub use types::*;
 
 /// The version of the IR's JSON shape. Bump it on any change a consumer of
 /// `bunbase ir` output could notice.
-pub const IR_FORMAT_VERSION: u32 = 2;
+pub const IR_FORMAT_VERSION: u32 = 3;
 
 /// A whole contract set, lowered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,9 +120,22 @@ pub struct Project {
     pub base_path: String,
     /// npm package name of the TypeScript SDK; defaults to `@<kebab_name>/sdk`.
     pub sdk_package: String,
+    /// The license the API is offered under (OpenAPI `info.license`), when
+    /// declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<License>,
     #[serde(skip)]
     /// Where it was written (not serialised).
     pub span: Span,
+}
+
+/// The license of the API, from `bunbase.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct License {
+    /// Its name (`MIT`, `Apache-2.0`, `Proprietary`).
+    pub name: String,
+    /// Where its text is, if given.
+    pub url: Option<String>,
 }
 
 /// The database dialect a project targets.

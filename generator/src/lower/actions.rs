@@ -48,6 +48,7 @@ pub fn lower_action(
         .as_ref()
         .map(|p| normalize_prefix(&p.value))
         .unwrap_or_default();
+    let retry = retry(a.retry.as_ref());
     let triggers = triggers(
         module,
         a,
@@ -55,6 +56,7 @@ pub fn lower_action(
         &prefix,
         output.is_some(),
         &input_fields,
+        &retry,
     );
     let guards: Vec<Guard> = m
         .guards
@@ -88,7 +90,7 @@ pub fn lower_action(
         errors,
         guards,
         triggers,
-        retry: retry(a.retry.as_ref()),
+        retry,
         emits,
         action_endpoint,
         audience,
@@ -232,7 +234,9 @@ fn triggers(
     prefix: &str,
     has_output: bool,
     input_fields: &[String],
+    retry: &RetryPolicy,
 ) -> Triggers {
+    let full_name = format!("{module}.{}", a.name.value);
     let mut t = Triggers::default();
     for trig in &a.triggers {
         let span = trig.span.clone();
@@ -284,6 +288,10 @@ fn triggers(
                 timezone: timezone
                     .as_ref()
                     .map_or_else(|| "UTC".to_owned(), |z| z.value.clone()),
+                // Named after sorting, below.
+                name: String::new(),
+                max_attempts: retry.attempts,
+                missed: MissedTicks::Skip,
                 span,
             }),
             TriggerKind::Queue {
@@ -298,44 +306,36 @@ fn triggers(
                     max_attempts: max_attempts
                         .as_ref()
                         .and_then(|p| u32::try_from(p.value).ok())
-                        .unwrap_or(5),
+                        .or_else(|| a.retry.is_some().then_some(retry.attempts))
+                        .unwrap_or(5)
+                        .max(1),
+                    kind: full_name.clone(),
+                    // Claimed project-wide in `surface`.
+                    enqueue_fn: String::new(),
                     span,
                 })
             }
-            TriggerKind::Webhook {
-                path,
-                secret_env,
-                signature_header,
-                scheme,
-            } => {
-                let scheme = match scheme.as_ref().map(|s| s.value.as_str()) {
-                    Some("stripe") => WebhookScheme::Stripe,
-                    _ => WebhookScheme::HmacSha256,
-                };
-                let default_header = match scheme {
-                    WebhookScheme::Stripe => "Stripe-Signature",
-                    WebhookScheme::HmacSha256 => "X-Signature",
-                };
-                t.webhooks.push(WebhookTrigger {
-                    path: join_path(&[base_path, &path.value]),
-                    secret_env: secret_env.value.clone(),
-                    signature_header: signature_header
-                        .as_ref()
-                        .map_or_else(|| default_header.to_owned(), |h| h.value.clone()),
-                    scheme,
-                    span,
-                });
+            TriggerKind::Webhook(w) => {
+                let n = t.webhooks.len();
+                t.webhooks
+                    .push(webhook(base_path, module, &a.name.value, n, w, span));
             }
             TriggerKind::Mcp { tool, description } => {
                 t.mcp = Some(McpTrigger {
                     tool: tool
                         .as_ref()
                         .map_or_else(|| format!("{module}_{}", a.name.value), |t| t.value.clone()),
+                    title: a.summary.clone(),
                     description: description
                         .clone()
                         .or_else(|| a.summary.clone())
                         .or_else(|| a.description.clone())
                         .unwrap_or_default(),
+                    rust_static: format!(
+                        "{}_{}_TOOL",
+                        module.to_uppercase(),
+                        a.name.value.to_uppercase()
+                    ),
                     span,
                 })
             }
@@ -346,8 +346,68 @@ fn triggers(
     t.events.sort_by(|x, y| x.event.cmp(&y.event));
     t.crons
         .sort_by(|x, y| (&x.schedule, &x.timezone).cmp(&(&y.schedule, &y.timezone)));
+    for (i, c) in t.crons.iter_mut().enumerate() {
+        c.name = match i {
+            0 => format!("{full_name}@cron"),
+            n => format!("{full_name}@cron.{}", n + 1),
+        };
+    }
     t.webhooks.sort_by(|x, y| x.path.cmp(&y.path));
     t
+}
+
+/// Lowers the `n`th webhook trigger of action `action`: every default
+/// filled (header names, prefix, encoding, a 5-minute tolerance, `sync`).
+fn webhook(
+    base_path: &str,
+    module: &str,
+    action: &str,
+    n: usize,
+    w: &ast::WebhookDecl,
+    span: Span,
+) -> WebhookTrigger {
+    let text = |o: &Option<ast::Spanned<String>>| o.as_ref().map(|s| s.value.clone());
+    let tolerance_secs = w
+        .tolerance
+        .as_ref()
+        .and_then(|d| parse_duration(&d.value))
+        .map_or(300, |ms| (ms / 1000).max(1));
+    let scheme = match w.scheme.as_ref().map(|s| s.value.as_str()) {
+        Some("stripe") => WebhookScheme::Stripe {
+            header: text(&w.signature_header).unwrap_or_else(|| "Stripe-Signature".into()),
+            tolerance_secs,
+        },
+        Some("standard-webhooks") => WebhookScheme::StandardWebhooks { tolerance_secs },
+        _ => WebhookScheme::HmacSha256 {
+            header: text(&w.signature_header).unwrap_or_else(|| "X-Signature".into()),
+            prefix: text(&w.prefix).unwrap_or_default(),
+            encoding: match w.encoding.as_ref().map(|e| e.value.as_str()) {
+                Some("base64") => WebhookEncoding::Base64,
+                _ => WebhookEncoding::Hex,
+            },
+            id_header: text(&w.id_header),
+        },
+    };
+    let suffix = if n == 0 {
+        String::new()
+    } else {
+        format!("_{}", n + 1)
+    };
+    WebhookTrigger {
+        path: join_path(&[base_path, &w.path.value]),
+        secret_env: w.secret_env.value.clone(),
+        scheme,
+        mode: match w.mode.as_ref().map(|m| m.value.as_str()) {
+            Some("queue") => WebhookMode::Queue,
+            _ => WebhookMode::Sync,
+        },
+        rust_static: format!(
+            "{}_{}_WEBHOOK{suffix}",
+            module.to_uppercase(),
+            action.to_uppercase()
+        ),
+        span,
+    }
 }
 
 fn retry(r: Option<&ast::RetryDecl>) -> RetryPolicy {

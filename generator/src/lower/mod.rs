@@ -144,12 +144,17 @@ fn project(contracts: &Contracts) -> Project {
             database: Database::Sqlite,
             base_path: String::new(),
             sdk_package: String::new(),
+            license: None,
             span: Span::default(),
         };
     };
     let name = p.name.value.clone();
     let kebab_name = naming::kebab(&name);
     Project {
+        license: p.license.as_ref().map(|(name, url)| License {
+            name: name.value.clone(),
+            url: url.as_ref().map(|u| u.value.clone()),
+        }),
         snake_name: naming::snake(&name),
         sdk_package: p
             .sdk_package

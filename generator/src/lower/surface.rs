@@ -20,6 +20,36 @@ pub fn decide(ir: &mut Ir) {
     type_scope_names(ir);
     openapi_names(ir);
     member_names(ir);
+    enqueue_names(ir);
+}
+
+/// The typed enqueue functions of the API crate's `jobs` module: the
+/// action's Rust name, module-prefixed when queue actions of several
+/// modules share it, clear of the module's own items (`workers`,
+/// `register`).
+fn enqueue_names(ir: &mut Ir) {
+    let mut modules_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for a in ir.actions().filter(|a| a.triggers.queue.is_some()) {
+        modules_of
+            .entry(a.rust_name.clone())
+            .or_default()
+            .insert(a.module.clone());
+    }
+    let mut scope = Scope::with_taken(["workers", "register"]);
+    for m in ir.modules.values_mut() {
+        for a in m.actions.values_mut() {
+            let Some(q) = a.triggers.queue.as_mut() else {
+                continue;
+            };
+            let shared = modules_of.get(&a.rust_name).is_some_and(|ms| ms.len() > 1);
+            let base = if shared {
+                naming::rust_snake_ident(&format!("{}_{}", m.name, a.name))
+            } else {
+                a.rust_name.clone()
+            };
+            q.enqueue_fn = scope.claim(&base);
+        }
+    }
 }
 
 /// The type names reachable from `roots` (see [`Ir::reachable_types`]).

@@ -260,7 +260,17 @@ fn trigger(cx: &mut Cx<'_>, kind: &str, key: &Node, v: &Node) -> Option<TriggerD
             let e = cx.entries(
                 v,
                 "a `webhook` trigger",
-                &["path", "secret_env", "signature_header", "scheme"],
+                &[
+                    "path",
+                    "secret_env",
+                    "signature_header",
+                    "scheme",
+                    "prefix",
+                    "encoding",
+                    "id_header",
+                    "tolerance",
+                    "mode",
+                ],
             )?;
             for k in ["path", "secret_env"] {
                 if e.get(k).is_none() {
@@ -270,13 +280,27 @@ fn trigger(cx: &mut Cx<'_>, kind: &str, key: &Node, v: &Node) -> Option<TriggerD
             let path = cx.opt_string(&e, "path", "a path");
             let secret_env = cx.opt_string(&e, "secret_env", "an environment variable name");
             let signature_header = cx.opt_string(&e, "signature_header", "a header name");
-            let scheme = cx.opt_string(&e, "scheme", "`hmac-sha256` or `stripe`");
-            TriggerKind::Webhook {
+            let scheme = cx.opt_string(
+                &e,
+                "scheme",
+                "`hmac-sha256`, `stripe` or `standard-webhooks`",
+            );
+            let prefix = cx.opt_string(&e, "prefix", "the text before the signature");
+            let encoding = cx.opt_string(&e, "encoding", "`hex` or `base64`");
+            let id_header = cx.opt_string(&e, "id_header", "a header name");
+            let tolerance = cx.opt_string(&e, "tolerance", "a duration such as `5m`");
+            let mode = cx.opt_string(&e, "mode", "`sync` or `queue`");
+            TriggerKind::Webhook(Box::new(WebhookDecl {
                 path: path?,
                 secret_env: secret_env?,
                 signature_header,
                 scheme,
-            }
+                prefix,
+                encoding,
+                id_header,
+                tolerance,
+                mode,
+            }))
         }
         "mcp" => {
             let e = cx.entries(v, "an `mcp` trigger", &["tool", "description"])?;

@@ -44,6 +44,8 @@ pub struct ProjectDecl {
     pub base_path: Option<Spanned<String>>,
     /// `sdk.typescript.package`, if declared.
     pub sdk_package: Option<Spanned<String>>,
+    /// `license: { name, url }`: the license's name and URL, if declared.
+    pub license: Option<(Spanned<String>, Option<Spanned<String>>)>,
     /// Where it was written.
     pub span: Span,
 }
@@ -361,17 +363,9 @@ pub enum TriggerKind {
         /// Attempts before dead-lettering, if declared.
         max_attempts: Option<Spanned<i64>>,
     },
-    /// `webhook: { path, secret_env, signature_header, scheme }`.
-    Webhook {
-        /// The path as written.
-        path: Spanned<String>,
-        /// The environment variable holding the secret.
-        secret_env: Spanned<String>,
-        /// The signature header, if declared.
-        signature_header: Option<Spanned<String>>,
-        /// The signature scheme, if declared.
-        scheme: Option<Spanned<String>>,
-    },
+    /// `webhook: { path, secret_env, signature_header, scheme, prefix,
+    /// encoding, id_header, tolerance, mode }`.
+    Webhook(Box<WebhookDecl>),
     /// `mcp: { tool, description }`.
     Mcp {
         /// The tool name, if declared.
@@ -379,6 +373,30 @@ pub enum TriggerKind {
         /// `description`, if any.
         description: Option<String>,
     },
+}
+
+/// A `webhook` trigger as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookDecl {
+    /// The path as written.
+    pub path: Spanned<String>,
+    /// The environment variable holding the secret(s).
+    pub secret_env: Spanned<String>,
+    /// The signature header, if declared.
+    pub signature_header: Option<Spanned<String>>,
+    /// The signature scheme, if declared.
+    pub scheme: Option<Spanned<String>>,
+    /// Text before an `hmac-sha256` signature (`sha256=`), if declared.
+    pub prefix: Option<Spanned<String>>,
+    /// `hex` or `base64` for `hmac-sha256`, if declared.
+    pub encoding: Option<Spanned<String>>,
+    /// The provider's delivery-id header for `hmac-sha256`, if declared.
+    pub id_header: Option<Spanned<String>>,
+    /// The timestamp window of `stripe` and `standard-webhooks` (a
+    /// duration such as `5m`), if declared.
+    pub tolerance: Option<Spanned<String>>,
+    /// `sync` or `queue`, if declared.
+    pub mode: Option<Spanned<String>>,
 }
 
 /// A guard.

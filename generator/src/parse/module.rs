@@ -15,6 +15,7 @@ const PROJECT_KEYS: &[&str] = &[
     "database",
     "api",
     "sdk",
+    "license",
 ];
 const MODULE_KEYS: &[&str] = &[
     "module",
@@ -84,8 +85,20 @@ pub fn project(root: &Node, text: &str, diags: &mut Vec<Diagnostic>) -> Option<P
             .and_then(|ts| cx.opt_string(&ts, "package", "an npm package name")),
         None => None,
     };
+    let license = match e.get("license") {
+        Some(l) => cx.entries(l, "`license`", &["name", "url"]).and_then(|l| {
+            if l.get("name").is_none() {
+                cx.missing(&l, "name", "`license`");
+            }
+            let name = cx.opt_string(&l, "name", "the license's name, e.g. `MIT`");
+            let url = cx.opt_string(&l, "url", "the license's URL");
+            Some((name?, url))
+        }),
+        None => None,
+    };
     Some(ProjectDecl {
         name: name?,
+        license,
         version: version?,
         title,
         description,

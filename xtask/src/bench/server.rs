@@ -289,6 +289,7 @@ impl Server {
             )
             .env("SESSION_SECRET", SECRET)
             .env("SESSION_COOKIE_SECURE", "false")
+            .env("TASKS_INBOUND_EMAIL_SECRET", SECRET)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(log("stdout.log")?)

@@ -198,6 +198,53 @@ impl Decode for LoginInput {
         Self::decode_object(d, obj)
     }
 }
+impl ::bunbase_runtime::Validate for ReceiveEmailInput {
+    /// Nothing left to check: decoding already checked every constraint.
+    fn validate_into(
+        &self,
+        _at: &::bunbase_runtime::validate::Pointer,
+        _out: &mut ::bunbase_runtime::validate::Violations,
+    ) {}
+}
+impl ReceiveEmailInput {
+    /// Decodes the fields of this object from `obj`, reporting unknown fields.
+    pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
+        let from = wire::field(d, &mut obj, "from", wire::email);
+        let subject = wire::field(
+            d,
+            &mut obj,
+            "subject",
+            |d: &mut Decoder, v: Value| {
+                let x = wire::string(d, v)?;
+                wire::min_len(d, &x, 1);
+                wire::max_len(d, &x, 200);
+                Some(x)
+            },
+        );
+        let text = wire::optional_field(
+            d,
+            &mut obj,
+            "text",
+            |d: &mut Decoder, v: Value| {
+                let x = wire::string(d, v)?;
+                wire::max_len(d, &x, 5000);
+                Some(x)
+            },
+        );
+        wire::deny_unknown(d, obj);
+        Some(Self {
+            from: from?,
+            subject: subject?,
+            text: text?,
+        })
+    }
+}
+impl Decode for ReceiveEmailInput {
+    fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
+        let obj = wire::object(d, value)?;
+        Self::decode_object(d, obj)
+    }
+}
 impl ::bunbase_runtime::Validate for RegisterInput {
     /// Nothing left to check: decoding already checked every constraint.
     fn validate_into(
@@ -241,6 +288,28 @@ impl RegisterInput {
     }
 }
 impl Decode for RegisterInput {
+    fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
+        let obj = wire::object(d, value)?;
+        Self::decode_object(d, obj)
+    }
+}
+impl ::bunbase_runtime::Validate for SendReminderInput {
+    /// Nothing left to check: decoding already checked every constraint.
+    fn validate_into(
+        &self,
+        _at: &::bunbase_runtime::validate::Pointer,
+        _out: &mut ::bunbase_runtime::validate::Violations,
+    ) {}
+}
+impl SendReminderInput {
+    /// Decodes the fields of this object from `obj`, reporting unknown fields.
+    pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
+        let task_id = wire::field(d, &mut obj, "task_id", wire::uuid);
+        wire::deny_unknown(d, obj);
+        Some(Self { task_id: task_id? })
+    }
+}
+impl Decode for SendReminderInput {
     fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
         let obj = wire::object(d, value)?;
         Self::decode_object(d, obj)

@@ -339,6 +339,88 @@ impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for HealthError {
         HealthError::Internal(::std::format!("database error: {e}"))
     }
 }
+/// Every error `inbox.receive_email` can answer; each maps to a status and a wire code.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReceiveEmailError {
+    /// 422 `unknown_sender` (declared): No account has the sender's address
+    UnknownSender,
+    /// 400 `validation_failed` (implicit): The input is invalid
+    ValidationFailed(::std::vec::Vec<Violation>),
+    /// 501 `not_implemented` (implicit): Not implemented yet
+    NotImplemented,
+    /// 500 `internal` (implicit): Internal error
+    Internal(::std::string::String),
+}
+impl ReceiveEmailError {
+    /// The HTTP status, wire code and contract message of this error.
+    pub fn describe(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            ReceiveEmailError::UnknownSender => {
+                (422, "unknown_sender", "No account has the sender's address")
+            }
+            ReceiveEmailError::ValidationFailed(..) => {
+                (400, "validation_failed", "The input is invalid")
+            }
+            ReceiveEmailError::NotImplemented => {
+                (501, "not_implemented", "Not implemented yet")
+            }
+            ReceiveEmailError::Internal(..) => (500, "internal", "Internal error"),
+        }
+    }
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> u16 {
+        self.describe().0
+    }
+    /// The stable wire code.
+    pub fn code(&self) -> &'static str {
+        self.describe().1
+    }
+}
+impl ::std::fmt::Display for ReceiveEmailError {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        let (status, code, message) = self.describe();
+        ::std::write!(f, "{status} {code}: {message}")
+    }
+}
+impl ::std::error::Error for ReceiveEmailError {}
+impl ::std::convert::From<ReceiveEmailError> for ApiError {
+    fn from(e: ReceiveEmailError) -> Self {
+        match e {
+            ReceiveEmailError::ValidationFailed(violations) => {
+                ApiError::validation(violations)
+            }
+            ReceiveEmailError::Internal(detail) => ApiError::internal(detail),
+            other => super::wire::api_error(other.describe(), "inbox.receive_email"),
+        }
+    }
+}
+impl ::std::convert::From<ApiError> for ReceiveEmailError {
+    /// Maps a runtime error onto this action's variants by its code;
+    /// anything else becomes an internal error.
+    fn from(e: ApiError) -> Self {
+        match e.code() {
+            "validation_failed" => {
+                ReceiveEmailError::ValidationFailed(
+                    e
+                        .details()
+                        .and_then(|d| d.get("violations"))
+                        .and_then(|v| {
+                            ::bunbase_runtime::serde_json::from_value(v.clone()).ok()
+                        })
+                        .unwrap_or_default(),
+                )
+            }
+            "unknown_sender" => ReceiveEmailError::UnknownSender,
+            "not_implemented" => ReceiveEmailError::NotImplemented,
+            _ => ReceiveEmailError::Internal(e.to_string()),
+        }
+    }
+}
+impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for ReceiveEmailError {
+    fn from(e: ::bunbase_runtime::sqlx::Error) -> Self {
+        ReceiveEmailError::Internal(::std::format!("database error: {e}"))
+    }
+}
 /// Every error `tasks.create_task` can answer; each maps to a status and a wire code.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateTaskError {
@@ -755,6 +837,151 @@ impl ::std::convert::From<ApiError> for OnTaskCreatedError {
 impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for OnTaskCreatedError {
     fn from(e: ::bunbase_runtime::sqlx::Error) -> Self {
         OnTaskCreatedError::Internal(::std::format!("database error: {e}"))
+    }
+}
+/// Every error `tasks.purge_done_tasks` can answer; each maps to a status and a wire code.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PurgeDoneTasksError {
+    /// 401 `unauthorized` (implicit): Authentication is required
+    Unauthorized,
+    /// 501 `not_implemented` (implicit): Not implemented yet
+    NotImplemented,
+    /// 500 `internal` (implicit): Internal error
+    Internal(::std::string::String),
+}
+impl PurgeDoneTasksError {
+    /// The HTTP status, wire code and contract message of this error.
+    pub fn describe(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            PurgeDoneTasksError::Unauthorized => {
+                (401, "unauthorized", "Authentication is required")
+            }
+            PurgeDoneTasksError::NotImplemented => {
+                (501, "not_implemented", "Not implemented yet")
+            }
+            PurgeDoneTasksError::Internal(..) => (500, "internal", "Internal error"),
+        }
+    }
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> u16 {
+        self.describe().0
+    }
+    /// The stable wire code.
+    pub fn code(&self) -> &'static str {
+        self.describe().1
+    }
+}
+impl ::std::fmt::Display for PurgeDoneTasksError {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        let (status, code, message) = self.describe();
+        ::std::write!(f, "{status} {code}: {message}")
+    }
+}
+impl ::std::error::Error for PurgeDoneTasksError {}
+impl ::std::convert::From<PurgeDoneTasksError> for ApiError {
+    fn from(e: PurgeDoneTasksError) -> Self {
+        match e {
+            PurgeDoneTasksError::Internal(detail) => ApiError::internal(detail),
+            other => super::wire::api_error(other.describe(), "tasks.purge_done_tasks"),
+        }
+    }
+}
+impl ::std::convert::From<ApiError> for PurgeDoneTasksError {
+    /// Maps a runtime error onto this action's variants by its code;
+    /// anything else becomes an internal error.
+    fn from(e: ApiError) -> Self {
+        match e.code() {
+            "unauthorized" => PurgeDoneTasksError::Unauthorized,
+            "not_implemented" => PurgeDoneTasksError::NotImplemented,
+            _ => PurgeDoneTasksError::Internal(e.to_string()),
+        }
+    }
+}
+impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for PurgeDoneTasksError {
+    fn from(e: ::bunbase_runtime::sqlx::Error) -> Self {
+        PurgeDoneTasksError::Internal(::std::format!("database error: {e}"))
+    }
+}
+/// Every error `tasks.send_reminder` can answer; each maps to a status and a wire code.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SendReminderError {
+    /// 400 `validation_failed` (implicit): The input is invalid
+    ValidationFailed(::std::vec::Vec<Violation>),
+    /// 401 `unauthorized` (implicit): Authentication is required
+    Unauthorized,
+    /// 501 `not_implemented` (implicit): Not implemented yet
+    NotImplemented,
+    /// 500 `internal` (implicit): Internal error
+    Internal(::std::string::String),
+}
+impl SendReminderError {
+    /// The HTTP status, wire code and contract message of this error.
+    pub fn describe(&self) -> (u16, &'static str, &'static str) {
+        match self {
+            SendReminderError::ValidationFailed(..) => {
+                (400, "validation_failed", "The input is invalid")
+            }
+            SendReminderError::Unauthorized => {
+                (401, "unauthorized", "Authentication is required")
+            }
+            SendReminderError::NotImplemented => {
+                (501, "not_implemented", "Not implemented yet")
+            }
+            SendReminderError::Internal(..) => (500, "internal", "Internal error"),
+        }
+    }
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> u16 {
+        self.describe().0
+    }
+    /// The stable wire code.
+    pub fn code(&self) -> &'static str {
+        self.describe().1
+    }
+}
+impl ::std::fmt::Display for SendReminderError {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        let (status, code, message) = self.describe();
+        ::std::write!(f, "{status} {code}: {message}")
+    }
+}
+impl ::std::error::Error for SendReminderError {}
+impl ::std::convert::From<SendReminderError> for ApiError {
+    fn from(e: SendReminderError) -> Self {
+        match e {
+            SendReminderError::ValidationFailed(violations) => {
+                ApiError::validation(violations)
+            }
+            SendReminderError::Internal(detail) => ApiError::internal(detail),
+            other => super::wire::api_error(other.describe(), "tasks.send_reminder"),
+        }
+    }
+}
+impl ::std::convert::From<ApiError> for SendReminderError {
+    /// Maps a runtime error onto this action's variants by its code;
+    /// anything else becomes an internal error.
+    fn from(e: ApiError) -> Self {
+        match e.code() {
+            "validation_failed" => {
+                SendReminderError::ValidationFailed(
+                    e
+                        .details()
+                        .and_then(|d| d.get("violations"))
+                        .and_then(|v| {
+                            ::bunbase_runtime::serde_json::from_value(v.clone()).ok()
+                        })
+                        .unwrap_or_default(),
+                )
+            }
+            "unauthorized" => SendReminderError::Unauthorized,
+            "not_implemented" => SendReminderError::NotImplemented,
+            _ => SendReminderError::Internal(e.to_string()),
+        }
+    }
+}
+impl ::std::convert::From<::bunbase_runtime::sqlx::Error> for SendReminderError {
+    fn from(e: ::bunbase_runtime::sqlx::Error) -> Self {
+        SendReminderError::Internal(::std::format!("database error: {e}"))
     }
 }
 /// Every error `tasks.update_task` can answer; each maps to a status and a wire code.

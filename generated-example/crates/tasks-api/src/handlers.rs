@@ -47,6 +47,19 @@ pub trait HealthHandler: Send + Sync + 'static {
         ctx: ActionContext,
     ) -> impl Future<Output = ::std::result::Result<HealthOutput, HealthError>> + Send;
 }
+/// The handlers of module `inbox` (Tasks created by e-mail: the mail provider posts each inbound message to a signed webhook, and the sender's account gets a new task). Implement it in the server crate; the router calls each method after the action's guards passed and its input validated.
+pub trait InboxHandler: Send + Sync + 'static {
+    /// `inbox.receive_email`: Turn an inbound e-mail into a task.
+    ///
+    /// Called by the mail provider, never by people: the body is signed with HMAC-SHA256 under the secret in `TASKS_INBOUND_EMAIL_SECRET`, and the server checks the signature before reading it. The subject becomes the task's title and the text its description; the task belongs to the account whose e-mail address is the sender's.
+    fn receive_email(
+        &self,
+        ctx: ActionContext,
+        input: ReceiveEmailInput,
+    ) -> impl Future<
+        Output = ::std::result::Result<ReceiveEmailOutput, ReceiveEmailError>,
+    > + Send;
+}
 /// The handlers of module `tasks` (Tasks owned by the signed-in user). Implement it in the server crate; the router calls each method after the action's guards passed and its input validated.
 pub trait TasksHandler: Send + Sync + 'static {
     /// `tasks.create_task`: Create a task.
@@ -83,6 +96,21 @@ pub trait TasksHandler: Send + Sync + 'static {
         ctx: ActionContext,
         input: TaskCreatedPayload,
     ) -> impl Future<Output = ::std::result::Result<(), OnTaskCreatedError>> + Send;
+    /// `tasks.purge_done_tasks`: Delete tasks finished more than 30 days ago.
+    ///
+    /// Runs daily at 03:00 UTC, once across every server instance. A schedule has no caller, so the module's guard does not apply.
+    fn purge_done_tasks(
+        &self,
+        ctx: ActionContext,
+    ) -> impl Future<Output = ::std::result::Result<(), PurgeDoneTasksError>> + Send;
+    /// `tasks.send_reminder`: Remind the owner that a task is due.
+    ///
+    /// A durable job that create_task enqueues, in the same transaction, for a task with a due date, to run at that date. It records the reminder in task_reminders (a real application would send an e-mail here); a task that was deleted or done meanwhile is skipped. Runs behind the module's guard with the session of whoever created the task.
+    fn send_reminder(
+        &self,
+        ctx: ActionContext,
+        input: SendReminderInput,
+    ) -> impl Future<Output = ::std::result::Result<(), SendReminderError>> + Send;
     /// `tasks.update_task`: Change some fields of a task.
     ///
     /// Fields that are absent or null are left unchanged.
@@ -103,8 +131,8 @@ pub fn emit_task_created(
 /// handler trait. Implemented automatically for any type that
 /// implements them all, so the server crate implements each module's
 /// trait in its own file on one application type.
-pub trait Handlers: AuthHandler + HealthHandler + TasksHandler + Send + Sync + 'static {}
+pub trait Handlers: AuthHandler + HealthHandler + InboxHandler + TasksHandler + Send + Sync + 'static {}
 impl<T> Handlers for T
 where
-    T: AuthHandler + HealthHandler + TasksHandler + Send + Sync + 'static,
+    T: AuthHandler + HealthHandler + InboxHandler + TasksHandler + Send + Sync + 'static,
 {}

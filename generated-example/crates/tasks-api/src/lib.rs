@@ -20,9 +20,19 @@ pub mod handlers;
 /// The HTTP router: every route and action endpoint through the runtime's pipeline, plus the OpenAPI document and docs page.
 #[allow(clippy::result_large_err, deprecated)]
 pub mod router;
+/// Typed enqueue functions of the queue actions, the job handlers of queue and cron actions, their schedules, and `workers`.
+#[allow(clippy::result_large_err, deprecated)]
+pub mod jobs;
+/// Inbound webhooks: each delivery verified over the raw body, deduplicated, then run through the pipeline.
+#[allow(clippy::result_large_err, deprecated)]
+pub mod webhooks;
+/// MCP tools: each action with an `mcp` trigger served over Streamable HTTP, called as the caller through the pipeline.
+#[allow(clippy::result_large_err, deprecated)]
+pub mod mcp;
 /// Stops the build when the `bunbase-runtime` this crate is built with is not compatible with 0.1.0, the version it was generated for (also recorded in its manifest); `bunbase gen --check` names both and the fix.
 const _: () = ::bunbase_runtime::version::require("0.1.0");
 pub use self::errors::*;
 pub use self::handlers::*;
+pub use self::jobs::workers;
 pub use self::router::{OPENAPI_JSON, router};
 pub use self::types::*;

@@ -73,6 +73,12 @@ pub static HEALTH_HEALTH: ActionSpec = ActionSpec {
     guards: &[],
     retry: RetryPolicy::NONE,
 };
+/// The pipeline description of `inbox.receive_email`: its guards in run order and retry policy.
+pub static INBOX_RECEIVE_EMAIL: ActionSpec = ActionSpec {
+    name: "inbox.receive_email",
+    guards: &[],
+    retry: RetryPolicy::NONE,
+};
 /// The pipeline description of `tasks.create_task`: its guards in run order and retry policy.
 pub static TASKS_CREATE_TASK: ActionSpec = ActionSpec {
     name: "tasks.create_task",
@@ -103,6 +109,23 @@ pub static TASKS_ON_TASK_CREATED: ActionSpec = ActionSpec {
     guards: &[GuardSpec::Authenticated],
     retry: RetryPolicy::NONE,
 };
+/// The pipeline description of `tasks.purge_done_tasks`: its guards in run order and retry policy.
+pub static TASKS_PURGE_DONE_TASKS: ActionSpec = ActionSpec {
+    name: "tasks.purge_done_tasks",
+    guards: &[GuardSpec::Authenticated],
+    retry: RetryPolicy::NONE,
+};
+/// The pipeline description of `tasks.send_reminder`: its guards in run order and retry policy.
+pub static TASKS_SEND_REMINDER: ActionSpec = ActionSpec {
+    name: "tasks.send_reminder",
+    guards: &[GuardSpec::Authenticated],
+    retry: RetryPolicy {
+        attempts: 3,
+        backoff: Backoff::Exponential,
+        base_ms: 1000,
+        max_ms: 60000,
+    },
+};
 /// The pipeline description of `tasks.update_task`: its guards in run order and retry policy.
 pub static TASKS_UPDATE_TASK: ActionSpec = ActionSpec {
     name: "tasks.update_task",
@@ -125,7 +148,7 @@ async fn run_auth_login<H: AuthHandler>(
             |req: &HttpRequest| wire::http_input::<LoginInput>(req, bindings),
             move |ctx, input: LoginInput| {
                 let app = app.clone();
-                async move { app.login(ctx, input).await }
+                async move { AuthHandler::login(&*app, ctx, input).await }
             },
         )
         .await
@@ -146,7 +169,7 @@ async fn run_auth_logout<H: AuthHandler>(
             |req: &HttpRequest| wire::http_input::<()>(req, bindings),
             move |ctx, _input: ()| {
                 let app = app.clone();
-                async move { app.logout(ctx).await }
+                async move { AuthHandler::logout(&*app, ctx).await }
             },
         )
         .await
@@ -167,7 +190,7 @@ async fn run_auth_me<H: AuthHandler>(
             |req: &HttpRequest| wire::http_input::<()>(req, bindings),
             move |ctx, _input: ()| {
                 let app = app.clone();
-                async move { app.me(ctx).await }
+                async move { AuthHandler::me(&*app, ctx).await }
             },
         )
         .await
@@ -188,7 +211,7 @@ async fn run_auth_register<H: AuthHandler>(
             |req: &HttpRequest| wire::http_input::<RegisterInput>(req, bindings),
             move |ctx, input: RegisterInput| {
                 let app = app.clone();
-                async move { app.register(ctx, input).await }
+                async move { AuthHandler::register(&*app, ctx, input).await }
             },
         )
         .await
@@ -209,7 +232,7 @@ async fn run_health_health<H: HealthHandler>(
             |req: &HttpRequest| wire::http_input::<()>(req, bindings),
             move |ctx, _input: ()| {
                 let app = app.clone();
-                async move { app.health(ctx).await }
+                async move { HealthHandler::health(&*app, ctx).await }
             },
         )
         .await
@@ -230,7 +253,7 @@ async fn run_tasks_create_task<H: TasksHandler>(
             |req: &HttpRequest| wire::http_input::<CreateTaskInput>(req, bindings),
             move |ctx, input: CreateTaskInput| {
                 let app = app.clone();
-                async move { app.create_task(ctx, input).await }
+                async move { TasksHandler::create_task(&*app, ctx, input).await }
             },
         )
         .await
@@ -251,7 +274,7 @@ async fn run_tasks_delete_task<H: TasksHandler>(
             |req: &HttpRequest| wire::http_input::<DeleteTaskInput>(req, bindings),
             move |ctx, input: DeleteTaskInput| {
                 let app = app.clone();
-                async move { app.delete_task(ctx, input).await }
+                async move { TasksHandler::delete_task(&*app, ctx, input).await }
             },
         )
         .await
@@ -272,7 +295,7 @@ async fn run_tasks_get_task<H: TasksHandler>(
             |req: &HttpRequest| wire::http_input::<GetTaskInput>(req, bindings),
             move |ctx, input: GetTaskInput| {
                 let app = app.clone();
-                async move { app.get_task(ctx, input).await }
+                async move { TasksHandler::get_task(&*app, ctx, input).await }
             },
         )
         .await
@@ -293,7 +316,7 @@ async fn run_tasks_list_tasks<H: TasksHandler>(
             |req: &HttpRequest| wire::http_input::<ListTasksInput>(req, bindings),
             move |ctx, input: ListTasksInput| {
                 let app = app.clone();
-                async move { app.list_tasks(ctx, input).await }
+                async move { TasksHandler::list_tasks(&*app, ctx, input).await }
             },
         )
         .await
@@ -314,15 +337,18 @@ async fn run_tasks_update_task<H: TasksHandler>(
             |req: &HttpRequest| wire::http_input::<UpdateTaskInput>(req, bindings),
             move |ctx, input: UpdateTaskInput| {
                 let app = app.clone();
-                async move { app.update_task(ctx, input).await }
+                async move { TasksHandler::update_task(&*app, ctx, input).await }
             },
         )
         .await
 }
 /// The application's routes: every `api` route, every action endpoint
-/// (`POST {base_path}/v1/actions/{module}.{action}`), the OpenAPI
-/// document and the docs page. Also subscribes event-triggered
-/// actions to the runtime's event bus. Wrap the result with
+/// (`POST {base_path}/v1/actions/{module}.{action}`), every inbound
+/// webhook and the MCP endpoint (`{base_path}/mcp`) when the
+/// contracts have them, the OpenAPI document and the docs page.
+/// Also subscribes event-triggered actions to the runtime's event
+/// bus and registers the jobs and schedules of queue and cron
+/// actions (`jobs`). Wrap the result with
 /// `Runtime::app` (the server does) for trace ids, 404/405 envelopes
 /// and health checks.
 pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
@@ -343,7 +369,9 @@ pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
                                 wire::event_input,
                                 move |ctx, input: TaskCreatedPayload| {
                                     let app = app.clone();
-                                    async move { app.on_task_created(ctx, input).await }
+                                    async move {
+                                        TasksHandler::on_task_created(&*app, ctx, input).await
+                                    }
                                 },
                             )
                             .await;
@@ -351,6 +379,7 @@ pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
                 },
             );
     }
+    super::jobs::register(rt, &app);
     Router::new()
         .route(
             "/api/auth/login",
@@ -581,5 +610,7 @@ pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
                 ),
             ),
         )
+        .merge(super::webhooks::routes(rt, &app))
+        .merge(super::mcp::routes(rt, &app))
         .merge(::bunbase_runtime::docs::routes("/api", OPENAPI_JSON))
 }

@@ -92,6 +92,28 @@ impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for LoginInput {
         wire::deserialize(de)
     }
 }
+/// `ReceiveEmailInput` from module `inbox`.
+#[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
+#[serde(crate = "::bunbase_runtime::serde")]
+pub struct ReceiveEmailInput {
+    /// The sender; must be an account's address
+    pub from: ::std::string::String,
+    pub subject: ::std::string::String,
+    pub text: ::std::option::Option<::std::string::String>,
+}
+impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for ReceiveEmailInput {
+    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
+        de: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        wire::deserialize(de)
+    }
+}
+/// `ReceiveEmailOutput` from module `inbox`.
+#[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
+#[serde(crate = "::bunbase_runtime::serde")]
+pub struct ReceiveEmailOutput {
+    pub task_id: ::bunbase_runtime::uuid::Uuid,
+}
 /// `RegisterInput` from module `auth`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
@@ -101,6 +123,19 @@ pub struct RegisterInput {
     pub name: ::std::string::String,
 }
 impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for RegisterInput {
+    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
+        de: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        wire::deserialize(de)
+    }
+}
+/// `SendReminderInput` from module `tasks`.
+#[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
+#[serde(crate = "::bunbase_runtime::serde")]
+pub struct SendReminderInput {
+    pub task_id: ::bunbase_runtime::uuid::Uuid,
+}
+impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for SendReminderInput {
     fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
         de: D,
     ) -> ::std::result::Result<Self, D::Error> {

@@ -653,6 +653,12 @@ pub fn serialize_with<T, C: Encode<T>, S: ::bunbase_runtime::serde::Serializer>(
 ) -> Result<S::Ok, S::Error> {
     C::encode(v, s)
 }
+/// `json` inputs: any JSON value, taken as it is.
+impl Decode for Value {
+    fn decode(_: &mut Decoder, value: Value) -> Option<Self> {
+        Some(value)
+    }
+}
 impl Decode for () {
     fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
         match value {
@@ -766,12 +772,14 @@ pub fn http_input<T: Decode>(
 ) -> Result<T, ::bunbase_runtime::ApiError> {
     use ::bunbase_runtime::axum::http::Method;
     let mut obj = Map::new();
+    let mut null_body = false;
     let has_body = !matches!(
         * req.method(), Method::GET | Method::DELETE | Method::HEAD
     );
     if has_body {
         match req.json_value()? {
             Value::Object(m) => obj = m,
+            Value::Null => null_body = true,
             other => {
                 let mut d = Decoder::new();
                 wrong_type(&mut d, "an object", &other);
@@ -809,7 +817,16 @@ pub fn http_input<T: Decode>(
         let value = param.unwrap_or(Param::Str).value(vs);
         obj.insert(k, value);
     }
-    decode_document(Value::Object(obj)).map_err(::bunbase_runtime::ApiError::validation)
+    decode_document(Value::Object(obj))
+        .map_err(|violations| {
+            if null_body {
+                let mut d = Decoder::new();
+                wrong_type(&mut d, "an object", &Value::Null);
+                ::bunbase_runtime::ApiError::validation(d.into_violations())
+            } else {
+                ::bunbase_runtime::ApiError::validation(violations)
+            }
+        })
 }
 /// The runtime error for an error-enum variant without data, from its
 /// `(status, code, message)`: implicit codes use the runtime's constructors

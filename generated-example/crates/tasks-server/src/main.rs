@@ -1,4 +1,4 @@
-//! The Tasks API server. `serve` (the default) applies pending migrations, seeds a demo user and serves; `migrate` only applies migrations; `create-api-key`, `list-api-keys` and `revoke-api-key` manage machines' keys.
+//! The Tasks API server. `serve` (the default) applies pending migrations, seeds a demo user and serves, running queued and scheduled jobs in the same process unless `JOBS_WORKER=false`; `worker` runs only the jobs (no HTTP); `migrate` only applies migrations; `create-api-key`, `list-api-keys` and `revoke-api-key` manage machines' keys; `mcp` serves the MCP tools over stdio, as the caller `MCP_SESSION_TOKEN` names (a session cookie's value or an API key).
 //!
 //! Configuration comes from the environment: `PORT`, `HOST`, `DATABASE_URL`
 //! (SQLite or PostgreSQL), `SESSION_SECRET`, `RUST_LOG` and more (see
@@ -6,7 +6,7 @@
 //! only (no `SESSION_SECRET`, or `SESSION_COOKIE_SECURE=false`), never
 //! with `DEMO_USER=false`, and its password is never printed or logged.
 
-// The contract modules (`auth`, `health`, `tasks`), kept up to date by `bunbase gen`.
+// The contract modules (`auth`, `health`, `inbox`, `tasks`), kept up to date by `bunbase gen`.
 include!("modules.rs");
 mod db;
 
@@ -35,10 +35,18 @@ async fn main() -> ExitCode {
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
     let result = match command.as_str() {
         "serve" => serve(migrations).await,
+        "worker" => worker().await,
         "migrate" => migrate(migrations).await,
+        "mcp" => {
+            return bunbase_runtime::mcp::run_stdio("tasks", |rt: &Runtime| {
+                rt.auth().set_principal_loader(std::sync::Arc::new(auth::Users(rt.db().clone())));
+                tasks_api::mcp::tools(std::sync::Arc::new(App))
+            })
+            .await;
+        }
         name if bunbase_runtime::auth::command::COMMANDS.contains(&name) => api_keys().await,
         other => {
-            eprintln!("unknown command {other:?}: use `serve` (the default), `migrate`, `create-api-key`, `list-api-keys` or `revoke-api-key`");
+            eprintln!("unknown command {other:?}: use `serve` (the default), `worker`, `migrate`, `mcp`, `create-api-key`, `list-api-keys` or `revoke-api-key`");
             return ExitCode::from(2);
         }
     };
@@ -70,8 +78,24 @@ async fn serve(migrations: Migrations) -> Result<(), Box<dyn std::error::Error>>
     let addr = if bound.ip().is_unspecified() { SocketAddr::new(IpAddr::from([127, 0, 0, 1]), bound.port()) } else { bound };
     println!("API:     http://{addr}/api");
     println!("Docs:    http://{addr}/api/docs");
+    println!("MCP:     http://{addr}/api/mcp (Streamable HTTP; `tasks-server mcp` for stdio)");
     println!("Health:  http://{addr}/api/health (liveness /healthz, readiness /readyz)");
     server.run().await?;
+    Ok(())
+}
+
+/// Runs the job worker and the scheduler, without HTTP, until SIGINT or
+/// SIGTERM: queued and scheduled actions and durable event deliveries.
+/// Start servers with `JOBS_WORKER=false` to run jobs only in such processes.
+async fn worker() -> Result<(), Box<dyn std::error::Error>> {
+    let mut config = Config::from_env("tasks")?;
+    config.jobs_worker = true;
+    let rt = Runtime::start(config).await?;
+    rt.auth().set_principal_loader(std::sync::Arc::new(auth::Users(rt.db().clone())));
+    tasks_api::workers(&rt, App);
+    println!("Worker:  running {} job kinds", rt.jobs().kind_names().len());
+    bunbase_runtime::server::shutdown_signal().await;
+    rt.shutdown().await;
     Ok(())
 }
 

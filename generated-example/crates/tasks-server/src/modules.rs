@@ -3,5 +3,7 @@
 mod auth;
 /// Handlers of module `health` (`src/health.rs`, yours to edit).
 mod health;
+/// Handlers of module `inbox` (`src/inbox.rs`, yours to edit).
+mod inbox;
 /// Handlers of module `tasks` (`src/tasks.rs`, yours to edit).
 mod tasks;

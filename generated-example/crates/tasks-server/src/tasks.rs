@@ -1,8 +1,8 @@
 //! Handlers of module `tasks`: tasks owned by the signed-in user, persisted with portable SQL.
 
-use bunbase_runtime::chrono::{SubsecRound, Utc};
+use bunbase_runtime::chrono::{Duration, SubsecRound, Utc};
 use bunbase_runtime::uuid::Uuid;
-use bunbase_runtime::{ActionContext, sqlx, with_pool};
+use bunbase_runtime::{ActionContext, ApiError, sqlx, with_pool};
 use tasks_api::*;
 
 use crate::App;
@@ -40,7 +40,11 @@ impl TasksHandler for App {
             created_at: now,
             updated_at: now,
         };
+        // A task with a due date gets a reminder job at that date, enqueued in
+        // the same transaction: the job exists exactly when the task does.
+        let reminder = SendReminderInput { task_id: task.id };
         with_pool!(ctx.db, pool => {
+            let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO tasks (id, owner_id, title, description, status, tags, due_at, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -54,9 +58,22 @@ impl TasksHandler for App {
             .bind(task.due_at.map(ts))
             .bind(ts(task.created_at))
             .bind(ts(task.updated_at))
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            if let Some(due_at) = task.due_at {
+                jobs::send_reminder(&ctx, &reminder)
+                    .run_at(due_at)
+                    .unique_key(format!("reminder:{}", task.id))
+                    .enqueue_in(&mut *tx)
+                    .await
+                    .map_err(ApiError::from)?;
+            }
+            tx.commit().await?;
         });
+        if task.due_at.is_some() {
+            // SQLite has no NOTIFY: wake this process's worker now.
+            ctx.jobs().wake_workers();
+        }
         emit_task_created(&ctx, &TaskCreatedPayload { task_id: task.id, owner_id: task.owner_id, title: task.title.clone() })?;
         Ok(task)
     }
@@ -128,6 +145,48 @@ impl TasksHandler for App {
     async fn on_task_created(&self, _ctx: ActionContext, input: TaskCreatedPayload) -> Result<(), OnTaskCreatedError> {
         // The action's span already carries the trace id.
         bunbase_runtime::tracing::info!(task_id = %input.task_id, owner_id = %input.owner_id, title = %input.title, "task created");
+        Ok(())
+    }
+
+    async fn purge_done_tasks(&self, ctx: ActionContext) -> Result<(), PurgeDoneTasksError> {
+        let cutoff = ts(Utc::now() - Duration::days(30));
+        let deleted = with_pool!(ctx.db, pool => {
+            sqlx::query("DELETE FROM tasks WHERE status = 'done' AND updated_at < $1").bind(cutoff).execute(pool).await?.rows_affected()
+        });
+        bunbase_runtime::tracing::info!(deleted, "purged tasks done for more than 30 days");
+        Ok(())
+    }
+
+    async fn send_reminder(&self, ctx: ActionContext, input: SendReminderInput) -> Result<(), SendReminderError> {
+        // The job runs with the creator's session, so `load` sees only their task.
+        let Some(task) = load(&ctx, input.task_id).await.map_err(SendReminderError::Internal)? else {
+            return Ok(());
+        };
+        if task.status == TaskStatus::Done {
+            return Ok(());
+        }
+        // The reminder and the job's completion commit together: a worker
+        // whose lease expired meanwhile records nothing.
+        let recorded = with_pool!(ctx.db, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("INSERT INTO task_reminders (task_id, owner_id, reminded_at) VALUES ($1, $2, $3) ON CONFLICT (task_id) DO NOTHING")
+                .bind(task.id.to_string())
+                .bind(task.owner_id.to_string())
+                .bind(ts(Utc::now()))
+                .execute(&mut *tx)
+                .await?;
+            let held = match ctx.job() {
+                Some(job) => job.complete_in(&mut *tx).await.map_err(ApiError::from)?,
+                None => true,
+            };
+            if held {
+                tx.commit().await?;
+            }
+            held
+        });
+        if recorded {
+            bunbase_runtime::tracing::info!(task_id = %task.id, title = %task.title, "reminder sent");
+        }
         Ok(())
     }
 

@@ -106,6 +106,38 @@ export interface LoginInput {
 }
 
 /**
+ * The input of `inbox.receive_email`.
+ */
+export interface ReceiveEmailInput {
+  /**
+   * The sender; must be an account's address
+   *
+   * An email address.
+   */
+  from: string;
+  /**
+   * Constraints: min length 1, max length 200.
+   *
+   * @example `"Renew the domain"`
+   */
+  subject: string;
+  /**
+   * Constraints: max length 5000.
+   */
+  text?: string | null | undefined;
+}
+
+/**
+ * The output of `inbox.receive_email`.
+ */
+export interface ReceiveEmailOutput {
+  /**
+   * A UUID.
+   */
+  task_id: string;
+}
+
+/**
  * The input of `auth.register`.
  */
 export interface RegisterInput {
@@ -121,6 +153,16 @@ export interface RegisterInput {
    * Constraints: min length 1, max length 100.
    */
   name: string;
+}
+
+/**
+ * The input of `tasks.send_reminder`.
+ */
+export interface SendReminderInput {
+  /**
+   * A UUID.
+   */
+  task_id: string;
 }
 
 /**

@@ -37,9 +37,10 @@ pub(crate) fn json_content(schema: ReferenceOr<Schema>) -> IndexMap<String, Medi
 
 /// The component schemas of the envelope: `(name, schema)` pairs.
 pub(crate) fn components(names: &ProjectNames) -> Vec<(String, Schema)> {
-    let nullable_any = {
+    let any_details = {
+        // No `type`, so any value, `null` included (OpenAPI 3.0.3 ignores
+        // `nullable` without a `type`, and linters reject it).
         let mut s = plain(SchemaKind::Any(Default::default()));
-        s.schema_data.nullable = true;
         s.schema_data.description = Some(
             "Structured details, or `null`. For `validation_failed`, a `ValidationFailedDetails`."
                 .into(),
@@ -60,7 +61,7 @@ pub(crate) fn components(names: &ProjectNames) -> Vec<(String, Schema)> {
                     "The request's trace id, also sent in the `x-request-id` header.",
                 ),
             ),
-            ("details", nullable_any),
+            ("details", any_details),
         ],
         None,
     );
@@ -253,16 +254,19 @@ fn response(group: &[Entry<'_>], names: &ProjectNames) -> Response {
     for e in group {
         description.push_str(&format!("\n- `{}`: {}", e.code, e.message));
     }
-    let mut inner = vec![("code", string_enum(group.iter().map(|e| e.code)))];
-    if group.len() == 1 && group[0].violations {
-        inner.push((
-            "details",
-            plain(SchemaKind::AllOf {
-                all_of: vec![reference(&names.openapi_validation_details)],
-            }),
-        ));
+    let inner = vec![("code", string_enum(group.iter().map(|e| e.code)))];
+    let mut error = object(inner, Some(vec![]));
+    if group.len() == 1
+        && group[0].violations
+        && let SchemaKind::Type(Type::Object(o)) = &mut error.schema_kind
+    {
+        // The details schema itself, not a one-schema `allOf` around it.
+        o.properties.insert(
+            "details".into(),
+            boxed(reference(&names.openapi_validation_details)),
+        );
     }
-    let narrowing = object([("error", object(inner, Some(vec![])))], Some(vec![]));
+    let narrowing = object([("error", error)], Some(vec![]));
     let schema = plain(SchemaKind::AllOf {
         all_of: vec![
             reference(&names.openapi_envelope),

@@ -107,10 +107,17 @@ impl<'a> Layout<'a> {
         }
     }
 
-    /// Every component schema derived from IR types, sorted by name.
+    /// Every component schema derived from IR types that travel over HTTP,
+    /// sorted by name.
     pub(crate) fn components(&self) -> Vec<Component> {
         let mut out = Vec::new();
         for (name, def) in &self.ir.types {
+            // The document describes what travels over HTTP only: a type
+            // only events, jobs or MCP calls carry would be an unused
+            // component.
+            if !(def.directions.http_request || def.directions.http_response) {
+                continue;
+            }
             let dirs: &[Direction] = if self.is_split(name) {
                 &[Direction::Out, Direction::In]
             } else {

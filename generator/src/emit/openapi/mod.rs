@@ -90,6 +90,11 @@ pub fn document(ir: &Ir) -> OpenAPI {
             title: ir.project.title.clone(),
             description: ir.project.description.clone(),
             version: ir.project.version.clone(),
+            license: ir.project.license.as_ref().map(|l| openapiv3::License {
+                name: l.name.clone(),
+                url: l.url.clone(),
+                extensions: IndexMap::new(),
+            }),
             ..Info::default()
         },
         servers: vec![Server {

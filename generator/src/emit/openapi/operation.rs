@@ -2,19 +2,19 @@
 
 use indexmap::IndexMap;
 use openapiv3::{
-    HeaderStyle, Operation, Parameter, ParameterData, ParameterSchemaOrContent, PathItem,
-    PathStyle, Paths, QueryStyle, ReferenceOr, RequestBody, Response, Responses, Schema,
-    SecurityRequirement, StatusCode,
+    HeaderStyle, ObjectType, Operation, Parameter, ParameterData, ParameterSchemaOrContent,
+    PathItem, PathStyle, Paths, QueryStyle, ReferenceOr, RequestBody, Response, Responses, Schema,
+    SchemaKind, SecurityRequirement, StatusCode, Type,
 };
 use serde_json::Value;
 
 use super::SESSION_SCHEME;
 use super::errors::{self, SharedResponses, json_content};
 use super::layout::Layout;
-use super::schema::{nullable, reference, string};
+use super::schema::{nullable, plain, reference, string};
 use crate::ir::{
     Action, BindingLocation, Constraints, Direction, Field, HttpRoute, OutputType, ProjectNames,
-    TypeKind, TypeRef, WebhookScheme, WebhookTrigger,
+    TypeKind, TypeRef, WebhookEncoding, WebhookMode, WebhookScheme, WebhookTrigger,
 };
 
 /// Every operation of the document, paths sorted.
@@ -76,6 +76,79 @@ pub(crate) fn paths(layout: &Layout<'_>, shared: &mut SharedResponses) -> Paths 
             .map(|(k, v)| (k, ReferenceOr::Item(v)))
             .collect(),
         extensions: IndexMap::new(),
+    }
+}
+
+/// The headers a webhook delivery must carry, with what each holds.
+fn webhook_headers(hook: &WebhookTrigger) -> Vec<(String, String)> {
+    let env = &hook.secret_env;
+    let keyed = format!(
+        "keyed with a secret from the server's `{env}` environment variable (several, \
+         comma-separated, while rotating)"
+    );
+    match &hook.scheme {
+        WebhookScheme::HmacSha256 {
+            header,
+            prefix,
+            encoding,
+            id_header,
+        } => {
+            let enc = match encoding {
+                WebhookEncoding::Hex => "hex",
+                WebhookEncoding::Base64 => "base64",
+            };
+            let prefix = if prefix.is_empty() {
+                String::new()
+            } else {
+                format!("`{prefix}` then ")
+            };
+            let mut h = vec![(
+                header.clone(),
+                format!(
+                    "{prefix}the {enc} HMAC-SHA256 of the raw body, {keyed}. Checked in constant time \
+                     before the body is parsed."
+                ),
+            )];
+            if let Some(id) = id_header {
+                h.push((
+                    id.clone(),
+                    "The sender's delivery id: a delivery id already accepted is not run again."
+                        .into(),
+                ));
+            }
+            h
+        }
+        WebhookScheme::Stripe {
+            header,
+            tolerance_secs,
+        } => vec![(
+            header.clone(),
+            format!(
+                "Stripe's `t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\">`, {keyed}; \
+                 `t` must be within {tolerance_secs} seconds of the server's clock."
+            ),
+        )],
+        WebhookScheme::StandardWebhooks { tolerance_secs } => vec![
+            (
+                "webhook-id".into(),
+                "The delivery id (Standard Webhooks): an id already accepted is not run again."
+                    .into(),
+            ),
+            (
+                "webhook-timestamp".into(),
+                format!(
+                    "Unix seconds when the delivery was signed; within {tolerance_secs} seconds of \
+                     the server's clock."
+                ),
+            ),
+            (
+                "webhook-signature".into(),
+                format!(
+                    "`v1,<base64 HMAC-SHA256 of \"<id>.<timestamp>.<raw body>\">` entries separated \
+                     by spaces, {keyed} (`whsec_<base64>`)."
+                ),
+            ),
+        ],
     }
 }
 
@@ -207,54 +280,100 @@ impl Ops<'_, '_> {
                     .type_ref_schema(&TypeRef::Json, &Constraints::default(), Direction::In)
             }
         };
-        let scheme = match hook.scheme {
-            WebhookScheme::HmacSha256 => {
-                "the hex HMAC-SHA256 of the raw body (optionally prefixed `sha256=`)"
-            }
-            WebhookScheme::Stripe => {
-                "Stripe's `t=<timestamp>,v1=<hex HMAC-SHA256 of \"<timestamp>.<raw body>\">`"
-            }
-        };
         let mut op = self.base(operation_id, true);
         op.summary = Some(match &self.action.summary {
             Some(s) => format!("{s} (webhook)"),
             None => format!("Inbound webhook for {}", self.action.full_name),
         });
-        let header = ParameterData {
-            name: hook.signature_header.clone(),
-            description: Some(format!(
-                "Signature of the request: {scheme}, keyed with the secret in the server's `{}` environment \
-                 variable. Requests with a missing or wrong signature are rejected before the body is read.",
-                hook.secret_env
-            )),
-            required: true,
-            deprecated: None,
-            format: ParameterSchemaOrContent::Schema(ReferenceOr::Item(string())),
-            example: None,
-            examples: IndexMap::new(),
-            explode: None,
-            extensions: IndexMap::new(),
+        // Deliveries prove themselves by their signature, not a session.
+        op.security = Some(Vec::new());
+        op.parameters = webhook_headers(hook)
+            .into_iter()
+            .map(|(name, description)| {
+                ReferenceOr::Item(Parameter::Header {
+                    parameter_data: ParameterData {
+                        name,
+                        description: Some(description),
+                        required: true,
+                        deprecated: None,
+                        format: ParameterSchemaOrContent::Schema(ReferenceOr::Item(string())),
+                        example: None,
+                        examples: IndexMap::new(),
+                        explode: None,
+                        extensions: IndexMap::new(),
+                    },
+                    style: HeaderStyle::Simple,
+                })
+            })
+            .collect();
+        let envelope = json_content(reference(&self.names.openapi_envelope));
+        let refused = |description: &str| {
+            ReferenceOr::Item(Response {
+                description: description.to_owned(),
+                content: envelope.clone(),
+                ..Response::default()
+            })
         };
-        op.parameters = vec![ReferenceOr::Item(Parameter::Header {
-            parameter_data: header,
-            style: HeaderStyle::Simple,
-        })];
+        op.responses.responses.insert(
+            StatusCode::Code(401),
+            refused(
+                "The signature is missing, malformed, wrong or stale: `unauthorized`, with \
+                 `details.reason` (`missing_header`, `malformed_header`, `signature_mismatch`, \
+                 `stale_timestamp`). Nothing ran.",
+            ),
+        );
+        op.responses.responses.insert(
+            StatusCode::Code(409),
+            refused(
+                "`delivery_in_progress`: another request is running this delivery; retry later.",
+            ),
+        );
+        op.responses.responses.insert(
+            StatusCode::Code(413),
+            refused("`payload_too_large`: the body is larger than the server's limit."),
+        );
         let body = request_body(
             schema,
             Some("The raw JSON body as the sender signed it.".into()),
         );
         op.request_body = Some(ReferenceOr::Item(body));
-        let status = rpc_status(self.action);
-        op.responses.responses.insert(
-            StatusCode::Code(status),
-            ReferenceOr::Item(self.success(status)),
-        );
+        match hook.mode {
+            WebhookMode::Sync => {
+                let status = rpc_status(self.action);
+                let mut success = self.success(status);
+                success.description.push_str(
+                    " A delivery already accepted (same delivery id) is answered 200 \
+                     `{\"duplicate\":true,\"delivery_id\":...}` without running again.",
+                );
+                op.responses
+                    .responses
+                    .insert(StatusCode::Code(status), ReferenceOr::Item(success));
+            }
+            WebhookMode::Queue => {
+                op.responses.responses.insert(
+                    StatusCode::Code(202),
+                    ReferenceOr::Item(Response {
+                        description: "Verified, validated and enqueued as a job: \
+                                      `{\"enqueued\":true,\"delivery_id\":...}`."
+                            .into(),
+                        content: json_content(ReferenceOr::Item(plain(SchemaKind::Type(
+                            Type::Object(ObjectType::default()),
+                        )))),
+                        ..Response::default()
+                    }),
+                );
+            }
+        }
         op.responses.responses.sort_keys();
         op.extensions
             .insert("x-bunbase-trigger".into(), Value::from("webhook"));
         op.extensions.insert(
             "x-bunbase-webhook".into(),
-            serde_json::json!({ "secret_env": hook.secret_env, "scheme": hook.scheme }),
+            serde_json::json!({
+                "secret_env": hook.secret_env,
+                "scheme": hook.scheme.name(),
+                "mode": hook.mode,
+            }),
         );
         op
     }
@@ -285,13 +404,25 @@ impl Ops<'_, '_> {
             default: Some(default),
             ..Responses::default()
         };
+        let client_errors = errors.iter().any(|(status, _)| (400..500).contains(status));
         for (status, r) in errors {
             responses.responses.insert(StatusCode::Code(status), r);
         }
-        let security = a.guards.iter().any(|g| g.kind.needs_principal()).then(|| {
+        // The framework's answers (`not_found`, `method_not_allowed`, ...)
+        // are client errors: an operation with no 4xx of its own lists them
+        // as its `4XX`.
+        if !client_errors && let Some(default) = &responses.default {
+            responses
+                .responses
+                .insert(StatusCode::Range(4), default.clone());
+        }
+        // Public operations say so (`security: []`) rather than say nothing.
+        let security = Some(if a.guards.iter().any(|g| g.kind.needs_principal()) {
             let mut req = SecurityRequirement::new();
             req.insert(SESSION_SCHEME.to_string(), Vec::new());
             vec![req]
+        } else {
+            Vec::new()
         });
         let mut extensions = IndexMap::new();
         extensions.insert(

@@ -10,7 +10,8 @@
 //!   (base64).
 //! - Named types are `$ref`s; a `$ref` cannot carry siblings in 3.0, so a
 //!   nullable or annotated reference is wrapped in a one-element `allOf`.
-//! - `T?` adds `nullable: true`; whether the field is `required` depends on
+//! - `T?` adds `nullable: true` to a typed schema and makes any other
+//!   `anyOf: [T, null]` (see [`nullable`]); whether the field is `required` depends on
 //!   the direction (see `emit::openapi`): [`Direction::In`] is a request,
 //!   [`Direction::Out`] a response.
 
@@ -85,11 +86,41 @@ pub(crate) fn string() -> Schema {
     typed(Type::String(StringType::default()))
 }
 
-/// The schema `nullable: true` of `s`.
+/// `s` or `null`. A typed schema gets `nullable: true`; a schema without a
+/// `type` of its own (a reference, a composition) becomes `anyOf: [s, null]`
+/// with its annotations kept outside, since OpenAPI 3.0.3 ignores `nullable`
+/// without a sibling `type`; a schema of any value already admits `null`.
 pub(crate) fn nullable(s: ReferenceOr<Schema>) -> ReferenceOr<Schema> {
     let mut s = inline(s);
-    s.schema_data.nullable = true;
+    match s.schema_kind {
+        SchemaKind::Type(_) => s.schema_data.nullable = true,
+        SchemaKind::Any(ref a)
+            if a.typ.is_none()
+                && a.all_of.is_empty()
+                && a.any_of.is_empty()
+                && a.one_of.is_empty() => {}
+        kind => {
+            let inner = match kind {
+                SchemaKind::AllOf { mut all_of } if all_of.len() == 1 => all_of.remove(0),
+                kind => ReferenceOr::Item(plain(kind)),
+            };
+            s.schema_kind = SchemaKind::AnyOf {
+                any_of: vec![inner, ReferenceOr::Item(null_only())],
+            };
+        }
+    }
     ReferenceOr::Item(s)
+}
+
+/// The schema whose only value is `null`, in OpenAPI 3.0 terms (3.0 has no
+/// `null` type).
+pub(crate) fn null_only() -> Schema {
+    let mut s = typed(Type::String(StringType {
+        enumeration: vec![None],
+        ..StringType::default()
+    }));
+    s.schema_data.nullable = true;
+    s
 }
 
 impl Layout<'_> {
@@ -138,8 +169,8 @@ impl Layout<'_> {
             TypeRef::Date => string_with(VariantOrUnknownOrEmpty::Item(StringFormat::Date)),
             TypeRef::Bytes => string_with(VariantOrUnknownOrEmpty::Item(StringFormat::Byte)),
             TypeRef::Json => {
+                // No `type`: any value, `null` included.
                 let mut any = plain(SchemaKind::Any(AnySchema::default()));
-                any.schema_data.nullable = true;
                 any.schema_data.description = Some("Any JSON value.".into());
                 ReferenceOr::Item(any)
             }

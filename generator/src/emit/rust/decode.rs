@@ -13,7 +13,18 @@ use crate::ir::{Constraints, Field, Ir, TypeDef, TypeKind, TypeRef};
 /// every type the server reads (`Directions::server_reads`); output-only
 /// types get none.
 pub fn decode_parts(ir: &Ir) -> Vec<Part<'_>> {
-    let mut parts = vec![part(|| {
+    let decoded: Vec<&TypeDef> = ir
+        .types
+        .values()
+        .filter(|t| t.directions.server_reads)
+        .collect();
+    // A project whose server reads no type (no action takes input) has an
+    // empty module: no imports to leave unused.
+    let any = !decoded.is_empty();
+    let mut parts = vec![part(move || {
+        if !any {
+            return TokenStream::new();
+        }
         quote! {
             #[allow(unused_imports)]
             use super::types::*;
@@ -21,11 +32,6 @@ pub fn decode_parts(ir: &Ir) -> Vec<Part<'_>> {
             use ::bunbase_runtime::serde_json::{Map, Value};
         }
     })];
-    let decoded = ir
-        .types
-        .values()
-        .filter(|t| t.directions.server_reads)
-        .collect();
     parts.extend(chunked(decoded, decode_impl));
     parts
 }

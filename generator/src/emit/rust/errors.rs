@@ -9,10 +9,21 @@ use crate::ir::{Action, ErrorDef, ErrorPayload, Ir};
 
 /// The `errors` module as parts: its imports, then the enums in runs.
 pub fn errors_parts(ir: &Ir) -> Vec<Part<'_>> {
-    let mut parts = vec![part(|| {
+    // Only actions with an input can answer `validation_failed` and its
+    // violations.
+    let violations = ir
+        .actions()
+        .flat_map(|a| &a.errors)
+        .any(|e| e.payload == ErrorPayload::Violations);
+    let mut parts = vec![part(move || {
+        let violation = violations.then(|| {
+            quote!(
+                use ::bunbase_runtime::validate::Violation;
+            )
+        });
         quote! {
             use ::bunbase_runtime::ApiError;
-            use ::bunbase_runtime::validate::Violation;
+            #violation
         }
     })];
     parts.extend(chunked(ir.actions().collect(), error_enum_def));

@@ -100,9 +100,8 @@ pub fn method_signature(a: &Action) -> TokenStream {
     let m = ident(&a.rust_name);
     let out = output_type(a.output.as_ref());
     let err = ident(&a.error_enum);
-    match &a.input {
+    match super::tokens::input_type(a) {
         Some(input) => {
-            let input = ident(input);
             quote!(fn #m(&self, ctx: ActionContext, input: #input) -> impl Future<Output = ::std::result::Result<#out, #err>> + Send)
         }
         None => {

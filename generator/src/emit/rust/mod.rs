@@ -6,8 +6,9 @@
 //! - `crates/<kebab>-api/` (generated): `types` (one Rust type per IR type),
 //!   `wire` (decoding support), `decode` (validation of every constraint),
 //!   `errors` (one enum per action), `handlers` (one trait per module),
-//!   `router` (every route through the runtime's pipeline) and the embedded
-//!   OpenAPI document;
+//!   `router` (every route through the runtime's pipeline), `jobs` (typed
+//!   enqueue functions, job handlers and schedules), `webhooks` and `mcp`
+//!   when actions have those triggers, and the embedded OpenAPI document;
 //! - `crates/<kebab>-server/` (scaffold): `main.rs` with `serve` and
 //!   `migrate`, one file per module with stub handlers, `migrations/`.
 //!
@@ -24,11 +25,14 @@ mod decode;
 mod errors;
 mod format;
 mod handlers;
+mod jobs;
 mod manifests;
+mod mcp;
 mod router;
 mod scaffold;
 mod tokens;
 mod types;
+mod webhooks;
 
 /// The API crate's modules in order: (file stem, one-line doc, parts). The
 /// big modules come in several parts so they format on every core.
@@ -64,7 +68,27 @@ fn api_modules(ir: &Ir) -> Vec<(&'static str, &'static str, Vec<Part<'_>>)> {
             "The HTTP router: every route and action endpoint through the runtime's pipeline, plus the OpenAPI document and docs page.",
             router::router_parts(ir),
         ),
+        (
+            "jobs",
+            "Typed enqueue functions of the queue actions, the job handlers of queue and cron actions, their schedules, and `workers`.",
+            jobs::jobs_parts(ir),
+        ),
     ];
+    // Inbound webhooks and MCP tools, when some action has those triggers.
+    if webhooks::any(ir) {
+        mods.push((
+            "webhooks",
+            "Inbound webhooks: each delivery verified over the raw body, deduplicated, then run through the pipeline.",
+            vec![part(move || webhooks::webhooks_module(ir))],
+        ));
+    }
+    if mcp::any(ir) {
+        mods.push((
+            "mcp",
+            "MCP tools: each action with an `mcp` trigger served over Streamable HTTP, called as the caller through the pipeline.",
+            vec![part(move || mcp::mcp_module(ir))],
+        ));
+    }
     // The database layer, when the project has migrations (emit/db).
     if !ir.db.is_empty() {
         mods.push((
@@ -94,8 +118,13 @@ fn lib_doc(ir: &Ir) -> String {
 
 /// The re-exports, and the compile-time check that the runtime the crate
 /// is built with is one it was generated for.
-fn reexports() -> TokenStream {
+fn reexports(ir: &Ir) -> TokenStream {
     let version = tokens::lit(crate::runtime_version::GENERATED_FOR);
+    let types = (!ir.types.is_empty()).then(|| {
+        quote!(
+            pub use self::types::*;
+        )
+    });
     let doc = tokens::lit(&format!(
         " Stops the build when the `bunbase-runtime` this crate is built with is not compatible with {}, the version it was generated for (also recorded in its manifest); `bunbase gen --check` names both and the fix.",
         crate::runtime_version::GENERATED_FOR
@@ -105,8 +134,9 @@ fn reexports() -> TokenStream {
         const _: () = ::bunbase_runtime::version::require(#version);
         pub use self::errors::*;
         pub use self::handlers::*;
+        pub use self::jobs::workers;
         pub use self::router::{OPENAPI_JSON, router};
-        pub use self::types::*;
+        #types
     }
 }
 
@@ -142,7 +172,7 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
         quote!(#[doc = #d] #[allow(clippy::result_large_err, deprecated)] pub mod #m;)
     });
     let inner_doc = inner_docs(&lib_doc(ir));
-    let re = reexports();
+    let re = reexports(ir);
     files.push(GeneratedFile {
         path: format!("crates/{api}/src/lib.rs"),
         contents: tokens::format_file(quote! { #inner_doc #(#decls)* #re }),
@@ -214,6 +244,6 @@ pub fn api_single_file(ir: &Ir, _opts: &GenOptions) -> String {
         let items = format::join(&items);
         quote!(#[doc = #d] #[allow(clippy::result_large_err, deprecated)] pub mod #m { #embed #items })
     });
-    let re = reexports();
+    let re = reexports(ir);
     tokens::format_file(quote! { #(#mods)* #re })
 }

@@ -24,11 +24,29 @@ pub fn router_parts(ir: &Ir) -> Vec<Part<'_>> {
 /// The imports and the endpoint helper.
 fn router_head(ir: &Ir) -> TokenStream {
     let any_http = ir.actions().any(|a| !a.triggers.http.is_empty());
+    // `Param` says how a path or query string becomes a field's JSON: only
+    // routes with such bindings use it.
+    let any_param = ir.actions().any(|a| {
+        a.triggers.http.iter().any(|r| {
+            r.bindings
+                .iter()
+                .any(|b| b.location != BindingLocation::Body)
+        })
+    });
+    let wire_imports = if any_param {
+        quote!(
+            use super::wire::{Binding, Param};
+        )
+    } else {
+        quote!(
+            use super::wire::Binding;
+        )
+    };
     let http_imports = if any_http {
         quote! {
             use ::bunbase_runtime::HttpRequest;
             use ::bunbase_runtime::axum::routing::{MethodFilter, on};
-            use super::wire::{Binding, Param};
+            #wire_imports
 
             /// An axum handler running `run` (one action's HTTP runner) with
             /// this route's success status and input bindings.
@@ -70,10 +88,12 @@ fn router_head(ir: &Ir) -> TokenStream {
 
 /// The custom-guards adapter and the router function.
 fn router_tail(ir: &Ir) -> TokenStream {
-    let subs = ir.actions().flat_map(subscriptions);
+    let subs = ir.actions().flat_map(|a| subscriptions(ir, a));
     let routes = route_table(ir);
     let base = lit(&ir.project.base_path);
     let custom = custom_guards_adapter(ir);
+    let webhooks = super::webhooks::router_merge(ir);
+    let mcp = super::mcp::router_merge(ir);
     let register_custom = if uses_custom_guards(ir) {
         quote!(rt.set_custom_guards(::std::sync::Arc::new(CustomGuardsAdapter(app.clone())));)
     } else {
@@ -83,23 +103,29 @@ fn router_tail(ir: &Ir) -> TokenStream {
         #custom
 
         /// The application's routes: every `api` route, every action endpoint
-        /// (`POST {base_path}/v1/actions/{module}.{action}`), the OpenAPI
-        /// document and the docs page. Also subscribes event-triggered
-        /// actions to the runtime's event bus. Wrap the result with
+        /// (`POST {base_path}/v1/actions/{module}.{action}`), every inbound
+        /// webhook and the MCP endpoint (`{base_path}/mcp`) when the
+        /// contracts have them, the OpenAPI document and the docs page.
+        /// Also subscribes event-triggered actions to the runtime's event
+        /// bus and registers the jobs and schedules of queue and cron
+        /// actions (`jobs`). Wrap the result with
         /// `Runtime::app` (the server does) for trace ids, 404/405 envelopes
         /// and health checks.
         pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
             let app = Arc::new(app);
             #register_custom
             #(#subs)*
+            super::jobs::register(rt, &app);
             Router::new()
                 #routes
+                #webhooks
+                #mcp
                 .merge(::bunbase_runtime::docs::routes(#base, OPENAPI_JSON))
         }
     }
 }
 
-fn spec_name(a: &Action) -> proc_macro2::Ident {
+pub(super) fn spec_name(a: &Action) -> proc_macro2::Ident {
     format_ident!("{}_{}", a.module.to_uppercase(), a.name.to_uppercase())
 }
 
@@ -161,20 +187,31 @@ fn runner_name(a: &Action) -> proc_macro2::Ident {
     format_ident!("run_{}_{}", a.module, a.name)
 }
 
-/// The handler closure calling the module trait's method on `app`.
-fn handler_closure(a: &Action) -> TokenStream {
+/// The module trait's name (`TasksHandler`) for action `a`.
+pub(super) fn handler_trait(ir: &Ir, a: &Action) -> proc_macro2::Ident {
+    ident(
+        ir.modules
+            .get(&a.module)
+            .map_or("", |m| m.rust_handler.as_str()),
+    )
+}
+
+/// The handler closure calling the module trait's method on `app`, through
+/// the trait: two modules may have actions of the same name, and `app`
+/// implements both traits.
+pub(super) fn handler_closure(ir: &Ir, a: &Action) -> TokenStream {
     let m = ident(&a.rust_name);
-    match &a.input {
+    let tr = handler_trait(ir, a);
+    match super::tokens::input_type(a) {
         Some(input) => {
-            let input = ident(input);
             quote!(move |ctx, input: #input| {
                 let app = app.clone();
-                async move { app.#m(ctx, input).await }
+                async move { #tr::#m(&*app, ctx, input).await }
             })
         }
         None => quote!(move |ctx, _input: ()| {
             let app = app.clone();
-            async move { app.#m(ctx).await }
+            async move { #tr::#m(&*app, ctx).await }
         }),
     }
 }
@@ -187,17 +224,18 @@ fn http_runner(ir: &Ir, a: &Action) -> TokenStream {
     }
     let name = runner_name(a);
     let spec = spec_name(a);
-    let tr = ident(
-        ir.modules
-            .get(&a.module)
-            .map_or("", |m| m.rust_handler.as_str()),
-    );
-    let closure = handler_closure(a);
+    let tr = handler_trait(ir, a);
+    let closure = handler_closure(ir, a);
     let decode = match &a.input {
         Some(input) => {
             let input = ident(input);
             quote!(|req: &HttpRequest| wire::http_input::<#input>(req, bindings))
         }
+        // `json`: the whole body, whatever JSON it is.
+        None if a.input_json => quote!(|req: &HttpRequest| {
+            let _ = bindings;
+            req.json::<::bunbase_runtime::serde_json::Value>()
+        }),
         None => quote!(|req: &HttpRequest| wire::http_input::<()>(req, bindings)),
     };
     let doc = lit(&format!(" Runs `{}` for one HTTP request.", a.full_name));
@@ -306,7 +344,7 @@ fn route_table(ir: &Ir) -> TokenStream {
     out
 }
 
-fn subscriptions(a: &Action) -> Vec<TokenStream> {
+fn subscriptions(ir: &Ir, a: &Action) -> Vec<TokenStream> {
     let spec = spec_name(a);
     let full = lit(&a.full_name);
     a.triggers
@@ -314,7 +352,7 @@ fn subscriptions(a: &Action) -> Vec<TokenStream> {
         .iter()
         .map(|e| {
             let event = lit(&e.event);
-            let closure = handler_closure(a);
+            let closure = handler_closure(ir, a);
             quote! {
                 {
                     let app = app.clone();

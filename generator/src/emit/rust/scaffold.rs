@@ -1,4 +1,4 @@
-//! Emits the scaffolded server crate: `main.rs` with `serve`, `migrate` and the API-key subcommands, one file per module with stub handlers answering 501, and the initial migration.
+//! Emits the scaffolded server crate: `main.rs` with `serve`, `worker`, `migrate` and the API-key subcommands, one file per module with stub handlers answering 501, and the initial migration.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -62,10 +62,42 @@ fn main_rs(ir: &Ir) -> TokenStream {
     let base = &ir.project.base_path;
     let api_url = lit(&format!("API:     http://{{addr}}{base}"));
     let docs_url = lit(&format!("Docs:    http://{{addr}}{base}/docs"));
+    // With MCP tools, an `mcp` subcommand serves them over stdio as well.
+    let mcp = super::mcp::any(ir);
     let doc = lit(&format!(
-        " The {} server. `serve` (the default) applies pending migrations and serves; `migrate` only applies them; `create-api-key`, `list-api-keys` and `revoke-api-key` manage API keys.",
-        ir.project.title
+        " The {} server. `serve` (the default) applies pending migrations and serves, running queued and scheduled jobs in the same process unless `JOBS_WORKER=false`; `worker` runs only the jobs (no HTTP); `migrate` only applies migrations{}; `create-api-key`, `list-api-keys` and `revoke-api-key` manage API keys.",
+        ir.project.title,
+        if mcp {
+            "; `mcp` serves the MCP tools over stdio (as the caller `MCP_SESSION_TOKEN` names)"
+        } else {
+            ""
+        }
     ));
+    let (mcp_arm, usage, mcp_url) = if mcp {
+        (
+            quote!("mcp" => {
+                return bunbase_runtime::mcp::run_stdio(#app_name, |_rt: &Runtime| {
+                    #api::mcp::tools(std::sync::Arc::new(App))
+                })
+                .await;
+            }),
+            lit(
+                "unknown command {other:?}: use `serve` (the default), `worker`, `migrate`, `mcp`, `create-api-key`, `list-api-keys` or `revoke-api-key`",
+            ),
+            {
+                let url = lit(&format!("MCP:     http://{{addr}}{base}/mcp"));
+                quote!(println!(#url);)
+            },
+        )
+    } else {
+        (
+            TokenStream::new(),
+            lit(
+                "unknown command {other:?}: use `serve` (the default), `worker`, `migrate`, `create-api-key`, `list-api-keys` or `revoke-api-key`",
+            ),
+            TokenStream::new(),
+        )
+    };
     quote! {
         #![doc = #doc]
         //!
@@ -100,10 +132,12 @@ fn main_rs(ir: &Ir) -> TokenStream {
             let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
             let result = match command.as_str() {
                 "serve" => serve(migrations).await,
+                "worker" => worker().await,
                 "migrate" => migrate(migrations).await,
+                #mcp_arm
                 name if bunbase_runtime::auth::command::COMMANDS.contains(&name) => api_keys(#app_name).await,
                 other => {
-                    eprintln!("unknown command {other:?}: use `serve` (the default), `migrate`, `create-api-key`, `list-api-keys` or `revoke-api-key`");
+                    eprintln!(#usage);
                     return ExitCode::from(2);
                 }
             };
@@ -126,8 +160,23 @@ fn main_rs(ir: &Ir) -> TokenStream {
             let addr = if bound.ip().is_unspecified() { SocketAddr::new(IpAddr::from([127, 0, 0, 1]), bound.port()) } else { bound };
             println!(#api_url);
             println!(#docs_url);
+            #mcp_url
             println!("Health:  http://{addr}/readyz");
             server.run().await?;
+            Ok(())
+        }
+
+        /// Runs the job worker and the scheduler, without HTTP, until SIGINT or
+        /// SIGTERM: queued and scheduled actions and durable event deliveries.
+        /// Start servers with `JOBS_WORKER=false` to run jobs only in such processes.
+        async fn worker() -> Result<(), Box<dyn std::error::Error>> {
+            let mut config = Config::from_env(#app_name)?;
+            config.jobs_worker = true;
+            let rt = Runtime::start(config).await?;
+            #api::workers(&rt, App);
+            println!("Worker:  running {} job kinds", rt.jobs().kind_names().len());
+            bunbase_runtime::server::shutdown_signal().await;
+            rt.shutdown().await;
             Ok(())
         }
 
@@ -156,9 +205,8 @@ fn stub(a: &Action) -> TokenStream {
     let err = ident(&a.error_enum);
     let m = ident(&a.rust_name);
     let out = output_type(a.output.as_ref());
-    let sig = match &a.input {
+    let sig = match super::tokens::input_type(a) {
         Some(i) => {
-            let i = ident(i);
             quote!(async fn #m(&self, ctx: ActionContext, input: #i) -> Result<#out, #err>)
         }
         None => quote!(async fn #m(&self, ctx: ActionContext) -> Result<#out, #err>),
@@ -168,7 +216,7 @@ fn stub(a: &Action) -> TokenStream {
         .iter()
         .find(|e| e.kind == ErrorKind::NotImplemented)
         .map(|e| ident(&e.rust_name));
-    let uses = match &a.input {
+    let uses = match super::tokens::input_type(a) {
         Some(_) => quote!(let _ = (&ctx, &input);),
         None => quote!(let _ = &ctx;),
     };

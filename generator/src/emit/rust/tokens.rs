@@ -88,6 +88,26 @@ pub fn rust_type(ty: &TypeRef) -> TokenStream {
 }
 
 /// The Rust type of an action's output; `()` when it has none.
+/// The Rust type of an action's input: its named type, `serde_json::Value`
+/// for an input written `json` (any JSON value, e.g. a webhook's payload),
+/// or `None` when it takes no input.
+pub fn input_type(a: &crate::ir::Action) -> Option<TokenStream> {
+    match &a.input {
+        Some(i) => {
+            let i = ident(i);
+            Some(quote!(#i))
+        }
+        None if a.input_json => Some(quote!(::bunbase_runtime::serde_json::Value)),
+        None => None,
+    }
+}
+
+/// The type the pipeline decodes an action's input into: its input type,
+/// or `()` when it takes none.
+pub fn decoded_input(a: &crate::ir::Action) -> TokenStream {
+    input_type(a).unwrap_or_else(|| quote!(()))
+}
+
 pub fn output_type(out: Option<&OutputType>) -> TokenStream {
     match out {
         None => quote!(()),

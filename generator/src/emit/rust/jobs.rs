@@ -1,0 +1,227 @@
+//! Emits the `jobs` module of the API crate: a typed enqueue function per `queue` action, the job handlers of `queue` and `cron` actions run through the one pipeline, the schedules, and `workers`.
+//!
+//! Everything here is a translation of the IR's [`QueueTrigger`] and
+//! [`CronTrigger`]: lowering decided each job kind, attempt count, schedule
+//! name and function name. A queue job runs the action's guards with the
+//! enqueuer's session; a cron tick has no caller, so its job skips them.
+//! The queue retries a failed attempt after the delays of the action's
+//! `retry` policy (with jitter), up to the job's attempts.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+
+use super::format::{Part, chunked, part};
+use super::router::spec_name;
+use super::tokens::{ident, lit};
+use crate::ir::{Action, Backoff, CronTrigger, Ir, MissedTicks, QueueTrigger, RetryPolicy};
+
+/// The `jobs` module as parts: its head, the enqueue functions, then the
+/// registration and `workers`.
+pub fn jobs_parts(ir: &Ir) -> Vec<Part<'_>> {
+    let queued: Vec<&Action> = ir
+        .actions()
+        .filter(|a| a.triggers.queue.is_some())
+        .collect();
+    let mut parts = vec![part(jobs_head)];
+    parts.extend(chunked(queued, enqueue_fn));
+    parts.push(part(move || jobs_tail(ir)));
+    parts
+}
+
+fn jobs_head() -> TokenStream {
+    quote! {
+        #[allow(unused_imports)]
+        use super::types::*;
+        #[allow(unused_imports)]
+        use super::handlers::*;
+        #[allow(unused_imports)]
+        use super::wire;
+        #[allow(unused_imports)]
+        use ::bunbase_runtime::jobs::EnqueueBuilder;
+        #[allow(unused_imports)]
+        use ::bunbase_runtime::{ActionContext, Backoff, JobKind, MissedTicks, RetryPolicy, Runtime, Schedule, TriggerKind};
+        #[allow(unused_imports)]
+        use ::std::sync::Arc;
+    }
+}
+
+/// The runtime's `RetryPolicy` literal for the backoff between a job's
+/// attempts (its `attempts` field is the pipeline's, unused by the queue).
+fn backoff(r: &RetryPolicy) -> TokenStream {
+    let attempts = Literal::u32_unsuffixed(r.attempts);
+    let base_ms = Literal::u64_unsuffixed(r.base_ms);
+    let max_ms = Literal::u64_unsuffixed(r.max_ms);
+    let shape = match r.backoff {
+        Backoff::Exponential => quote!(Backoff::Exponential),
+        Backoff::Fixed => quote!(Backoff::Fixed),
+    };
+    quote!(RetryPolicy { attempts: #attempts, backoff: #shape, base_ms: #base_ms, max_ms: #max_ms })
+}
+
+/// The typed enqueue function of one `queue` action.
+fn enqueue_fn(a: &Action) -> TokenStream {
+    let Some(q) = &a.triggers.queue else {
+        return TokenStream::new();
+    };
+    let name = ident(&q.enqueue_fn);
+    let kind = lit(&q.kind);
+    let priority = Literal::i32_unsuffixed(q.priority);
+    let attempts = Literal::u32_unsuffixed(q.max_attempts);
+    let doc = lit(&format!(
+        " Enqueues `{}` as a durable job that carries this call's trace id and session (the action's guards see the caller). From the contract: priority {}, {} attempts.",
+        a.full_name, q.priority, q.max_attempts
+    ));
+    let (param, payload) = match &a.input {
+        Some(input) => {
+            let input = ident(input);
+            (quote!(, input: &#input), quote!(input))
+        }
+        None => (TokenStream::new(), quote!(&())),
+    };
+    quote! {
+        #[doc = #doc]
+        ///
+        /// Chain `.run_at(t)` or `.run_in(delay)`, `.priority(p)` and
+        /// `.unique_key(k)` as needed, then `.enqueue().await` (the new job's
+        /// id in `Enqueued::Created`, or `Enqueued::Duplicate` when a live job
+        /// holds the unique key), or `.enqueue_in(&mut *tx).await` to enqueue
+        /// inside your own transaction: the job then exists only if it
+        /// commits (on SQLite, call `ctx.jobs().wake_workers()` after the
+        /// commit for an immediate pickup).
+        pub fn #name(ctx: &ActionContext #param) -> EnqueueBuilder {
+            ctx.enqueue(#kind, #payload).priority(#priority).max_attempts(#attempts)
+        }
+    }
+}
+
+/// The handler closure calling the action's method through its module's
+/// trait by path, so that actions of the same name in two modules do not
+/// make the call ambiguous.
+fn handler_closure(ir: &Ir, a: &Action) -> TokenStream {
+    let tr = ident(
+        ir.modules
+            .get(&a.module)
+            .map_or("", |m| m.rust_handler.as_str()),
+    );
+    let m = ident(&a.rust_name);
+    match &a.input {
+        Some(input) => {
+            let input = ident(input);
+            quote!(move |ctx, input: #input| {
+                let app = app.clone();
+                async move { #tr::#m(&*app, ctx, input).await }
+            })
+        }
+        None => quote!(move |ctx, _input: ()| {
+            let app = app.clone();
+            async move { #tr::#m(&*app, ctx).await }
+        }),
+    }
+}
+
+/// The registration of one job kind running action `a` through its
+/// pipeline description.
+fn register_kind(
+    ir: &Ir,
+    a: &Action,
+    kind: &str,
+    attempts: u32,
+    priority: i32,
+    cron: bool,
+) -> TokenStream {
+    let spec = spec_name(a);
+    let kind = lit(kind);
+    let attempts = Literal::u32_unsuffixed(attempts);
+    let priority = Literal::i32_unsuffixed(priority);
+    let retry = backoff(&a.retry);
+    let (trigger, internal) = if cron {
+        (quote!(TriggerKind::Cron), quote!(true))
+    } else {
+        (quote!(TriggerKind::Queue), quote!(false))
+    };
+    let closure = handler_closure(ir, a);
+    let decode = match &a.input {
+        Some(input) => {
+            let input = ident(input);
+            quote!(wire::event_input::<#input>)
+        }
+        None => quote!(wire::event_input::<()>),
+    };
+    quote! {
+        {
+            let app = app.clone();
+            rt.register_job(
+                JobKind::new(#kind)
+                    .max_attempts(#attempts)
+                    .priority(#priority)
+                    .retry(#retry)
+                    .trigger(#trigger)
+                    .internal(#internal),
+                move |rt, job| {
+                    let app = app.clone();
+                    async move {
+                        super::router::#spec.run_job(&rt, job, #decode, #closure).await.map(|_| ())
+                    }
+                },
+            );
+        }
+    }
+}
+
+fn queue_registration(ir: &Ir, a: &Action, q: &QueueTrigger) -> TokenStream {
+    register_kind(ir, a, &q.kind, q.max_attempts, q.priority, false)
+}
+
+fn cron_registration(ir: &Ir, a: &Action, c: &CronTrigger) -> TokenStream {
+    let job = register_kind(ir, a, &c.name, c.max_attempts, 0, true);
+    let name = lit(&c.name);
+    let schedule = lit(&c.schedule);
+    let tz = lit(&c.timezone);
+    let missed = match c.missed {
+        MissedTicks::Skip => quote!(MissedTicks::Skip),
+        MissedTicks::RunOnce => quote!(MissedTicks::RunOnce),
+    };
+    quote! {
+        #job
+        if let Err(e) = rt.scheduler().add(#name, &Schedule::cron(#schedule, #tz), #missed, #name) {
+            ::bunbase_runtime::tracing::error!(error = %e, "cannot schedule a cron trigger");
+        }
+    }
+}
+
+/// `register` (called by the router) and `workers`.
+fn jobs_tail(ir: &Ir) -> TokenStream {
+    let mut body = TokenStream::new();
+    for a in ir.actions() {
+        if let Some(q) = &a.triggers.queue {
+            body.extend(queue_registration(ir, a, q));
+        }
+        for c in &a.triggers.crons {
+            body.extend(cron_registration(ir, a, c));
+        }
+    }
+    if body.is_empty() {
+        body = quote!(let _ = (rt, app););
+    }
+    quote! {
+        /// Registers the job handler of every `queue` and `cron` action with
+        /// the runtime's queue (each job runs the action through the same
+        /// pipeline as HTTP: guards unless the trigger is a schedule,
+        /// validation, one attempt, run history), and every cron schedule
+        /// with its scheduler. [`super::router::router`] calls it; the
+        /// runtime's worker and scheduler run the jobs while `JOBS_WORKER`
+        /// is on (the default).
+        pub(crate) fn register<H: Handlers>(rt: &Runtime, app: &Arc<H>) {
+            #body
+        }
+
+        /// Registers everything that runs without an HTTP request (custom
+        /// guards, event subscriptions, job handlers and schedules) without
+        /// serving routes: the server binary's `worker` command calls it,
+        /// then waits for a signal while the runtime's worker and scheduler
+        /// run the jobs.
+        pub fn workers<H: Handlers>(rt: &Runtime, app: H) {
+            let _ = super::router::router(rt, app);
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! Emits the `mcp` module of the API crate: one `ToolSpec` per action with an `mcp` trigger, the tool registry and the Streamable HTTP route at `{base_path}/mcp`.
+//!
+//! The runtime (`bunbase_runtime::mcp`, feature `mcp`) serves the protocol
+//! and runs each call through the pipeline as the caller (session cookie or
+//! API key), so guards apply and contract errors come back as tool errors
+//! with their code. This file translates each [`McpTrigger`] into a static
+//! spec, each input type into the tool's input schema (the OpenAPI
+//! document's request schema of the type) and each object output type into
+//! its output schema (the response schema), made self-contained (`$defs`)
+//! and rewritten from OpenAPI 3.0 to JSON Schema (`nullable` becomes a
+//! `null` type, `example` becomes `examples`).
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use serde_json::{Map, Value};
+
+use super::router::{handler_closure, spec_name};
+use super::tokens::{decoded_input, ident, lit};
+use crate::ir::{Action, Ir, McpTrigger, OutputType, TypeKind};
+
+/// True when some action has an `mcp` trigger (the module is emitted and
+/// the runtime's `mcp` feature turned on).
+pub fn any(ir: &Ir) -> bool {
+    ir.actions().any(|a| a.triggers.mcp.is_some())
+}
+
+/// The path of the Streamable HTTP endpoint: `{base_path}/mcp`.
+pub fn path(ir: &Ir) -> String {
+    format!("{}/mcp", ir.project.base_path.trim_end_matches('/'))
+}
+
+/// The `mcp` module: the tool specs, `tools` and `routes`.
+pub fn mcp_module(ir: &Ir) -> TokenStream {
+    let schemas = component_schemas(ir);
+    let tools: Vec<(&Action, &McpTrigger)> = ir
+        .actions()
+        .filter_map(|a| a.triggers.mcp.as_ref().map(|t| (a, t)))
+        .collect();
+    let specs = tools.iter().map(|(a, t)| spec(ir, &schemas, a, t));
+    let registrations = tools.iter().map(|(a, t)| {
+        let name = ident(&t.rust_static);
+        let closure = handler_closure(ir, a);
+        let input = decoded_input(a);
+        quote! {
+            {
+                let app = app.clone();
+                tools.register(&#name, wire::event_input::<#input>, #closure)?;
+            }
+        }
+    });
+    let version = lit(&ir.project.version);
+    let path = lit(&path(ir));
+    quote! {
+        #[allow(unused_imports)]
+        use super::types::*;
+        #[allow(unused_imports)]
+        use super::handlers::*;
+        use super::wire;
+        use ::bunbase_runtime::axum::Router;
+        use ::bunbase_runtime::mcp::{self, McpError, McpTools, ToolSpec};
+        use ::bunbase_runtime::Runtime;
+        use ::std::sync::Arc;
+
+        /// Where the Streamable HTTP endpoint is served.
+        pub const MCP_PATH: &str = #path;
+
+        #(#specs)*
+
+        /// Every MCP tool of the contracts, each call running its action
+        /// through the pipeline as the caller. Serve it with [`routes`]
+        /// (HTTP) or `bunbase_runtime::mcp::serve_stdio` (stdio).
+        pub fn tools<H: Handlers>(app: Arc<H>) -> Result<McpTools, McpError> {
+            let mut tools = McpTools::new();
+            tools.version(#version);
+            #(#registrations)*
+            Ok(tools)
+        }
+
+        /// The Streamable HTTP endpoint at [`MCP_PATH`], to merge into the
+        /// router. Registration cannot fail for checked contracts; should it,
+        /// the error is logged and the endpoint is not served.
+        pub fn routes<H: Handlers>(rt: &Runtime, app: &Arc<H>) -> Router {
+            match tools(app.clone()) {
+                Ok(tools) => mcp::router(rt, MCP_PATH, tools),
+                Err(e) => {
+                    ::bunbase_runtime::tracing::error!(error = %e, "the MCP tools could not be registered");
+                    Router::new()
+                }
+            }
+        }
+    }
+}
+
+/// The `.merge(...)` the router function adds for the MCP endpoint.
+pub fn router_merge(ir: &Ir) -> TokenStream {
+    if any(ir) {
+        quote!(.merge(super::mcp::routes(rt, &app)))
+    } else {
+        TokenStream::new()
+    }
+}
+
+/// One `static` tool spec.
+fn spec(ir: &Ir, schemas: &Map<String, Value>, a: &Action, t: &McpTrigger) -> TokenStream {
+    let name = ident(&t.rust_static);
+    let action = spec_name(a);
+    let tool = lit(&t.tool);
+    let title = match &t.title {
+        Some(title) => {
+            let title = lit(title);
+            quote!(Some(#title))
+        }
+        None => quote!(None),
+    };
+    let description = lit(&t.description);
+    let input = lit(&input_schema(ir, schemas, a).to_string());
+    let output = match output_schema(ir, schemas, a) {
+        Some(schema) => {
+            let schema = lit(&schema.to_string());
+            quote!(Some(#schema))
+        }
+        None => quote!(None),
+    };
+    let doc = lit(&format!(
+        " The MCP tool `{}`: runs `{}` as the caller.",
+        t.tool, a.full_name
+    ));
+    quote! {
+        #[doc = #doc]
+        pub static #name: ToolSpec = ToolSpec {
+            action: &super::router::#action,
+            name: #tool,
+            title: #title,
+            description: #description,
+            input_schema: #input,
+            output_schema: #output,
+        };
+    }
+}
+
+/// The OpenAPI document's component schemas, as JSON.
+fn component_schemas(ir: &Ir) -> Map<String, Value> {
+    let doc = serde_json::to_value(crate::emit::openapi::document(ir)).unwrap_or_default();
+    match doc.pointer("/components/schemas") {
+        Some(Value::Object(m)) => m.clone(),
+        _ => Map::new(),
+    }
+}
+
+/// The JSON Schema of an action's arguments: its input type's request
+/// schema with every referenced schema under `$defs`; an empty object for
+/// an action without input.
+fn input_schema(ir: &Ir, schemas: &Map<String, Value>, a: &Action) -> Value {
+    if a.input_json {
+        // Any arguments: MCP passes them as an object.
+        return serde_json::json!({ "type": "object" });
+    }
+    let Some(name) = a
+        .input
+        .as_ref()
+        .and_then(|i| ir.types.get(i))
+        .map(|t| t.names.openapi_request.clone())
+    else {
+        return serde_json::json!({ "type": "object", "properties": {}, "additionalProperties": false });
+    };
+    self_contained(schemas, &name)
+}
+
+/// The JSON Schema of an action's result, when its output is an object type
+/// (MCP's `outputSchema` must describe an object; clients check
+/// `structuredContent` against it): the type's response schema.
+fn output_schema(ir: &Ir, schemas: &Map<String, Value>, a: &Action) -> Option<Value> {
+    let OutputType::Named { name } = a.output.as_ref()? else {
+        return None;
+    };
+    let def = ir.types.get(name)?;
+    if !matches!(def.kind, TypeKind::Object { .. }) {
+        return None;
+    }
+    Some(self_contained(schemas, &def.names.openapi_response))
+}
+
+/// Component `name` as JSON Schema, with every schema it refers to under
+/// `$defs`.
+fn self_contained(schemas: &Map<String, Value>, name: &str) -> Value {
+    let name = name.to_owned();
+    let mut defs = Map::new();
+    let mut pending = vec![name.clone()];
+    while let Some(n) = pending.pop() {
+        if defs.contains_key(&n) {
+            continue;
+        }
+        let Some(s) = schemas.get(&n) else { continue };
+        let converted = to_json_schema(s, &mut pending);
+        defs.insert(n, converted);
+    }
+    let mut root = match defs.shift_remove(&name) {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    root.insert("type".into(), Value::from("object"));
+    if !defs.is_empty() {
+        defs.sort_keys();
+        root.insert("$defs".into(), Value::Object(defs));
+    }
+    Value::Object(root)
+}
+
+/// One OpenAPI 3.0 schema as JSON Schema; component names it refers to are
+/// pushed on `refs`.
+fn to_json_schema(s: &Value, refs: &mut Vec<String>) -> Value {
+    match s {
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| to_json_schema(v, refs)).collect())
+        }
+        Value::Object(m) => {
+            let mut out = Map::new();
+            let mut nullable = false;
+            for (k, v) in m {
+                match k.as_str() {
+                    "$ref" => {
+                        let target = v.as_str().unwrap_or_default();
+                        let n = target.trim_start_matches("#/components/schemas/");
+                        refs.push(n.to_owned());
+                        out.insert(k.clone(), Value::from(format!("#/$defs/{n}")));
+                    }
+                    "nullable" => nullable = v == &Value::Bool(true),
+                    "example" => {
+                        out.insert("examples".into(), Value::Array(vec![v.clone()]));
+                    }
+                    "discriminator" => {}
+                    k if k.starts_with("x-") => {}
+                    // Maps of schemas: recurse into each value.
+                    "properties" => {
+                        let props = v
+                            .as_object()
+                            .map(|p| {
+                                p.iter()
+                                    .map(|(name, s)| (name.clone(), to_json_schema(s, refs)))
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        out.insert(k.to_owned(), Value::Object(props));
+                    }
+                    "items" | "additionalProperties" | "not" | "allOf" | "anyOf" | "oneOf" => {
+                        out.insert(k.to_owned(), to_json_schema(v, refs));
+                    }
+                    _ => {
+                        out.insert(k.to_owned(), v.clone());
+                    }
+                }
+            }
+            if nullable {
+                make_nullable(out)
+            } else {
+                Value::Object(out)
+            }
+        }
+        other => other.clone(),
+    }
+}
+
+/// `s` or `null`: a `null` type added to a typed schema (and to its `enum`),
+/// else `anyOf` with a `null` schema.
+fn make_nullable(mut s: Map<String, Value>) -> Value {
+    // OpenAPI 3.0's spelling of "only null".
+    if s.get("enum") == Some(&Value::Array(vec![Value::Null])) {
+        return serde_json::json!({ "type": "null" });
+    }
+    if let Some(Value::String(t)) = s.get("type").cloned() {
+        s.insert("type".into(), serde_json::json!([t, "null"]));
+        if let Some(Value::Array(values)) = s.get_mut("enum")
+            && !values.contains(&Value::Null)
+        {
+            values.push(Value::Null);
+        }
+        return Value::Object(s);
+    }
+    serde_json::json!({ "anyOf": [Value::Object(s), { "type": "null" }] })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::to_json_schema;
+
+    #[test]
+    fn openapi_schemas_become_json_schema() {
+        let mut refs = Vec::new();
+        let s = to_json_schema(
+            &json!({
+                "type": "object",
+                "properties": {
+                    "status": { "anyOf": [
+                        { "$ref": "#/components/schemas/TaskStatus" },
+                        { "type": "string", "nullable": true, "enum": [null] }
+                    ]},
+                    "tag": { "type": "string", "nullable": true, "example": "home" },
+                    "kind": { "type": "string", "nullable": true, "enum": ["a", "b"] },
+                    "any": { "description": "Any JSON value." }
+                },
+                "x-bunbase": true
+            }),
+            &mut refs,
+        );
+        assert_eq!(refs, vec!["TaskStatus"]);
+        assert_eq!(
+            s,
+            json!({
+                "type": "object",
+                "properties": {
+                    "status": { "anyOf": [{ "$ref": "#/$defs/TaskStatus" }, { "type": "null" }] },
+                    "tag": { "type": ["string", "null"], "examples": ["home"] },
+                    "kind": { "type": ["string", "null"], "enum": ["a", "b", null] },
+                    "any": { "description": "Any JSON value." }
+                }
+            })
+        );
+    }
+}
