@@ -348,7 +348,9 @@
 //! [`Auth::grant_role`] and friends), cached for `AUTH_CACHE_MS`.
 //! Machines authenticate with API keys ([`Auth::create_api_key`]: shown
 //! once, stored as SHA-256, scopes become permissions, expiry, revocation,
-//! last use). Organizations, memberships, invitations, plans, features and
+//! last use); the first one comes from the server binary's
+//! `create-api-key` subcommand ([`api_key_command`], which also lists and
+//! revokes keys). Organizations, memberships, invitations, plans, features and
 //! subscriptions (`bunbase_orgs`, ...) back the `in_org`, `has_feature` and
 //! `trial_active_or_paid` guards, which put what they found in
 //! [`ActionContext::org`]. The runtime creates these tables itself on
@@ -416,8 +418,9 @@ pub use password::{hash_password, verify_password};
 pub use pipeline::{ActionSpec, Backoff, Invocation, RetryPolicy};
 
 pub use auth::{
-    Auth, AuthMethod, CreatedApiKey, NewApiKey, OrgContext, Principal, PrincipalLoader, Session,
-    SessionManager, SetCookie, Subscription, emails_equal, normalize_email,
+    ApiKeyCommand, ApiKeyCommandError, Auth, AuthMethod, CreatedApiKey, NewApiKey, OrgContext,
+    Principal, PrincipalLoader, Session, SessionManager, SetCookie, Subscription, api_key_command,
+    emails_equal, normalize_email,
 };
 pub use logging::init_tracing;
 /// The allocator generated servers declare as `#[global_allocator]`: a

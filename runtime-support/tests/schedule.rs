@@ -102,6 +102,22 @@ async fn fired(jobs: &Jobs, kind: &str) -> Vec<i64> {
     out
 }
 
+/// A stop right after start, before the loop first runs (a quick CLI
+/// command such as `create-api-key`), ends the loop instead of waiting for
+/// it forever. On a current-thread runtime the spawned loop has not run yet
+/// when `stop` is called.
+#[tokio::test(flavor = "current_thread")]
+async fn stop_right_after_start_returns() {
+    for db in TestDb::both("stop_right_after_start_returns") {
+        let jobs = db.jobs(Arc::new(ManualClock::new(ms(2026, 5, 1, 12, 0))));
+        let sched = Scheduler::new(jobs);
+        sched.start();
+        tokio::time::timeout(Duration::from_secs(10), sched.stop())
+            .await
+            .unwrap_or_else(|_| panic!("{}: stop waited for a loop that never saw it", db.name()));
+    }
+}
+
 #[tokio::test]
 async fn missed_ticks_are_skipped_or_run_once() {
     for db in TestDb::both("missed_ticks_are_skipped_or_run_once") {

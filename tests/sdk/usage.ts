@@ -1,7 +1,7 @@
 // Type-level tests of the generated SDK for the `acme` fixture: narrowing that must compile, and
 // `@ts-expect-error` lines that must stay errors (a loosened type makes `tsc` fail on them).
 import { QueryClient } from "@tanstack/query-core";
-import { createClient, SdkError, TaskStatus, unwrap, type CreateTaskError, type Task } from "../src/index.js";
+import { createClient, createCookieJar, SdkError, TaskStatus, unwrap, type CookieJar, type CreateTaskError, type Task } from "../src/index.js";
 import { createQueryHelpers, moduleKeys } from "../src/tanstack.js";
 
 const api = createClient({ baseUrl: "http://localhost:1", headers: () => ({ authorization: "Bearer t" }), timeoutMs: 1000 });
@@ -141,4 +141,20 @@ export async function infinite(): Promise<void> {
   // @ts-expect-error get_task takes no cursor: it has no infinite-query options
   q.tasks.getTask.infiniteQueryOptions;
   void [firstPage, cursor];
+}
+
+export function authentication(): void {
+  createClient({ baseUrl: "http://localhost:1", apiKey: "bb_key", apiKeyHeader: "x-api-key" });
+  createClient({ baseUrl: "http://localhost:1", apiKey: async () => "bb_key", bearerToken: () => undefined });
+  createClient({ baseUrl: "http://localhost:1", bearerToken: () => Promise.resolve(null) });
+  const jar: CookieJar = createCookieJar();
+  const header: string = jar.header();
+  createClient({ baseUrl: "http://localhost:1", cookieJar: jar });
+  // @ts-expect-error the key goes in Authorization or X-API-Key, nowhere else
+  createClient({ baseUrl: "http://localhost:1", apiKey: "k", apiKeyHeader: "cookie" });
+  // @ts-expect-error a credential is a string or a function returning one
+  createClient({ baseUrl: "http://localhost:1", bearerToken: 42 });
+  // @ts-expect-error a credential function returns a string, not an object
+  createClient({ baseUrl: "http://localhost:1", apiKey: () => ({ key: "k" }) });
+  void header;
 }

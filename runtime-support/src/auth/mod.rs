@@ -9,6 +9,7 @@
 
 pub mod apikey;
 mod cache;
+pub mod command;
 pub mod cookie;
 pub mod csrf;
 pub mod guard;
@@ -29,6 +30,7 @@ use axum::http::HeaderMap;
 use base64::Engine as _;
 
 pub use apikey::{ApiKeyRow, CreatedApiKey, NewApiKey};
+pub use command::{ApiKeyCommand, ApiKeyCommandError, api_key_command};
 pub use cookie::{SessionError, SessionManager, SetCookie};
 pub use org::{Invitation, OrgContext, Subscription};
 pub use principal::PrincipalLoader;

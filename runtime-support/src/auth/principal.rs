@@ -26,6 +26,18 @@ pub trait PrincipalLoader: Send + Sync + 'static {
         auth: &'a Auth,
         user_id: &'a str,
     ) -> BoxFuture<'a, Result<Option<Principal>, ApiError>>;
+
+    /// The id of the user whose e-mail address is `email` (already
+    /// normalised: trimmed, lower case), or `None` when there is none.
+    /// `create-api-key --email` uses it to find the key's user; the default
+    /// finds nobody, so that command then asks for `--user <id>`.
+    fn user_id_by_email<'a>(
+        &'a self,
+        email: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, ApiError>> {
+        let _ = email;
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// Principals by user id (`None`: the loader said the user does not exist).
@@ -46,6 +58,20 @@ impl Auth {
         let loaded = loaded.map(Arc::new);
         self.inner.principals.put(user_id, loaded.clone());
         Ok(loaded)
+    }
+
+    /// The id of the user with e-mail address `email` (compared as
+    /// [`super::normalize_email`] forms), through the [`PrincipalLoader`];
+    /// `None` when there is none or no loader can look addresses up.
+    pub async fn user_id_by_email(&self, email: &str) -> Result<Option<String>, ApiError> {
+        match self.inner.loader.get() {
+            Some(loader) => {
+                loader
+                    .user_id_by_email(&super::normalize_email(email))
+                    .await
+            }
+            None => Ok(None),
+        }
     }
 
     /// The principal the runtime's tables give `user_id`: its roles, and

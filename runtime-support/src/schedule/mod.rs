@@ -312,7 +312,11 @@ impl Scheduler {
 
     /// Stops the loop (a tick being fired finishes first).
     pub async fn stop(&self) {
-        let _ = self.inner.stop.send(true);
+        // `send_replace`, not `send`: `send` stores nothing while no receiver
+        // exists, and the loop subscribes only once it first runs, so a stop
+        // right after `start` (a quick CLI command under load) was lost and
+        // this waited for the loop forever.
+        self.inner.stop.send_replace(true);
         let task = self
             .inner
             .task

@@ -115,4 +115,16 @@ impl bunbase_runtime::PrincipalLoader for Users {
             }
         })
     }
+
+    /// Finds users for `tasks-server create-api-key --email`.
+    fn user_id_by_email<'a>(
+        &'a self,
+        email: &'a str,
+    ) -> bunbase_runtime::futures::future::BoxFuture<'a, Result<Option<String>, bunbase_runtime::ApiError>> {
+        Box::pin(async move {
+            Ok(with_pool!(self.0, pool => {
+                sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(pool).await?
+            }))
+        })
+    }
 }

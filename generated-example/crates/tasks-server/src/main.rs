@@ -1,4 +1,4 @@
-//! The Tasks API server. `serve` (the default) applies pending migrations, seeds a demo user and serves, running queued and scheduled jobs in the same process unless `JOBS_WORKER=false`; `worker` runs only the jobs (no HTTP); `migrate` only applies migrations; `mcp` serves the MCP tools over stdio, as the caller `MCP_SESSION_TOKEN` names (a session cookie's value or an API key).
+//! The Tasks API server. `serve` (the default) applies pending migrations, seeds a demo user and serves, running queued and scheduled jobs in the same process unless `JOBS_WORKER=false`; `worker` runs only the jobs (no HTTP); `migrate` only applies migrations; `create-api-key`, `list-api-keys` and `revoke-api-key` manage machines' keys; `mcp` serves the MCP tools over stdio, as the caller `MCP_SESSION_TOKEN` names (a session cookie's value or an API key).
 //!
 //! Configuration comes from the environment: `PORT`, `HOST`, `DATABASE_URL`
 //! (SQLite or PostgreSQL), `SESSION_SECRET`, `RUST_LOG` and more (see
@@ -44,8 +44,9 @@ async fn main() -> ExitCode {
             })
             .await;
         }
+        name if bunbase_runtime::auth::command::COMMANDS.contains(&name) => api_keys().await,
         other => {
-            eprintln!("unknown command {other:?}: use `serve` (the default), `worker`, `migrate` or `mcp`");
+            eprintln!("unknown command {other:?}: use `serve` (the default), `worker`, `migrate`, `mcp`, `create-api-key`, `list-api-keys` or `revoke-api-key`");
             return ExitCode::from(2);
         }
     };
@@ -105,4 +106,14 @@ async fn migrate(migrations: Migrations) -> Result<(), Box<dyn std::error::Error
     rt.shutdown().await;
     println!("migrations applied");
     Ok(())
+}
+
+/// `create-api-key --email <address> --scope <resource:verb> --expires-in 90d --name <label>` prints a new key once;
+/// `list-api-keys` and `revoke-api-key <id>` manage them (see `bunbase_runtime::auth::command`).
+async fn api_keys() -> Result<(), Box<dyn std::error::Error>> {
+    let rt = Runtime::start(Config::from_env("tasks")?).await?;
+    rt.auth().set_principal_loader(std::sync::Arc::new(auth::Users(rt.db().clone())));
+    let done = bunbase_runtime::api_key_command(&rt, std::env::args().skip(1)).await;
+    rt.shutdown().await;
+    Ok(done?)
 }

@@ -6,13 +6,17 @@ export { createClient, type Client, type AuthClient, type HealthClient, type Org
 // Runtime names a contract type shadows are left out here: import them from "@tasks/sdk/runtime".
 export {
   SdkError,
+  createCookieJar,
   unwrap,
   type ApiError,
+  type ApiKeyHeader,
   type ApiResult,
   type CallOptions,
   type ClientError,
   type ClientErrorCode,
   type ClientOptions,
+  type CookieJar,
+  type CredentialOption,
   type HeadersOption,
   type JsonValue,
   type UnknownApiError,

@@ -70,6 +70,35 @@ export type ApiResult<T, E> =
 /** Headers, or a function computing them before each request (e.g. a fresh token). */
 export type HeadersOption = HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
 
+/**
+ * A credential: the string itself, or a function returning it before each
+ * request (so a rotating token is read fresh; it may be async). A function
+ * returning `null`, `undefined` or `""` sends no credential for that request.
+ */
+export type CredentialOption = string | (() => string | null | undefined | Promise<string | null | undefined>);
+
+/**
+ * Where `apiKey` is sent: `authorization` (the default) as
+ * `Authorization: Bearer <key>`, or `x-api-key` as `X-API-Key: <key>`.
+ */
+export type ApiKeyHeader = "authorization" | "x-api-key";
+
+/**
+ * Keeps the session cookie between calls where no browser does (Node.js,
+ * Deno, Bun, tests): pass one as `cookieJar` and the client sends the
+ * cookies the server set and stores the ones it sets, including their
+ * removal on sign-out. Create one with `createCookieJar`. One jar serves one
+ * server: it ignores cookie domains and paths.
+ */
+export interface CookieJar {
+  /** The `Cookie` header to send, or `""` when the jar is empty. */
+  header(): string;
+  /** Stores (or, for an expired cookie, removes) each `Set-Cookie` of `response`. */
+  store(response: Response): void;
+  /** Forgets every cookie. */
+  clear(): void;
+}
+
 /** Options of `createClient`. */
 export interface ClientOptions {
   /** Origin (and optional prefix) of the server, e.g. `https://api.example.com`. */
@@ -78,6 +107,28 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** Headers sent with every request. */
   headers?: HeadersOption;
+  /**
+   * An API key (`bb_...`) for machines, sent with every request as
+   * `Authorization: Bearer <key>` (or `X-API-Key`, see `apiKeyHeader`).
+   * The server then ignores the session cookie. Never put one in code that
+   * runs in a browser.
+   */
+  apiKey?: CredentialOption;
+  /** Where `apiKey` goes; `authorization` by default. */
+  apiKeyHeader?: ApiKeyHeader;
+  /**
+   * A bearer token sent with every request as `Authorization: Bearer
+   * <token>` (the bunbase server accepts its API keys this way; a gateway
+   * in front of it may accept others); use a function for a token that
+   * rotates. `apiKey` wins when both are set for the same header.
+   */
+  bearerToken?: CredentialOption;
+  /**
+   * Keeps the session cookie outside a browser (see `createCookieJar`).
+   * Browsers keep cookies themselves: leave this out there and use
+   * `credentials` instead.
+   */
+  cookieJar?: CookieJar;
   /** Cookie policy; use `include` to send the session cookie cross-origin. */
   credentials?: RequestCredentials;
   /** Called with each request before it is sent; may return a replacement. */
@@ -134,6 +185,48 @@ export function unwrap<T, E extends { readonly code: string; readonly message: s
   return result.data as T;
 }
 
+/**
+ * A cookie jar for one server (see `CookieJar`): `createClient({ baseUrl,
+ * cookieJar: createCookieJar() })` signs in once and stays signed in.
+ */
+export function createCookieJar(): CookieJar {
+  const cookies = new Map<string, string>();
+  return {
+    header: () => [...cookies].map(([name, value]) => `${name}=${value}`).join("; "),
+    store(response) {
+      const lines = typeof response.headers.getSetCookie == "function"
+        ? response.headers.getSetCookie()
+        : (response.headers.get("set-cookie") ?? "").split(/,(?=\s*[^;=,\s]+=)/).filter(Boolean);
+      for (const line of lines) {
+        const [pair = "", ...attributes] = line.split(";");
+        const eq = pair.indexOf("=");
+        if (eq < 1) continue;
+        const name = pair.slice(0, eq).trim();
+        const value = pair.slice(eq + 1).trim();
+        let maxAge: number | null = null;
+        let expires: number | null = null;
+        for (const attribute of attributes) {
+          const at = attribute.indexOf("=");
+          const key = (at < 0 ? attribute : attribute.slice(0, at)).trim().toLowerCase();
+          const v = at < 0 ? "" : attribute.slice(at + 1).trim();
+          if (key == "max-age") maxAge = Number(v);
+          else if (key == "expires") expires = Date.parse(v);
+        }
+        const expired = maxAge != null ? !(maxAge > 0) : expires != null && expires <= Date.now();
+        if (expired || value === "") cookies.delete(name);
+        else cookies.set(name, value);
+      }
+    },
+    clear: () => cookies.clear(),
+  };
+}
+
+/** Reads a credential option; `null` when there is none to send. */
+async function credential(option: CredentialOption | undefined): Promise<string | null> {
+  const value = typeof option == "function" ? await option() : option;
+  return value ? value : null;
+}
+
 const fail = (code: ClientErrorCode, message: string, cause: unknown, response: Response | null = null) => {
   const status = response && response.status;
   const traceId = response && response.headers.get("x-request-id");
@@ -157,6 +250,13 @@ export function transport(options: ClientOptions, framework: readonly string[] =
       for (const item of Array.isArray(v) ? v : [v]) query.append(name, typeof item == "object" ? JSON.stringify(item) : String(item));
     }
     const headers = new Headers(typeof options.headers == "function" ? await options.headers() : options.headers);
+    const bearer = await credential(options.bearerToken);
+    if (bearer) headers.set("authorization", `Bearer ${bearer}`);
+    const key = await credential(options.apiKey);
+    if (key && options.apiKeyHeader == "x-api-key") headers.set("x-api-key", key);
+    else if (key) headers.set("authorization", `Bearer ${key}`);
+    const jar = options.cookieJar?.header();
+    if (jar && !headers.has("cookie")) headers.set("cookie", jar);
     new Headers(call.headers).forEach((v, k) => headers.set(k, v));
     headers.set("accept", "application/json");
     if (call.idempotencyKey) headers.set("idempotency-key", call.idempotencyKey);
@@ -183,6 +283,7 @@ export function transport(options: ClientOptions, framework: readonly string[] =
     try {
       request = (await options.onRequest?.(request)) || request;
       response = await (options.fetch ?? fetch)(request);
+      options.cookieJar?.store(response);
       response = (await options.onResponse?.(response, request)) || response;
       text = await response.text();
     } catch (cause) {

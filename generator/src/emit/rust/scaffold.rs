@@ -1,4 +1,4 @@
-//! Emits the scaffolded server crate: `main.rs` with `serve`, `worker` and `migrate`, one file per module with stub handlers answering 501, and the initial migration.
+//! Emits the scaffolded server crate: `main.rs` with `serve`, `worker`, `migrate` and the API-key subcommands, one file per module with stub handlers answering 501, and the initial migration.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -65,7 +65,7 @@ fn main_rs(ir: &Ir) -> TokenStream {
     // With MCP tools, an `mcp` subcommand serves them over stdio as well.
     let mcp = super::mcp::any(ir);
     let doc = lit(&format!(
-        " The {} server. `serve` (the default) applies pending migrations and serves, running queued and scheduled jobs in the same process unless `JOBS_WORKER=false`; `worker` runs only the jobs (no HTTP); `migrate` only applies migrations{}.",
+        " The {} server. `serve` (the default) applies pending migrations and serves, running queued and scheduled jobs in the same process unless `JOBS_WORKER=false`; `worker` runs only the jobs (no HTTP); `migrate` only applies migrations{}; `create-api-key`, `list-api-keys` and `revoke-api-key` manage API keys.",
         ir.project.title,
         if mcp {
             "; `mcp` serves the MCP tools over stdio (as the caller `MCP_SESSION_TOKEN` names)"
@@ -82,7 +82,7 @@ fn main_rs(ir: &Ir) -> TokenStream {
                 .await;
             }),
             lit(
-                "unknown command {other:?}: use `serve` (the default), `worker`, `migrate` or `mcp`",
+                "unknown command {other:?}: use `serve` (the default), `worker`, `migrate`, `mcp`, `create-api-key`, `list-api-keys` or `revoke-api-key`",
             ),
             {
                 let url = lit(&format!("MCP:     http://{{addr}}{base}/mcp"));
@@ -92,7 +92,9 @@ fn main_rs(ir: &Ir) -> TokenStream {
     } else {
         (
             TokenStream::new(),
-            lit("unknown command {other:?}: use `serve` (the default), `worker` or `migrate`"),
+            lit(
+                "unknown command {other:?}: use `serve` (the default), `worker`, `migrate`, `create-api-key`, `list-api-keys` or `revoke-api-key`",
+            ),
             TokenStream::new(),
         )
     };
@@ -133,6 +135,7 @@ fn main_rs(ir: &Ir) -> TokenStream {
                 "worker" => worker().await,
                 "migrate" => migrate(migrations).await,
                 #mcp_arm
+                name if bunbase_runtime::auth::command::COMMANDS.contains(&name) => api_keys(#app_name).await,
                 other => {
                     eprintln!(#usage);
                     return ExitCode::from(2);
@@ -184,6 +187,15 @@ fn main_rs(ir: &Ir) -> TokenStream {
             rt.shutdown().await;
             println!("migrations applied");
             Ok(())
+        }
+
+        /// `create-api-key --user <id> --scope <resource:verb> --expires-in 90d` prints a new key once;
+        /// `list-api-keys` and `revoke-api-key <id>` manage them (see `bunbase_runtime::auth::command`).
+        async fn api_keys(app: &str) -> Result<(), Box<dyn std::error::Error>> {
+            let rt = Runtime::start(Config::from_env(app)?).await?;
+            let done = bunbase_runtime::api_key_command(&rt, std::env::args().skip(1)).await;
+            rt.shutdown().await;
+            Ok(done?)
         }
     }
 }

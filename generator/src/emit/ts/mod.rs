@@ -59,13 +59,17 @@ const TEMPLATES: &[(&str, &str)] = &[
 /// What `src/runtime.ts` exports to users, and whether each is a type only.
 const RUNTIME_EXPORTS: &[(&str, bool)] = &[
     ("SdkError", false),
+    ("createCookieJar", false),
     ("unwrap", false),
     ("ApiError", true),
+    ("ApiKeyHeader", true),
     ("ApiResult", true),
     ("CallOptions", true),
     ("ClientError", true),
     ("ClientErrorCode", true),
     ("ClientOptions", true),
+    ("CookieJar", true),
+    ("CredentialOption", true),
     ("HeadersOption", true),
     ("JsonValue", true),
     ("UnknownApiError", true),
