@@ -66,5 +66,8 @@ impl WebhookQueue for Jobs {
 /// queue, unless another queue is already registered (then nothing
 /// changes).
 pub fn use_jobs(rt: &Runtime) {
-    let _ = rt.webhooks().queue.set(std::sync::Arc::new(rt.jobs().clone()));
+    let _ = rt
+        .webhooks()
+        .queue
+        .set(std::sync::Arc::new(rt.jobs().clone()));
 }
