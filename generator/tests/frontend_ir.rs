@@ -257,3 +257,40 @@ fn cli_ir_prints_the_ir_json() {
         .expect("bunbase runs");
     assert_eq!(clean.status.code(), Some(0));
 }
+
+/// A `mode: queue` webhook lowers to a job kind of its own (one per
+/// action) with the action's attempts; a sync one has no job; neither warns.
+#[test]
+fn queued_webhooks_lower_to_a_job_kind() {
+    let module = r#"module: hooks
+actions:
+  receive:
+    input: json
+    retry: { attempts: 4 }
+    triggers:
+      - webhook: { path: /webhooks/a, secret_env: A_SECRET, mode: queue }
+      - webhook: { path: /webhooks/b, secret_env: B_SECRET, mode: queue }
+      - webhook: { path: /webhooks/c, secret_env: C_SECRET }
+"#;
+    let compiled = bunbase::compile(&SourceSet::from_files([
+        ("bunbase.yaml", "project: hooks\nversion: 0.1.0\n"),
+        ("hooks.yaml", module),
+    ]))
+    .unwrap_or_else(|d| panic!("compiles: {d:?}"));
+    assert!(compiled.warnings.is_empty(), "{:?}", compiled.warnings);
+    let hooks = &compiled.ir.modules["hooks"].actions["receive"]
+        .triggers
+        .webhooks;
+    let jobs: Vec<Option<(&str, u32)>> = hooks
+        .iter()
+        .map(|w| w.job.as_ref().map(|j| (j.kind.as_str(), j.max_attempts)))
+        .collect();
+    assert_eq!(
+        jobs,
+        [
+            Some(("hooks.receive@webhook", 4)),
+            Some(("hooks.receive@webhook", 4)),
+            None
+        ]
+    );
+}

@@ -116,11 +116,17 @@ impl WebhookQueue for MemoryQueue {
 #[tokio::test]
 async fn queued_webhooks_enqueue_once_per_delivery_and_need_a_queue() {
     let (old, new) = Kind::Standard.secrets();
-    let err = Harness::start(Kind::Standard, Mode::Queue, Some(new.clone()))
-        .await
-        .err()
-        .expect("no queue registered: refused")
-        .to_string();
+    let err = Harness::start(
+        Kind::Standard,
+        Mode::Queue {
+            job_kind: "receive@webhook",
+        },
+        Some(new.clone()),
+    )
+    .await
+    .err()
+    .expect("no queue registered: refused")
+    .to_string();
     assert!(err.contains("set_queue"), "{err}");
 
     // With a queue: registered before serving.
@@ -137,7 +143,9 @@ async fn queued_webhooks_enqueue_once_per_delivery_and_need_a_queue() {
         scheme: Scheme::StandardWebhooks {
             tolerance_secs: 300,
         },
-        mode: Mode::Queue,
+        mode: Mode::Queue {
+            job_kind: "receive@webhook",
+        },
         body_limit: None,
     };
     let routes = webhooks::route(

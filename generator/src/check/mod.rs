@@ -42,6 +42,5 @@ pub fn check(contracts: &Contracts, resolved: &Resolved<'_>, diags: &mut Vec<Dia
     routes::check(contracts, symbols, diags);
     warnings::unused_types(lowered, symbols, diags);
     warnings::unused_events(symbols, diags);
-    warnings::unserved_triggers(symbols, diags);
     warnings::guarded_webhooks(symbols, diags);
 }

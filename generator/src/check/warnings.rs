@@ -93,44 +93,6 @@ pub fn unused_events(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Warns about trigger settings the generated server does not serve yet, so
-/// that a contract construct the server would ignore never passes silently.
-/// Every trigger kind is served; what remains is a webhook's `mode: queue`
-/// (the server refuses to start with one). Skipped when the contracts have
-/// errors: the warning is about the generated server, and no server is
-/// generated until they are fixed.
-pub fn unserved_triggers(symbols: &Symbols<'_>, diags: &mut Vec<Diagnostic>) {
-    use crate::parse::ast::TriggerKind;
-    if diags.iter().any(Diagnostic::is_error) {
-        return;
-    }
-    for (module, m) in &symbols.modules {
-        for a in &m.actions {
-            for t in &a.triggers {
-                let TriggerKind::Webhook(w) = &t.kind else {
-                    continue;
-                };
-                let Some(mode) = w.mode.as_ref().filter(|m| m.value == "queue") else {
-                    continue;
-                };
-                diags.push(
-                    Diagnostic::warning(
-                        "W0006",
-                        &mode.span,
-                        format!(
-                            "the generated server does not serve webhooks with `mode: queue` yet: with `{module}.{}` it refuses to start",
-                            a.name.value
-                        ),
-                    )
-                    .with_hint(
-                        "drop `mode` (deliveries then run the action synchronously, answering once it is done) until queued webhooks are served",
-                    ),
-                );
-            }
-        }
-    }
-}
-
 /// Warns about webhook triggers behind a guard that needs a signed-in
 /// caller: a delivery is signed by its sender but carries no session, so
 /// such a guard refuses every delivery (401), and the webhook never runs the

@@ -420,6 +420,11 @@ pub struct WebhookTrigger {
     pub scheme: WebhookScheme,
     /// Whether an accepted delivery runs now or becomes a job.
     pub mode: WebhookMode,
+    /// With `mode: queue`: the job kind deliveries are enqueued as
+    /// (`tasks.stripe_event@webhook`, one per action whatever its number of
+    /// queued webhooks) and its attempts (the action's `retry.attempts`
+    /// when it declares `retry`, else 5). `None` with `mode: sync`.
+    pub job: Option<WebhookJob>,
     /// The project-unique name of the generated `WebhookSpec` static
     /// (`INBOX_RECEIVE_EMAIL_WEBHOOK`, numbered when an action has several).
     pub rust_static: String,
@@ -501,6 +506,16 @@ pub enum WebhookEncoding {
     Hex,
     /// Standard base64, padded or not.
     Base64,
+}
+
+/// The job a `mode: queue` webhook's deliveries become.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookJob {
+    /// The job kind: the action's full name and `@webhook`, which no
+    /// queue kind (a full name) or cron kind (`@cron`) can be.
+    pub kind: String,
+    /// Attempts before the job is dead.
+    pub max_attempts: u32,
 }
 
 /// What happens to a verified delivery.

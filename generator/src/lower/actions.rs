@@ -317,8 +317,14 @@ fn triggers(
             }
             TriggerKind::Webhook(w) => {
                 let n = t.webhooks.len();
-                t.webhooks
-                    .push(webhook(base_path, module, &a.name.value, n, w, span));
+                let mut hook = webhook(base_path, module, &a.name.value, n, w, span);
+                if hook.mode == WebhookMode::Queue {
+                    hook.job = Some(WebhookJob {
+                        kind: format!("{full_name}@webhook"),
+                        max_attempts: if a.retry.is_some() { retry.attempts } else { 5 }.max(1),
+                    });
+                }
+                t.webhooks.push(hook);
             }
             TriggerKind::Mcp { tool, description } => {
                 t.mcp = Some(McpTrigger {
@@ -401,6 +407,8 @@ fn webhook(
             Some("queue") => WebhookMode::Queue,
             _ => WebhookMode::Sync,
         },
+        // Set by the caller, which knows the action's retry policy.
+        job: None,
         rust_static: format!(
             "{}_{}_WEBHOOK{suffix}",
             module.to_uppercase(),

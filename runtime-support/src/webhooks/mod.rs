@@ -76,7 +76,7 @@ mod route;
 pub mod store;
 mod verify;
 
-pub use queue::{WebhookJob, WebhookQueue};
+pub use queue::{WebhookJob, WebhookQueue, use_jobs};
 pub use route::{DELIVERY_IN_PROGRESS, route};
 pub use store::{Claim, DeliveryStore, PgDeliveries, SqliteDeliveries};
 pub use verify::{Rejection, Secrets, Verified, verify};
@@ -133,8 +133,14 @@ pub enum Scheme {
 pub enum Mode {
     /// Run the action now; answer with its outcome.
     Sync,
-    /// Enqueue a job and answer 202 (at least once, deduplicated by id).
-    Queue,
+    /// Enqueue a job of `job_kind` and answer 202 (at least once,
+    /// deduplicated by id).
+    Queue {
+        /// The job kind the delivery is enqueued as; its handler (generated
+        /// code registers one per action) runs the action with trigger
+        /// `webhook`.
+        job_kind: &'static str,
+    },
 }
 
 /// One webhook trigger, declared by generated code.

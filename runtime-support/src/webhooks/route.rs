@@ -69,7 +69,7 @@ where
             }
         },
     };
-    if spec.mode == Mode::Queue {
+    if matches!(spec.mode, Mode::Queue { .. }) {
         state
             .queued
             .lock()
@@ -257,7 +257,7 @@ where
         }
         let outcome = match self.spec.mode {
             Mode::Sync => self.run(&parts, &d, body).await,
-            Mode::Queue => self.enqueue(&d, &id, &body).await,
+            Mode::Queue { job_kind } => self.enqueue(&d, job_kind, &id, &body).await,
         };
         match &outcome {
             Ok(_) => {
@@ -318,7 +318,13 @@ where
     }
 
     /// Decodes and validates the body, then enqueues it; 202 on success.
-    async fn enqueue(&self, d: &Delivery, id: &str, body: &[u8]) -> Result<Response, Response> {
+    async fn enqueue(
+        &self,
+        d: &Delivery,
+        job_kind: &'static str,
+        id: &str,
+        body: &[u8],
+    ) -> Result<Response, Response> {
         let payload = crate::http::decode_json::<Value>(body).map_err(|e| self.refuse(d, e))?;
         let input = (self.decode)(payload.clone()).map_err(|e| self.refuse(d, e))?;
         input.validate().map_err(|e| self.refuse(d, e))?;
@@ -332,6 +338,7 @@ where
         };
         let job = WebhookJob {
             action: self.spec.action.name,
+            job_kind,
             payload,
             unique_key: format!("webhook:{}:{id}", self.spec.path),
             trace_id: d.trace_id.clone(),

@@ -27,7 +27,8 @@ use ::std::sync::Arc;
 pub fn send_reminder(ctx: &ActionContext, input: &SendReminderInput) -> EnqueueBuilder {
     ctx.enqueue("tasks.send_reminder", input).priority(5).max_attempts(3)
 }
-/// Registers the job handler of every `queue` and `cron` action with
+/// Registers the job handler of every `queue` and `cron` action (and
+/// of every action with a `mode: queue` webhook) with
 /// the runtime's queue (each job runs the action through the same
 /// pipeline as HTTP: guards unless the trigger is a schedule,
 /// validation, one attempt, run history), and every cron schedule

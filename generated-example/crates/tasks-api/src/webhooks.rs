@@ -26,7 +26,9 @@ pub static INBOX_RECEIVE_EMAIL_WEBHOOK: WebhookSpec = WebhookSpec {
 };
 /// Every inbound webhook route (`POST`), to merge into the router.
 /// A webhook whose secret variable is unset answers 503 to every
-/// delivery and makes `Server::bind` refuse to start.
+/// delivery and makes `Server::bind` refuse to start. Queued
+/// webhooks enqueue into the runtime's job queue, whose handlers
+/// [`super::jobs::register`] adds.
 pub fn routes<H: Handlers>(rt: &Runtime, app: &Arc<H>) -> Router {
     Router::new()
         .merge({

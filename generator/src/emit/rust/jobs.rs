@@ -119,6 +119,15 @@ fn handler_closure(ir: &Ir, a: &Action) -> TokenStream {
     }
 }
 
+/// What enqueues the jobs of a kind: the run's trigger, and whether the
+/// job skips the guards (only a cron tick, which has no caller).
+#[derive(Clone, Copy)]
+enum JobTrigger {
+    Queue,
+    Cron,
+    Webhook,
+}
+
 /// The registration of one job kind running action `a` through its
 /// pipeline description.
 fn register_kind(
@@ -127,17 +136,17 @@ fn register_kind(
     kind: &str,
     attempts: u32,
     priority: i32,
-    cron: bool,
+    trigger: JobTrigger,
 ) -> TokenStream {
     let spec = spec_name(a);
     let kind = lit(kind);
     let attempts = Literal::u32_unsuffixed(attempts);
     let priority = Literal::i32_unsuffixed(priority);
     let retry = backoff(&a.retry);
-    let (trigger, internal) = if cron {
-        (quote!(TriggerKind::Cron), quote!(true))
-    } else {
-        (quote!(TriggerKind::Queue), quote!(false))
+    let (trigger, internal) = match trigger {
+        JobTrigger::Cron => (quote!(TriggerKind::Cron), quote!(true)),
+        JobTrigger::Queue => (quote!(TriggerKind::Queue), quote!(false)),
+        JobTrigger::Webhook => (quote!(TriggerKind::Webhook), quote!(false)),
     };
     let closure = handler_closure(ir, a);
     let decode = match &a.input {
@@ -169,11 +178,18 @@ fn register_kind(
 }
 
 fn queue_registration(ir: &Ir, a: &Action, q: &QueueTrigger) -> TokenStream {
-    register_kind(ir, a, &q.kind, q.max_attempts, q.priority, false)
+    register_kind(
+        ir,
+        a,
+        &q.kind,
+        q.max_attempts,
+        q.priority,
+        JobTrigger::Queue,
+    )
 }
 
 fn cron_registration(ir: &Ir, a: &Action, c: &CronTrigger) -> TokenStream {
-    let job = register_kind(ir, a, &c.name, c.max_attempts, 0, true);
+    let job = register_kind(ir, a, &c.name, c.max_attempts, 0, JobTrigger::Cron);
     let name = lit(&c.name);
     let schedule = lit(&c.schedule);
     let tz = lit(&c.timezone);
@@ -199,12 +215,24 @@ fn jobs_tail(ir: &Ir) -> TokenStream {
         for c in &a.triggers.crons {
             body.extend(cron_registration(ir, a, c));
         }
+        // One kind per action, whatever its number of queued webhooks.
+        if let Some(job) = a.triggers.webhooks.iter().find_map(|w| w.job.as_ref()) {
+            body.extend(register_kind(
+                ir,
+                a,
+                &job.kind,
+                job.max_attempts,
+                0,
+                JobTrigger::Webhook,
+            ));
+        }
     }
     if body.is_empty() {
         body = quote!(let _ = (rt, app););
     }
     quote! {
-        /// Registers the job handler of every `queue` and `cron` action with
+        /// Registers the job handler of every `queue` and `cron` action (and
+        /// of every action with a `mode: queue` webhook) with
         /// the runtime's queue (each job runs the action through the same
         /// pipeline as HTTP: guards unless the trigger is a schedule,
         /// validation, one attempt, run history), and every cron schedule

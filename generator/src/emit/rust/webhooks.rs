@@ -4,14 +4,16 @@
 //! body, verifies the signature in constant time before parsing, refuses
 //! with 401 in the error envelope, records refusals as runs, and makes
 //! `Server::bind` stop when a secret variable is unset. This file only
-//! translates each [`WebhookTrigger`] into a static spec and a `route` call.
+//! translates each [`WebhookTrigger`] into a static spec and a `route` call;
+//! a queued webhook's job kind (decided by lowering) is registered by the
+//! `jobs` module.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use super::router::{handler_closure, spec_name};
 use super::tokens::{decoded_input, ident, lit};
-use crate::ir::{Action, Ir, WebhookEncoding, WebhookMode, WebhookScheme, WebhookTrigger};
+use crate::ir::{Action, Ir, WebhookEncoding, WebhookScheme, WebhookTrigger};
 
 /// True when some action has a webhook trigger (the module is emitted).
 pub fn any(ir: &Ir) -> bool {
@@ -25,6 +27,11 @@ pub fn webhooks_module(ir: &Ir) -> TokenStream {
         .flat_map(|a| a.triggers.webhooks.iter().map(move |w| (a, w)))
         .collect();
     let specs = hooks.iter().map(|(a, w)| spec(a, w));
+    let use_jobs = if hooks.iter().any(|(_, w)| w.job.is_some()) {
+        quote!(webhooks::use_jobs(rt);)
+    } else {
+        TokenStream::new()
+    };
     let routes = hooks.iter().map(|(a, w)| {
         let name = ident(&w.rust_static);
         let closure = handler_closure(ir, a);
@@ -52,8 +59,11 @@ pub fn webhooks_module(ir: &Ir) -> TokenStream {
 
         /// Every inbound webhook route (`POST`), to merge into the router.
         /// A webhook whose secret variable is unset answers 503 to every
-        /// delivery and makes `Server::bind` refuse to start.
+        /// delivery and makes `Server::bind` refuse to start. Queued
+        /// webhooks enqueue into the runtime's job queue, whose handlers
+        /// [`super::jobs::register`] adds.
         pub fn routes<H: Handlers>(rt: &Runtime, app: &Arc<H>) -> Router {
+            #use_jobs
             Router::new()
                 #(#routes)*
         }
@@ -110,9 +120,12 @@ fn spec(a: &Action, w: &WebhookTrigger) -> TokenStream {
             quote!(Scheme::StandardWebhooks { tolerance_secs: #t })
         }
     };
-    let mode = match w.mode {
-        WebhookMode::Sync => quote!(Mode::Sync),
-        WebhookMode::Queue => quote!(Mode::Queue),
+    let mode = match &w.job {
+        Some(job) => {
+            let kind = lit(&job.kind);
+            quote!(Mode::Queue { job_kind: #kind })
+        }
+        None => quote!(Mode::Sync),
     };
     let doc = lit(&format!(
         " The inbound webhook `POST {}` of `{}` ({}, secret in `{}`).",
