@@ -364,6 +364,17 @@ fn suite(db: Database) {
         "task.created handler ran\n{}",
         s.logs()
     );
+    // The example's events are durable: each delivery was a job, completed.
+    assert!(
+        s.count_until(
+            "SELECT COUNT(*) FROM bunbase_jobs WHERE kind = $1 AND state = 'completed'",
+            &["event:task.created:tasks.on_task_created"],
+            2,
+            std::time::Duration::from_secs(10),
+        ) >= 2,
+        "task.created deliveries ran as durable jobs\n{}",
+        s.logs()
+    );
 }
 
 #[test]

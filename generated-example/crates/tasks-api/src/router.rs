@@ -443,29 +443,35 @@ pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
     let app = Arc::new(app);
     {
         let app = app.clone();
-        rt.events()
-            .subscribe(
-                "task.created",
-                "tasks.on_task_created",
-                move |rt, delivery| {
-                    let app = app.clone();
-                    async move {
-                        let _ = TASKS_ON_TASK_CREATED
-                            .run_event(
-                                &rt,
-                                delivery,
-                                wire::event_input,
-                                move |ctx, input: TaskCreatedPayload| {
-                                    let app = app.clone();
-                                    async move {
-                                        TasksHandler::on_task_created(&*app, ctx, input).await
-                                    }
-                                },
-                            )
-                            .await;
-                    }
-                },
-            );
+        let options = ::bunbase_runtime::SubscribeOptions {
+            max_attempts: TASKS_ON_TASK_CREATED.retry.attempts.max(1),
+            retry: TASKS_ON_TASK_CREATED.retry,
+            internal: false,
+        };
+        rt.on_event(
+            "task.created",
+            "tasks.on_task_created",
+            options,
+            move |rt, delivery| {
+                let app = app.clone();
+                async move {
+                    TASKS_ON_TASK_CREATED
+                        .run_event(
+                            &rt,
+                            delivery,
+                            wire::event_input,
+                            move |ctx, input: TaskCreatedPayload| {
+                                let app = app.clone();
+                                async move {
+                                    TasksHandler::on_task_created(&*app, ctx, input).await
+                                }
+                            },
+                        )
+                        .await
+                        .map(|_| ())
+                }
+            },
+        );
     }
     super::jobs::register(rt, &app);
     Router::new()

@@ -59,9 +59,22 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The configuration from the environment, with one default of this
+/// example's own: events are durable (`EVENTS=durable`) unless `EVENTS`
+/// says otherwise, so the `task.created` subscriber runs as a job that
+/// survives a restart, retries with its backoff, and stays as a dead job
+/// when it fails for good.
+fn config() -> Result<Config, Box<dyn std::error::Error>> {
+    let mut config = Config::from_env("tasks")?;
+    if std::env::var_os("EVENTS").is_none() {
+        config.events = bunbase_runtime::EventsMode::Durable;
+    }
+    Ok(config)
+}
+
 /// Applies pending migrations, seeds the demo user, then serves until SIGINT or SIGTERM.
 async fn serve(migrations: Migrations) -> Result<(), Box<dyn std::error::Error>> {
-    let config = Config::from_env("tasks")?;
+    let config = config()?;
     let development = config.session_keys.is_empty() || !config.session_cookie_secure;
     let rt = Runtime::start(config).await?;
     rt.migrate(&migrations).await?;
@@ -88,7 +101,7 @@ async fn serve(migrations: Migrations) -> Result<(), Box<dyn std::error::Error>>
 /// SIGTERM: queued and scheduled actions and durable event deliveries.
 /// Start servers with `JOBS_WORKER=false` to run jobs only in such processes.
 async fn worker() -> Result<(), Box<dyn std::error::Error>> {
-    let mut config = Config::from_env("tasks")?;
+    let mut config = config()?;
     config.jobs_worker = true;
     let rt = Runtime::start(config).await?;
     rt.auth().set_principal_loader(std::sync::Arc::new(auth::Users(rt.db().clone())));

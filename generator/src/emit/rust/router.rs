@@ -344,6 +344,10 @@ fn route_table(ir: &Ir) -> TokenStream {
     out
 }
 
+/// Subscribes the action to each of its events through
+/// `Runtime::on_event`, which every `EVENTS` mode serves: in process, or as
+/// durable jobs (`EVENTS=durable`, with the action's retry policy as the
+/// delivery's attempts and backoff, dead after the last), or over NATS.
 fn subscriptions(ir: &Ir, a: &Action) -> Vec<TokenStream> {
     let spec = spec_name(a);
     let full = lit(&a.full_name);
@@ -356,10 +360,15 @@ fn subscriptions(ir: &Ir, a: &Action) -> Vec<TokenStream> {
             quote! {
                 {
                     let app = app.clone();
-                    rt.events().subscribe(#event, #full, move |rt, delivery| {
+                    let options = ::bunbase_runtime::SubscribeOptions {
+                        max_attempts: #spec.retry.attempts.max(1),
+                        retry: #spec.retry,
+                        internal: false,
+                    };
+                    rt.on_event(#event, #full, options, move |rt, delivery| {
                         let app = app.clone();
                         async move {
-                            let _ = #spec.run_event(&rt, delivery, wire::event_input, #closure).await;
+                            #spec.run_event(&rt, delivery, wire::event_input, #closure).await.map(|_| ())
                         }
                     });
                 }
