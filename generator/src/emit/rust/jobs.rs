@@ -94,31 +94,6 @@ fn enqueue_fn(a: &Action) -> TokenStream {
     }
 }
 
-/// The handler closure calling the action's method through its module's
-/// trait by path, so that actions of the same name in two modules do not
-/// make the call ambiguous.
-fn handler_closure(ir: &Ir, a: &Action) -> TokenStream {
-    let tr = ident(
-        ir.modules
-            .get(&a.module)
-            .map_or("", |m| m.rust_handler.as_str()),
-    );
-    let m = ident(&a.rust_name);
-    match &a.input {
-        Some(input) => {
-            let input = ident(input);
-            quote!(move |ctx, input: #input| {
-                let app = app.clone();
-                async move { #tr::#m(&*app, ctx, input).await }
-            })
-        }
-        None => quote!(move |ctx, _input: ()| {
-            let app = app.clone();
-            async move { #tr::#m(&*app, ctx).await }
-        }),
-    }
-}
-
 /// What enqueues the jobs of a kind: the run's trigger, and whether the
 /// job skips the guards (only a cron tick, which has no caller).
 #[derive(Clone, Copy)]
@@ -148,7 +123,7 @@ fn register_kind(
         JobTrigger::Queue => (quote!(TriggerKind::Queue), quote!(false)),
         JobTrigger::Webhook => (quote!(TriggerKind::Webhook), quote!(false)),
     };
-    let closure = handler_closure(ir, a);
+    let closure = super::router::handler_closure(ir, a);
     let decode = match &a.input {
         Some(input) => {
             let input = ident(input);
