@@ -402,11 +402,6 @@ fn label(g: &GuardKind) -> String {
     }
 }
 
-/// True for guards that fail without a signed-in principal.
-fn needs_principal(g: &GuardKind) -> bool {
-    !matches!(g, GuardKind::RateLimit { .. } | GuardKind::Custom { .. })
-}
-
 /// Compares module-level guards; returns the labels it reported.
 pub(crate) fn compare_module_guards(
     d: &mut Differ<'_>,
@@ -420,7 +415,7 @@ pub(crate) fn compare_module_guards(
         && mo
             .actions
             .values()
-            .all(|a| a.guards.iter().any(|g| needs_principal(&g.kind)));
+            .all(|a| a.guards.iter().any(|g| g.kind.needs_principal()));
     let what = format!("every action of module `{}`", mn.name);
     let labels = compare_guards(
         d,
@@ -446,7 +441,7 @@ pub(crate) fn compare_action_guards(
         |g: &&Guard| !(g.source == GuardSource::Module && module.labels.contains(&label(&g.kind)));
     let old: Vec<&Guard> = o.guards.iter().filter(keep).collect();
     let new: Vec<&Guard> = n.guards.iter().filter(keep).collect();
-    let was_private = o.guards.iter().any(|g| needs_principal(&g.kind));
+    let was_private = o.guards.iter().any(|g| g.kind.needs_principal());
     let what = format!("`{}`", n.full_name);
     compare_guards(
         d,
@@ -490,7 +485,7 @@ fn compare_guards(
                     at,
                 );
             }
-            (None, kind) if needs_principal(kind) && !was_private => {
+            (None, kind) if kind.needs_principal() && !was_private => {
                 changed.insert(l.clone());
                 d.push(
                     Rule::GuardAuthAdded,

@@ -220,7 +220,7 @@ pub enum GuardSource {
 /// | `authenticated` | yes | no |
 /// | `has_role`, `has_permission` | yes | yes |
 /// | `rate_limit` | no (answers `rate_limited`) | no |
-/// | `in_org`, `has_feature`, `trial_active_or_paid` | no: until the SaaS layer enforces them they deny every call, session or not | yes |
+/// | `in_org`, `has_feature`, `trial_active_or_paid` | yes: the organization is resolved for the signed-in caller | yes |
 /// | `custom` | no | yes: the application's guard refuses with `forbidden` (another code reaches SDK clients as `unknown_error`) |
 ///
 /// A guard that needs a principal reads the signed session cookie, so
@@ -587,7 +587,12 @@ impl GuardKind {
     pub fn needs_principal(&self) -> bool {
         matches!(
             self,
-            GuardKind::Authenticated | GuardKind::HasRole { .. } | GuardKind::HasPermission { .. }
+            GuardKind::Authenticated
+                | GuardKind::HasRole { .. }
+                | GuardKind::HasPermission { .. }
+                | GuardKind::InOrg
+                | GuardKind::HasFeature { .. }
+                | GuardKind::TrialActiveOrPaid
         )
     }
 
