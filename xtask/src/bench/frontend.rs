@@ -84,12 +84,18 @@ fn ms(d: Duration) -> f64 {
 /// 50 modules; each declares 30 types (an enum, objects referring to the
 /// previous module's types) and 20 actions over them.
 pub(crate) fn synthetic() -> SourceSet {
+    synthetic_sized(MODULES)
+}
+
+/// The synthetic set with `modules` modules of [`ACTIONS_PER_MODULE`]
+/// actions each (the 200-action set of the rebuild benchmark has 10).
+pub(crate) fn synthetic_sized(modules: usize) -> SourceSet {
     let mut files = vec![(
         "bunbase.yaml".to_owned(),
         "project: bench\nversion: 1.0.0\napi: { base_path: /api }\n".to_owned(),
     )];
-    for m in 0..MODULES {
-        let prev = if m == 0 { MODULES - 1 } else { m - 1 };
+    for m in 0..modules {
+        let prev = if m == 0 { modules - 1 } else { m - 1 };
         let last = TYPES_PER_MODULE - 1;
         let mut s = String::new();
         let _ = writeln!(

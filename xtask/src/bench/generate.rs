@@ -1,4 +1,4 @@
-//! The `gen` benchmark: the engine of `bunbase gen` (compile, emit every target, plan and write) on the synthetic 1,000-action contract set.
+//! The `gen` benchmark: the engine of `bunbase gen` (compile, emit every target, plan and write) on the synthetic 1,000-action contract set, then the whole process ([`super::gen_process`]).
 //!
 //! `BUNBASE_BENCH_CONTRACTS=DIR` also writes the set to `DIR`, so the
 //! `bunbase` binary can be timed on it (`time bunbase gen DIR --out OUT`).
@@ -98,7 +98,10 @@ pub fn run() -> anyhow::Result<()> {
             super::server::load_average()
         );
     }
-    Ok(())
+    let process = scratch.join("process");
+    let result = super::gen_process::run(&process);
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
 }
 
 /// CPU time consumed by this process, all threads included (Linux:

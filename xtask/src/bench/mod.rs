@@ -1,6 +1,7 @@
 //! `cargo xtask bench [NAME]`: benchmarks that print measured figures; targets are checked here, never in timed tests.
 
 mod frontend;
+mod gen_process;
 mod generate;
 mod guards;
 mod queue;
