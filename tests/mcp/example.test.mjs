@@ -75,6 +75,14 @@ test("the example's tools over Streamable HTTP", async (t) => {
       // call's structuredContent against it (the calls below pass).
       assert.equal(list.outputSchema.type, "object");
       assert.deepEqual(list.outputSchema.required, ["tasks", "next_cursor"]);
+      // Each tool is self-contained: the runtime copies the shared
+      // definitions it reaches into its own `$defs`, and no other.
+      assert.deepEqual(Object.keys(list.inputSchema.$defs), ["TaskStatus"]);
+      assert.deepEqual(Object.keys(list.outputSchema.$defs), ["Task", "TaskStatus"]);
+      assert.equal(
+        new AjvJsonSchemaValidator().getValidator(list.outputSchema)({ tasks: [], next_cursor: null }).valid,
+        true,
+      );
       const validate = new AjvJsonSchemaValidator().getValidator(list.inputSchema);
       assert.equal(validate({ status: "open", tag: "mcp", limit: 10 }).valid, true);
       assert.equal(validate({}).valid, true);

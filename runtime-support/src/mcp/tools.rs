@@ -37,7 +37,9 @@ pub struct ToolSpec {
     /// What the tool does, for the model choosing it.
     pub description: &'static str,
     /// The JSON Schema of the arguments (the action's input): a JSON object
-    /// with `"type": "object"`, self-contained (`$defs`, no outside `$ref`).
+    /// with `"type": "object"`, whose `$ref`s point into its own `$defs` or
+    /// into the registry's shared definitions ([`McpTools::defs`]); each
+    /// tool is served self-contained.
     pub input_schema: &'static str,
     /// The JSON Schema of the result, when the action's output is an object
     /// (MCP's `outputSchema` must describe one); clients from protocol
@@ -65,6 +67,8 @@ pub(crate) struct Registered {
 pub struct McpTools {
     pub(crate) tools: BTreeMap<&'static str, Arc<Registered>>,
     pub(crate) version: Option<&'static str>,
+    /// Schemas shared by the tools' `#/$defs/...` references.
+    defs: Map<String, Value>,
 }
 
 impl std::fmt::Debug for McpTools {
@@ -77,6 +81,30 @@ impl McpTools {
     /// An empty registry.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Sets the schemas the tools' `#/$defs/NAME` references resolve
+    /// against: a JSON object of name to JSON Schema. Generated code keeps
+    /// every schema once here instead of in each tool; [`McpTools::register`]
+    /// copies the ones a tool reaches into its own `$defs`, so each tool is
+    /// still served self-contained. Call it before registering.
+    pub fn defs(&mut self, defs: &str) -> Result<&mut Self, McpError> {
+        match serde_json::from_str::<Value>(defs) {
+            Ok(Value::Object(map)) => {
+                self.defs = map;
+                Ok(self)
+            }
+            Ok(_) => Err(McpError::Schema {
+                tool: "*",
+                which: "shared definitions",
+                problem: "they must be a JSON object of name to schema".to_owned(),
+            }),
+            Err(e) => Err(McpError::Schema {
+                tool: "*",
+                which: "shared definitions",
+                problem: e.to_string(),
+            }),
+        }
     }
 
     /// Registers `spec`: a call decodes the arguments with `decode`
@@ -110,10 +138,10 @@ impl McpTools {
         if self.tools.contains_key(spec.name) {
             return Err(McpError::Duplicate(spec.name));
         }
-        let input_schema = schema(spec.name, "input", spec.input_schema)?;
+        let input_schema = schema(spec.name, "input", spec.input_schema, &self.defs)?;
         let output_schema = spec
             .output_schema
-            .map(|text| schema(spec.name, "output", text))
+            .map(|text| schema(spec.name, "output", text, &self.defs))
             .transpose()?;
         let action = spec.action;
         let call: Call = Arc::new(move |rt: Runtime, inv: Invocation, args: Value| {
@@ -164,14 +192,21 @@ impl McpTools {
     }
 }
 
-/// Parses a schema text into the JSON object MCP wants.
+/// Parses a schema text into the JSON object MCP wants, with every shared
+/// definition it reaches copied into its `$defs`.
 fn schema(
     tool: &'static str,
     which: &'static str,
     text: &str,
+    shared: &Map<String, Value>,
 ) -> Result<Arc<Map<String, Value>>, McpError> {
     match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(map)) if map.get("type") == Some(&Value::from("object")) => {
+        Ok(Value::Object(mut map)) if map.get("type") == Some(&Value::from("object")) => {
+            complete_defs(&mut map, shared).map_err(|name| McpError::Schema {
+                tool,
+                which,
+                problem: format!("`#/$defs/{name}` is defined nowhere"),
+            })?;
             Ok(Arc::new(map))
         }
         Ok(_) => Err(McpError::Schema {
@@ -184,5 +219,97 @@ fn schema(
             which,
             problem: e.to_string(),
         }),
+    }
+}
+
+/// Adds to `root`'s `$defs` every shared definition it reaches through
+/// `#/$defs/NAME` references, transitively; the name of a reference found
+/// in neither is the error.
+fn complete_defs(root: &mut Map<String, Value>, shared: &Map<String, Value>) -> Result<(), String> {
+    let mut defs = match root.remove("$defs") {
+        Some(Value::Object(d)) => d,
+        _ => Map::new(),
+    };
+    let mut pending = Vec::new();
+    refs(&Value::Object(root.clone()), &mut pending);
+    for d in defs.values() {
+        refs(d, &mut pending);
+    }
+    while let Some(name) = pending.pop() {
+        if defs.contains_key(&name) {
+            continue;
+        }
+        let def = shared.get(&name).ok_or_else(|| name.clone())?;
+        refs(def, &mut pending);
+        defs.insert(name, def.clone());
+    }
+    if !defs.is_empty() {
+        defs.sort_keys();
+        root.insert("$defs".to_owned(), Value::Object(defs));
+    }
+    Ok(())
+}
+
+/// Pushes the names of the `#/$defs/NAME` references in `v`.
+fn refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    ("$ref", Value::String(r)) => {
+                        if let Some(name) = r.strip_prefix("#/$defs/") {
+                            out.push(name.to_owned());
+                        }
+                    }
+                    _ => refs(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn shared_definitions_are_copied_into_each_schema() {
+        let shared = json!({
+            "A": { "type": "object", "properties": { "b": { "$ref": "#/$defs/B" } } },
+            "B": { "type": "string" },
+            "C": { "type": "integer" }
+        });
+        let Value::Object(shared) = shared else {
+            unreachable!()
+        };
+        let s = schema(
+            "t",
+            "input",
+            r##"{"type":"object","properties":{"a":{"$ref":"#/$defs/A"}}}"##,
+            &shared,
+        )
+        .expect("complete");
+        assert_eq!(
+            Value::Object((*s).clone()),
+            json!({
+                "type": "object",
+                "properties": { "a": { "$ref": "#/$defs/A" } },
+                "$defs": {
+                    "A": { "type": "object", "properties": { "b": { "$ref": "#/$defs/B" } } },
+                    "B": { "type": "string" }
+                }
+            })
+        );
+        let missing = schema(
+            "t",
+            "input",
+            r##"{"type":"object","properties":{"x":{"$ref":"#/$defs/X"}}}"##,
+            &shared,
+        );
+        assert!(matches!(missing, Err(McpError::Schema { problem, .. }) if problem.contains("X")));
     }
 }

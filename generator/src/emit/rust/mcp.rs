@@ -6,9 +6,11 @@
 //! with their code. This file translates each [`McpTrigger`] into a static
 //! spec, each input type into the tool's input schema (the OpenAPI
 //! document's request schema of the type) and each object output type into
-//! its output schema (the response schema), made self-contained (`$defs`)
-//! and rewritten from OpenAPI 3.0 to JSON Schema (`nullable` becomes a
-//! `null` type, `example` becomes `examples`).
+//! its output schema (the response schema), rewritten from OpenAPI 3.0 to
+//! JSON Schema (`nullable` becomes a `null` type, `example` becomes
+//! `examples`). The schemas they refer to are emitted once
+//! (`SCHEMA_DEFS`); the runtime copies what each tool reaches into its
+//! `$defs`, so clients still get self-contained schemas.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -36,7 +38,12 @@ pub fn mcp_module(ir: &Ir) -> TokenStream {
         .actions()
         .filter_map(|a| a.triggers.mcp.as_ref().map(|t| (a, t)))
         .collect();
-    let specs = tools.iter().map(|(a, t)| spec(ir, &schemas, a, t));
+    let mut defs = Defs::new(&schemas);
+    let specs: Vec<TokenStream> = tools
+        .iter()
+        .map(|(a, t)| spec(ir, &mut defs, a, t))
+        .collect();
+    let defs = lit(&Value::Object(defs.finish()).to_string());
     let registrations = tools.iter().map(|(a, t)| {
         let name = ident(&t.rust_static);
         let closure = handler_closure(ir, a);
@@ -64,6 +71,11 @@ pub fn mcp_module(ir: &Ir) -> TokenStream {
         /// Where the Streamable HTTP endpoint is served.
         pub const MCP_PATH: &str = #path;
 
+        /// The JSON Schemas the tools' `#/$defs/...` references resolve
+        /// against, each kept once; the runtime serves every tool
+        /// self-contained.
+        pub const SCHEMA_DEFS: &str = #defs;
+
         #(#specs)*
 
         /// Every MCP tool of the contracts, each call running its action
@@ -71,7 +83,7 @@ pub fn mcp_module(ir: &Ir) -> TokenStream {
         /// (HTTP) or `bunbase_runtime::mcp::serve_stdio` (stdio).
         pub fn tools<H: Handlers>(app: Arc<H>) -> Result<McpTools, McpError> {
             let mut tools = McpTools::new();
-            tools.version(#version);
+            tools.version(#version).defs(SCHEMA_DEFS)?;
             #(#registrations)*
             Ok(tools)
         }
@@ -101,7 +113,7 @@ pub fn router_merge(ir: &Ir) -> TokenStream {
 }
 
 /// One `static` tool spec.
-fn spec(ir: &Ir, schemas: &Map<String, Value>, a: &Action, t: &McpTrigger) -> TokenStream {
+fn spec(ir: &Ir, defs: &mut Defs<'_>, a: &Action, t: &McpTrigger) -> TokenStream {
     let name = ident(&t.rust_static);
     let action = spec_name(a);
     let tool = lit(&t.tool);
@@ -113,8 +125,8 @@ fn spec(ir: &Ir, schemas: &Map<String, Value>, a: &Action, t: &McpTrigger) -> To
         None => quote!(None),
     };
     let description = lit(&t.description);
-    let input = lit(&input_schema(ir, schemas, a).to_string());
-    let output = match output_schema(ir, schemas, a) {
+    let input = lit(&input_schema(ir, defs, a).to_string());
+    let output = match output_schema(ir, defs, a) {
         Some(schema) => {
             let schema = lit(&schema.to_string());
             quote!(Some(#schema))
@@ -148,9 +160,9 @@ fn component_schemas(ir: &Ir) -> Map<String, Value> {
 }
 
 /// The JSON Schema of an action's arguments: its input type's request
-/// schema with every referenced schema under `$defs`; an empty object for
-/// an action without input.
-fn input_schema(ir: &Ir, schemas: &Map<String, Value>, a: &Action) -> Value {
+/// schema, whose references point into [`Defs`]; an empty object for an
+/// action without input.
+fn input_schema(ir: &Ir, defs: &mut Defs<'_>, a: &Action) -> Value {
     if a.input_json {
         // Any arguments: MCP passes them as an object.
         return serde_json::json!({ "type": "object" });
@@ -163,13 +175,13 @@ fn input_schema(ir: &Ir, schemas: &Map<String, Value>, a: &Action) -> Value {
     else {
         return serde_json::json!({ "type": "object", "properties": {}, "additionalProperties": false });
     };
-    self_contained(schemas, &name)
+    defs.root(&name)
 }
 
 /// The JSON Schema of an action's result, when its output is an object type
 /// (MCP's `outputSchema` must describe an object; clients check
 /// `structuredContent` against it): the type's response schema.
-fn output_schema(ir: &Ir, schemas: &Map<String, Value>, a: &Action) -> Option<Value> {
+fn output_schema(ir: &Ir, defs: &mut Defs<'_>, a: &Action) -> Option<Value> {
     let OutputType::Named { name } = a.output.as_ref()? else {
         return None;
     };
@@ -177,33 +189,58 @@ fn output_schema(ir: &Ir, schemas: &Map<String, Value>, a: &Action) -> Option<Va
     if !matches!(def.kind, TypeKind::Object { .. }) {
         return None;
     }
-    Some(self_contained(schemas, &def.names.openapi_response))
+    Some(defs.root(&def.names.openapi_response))
 }
 
-/// Component `name` as JSON Schema, with every schema it refers to under
-/// `$defs`.
-fn self_contained(schemas: &Map<String, Value>, name: &str) -> Value {
-    let name = name.to_owned();
-    let mut defs = Map::new();
-    let mut pending = vec![name.clone()];
-    while let Some(n) = pending.pop() {
-        if defs.contains_key(&n) {
-            continue;
+/// The schemas the tools refer to, converted once and emitted once
+/// (`SCHEMA_DEFS`): with a schema per tool made self-contained in the
+/// source, a set whose types all reach each other would repeat every type
+/// in every tool.
+struct Defs<'a> {
+    /// The OpenAPI component schemas.
+    schemas: &'a Map<String, Value>,
+    /// The converted schemas reached so far.
+    used: Map<String, Value>,
+}
+
+impl<'a> Defs<'a> {
+    fn new(schemas: &'a Map<String, Value>) -> Self {
+        Self {
+            schemas,
+            used: Map::new(),
         }
-        let Some(s) = schemas.get(&n) else { continue };
-        let converted = to_json_schema(s, &mut pending);
-        defs.insert(n, converted);
     }
-    let mut root = match defs.shift_remove(&name) {
-        Some(Value::Object(m)) => m,
-        _ => Map::new(),
-    };
-    root.insert("type".into(), Value::from("object"));
-    if !defs.is_empty() {
-        defs.sort_keys();
-        root.insert("$defs".into(), Value::Object(defs));
+
+    /// Component `name` as a JSON Schema object (its references point to
+    /// `#/$defs/...`), adding every schema it reaches to the shared ones.
+    fn root(&mut self, name: &str) -> Value {
+        let mut pending = Vec::new();
+        let mut root = match self.schemas.get(name) {
+            Some(s) => match to_json_schema(s, &mut pending) {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            },
+            None => Map::new(),
+        };
+        while let Some(n) = pending.pop() {
+            if self.used.contains_key(&n) {
+                continue;
+            }
+            let Some(s) = self.schemas.get(&n) else {
+                continue;
+            };
+            let converted = to_json_schema(s, &mut pending);
+            self.used.insert(n, converted);
+        }
+        root.insert("type".into(), Value::from("object"));
+        Value::Object(root)
     }
-    Value::Object(root)
+
+    /// The shared schemas, sorted by name.
+    fn finish(mut self) -> Map<String, Value> {
+        self.used.sort_keys();
+        self.used
+    }
 }
 
 /// One OpenAPI 3.0 schema as JSON Schema; component names it refers to are
