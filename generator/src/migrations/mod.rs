@@ -8,6 +8,7 @@
 //! project has migrations for both dialects, the tables the generated code
 //! covers must read the same Rust types on both (`E0705` otherwise).
 
+pub mod link;
 pub mod model;
 pub mod names;
 mod replay;

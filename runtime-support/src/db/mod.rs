@@ -7,6 +7,7 @@
 //! expands its expression once per dialect, so every query is compiled
 //! against that dialect's own `Database` (its placeholders, its types).
 
+mod exec;
 mod migrations;
 mod url;
 
@@ -18,6 +19,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use exec::{Conn, Exec, Held};
 pub use migrations::Migrations;
 pub use url::history_url;
 pub(crate) use url::mask_password;

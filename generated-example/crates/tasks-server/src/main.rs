@@ -31,7 +31,8 @@ const DEMO_PASSWORD: &str = "demo-password";
 #[bunbase_runtime::tokio::main(crate = "bunbase_runtime::tokio")]
 async fn main() -> ExitCode {
     bunbase_runtime::init_tracing();
-    let migrations = Migrations::locate(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"));
+    // The migrations of contracts/migrations/<dialect>/, embedded by `bunbase gen`.
+    let migrations = tasks_api::db::MIGRATIONS.clone();
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
     let result = match command.as_str() {
         "serve" => serve(migrations).await,

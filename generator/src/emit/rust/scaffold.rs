@@ -24,12 +24,16 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
             contents: format_file(main_rs(ir)),
             ownership: Ownership::Scaffold,
         },
-        GeneratedFile {
+    ];
+    // Migrations in the contracts folder are embedded in the API crate
+    // (`db::MIGRATIONS`); without them the server crate gets a folder.
+    if ir.db.is_empty() {
+        files.push(GeneratedFile {
             path: format!("crates/{server}/migrations/0001_init.sql"),
             contents: initial_migration(),
             ownership: Ownership::Scaffold,
-        },
-    ];
+        });
+    }
     files.push(GeneratedFile {
         path: format!("crates/{server}/src/modules.rs"),
         contents: format_file(modules_rs(ir)),
@@ -98,6 +102,14 @@ fn main_rs(ir: &Ir) -> TokenStream {
             TokenStream::new(),
         )
     };
+    let migrations = if ir.db.is_empty() {
+        quote!(Migrations::locate(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations"
+        )))
+    } else {
+        quote!(#api::db::MIGRATIONS.clone())
+    };
     quote! {
         #![doc = #doc]
         //!
@@ -128,7 +140,7 @@ fn main_rs(ir: &Ir) -> TokenStream {
         #[bunbase_runtime::tokio::main(crate = "bunbase_runtime::tokio")]
         async fn main() -> ExitCode {
             bunbase_runtime::init_tracing();
-            let migrations = Migrations::locate(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"));
+            let migrations = #migrations;
             let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
             let result = match command.as_str() {
                 "serve" => serve(migrations).await,
