@@ -137,16 +137,16 @@ impl TasksHandler for App {
         if task.status == tasks_api::db::TaskStatus::Done {
             return Ok(());
         }
+        if task_reminders::get(&ctx.db, task.id).await?.is_some() {
+            return Ok(());
+        }
         let reminder = NewTaskReminder { task_id: task.id, owner_id: task.owner_id, reminded_at: now() };
         // The reminder and the job's completion commit together: a worker
-        // whose lease expired meanwhile records nothing. A second run finds
-        // the reminder and records nothing either.
+        // whose lease expired meanwhile records nothing. The insert comes
+        // first, so an SQLite transaction takes the write lock at once.
         let recorded = bunbase_runtime::with_pool!(ctx.db, pool => {
             let mut tx = pool.begin().await?;
-            let fresh = task_reminders::get(&mut *tx, task.id).await?.is_none();
-            if fresh {
-                task_reminders::insert(&mut *tx, &reminder).await?;
-            }
+            task_reminders::insert(&mut *tx, &reminder).await?;
             let held = match ctx.job() {
                 Some(job) => job.complete_in(&mut *tx).await.map_err(ApiError::from)?,
                 None => true,
@@ -154,7 +154,7 @@ impl TasksHandler for App {
             if held {
                 tx.commit().await?;
             }
-            held && fresh
+            held
         });
         if recorded {
             bunbase_runtime::tracing::info!(task_id = %task.id, title = %task.title, "reminder sent");
