@@ -346,7 +346,7 @@ pub mod task_reminders {
         }
     }
     /// Inserts `new` into `task_reminders` and returns the row as stored (defaults filled).
-    #[allow(clippy::needless_borrows_for_generic_args)]
+    #[allow(clippy::needless_borrows_for_generic_args, clippy::vec_init_then_push)]
     pub async fn insert<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         new: &NewTaskReminder,
@@ -989,7 +989,7 @@ pub mod tasks {
         }
     }
     /// Inserts `new` into `tasks` and returns the row as stored (defaults filled).
-    #[allow(clippy::needless_borrows_for_generic_args)]
+    #[allow(clippy::needless_borrows_for_generic_args, clippy::vec_init_then_push)]
     pub async fn insert<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         new: &NewTask,
@@ -1748,7 +1748,7 @@ pub mod users {
         }
     }
     /// Inserts `new` into `users` and returns the row as stored (defaults filled).
-    #[allow(clippy::needless_borrows_for_generic_args)]
+    #[allow(clippy::needless_borrows_for_generic_args, clippy::vec_init_then_push)]
     pub async fn insert<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         new: &NewUser,

@@ -205,7 +205,7 @@ pub(super) fn table_queries(db: &DbModel, t: &Table) -> TokenStream {
         #by_key
 
         #[doc = #insert_doc]
-        #[allow(clippy::needless_borrows_for_generic_args)]
+        #[allow(clippy::needless_borrows_for_generic_args, clippy::vec_init_then_push)]
         pub async fn insert<'e>(db: impl ::std::convert::Into<Exec<'e>>, new: &#insert) -> ::std::result::Result<#row, sqlx::Error> {
             #insert_body
         }
