@@ -10,6 +10,7 @@ mod dev;
 mod generate;
 mod handlers;
 mod ir;
+mod migrate;
 mod new;
 mod schema;
 mod workspace;
@@ -39,6 +40,9 @@ enum Command {
     New(new::Args),
     /// Classify contract changes against a git ref or a folder.
     Breaking(breaking::Args),
+    /// Create migrations (`migrate new NAME`); the server binary applies
+    /// them and reports their status (`<server> migrate [status]`).
+    Migrate(migrate::Args),
 }
 
 /// Runs the CLI with the process arguments and returns its exit code.
@@ -52,6 +56,7 @@ pub fn main() -> ExitCode {
         Command::Dev(a) => dev::run(a),
         Command::New(a) => new::run(a),
         Command::Breaking(a) => breaking::run(a),
+        Command::Migrate(a) => migrate::run(a),
     };
     match result {
         Ok(code) => code,

@@ -9,6 +9,7 @@
 
 mod exec;
 mod migrations;
+mod status;
 mod url;
 
 use std::path::Path;
@@ -21,6 +22,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use exec::{Conn, Exec, Held};
 pub use migrations::Migrations;
+pub use status::{MigrationState, MigrationStatus};
 pub use url::history_url;
 pub(crate) use url::mask_password;
 
@@ -57,6 +59,13 @@ pub enum DbError {
         "migrations failed: {0}; fix the SQL in the migrations folder for this database's dialect"
     )]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Migrations applied to this database changed since (their
+    /// checksums differ): the server refuses to start.
+    #[error(
+        "migration(s) {} changed after they were applied to this database; restore each applied file as it was (e.g. `git checkout` it) and put the change in a new migration (`bunbase migrate new NAME`); on a throwaway development database, drop the database instead",
+        .0.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    Modified(Vec<i64>),
     /// Any other query failed.
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
@@ -315,6 +324,7 @@ impl Db {
     pub async fn migrate(&self, user: &Migrations) -> Result<(), DbError> {
         crate::runs::ensure_schema(self).await?;
         if let Some(migrator) = user.migrator(self.dialect()).await? {
+            self.check_migrations(user).await?;
             with_pool!(self, pool => migrator.run(pool).await)?;
         }
         Ok(())

@@ -69,7 +69,7 @@ fn main_rs(ir: &Ir) -> TokenStream {
     // With MCP tools, an `mcp` subcommand serves them over stdio as well.
     let mcp = super::mcp::any(ir);
     let doc = lit(&format!(
-        " The {} server. `serve` (the default) applies pending migrations and serves, running queued and scheduled jobs in the same process unless `JOBS_WORKER=false`; `worker` runs only the jobs (no HTTP); `migrate` only applies migrations{}; `create-api-key`, `list-api-keys` and `revoke-api-key` manage API keys.",
+        " The {} server. `serve` (the default) applies pending migrations and serves, running queued and scheduled jobs in the same process unless `JOBS_WORKER=false`; `worker` runs only the jobs (no HTTP); `migrate` only applies migrations and `migrate status` lists them{}; `create-api-key`, `list-api-keys` and `revoke-api-key` manage API keys.",
         ir.project.title,
         if mcp {
             "; `mcp` serves the MCP tools over stdio (as the caller `MCP_SESSION_TOKEN` names)"
@@ -145,7 +145,14 @@ fn main_rs(ir: &Ir) -> TokenStream {
             let result = match command.as_str() {
                 "serve" => serve(migrations).await,
                 "worker" => worker().await,
-                "migrate" => migrate(migrations).await,
+                "migrate" => match std::env::args().nth(2).as_deref() {
+                    None => migrate(migrations).await,
+                    Some("status") => migrate_status(migrations, #app_name).await,
+                    Some(other) => {
+                        eprintln!("unknown command `migrate {other}`: use `migrate` (apply pending migrations) or `migrate status`");
+                        return ExitCode::from(2);
+                    }
+                },
                 #mcp_arm
                 name if bunbase_runtime::auth::command::COMMANDS.contains(&name) => api_keys(#app_name).await,
                 other => {
@@ -198,6 +205,18 @@ fn main_rs(ir: &Ir) -> TokenStream {
             rt.migrate(&migrations).await?;
             rt.shutdown().await;
             println!("migrations applied");
+            Ok(())
+        }
+
+        /// `migrate status`: every migration with its state on `DATABASE_URL`:
+        /// applied, pending, modified (changed after it was applied: `serve`
+        /// refuses to start) or missing (applied, but no file has its version).
+        async fn migrate_status(migrations: Migrations, app: &str) -> Result<(), Box<dyn std::error::Error>> {
+            let db = bunbase_runtime::Db::connect(&Config::from_env(app)?.database_url).await?;
+            for m in db.migration_status(&migrations).await? {
+                println!("{:<9}{} {}", m.state.as_str(), m.version, m.description);
+            }
+            db.close().await;
             Ok(())
         }
 
