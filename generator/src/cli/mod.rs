@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod breaking;
 mod check;
+mod db;
 mod dev;
 mod generate;
 mod handlers;
@@ -43,6 +44,10 @@ enum Command {
     /// Create migrations (`migrate new NAME`); the server binary applies
     /// them and reports their status (`<server> migrate [status]`).
     Migrate(migrate::Args),
+    /// Read a live database: `db types --from-database URL` emits the `db`
+    /// module from it, `db check --database URL` compares it with the
+    /// migrations.
+    Db(db::Args),
 }
 
 /// Runs the CLI with the process arguments and returns its exit code.
@@ -57,6 +62,7 @@ pub fn main() -> ExitCode {
         Command::New(a) => new::run(a),
         Command::Breaking(a) => breaking::run(a),
         Command::Migrate(a) => migrate::run(a),
+        Command::Db(a) => db::run(a),
     };
     match result {
         Ok(code) => code,

@@ -9,6 +9,7 @@
 //! covers must read the same Rust types on both (`E0705` otherwise).
 
 pub mod link;
+pub mod live;
 pub mod model;
 pub mod names;
 mod replay;

@@ -61,6 +61,19 @@ pub fn module(ir: &Ir) -> TokenStream {
     }
 }
 
+/// The `db` module as a formatted file (what `bunbase db types` prints).
+pub fn format(ir: &Ir) -> String {
+    let items = module(ir);
+    let file = quote! {
+        //! Typed rows and queries generated from the database schema.
+        #items
+    };
+    match syn::parse2::<syn::File>(file) {
+        Ok(f) => prettyplease::unparse(&f),
+        Err(e) => format!("// bunbase bug: the db module does not parse: {e}\n"),
+    }
+}
+
 /// `MIGRATIONS`: every dialect's files, embedded, for
 /// `bunbase_runtime::Migrations::by_dialect`.
 fn migrations(db: &DbModel) -> TokenStream {
