@@ -63,6 +63,7 @@ pub fn compile(sources: &SourceSet) -> Result<Compiled, Vec<Diagnostic>> {
     // The database stage: migrations beside bunbase.yaml, replayed into
     // the schema model the `db` emitter reads.
     ir.db = migrations::build(sources, ir.project.database, &mut diags);
+    migrations::link::link(&mut ir, &mut diags);
     diag::sort(&mut diags);
     if diags.iter().any(Diagnostic::is_error) {
         return Err(diags);

@@ -90,7 +90,8 @@ fn ir_is_independent_of_discovery_order_and_folders() {
             .iter()
             .rev()
             .map(|(p, t)| {
-                let path = if p == "bunbase.yaml" {
+                // Migrations stay in their dialect folders, where they are read.
+                let path = if p == "bunbase.yaml" || p.starts_with("migrations/") {
                     p.clone()
                 } else {
                     format!("zz/moved/{}", p.replace('/', "_"))

@@ -172,8 +172,9 @@ impl TestServer {
 
     /// [`TestServer::start`] with extra environment variables.
     pub fn start_with(db: Database, env: &[(&str, &str)]) -> TestServer {
-        let migrations =
-            crate::repo_root().join("generated-example/crates/tasks-server/migrations");
+        // The example embeds its migrations (`tasks_api::db::MIGRATIONS`);
+        // the folder named here is not read.
+        let migrations = crate::repo_root().join("contracts-examples/tasks/migrations");
         Self::start_bin(&server_binary(), &migrations, db, env)
     }
 

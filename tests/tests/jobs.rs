@@ -54,13 +54,15 @@ fn at(offset_secs: i64) -> String {
     t.to_rfc3339_opts(bunbase_runtime::chrono::SecondsFormat::Millis, true)
 }
 
+/// The reminders recorded for `task`. Its id is a native UUID column: a
+/// 16-byte blob on SQLite, `uuid` on PostgreSQL, compared as hex or text.
 fn reminders(s: &TestServer, task: &str, timeout: Duration) -> i64 {
-    s.count_until(
-        "SELECT COUNT(*) FROM task_reminders WHERE task_id = $1",
-        &[task],
-        1,
-        timeout,
-    )
+    let sql = if s.database_url.starts_with("sqlite") {
+        "SELECT COUNT(*) FROM task_reminders WHERE lower(hex(task_id)) = replace($1, '-', '')"
+    } else {
+        "SELECT COUNT(*) FROM task_reminders WHERE task_id::text = $1"
+    };
+    s.count_until(sql, &[task], 1, timeout)
 }
 
 fn jobs_of(s: &TestServer, kind: &str, state: &str) -> i64 {

@@ -90,6 +90,11 @@ fn suite(db: Database) {
     let me = s.request("GET", "/api/auth/me", None, &[("cookie", &cookie)]);
     assert_eq!(me.status, 200, "{}", me.body);
     assert_eq!(me.json()["email"], email);
+    assert_eq!(
+        me.json(),
+        reg.json(),
+        "what register answers is what a later read returns (times at the stored precision)"
+    );
 
     // Create: defaults filled, optional fields answered as null.
     let created = s.send_json(

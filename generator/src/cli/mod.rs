@@ -6,10 +6,12 @@ use clap::{Parser, Subcommand};
 
 mod breaking;
 mod check;
+mod db;
 mod dev;
 mod generate;
 mod handlers;
 mod ir;
+mod migrate;
 mod new;
 mod schema;
 mod workspace;
@@ -39,6 +41,13 @@ enum Command {
     New(new::Args),
     /// Classify contract changes against a git ref or a folder.
     Breaking(breaking::Args),
+    /// Create migrations (`migrate new NAME`); the server binary applies
+    /// them and reports their status (`<server> migrate [status]`).
+    Migrate(migrate::Args),
+    /// Read a live database: `db types --from-database URL` emits the `db`
+    /// module from it, `db check --database URL` compares it with the
+    /// migrations.
+    Db(db::Args),
 }
 
 /// Runs the CLI with the process arguments and returns its exit code.
@@ -52,6 +61,8 @@ pub fn main() -> ExitCode {
         Command::Dev(a) => dev::run(a),
         Command::New(a) => new::run(a),
         Command::Breaking(a) => breaking::run(a),
+        Command::Migrate(a) => migrate::run(a),
+        Command::Db(a) => db::run(a),
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,8 @@
 //! project has migrations for both dialects, the tables the generated code
 //! covers must read the same Rust types on both (`E0705` otherwise).
 
+pub mod link;
+pub mod live;
 pub mod model;
 pub mod names;
 mod replay;

@@ -25,6 +25,14 @@ pub struct DbModel {
     pub tables: BTreeMap<String, Table>,
     /// The enums those tables use, by SQL name.
     pub enums: BTreeMap<String, SqlEnum>,
+    /// Per table (by SQL name), how its row converts into the contract
+    /// type that carries the same data (see [`crate::migrations::link`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub conversions: BTreeMap<String, RowConversion>,
+    /// Per SQL enum (by SQL name), the contract enum with the same name
+    /// and values: the two convert into each other.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub enum_links: BTreeMap<String, EnumLink>,
 }
 
 impl DbModel {
@@ -225,4 +233,64 @@ pub struct View {
     pub name: String,
     /// The `SELECT` as written.
     pub query: String,
+}
+
+/// How a table's row converts into a contract type: the type's fields,
+/// each read from the column of the same name. Columns the type lacks are
+/// dropped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RowConversion {
+    /// The contract type's Rust name (`Task`).
+    pub type_name: String,
+    /// True when a field's conversion can fail (a JSON column read as a
+    /// typed list or map): the conversion is `TryFrom`, else `From`.
+    pub fallible: bool,
+    /// The type's fields, in declaration order.
+    pub fields: Vec<FieldConversion>,
+}
+
+/// One field of a [`RowConversion`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldConversion {
+    /// The contract field's Rust name.
+    pub field: String,
+    /// The row field it reads.
+    pub column: String,
+    /// How the value converts.
+    pub kind: ConversionKind,
+    /// How optionality changes on the way.
+    pub wrap: Wrap,
+}
+
+/// How one value converts from its column to its field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversionKind {
+    /// The same Rust type: moved.
+    Move,
+    /// A lossless `Into` (a narrower integer or float, a linked enum).
+    Into,
+    /// A JSON column read into a typed list or map (can fail).
+    FromJson,
+}
+
+/// How optionality changes from column to field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Wrap {
+    /// Both required, or both optional with a `Move`.
+    Plain,
+    /// A NOT NULL column read into an optional field: `Some(..)`.
+    Some,
+    /// Both optional, converted inside the `Option`.
+    Map,
+}
+
+/// A SQL enum linked to the contract enum with the same name and values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnumLink {
+    /// The contract enum's Rust name.
+    pub contract: String,
+    /// `(SQL enum variant, contract variant)` pairs, in SQL order.
+    pub variants: Vec<(String, String)>,
 }

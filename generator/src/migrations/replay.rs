@@ -458,7 +458,13 @@ fn add_constraint(
     diags: &mut Vec<Diagnostic>,
 ) {
     let cols = |list: &[sqlparser::ast::IndexColumn]| -> Vec<String> {
-        list.iter().map(|c| c.column.expr.to_string()).collect()
+        // A quoted column (`"id"`) names the column `id`.
+        list.iter()
+            .map(|c| match &c.column.expr {
+                sqlparser::ast::Expr::Identifier(id) => id.value.clone(),
+                other => other.to_string(),
+            })
+            .collect()
     };
     let known = |table: &Table, columns: &[String], diags: &mut Vec<Diagnostic>| {
         let mut ok = true;

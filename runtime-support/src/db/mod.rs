@@ -7,7 +7,9 @@
 //! expands its expression once per dialect, so every query is compiled
 //! against that dialect's own `Database` (its placeholders, its types).
 
+mod exec;
 mod migrations;
+mod status;
 mod url;
 
 use std::path::Path;
@@ -18,7 +20,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use exec::{Conn, Exec, Held};
 pub use migrations::Migrations;
+pub use status::{MigrationState, MigrationStatus};
 pub use url::history_url;
 pub(crate) use url::mask_password;
 
@@ -55,6 +59,13 @@ pub enum DbError {
         "migrations failed: {0}; fix the SQL in the migrations folder for this database's dialect"
     )]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Migrations applied to this database changed since (their
+    /// checksums differ): the server refuses to start.
+    #[error(
+        "migration(s) {} changed after they were applied to this database; restore each applied file as it was (e.g. `git checkout` it) and put the change in a new migration (`bunbase migrate new NAME`); on a throwaway development database, drop the database instead",
+        .0.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    Modified(Vec<i64>),
     /// Any other query failed.
     #[error("database error: {0}")]
     Sqlx(#[from] sqlx::Error),
@@ -313,6 +324,7 @@ impl Db {
     pub async fn migrate(&self, user: &Migrations) -> Result<(), DbError> {
         crate::runs::ensure_schema(self).await?;
         if let Some(migrator) = user.migrator(self.dialect()).await? {
+            self.check_migrations(user).await?;
             with_pool!(self, pool => migrator.run(pool).await)?;
         }
         Ok(())

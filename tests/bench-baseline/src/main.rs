@@ -60,10 +60,16 @@ use bunbase_runtime::{
 #[global_allocator]
 static GLOBAL: bunbase_runtime::MiMalloc = bunbase_runtime::MiMalloc;
 
-/// The example's schema, applied the same way the generated server applies it.
+/// The example's tasks and users, as portable TEXT SQL (ids and RFC 3339
+/// times as text), applied the same way the generated server applies its own.
 static MIGRATIONS: &[(&str, &str)] = &[(
     "0001_init.sql",
-    include_str!("../../../generated-example/crates/tasks-server/migrations/0001_init.sql"),
+    "CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, \
+     password_hash TEXT NOT NULL, created_at TEXT NOT NULL);\n\
+     CREATE TABLE tasks (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL REFERENCES users (id), \
+     title TEXT NOT NULL, description TEXT, status TEXT NOT NULL, tags TEXT NOT NULL, due_at TEXT, \
+     created_at TEXT NOT NULL, updated_at TEXT NOT NULL);\n\
+     CREATE INDEX tasks_owner_created ON tasks (owner_id, created_at, id);\n",
 )];
 
 /// Where a task is in its life.

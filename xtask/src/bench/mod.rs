@@ -1,5 +1,6 @@
 //! `cargo xtask bench [NAME]`: benchmarks that print measured figures; targets are checked here, never in timed tests.
 
+mod db;
 mod frontend;
 mod gen_process;
 mod generate;
@@ -18,6 +19,7 @@ const BENCHES: &[Bench] = &[
     ("guards", guards::run),
     ("sdk", sdk::run),
     ("queue", queue::run),
+    ("db", db::run),
 ];
 
 /// Runs every benchmark, or the one named. A debug build of xtask re-runs

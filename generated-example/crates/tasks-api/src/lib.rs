@@ -29,6 +29,9 @@ pub mod webhooks;
 /// MCP tools: each action with an `mcp` trigger served over Streamable HTTP, called as the caller through the pipeline.
 #[allow(clippy::result_large_err, deprecated)]
 pub mod mcp;
+/// Typed rows and queries generated from the SQL migrations, and the migrations themselves.
+#[allow(clippy::result_large_err, deprecated)]
+pub mod db;
 /// Stops the build when the `bunbase-runtime` this crate is built with is not compatible with 0.1.0, the version it was generated for (also recorded in its manifest); `bunbase gen --check` names both and the fix.
 const _: () = ::bunbase_runtime::version::require("0.1.0");
 pub use self::errors::*;

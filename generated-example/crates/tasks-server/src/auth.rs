@@ -1,12 +1,12 @@
 //! Handlers of module `auth`: accounts with argon2id-hashed passwords, e-mail addresses compared case-insensitively, and revocable server-side sessions.
 
-use bunbase_runtime::chrono::Utc;
 use bunbase_runtime::uuid::Uuid;
-use bunbase_runtime::{ActionContext, normalize_email, sqlx, with_pool};
+use bunbase_runtime::{ActionContext, normalize_email};
+use tasks_api::db::users::{self, NewUser, UserFilter, UserOrder, UserRow};
 use tasks_api::*;
 
 use crate::App;
-use crate::db::{UserRow, ts, user_from_row};
+use crate::db::now;
 
 /// Hashes a password off the async runtime (argon2 is slow on purpose).
 pub async fn hash(password: String) -> Result<String, String> {
@@ -20,48 +20,34 @@ async fn verify(password: String, hash: String) -> bool {
     bunbase_runtime::tokio::task::spawn_blocking(move || bunbase_runtime::verify_password(&password, &hash)).await.unwrap_or(false)
 }
 
+/// The user with this (normalised) e-mail address, if any.
+async fn by_email(db: &bunbase_runtime::Db, email: &str) -> Result<Option<UserRow>, bunbase_runtime::sqlx::Error> {
+    let filter = UserFilter { email: Some(email.to_owned()), ..UserFilter::default() };
+    Ok(users::list(db, &filter, UserOrder::default(), None, 1).await?.pop())
+}
+
 /// Creates a user; `None` when the email is taken. The address is stored normalised (trimmed, lower case).
 pub async fn create_user(ctx_db: &bunbase_runtime::Db, email: &str, name: &str, password: &str) -> Result<Option<User>, String> {
-    let email = &normalize_email(email);
-    let taken: Option<String> = with_pool!(ctx_db, pool => {
-        sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(pool).await.map_err(|e| e.to_string())?
-    });
-    if taken.is_some() {
+    let email = normalize_email(email);
+    if by_email(ctx_db, &email).await.map_err(|e| e.to_string())?.is_some() {
         return Ok(None);
     }
-    let user = User { id: Uuid::now_v7(), email: email.to_owned(), name: name.to_owned(), created_at: Utc::now() };
-    let hashed = hash(password.to_owned()).await?;
-    with_pool!(ctx_db, pool => {
-        sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(user.id.to_string())
-            .bind(&user.email)
-            .bind(&user.name)
-            .bind(&hashed)
-            .bind(ts(user.created_at))
-            .execute(pool)
-            .await
-            .map_err(|e| e.to_string())?;
-    });
-    Ok(Some(user))
+    let new = NewUser { id: Uuid::now_v7(), email, name: name.to_owned(), password_hash: hash(password.to_owned()).await?, created_at: now() };
+    let row = users::insert(ctx_db, &new).await.map_err(|e| e.to_string())?;
+    Ok(Some(User::from(row)))
 }
 
 impl AuthHandler for App {
     async fn login(&self, ctx: ActionContext, input: LoginInput) -> Result<User, LoginError> {
-        let row: Option<(String, String, String, String, String)> = with_pool!(ctx.db, pool => {
-            sqlx::query_as("SELECT id, email, name, created_at, password_hash FROM users WHERE email = $1")
-                .bind(normalize_email(&input.email))
-                .fetch_optional(pool)
-                .await?
-        });
-        let Some((id, email, name, created_at, stored)) = row else {
+        let Some(row) = by_email(&ctx.db, &normalize_email(&input.email)).await? else {
             // Spend the same time as a real check so timing does not reveal which emails exist.
             let _ = verify(input.password, DUMMY_HASH.to_owned()).await;
             return Err(LoginError::InvalidCredentials);
         };
-        if !verify(input.password, stored).await {
+        if !verify(input.password, row.password_hash.clone()).await {
             return Err(LoginError::InvalidCredentials);
         }
-        let user = user_from_row((id, email, name, created_at)).map_err(LoginError::Internal)?;
+        let user = User::from(row);
         ctx.sign_in(&user.id.to_string()).await?;
         Ok(user)
     }
@@ -72,14 +58,8 @@ impl AuthHandler for App {
     }
 
     async fn me(&self, ctx: ActionContext) -> Result<User, MeError> {
-        let Some(user_id) = ctx.user_id() else { return Err(MeError::Unauthorized) };
-        let row: Option<UserRow> = with_pool!(ctx.db, pool => {
-            sqlx::query_as("SELECT id, email, name, created_at FROM users WHERE id = $1").bind(user_id).fetch_optional(pool).await?
-        });
-        match row {
-            Some(row) => user_from_row(row).map_err(MeError::Internal),
-            None => Err(MeError::Unauthorized),
-        }
+        let Some(user_id) = crate::db::user_id(&ctx) else { return Err(MeError::Unauthorized) };
+        users::get(&ctx.db, user_id).await?.map(User::from).ok_or(MeError::Unauthorized)
     }
 
     async fn register(&self, ctx: ActionContext, input: RegisterInput) -> Result<User, RegisterError> {
@@ -106,10 +86,8 @@ impl bunbase_runtime::PrincipalLoader for Users {
         user_id: &'a str,
     ) -> bunbase_runtime::futures::future::BoxFuture<'a, Result<Option<bunbase_runtime::Principal>, bunbase_runtime::ApiError>> {
         Box::pin(async move {
-            let found: Option<String> = with_pool!(self.0, pool => {
-                sqlx::query_scalar("SELECT id FROM users WHERE id = $1").bind(user_id).fetch_optional(pool).await?
-            });
-            match found {
+            let Ok(id) = Uuid::try_parse(user_id) else { return Ok(None) };
+            match users::get(&self.0, id).await? {
                 Some(_) => Ok(Some(auth.default_principal(user_id).await?)),
                 None => Ok(None),
             }
@@ -121,10 +99,6 @@ impl bunbase_runtime::PrincipalLoader for Users {
         &'a self,
         email: &'a str,
     ) -> bunbase_runtime::futures::future::BoxFuture<'a, Result<Option<String>, bunbase_runtime::ApiError>> {
-        Box::pin(async move {
-            Ok(with_pool!(self.0, pool => {
-                sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(pool).await?
-            }))
-        })
+        Box::pin(async move { Ok(by_email(&self.0, &normalize_email(email)).await?.map(|u| u.id.to_string())) })
     }
 }

@@ -4,41 +4,33 @@
 //! secret in `TASKS_INBOUND_EMAIL_SECRET`) before this code runs, and a
 //! delivery already accepted is never run twice.
 
-use bunbase_runtime::chrono::{SubsecRound, Utc};
 use bunbase_runtime::uuid::Uuid;
-use bunbase_runtime::{ActionContext, normalize_email, sqlx, with_pool};
+use bunbase_runtime::{ActionContext, normalize_email};
+use tasks_api::db::tasks::{self, NewTask};
+use tasks_api::db::users::{self, UserFilter, UserOrder};
 use tasks_api::*;
 
 use crate::App;
-use crate::db::{status_str, ts};
+use crate::db::now;
 
 impl InboxHandler for App {
     async fn receive_email(&self, ctx: ActionContext, input: ReceiveEmailInput) -> Result<ReceiveEmailOutput, ReceiveEmailError> {
-        let email = normalize_email(&input.from);
-        let owner: Option<String> = with_pool!(ctx.db, pool => {
-            sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(&email).fetch_optional(pool).await?
-        });
-        let owner_id = owner.as_deref().map(Uuid::try_parse).transpose().map_err(|e| ReceiveEmailError::Internal(e.to_string()))?.ok_or(ReceiveEmailError::UnknownSender)?;
-        let now = Utc::now().trunc_subsecs(6);
-        let id = Uuid::now_v7();
-        with_pool!(ctx.db, pool => {
-            sqlx::query(
-                "INSERT INTO tasks (id, owner_id, title, description, status, tags, due_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(id.to_string())
-            .bind(owner_id.to_string())
-            .bind(&input.subject)
-            .bind(input.text.clone())
-            .bind(status_str(TaskStatus::Open))
-            .bind("[\"email\"]")
-            .bind(None::<String>)
-            .bind(ts(now))
-            .bind(ts(now))
-            .execute(pool)
-            .await?;
-        });
-        emit_task_created(&ctx, &TaskCreatedPayload { task_id: id, owner_id, title: input.subject })?;
-        Ok(ReceiveEmailOutput { task_id: id })
+        let filter = UserFilter { email: Some(normalize_email(&input.from)), ..UserFilter::default() };
+        let owner = users::list(&ctx.db, &filter, UserOrder::default(), None, 1).await?.pop().ok_or(ReceiveEmailError::UnknownSender)?;
+        let now = now();
+        let new = NewTask {
+            id: Uuid::now_v7(),
+            owner_id: owner.id,
+            title: input.subject,
+            description: input.text,
+            status: Some(tasks_api::db::TaskStatus::Open),
+            tags: Some(bunbase_runtime::serde_json::json!(["email"])),
+            due_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let task = tasks::insert(&ctx.db, &new).await?;
+        emit_task_created(&ctx, &TaskCreatedPayload { task_id: task.id, owner_id: task.owner_id, title: task.title })?;
+        Ok(ReceiveEmailOutput { task_id: task.id })
     }
 }

@@ -1,4 +1,4 @@
-//! The Tasks API server. `serve` (the default) applies pending migrations, seeds a demo user and serves, running queued and scheduled jobs in the same process unless `JOBS_WORKER=false`; `worker` runs only the jobs (no HTTP); `migrate` only applies migrations; `create-api-key`, `list-api-keys` and `revoke-api-key` manage machines' keys; `mcp` serves the MCP tools over stdio, as the caller `MCP_SESSION_TOKEN` names (a session cookie's value or an API key).
+//! The Tasks API server. `serve` (the default) applies pending migrations, seeds a demo user and serves, running queued and scheduled jobs in the same process unless `JOBS_WORKER=false`; `worker` runs only the jobs (no HTTP); `migrate` only applies migrations and `migrate status` lists them (applied, pending, modified); `create-api-key`, `list-api-keys` and `revoke-api-key` manage machines' keys; `mcp` serves the MCP tools over stdio, as the caller `MCP_SESSION_TOKEN` names (a session cookie's value or an API key).
 //!
 //! Configuration comes from the environment: `PORT`, `HOST`, `DATABASE_URL`
 //! (SQLite or PostgreSQL), `SESSION_SECRET`, `RUST_LOG` and more (see
@@ -31,12 +31,20 @@ const DEMO_PASSWORD: &str = "demo-password";
 #[bunbase_runtime::tokio::main(crate = "bunbase_runtime::tokio")]
 async fn main() -> ExitCode {
     bunbase_runtime::init_tracing();
-    let migrations = Migrations::locate(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"));
+    // The migrations of contracts/migrations/<dialect>/, embedded by `bunbase gen`.
+    let migrations = tasks_api::db::MIGRATIONS.clone();
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
     let result = match command.as_str() {
         "serve" => serve(migrations).await,
         "worker" => worker().await,
-        "migrate" => migrate(migrations).await,
+        "migrate" => match std::env::args().nth(2).as_deref() {
+            None => migrate(migrations).await,
+            Some("status") => migrate_status(migrations).await,
+            Some(other) => {
+                eprintln!("unknown command `migrate {other}`: use `migrate` (apply pending migrations) or `migrate status`");
+                return ExitCode::from(2);
+            }
+        },
         "mcp" => {
             return bunbase_runtime::mcp::run_stdio("tasks", |rt: &Runtime| {
                 rt.auth().set_principal_loader(std::sync::Arc::new(auth::Users(rt.db().clone())));
@@ -118,6 +126,18 @@ async fn migrate(migrations: Migrations) -> Result<(), Box<dyn std::error::Error
     rt.migrate(&migrations).await?;
     rt.shutdown().await;
     println!("migrations applied");
+    Ok(())
+}
+
+/// `migrate status`: every migration with its state on `DATABASE_URL`:
+/// applied, pending, modified (changed after it was applied: `serve`
+/// refuses to start) or missing (applied, but no file has its version).
+async fn migrate_status(migrations: Migrations) -> Result<(), Box<dyn std::error::Error>> {
+    let db = bunbase_runtime::Db::connect(&Config::from_env("tasks")?.database_url).await?;
+    for m in db.migration_status(&migrations).await? {
+        println!("{:<9}{} {}", m.state.as_str(), m.version, m.description);
+    }
+    db.close().await;
     Ok(())
 }
 

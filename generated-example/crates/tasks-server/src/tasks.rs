@@ -1,144 +1,115 @@
-//! Handlers of module `tasks`: tasks owned by the signed-in user, persisted with portable SQL.
+//! Handlers of module `tasks`: tasks owned by the signed-in user, through the generated `tasks` queries.
 
-use bunbase_runtime::chrono::{Duration, SubsecRound, Utc};
+use bunbase_runtime::chrono::{DateTime, Duration, SubsecRound, Utc};
+use bunbase_runtime::db::Pool;
 use bunbase_runtime::uuid::Uuid;
-use bunbase_runtime::{ActionContext, ApiError, sqlx, with_pool};
+use bunbase_runtime::{ActionContext, ApiError, sqlx};
+use tasks_api::db::tasks::{self as rows, NewTask, TaskFilter, TaskOrder, TaskPatch, TaskRow};
+use tasks_api::db::task_reminders::{self, NewTaskReminder};
 use tasks_api::*;
 
 use crate::App;
-use crate::db::{TASK_COLUMNS, TaskRow, status_str, task_from_row, ts};
+use crate::db::{now, user_id};
 
-/// The signed-in user's id (the module's `authenticated` guard ran first).
-fn owner(ctx: &ActionContext) -> String {
-    ctx.user_id().unwrap_or_default().to_owned()
+/// The signed-in user's task `id`, if it exists.
+async fn load(ctx: &ActionContext, id: Uuid) -> Result<Option<TaskRow>, sqlx::Error> {
+    let owner = user_id(ctx);
+    Ok(rows::get(&ctx.db, id).await?.filter(|t| Some(t.owner_id) == owner))
 }
 
-fn tags_json(tags: &[String]) -> String {
-    bunbase_runtime::serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
+/// The stored form of a tag list (a JSON array on both databases).
+fn tags_json(tags: &[String]) -> bunbase_runtime::serde_json::Value {
+    tags.iter().cloned().map(bunbase_runtime::serde_json::Value::String).collect()
 }
 
-async fn load(ctx: &ActionContext, id: Uuid) -> Result<Option<Task>, String> {
-    let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1 AND owner_id = $2");
-    let row: Option<TaskRow> = with_pool!(ctx.db, pool => {
-        sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id.to_string()).bind(owner(ctx)).fetch_optional(pool).await.map_err(|e| e.to_string())?
-    });
-    row.map(task_from_row).transpose()
+/// The cursor of the page after `t`: its `created_at` and id.
+fn cursor(t: &TaskRow) -> String {
+    format!("{}|{}", t.created_at.timestamp_micros(), t.id)
+}
+
+fn bad_cursor() -> ListTasksError {
+    ListTasksError::ValidationFailed(vec![bunbase_runtime::Violation {
+        path: "/cursor".into(),
+        code: "invalid_value".into(),
+        message: "not a cursor from a previous page".into(),
+    }])
 }
 
 impl TasksHandler for App {
     async fn create_task(&self, ctx: ActionContext, input: CreateTaskInput) -> Result<Task, CreateTaskError> {
-        let now = Utc::now().trunc_subsecs(6);
-        let owner_id = Uuid::try_parse(&owner(&ctx)).map_err(|_| CreateTaskError::Unauthorized)?;
-        let task = Task {
+        let owner_id = user_id(&ctx).ok_or(CreateTaskError::Unauthorized)?;
+        let now = now();
+        let new = NewTask {
             id: Uuid::now_v7(),
             owner_id,
             title: input.title,
             description: input.description,
-            status: input.status,
-            tags: input.tags,
-            due_at: input.due_at,
+            status: Some(input.status.into()),
+            tags: Some(tags_json(&input.tags)),
+            due_at: input.due_at.map(|t| t.trunc_subsecs(6)),
             created_at: now,
             updated_at: now,
         };
         // A task with a due date gets a reminder job at that date, enqueued in
         // the same transaction: the job exists exactly when the task does.
-        let reminder = SendReminderInput { task_id: task.id };
-        with_pool!(ctx.db, pool => {
+        let reminder = SendReminderInput { task_id: new.id };
+        let row = bunbase_runtime::with_pool!(ctx.db, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO tasks (id, owner_id, title, description, status, tags, due_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(task.id.to_string())
-            .bind(task.owner_id.to_string())
-            .bind(&task.title)
-            .bind(task.description.clone())
-            .bind(status_str(task.status))
-            .bind(tags_json(&task.tags))
-            .bind(task.due_at.map(ts))
-            .bind(ts(task.created_at))
-            .bind(ts(task.updated_at))
-            .execute(&mut *tx)
-            .await?;
-            if let Some(due_at) = task.due_at {
+            let row = rows::insert(&mut *tx, &new).await?;
+            if let Some(due_at) = row.due_at {
                 jobs::send_reminder(&ctx, &reminder)
                     .run_at(due_at)
-                    .unique_key(format!("reminder:{}", task.id))
+                    .unique_key(format!("reminder:{}", row.id))
                     .enqueue_in(&mut *tx)
                     .await
                     .map_err(ApiError::from)?;
             }
             tx.commit().await?;
+            row
         });
-        if task.due_at.is_some() {
+        if row.due_at.is_some() {
             // SQLite has no NOTIFY: wake this process's worker now.
             ctx.jobs().wake_workers();
         }
-        emit_task_created(&ctx, &TaskCreatedPayload { task_id: task.id, owner_id: task.owner_id, title: task.title.clone() })?;
-        Ok(task)
+        emit_task_created(&ctx, &TaskCreatedPayload { task_id: row.id, owner_id: row.owner_id, title: row.title.clone() })?;
+        Ok(Task::try_from(row)?)
     }
 
     async fn delete_task(&self, ctx: ActionContext, input: DeleteTaskInput) -> Result<(), DeleteTaskError> {
-        let deleted = with_pool!(ctx.db, pool => {
-            sqlx::query("DELETE FROM tasks WHERE id = $1 AND owner_id = $2")
-                .bind(input.id.to_string())
-                .bind(owner(&ctx))
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        if deleted == 0 { Err(DeleteTaskError::NotFound) } else { Ok(()) }
+        if load(&ctx, input.id).await?.is_none() || !rows::delete(&ctx.db, input.id).await? {
+            return Err(DeleteTaskError::NotFound);
+        }
+        Ok(())
     }
 
     async fn get_task(&self, ctx: ActionContext, input: GetTaskInput) -> Result<Task, GetTaskError> {
-        load(&ctx, input.id).await.map_err(GetTaskError::Internal)?.ok_or(GetTaskError::NotFound)
+        let row = load(&ctx, input.id).await?.ok_or(GetTaskError::NotFound)?;
+        Ok(Task::try_from(row)?)
     }
 
     async fn list_tasks(&self, ctx: ActionContext, input: ListTasksInput) -> Result<ListTasksOutput, ListTasksError> {
-        // Newest first; the cursor is the (created_at, id) of the last task of the previous page.
-        let mut sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE owner_id = $1");
-        let mut args: Vec<String> = vec![owner(&ctx)];
-        if let Some(status) = input.status {
-            args.push(status_str(status).to_owned());
-            sql.push_str(&format!(" AND status = ${}", args.len()));
-        }
-        if let Some(tag) = &input.tag {
-            // Tags are stored as a JSON array of strings: match the quoted, escaped element.
-            let quoted = bunbase_runtime::serde_json::to_string(tag).unwrap_or_default();
-            let escaped = quoted.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            args.push(format!("%{escaped}%"));
-            sql.push_str(&format!(" AND tags LIKE ${} ESCAPE '\\'", args.len()));
-        }
-        if let Some(cursor) = &input.cursor {
-            let Some((created, id)) = cursor.split_once('|') else {
-                return Err(ListTasksError::ValidationFailed(vec![bunbase_runtime::Violation {
-                    path: "/cursor".into(),
-                    code: "invalid_value".into(),
-                    message: "not a cursor from a previous page".into(),
-                }]));
-            };
-            args.push(created.to_owned());
-            let c = args.len();
-            args.push(id.to_owned());
-            sql.push_str(&format!(" AND (created_at < ${c} OR (created_at = ${c} AND id < ${}))", args.len()));
-        }
-        sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {}", input.limit + 1));
-        // Only placeholders and a number are spliced into the text; values are bound.
-        let rows: Vec<TaskRow> = with_pool!(ctx.db, pool => {
-            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
-            for a in &args {
-                q = q.bind(a.clone());
+        let owner_id = user_id(&ctx).ok_or(ListTasksError::Unauthorized)?;
+        let after = input.cursor.as_deref().map(parse_cursor).transpose()?;
+        let limit = input.limit + 1;
+        let mut rows = match &input.tag {
+            // The generated query: the owner's tasks, newest first, keyset-paged
+            // after the previous page's last task.
+            None => {
+                let filter = TaskFilter { owner_id: Some(owner_id), status: input.status.map(Into::into), ..TaskFilter::default() };
+                let after = after.map(|(at, id)| position(owner_id, at, id));
+                rows::list(&ctx.db, &filter, TaskOrder::CreatedAtDesc, after.as_ref(), limit).await?
             }
-            q.fetch_all(pool).await?
-        });
-        let mut tasks = rows.into_iter().map(task_from_row).collect::<Result<Vec<_>, _>>().map_err(ListTasksError::Internal)?;
+            // A tag is an element of the JSON array: each database's own test.
+            Some(tag) => by_tag(&ctx, owner_id, input.status, tag, after, limit).await?,
+        };
         let limit = usize::try_from(input.limit).unwrap_or(usize::MAX);
-        let next_cursor = if tasks.len() > limit {
-            tasks.truncate(limit);
-            tasks.last().map(|t| format!("{}|{}", ts(t.created_at), t.id))
+        let next_cursor = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(cursor)
         } else {
             None
         };
+        let tasks = rows.into_iter().map(Task::try_from).collect::<Result<Vec<_>, _>>()?;
         Ok(ListTasksOutput { tasks, next_cursor })
     }
 
@@ -149,9 +120,10 @@ impl TasksHandler for App {
     }
 
     async fn purge_done_tasks(&self, ctx: ActionContext) -> Result<(), PurgeDoneTasksError> {
-        let cutoff = ts(Utc::now() - Duration::days(30));
-        let deleted = with_pool!(ctx.db, pool => {
-            sqlx::query("DELETE FROM tasks WHERE status = 'done' AND updated_at < $1").bind(cutoff).execute(pool).await?.rows_affected()
+        let cutoff = now() - Duration::days(30);
+        let done = tasks_api::db::TaskStatus::Done;
+        let deleted = bunbase_runtime::with_pool!(ctx.db, pool => {
+            sqlx::query("DELETE FROM tasks WHERE status = $1 AND updated_at < $2").bind(done).bind(cutoff).execute(pool).await?.rows_affected()
         });
         bunbase_runtime::tracing::info!(deleted, "purged tasks done for more than 30 days");
         Ok(())
@@ -159,22 +131,22 @@ impl TasksHandler for App {
 
     async fn send_reminder(&self, ctx: ActionContext, input: SendReminderInput) -> Result<(), SendReminderError> {
         // The job runs with the creator's session, so `load` sees only their task.
-        let Some(task) = load(&ctx, input.task_id).await.map_err(SendReminderError::Internal)? else {
+        let Some(task) = load(&ctx, input.task_id).await? else {
             return Ok(());
         };
-        if task.status == TaskStatus::Done {
+        if task.status == tasks_api::db::TaskStatus::Done {
             return Ok(());
         }
+        if task_reminders::get(&ctx.db, task.id).await?.is_some() {
+            return Ok(());
+        }
+        let reminder = NewTaskReminder { task_id: task.id, owner_id: task.owner_id, reminded_at: now() };
         // The reminder and the job's completion commit together: a worker
-        // whose lease expired meanwhile records nothing.
-        let recorded = with_pool!(ctx.db, pool => {
+        // whose lease expired meanwhile records nothing. The insert comes
+        // first, so an SQLite transaction takes the write lock at once.
+        let recorded = bunbase_runtime::with_pool!(ctx.db, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query("INSERT INTO task_reminders (task_id, owner_id, reminded_at) VALUES ($1, $2, $3) ON CONFLICT (task_id) DO NOTHING")
-                .bind(task.id.to_string())
-                .bind(task.owner_id.to_string())
-                .bind(ts(Utc::now()))
-                .execute(&mut *tx)
-                .await?;
+            task_reminders::insert(&mut *tx, &reminder).await?;
             let held = match ctx.job() {
                 Some(job) => job.complete_in(&mut *tx).await.map_err(ApiError::from)?,
                 None => true,
@@ -191,39 +163,86 @@ impl TasksHandler for App {
     }
 
     async fn update_task(&self, ctx: ActionContext, input: UpdateTaskInput) -> Result<Task, UpdateTaskError> {
-        let mut task = load(&ctx, input.id).await.map_err(UpdateTaskError::Internal)?.ok_or(UpdateTaskError::NotFound)?;
-        if let Some(title) = input.title {
-            task.title = title;
+        load(&ctx, input.id).await?.ok_or(UpdateTaskError::NotFound)?;
+        let patch = TaskPatch {
+            title: input.title,
+            description: input.description.map(Some),
+            status: input.status.map(Into::into),
+            tags: input.tags.as_deref().map(tags_json),
+            due_at: input.due_at.map(|t| Some(t.trunc_subsecs(6))),
+            updated_at: Some(now()),
+            ..TaskPatch::default()
+        };
+        let row = rows::update(&ctx.db, input.id, &patch).await?.ok_or(UpdateTaskError::NotFound)?;
+        Ok(Task::try_from(row)?)
+    }
+}
+
+/// A cursor's `created_at` (microseconds since the epoch) and id.
+fn parse_cursor(c: &str) -> Result<(DateTime<Utc>, Uuid), ListTasksError> {
+    let (micros, id) = c.split_once('|').ok_or_else(bad_cursor)?;
+    let at = micros.parse().ok().and_then(DateTime::from_timestamp_micros).ok_or_else(bad_cursor)?;
+    Ok((at, Uuid::try_parse(id).map_err(|_| bad_cursor())?))
+}
+
+/// The keyset position of a cursor, as the row `list` pages after: it
+/// reads only `created_at` and `id`.
+fn position(owner_id: Uuid, created_at: DateTime<Utc>, id: Uuid) -> TaskRow {
+    TaskRow {
+        id,
+        owner_id,
+        title: String::new(),
+        description: None,
+        status: tasks_api::db::TaskStatus::Open,
+        tags: bunbase_runtime::serde_json::Value::Null,
+        due_at: None,
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+/// The owner's tasks holding `tag`, newest first, after the cursor: the
+/// generated filters test equality only, so this query is written here
+/// (its rows still decode through the generated `TaskRow`).
+async fn by_tag(
+    ctx: &ActionContext,
+    owner_id: Uuid,
+    status: Option<TaskStatus>,
+    tag: &str,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<TaskRow>, sqlx::Error> {
+    const SELECT: &str = "SELECT id, owner_id, title, description, status, tags, due_at, created_at, updated_at FROM tasks WHERE owner_id = ";
+    let status = status.map(tasks_api::db::TaskStatus::from);
+    match ctx.db.pool() {
+        Pool::Sqlite(pool) => {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(SELECT);
+            q.push_bind(owner_id);
+            q.push(" AND EXISTS (SELECT 1 FROM json_each(tasks.tags) WHERE json_each.value = ");
+            q.push_bind(tag);
+            q.push(")");
+            if let Some(s) = status {
+                q.push(" AND status = ").push_bind(s);
+            }
+            if let Some((at, id)) = after {
+                q.push(" AND (created_at, id) < (").push_bind(at).push(", ").push_bind(id).push(")");
+            }
+            q.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(limit);
+            q.build_query_as::<TaskRow>().fetch_all(pool).await
         }
-        if let Some(description) = input.description {
-            task.description = Some(description);
+        Pool::Postgres(pool) => {
+            let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(SELECT);
+            q.push_bind(owner_id);
+            q.push(" AND tags @> ");
+            q.push_bind(bunbase_runtime::serde_json::json!([tag]));
+            if let Some(s) = status {
+                q.push(" AND status = ").push_bind(s);
+            }
+            if let Some((at, id)) = after {
+                q.push(" AND (created_at, id) < (").push_bind(at).push(", ").push_bind(id).push(")");
+            }
+            q.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(limit);
+            q.build_query_as::<TaskRow>().fetch_all(pool).await
         }
-        if let Some(status) = input.status {
-            task.status = status;
-        }
-        if let Some(tags) = input.tags {
-            task.tags = tags;
-        }
-        if let Some(due_at) = input.due_at {
-            task.due_at = Some(due_at);
-        }
-        task.updated_at = Utc::now().trunc_subsecs(6);
-        with_pool!(ctx.db, pool => {
-            sqlx::query(
-                "UPDATE tasks SET title = $1, description = $2, status = $3, tags = $4, due_at = $5, updated_at = $6 \
-                 WHERE id = $7 AND owner_id = $8",
-            )
-            .bind(&task.title)
-            .bind(task.description.clone())
-            .bind(status_str(task.status))
-            .bind(tags_json(&task.tags))
-            .bind(task.due_at.map(ts))
-            .bind(ts(task.updated_at))
-            .bind(task.id.to_string())
-            .bind(owner(&ctx))
-            .execute(pool)
-            .await?;
-        });
-        Ok(task)
     }
 }

@@ -7,6 +7,7 @@
 //! `&bunbase_runtime::Db` and run on its typed pool; each dialect's
 //! `QueryBuilder` writes that dialect's placeholders.
 
+mod convert;
 mod queries;
 mod rows;
 
@@ -20,7 +21,11 @@ use crate::migrations::{ColumnType, DbModel, SqlEnum};
 pub fn module(ir: &Ir) -> TokenStream {
     let db = &ir.db;
     let migrations = migrations(db);
-    let enums = db.enums.values().map(|e| sql_enum(db, e));
+    let enums = db.enums.values().map(|e| {
+        let item = sql_enum(db, e);
+        let link = db.enum_links.get(&e.name).map(|l| convert::enum_link(e, l));
+        quote!(#item #link)
+    });
     let tables = db.tables.values().map(|t| {
         let m = ident(&t.module);
         let doc = lit(&format!(
@@ -29,6 +34,10 @@ pub fn module(ir: &Ir) -> TokenStream {
         ));
         let items = rows::table_types(db, t);
         let fns = queries::table_queries(db, t);
+        let conversion = db
+            .conversions
+            .get(&t.name)
+            .map(|c| convert::row_conversion(&t.name, &t.row, c));
         quote! {
             #[doc = #doc]
             pub mod #m {
@@ -36,6 +45,7 @@ pub fn module(ir: &Ir) -> TokenStream {
                 use super::*;
                 #items
                 #fns
+                #conversion
             }
         }
     });
@@ -43,11 +53,24 @@ pub fn module(ir: &Ir) -> TokenStream {
         #[allow(unused_imports)]
         use ::bunbase_runtime::sqlx::{self, Row as _};
         #[allow(unused_imports)]
-        use ::bunbase_runtime::db::{Db, Pool};
+        use ::bunbase_runtime::db::{Conn, Exec};
 
         #migrations
         #(#enums)*
         #(#tables)*
+    }
+}
+
+/// The `db` module as a formatted file (what `bunbase db types` prints).
+pub fn format(ir: &Ir) -> String {
+    let items = module(ir);
+    let file = quote! {
+        //! Typed rows and queries generated from the database schema.
+        #items
+    };
+    match syn::parse2::<syn::File>(file) {
+        Ok(f) => prettyplease::unparse(&f),
+        Err(e) => format!("// bunbase bug: the db module does not parse: {e}\n"),
     }
 }
 

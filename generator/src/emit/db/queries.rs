@@ -12,8 +12,9 @@ fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// `match db.pool() { .. }` running `body` with `pool` bound on every
-/// targeted dialect; an untargeted dialect answers a configuration error.
+/// Takes a connection from `db` (a `&Db`, or the caller's connection or
+/// transaction) and runs `body` with `pool` bound to it on every targeted
+/// dialect; an untargeted dialect answers a configuration error.
 fn on_pool(db: &DbModel, body: &TokenStream) -> TokenStream {
     let arm = |d: Database| {
         let (variant, name) = match d {
@@ -21,17 +22,19 @@ fn on_pool(db: &DbModel, body: &TokenStream) -> TokenStream {
             Database::Postgres => (quote!(Postgres), "postgres"),
         };
         if db.dialects.contains(&d) {
-            quote!(Pool::#variant(pool) => { #body })
+            quote!(Conn::#variant(pool) => { #body })
         } else {
             let msg = lit(&format!(
                 "this project has no migrations/{name}/: its generated queries do not run on {name}"
             ));
-            quote!(Pool::#variant(_) => ::std::result::Result::Err(sqlx::Error::Configuration(#msg.into())))
+            quote!(Conn::#variant(_) => ::std::result::Result::Err(sqlx::Error::Configuration(#msg.into())))
         }
     };
     let (s, p) = (arm(Database::Sqlite), arm(Database::Postgres));
     quote! {
-        match db.pool() {
+        let exec: Exec<'_> = db.into();
+        let mut held = exec.acquire().await?;
+        match held.conn() {
             #s,
             #p,
         }
@@ -107,34 +110,46 @@ pub(super) fn table_queries(db: &DbModel, t: &Table) -> TokenStream {
             " Applies `patch` to the row of `{}` with primary key {key_doc} and returns the row as stored; `None` when there is no such row. An empty patch reads the row.",
             t.name
         ));
-        let update_body = on_pool(db, &quote! {
+        let empty = t.columns.iter().filter(|c| !t.primary_key.contains(&c.name)).map(|c| {
+            let f = ident(&c.field);
+            quote!(patch.#f.is_none())
+        });
+        let empty: Vec<TokenStream> = empty.collect();
+        let update_pool = on_pool(db, &quote! {
             let mut q = sqlx::QueryBuilder::new(#update_sql);
             let mut set = 0usize;
             #(#sets)*
-            if set == 0 {
-                return get(db, #key_args).await;
-            }
             q.push(" WHERE ");
             #key_where
             q.push(#returning);
             q.build_query_as::<#row>().fetch_optional(pool).await
         });
+        let update_body = if empty.is_empty() {
+            quote!(get(db, #key_args).await)
+        } else {
+            quote! {
+                if #(#empty)&&* {
+                    return get(db, #key_args).await;
+                }
+                #update_pool
+            }
+        };
         quote! {
             #[doc = #get_doc]
             #[allow(clippy::needless_borrows_for_generic_args)]
-            pub async fn get(db: &Db, #key_params) -> ::std::result::Result<::std::option::Option<#row>, sqlx::Error> {
+            pub async fn get<'e>(db: impl ::std::convert::Into<Exec<'e>>, #key_params) -> ::std::result::Result<::std::option::Option<#row>, sqlx::Error> {
                 #get_body
             }
 
             #[doc = #update_doc]
-            #[allow(unused_mut, unused_variables, clippy::needless_borrows_for_generic_args)]
-            pub async fn update(db: &Db, #key_params, patch: &#patch) -> ::std::result::Result<::std::option::Option<#row>, sqlx::Error> {
+            #[allow(unused_mut, unused_variables, unused_assignments, clippy::needless_borrows_for_generic_args)]
+            pub async fn update<'e>(db: impl ::std::convert::Into<Exec<'e>>, #key_params, patch: &#patch) -> ::std::result::Result<::std::option::Option<#row>, sqlx::Error> {
                 #update_body
             }
 
             #[doc = #delete_doc]
             #[allow(clippy::needless_borrows_for_generic_args)]
-            pub async fn delete(db: &Db, #key_params) -> ::std::result::Result<bool, sqlx::Error> {
+            pub async fn delete<'e>(db: impl ::std::convert::Into<Exec<'e>>, #key_params) -> ::std::result::Result<bool, sqlx::Error> {
                 #delete_body
             }
         }
@@ -190,8 +205,8 @@ pub(super) fn table_queries(db: &DbModel, t: &Table) -> TokenStream {
         #by_key
 
         #[doc = #insert_doc]
-        #[allow(clippy::needless_borrows_for_generic_args)]
-        pub async fn insert(db: &Db, new: &#insert) -> ::std::result::Result<#row, sqlx::Error> {
+        #[allow(clippy::needless_borrows_for_generic_args, clippy::vec_init_then_push)]
+        pub async fn insert<'e>(db: impl ::std::convert::Into<Exec<'e>>, new: &#insert) -> ::std::result::Result<#row, sqlx::Error> {
             #insert_body
         }
 
@@ -319,7 +334,7 @@ fn list_query(db: &DbModel, t: &Table, keys: &[&Column]) -> TokenStream {
     quote! {
         #[doc = #doc]
         #[allow(clippy::needless_borrows_for_generic_args)]
-        pub async fn list(db: &Db, filter: &#filter, #order_param #after_param limit: i64) -> ::std::result::Result<::std::vec::Vec<#row>, sqlx::Error> {
+        pub async fn list<'e>(db: impl ::std::convert::Into<Exec<'e>>, filter: &#filter, #order_param #after_param limit: i64) -> ::std::result::Result<::std::vec::Vec<#row>, sqlx::Error> {
             #body
         }
     }

@@ -24,12 +24,16 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
             contents: format_file(main_rs(ir)),
             ownership: Ownership::Scaffold,
         },
-        GeneratedFile {
+    ];
+    // Migrations in the contracts folder are embedded in the API crate
+    // (`db::MIGRATIONS`); without them the server crate gets a folder.
+    if ir.db.is_empty() {
+        files.push(GeneratedFile {
             path: format!("crates/{server}/migrations/0001_init.sql"),
             contents: initial_migration(),
             ownership: Ownership::Scaffold,
-        },
-    ];
+        });
+    }
     files.push(GeneratedFile {
         path: format!("crates/{server}/src/modules.rs"),
         contents: format_file(modules_rs(ir)),
@@ -65,7 +69,7 @@ fn main_rs(ir: &Ir) -> TokenStream {
     // With MCP tools, an `mcp` subcommand serves them over stdio as well.
     let mcp = super::mcp::any(ir);
     let doc = lit(&format!(
-        " The {} server. `serve` (the default) applies pending migrations and serves, running queued and scheduled jobs in the same process unless `JOBS_WORKER=false`; `worker` runs only the jobs (no HTTP); `migrate` only applies migrations{}; `create-api-key`, `list-api-keys` and `revoke-api-key` manage API keys.",
+        " The {} server. `serve` (the default) applies pending migrations and serves, running queued and scheduled jobs in the same process unless `JOBS_WORKER=false`; `worker` runs only the jobs (no HTTP); `migrate` only applies migrations and `migrate status` lists them{}; `create-api-key`, `list-api-keys` and `revoke-api-key` manage API keys.",
         ir.project.title,
         if mcp {
             "; `mcp` serves the MCP tools over stdio (as the caller `MCP_SESSION_TOKEN` names)"
@@ -98,6 +102,14 @@ fn main_rs(ir: &Ir) -> TokenStream {
             TokenStream::new(),
         )
     };
+    let migrations = if ir.db.is_empty() {
+        quote!(Migrations::locate(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations"
+        )))
+    } else {
+        quote!(#api::db::MIGRATIONS.clone())
+    };
     quote! {
         #![doc = #doc]
         //!
@@ -128,12 +140,19 @@ fn main_rs(ir: &Ir) -> TokenStream {
         #[bunbase_runtime::tokio::main(crate = "bunbase_runtime::tokio")]
         async fn main() -> ExitCode {
             bunbase_runtime::init_tracing();
-            let migrations = Migrations::locate(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"));
+            let migrations = #migrations;
             let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
             let result = match command.as_str() {
                 "serve" => serve(migrations).await,
                 "worker" => worker().await,
-                "migrate" => migrate(migrations).await,
+                "migrate" => match std::env::args().nth(2).as_deref() {
+                    None => migrate(migrations).await,
+                    Some("status") => migrate_status(migrations, #app_name).await,
+                    Some(other) => {
+                        eprintln!("unknown command `migrate {other}`: use `migrate` (apply pending migrations) or `migrate status`");
+                        return ExitCode::from(2);
+                    }
+                },
                 #mcp_arm
                 name if bunbase_runtime::auth::command::COMMANDS.contains(&name) => api_keys(#app_name).await,
                 other => {
@@ -186,6 +205,18 @@ fn main_rs(ir: &Ir) -> TokenStream {
             rt.migrate(&migrations).await?;
             rt.shutdown().await;
             println!("migrations applied");
+            Ok(())
+        }
+
+        /// `migrate status`: every migration with its state on `DATABASE_URL`:
+        /// applied, pending, modified (changed after it was applied: `serve`
+        /// refuses to start) or missing (applied, but no file has its version).
+        async fn migrate_status(migrations: Migrations, app: &str) -> Result<(), Box<dyn std::error::Error>> {
+            let db = bunbase_runtime::Db::connect(&Config::from_env(app)?.database_url).await?;
+            for m in db.migration_status(&migrations).await? {
+                println!("{:<9}{} {}", m.state.as_str(), m.version, m.description);
+            }
+            db.close().await;
             Ok(())
         }
 

@@ -1,0 +1,85 @@
+//! The example server's `migrate` and `migrate status` on SQLite and PostgreSQL: the embedded migrations of `contracts-examples/tasks/migrations/<dialect>/` are pending, then applied.
+
+#[path = "../src/server.rs"]
+#[allow(dead_code)]
+mod server;
+
+use std::process::Command;
+
+#[allow(unused_imports)]
+use bunbase_e2e::repo_root;
+use server::{block_on, server_binary};
+
+fn run(url: &str, args: &[&str]) -> String {
+    let out = Command::new(server_binary())
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the server runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{args:?} failed:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+fn suite(url: &str) {
+    let before = run(url, &["migrate", "status"]);
+    assert!(before.contains("pending  1 init"), "{before}");
+    assert!(before.contains("pending  2 reminders"), "{before}");
+    run(url, &["migrate"]);
+    let after = run(url, &["migrate", "status"]);
+    assert!(after.contains("applied  1 init"), "{after}");
+    assert!(after.contains("applied  2 reminders"), "{after}");
+    let bad = Command::new(server_binary())
+        .args(["migrate", "sideways"])
+        .env("DATABASE_URL", url)
+        .output()
+        .expect("the server runs");
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn migrate_status_on_sqlite() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    suite(&format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("m.db").display()
+    ));
+}
+
+#[test]
+#[cfg_attr(
+    bunbase_skip_postgres,
+    ignore = "needs PostgreSQL: set BUNBASE_TEST_POSTGRES_URL (.ci/run does)"
+)]
+fn migrate_status_on_postgres() {
+    use bunbase_runtime::sqlx::{self, Connection};
+    let Some(admin) = bunbase_e2e::postgres_url("migrate_status_on_postgres") else {
+        return;
+    };
+    let name = format!("bunbase_migrate_{}", std::process::id());
+    let exec = |sql: String| {
+        block_on(async {
+            let mut conn = sqlx::postgres::PgConnection::connect(&admin)
+                .await
+                .expect("connect");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut conn)
+                .await
+                .expect("admin sql");
+            let _ = conn.close().await;
+        })
+    };
+    exec(format!("DROP DATABASE IF EXISTS {name}"));
+    exec(format!("CREATE DATABASE {name}"));
+    let url = match admin.rsplit_once('/') {
+        Some((head, _)) => format!("{head}/{name}"),
+        None => panic!("BUNBASE_TEST_POSTGRES_URL names no database: {admin}"),
+    };
+    suite(&url);
+    exec(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+}

@@ -1,0 +1,105 @@
+//! The `db` benchmark: the schema model and the emitted `db` module for 200 tables over 400 migrations (200 CREATE TABLE, 200 ALTER TABLE), both dialects, target under 200 ms.
+
+use std::time::{Duration, Instant};
+
+use bunbase::ir::Database;
+use bunbase::source::SourceSet;
+
+const TABLES: usize = 200;
+const RUNS: usize = 7;
+/// The target for replaying the migrations and emitting the module (release build).
+const TARGET: Duration = Duration::from_millis(200);
+
+/// Runs the benchmark and prints its figures.
+pub fn run() -> anyhow::Result<()> {
+    let sources = synthetic();
+    let compiled = bunbase::compile(&sources).map_err(|d| {
+        anyhow::anyhow!(
+            "synthetic migrations do not check:\n{}",
+            bunbase::diag::render(&d[..d.len().min(5)], &sources, false)
+        )
+    })?;
+    anyhow::ensure!(
+        compiled.ir.db.tables.len() == TABLES,
+        "expected {TABLES} tables, got {}",
+        compiled.ir.db.tables.len()
+    );
+    let mut ir = compiled.ir;
+    let (mut model, mut emit, mut total) = (Vec::new(), Vec::new(), Vec::new());
+    let mut bytes = 0;
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let mut diags = Vec::new();
+        ir.db = bunbase::migrations::build(&sources, Database::Postgres, &mut diags);
+        bunbase::migrations::link::link(&mut ir, &mut diags);
+        let built = start.elapsed();
+        let module = bunbase::emit::db::format(&ir);
+        let done = start.elapsed();
+        anyhow::ensure!(
+            diags.iter().all(|d| !d.is_error()),
+            "diagnostics: {:?}",
+            diags.first()
+        );
+        bytes = module.len();
+        model.push(built);
+        emit.push(done - built);
+        total.push(done);
+    }
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (m, e, t) = (median(&mut model), median(&mut emit), median(&mut total));
+    println!(
+        "db: {TABLES} tables, {} migrations per dialect, 2 dialects; schema model {:.1} ms, emit + format {:.1} ms ({} KiB), total {:.1} ms (median of {RUNS}; target < {} ms): {}",
+        2 * TABLES,
+        m.as_secs_f64() * 1e3,
+        e.as_secs_f64() * 1e3,
+        bytes / 1024,
+        t.as_secs_f64() * 1e3,
+        TARGET.as_millis(),
+        if t < TARGET { "ok" } else { "MISSED" }
+    );
+    Ok(())
+}
+
+/// A project with `TABLES` tables in both dialects: migration `2i` creates
+/// table `i`, migration `2i+1` adds a column to it.
+fn synthetic() -> SourceSet {
+    let mut files = vec![(
+        "bunbase.yaml".to_owned(),
+        "project: bench\nversion: 1.0.0\ndatabase: postgres\n".to_owned(),
+    )];
+    files.push((
+        "health.yaml".to_owned(),
+        "module: health\nactions:\n  ping:\n    triggers: [{ api: GET /ping }]\n".to_owned(),
+    ));
+    for (dir, json, ts, enum_ddl, status) in [
+        ("postgres", "JSONB", "TIMESTAMPTZ", true, "item_status"),
+        ("sqlite", "JSON", "TIMESTAMPTZ", false, "item_status"),
+    ] {
+        for i in 0..TABLES {
+            let mut create = String::new();
+            if i == 0 && enum_ddl {
+                create.push_str("CREATE TYPE item_status AS ENUM ('open', 'done');\n");
+            }
+            let check = if enum_ddl {
+                String::new()
+            } else {
+                " CHECK (status IN ('open', 'done'))".to_owned()
+            };
+            create.push_str(&format!(
+                "CREATE TABLE t{i} (\n    id UUID PRIMARY KEY,\n    owner_id UUID NOT NULL,\n    title TEXT NOT NULL,\n    body TEXT,\n    status {status} NOT NULL DEFAULT 'open'{check},\n    count BIGINT NOT NULL DEFAULT 0,\n    meta {json} NOT NULL,\n    created_at {ts} NOT NULL\n);\nCREATE INDEX t{i}_owner ON t{i} (owner_id, created_at);\n"
+            ));
+            files.push((
+                format!("migrations/{dir}/{:04}_create_t{i}.sql", 2 * i + 1),
+                create,
+            ));
+            files.push((
+                format!("migrations/{dir}/{:04}_alter_t{i}.sql", 2 * i + 2),
+                format!("ALTER TABLE t{i} ADD COLUMN updated_at {ts};\n"),
+            ));
+        }
+    }
+    SourceSet::from_files(files)
+}
