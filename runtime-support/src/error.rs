@@ -157,7 +157,10 @@ impl ApiError {
     /// codes use the constructors above (so retry and headers behave like the
     /// runtime's own errors); any other code is a declared contract error,
     /// never retried.
-    pub fn described((status, code, message): (u16, &'static str, &'static str), action: &str) -> Self {
+    pub fn described(
+        (status, code, message): (u16, &'static str, &'static str),
+        action: &str,
+    ) -> Self {
         match (status, code) {
             (401, codes::UNAUTHORIZED) => ApiError::unauthorized(message),
             (403, codes::FORBIDDEN) => ApiError::forbidden(message),

@@ -314,12 +314,24 @@ pub mod check {
 
     /// `min` on a float (NaN is below every bound).
     pub fn min_float(out: &mut Violations, path: &Pointer, value: f64, min: f64) {
-        wire::min(&mut at(out, path), if value.is_nan() { f64::NEG_INFINITY } else { value }, min)
+        wire::min(
+            &mut at(out, path),
+            if value.is_nan() {
+                f64::NEG_INFINITY
+            } else {
+                value
+            },
+            min,
+        )
     }
 
     /// `max` on a float (NaN is above every bound).
     pub fn max_float(out: &mut Violations, path: &Pointer, value: f64, max: f64) {
-        wire::max(&mut at(out, path), if value.is_nan() { f64::INFINITY } else { value }, max)
+        wire::max(
+            &mut at(out, path),
+            if value.is_nan() { f64::INFINITY } else { value },
+            max,
+        )
     }
 
     /// The `int` type's range: ±(2^53 − 1).

@@ -86,7 +86,10 @@ fn create_task_bodies_decode_alike_on_both_paths() {
     let long_desc = format!("\"{}\"", "d".repeat(5001));
     let many_tags = format!(
         "[{}]",
-        (0..21).map(|i| format!("\"t{i}\"")).collect::<Vec<_>>().join(",")
+        (0..21)
+            .map(|i| format!("\"t{i}\""))
+            .collect::<Vec<_>>()
+            .join(",")
     );
     let bodies = bodies(
         &[
@@ -105,7 +108,13 @@ fn create_task_bodies_decode_alike_on_both_paths() {
             ),
             (
                 "description",
-                &[None, Some("null"), Some("\"d\""), Some(&long_desc), Some("5")],
+                &[
+                    None,
+                    Some("null"),
+                    Some("\"d\""),
+                    Some(&long_desc),
+                    Some("5"),
+                ],
             ),
             (
                 "status",
@@ -151,50 +160,106 @@ fn create_task_bodies_decode_alike_on_both_paths() {
     let taken = agree::<CreateTaskInput>(&bodies);
     assert!(taken >= 400, "only {taken} bodies took the fast path");
     // The obvious good body takes it.
-    assert!(CreateTaskInput::from_body(br#"{"title":"Write the report","tags":["work"]}"#).is_some());
+    assert!(
+        CreateTaskInput::from_body(br#"{"title":"Write the report","tags":["work"]}"#).is_some()
+    );
 }
 
 #[test]
 fn kitchen_bodies_decode_alike_on_both_paths() {
-    let bodies = pairwise(
-        &[
-            (
-                "id",
-                &[
-                    Some("\"67e55044-10b1-426f-9247-bb680e5fe0c8\""),
-                    Some("\"67e5504410b1426f9247bb680e5fe0c8\""),
-                    Some("\"{67e55044-10b1-426f-9247-bb680e5fe0c8}\""),
-                    Some("\"nope\""),
-                    Some("[1,2]"),
-                    None,
-                ],
-            ),
-            (
-                "limit",
-                &[None, Some("5"), Some("0"), Some("101"), Some("5.0"), Some("9007199254740993"), Some("null"), Some("\"5\"")],
-            ),
-            (
-                "big",
-                &[None, Some("null"), Some("\"9223372036854775807\""), Some("\"-6\""), Some("\" 7\""), Some("\"+7\""), Some("7"), Some("\"x\"")],
-            ),
-            ("small", &[Some("3"), Some("2147483648"), Some("-1"), Some("1.5")]),
-            ("ratio", &[Some("1"), Some("1.5"), Some("1.51"), Some("2e400"), Some("\"1\"")]),
-            ("on", &[None, Some("false"), Some("null"), Some("0")]),
-            (
-                "email",
-                &[Some("\"ada@example.com\""), Some("\"ada@example\""), Some("\"a-very-long-name@example-domain.com\""), Some("\"a b@c.com\"")],
-            ),
-            (
-                "site",
-                &[None, Some("\"https://example.com/x\""), Some("\"ftp://x\""), Some("\"example.com\""), Some("null")],
-            ),
-            ("day", &[None, Some("\"2026-01-31\""), Some("\"2026-1-31\""), Some("\"2026-02-30\""), Some("null")]),
-            (
-                "states",
-                &[Some("[\"open\"]"), Some("[]"), Some("[\"open\",\"done\"]"), Some("[\"nope\"]"), Some("[null]")],
-            ),
-        ],
-    );
+    let bodies = pairwise(&[
+        (
+            "id",
+            &[
+                Some("\"67e55044-10b1-426f-9247-bb680e5fe0c8\""),
+                Some("\"67e5504410b1426f9247bb680e5fe0c8\""),
+                Some("\"{67e55044-10b1-426f-9247-bb680e5fe0c8}\""),
+                Some("\"nope\""),
+                Some("[1,2]"),
+                None,
+            ],
+        ),
+        (
+            "limit",
+            &[
+                None,
+                Some("5"),
+                Some("0"),
+                Some("101"),
+                Some("5.0"),
+                Some("9007199254740993"),
+                Some("null"),
+                Some("\"5\""),
+            ],
+        ),
+        (
+            "big",
+            &[
+                None,
+                Some("null"),
+                Some("\"9223372036854775807\""),
+                Some("\"-6\""),
+                Some("\" 7\""),
+                Some("\"+7\""),
+                Some("7"),
+                Some("\"x\""),
+            ],
+        ),
+        (
+            "small",
+            &[Some("3"), Some("2147483648"), Some("-1"), Some("1.5")],
+        ),
+        (
+            "ratio",
+            &[
+                Some("1"),
+                Some("1.5"),
+                Some("1.51"),
+                Some("2e400"),
+                Some("\"1\""),
+            ],
+        ),
+        ("on", &[None, Some("false"), Some("null"), Some("0")]),
+        (
+            "email",
+            &[
+                Some("\"ada@example.com\""),
+                Some("\"ada@example\""),
+                Some("\"a-very-long-name@example-domain.com\""),
+                Some("\"a b@c.com\""),
+            ],
+        ),
+        (
+            "site",
+            &[
+                None,
+                Some("\"https://example.com/x\""),
+                Some("\"ftp://x\""),
+                Some("\"example.com\""),
+                Some("null"),
+            ],
+        ),
+        (
+            "day",
+            &[
+                None,
+                Some("\"2026-01-31\""),
+                Some("\"2026-1-31\""),
+                Some("\"2026-02-30\""),
+                Some("null"),
+            ],
+        ),
+        (
+            "states",
+            &[
+                Some("[\"open\"]"),
+                Some("[]"),
+                Some("[\"open\",\"done\"]"),
+                Some("[\"nope\"]"),
+                Some("[null]"),
+            ],
+        ),
+    ]);
     assert!(bodies.len() > 500, "{}", bodies.len());
     let taken = agree::<Kitchen>(&bodies);
     assert!(taken > 50, "only {taken} bodies took the fast path");

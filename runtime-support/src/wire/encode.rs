@@ -77,7 +77,10 @@ impl<T, C: Encode<T>> serde::Serialize for With<'_, T, C> {
 }
 
 /// `serialize_with` entry point: serialises `v` with the adapter `C`.
-pub fn serialize_with<T, C: Encode<T>, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+pub fn serialize_with<T, C: Encode<T>, S: serde::Serializer>(
+    v: &T,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     C::encode(v, s)
 }
 

@@ -28,7 +28,9 @@ use super::values::Report;
 /// anything else, or when serde refuses it.
 pub fn body<T>(
     bytes: &[u8],
-    read: impl FnOnce(&mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>) -> Result<T, serde_json::Error>,
+    read: impl FnOnce(
+        &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+    ) -> Result<T, serde_json::Error>,
 ) -> Option<T> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace())?;
     if *first != b'{' || bytes.windows(6).any(|w| w == b"\\u0000") {

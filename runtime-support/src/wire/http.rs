@@ -25,8 +25,15 @@ impl Param {
     fn scalar(self, raw: String) -> Value {
         match self {
             Param::Str => Value::String(raw),
-            Param::Int => raw.parse::<i64>().map(Value::from).unwrap_or(Value::String(raw)),
-            Param::Float => match raw.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+            Param::Int => raw
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or(Value::String(raw)),
+            Param::Float => match raw
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+            {
                 Some(n) => Value::Number(n),
                 None => Value::String(raw),
             },
@@ -77,7 +84,9 @@ fn percent_decode(s: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                let hex = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = s
+                    .get(i + 1..i + 3)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => {
                         out.push(b);
@@ -97,7 +106,10 @@ fn percent_decode(s: &str) -> String {
 /// methods that carry one), path parameters and query string, each field
 /// from where its binding says; then decodes it, reporting every violation
 /// (unknown query parameters included) as one 400 `validation_failed`.
-pub fn http_input<T: Decode>(req: &crate::HttpRequest, bindings: &[Binding]) -> Result<T, crate::ApiError> {
+pub fn http_input<T: Decode>(
+    req: &crate::HttpRequest,
+    bindings: &[Binding],
+) -> Result<T, crate::ApiError> {
     use axum::http::Method;
     let mut obj = Map::new();
     // A `null` body stands for no body (the document says so), as long as
@@ -134,7 +146,13 @@ pub fn http_input<T: Decode>(req: &crate::HttpRequest, bindings: &[Binding]) -> 
         }
     }
     let mut query: Vec<(String, Vec<String>)> = Vec::new();
-    for pair in req.uri().query().unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+    for pair in req
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let (k, v) = (percent_decode(k), percent_decode(v));
         match query.iter_mut().find(|(n, _)| *n == k) {
@@ -160,4 +178,3 @@ pub fn http_input<T: Decode>(req: &crate::HttpRequest, bindings: &[Binding]) -> 
         }
     })
 }
-

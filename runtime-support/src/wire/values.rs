@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::Decoder;
-use crate::validate::{Pointer, Violation, Violations};
 use crate::validate::{Pattern, count};
+use crate::validate::{Pointer, Violation, Violations};
 
 pub use crate::validate::MAX_SAFE_INT;
 
@@ -22,7 +22,10 @@ pub(crate) fn kind(value: &Value) -> &'static str {
 }
 
 pub(crate) fn wrong_type(d: &mut Decoder, expected: &str, value: &Value) {
-    d.violation("invalid_type", format!("expected {expected}, found {}", kind(value)));
+    d.violation(
+        "invalid_type",
+        format!("expected {expected}, found {}", kind(value)),
+    );
 }
 
 /// An object, or a `type` violation.
@@ -37,7 +40,12 @@ pub fn object(d: &mut Decoder, value: Value) -> Option<Map<String, Value>> {
 }
 
 /// A required field: removed from `obj` and decoded, or a `required` violation.
-pub fn field<T>(d: &mut Decoder, obj: &mut Map<String, Value>, name: &'static str, f: impl FnOnce(&mut Decoder, Value) -> Option<T>) -> Option<T> {
+pub fn field<T>(
+    d: &mut Decoder,
+    obj: &mut Map<String, Value>,
+    name: &'static str,
+    f: impl FnOnce(&mut Decoder, Value) -> Option<T>,
+) -> Option<T> {
     match obj.remove(name) {
         Some(v) => d.at(name, |d| f(d, v)),
         None => {
@@ -48,7 +56,12 @@ pub fn field<T>(d: &mut Decoder, obj: &mut Map<String, Value>, name: &'static st
 }
 
 /// An optional field: absent and `null` both give `None`.
-pub fn optional_field<T>(d: &mut Decoder, obj: &mut Map<String, Value>, name: &'static str, f: impl FnOnce(&mut Decoder, Value) -> Option<T>) -> Option<Option<T>> {
+pub fn optional_field<T>(
+    d: &mut Decoder,
+    obj: &mut Map<String, Value>,
+    name: &'static str,
+    f: impl FnOnce(&mut Decoder, Value) -> Option<T>,
+) -> Option<Option<T>> {
     match obj.remove(name) {
         None | Some(Value::Null) => Some(None),
         Some(v) => d.at(name, |d| f(d, v)).map(Some),
@@ -56,7 +69,13 @@ pub fn optional_field<T>(d: &mut Decoder, obj: &mut Map<String, Value>, name: &'
 }
 
 /// A field with a default, used when the field is absent (or `null`).
-pub fn default_field<T>(d: &mut Decoder, obj: &mut Map<String, Value>, name: &'static str, default: fn() -> Value, f: impl FnOnce(&mut Decoder, Value) -> Option<T>) -> Option<T> {
+pub fn default_field<T>(
+    d: &mut Decoder,
+    obj: &mut Map<String, Value>,
+    name: &'static str,
+    default: fn() -> Value,
+    f: impl FnOnce(&mut Decoder, Value) -> Option<T>,
+) -> Option<T> {
     let v = match obj.remove(name) {
         None | Some(Value::Null) => default(),
         Some(v) => v,
@@ -67,17 +86,32 @@ pub fn default_field<T>(d: &mut Decoder, obj: &mut Map<String, Value>, name: &'s
 /// Reports every key left in `obj` as an `unknown_field` violation.
 pub fn deny_unknown(d: &mut Decoder, obj: Map<String, Value>) {
     for (key, _) in obj {
-        d.at(key, |d| d.violation("unknown_field", "unknown field: remove it or check its spelling"));
+        d.at(key, |d| {
+            d.violation(
+                "unknown_field",
+                "unknown field: remove it or check its spelling",
+            )
+        });
     }
 }
 
 /// Removes and checks the tag of a tagged union, which must be one of `allowed`.
-pub fn tag(d: &mut Decoder, obj: &mut Map<String, Value>, name: &'static str, allowed: &[&str]) -> Option<String> {
+pub fn tag(
+    d: &mut Decoder,
+    obj: &mut Map<String, Value>,
+    name: &'static str,
+    allowed: &[&str],
+) -> Option<String> {
     let s = field(d, obj, name, string)?;
     if allowed.contains(&s.as_str()) {
         Some(s)
     } else {
-        d.at(name, |d| d.violation("invalid_value", format!("must be one of: {}", allowed.join(", "))));
+        d.at(name, |d| {
+            d.violation(
+                "invalid_value",
+                format!("must be one of: {}", allowed.join(", ")),
+            )
+        });
         None
     }
 }
@@ -88,7 +122,10 @@ pub fn enum_value(d: &mut Decoder, value: Value, allowed: &[&str]) -> Option<Str
     if allowed.contains(&s.as_str()) {
         Some(s)
     } else {
-        d.violation("invalid_value", format!("must be one of: {}", allowed.join(", ")));
+        d.violation(
+            "invalid_value",
+            format!("must be one of: {}", allowed.join(", ")),
+        );
         None
     }
 }
@@ -144,7 +181,10 @@ pub fn int64(d: &mut Decoder, value: Value) -> Option<i64> {
         Value::String(s) => match s.parse::<i64>() {
             Ok(i) => Some(i),
             Err(_) => {
-                d.violation("invalid_value", "expected a decimal integer string within the 64-bit range, e.g. \"-42\"");
+                d.violation(
+                    "invalid_value",
+                    "expected a decimal integer string within the 64-bit range, e.g. \"-42\"",
+                );
                 None
             }
         },
@@ -200,7 +240,10 @@ pub fn uuid(d: &mut Decoder, value: Value) -> Option<uuid::Uuid> {
     match uuid::Uuid::try_parse(&s) {
         Ok(u) => Some(u),
         Err(_) => {
-            d.violation("invalid_value", "expected a UUID such as 67e55044-10b1-426f-9247-bb680e5fe0c8");
+            d.violation(
+                "invalid_value",
+                "expected a UUID such as 67e55044-10b1-426f-9247-bb680e5fe0c8",
+            );
             None
         }
     }
@@ -233,7 +276,10 @@ pub fn email_format(d: &mut impl Report, s: &str) -> bool {
 pub fn url_format(d: &mut impl Report, s: &str) -> bool {
     let ok = is_url(s);
     if !ok {
-        d.violation("url", "expected an absolute URL such as https://example.com/path");
+        d.violation(
+            "url",
+            "expected an absolute URL such as https://example.com/path",
+        );
     }
     ok
 }
@@ -243,8 +289,13 @@ pub fn url_format(d: &mut impl Report, s: &str) -> bool {
 pub fn is_url(s: &str) -> bool {
     match s.split_once("://") {
         Some((scheme, rest)) => {
-            scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+            scheme
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
                 && !rest.is_empty()
                 && !s.chars().any(char::is_whitespace)
         }
@@ -258,7 +309,10 @@ pub fn datetime(d: &mut Decoder, value: Value) -> Option<chrono::DateTime<chrono
     match chrono::DateTime::parse_from_rfc3339(&s) {
         Ok(t) => Some(t.with_timezone(&chrono::Utc)),
         Err(_) => {
-            d.violation("invalid_value", "expected an RFC 3339 date-time such as 2026-01-31T09:30:00Z");
+            d.violation(
+                "invalid_value",
+                "expected an RFC 3339 date-time such as 2026-01-31T09:30:00Z",
+            );
             None
         }
     }
@@ -294,7 +348,11 @@ pub fn bytes(d: &mut Decoder, value: Value) -> Option<Vec<u8>> {
 }
 
 /// An array whose items are decoded by `f`.
-pub fn list<T>(d: &mut Decoder, value: Value, mut f: impl FnMut(&mut Decoder, Value) -> Option<T>) -> Option<Vec<T>> {
+pub fn list<T>(
+    d: &mut Decoder,
+    value: Value,
+    mut f: impl FnMut(&mut Decoder, Value) -> Option<T>,
+) -> Option<Vec<T>> {
     let items = match value {
         Value::Array(items) => items,
         other => {
@@ -314,7 +372,11 @@ pub fn list<T>(d: &mut Decoder, value: Value, mut f: impl FnMut(&mut Decoder, Va
 }
 
 /// An object with string keys whose values are decoded by `f`.
-pub fn map<T>(d: &mut Decoder, value: Value, mut f: impl FnMut(&mut Decoder, Value) -> Option<T>) -> Option<BTreeMap<String, T>> {
+pub fn map<T>(
+    d: &mut Decoder,
+    value: Value,
+    mut f: impl FnMut(&mut Decoder, Value) -> Option<T>,
+) -> Option<BTreeMap<String, T>> {
     let entries = object(d, value)?;
     let mut out = BTreeMap::new();
     let mut ok = true;
@@ -330,7 +392,11 @@ pub fn map<T>(d: &mut Decoder, value: Value, mut f: impl FnMut(&mut Decoder, Val
 }
 
 /// `null` as `None`, anything else decoded by `f`.
-pub fn optional<T>(d: &mut Decoder, value: Value, f: impl FnOnce(&mut Decoder, Value) -> Option<T>) -> Option<Option<T>> {
+pub fn optional<T>(
+    d: &mut Decoder,
+    value: Value,
+    f: impl FnOnce(&mut Decoder, Value) -> Option<T>,
+) -> Option<Option<T>> {
     match value {
         Value::Null => Some(None),
         v => f(d, v).map(Some),
@@ -340,41 +406,59 @@ pub fn optional<T>(d: &mut Decoder, value: Value, f: impl FnOnce(&mut Decoder, V
 /// At least `min` characters.
 pub fn min_len(d: &mut impl Report, s: &str, min: usize) {
     if s.chars().count() < min {
-        d.violation("min_len", format!("must be at least {} long", count(min as u64, "character")));
+        d.violation(
+            "min_len",
+            format!("must be at least {} long", count(min as u64, "character")),
+        );
     }
 }
 
 /// At most `max` characters.
 pub fn max_len(d: &mut impl Report, s: &str, max: usize) {
     if s.chars().count() > max {
-        d.violation("max_len", format!("must be at most {} long", count(max as u64, "character")));
+        d.violation(
+            "max_len",
+            format!("must be at most {} long", count(max as u64, "character")),
+        );
     }
 }
 
 /// Matches `pattern` (unanchored unless the pattern anchors itself).
 pub fn pattern(d: &mut impl Report, s: &str, pattern: &Pattern) {
     if !pattern.is_match(s) {
-        d.violation("pattern", format!("must match the pattern {}", pattern.source()));
+        d.violation(
+            "pattern",
+            format!("must match the pattern {}", pattern.source()),
+        );
     }
 }
 
 /// At least `min` items.
 pub fn min_items(d: &mut impl Report, len: usize, min: usize) {
     if len < min {
-        d.violation("min_items", format!("must have at least {}", count(min as u64, "item")));
+        d.violation(
+            "min_items",
+            format!("must have at least {}", count(min as u64, "item")),
+        );
     }
 }
 
 /// At most `max` items.
 pub fn max_items(d: &mut impl Report, len: usize, max: usize) {
     if len > max {
-        d.violation("max_items", format!("must have at most {}", count(max as u64, "item")));
+        d.violation(
+            "max_items",
+            format!("must have at most {}", count(max as u64, "item")),
+        );
     }
 }
 
 /// No two items equal.
 pub fn unique<T: PartialEq>(d: &mut impl Report, items: &[T]) {
-    let dup = items.iter().enumerate().any(|(i, a)| items[..i].contains(a));
+    let dup = items
+        .iter()
+        .enumerate()
+        .any(|(i, a)| items[..i].contains(a));
     if dup {
         d.violation("unique", "items must be unique");
     }
@@ -393,7 +477,6 @@ pub fn max<T: PartialOrd + std::fmt::Display>(d: &mut impl Report, v: T, max: T)
         d.violation("max", format!("must be at most {max}"));
     }
 }
-
 
 /// Whether `value` is an email address: `local@domain` with a dotted domain
 /// of letters, digits and hyphens, no spaces or control characters, at most

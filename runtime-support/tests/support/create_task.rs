@@ -56,21 +56,40 @@ impl CreateTaskInput {
             wire::max_len(d, &x, 200);
             Some(x)
         });
-        let description = wire::optional_field(d, &mut obj, "description", |d: &mut Decoder, v: Value| {
-            let x = wire::string(d, v)?;
-            wire::max_len(d, &x, 5000);
-            Some(x)
-        });
-        let status = wire::default_field(d, &mut obj, "status", || Value::from("open"), <TaskStatus as Decode>::decode);
-        let tags = wire::default_field(d, &mut obj, "tags", || Value::Array(vec![]), |d: &mut Decoder, v: Value| {
-            let x = wire::list(d, v, wire::string)?;
-            wire::max_items(d, x.len(), 20);
-            wire::unique(d, &x);
-            Some(x)
-        });
+        let description =
+            wire::optional_field(d, &mut obj, "description", |d: &mut Decoder, v: Value| {
+                let x = wire::string(d, v)?;
+                wire::max_len(d, &x, 5000);
+                Some(x)
+            });
+        let status = wire::default_field(
+            d,
+            &mut obj,
+            "status",
+            || Value::from("open"),
+            <TaskStatus as Decode>::decode,
+        );
+        let tags = wire::default_field(
+            d,
+            &mut obj,
+            "tags",
+            || Value::Array(vec![]),
+            |d: &mut Decoder, v: Value| {
+                let x = wire::list(d, v, wire::string)?;
+                wire::max_items(d, x.len(), 20);
+                wire::unique(d, &x);
+                Some(x)
+            },
+        );
         let due_at = wire::optional_field(d, &mut obj, "due_at", wire::datetime);
         wire::deny_unknown(d, obj);
-        Some(Self { title: title?, description: description?, status: status?, tags: tags?, due_at: due_at? })
+        Some(Self {
+            title: title?,
+            description: description?,
+            status: status?,
+            tags: tags?,
+            due_at: due_at?,
+        })
     }
 }
 
@@ -81,7 +100,11 @@ impl Decode for CreateTaskInput {
     }
     fn from_body(bytes: &[u8]) -> Option<Self> {
         #[derive(bunbase_runtime::serde::Deserialize)]
-        #[serde(crate = "::bunbase_runtime::serde", remote = "CreateTaskInput", deny_unknown_fields)]
+        #[serde(
+            crate = "::bunbase_runtime::serde",
+            remote = "CreateTaskInput",
+            deny_unknown_fields
+        )]
         #[allow(dead_code)]
         struct CreateTaskInputBody {
             title: String,
@@ -102,7 +125,8 @@ impl Decode for CreateTaskInput {
                 Vec::new()
             }
         }
-        let v: CreateTaskInput = wire::fast::body(bytes, |de| CreateTaskInputBody::deserialize(de))?;
+        let v: CreateTaskInput =
+            wire::fast::body(bytes, |de| CreateTaskInputBody::deserialize(de))?;
         let d = &mut wire::fast::Checks::default();
         {
             let x = &v.title;
@@ -140,12 +164,18 @@ impl Decode for Kitchen {
     fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
         let mut obj = wire::object(d, value)?;
         let id = wire::field(d, &mut obj, "id", wire::uuid);
-        let limit = wire::default_field(d, &mut obj, "limit", || Value::from(20i64), |d: &mut Decoder, v: Value| {
-            let x = wire::int(d, v)?;
-            wire::min(d, x, 1);
-            wire::max(d, x, 100);
-            Some(x)
-        });
+        let limit = wire::default_field(
+            d,
+            &mut obj,
+            "limit",
+            || Value::from(20i64),
+            |d: &mut Decoder, v: Value| {
+                let x = wire::int(d, v)?;
+                wire::min(d, x, 1);
+                wire::max(d, x, 100);
+                Some(x)
+            },
+        );
         let big = wire::optional_field(d, &mut obj, "big", |d: &mut Decoder, v: Value| {
             let x = wire::int64(d, v)?;
             wire::min(d, x, -5);
@@ -186,7 +216,11 @@ impl Decode for Kitchen {
     }
     fn from_body(bytes: &[u8]) -> Option<Self> {
         #[derive(bunbase_runtime::serde::Deserialize)]
-        #[serde(crate = "::bunbase_runtime::serde", remote = "Kitchen", deny_unknown_fields)]
+        #[serde(
+            crate = "::bunbase_runtime::serde",
+            remote = "Kitchen",
+            deny_unknown_fields
+        )]
         #[allow(dead_code)]
         struct KitchenBody {
             #[serde(deserialize_with = "wire::fast::text")]

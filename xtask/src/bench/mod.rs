@@ -1,5 +1,6 @@
 //! `cargo xtask bench [NAME]`: benchmarks that print measured figures; targets are checked here, never in timed tests.
 
+mod decode;
 mod frontend;
 mod generate;
 mod guards;
@@ -17,6 +18,7 @@ const BENCHES: &[Bench] = &[
     ("guards", guards::run),
     ("sdk", sdk::run),
     ("queue", queue::run),
+    ("decode", decode::run),
 ];
 
 /// Runs every benchmark, or the one named. A debug build of xtask re-runs

@@ -356,7 +356,9 @@ fn fast_path(ir: &Ir, t: &TypeDef) -> Option<TokenStream> {
         }
         let with = match (value_ty, optional) {
             (TypeRef::Uuid | TypeRef::DateTime | TypeRef::Date, false) => Some("wire::fast::text"),
-            (TypeRef::Uuid | TypeRef::DateTime | TypeRef::Date, true) => Some("wire::fast::text_opt"),
+            (TypeRef::Uuid | TypeRef::DateTime | TypeRef::Date, true) => {
+                Some("wire::fast::text_opt")
+            }
             (TypeRef::Int64, false) => Some("wire::fast::int64"),
             (TypeRef::Int64, true) => Some("wire::fast::int64_opt"),
             _ => None,
@@ -366,7 +368,11 @@ fn fast_path(ir: &Ir, t: &TypeDef) -> Option<TokenStream> {
         }
         if has_default {
             let value = typed_default(ir, value_ty, f.default.as_ref()?)?;
-            let path = lit(&format!("{}Body::{}", t.name, super::tokens::unraw(&f.rust_name)));
+            let path = lit(&format!(
+                "{}Body::{}",
+                t.name,
+                super::tokens::unraw(&f.rust_name)
+            ));
             attrs.push(quote!(default = #path));
             defaults.push(quote!(fn #var() -> #rust_ty { #value }));
         } else if optional {
@@ -384,7 +390,10 @@ fn fast_path(ir: &Ir, t: &TypeDef) -> Option<TokenStream> {
         if c.is_empty() {
             continue;
         }
-        let copy = matches!(value_ty, TypeRef::Int | TypeRef::Int64 | TypeRef::I32 | TypeRef::Float);
+        let copy = matches!(
+            value_ty,
+            TypeRef::Int | TypeRef::Int64 | TypeRef::I32 | TypeRef::Float
+        );
         checks.push(match (optional, copy) {
             (true, true) => quote!(if let Some(x) = v.#var { #c }),
             (true, false) => quote!(if let Some(x) = &v.#var { #c }),
@@ -392,10 +401,17 @@ fn fast_path(ir: &Ir, t: &TypeDef) -> Option<TokenStream> {
             (false, false) => quote!({ let x = &v.#var; #c }),
         });
     }
-    let doc = lit(&format!(" `{}` as the typed fast path reads it from a body (see `wire::fast`).", t.name));
+    let doc = lit(&format!(
+        " `{}` as the typed fast path reads it from a body (see `wire::fast`).",
+        t.name
+    ));
     let remote = lit(&t.name);
     let impl_defaults = (!defaults.is_empty()).then(|| quote!(impl #shadow { #(#defaults)* }));
-    let d = if checks.is_empty() { quote!(_d) } else { quote!(d) };
+    let d = if checks.is_empty() {
+        quote!(_d)
+    } else {
+        quote!(d)
+    };
     Some(quote! {
         fn from_body(bytes: &[u8]) -> Option<Self> {
             #[doc = #doc]

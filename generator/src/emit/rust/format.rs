@@ -125,7 +125,13 @@ pub fn unparse_items(tokens: TokenStream) -> Vec<Printed> {
     for item in file.items {
         let is_use = matches!(item, syn::Item::Use(_));
         let text = match &item {
-            syn::Item::Macro(m) if m.mac.path.segments.last().is_some_and(|s| s.ident == "action_error") => {
+            syn::Item::Macro(m)
+                if m.mac
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "action_error") =>
+            {
                 macro_item(m)
             }
             _ => print_item(item),
@@ -161,7 +167,10 @@ fn macro_item(m: &syn::ItemMacro) -> String {
         return print_item(syn::Item::Macro(m.clone()));
     };
     let path = &m.mac.path;
-    let mut out = format!("{}! {{\n", quote::quote!(#path).to_string().replace(' ', ""));
+    let mut out = format!(
+        "{}! {{\n",
+        quote::quote!(#path).to_string().replace(' ', "")
+    );
     for line in print_item(body).lines() {
         if !line.is_empty() {
             out.push_str("    ");
