@@ -136,6 +136,21 @@ pub trait Validate {
     }
 }
 
+/// Implements [`Validate`] as a no-op for types whose decoder already
+/// checked every constraint (generated input types: their `Decode` impl, or
+/// the typed fast path, rejects any value that breaks one), so the pipeline,
+/// which validates every input, has nothing left to do:
+/// `bunbase_runtime::checked_by_decoding!(CreateTaskInput, TaskStatus);`.
+#[macro_export]
+macro_rules! checked_by_decoding {
+    ($($t:ty),* $(,)?) => {
+        $(impl $crate::validate::Validate for $t {
+            /// Nothing left to check: decoding already checked every constraint.
+            fn validate_into(&self, _: &$crate::validate::Pointer, _: &mut $crate::validate::Violations) {}
+        })*
+    };
+}
+
 macro_rules! no_op_validate {
     ($($t:ty),* $(,)?) => {
         $(impl Validate for $t {

@@ -6,14 +6,11 @@ use super::types::*;
 use ::bunbase_runtime::wire::{self, Decode, Decoder};
 use ::bunbase_runtime::serde_json::{Map, Value};
 
-impl ::bunbase_runtime::Validate for CreateOrgInput {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
-}
+::bunbase_runtime::checked_by_decoding!(
+    CreateOrgInput, CreateTaskInput, DeleteTaskInput, GetTaskInput, ListTasksInput,
+    LoginInput, ReceiveEmailInput, RegisterInput, ReportInput, SendReminderInput,
+    StartTrialInput, TaskCreatedPayload, TaskStatus, UpdateTaskInput
+);
 
 impl CreateOrgInput {
     /// Decodes the fields of this object from `obj`, reporting unknown fields.
@@ -63,15 +60,6 @@ impl Decode for CreateOrgInput {
         }
         d.passed().then_some(v)
     }
-}
-
-impl ::bunbase_runtime::Validate for CreateTaskInput {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
 }
 
 impl CreateTaskInput {
@@ -186,15 +174,6 @@ impl Decode for CreateTaskInput {
     }
 }
 
-impl ::bunbase_runtime::Validate for DeleteTaskInput {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
-}
-
 impl DeleteTaskInput {
     /// Decodes the fields of this object from `obj`, reporting unknown fields.
     pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
@@ -231,15 +210,6 @@ impl Decode for DeleteTaskInput {
     }
 }
 
-impl ::bunbase_runtime::Validate for GetTaskInput {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
-}
-
 impl GetTaskInput {
     /// Decodes the fields of this object from `obj`, reporting unknown fields.
     pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
@@ -274,15 +244,6 @@ impl Decode for GetTaskInput {
         let _d = &mut wire::fast::Checks::default();
         _d.passed().then_some(v)
     }
-}
-
-impl ::bunbase_runtime::Validate for ListTasksInput {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
 }
 
 impl ListTasksInput {
@@ -362,15 +323,6 @@ impl Decode for ListTasksInput {
     }
 }
 
-impl ::bunbase_runtime::Validate for LoginInput {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
-}
-
 impl LoginInput {
     /// Decodes the fields of this object from `obj`, reporting unknown fields.
     pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
@@ -428,15 +380,6 @@ impl Decode for LoginInput {
         }
         d.passed().then_some(v)
     }
-}
-
-impl ::bunbase_runtime::Validate for ReceiveEmailInput {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
 }
 
 impl ReceiveEmailInput {
@@ -512,15 +455,6 @@ impl Decode for ReceiveEmailInput {
         }
         d.passed().then_some(v)
     }
-}
-
-impl ::bunbase_runtime::Validate for RegisterInput {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
 }
 
 impl RegisterInput {
@@ -600,15 +534,6 @@ impl Decode for RegisterInput {
     }
 }
 
-impl ::bunbase_runtime::Validate for ReportInput {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
-}
-
 impl ReportInput {
     /// Decodes the fields of this object from `obj`, reporting unknown fields.
     pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
@@ -643,15 +568,6 @@ impl Decode for ReportInput {
         let _d = &mut wire::fast::Checks::default();
         _d.passed().then_some(v)
     }
-}
-
-impl ::bunbase_runtime::Validate for SendReminderInput {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
 }
 
 impl SendReminderInput {
@@ -690,15 +606,6 @@ impl Decode for SendReminderInput {
     }
 }
 
-impl ::bunbase_runtime::Validate for StartTrialInput {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
-}
-
 impl StartTrialInput {
     /// Decodes the fields of this object from `obj`, reporting unknown fields.
     pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
@@ -733,15 +640,6 @@ impl Decode for StartTrialInput {
         let _d = &mut wire::fast::Checks::default();
         _d.passed().then_some(v)
     }
-}
-
-impl ::bunbase_runtime::Validate for TaskCreatedPayload {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
 }
 
 impl TaskCreatedPayload {
@@ -789,15 +687,6 @@ impl Decode for TaskCreatedPayload {
     }
 }
 
-impl ::bunbase_runtime::Validate for TaskStatus {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
-}
-
 impl Decode for TaskStatus {
     fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
         let s = wire::enum_value(d, value, &["open", "in_progress", "done"])?;
@@ -808,15 +697,6 @@ impl Decode for TaskStatus {
             _ => None,
         }
     }
-}
-
-impl ::bunbase_runtime::Validate for UpdateTaskInput {
-    /// Nothing left to check: decoding already checked every constraint.
-    fn validate_into(
-        &self,
-        _at: &::bunbase_runtime::validate::Pointer,
-        _out: &mut ::bunbase_runtime::validate::Violations,
-    ) {}
 }
 
 impl UpdateTaskInput {

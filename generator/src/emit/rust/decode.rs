@@ -32,6 +32,15 @@ pub fn decode_parts(ir: &Ir) -> Vec<Part<'_>> {
             use ::bunbase_runtime::serde_json::{Map, Value};
         }
     })];
+    // Decoding checks every constraint, so the pipeline's validation has
+    // nothing left to do for these types.
+    let names: Vec<&str> = decoded.iter().map(|t| t.name.as_str()).collect();
+    if any {
+        parts.push(part(move || {
+            let names = names.iter().map(|n| ident(n));
+            quote!(::bunbase_runtime::checked_by_decoding!(#(#names),*);)
+        }));
+    }
     let inputs: std::collections::BTreeSet<&str> =
         ir.actions().filter_map(|a| a.input.as_deref()).collect();
     let typed: Vec<(&TypeDef, bool)> = decoded
@@ -47,12 +56,6 @@ pub fn decode_parts(ir: &Ir) -> Vec<Part<'_>> {
 
 fn decode_impl(t: &TypeDef, fast: Option<&TokenStream>) -> TokenStream {
     let name = ident(&t.name);
-    let validate = quote! {
-        impl ::bunbase_runtime::Validate for #name {
-            /// Nothing left to check: decoding already checked every constraint.
-            fn validate_into(&self, _at: &::bunbase_runtime::validate::Pointer, _out: &mut ::bunbase_runtime::validate::Violations) {}
-        }
-    };
     let decode = match &t.kind {
         TypeKind::Object { fields } => {
             let lets = fields.iter().map(field_decode);
@@ -134,7 +137,7 @@ fn decode_impl(t: &TypeDef, fast: Option<&TokenStream>) -> TokenStream {
             }
         }
     };
-    quote!(#validate #decode)
+    decode
 }
 
 fn field_decode(f: &Field) -> TokenStream {
@@ -368,11 +371,8 @@ fn fast_path(ir: &Ir, t: &TypeDef) -> Option<TokenStream> {
         }
         if has_default {
             let value = typed_default(ir, value_ty, f.default.as_ref()?)?;
-            let path = lit(&format!(
-                "{}Body::{}",
-                t.name,
-                super::tokens::unraw(&f.rust_name)
-            ));
+            // The raw form (`r#type`) keeps a keyword-named field a path.
+            let path = lit(&format!("{}Body::{}", t.name, f.rust_name));
             attrs.push(quote!(default = #path));
             defaults.push(quote!(fn #var() -> #rust_ty { #value }));
         } else if optional {
