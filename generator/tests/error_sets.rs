@@ -220,18 +220,38 @@ fn the_sdk_unions_list_exactly_each_set() {
     }
 }
 
-/// The variants of the Rust error enum `name` in `errors.rs`.
-fn rust_variants(errors_rs: &str, name: &str) -> BTreeSet<String> {
+/// The variants of the Rust error enum `name` in `errors.rs`, with the wire
+/// code each declares: the enum is written plainly or inside the runtime's
+/// `action_error!` (`Variant = (status, "code", "message")`).
+fn rust_variants(errors_rs: &str, name: &str) -> BTreeMap<String, Option<String>> {
     let file = syn::parse_file(errors_rs).expect("errors.rs parses");
     let e = file
         .items
         .iter()
         .find_map(|item| match item {
-            syn::Item::Enum(e) if e.ident == name => Some(e),
+            syn::Item::Enum(e) if e.ident == name => Some(e.clone()),
+            syn::Item::Macro(m) => syn::parse2::<syn::ItemEnum>(m.mac.tokens.clone())
+                .ok()
+                .filter(|e| e.ident == name),
             _ => None,
         })
         .unwrap_or_else(|| panic!("errors.rs declares enum {name}"));
-    e.variants.iter().map(|v| v.ident.to_string()).collect()
+    e.variants
+        .iter()
+        .map(|v| {
+            let code = match &v.discriminant {
+                Some((_, syn::Expr::Tuple(t))) => match t.elems.iter().nth(1) {
+                    Some(syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    })) => Some(s.value()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            (v.ident.to_string(), code)
+        })
+        .collect()
 }
 
 #[test]
@@ -240,6 +260,7 @@ fn the_rust_enums_list_exactly_each_set() {
     let files = generate(&ir);
     let errors_rs = file(&files, "src/errors.rs");
     let expected = expected();
+    let mut codes_seen = 0;
     for a in ir.modules.values().flat_map(|m| m.actions.values()) {
         let want: BTreeSet<String> = a
             .errors
@@ -253,12 +274,20 @@ fn the_rust_enums_list_exactly_each_set() {
             "{}",
             a.full_name
         );
+        let variants = rust_variants(errors_rs, &a.error_enum);
         assert_eq!(
-            rust_variants(errors_rs, &a.error_enum),
+            variants.keys().cloned().collect::<BTreeSet<_>>(),
             want,
             "Rust enum {} of {}",
             a.error_enum,
             a.full_name
         );
+        for e in &a.errors {
+            if let Some(Some(code)) = variants.get(&e.rust_name) {
+                assert_eq!(code, &e.code, "{}::{}", a.error_enum, e.rust_name);
+                codes_seen += 1;
+            }
+        }
     }
+    assert!(codes_seen > 0, "the enums name their wire codes");
 }

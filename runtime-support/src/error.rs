@@ -152,6 +152,25 @@ impl ApiError {
         )
     }
 
+    /// The error for a generated error-enum variant without data, from its
+    /// `(status, code, message)` and the action's full name: the implicit
+    /// codes use the constructors above (so retry and headers behave like the
+    /// runtime's own errors); any other code is a declared contract error,
+    /// never retried.
+    pub fn described(
+        (status, code, message): (u16, &'static str, &'static str),
+        action: &str,
+    ) -> Self {
+        match (status, code) {
+            (401, codes::UNAUTHORIZED) => ApiError::unauthorized(message),
+            (403, codes::FORBIDDEN) => ApiError::forbidden(message),
+            (404, codes::NOT_FOUND) => ApiError::not_found(message),
+            (429, codes::RATE_LIMITED) => ApiError::rate_limited(std::time::Duration::from_secs(1)),
+            (501, codes::NOT_IMPLEMENTED) => ApiError::not_implemented(action),
+            _ => ApiError::new(status, code, message),
+        }
+    }
+
     /// 401 `unauthorized`.
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::framework(StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED, message)

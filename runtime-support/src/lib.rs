@@ -358,11 +358,13 @@
 
 //! ## Wire decisions
 //!
-//! `int64` travels as a decimal string ([`wire::Int64`] or
-//! `#[serde(with = "::bunbase_runtime::wire::int64")]`), `bytes` as base64
+//! `int64` travels as a decimal string ([`wire::Int64`], also the
+//! `serialize_with` adapter of a plain `i64` field), `bytes` as base64
 //! ([`wire::Base64`]), `datetime` as RFC 3339 with `Z` (chrono's default),
-//! unknown input fields are rejected (serde `deny_unknown_fields`, reported
-//! as `unknown_field`).
+//! unknown input fields are rejected (reported as `unknown_field`). The one
+//! decoder of inputs is [`wire`]: generated API crates call it rather than
+//! carry a copy, and [`validate::check`] reports with the same codes and
+//! messages.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -382,6 +384,7 @@ pub mod context;
 pub mod db;
 pub mod docs;
 pub mod error;
+pub mod error_enum;
 pub mod events;
 pub use auth::guard;
 pub mod http;

@@ -46,6 +46,11 @@ impl Violations {
         });
     }
 
+    /// Records a violation built elsewhere.
+    pub fn push_violation(&mut self, violation: Violation) {
+        self.0.push(violation);
+    }
+
     /// True when nothing was recorded.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -129,6 +134,21 @@ pub trait Validate {
         self.validate_into(&Pointer::root(), &mut out);
         out.into_result()
     }
+}
+
+/// Implements [`Validate`] as a no-op for types whose decoder already
+/// checked every constraint (generated input types: their `Decode` impl, or
+/// the typed fast path, rejects any value that breaks one), so the pipeline,
+/// which validates every input, has nothing left to do:
+/// `bunbase_runtime::checked_by_decoding!(CreateTaskInput, TaskStatus);`.
+#[macro_export]
+macro_rules! checked_by_decoding {
+    ($($t:ty),* $(,)?) => {
+        $(impl $crate::validate::Validate for $t {
+            /// Nothing left to check: decoding already checked every constraint.
+            fn validate_into(&self, _: &$crate::validate::Pointer, _: &mut $crate::validate::Violations) {}
+        })*
+    };
 }
 
 macro_rules! no_op_validate {
@@ -253,48 +273,33 @@ pub fn count(n: u64, noun: &str) -> String {
     }
 }
 
-/// One function per contract constraint. Each checks one value at `path`
-/// and pushes a [`Violation`] into `out` when it fails.
+/// One function per contract constraint, for values serde already decoded
+/// (hand-written inputs that implement [`Validate`]). Each checks one value
+/// at `path` and pushes a [`Violation`] into `out` when it fails, with the
+/// same code and message as the decoder in [`crate::wire`] that generated
+/// inputs use: both call the same check.
 pub mod check {
     use super::*;
+    use crate::wire::{self, At};
+
+    fn at<'a>(out: &'a mut Violations, path: &'a Pointer) -> At<'a> {
+        At { out, path }
+    }
 
     /// `min_len`: at least `min` characters (Unicode scalar values).
     pub fn min_len(out: &mut Violations, path: &Pointer, value: &str, min: u64) {
-        let n = value.chars().count() as u64;
-        if n < min {
-            out.push(
-                path,
-                "min_len",
-                format!(
-                    "must be at least {} long (got {n})",
-                    count(min, "character")
-                ),
-            );
-        }
+        wire::min_len(&mut at(out, path), value, min as usize)
     }
 
     /// `max_len`: at most `max` characters (Unicode scalar values).
     pub fn max_len(out: &mut Violations, path: &Pointer, value: &str, max: u64) {
-        let n = value.chars().count() as u64;
-        if n > max {
-            out.push(
-                path,
-                "max_len",
-                format!("must be at most {} long (got {n})", count(max, "character")),
-            );
-        }
+        wire::max_len(&mut at(out, path), value, max as usize)
     }
 
     /// `pattern`: the value must match somewhere (unless the pattern
     /// anchors itself).
     pub fn pattern(out: &mut Violations, path: &Pointer, value: &str, pattern: &Pattern) {
-        if !pattern.is_match(value) {
-            out.push(
-                path,
-                "pattern",
-                format!("must match the pattern {}", pattern.source()),
-            );
-        }
+        wire::pattern(&mut at(out, path), value, pattern)
     }
 
     /// `pattern` for hand-written code: compiles `source` once per distinct
@@ -314,128 +319,68 @@ pub mod check {
 
     /// `min` on an integer.
     pub fn min_int(out: &mut Violations, path: &Pointer, value: i64, min: i64) {
-        if value < min {
-            out.push(path, "min", format!("must be at least {min} (got {value})"));
-        }
+        wire::min(&mut at(out, path), value, min)
     }
 
     /// `max` on an integer.
     pub fn max_int(out: &mut Violations, path: &Pointer, value: i64, max: i64) {
-        if value > max {
-            out.push(path, "max", format!("must be at most {max} (got {value})"));
-        }
+        wire::max(&mut at(out, path), value, max)
     }
 
-    /// `min` on a float.
+    /// `min` on a float (NaN is below every bound).
     pub fn min_float(out: &mut Violations, path: &Pointer, value: f64, min: f64) {
-        if value.is_nan() || value < min {
-            out.push(path, "min", format!("must be at least {min} (got {value})"));
-        }
+        wire::min(
+            &mut at(out, path),
+            if value.is_nan() {
+                f64::NEG_INFINITY
+            } else {
+                value
+            },
+            min,
+        )
     }
 
-    /// `max` on a float.
+    /// `max` on a float (NaN is above every bound).
     pub fn max_float(out: &mut Violations, path: &Pointer, value: f64, max: f64) {
-        if value.is_nan() || value > max {
-            out.push(path, "max", format!("must be at most {max} (got {value})"));
-        }
+        wire::max(
+            &mut at(out, path),
+            if value.is_nan() { f64::INFINITY } else { value },
+            max,
+        )
     }
 
     /// The `int` type's range: ±(2^53 − 1).
     pub fn int_range(out: &mut Violations, path: &Pointer, value: i64) {
-        if !(-MAX_SAFE_INT..=MAX_SAFE_INT).contains(&value) {
-            out.push(
-                path,
-                "int_range",
-                format!("must be between -{MAX_SAFE_INT} and {MAX_SAFE_INT}; use int64 for larger numbers"),
-            );
-        }
+        wire::int_range(&mut at(out, path), value)
     }
 
     /// `min_items` on a list (or map).
     pub fn min_items(out: &mut Violations, path: &Pointer, len: usize, min: u64) {
-        if (len as u64) < min {
-            out.push(
-                path,
-                "min_items",
-                format!("must have at least {} (got {len})", count(min, "item")),
-            );
-        }
+        wire::min_items(&mut at(out, path), len, min as usize)
     }
 
     /// `max_items` on a list (or map).
     pub fn max_items(out: &mut Violations, path: &Pointer, len: usize, max: u64) {
-        if (len as u64) > max {
-            out.push(
-                path,
-                "max_items",
-                format!("must have at most {} (got {len})", count(max, "item")),
-            );
-        }
+        wire::max_items(&mut at(out, path), len, max as usize)
     }
 
-    /// `unique`: no two items are equal. Reports the first duplicate's
-    /// index.
+    /// `unique`: no two items are equal.
     pub fn unique<T: PartialEq>(out: &mut Violations, path: &Pointer, items: &[T]) {
-        for (i, item) in items.iter().enumerate() {
-            if let Some(j) = items[..i].iter().position(|earlier| earlier == item) {
-                out.push(
-                    path,
-                    "unique",
-                    format!("items must be unique: item {i} repeats item {j}"),
-                );
-                return;
-            }
-        }
+        wire::unique(&mut at(out, path), items)
     }
 
-    /// The `email` format: `local@domain` with a dotted domain of letters,
-    /// digits and hyphens, no spaces, at most 254 characters.
+    /// The `email` format ([`wire::is_email`]).
     pub fn email(out: &mut Violations, path: &Pointer, value: &str) {
-        if !is_email(value) {
-            out.push(
-                path,
-                "email",
-                "must be an email address like name@example.com",
-            );
-        }
+        wire::email_format(&mut at(out, path), value);
     }
 
-    /// The `url` format: an absolute `http` or `https` URL with a host.
+    /// The `url` format ([`wire::is_url`]).
     pub fn url(out: &mut Violations, path: &Pointer, value: &str) {
-        let ok = url::Url::parse(value)
-            .map(|u| {
-                matches!(u.scheme(), "http" | "https")
-                    && u.host_str().is_some_and(|h| !h.is_empty())
-            })
-            .unwrap_or(false);
-        if !ok {
-            out.push(
-                path,
-                "url",
-                "must be an absolute http(s) URL like https://example.com/path",
-            );
-        }
+        wire::url_format(&mut at(out, path), value);
     }
 
     /// Whether `value` passes [`email`].
     pub fn is_email(value: &str) -> bool {
-        if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return false;
-        }
-        let Some((local, domain)) = value.rsplit_once('@') else {
-            return false;
-        };
-        if local.is_empty() || local.len() > 64 || local.contains('@') {
-            return false;
-        }
-        let labels: Vec<&str> = domain.split('.').collect();
-        labels.len() >= 2
-            && labels.iter().all(|l| {
-                !l.is_empty()
-                    && l.len() <= 63
-                    && !l.starts_with('-')
-                    && !l.ends_with('-')
-                    && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-            })
+        wire::is_email(value)
     }
 }

@@ -30,7 +30,11 @@ pub use types::*;
 
 /// The version of the IR's JSON shape. Bump it on any change a consumer of
 /// `bunbase ir` output could notice.
-pub const IR_FORMAT_VERSION: u32 = 3;
+///
+/// 4: queue and cron triggers carry their job kind, attempts, schedule and
+/// enqueue function names, and a `mode: queue` webhook its job (`job`);
+/// these came after 3 without a bump of their own.
+pub const IR_FORMAT_VERSION: u32 = 4;
 
 /// A whole contract set, lowered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! `cargo xtask bench [NAME]`: benchmarks that print measured figures; targets are checked here, never in timed tests.
 
 mod db;
+mod decode;
 mod frontend;
 mod gen_process;
 mod generate;
@@ -20,6 +21,7 @@ const BENCHES: &[Bench] = &[
     ("sdk", sdk::run),
     ("queue", queue::run),
     ("db", db::run),
+    ("decode", decode::run),
 ];
 
 /// Runs every benchmark, or the one named. A debug build of xtask re-runs

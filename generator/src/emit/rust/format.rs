@@ -1,9 +1,9 @@
 //! Formatting on every core: a file is a list of parts, each built as tokens and pretty-printed on its own thread, then joined in order.
 //!
-//! prettyplease prints a file as its inner attributes followed by each item
-//! on its own lines, with nothing between items, so formatting a file's
-//! items in runs and concatenating the text gives the same bytes as
-//! formatting the whole file at once (a test below holds that). Building
+//! Each top-level item is printed on its own (prettyplease) and the items
+//! are joined with a blank line between them (none between `use` items), so
+//! formatting a file's items in runs and joining them gives the same bytes
+//! as formatting the whole file at once (a test below holds that). Building
 //! and printing the runs in parallel is what keeps `bunbase gen` under a
 //! second on a thousand actions.
 //!
@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proc_macro2::TokenStream;
 
+#[cfg(test)]
 use super::tokens::format_file;
 
 /// One run of a file's items: builds their tokens when called.
@@ -70,10 +71,10 @@ pub fn format_files(files: &[Vec<Part<'_>>]) -> Vec<String> {
             let Some((_, part)) = jobs.get(j) else {
                 return done;
             };
-            done.push((j, format_file(part())));
+            done.push((j, unparse_items(part())));
         }
     };
-    let mut texts: Vec<(usize, String)> = if workers == 1 {
+    let mut texts: Vec<(usize, Vec<Printed>)> = if workers == 1 {
         run()
     } else {
         std::thread::scope(|s| {
@@ -88,10 +89,96 @@ pub fn format_files(files: &[Vec<Part<'_>>]) -> Vec<String> {
         })
     };
     texts.sort_by_key(|(j, _)| *j);
-    let mut out = vec![String::new(); files.len()];
-    for ((file, _), (_, text)) in jobs.iter().zip(texts) {
-        out[*file].push_str(&text);
+    let mut items: Vec<Vec<Printed>> = (0..files.len()).map(|_| Vec::new()).collect();
+    for ((file, _), (_, printed)) in jobs.iter().zip(texts) {
+        items[*file].extend(printed);
     }
+    items.iter().map(|i| join_items(i)).collect()
+}
+
+/// One top-level piece of a printed file: the module docs, a `use`, or
+/// any other item.
+pub struct Printed {
+    is_use: bool,
+    text: String,
+}
+
+/// Prints each top-level item of `tokens` (a file) on its own: prettyplease
+/// for every item, except that the body of an `action_error!` is laid out as
+/// the enum it reads as (prettyplease leaves macro bodies on long lines).
+/// The tokens are built by this emitter, so a parse failure is a bug in
+/// bunbase; the message names it.
+pub fn unparse_items(tokens: TokenStream) -> Vec<Printed> {
+    let file = match syn::parse2::<syn::File>(tokens) {
+        Ok(file) => file,
+        Err(e) => panic!("bunbase bug: the Rust emitter built tokens that do not parse: {e}"),
+    };
+    let mut out = Vec::with_capacity(file.items.len() + 1);
+    if !file.attrs.is_empty() {
+        let mut docs: syn::File = syn::parse_quote!();
+        docs.attrs = file.attrs;
+        out.push(Printed {
+            is_use: false,
+            text: prettyplease::unparse(&docs),
+        });
+    }
+    for item in file.items {
+        let is_use = matches!(item, syn::Item::Use(_));
+        let text = match &item {
+            syn::Item::Macro(m)
+                if m.mac
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "action_error") =>
+            {
+                macro_item(m)
+            }
+            _ => print_item(item),
+        };
+        out.push(Printed { is_use, text });
+    }
+    out
+}
+
+/// The printed items joined into a file: a blank line between items, none
+/// between consecutive `use` items.
+pub fn join_items(items: &[Printed]) -> String {
+    let mut out = String::with_capacity(items.iter().map(|i| i.text.len() + 1).sum());
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 && !(item.is_use && items[i - 1].is_use) {
+            out.push('\n');
+        }
+        out.push_str(&item.text);
+    }
+    out
+}
+
+fn print_item(item: syn::Item) -> String {
+    let mut file: syn::File = syn::parse_quote!();
+    file.items.push(item);
+    prettyplease::unparse(&file)
+}
+
+/// An `action_error! { ... }` item whose body parses as an enum, with the
+/// body printed as that enum, indented one level.
+fn macro_item(m: &syn::ItemMacro) -> String {
+    let Ok(body) = syn::parse2::<syn::Item>(m.mac.tokens.clone()) else {
+        return print_item(syn::Item::Macro(m.clone()));
+    };
+    let path = &m.mac.path;
+    let mut out = format!(
+        "{}! {{\n",
+        quote::quote!(#path).to_string().replace(' ', "")
+    );
+    for line in print_item(body).lines() {
+        if !line.is_empty() {
+            out.push_str("    ");
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str("}\n");
     out
 }
 
@@ -132,5 +219,25 @@ mod tests {
         assert_eq!(texts[0], whole);
         assert_eq!(texts[1], format_file(head()));
         assert_eq!(format_file(join(&files[0])), whole);
+    }
+
+    #[test]
+    fn items_are_spaced_and_error_enums_laid_out() {
+        let text = format_file(quote! {
+            #![doc = " A module."]
+            use a::b;
+            use c::{d, e};
+            pub struct S;
+            impl S { fn f(&self) {} }
+            ::bunbase_runtime::action_error! {
+                #[action = "m.a"]
+                /// Errors.
+                pub enum E { /// Not yet.
+                    NotImplemented = (501, "not_implemented", "Not implemented yet"), Internal(detail) = (500, "internal", "Internal error"), }
+            }
+            pub const X: u8 = 1;
+        });
+        let want = "//! A module.\n\nuse a::b;\nuse c::{d, e};\n\npub struct S;\n\nimpl S {\n    fn f(&self) {}\n}\n\n::bunbase_runtime::action_error! {\n    #[action = \"m.a\"]\n    /// Errors.\n    pub enum E {\n        /// Not yet.\n        NotImplemented = (501, \"not_implemented\", \"Not implemented yet\"),\n        Internal(detail) = (500, \"internal\", \"Internal error\"),\n    }\n}\n\npub const X: u8 = 1;\n";
+        assert_eq!(text, want, "{text}");
     }
 }

@@ -35,7 +35,7 @@ fn jobs_head() -> TokenStream {
         #[allow(unused_imports)]
         use super::handlers::*;
         #[allow(unused_imports)]
-        use super::wire;
+        use ::bunbase_runtime::wire;
         #[allow(unused_imports)]
         use ::bunbase_runtime::jobs::EnqueueBuilder;
         #[allow(unused_imports)]

@@ -62,7 +62,7 @@ pub fn mcp_module(ir: &Ir) -> TokenStream {
         use super::types::*;
         #[allow(unused_imports)]
         use super::handlers::*;
-        use super::wire;
+        use ::bunbase_runtime::wire;
         use ::bunbase_runtime::axum::Router;
         use ::bunbase_runtime::mcp::{self, McpError, McpTools, ToolSpec};
         use ::bunbase_runtime::Runtime;

@@ -4,7 +4,8 @@
 //!
 //! - `Cargo.toml`: the workspace (members `crates/*`), from a tera template;
 //! - `crates/<kebab>-api/` (generated): `types` (one Rust type per IR type),
-//!   `wire` (decoding support), `decode` (validation of every constraint),
+//!   `decode` (a `Decode` impl per type the server reads, calling the
+//!   runtime's one decoder, `bunbase_runtime::wire`),
 //!   `errors` (one enum per action), `handlers` (one trait per module),
 //!   `router` (every route through the runtime's pipeline), `jobs` (typed
 //!   enqueue functions, job handlers and schedules), `webhooks` and `mcp`
@@ -42,11 +43,6 @@ fn api_modules(ir: &Ir) -> Vec<(&'static str, &'static str, Vec<Part<'_>>)> {
             "types",
             "Every contract type as a Rust type, serialised with the contract's wire names.",
             types::types_parts(ir),
-        ),
-        (
-            "wire",
-            "Decoding JSON into typed values while collecting every violation, and serde adapters for wire formats.",
-            vec![part(wire_module)],
         ),
         (
             "decode",
@@ -98,15 +94,6 @@ fn api_modules(ir: &Ir) -> Vec<(&'static str, &'static str, Vec<Part<'_>>)> {
         ));
     }
     mods
-}
-
-/// The static `wire` support module (see `templates/rust/wire.rs`).
-fn wire_module() -> TokenStream {
-    let src = include_str!("../../../../templates/rust/wire.rs");
-    let file: syn::File =
-        syn::parse_str(src).expect("bunbase bug: templates/rust/wire.rs does not parse");
-    let items = file.items;
-    quote!(#(#items)*)
 }
 
 fn lib_doc(ir: &Ir) -> String {

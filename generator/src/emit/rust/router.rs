@@ -35,11 +35,11 @@ fn router_head(ir: &Ir) -> TokenStream {
     });
     let wire_imports = if any_param {
         quote!(
-            use super::wire::{Binding, Param};
+            use ::bunbase_runtime::wire::{Binding, Param};
         )
     } else {
         quote!(
-            use super::wire::Binding;
+            use ::bunbase_runtime::wire::Binding;
         )
     };
     let http_imports = if any_http {
@@ -76,7 +76,7 @@ fn router_head(ir: &Ir) -> TokenStream {
         #[allow(unused_imports)]
         use super::handlers::*;
         #[allow(unused_imports)]
-        use super::wire;
+        use ::bunbase_runtime::wire;
         #[allow(unused_imports)]
         use ::bunbase_runtime::axum::{Router, response::{IntoResponse, Response}};
         #[allow(unused_imports)]

@@ -140,11 +140,10 @@ pub fn custom_guards(ir: &Ir) -> Vec<(&str, &str)> {
     names
 }
 
-/// Parses and pretty-prints a whole file. The tokens are built by this
-/// emitter, so a parse failure is a bug in bunbase; the message names it.
+/// Parses and pretty-prints a whole file: each item by prettyplease, a blank
+/// line between items ([`super::format::unparse_items`]). The tokens are
+/// built by this emitter, so a parse failure is a bug in bunbase; the
+/// message names it.
 pub fn format_file(tokens: TokenStream) -> String {
-    match syn::parse2::<syn::File>(tokens) {
-        Ok(file) => prettyplease::unparse(&file),
-        Err(e) => panic!("bunbase bug: the Rust emitter built tokens that do not parse: {e}"),
-    }
+    super::format::join_items(&super::format::unparse_items(tokens))
 }

@@ -16,7 +16,7 @@ pub fn types_parts(ir: &Ir) -> Vec<Part<'_>> {
     let mut parts = vec![part(|| {
         quote! {
             #[allow(unused_imports)]
-            use super::wire;
+            use ::bunbase_runtime::wire;
         }
     })];
     let defs = ir
@@ -113,6 +113,28 @@ fn type_def(t: &TypeDef, decoded: bool) -> TokenStream {
     };
     if !decoded {
         return body;
+    }
+    // An enum reads from its wire string only, as the decoder does; the
+    // typed fast path relies on it for enum fields (`wire::fast`).
+    if let TypeKind::Enum { values } = &t.kind {
+        let arms = values.iter().map(|v| {
+            let vn = ident(&v.rust_name);
+            let wire = lit(&v.value);
+            quote!(#wire => Some(#name::#vn),)
+        });
+        let allow = values
+            .iter()
+            .any(|v| v.deprecated)
+            .then(|| quote!(#[allow(deprecated)]));
+        return quote! {
+            #body
+            #allow
+            impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for #name {
+                fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(de: D) -> ::std::result::Result<Self, D::Error> {
+                    wire::fast::enum_str(de, |s| match s { #(#arms)* _ => None })
+                }
+            }
+        };
     }
     let deser = quote! {
         impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for #name {

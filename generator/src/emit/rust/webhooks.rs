@@ -48,7 +48,7 @@ pub fn webhooks_module(ir: &Ir) -> TokenStream {
         use super::types::*;
         #[allow(unused_imports)]
         use super::handlers::*;
-        use super::wire;
+        use ::bunbase_runtime::wire;
         use ::bunbase_runtime::axum::Router;
         #[allow(unused_imports)]
         use ::bunbase_runtime::webhooks::{self, Encoding, Mode, Scheme, WebhookSpec};
