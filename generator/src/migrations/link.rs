@@ -173,19 +173,15 @@ fn value_conversion(db: &DbModel, col: &ColumnType, ty: &TypeRef) -> Option<Conv
         (ColumnType::I16 | ColumnType::I32, TypeRef::Int | TypeRef::Int64)
         | (ColumnType::I16, TypeRef::I32)
         | (ColumnType::F32, TypeRef::Float) => Into,
-        (ColumnType::Enum { name }, TypeRef::Named { name: t, .. }) => {
-            if db.enum_links.get(name).is_some_and(|l| &l.contract == t) {
-                Into
-            } else {
-                return None;
-            }
+        (ColumnType::Enum { name }, TypeRef::Named { name: t, .. })
+            if db.enum_links.get(name).is_some_and(|l| &l.contract == t) =>
+        {
+            Into
         }
-        (ColumnType::Array { item }, TypeRef::List { item: t }) => {
-            if value_conversion(db, item, t)? == Move {
-                Move
-            } else {
-                return None;
-            }
+        (ColumnType::Array { item }, TypeRef::List { item: t })
+            if value_conversion(db, item, t) == Some(Move) =>
+        {
+            Move
         }
         (ColumnType::Json, TypeRef::List { .. } | TypeRef::Map { .. }) if plain_json(ty) => {
             FromJson
