@@ -179,7 +179,7 @@ fn value_conversion(db: &DbModel, col: &ColumnType, ty: &TypeRef) -> Option<Conv
             Into
         }
         (ColumnType::Array { item }, TypeRef::List { item: t })
-            if value_conversion(db, item, t)? == Move =>
+            if value_conversion(db, item, t) == Some(Move) =>
         {
             Move
         }
