@@ -9,7 +9,10 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, bail};
+#[cfg(feature = "live-db")]
+use anyhow::Context;
+use anyhow::bail;
+#[cfg(feature = "live-db")]
 use sqlx::{Connection, Row};
 
 use super::model::{DbModel, Schema};
@@ -31,7 +34,19 @@ pub fn dialect_of(url: &str) -> anyhow::Result<Database> {
     }
 }
 
+/// The live schema of `url` as DDL of its dialect: a build without the
+/// `live-db` feature cannot connect and says so.
+#[cfg(not(feature = "live-db"))]
+pub fn dump(url: &str) -> anyhow::Result<(Database, String)> {
+    dialect_of(url)?;
+    bail!(
+        "this bunbase was built without its `live-db` feature, which reads live databases; \
+         build it with default features (`cargo install bunbase`)"
+    )
+}
+
 /// The live schema of `url` as DDL of its dialect.
+#[cfg(feature = "live-db")]
 pub fn dump(url: &str) -> anyhow::Result<(Database, String)> {
     let dialect = dialect_of(url)?;
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -155,6 +170,7 @@ fn null_word(nullable: bool) -> &'static str {
     if nullable { "nullable" } else { "NOT NULL" }
 }
 
+#[cfg(feature = "live-db")]
 /// `url` with any password hidden.
 fn masked(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -169,6 +185,7 @@ fn masked(url: &str) -> String {
     }
 }
 
+#[cfg(feature = "live-db")]
 async fn dump_sqlite(url: &str) -> Result<String, sqlx::Error> {
     let mut conn = sqlx::sqlite::SqliteConnection::connect(url).await?;
     let rows = sqlx::query(
@@ -188,6 +205,7 @@ async fn dump_sqlite(url: &str) -> Result<String, sqlx::Error> {
     Ok(out)
 }
 
+#[cfg(feature = "live-db")]
 async fn dump_postgres(url: &str) -> Result<String, sqlx::Error> {
     let mut conn = sqlx::postgres::PgConnection::connect(url).await?;
     let mut out = String::new();
@@ -276,10 +294,12 @@ async fn dump_postgres(url: &str) -> Result<String, sqlx::Error> {
     Ok(out)
 }
 
+#[cfg(feature = "live-db")]
 fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+#[cfg(feature = "live-db")]
 fn quote_literal(v: &str) -> String {
     format!("'{}'", v.replace('\'', "''"))
 }
