@@ -5,6 +5,12 @@
 //! when a batch fills, on a timer, and on [`RunRecorder::flush`] / shutdown.
 //! When the list is full the record is dropped and counted (with a warning)
 //! rather than slowing the request.
+//!
+//! A second background task prunes the table on a schedule ([`Retention`]:
+//! `RUN_HISTORY_RETENTION`, default 7 days, and `RUN_HISTORY_MAX_ROWS`,
+//! default 1,000,000 rows), in indexed batches: run ids are UUID v7 text,
+//! whose order is their time order, so both limits become one id cutoff
+//! and the primary key's index serves every delete.
 
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -114,6 +120,122 @@ impl RunHistory {
 pub trait RunSink: Send + Sync + 'static {
     /// Stores one batch.
     fn write<'a>(&'a self, batch: &'a [RunRecord]) -> BoxFuture<'a, Result<(), DbError>>;
+
+    /// Deletes what `retention` no longer keeps, as of `now`; the number of
+    /// runs deleted. The default keeps everything (a sink that stores
+    /// nothing has nothing to prune).
+    fn prune<'a>(
+        &'a self,
+        retention: &'a Retention,
+        now: std::time::SystemTime,
+    ) -> BoxFuture<'a, Result<u64, DbError>> {
+        let _ = (retention, now);
+        Box::pin(async { Ok(0) })
+    }
+}
+
+/// How much run history is kept: runs older than `max_age` and all but the
+/// newest `max_rows` are deleted every `every`. `None` lifts a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// `RUN_HISTORY_RETENTION` (default 7 days; `never` keeps any age).
+    pub max_age: Option<Duration>,
+    /// `RUN_HISTORY_MAX_ROWS` (default 1,000,000; `0` lifts the limit).
+    pub max_rows: Option<u64>,
+    /// How often the pruner runs (default 60 s).
+    pub every: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            max_age: Some(Duration::from_secs(7 * 86_400)),
+            max_rows: Some(1_000_000),
+            every: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Retention {
+    /// Keeps every run (no pruning task runs).
+    pub const KEEP_ALL: Retention = Retention {
+        max_age: None,
+        max_rows: None,
+        every: Duration::from_secs(60),
+    };
+
+    fn prunes(&self) -> bool {
+        self.max_age.is_some() || self.max_rows.is_some()
+    }
+}
+
+/// Rows per delete: each is one short transaction, so the run writer and
+/// (on SQLite) other writers wait at most one batch.
+const PRUNE_BATCH: i64 = 5_000;
+
+/// The greatest UUID v7 text whose time is before `t`: every run id started
+/// before `t` sorts at or below it (`xxxxxxxx-xxxx-ffff-...`).
+fn last_id_before(t: std::time::SystemTime) -> String {
+    let ms = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
+        .saturating_sub(1)
+        .min((1u128 << 48) - 1) as u64;
+    format!(
+        "{:08x}-{:04x}-ffff-ffff-ffffffffffff",
+        ms >> 16,
+        ms & 0xffff
+    )
+}
+
+/// Deletes the runs `retention` no longer keeps from `db`'s run history, in
+/// batches of [`PRUNE_BATCH`] through the primary key; the number deleted.
+/// Ids are UUID v7 text (time-ordered), so the age limit is an id cutoff,
+/// and the row limit is the id of the newest run past it.
+pub async fn prune(
+    db: &Db,
+    retention: &Retention,
+    now: std::time::SystemTime,
+) -> Result<u64, DbError> {
+    let history = db.history();
+    let by_age = retention
+        .max_age
+        .map(|age| last_id_before(now.checked_sub(age).unwrap_or(std::time::UNIX_EPOCH)));
+    let by_count: Option<String> = match retention.max_rows {
+        Some(max) => {
+            let offset = i64::try_from(max).unwrap_or(i64::MAX);
+            crate::with_pool!(history, pool => {
+                sqlx::query_scalar("SELECT id FROM bunbase_runs ORDER BY id DESC LIMIT 1 OFFSET $1")
+                    .bind(offset)
+                    .fetch_optional(pool)
+                    .await?
+            })
+        }
+        None => None,
+    };
+    let Some(cutoff) = by_age.into_iter().chain(by_count).max() else {
+        return Ok(0);
+    };
+    let mut deleted = 0;
+    loop {
+        let n = crate::with_pool!(history, pool => {
+            sqlx::query(
+                "DELETE FROM bunbase_runs WHERE id IN \
+                 (SELECT id FROM bunbase_runs WHERE id <= $1 ORDER BY id LIMIT $2)",
+            )
+            .bind(cutoff.as_str())
+            .bind(PRUNE_BATCH)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        deleted += n;
+        if n < PRUNE_BATCH as u64 {
+            return Ok(deleted);
+        }
+        // Let the run writer and request transactions in between batches.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 /// Writes runs into `bunbase_runs` with multi-row inserts (chunks of 500
@@ -153,6 +275,14 @@ impl RunSink for DbRunSink {
             });
             Ok(())
         })
+    }
+
+    fn prune<'a>(
+        &'a self,
+        retention: &'a Retention,
+        now: std::time::SystemTime,
+    ) -> BoxFuture<'a, Result<u64, DbError>> {
+        Box::pin(prune(&self.0, retention, now))
     }
 }
 
@@ -233,6 +363,9 @@ pub struct RecorderOptions {
     pub batch_size: usize,
     /// Longest a record waits before being written.
     pub flush_interval: Duration,
+    /// What the pruner keeps ([`Retention`]). A runtime takes it from
+    /// [`crate::Config::run_history_retention`].
+    pub retention: Retention,
 }
 
 impl Default for RecorderOptions {
@@ -241,6 +374,7 @@ impl Default for RecorderOptions {
             capacity: 16_384,
             batch_size: 1024,
             flush_interval: Duration::from_millis(500),
+            retention: Retention::default(),
         }
     }
 }
@@ -263,8 +397,15 @@ struct Pending {
 }
 
 impl Pending {
+    /// Everything waiting, leaving room for as many (up to a batch) so the
+    /// requests that refill the list do not grow it step by step.
     fn take(&self) -> Vec<RunRecord> {
-        std::mem::take(&mut *self.records.lock().unwrap_or_else(|p| p.into_inner()))
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        if records.is_empty() {
+            return Vec::new();
+        }
+        let room = records.len().min(self.batch_size);
+        std::mem::replace(&mut *records, Vec::with_capacity(room))
     }
 }
 
@@ -301,6 +442,13 @@ impl RunRecorder {
         });
         let (control, control_rx) = mpsc::unbounded_channel();
         let written = Arc::new(AtomicU64::new(0));
+        if opts.retention.prunes() {
+            tokio::spawn(pruner(
+                sink.clone(),
+                opts.retention,
+                Arc::downgrade(&pending),
+            ));
+        }
         tokio::spawn(writer(
             sink,
             opts,
@@ -419,6 +567,23 @@ async fn writer(
                     break;
                 }
             },
+        }
+    }
+}
+
+/// Prunes run history every `retention.every` until the writer has stopped
+/// (its shared state is gone).
+async fn pruner(sink: Arc<dyn RunSink>, retention: Retention, alive: std::sync::Weak<Pending>) {
+    let every = retention.every.max(Duration::from_millis(10));
+    loop {
+        tokio::time::sleep(every).await;
+        if alive.upgrade().is_none() {
+            return;
+        }
+        match sink.prune(&retention, std::time::SystemTime::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(deleted = n, "pruned run history"),
+            Err(e) => tracing::warn!(error = %e, "could not prune run history"),
         }
     }
 }
