@@ -45,6 +45,58 @@ pub struct RunRecord {
     pub started_at: String,
 }
 
+/// A fresh run id: a UUID v7, hyphenated lower-case text (time-ordered),
+/// encoded without a formatter.
+pub fn new_run_id() -> String {
+    let mut buf = [0u8; 36];
+    uuid::Uuid::now_v7()
+        .hyphenated()
+        .encode_lower(&mut buf)
+        .to_owned()
+}
+
+/// `t` as RFC 3339 UTC with milliseconds and `Z` (`2026-01-31T09:05:07.042Z`),
+/// the form of [`RunRecord::started_at`]; the same text as chrono's
+/// `to_rfc3339_opts(SecondsFormat::Millis, true)` for years 0 to 9999,
+/// written without its formatter.
+pub fn rfc3339_millis(t: chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::{Datelike as _, Timelike as _};
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        return t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    }
+    let mut out = [0u8; 24];
+    let mut put = |at: usize, value: u32, digits: usize| {
+        let mut v = value;
+        for i in (0..digits).rev() {
+            out[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year as u32, 4);
+    put(5, t.month(), 2);
+    put(8, t.day(), 2);
+    put(11, t.hour(), 2);
+    put(14, t.minute(), 2);
+    // A leap second is stored in the nanoseconds, as chrono prints it.
+    let nanos = t.nanosecond();
+    put(17, t.second() + nanos / 1_000_000_000, 2);
+    put(20, (nanos % 1_000_000_000) / 1_000_000, 3);
+    for (at, sep) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+        (23, b'Z'),
+    ] {
+        out[at] = sep;
+    }
+    // Only ASCII digits and separators were written.
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunStatus {
@@ -238,23 +290,43 @@ pub async fn prune(
     }
 }
 
-/// Writes runs into `bunbase_runs` with multi-row inserts (chunks of 500
-/// rows), one transaction per batch.
+/// Writes runs into `bunbase_runs` with multi-row inserts, one
+/// transaction per batch.
 #[derive(Debug, Clone)]
 pub struct DbRunSink(pub Db);
+
+/// Rows per multi-row insert: a batch is cut into chunks of these sizes,
+/// largest first (1,000 rows: three of 256, three of 64, ... ). Each size
+/// is one SQL text, so a connection caches at most this many prepared
+/// inserts; cutting a batch into 500s and a remainder of any size cached a
+/// statement per remainder, up to the statement cache's 100, each holding
+/// a program for hundreds of rows: tens of MiB of resident memory under
+/// load. 256 rows × 9 binds stays under SQLite's and PostgreSQL's limits.
+const INSERT_CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
+
+/// `n` rows as chunk sizes from [`INSERT_CHUNKS`], largest first.
+fn chunk_sizes(mut n: usize) -> impl Iterator<Item = usize> {
+    INSERT_CHUNKS.into_iter().flat_map(move |size| {
+        let count = n / size;
+        n -= count * size;
+        std::iter::repeat_n(size, count)
+    })
+}
 
 impl RunSink for DbRunSink {
     fn write<'a>(&'a self, batch: &'a [RunRecord]) -> BoxFuture<'a, Result<(), DbError>> {
         Box::pin(async move {
             // One transaction per batch: one commit (one fsync) however many
-            // rows. 500 rows × 9 binds stays under SQLite's and PostgreSQL's
-            // bind limits. Each dialect's `QueryBuilder` writes its own
+            // rows. Each dialect's `QueryBuilder` writes its own
             // placeholders: `?` on SQLite (bound positionally, much faster
             // than thousands of `$n`, which SQLite treats as named), `$n` on
             // PostgreSQL.
             crate::with_pool!(self.0.history(), pool => {
                 let mut tx = pool.begin().await?;
-                for chunk in batch.chunks(500) {
+                let mut rest = batch;
+                for size in chunk_sizes(batch.len()) {
+                    let (chunk, tail) = rest.split_at(size);
+                    rest = tail;
                     let mut q = sqlx::QueryBuilder::new(
                         "INSERT INTO bunbase_runs (id, action, trigger_kind, status, error_code, duration_ms, attempt, trace_id, started_at) ",
                     );
@@ -600,5 +672,47 @@ async fn write(sink: &dyn RunSink, pending: &Pending, written: &AtomicU64) {
                 tracing::error!(error = %e, rows = batch.len(), "could not write run history; rows lost")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chunk_sizes;
+
+    #[test]
+    fn batches_cut_into_few_distinct_chunk_sizes() {
+        let sizes: Vec<usize> = chunk_sizes(1_000).collect();
+        assert_eq!(sizes, [256, 256, 256, 64, 64, 64, 16, 16, 4, 4]);
+        assert_eq!(chunk_sizes(7).collect::<Vec<_>>(), [4, 1, 1, 1]);
+        assert_eq!(chunk_sizes(0).count(), 0);
+        for n in 0..2_000 {
+            assert_eq!(chunk_sizes(n).sum::<usize>(), n);
+        }
+    }
+
+    #[test]
+    fn run_times_and_ids_print_as_chrono_and_uuid_do() {
+        use chrono::TimeZone as _;
+        for (secs, nanos) in [
+            (0, 0),
+            (1_767_225_600, 42_000_000),
+            (1_800_000_000, 999_999_999),
+            (253_402_300_799, 1_000_000),
+        ] {
+            let t = chrono::Utc.timestamp_opt(secs, nanos).unwrap();
+            assert_eq!(
+                super::rfc3339_millis(t),
+                t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            );
+        }
+        let now = chrono::Utc::now();
+        assert_eq!(
+            super::rfc3339_millis(now),
+            now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        );
+        let id = super::new_run_id();
+        let parsed = uuid::Uuid::parse_str(&id).expect("a UUID");
+        assert_eq!(parsed.get_version_num(), 7);
+        assert_eq!(parsed.hyphenated().to_string(), id);
     }
 }

@@ -3,6 +3,7 @@
 mod frontend;
 mod generate;
 mod guards;
+mod overhead;
 mod queue;
 mod sdk;
 mod server;
@@ -14,6 +15,7 @@ const BENCHES: &[Bench] = &[
     ("frontend", frontend::run),
     ("gen", generate::run),
     ("server", server::run),
+    ("overhead", overhead::run),
     ("guards", guards::run),
     ("sdk", sdk::run),
     ("queue", queue::run),
