@@ -27,8 +27,7 @@ use std::path::Path;
 use bunbase::write::{self, DirTree, PlanOptions};
 
 use super::server::{
-    BODY, Load, Pin, SECRET, Server, build, get, load_average, median, printed_cookie,
-    same_answers, script,
+    BODY, Load, Pin, Server, build, get, load_average, median, printed_cookie, same_answers, script,
 };
 
 /// Connections of each load setting.
