@@ -58,8 +58,8 @@ pub struct Config {
     /// `all`, `errors` (failed runs only) or `off`.
     pub run_history: crate::runs::RunHistory,
     /// `RUN_HISTORY_RETENTION` (default `7d`; `never` keeps any age) and
-    /// `RUN_HISTORY_MAX_ROWS` (default 1,000,000; `0` for no limit): what
-    /// the pruner, every minute, keeps of `bunbase_runs`.
+    /// `RUN_HISTORY_MAX_ROWS` (default 500,000; `0` for no limit): what
+    /// the pruner, every 10 s, keeps of `bunbase_runs`.
     pub run_history_retention: crate::runs::Retention,
     /// `JOBS_WORKER` (default true): whether this process runs a job worker
     /// (and the scheduler). Turn it off on instances that should only

@@ -8,7 +8,7 @@
 //!
 //! A second background task prunes the table on a schedule ([`Retention`]:
 //! `RUN_HISTORY_RETENTION`, default 7 days, and `RUN_HISTORY_MAX_ROWS`,
-//! default 1,000,000 rows), in indexed batches: run ids are UUID v7 text,
+//! default 500,000 rows), every 10 s, in indexed batches: run ids are UUID v7 text,
 //! whose order is their time order, so both limits become one id cutoff
 //! and the primary key's index serves every delete.
 
@@ -192,9 +192,12 @@ pub trait RunSink: Send + Sync + 'static {
 pub struct Retention {
     /// `RUN_HISTORY_RETENTION` (default 7 days; `never` keeps any age).
     pub max_age: Option<Duration>,
-    /// `RUN_HISTORY_MAX_ROWS` (default 1,000,000; `0` lifts the limit).
+    /// `RUN_HISTORY_MAX_ROWS` (default 500,000, about 135 MB on SQLite;
+    /// `0` lifts the limit). Between two prunes the table grows by what is
+    /// recorded meanwhile, and an SQLite file keeps its largest size (freed
+    /// pages are reused, not returned).
     pub max_rows: Option<u64>,
-    /// How often the pruner runs (default 60 s).
+    /// How often the pruner runs (default 10 s).
     pub every: Duration,
 }
 
@@ -202,8 +205,8 @@ impl Default for Retention {
     fn default() -> Self {
         Retention {
             max_age: Some(Duration::from_secs(7 * 86_400)),
-            max_rows: Some(1_000_000),
-            every: Duration::from_secs(60),
+            max_rows: Some(500_000),
+            every: Duration::from_secs(10),
         }
     }
 }
