@@ -57,6 +57,10 @@ pub struct Config {
     /// `RUN_HISTORY` (default `all`): which runs `bunbase_runs` keeps,
     /// `all`, `errors` (failed runs only) or `off`.
     pub run_history: crate::runs::RunHistory,
+    /// `RUN_HISTORY_RETENTION` (default `7d`; `never` keeps any age) and
+    /// `RUN_HISTORY_MAX_ROWS` (default 500,000; `0` for no limit): what
+    /// the pruner, every 10 s, keeps of `bunbase_runs`.
+    pub run_history_retention: crate::runs::Retention,
     /// `JOBS_WORKER` (default true): whether this process runs a job worker
     /// (and the scheduler). Turn it off on instances that should only
     /// serve HTTP; run `<server> worker` elsewhere.
@@ -176,6 +180,7 @@ impl Config {
             shutdown_grace: Duration::from_secs(30),
             cors_origins: Vec::new(),
             run_history: crate::runs::RunHistory::All,
+            run_history_retention: crate::runs::Retention::default(),
             jobs_worker: true,
             jobs: crate::jobs::WorkerOptions::default(),
             events: crate::events::EventsMode::Memory,
@@ -211,7 +216,8 @@ impl Config {
     /// Reads `PORT`, `HOST`, `DATABASE_URL`, `DATABASE_MAX_CONNECTIONS`,
     /// `SESSION_SECRET`, `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE`,
     /// `BODY_LIMIT_BYTES`, `TRUST_PROXY`, `SHUTDOWN_GRACE_SECS`,
-    /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY`, `JOBS_WORKER`, `JOBS_*`,
+    /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY`, `RUN_HISTORY_RETENTION`,
+    /// `RUN_HISTORY_MAX_ROWS`, `JOBS_WORKER`, `JOBS_*`,
     /// `EVENTS`, `NATS_URL`, `MCP_ALLOWED_HOSTS`, `METRICS`, `METRICS_TOKEN`,
     /// `AUTH_CACHE_MS`, `SESSION_CACHE_MS`, `IDEMPOTENCY_RETENTION_SECS`,
     /// `IDEMPOTENCY_WAIT_MS`, `CSRF_TRUSTED_ORIGINS`, `RATE_LIMIT_REDIS_URL` and
@@ -314,6 +320,24 @@ impl Config {
         if let Some(v) = get("RUN_HISTORY") {
             c.run_history = crate::runs::RunHistory::parse(&v)
                 .ok_or_else(|| invalid("RUN_HISTORY", &v, "all, errors or off"))?;
+        }
+        if let Some(v) = get("RUN_HISTORY_RETENTION") {
+            c.run_history_retention.max_age = match v.trim() {
+                "never" => None,
+                age => Some(parse_age(age).ok_or_else(|| {
+                    invalid(
+                        "RUN_HISTORY_RETENTION",
+                        &v,
+                        "an age such as 7d, 12h, 30m, 2w, or never",
+                    )
+                })?),
+            };
+        }
+        if let Some(v) = get("RUN_HISTORY_MAX_ROWS") {
+            let rows: u64 = v.trim().parse().map_err(|_| {
+                invalid("RUN_HISTORY_MAX_ROWS", &v, "a number of rows (0: no limit)")
+            })?;
+            c.run_history_retention.max_rows = (rows > 0).then_some(rows);
         }
         if let Some(v) = get("JOBS_WORKER") {
             c.jobs_worker =
@@ -462,4 +486,20 @@ fn invalid(name: &'static str, value: &str, hint: &'static str) -> ConfigError {
         value: value.to_owned(),
         hint,
     }
+}
+
+/// `7d`, `12h`, `30m`, `45s` or `2w` as a duration (more than zero).
+fn parse_age(text: &str) -> Option<Duration> {
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = text.split_at(split);
+    let n: u64 = n.parse().ok().filter(|&n| n > 0)?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return None,
+    };
+    n.checked_mul(secs).map(Duration::from_secs)
 }

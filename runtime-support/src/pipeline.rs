@@ -585,7 +585,7 @@ impl ActionSpec {
             RunStatus::Error
         };
         rt.runs().record_with(status, || RunRecord {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: crate::runs::new_run_id(),
             action: self.name.to_owned(),
             trigger: trigger.as_str().to_owned(),
             status,
@@ -593,7 +593,7 @@ impl ActionSpec {
             duration_ms: duration.as_millis().min(i64::MAX as u128) as i64,
             attempt: i64::from(attempts),
             trace_id: trace_id.to_string(),
-            started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            started_at: crate::runs::rfc3339_millis(started_at),
         });
         result
     }

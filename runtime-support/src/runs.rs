@@ -5,6 +5,12 @@
 //! when a batch fills, on a timer, and on [`RunRecorder::flush`] / shutdown.
 //! When the list is full the record is dropped and counted (with a warning)
 //! rather than slowing the request.
+//!
+//! A second background task prunes the table on a schedule ([`Retention`]:
+//! `RUN_HISTORY_RETENTION`, default 7 days, and `RUN_HISTORY_MAX_ROWS`,
+//! default 500,000 rows), every 10 s, in indexed batches: run ids are UUID v7 text,
+//! whose order is their time order, so both limits become one id cutoff
+//! and the primary key's index serves every delete.
 
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -37,6 +43,58 @@ pub struct RunRecord {
     pub trace_id: String,
     /// Start time, RFC 3339 UTC with milliseconds and `Z`.
     pub started_at: String,
+}
+
+/// A fresh run id: a UUID v7, hyphenated lower-case text (time-ordered),
+/// encoded without a formatter.
+pub fn new_run_id() -> String {
+    let mut buf = [0u8; 36];
+    uuid::Uuid::now_v7()
+        .hyphenated()
+        .encode_lower(&mut buf)
+        .to_owned()
+}
+
+/// `t` as RFC 3339 UTC with milliseconds and `Z` (`2026-01-31T09:05:07.042Z`),
+/// the form of [`RunRecord::started_at`]; the same text as chrono's
+/// `to_rfc3339_opts(SecondsFormat::Millis, true)` for years 0 to 9999,
+/// written without its formatter.
+pub fn rfc3339_millis(t: chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::{Datelike as _, Timelike as _};
+    let year = t.year();
+    if !(0..=9999).contains(&year) {
+        return t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    }
+    let mut out = [0u8; 24];
+    let mut put = |at: usize, value: u32, digits: usize| {
+        let mut v = value;
+        for i in (0..digits).rev() {
+            out[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, year as u32, 4);
+    put(5, t.month(), 2);
+    put(8, t.day(), 2);
+    put(11, t.hour(), 2);
+    put(14, t.minute(), 2);
+    // A leap second is stored in the nanoseconds, as chrono prints it.
+    let nanos = t.nanosecond();
+    put(17, t.second() + nanos / 1_000_000_000, 2);
+    put(20, (nanos % 1_000_000_000) / 1_000_000, 3);
+    for (at, sep) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+        (23, b'Z'),
+    ] {
+        out[at] = sep;
+    }
+    // Only ASCII digits and separators were written.
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// How a run ended.
@@ -114,25 +172,164 @@ impl RunHistory {
 pub trait RunSink: Send + Sync + 'static {
     /// Stores one batch.
     fn write<'a>(&'a self, batch: &'a [RunRecord]) -> BoxFuture<'a, Result<(), DbError>>;
+
+    /// Deletes what `retention` no longer keeps, as of `now`; the number of
+    /// runs deleted. The default keeps everything (a sink that stores
+    /// nothing has nothing to prune).
+    fn prune<'a>(
+        &'a self,
+        retention: &'a Retention,
+        now: std::time::SystemTime,
+    ) -> BoxFuture<'a, Result<u64, DbError>> {
+        let _ = (retention, now);
+        Box::pin(async { Ok(0) })
+    }
 }
 
-/// Writes runs into `bunbase_runs` with multi-row inserts (chunks of 500
-/// rows), one transaction per batch.
+/// How much run history is kept: runs older than `max_age` and all but the
+/// newest `max_rows` are deleted every `every`. `None` lifts a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// `RUN_HISTORY_RETENTION` (default 7 days; `never` keeps any age).
+    pub max_age: Option<Duration>,
+    /// `RUN_HISTORY_MAX_ROWS` (default 500,000, about 135 MB on SQLite;
+    /// `0` lifts the limit). Between two prunes the table grows by what is
+    /// recorded meanwhile, and an SQLite file keeps its largest size (freed
+    /// pages are reused, not returned).
+    pub max_rows: Option<u64>,
+    /// How often the pruner runs (default 10 s).
+    pub every: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            max_age: Some(Duration::from_secs(7 * 86_400)),
+            max_rows: Some(500_000),
+            every: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Retention {
+    /// Keeps every run (no pruning task runs).
+    pub const KEEP_ALL: Retention = Retention {
+        max_age: None,
+        max_rows: None,
+        every: Duration::from_secs(60),
+    };
+
+    fn prunes(&self) -> bool {
+        self.max_age.is_some() || self.max_rows.is_some()
+    }
+}
+
+/// Rows per delete: each is one short transaction, so the run writer and
+/// (on SQLite) other writers wait at most one batch.
+const PRUNE_BATCH: i64 = 5_000;
+
+/// The greatest UUID v7 text whose time is before `t`: every run id started
+/// before `t` sorts at or below it (`xxxxxxxx-xxxx-ffff-...`).
+fn last_id_before(t: std::time::SystemTime) -> String {
+    let ms = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
+        .saturating_sub(1)
+        .min((1u128 << 48) - 1) as u64;
+    format!(
+        "{:08x}-{:04x}-ffff-ffff-ffffffffffff",
+        ms >> 16,
+        ms & 0xffff
+    )
+}
+
+/// Deletes the runs `retention` no longer keeps from `db`'s run history, in
+/// batches of [`PRUNE_BATCH`] through the primary key; the number deleted.
+/// Ids are UUID v7 text (time-ordered), so the age limit is an id cutoff,
+/// and the row limit is the id of the newest run past it.
+pub async fn prune(
+    db: &Db,
+    retention: &Retention,
+    now: std::time::SystemTime,
+) -> Result<u64, DbError> {
+    let history = db.history();
+    let by_age = retention
+        .max_age
+        .map(|age| last_id_before(now.checked_sub(age).unwrap_or(std::time::UNIX_EPOCH)));
+    let by_count: Option<String> = match retention.max_rows {
+        Some(max) => {
+            let offset = i64::try_from(max).unwrap_or(i64::MAX);
+            crate::with_pool!(history, pool => {
+                sqlx::query_scalar("SELECT id FROM bunbase_runs ORDER BY id DESC LIMIT 1 OFFSET $1")
+                    .bind(offset)
+                    .fetch_optional(pool)
+                    .await?
+            })
+        }
+        None => None,
+    };
+    let Some(cutoff) = by_age.into_iter().chain(by_count).max() else {
+        return Ok(0);
+    };
+    let mut deleted = 0;
+    loop {
+        let n = crate::with_pool!(history, pool => {
+            sqlx::query(
+                "DELETE FROM bunbase_runs WHERE id IN \
+                 (SELECT id FROM bunbase_runs WHERE id <= $1 ORDER BY id LIMIT $2)",
+            )
+            .bind(cutoff.as_str())
+            .bind(PRUNE_BATCH)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        deleted += n;
+        if n < PRUNE_BATCH as u64 {
+            return Ok(deleted);
+        }
+        // Let the run writer and request transactions in between batches.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Writes runs into `bunbase_runs` with multi-row inserts, one
+/// transaction per batch.
 #[derive(Debug, Clone)]
 pub struct DbRunSink(pub Db);
+
+/// Rows per multi-row insert: a batch is cut into chunks of these sizes,
+/// largest first (1,000 rows: three of 256, three of 64, ... ). Each size
+/// is one SQL text, so a connection caches at most this many prepared
+/// inserts; cutting a batch into 500s and a remainder of any size cached a
+/// statement per remainder, up to the statement cache's 100, each holding
+/// a program for hundreds of rows: tens of MiB of resident memory under
+/// load. 256 rows × 9 binds stays under SQLite's and PostgreSQL's limits.
+const INSERT_CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
+
+/// `n` rows as chunk sizes from [`INSERT_CHUNKS`], largest first.
+fn chunk_sizes(mut n: usize) -> impl Iterator<Item = usize> {
+    INSERT_CHUNKS.into_iter().flat_map(move |size| {
+        let count = n / size;
+        n -= count * size;
+        std::iter::repeat_n(size, count)
+    })
+}
 
 impl RunSink for DbRunSink {
     fn write<'a>(&'a self, batch: &'a [RunRecord]) -> BoxFuture<'a, Result<(), DbError>> {
         Box::pin(async move {
             // One transaction per batch: one commit (one fsync) however many
-            // rows. 500 rows × 9 binds stays under SQLite's and PostgreSQL's
-            // bind limits. Each dialect's `QueryBuilder` writes its own
+            // rows. Each dialect's `QueryBuilder` writes its own
             // placeholders: `?` on SQLite (bound positionally, much faster
             // than thousands of `$n`, which SQLite treats as named), `$n` on
             // PostgreSQL.
             crate::with_pool!(self.0.history(), pool => {
                 let mut tx = pool.begin().await?;
-                for chunk in batch.chunks(500) {
+                let mut rest = batch;
+                for size in chunk_sizes(batch.len()) {
+                    let (chunk, tail) = rest.split_at(size);
+                    rest = tail;
                     let mut q = sqlx::QueryBuilder::new(
                         "INSERT INTO bunbase_runs (id, action, trigger_kind, status, error_code, duration_ms, attempt, trace_id, started_at) ",
                     );
@@ -153,6 +350,14 @@ impl RunSink for DbRunSink {
             });
             Ok(())
         })
+    }
+
+    fn prune<'a>(
+        &'a self,
+        retention: &'a Retention,
+        now: std::time::SystemTime,
+    ) -> BoxFuture<'a, Result<u64, DbError>> {
+        Box::pin(prune(&self.0, retention, now))
     }
 }
 
@@ -233,6 +438,9 @@ pub struct RecorderOptions {
     pub batch_size: usize,
     /// Longest a record waits before being written.
     pub flush_interval: Duration,
+    /// What the pruner keeps ([`Retention`]). A runtime takes it from
+    /// [`crate::Config::run_history_retention`].
+    pub retention: Retention,
 }
 
 impl Default for RecorderOptions {
@@ -241,6 +449,7 @@ impl Default for RecorderOptions {
             capacity: 16_384,
             batch_size: 1024,
             flush_interval: Duration::from_millis(500),
+            retention: Retention::default(),
         }
     }
 }
@@ -263,8 +472,15 @@ struct Pending {
 }
 
 impl Pending {
+    /// Everything waiting, leaving room for as many (up to a batch) so the
+    /// requests that refill the list do not grow it step by step.
     fn take(&self) -> Vec<RunRecord> {
-        std::mem::take(&mut *self.records.lock().unwrap_or_else(|p| p.into_inner()))
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        if records.is_empty() {
+            return Vec::new();
+        }
+        let room = records.len().min(self.batch_size);
+        std::mem::replace(&mut *records, Vec::with_capacity(room))
     }
 }
 
@@ -301,6 +517,13 @@ impl RunRecorder {
         });
         let (control, control_rx) = mpsc::unbounded_channel();
         let written = Arc::new(AtomicU64::new(0));
+        if opts.retention.prunes() {
+            tokio::spawn(pruner(
+                sink.clone(),
+                opts.retention,
+                Arc::downgrade(&pending),
+            ));
+        }
         tokio::spawn(writer(
             sink,
             opts,
@@ -423,6 +646,23 @@ async fn writer(
     }
 }
 
+/// Prunes run history every `retention.every` until the writer has stopped
+/// (its shared state is gone).
+async fn pruner(sink: Arc<dyn RunSink>, retention: Retention, alive: std::sync::Weak<Pending>) {
+    let every = retention.every.max(Duration::from_millis(10));
+    loop {
+        tokio::time::sleep(every).await;
+        if alive.upgrade().is_none() {
+            return;
+        }
+        match sink.prune(&retention, std::time::SystemTime::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(deleted = n, "pruned run history"),
+            Err(e) => tracing::warn!(error = %e, "could not prune run history"),
+        }
+    }
+}
+
 /// Writes every pending record, in batches of `batch_size`.
 async fn write(sink: &dyn RunSink, pending: &Pending, written: &AtomicU64) {
     let records = pending.take();
@@ -435,5 +675,47 @@ async fn write(sink: &dyn RunSink, pending: &Pending, written: &AtomicU64) {
                 tracing::error!(error = %e, rows = batch.len(), "could not write run history; rows lost")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chunk_sizes;
+
+    #[test]
+    fn batches_cut_into_few_distinct_chunk_sizes() {
+        let sizes: Vec<usize> = chunk_sizes(1_000).collect();
+        assert_eq!(sizes, [256, 256, 256, 64, 64, 64, 16, 16, 4, 4]);
+        assert_eq!(chunk_sizes(7).collect::<Vec<_>>(), [4, 1, 1, 1]);
+        assert_eq!(chunk_sizes(0).count(), 0);
+        for n in 0..2_000 {
+            assert_eq!(chunk_sizes(n).sum::<usize>(), n);
+        }
+    }
+
+    #[test]
+    fn run_times_and_ids_print_as_chrono_and_uuid_do() {
+        use chrono::TimeZone as _;
+        for (secs, nanos) in [
+            (0, 0),
+            (1_767_225_600, 42_000_000),
+            (1_800_000_000, 999_999_999),
+            (253_402_300_799, 1_000_000),
+        ] {
+            let t = chrono::Utc.timestamp_opt(secs, nanos).unwrap();
+            assert_eq!(
+                super::rfc3339_millis(t),
+                t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            );
+        }
+        let now = chrono::Utc::now();
+        assert_eq!(
+            super::rfc3339_millis(now),
+            now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        );
+        let id = super::new_run_id();
+        let parsed = uuid::Uuid::parse_str(&id).expect("a UUID");
+        assert_eq!(parsed.get_version_num(), 7);
+        assert_eq!(parsed.hyphenated().to_string(), id);
     }
 }

@@ -190,7 +190,11 @@ impl RuntimeBuilder {
                 auth,
                 limiter,
                 runs: {
-                    let runs = RunRecorder::spawn(sink, self.recorder);
+                    let opts = RecorderOptions {
+                        retention: config.run_history_retention,
+                        ..self.recorder
+                    };
+                    let runs = RunRecorder::spawn(sink, opts);
                     runs.set_history(config.run_history);
                     runs
                 },

@@ -11,6 +11,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 
+mod head_errors;
+
+pub use head_errors::{HEADERS_TOO_LARGE, MALFORMED_REQUEST, URI_TOO_LONG};
+
 use crate::db::Migrations;
 use crate::error::codes;
 use crate::runtime::Error;
@@ -157,6 +161,11 @@ impl Server {
             tracing::info!("shutting down");
             let _ = stop_tx.send(true);
         };
+        // Heads hyper refuses (431, 414, 400) answer the envelope too.
+        let listener = axum::serve::ListenerExt::tap_io(
+            head_errors::EnvelopeListener(listener),
+            |_: &mut head_errors::EnvelopeIo<tokio::net::TcpStream>| {},
+        );
         let server = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -21,7 +21,11 @@ impl TraceId {
     /// A fresh random id: 32 lowercase hex characters (the W3C trace-id
     /// shape).
     pub fn generate() -> Self {
-        TraceId(uuid::Uuid::new_v4().simple().to_string().into())
+        // Encoded into a stack buffer: no formatter, one allocation.
+        let mut buf = [0u8; 32];
+        TraceId(Arc::from(
+            &*uuid::Uuid::new_v4().simple().encode_lower(&mut buf),
+        ))
     }
 
     /// Uses `s` as the id when it is 1..=128 visible ASCII characters;

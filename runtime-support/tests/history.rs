@@ -355,6 +355,7 @@ async fn shutdown_suite(url: &str) {
             capacity: 1024,
             batch_size: 1000,
             flush_interval: Duration::from_secs(3600),
+            ..RecorderOptions::default()
         })
         .build()
         .await
@@ -554,6 +555,7 @@ async fn full_channel_drops_and_counts_instead_of_blocking() {
             capacity: 2,
             batch_size: 1,
             flush_interval: Duration::from_secs(3600),
+            ..RecorderOptions::default()
         },
     );
     let record = |i: usize| bunbase_runtime::runs::RunRecord {

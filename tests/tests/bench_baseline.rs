@@ -177,3 +177,37 @@ fn the_minimal_baseline_does_the_endpoint_alone() {
     // The writer flushes every 500 ms; none runs here, so nothing appears.
     assert_eq!(server.runs(1), Vec::new());
 }
+
+#[test]
+fn the_noio_baseline_checks_and_answers_without_a_database() {
+    let server = Baseline::start(&[("BENCH_BASELINE", "noio")]);
+    let res = server.post(true);
+    assert_eq!(res.status, 201, "{}\n{}", res.body, server.logs());
+    assert_eq!(res.json()["title"], "Write the release notes");
+    assert_eq!(res.json()["tags"], serde_json::json!(["docs", "release"]));
+    assert_eq!(server.post(false).status, 401);
+    // Every violation is listed, as the generated decoder lists them.
+    let bad = http_request(
+        server.port,
+        "POST",
+        "/api/tasks",
+        Some(r#"{"title":"","tags":["a","a"]}"#),
+        &[
+            ("content-type", "application/json"),
+            ("cookie", &server.cookie),
+        ],
+    )
+    .expect("POST a bad body");
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let paths: Vec<String> = bad.json()["error"]["details"]["violations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no violations: {}", bad.body))
+        .iter()
+        .map(|v| v["path"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(paths, ["/title", "/tags"], "{}", bad.body);
+    assert!(
+        !server.dir.path().join("bench.db").exists(),
+        "the noio baseline opens no database"
+    );
+}

@@ -1,13 +1,16 @@
 //! A small time-to-live cache by string key: what the identity layer keeps between requests (session rows, principals) so a steady caller costs no query.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Values by key, each kept for the TTL; a zero TTL keeps nothing.
 pub(crate) struct TtlCache<V> {
     ttl: Duration,
     map: Mutex<HashMap<String, (Instant, V)>>,
+    /// Loads in flight by key ([`TtlCache::get_or_load`]): callers that miss
+    /// together wait for one load instead of each querying.
+    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl<V: Clone> TtlCache<V> {
@@ -15,7 +18,50 @@ impl<V: Clone> TtlCache<V> {
         TtlCache {
             ttl,
             map: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The value of `key`, loaded by `load` (and kept) on a miss. Callers
+    /// that miss the same key at once share one load: when an entry
+    /// expires under many concurrent requests, one query refreshes it
+    /// rather than one per request (each of which took a pool connection,
+    /// growing the pool, and on SQLite a thread, to its maximum). A failed
+    /// load is not shared: the next waiter loads again.
+    pub(crate) async fn get_or_load<E, Fut>(
+        &self,
+        key: &str,
+        load: impl FnOnce() -> Fut,
+    ) -> Result<V, E>
+    where
+        Fut: Future<Output = Result<V, E>>,
+    {
+        if let Some(hit) = self.get(key) {
+            return Ok(hit);
+        }
+        if self.ttl.is_zero() {
+            return load().await;
+        }
+        let flight = self
+            .flights
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.to_owned())
+            .or_default()
+            .clone();
+        let result = {
+            let _turn = flight.lock().await;
+            match self.get(key) {
+                Some(hit) => Ok(hit),
+                None => load().await.inspect(|v| self.put(key, v.clone())),
+            }
+        };
+        // The last caller of this flight removes it.
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        if Arc::strong_count(&flight) == 2 {
+            flights.remove(key);
+        }
+        result
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, V)>> {

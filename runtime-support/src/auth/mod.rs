@@ -253,14 +253,11 @@ impl Auth {
             let Some(claims) = self.inner.cookies.verify(value) else {
                 continue;
             };
-            let row = match self.inner.sessions.get(&claims.id) {
-                Some(row) => row,
-                None => {
-                    let row = self.store().session(&claims.id).await?;
-                    self.inner.sessions.put(&claims.id, row.clone());
-                    row
-                }
-            };
+            let row = self
+                .inner
+                .sessions
+                .get_or_load(&claims.id, || self.store().session(&claims.id))
+                .await?;
             let Some(row) = row else {
                 continue;
             };

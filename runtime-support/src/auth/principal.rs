@@ -48,16 +48,16 @@ impl Auth {
     /// database, through the cache and the [`PrincipalLoader`]); `None` when
     /// the loader says the user does not exist.
     pub async fn principal(&self, user_id: &str) -> Result<Option<Arc<Principal>>, ApiError> {
-        if let Some(hit) = self.inner.principals.get(user_id) {
-            return Ok(hit);
-        }
-        let loaded = match self.inner.loader.get() {
-            Some(loader) => loader.load(self, user_id).await?,
-            None => Some(self.default_principal(user_id).await?),
-        };
-        let loaded = loaded.map(Arc::new);
-        self.inner.principals.put(user_id, loaded.clone());
-        Ok(loaded)
+        self.inner
+            .principals
+            .get_or_load(user_id, || async {
+                let loaded = match self.inner.loader.get() {
+                    Some(loader) => loader.load(self, user_id).await?,
+                    None => Some(self.default_principal(user_id).await?),
+                };
+                Ok::<_, ApiError>(loaded.map(Arc::new))
+            })
+            .await
     }
 
     /// The id of the user with e-mail address `email` (compared as

@@ -33,6 +33,12 @@
 //! benchmark reports the generated server against it too, as the cost of
 //! the contract's event and of run history.
 //!
+//! With `BENCH_BASELINE=noio` it is the baseline of `cargo xtask bench
+//! overhead`: the same session check, content type, decoding and
+//! validation, the task built in memory and answered 201, and nothing
+//! else: no database (none is opened), no trace id, no run history, no log
+//! line.
+//!
 //! Configuration: `PORT` (0 = any), `DATABASE_URL`, `SESSION_SECRET`,
 //! `BENCH_BASELINE`. On start it seeds one user and prints
 //! `API: http://ADDR/api` and `Cookie: bunbase_session=...` (a session
@@ -168,7 +174,10 @@ struct Task {
 
 #[derive(Clone)]
 struct AppState {
-    db: Db,
+    /// The database; `None` with `BENCH_BASELINE=noio`.
+    db: Option<Db>,
+    /// `BENCH_BASELINE=noio`: answer the task without storing it.
+    noio: bool,
     sessions: SessionManager,
     /// The run writer; `None` with `BENCH_BASELINE=minimal`.
     runs: Option<RunRecorder>,
@@ -181,6 +190,12 @@ fn ts(t: DateTime<Utc>) -> String {
 /// `POST /api/tasks`: the endpoint, plus (unless minimal) the trace id, the
 /// run of `create_task` and the `task.created` subscriber on its own task.
 async fn create_task(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    if st.noio {
+        return match handle(&st, &headers, &body).await {
+            Ok(task) => (StatusCode::CREATED, Json(task)).into_response(),
+            Err((e, _)) => e.into_response(),
+        };
+    }
     let Some(runs) = st.runs.clone() else {
         return match handle(&st, &headers, &body).await {
             Ok(task) => {
@@ -311,8 +326,11 @@ async fn handle(st: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Task,
         created_at: now,
         updated_at: now,
     };
+    let Some(db) = &st.db else {
+        return Ok(task);
+    };
     let tags = bunbase_runtime::serde_json::to_string(&task.tags).unwrap_or_else(|_| "[]".into());
-    bunbase_runtime::with_pool!(st.db, pool => {
+    bunbase_runtime::with_pool!(db, pool => {
         sqlx::query(
             "INSERT INTO tasks (id, owner_id, title, description, status, tags, due_at, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -342,28 +360,40 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         env("DATABASE_URL").unwrap_or_else(|| "sqlite://./data/bench_baseline.db?mode=rwc".into());
     let secret = env("SESSION_SECRET").ok_or("set SESSION_SECRET (at least 32 characters)")?;
     let port: u16 = env("PORT").map(|p| p.parse()).transpose()?.unwrap_or(0);
-    // The runtime's default pool size (`DATABASE_MAX_CONNECTIONS`, 10).
-    let db = Db::connect_with(&url, 10).await?;
-    db.migrate(&Migrations::embedded(MIGRATIONS)).await?;
-    let user = Uuid::now_v7();
-    bunbase_runtime::with_pool!(db, pool => {
-        sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(user.to_string())
-            .bind("bench@example.com")
-            .bind("Bench User")
-            .bind("-")
-            .bind(ts(Utc::now()))
-            .execute(pool)
-            .await?;
-    });
+    let mode = env("BENCH_BASELINE").unwrap_or_default();
+    let (minimal, noio) = (mode == "minimal", mode == "noio");
     let sessions = SessionManager::new(vec![secret.into_bytes()])?;
-    let minimal = env("BENCH_BASELINE").is_some_and(|v| v == "minimal");
-    let runs = (!minimal)
-        .then(|| RunRecorder::spawn(Arc::new(DbRunSink(db.clone())), RecorderOptions::default()));
+    let user = Uuid::now_v7();
     let cookie = sessions.sign(&Principal::new(user.to_string()));
+    let (db, runs) = if noio {
+        (None, None)
+    } else {
+        // The runtime's default pool size (`DATABASE_MAX_CONNECTIONS`, 10).
+        let db = Db::connect_with(&url, 10).await?;
+        db.migrate(&Migrations::embedded(MIGRATIONS)).await?;
+        bunbase_runtime::with_pool!(db, pool => {
+            sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(user.to_string())
+                .bind("bench@example.com")
+                .bind("Bench User")
+                .bind("-")
+                .bind(ts(Utc::now()))
+                .execute(pool)
+                .await?;
+        });
+        let runs = (!minimal).then(|| {
+            RunRecorder::spawn(Arc::new(DbRunSink(db.clone())), RecorderOptions::default())
+        });
+        (Some(db), runs)
+    };
     let app = Router::new()
         .route("/api/tasks", post(create_task))
-        .with_state(Arc::new(AppState { db, sessions, runs }));
+        .with_state(Arc::new(AppState {
+            db,
+            noio,
+            sessions,
+            runs,
+        }));
     let listener = bunbase_runtime::tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("API: http://{}/api", listener.local_addr()?);
     println!(

@@ -6,6 +6,7 @@ mod frontend;
 mod gen_process;
 mod generate;
 mod guards;
+mod overhead;
 mod queue;
 mod sdk;
 mod server;
@@ -17,6 +18,7 @@ const BENCHES: &[Bench] = &[
     ("frontend", frontend::run),
     ("gen", generate::run),
     ("server", server::run),
+    ("overhead", overhead::run),
     ("guards", guards::run),
     ("sdk", sdk::run),
     ("queue", queue::run),

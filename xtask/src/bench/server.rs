@@ -30,7 +30,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const WRK: &str = "/usr/bin/wrk";
+pub(super) const WRK: &str = "/usr/bin/wrk";
+pub(super) const TASKSET: &str = "/usr/bin/taskset";
 /// Connections per core of each load setting.
 const CONNECTIONS_PER_CORE: [usize; 2] = [4, 32];
 const DURATION_SECS: u32 = 5;
@@ -42,9 +43,9 @@ const WARMUP_SECS: u32 = 3;
 const PAIRS: usize = 8;
 /// The target: generated throughput at least this share of the baseline's.
 const TARGET_RATIO: f64 = 0.95;
-const SECRET: &str = "a-benchmark-session-secret-that-is-long-enough-0123456789";
+pub(super) const SECRET: &str = "a-benchmark-session-secret-that-is-long-enough-0123456789";
 /// A valid `create_task` body that exercises every constraint.
-const BODY: &str = r#"{"title":"Write the release notes","description":"For version 1.2","status":"in_progress","tags":["docs","release"],"due_at":"2026-12-01T09:30:00Z"}"#;
+pub(super) const BODY: &str = r#"{"title":"Write the release notes","description":"For version 1.2","status":"in_progress","tags":["docs","release"],"due_at":"2026-12-01T09:30:00Z"}"#;
 
 /// Runs the benchmark and prints its figures.
 pub fn run() -> anyhow::Result<()> {
@@ -63,7 +64,7 @@ pub fn run() -> anyhow::Result<()> {
     result
 }
 
-fn build(manifest: &Path, target: &Path) -> anyhow::Result<()> {
+pub(super) fn build(manifest: &Path, target: &Path) -> anyhow::Result<()> {
     println!("server: building {} (release)", manifest.display());
     let st = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["build", "--quiet", "--release", "--manifest-path"])
@@ -248,7 +249,7 @@ fn bench(root: &Path, bin: &Path, scratch: &Path) -> anyhow::Result<()> {
 }
 
 /// Waits for a baseline to print the session cookie it signed and returns it.
-fn printed_cookie(server: &Server) -> anyhow::Result<String> {
+pub(super) fn printed_cookie(server: &Server) -> anyhow::Result<String> {
     server.wait_until(
         |s| s.stdout().contains("Cookie: "),
         "print its session cookie",
@@ -261,11 +262,21 @@ fn printed_cookie(server: &Server) -> anyhow::Result<String> {
 }
 
 /// One running server; killed when dropped.
-struct Server {
-    name: &'static str,
-    addr: SocketAddr,
+pub(super) struct Server {
+    pub(super) name: &'static str,
+    pub(super) addr: SocketAddr,
     child: Child,
     dir: PathBuf,
+    /// The CPU the server and its load generator are pinned to
+    /// ([`Server::start_pinned`]); `None` when they share every core.
+    cpu: Option<Pin>,
+}
+
+/// Where a pinned server runs and where its load generator runs.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Pin {
+    pub(super) server: usize,
+    pub(super) load: usize,
 }
 
 impl Server {
@@ -275,11 +286,31 @@ impl Server {
         scratch: &Path,
         env: &[(&str, String)],
     ) -> anyhow::Result<Server> {
+        Server::start_pinned(name, bin, scratch, env, None)
+    }
+
+    /// [`Server::start`], the server pinned to `pin.server` with `taskset`
+    /// (which execs it: the child's pid is the server's) and its load
+    /// generator, in [`Server::load`], to `pin.load`.
+    pub(super) fn start_pinned(
+        name: &'static str,
+        bin: &Path,
+        scratch: &Path,
+        env: &[(&str, String)],
+        cpu: Option<Pin>,
+    ) -> anyhow::Result<Server> {
         let dir = scratch.join(name);
         std::fs::create_dir_all(&dir)?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let log = |n: &str| std::fs::File::create(dir.join(n));
-        let mut cmd = Command::new(bin);
+        let mut cmd = match cpu {
+            Some(pin) => {
+                let mut c = Command::new(TASKSET);
+                c.args(["-c", &pin.server.to_string()]).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
         cmd.current_dir(&dir)
             .env("HOST", "127.0.0.1")
             .env("PORT", port.to_string())
@@ -305,16 +336,23 @@ impl Server {
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
             child,
             dir,
+            cpu,
         })
     }
 
     /// Loads the server's `POST /api/tasks` with wrk and measures the CPU
     /// time its process spent per request meanwhile (all threads, from
     /// `/proc`): steadier than throughput, which swings with scheduling.
-    fn load(&self, script: &Path, threads: usize, conns: usize, secs: u32) -> anyhow::Result<Load> {
+    pub(super) fn load(
+        &self,
+        script: &Path,
+        threads: usize,
+        conns: usize,
+        secs: u32,
+    ) -> anyhow::Result<Load> {
         let url = format!("http://{}/api/tasks", self.addr);
         let before = self.cpu_ns();
-        let mut load = wrk(&url, script, threads, conns, secs)?;
+        let mut load = wrk(&url, script, threads, conns, secs, self.cpu.map(|p| p.load))?;
         let spent = self.cpu_ns().saturating_sub(before);
         load.cpu_us = spent as f64 / 1_000.0 / (load.rps * f64::from(secs)).max(1.0);
         Ok(load)
@@ -333,11 +371,26 @@ impl Server {
             .sum()
     }
 
+    /// The process's peak resident set so far, in KiB (`VmHWM` in
+    /// `/proc/PID/status`).
+    pub(super) fn peak_rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
     fn stdout(&self) -> String {
         std::fs::read_to_string(self.dir.join("stdout.log")).unwrap_or_default()
     }
 
-    fn wait_until(&self, ready: impl Fn(&Server) -> bool, what: &str) -> anyhow::Result<()> {
+    pub(super) fn wait_until(
+        &self,
+        ready: impl Fn(&Server) -> bool,
+        what: &str,
+    ) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(60);
         while !ready(self) {
             if Instant::now() > deadline {
@@ -362,14 +415,14 @@ impl Drop for Server {
 }
 
 /// A minimal HTTP/1.1 response.
-struct Response {
-    status: u16,
-    head: String,
-    body: String,
+pub(super) struct Response {
+    pub(super) status: u16,
+    pub(super) head: String,
+    pub(super) body: String,
 }
 
 /// One request over a fresh connection (`Connection: close`).
-fn request(
+pub(super) fn request(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -408,7 +461,7 @@ fn request(
     })
 }
 
-fn get(addr: SocketAddr, path: &str) -> anyhow::Result<Response> {
+pub(super) fn get(addr: SocketAddr, path: &str) -> anyhow::Result<Response> {
     request(addr, "GET", path, None, None)
 }
 
@@ -443,7 +496,7 @@ fn login(addr: SocketAddr) -> anyhow::Result<String> {
 
 /// Both servers answer the benchmark request with 201 and a task of the same
 /// shape, and refuse it without a session: they do the same work.
-fn same_answers(
+pub(super) fn same_answers(
     gen_addr: SocketAddr,
     gen_cookie: &str,
     base_addr: SocketAddr,
@@ -524,7 +577,7 @@ fn kind(v: &serde_json::Value) -> &'static str {
 }
 
 /// A wrk Lua script sending the benchmark POST with `cookie`.
-fn script(dir: &Path, name: &str, cookie: &str) -> anyhow::Result<PathBuf> {
+pub(super) fn script(dir: &Path, name: &str, cookie: &str) -> anyhow::Result<PathBuf> {
     let path = dir.join(format!("{name}.lua"));
     let lua = format!(
         "wrk.method = \"POST\"\nwrk.body = [[{BODY}]]\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.headers[\"Cookie\"] = [[{cookie}]]\n"
@@ -534,7 +587,7 @@ fn script(dir: &Path, name: &str, cookie: &str) -> anyhow::Result<PathBuf> {
 }
 
 /// The median of `values` (the mean of the middle two for an even count).
-fn median(values: &[f64]) -> f64 {
+pub(super) fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     match v.len() {
@@ -545,15 +598,15 @@ fn median(values: &[f64]) -> f64 {
 }
 
 /// What one wrk run measured.
-struct Load {
-    rps: f64,
-    p99_ms: f64,
+pub(super) struct Load {
+    pub(super) rps: f64,
+    pub(super) p99_ms: f64,
     /// Server CPU time per request, in microseconds ([`Server::load`]).
-    cpu_us: f64,
+    pub(super) cpu_us: f64,
 }
 
 impl Load {
-    fn mean(runs: &[Load]) -> Load {
+    pub(super) fn mean(runs: &[Load]) -> Load {
         let n = runs.len().max(1) as f64;
         let avg = |f: fn(&Load) -> f64| runs.iter().map(f).sum::<f64>() / n;
         Load {
@@ -564,7 +617,7 @@ impl Load {
     }
 
     /// The runs' throughputs, `7015 / 7887 / ...`.
-    fn list(runs: &[Load]) -> String {
+    pub(super) fn list(runs: &[Load]) -> String {
         runs.iter()
             .map(|l| format!("{:.0}", l.rps))
             .collect::<Vec<_>>()
@@ -572,10 +625,26 @@ impl Load {
     }
 }
 
-/// Runs wrk and reads requests/second and the 99th latency percentile; any
-/// non-2xx answer or socket error fails the benchmark.
-fn wrk(url: &str, script: &Path, threads: usize, conns: usize, secs: u32) -> anyhow::Result<Load> {
-    let out = Command::new(WRK)
+/// Runs wrk (pinned to CPU `pin` when given) and reads requests/second and
+/// the 99th latency percentile; any non-2xx answer or socket error fails
+/// the benchmark.
+fn wrk(
+    url: &str,
+    script: &Path,
+    threads: usize,
+    conns: usize,
+    secs: u32,
+    pin: Option<usize>,
+) -> anyhow::Result<Load> {
+    let mut cmd = match pin {
+        Some(cpu) => {
+            let mut c = Command::new(TASKSET);
+            c.args(["-c", &cpu.to_string(), WRK]);
+            c
+        }
+        None => Command::new(WRK),
+    };
+    let out = cmd
         .args([
             "--latency",
             "-t",
