@@ -56,7 +56,7 @@ pub fn decode_parts(ir: &Ir) -> Vec<Part<'_>> {
 
 fn decode_impl(t: &TypeDef, fast: Option<&TokenStream>) -> TokenStream {
     let name = ident(&t.name);
-    let decode = match &t.kind {
+    match &t.kind {
         TypeKind::Object { fields } => {
             let lets = fields.iter().map(field_decode);
             let names: Vec<_> = fields.iter().map(|f| ident(&f.rust_name)).collect();
@@ -136,8 +136,7 @@ fn decode_impl(t: &TypeDef, fast: Option<&TokenStream>) -> TokenStream {
                 }
             }
         }
-    };
-    decode
+    }
 }
 
 fn field_decode(f: &Field) -> TokenStream {
