@@ -44,10 +44,7 @@ fn writes_once_and_keeps_the_file_when_nothing_changed() {
 #[test]
 fn contract_errors_fail_with_the_rendered_diagnostics() {
     let contracts = tempfile::tempdir().unwrap();
-    for e in std::fs::read_dir(tasks()).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), contracts.path().join(e.file_name())).unwrap();
-    }
+    copy_tree(&tasks(), contracts.path());
     std::fs::write(
         contracts.path().join("broken.yaml"),
         "module: broken\nbogus_key: 1\n",
@@ -78,4 +75,18 @@ fn a_missing_out_dir_is_a_clear_error() {
         .compile()
         .unwrap_err();
     assert!(err.to_string().contains("OUT_DIR"), "{err}");
+}
+
+/// Copies the folder `src` into `dst`, sub-folders (`migrations/`) included.
+fn copy_tree(src: &std::path::Path, dst: &std::path::Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        if e.path().is_dir() {
+            copy_tree(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), to).unwrap();
+        }
+    }
 }

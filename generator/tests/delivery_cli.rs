@@ -32,11 +32,7 @@ fn project() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts-examples/tasks");
     let dst = tmp.path().join("contracts");
-    std::fs::create_dir_all(&dst).unwrap();
-    for e in std::fs::read_dir(src).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
-    }
+    copy_tree(&src, &dst);
     tmp
 }
 
@@ -388,4 +384,18 @@ fn runtime_flags_choose_the_runtime_dependency() {
         "{}",
         runtime_line("d")
     );
+}
+
+/// Copies the folder `src` into `dst`, sub-folders (`migrations/`) included.
+fn copy_tree(src: &std::path::Path, dst: &std::path::Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        if e.path().is_dir() {
+            copy_tree(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), to).unwrap();
+        }
+    }
 }

@@ -49,15 +49,19 @@ fn the_buildrs_example_builds_and_a_second_build_is_fresh() {
         .expect("build script output");
     let contracts = repo_root().join("contracts-examples/tasks");
     for entry in std::fs::read_dir(&contracts).expect("contracts-examples/tasks") {
-        let name = entry
-            .expect("entry")
-            .file_name()
-            .to_string_lossy()
-            .into_owned();
+        let entry = entry.expect("entry");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // A folder (`migrations/`) is announced through each file in it.
+        let folder = entry.path().is_dir();
         assert!(
             output
                 .lines()
-                .any(|l| l.starts_with("cargo:rerun-if-changed=") && l.ends_with(&name)),
+                .any(|l| l.starts_with("cargo:rerun-if-changed=")
+                    && if folder {
+                        l.contains(&format!("/{name}/")) && l.ends_with(".sql")
+                    } else {
+                        l.ends_with(&name)
+                    }),
             "no rerun-if-changed for {name}:\n{output}"
         );
     }
