@@ -127,7 +127,14 @@ fn drive(test: &str, db: impl FnOnce() -> Option<Database>) {
         "{listed}"
     );
     assert!(
-        !listed.contains(key.rsplit('_').next().expect("a secret")),
+        // `bb_<prefix>_<secret>`: the prefix is alphanumeric, the secret
+        // may hold `_` itself.
+        !listed.contains(
+            key.strip_prefix("bb_")
+                .and_then(|rest| rest.split_once('_'))
+                .map(|(_, secret)| secret)
+                .expect("a secret")
+        ),
         "listing shows no secret:\n{listed}"
     );
 
