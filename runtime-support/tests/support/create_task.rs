@@ -200,7 +200,11 @@ impl Decode for Kitchen {
         }
         let v = wire::fast::body(bytes, |de| KitchenBody::deserialize(de))?;
         let d = &mut wire::fast::Checks::default();
-        wire::check(d, &v.limit, &[Rule::MinInt(1), Rule::MaxInt(100), Rule::IntRange]);
+        wire::check(
+            d,
+            &v.limit,
+            &[Rule::MinInt(1), Rule::MaxInt(100), Rule::IntRange],
+        );
         wire::check(d, &v.big, &[Rule::MinInt(-5)]);
         wire::check(d, &v.ratio, &[Rule::MaxFloat(1.5)]);
         wire::check(d, &v.email, &[Rule::MaxLen(30), Rule::Email]);
