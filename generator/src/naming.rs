@@ -69,6 +69,7 @@ pub const GENERATED_TYPE_NAMES: &[&str] = &[
     "RateLimitKey",
     "RetryPolicy",
     "Response",
+    "Rule",
     "Router",
     "Runtime",
     "Violation",

@@ -142,6 +142,30 @@ fn job_names_snapshot_and_compile() {
     clippy_ir(name, &ir);
 }
 
+/// The fixture with a declared type named like the fast path's shadow
+/// struct of an input that uses it as a field: the shadow takes another
+/// name, so the field still names the declared type (the workspace
+/// compiles with the other collision fixtures in `random_contracts`).
+#[test]
+fn shadow_struct_keeps_clear_of_declared_types() {
+    let name = "shadow_named_like_a_declared_type";
+    let dir = repo_root()
+        .join("generator/tests/fixtures/collisions")
+        .join(name);
+    let ir = dir_ir(name, &dir);
+    let fast = ir.types["CreateTaskInput"].fast_path.as_ref();
+    assert_eq!(
+        fast.map(|f| f.shadow.as_str()),
+        Some("CreateTaskInputBody2")
+    );
+    let files = bunbase::emit::rust::emit(&ir, &opts());
+    let decode = files
+        .iter()
+        .find(|f| f.path.ends_with("-api/src/decode.rs"))
+        .expect("a decode module");
+    insta::assert_snapshot!("decode_shadow_collision", decode.contents);
+}
+
 fn clippy_example(name: &str) {
     clippy_ir(name, &example_ir(name));
 }

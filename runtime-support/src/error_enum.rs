@@ -1,4 +1,4 @@
-//! [`action_error!`](crate::action_error), the macro a generated error enum is written with: its variants with their status, code and message, and nothing else; the macro adds `describe`, `status`, `code`, `Display`, `Error` and the conversions to and from [`ApiError`](crate::ApiError) and `sqlx::Error`.
+//! [`action_error!`](crate::action_error), the macro a generated error enum is written with: its variants with their status, code and message, and nothing else; the macro adds the docs, `Debug`, `Clone`, `PartialEq`, `describe`, `status`, `code`, `Display`, `Error` and the conversions to and from [`ApiError`](crate::ApiError) and `sqlx::Error`.
 
 use crate::ApiError;
 use crate::validate::Violation;
@@ -8,13 +8,13 @@ use crate::validate::Violation;
 /// contract message; a variant carries data when it says which:
 /// `(violations)` holds the `Vec<Violation>` of a 400 `validation_failed`,
 /// `(detail)` the log detail of a 500 `internal` (every enum has exactly
-/// one). Attributes and doc comments pass through.
+/// one). The macro documents the enum (which action's errors it lists) and
+/// each variant (its status, code and message), and derives `Debug`,
+/// `Clone` and `PartialEq`; other attributes and doc comments pass through.
 ///
 /// ```
 /// bunbase_runtime::action_error! {
 ///     #[action = "tasks.create_task"]
-///     /// Every error `tasks.create_task` can answer.
-///     #[derive(Debug, Clone, PartialEq)]
 ///     pub enum CreateTaskError {
 ///         /// Declared.
 ///         TitleTaken = (409, "title_taken", "Title taken"),
@@ -48,9 +48,12 @@ macro_rules! action_error {
             ),* $(,)?
         }
     ) => {
+        #[doc = ::std::concat!("Every error `", $action, "` can answer; each maps to a status and a wire code.")]
         $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
         $vis enum $name {
             $(
+                #[doc = ::std::concat!($status, " `", $code, "`: ", $message)]
                 $(#[$vmeta])*
                 $variant $(($crate::__action_error_payload!($kind)))?,
             )*

@@ -398,6 +398,7 @@ pub use auth::password;
 pub mod mcp;
 pub mod observe;
 pub mod pipeline;
+pub mod route;
 pub use auth::ratelimit;
 pub mod runs;
 mod runtime;

@@ -34,7 +34,10 @@ pub use types::*;
 /// 4: queue and cron triggers carry their job kind, attempts, schedule and
 /// enqueue function names, and a `mode: queue` webhook its job (`job`);
 /// these came after 3 without a bump of their own.
-pub const IR_FORMAT_VERSION: u32 = 4;
+///
+/// 5: an action's input type carries its typed fast path (`fast_path`,
+/// with the name of its shadow struct) when it has one.
+pub const IR_FORMAT_VERSION: u32 = 5;
 
 /// A whole contract set, lowered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

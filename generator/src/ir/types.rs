@@ -43,9 +43,25 @@ pub struct TypeDef {
     /// reference (lists and maps included); the references that need a
     /// `Box` are marked `boxed` in [`TypeRef::Named`].
     pub recursive: bool,
+    /// The typed fast path of an action's input (`None` for every other
+    /// type, and for an input with a field the fast path cannot read
+    /// exactly as the decoder does): the server may read a plain JSON body
+    /// straight into the type with serde, then check its constraints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fast_path: Option<FastPath>,
     #[serde(skip)]
     /// Where it was written (not serialised).
     pub span: Span,
+}
+
+/// How the Rust API crate reads an input type on the typed fast path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FastPath {
+    /// The private struct whose serde derive reads the body
+    /// (`CreateTaskInputBody`), claimed through [`crate::naming::Scope`]
+    /// clear of every type name, since inside the decoder it would hide a
+    /// declared type of the same name.
+    pub shadow: String,
 }
 
 /// Which ways values of a type travel: the one vocabulary every emitter and

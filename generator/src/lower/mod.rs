@@ -8,6 +8,7 @@
 //! event wiring, and (in `surface`) directions, target names and docs.
 
 pub mod actions;
+mod fast_path;
 mod surface;
 
 use std::collections::BTreeMap;
@@ -129,6 +130,7 @@ pub fn lower(contracts: &Contracts, resolved: Resolved<'_>) -> Ir {
         names: ProjectNames::default(),
     };
     surface::decide(&mut ir);
+    fast_path::decide(&mut ir);
     ir
 }
 

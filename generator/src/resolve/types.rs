@@ -85,6 +85,7 @@ fn lower_type(symbols: &Symbols<'_>, t: &TypeEntry<'_>) -> TypeDef {
         directions: Directions::default(),
         names: TypeNames::default(),
         recursive: false,
+        fast_path: None,
         span: t.span.clone(),
     }
 }

@@ -51,12 +51,14 @@ pub use crate::validate::Violation;
 mod encode;
 pub mod fast;
 mod http;
+mod rules;
 mod values;
 
 pub use encode::{
     Base64, Boxed, Dict, Encode, Int64, List, Opt, Plain, base64_bytes, serialize_with,
 };
 pub use http::{Binding, Param, http_input};
+pub use rules::{Checked, Rule, check, check_at};
 pub use values::*;
 
 /// Decodes values while tracking the current JSON pointer and collecting every violation.
@@ -228,4 +230,19 @@ impl Decode for () {
             }
         }
     }
+}
+
+/// Implements serde's `Deserialize` through [`Decode`] (with
+/// [`deserialize`]) for each listed type, so serde users get the decoder's
+/// checks: `bunbase_runtime::deserialize_by_decoding!(CreateTaskInput, Task);`.
+/// Generated `types` modules list every object and union the server reads.
+#[macro_export]
+macro_rules! deserialize_by_decoding {
+    ($($t:ty),* $(,)?) => {
+        $(impl<'de> $crate::serde::Deserialize<'de> for $t {
+            fn deserialize<D: $crate::serde::Deserializer<'de>>(de: D) -> ::std::result::Result<Self, D::Error> {
+                $crate::wire::deserialize(de)
+            }
+        })*
+    };
 }

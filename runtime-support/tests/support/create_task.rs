@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use bunbase_runtime::serde_json::{Map, Value};
-use bunbase_runtime::wire::{self, Decode, Decoder};
+use bunbase_runtime::wire::{self, Decode, Decoder, Rule};
+use bunbase_runtime::{chrono, serde, uuid};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
@@ -50,37 +51,25 @@ pub struct CreateTaskInput {
 
 impl CreateTaskInput {
     pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
-        let title = wire::field(d, &mut obj, "title", |d: &mut Decoder, v: Value| {
-            let x = wire::string(d, v)?;
-            wire::min_len(d, &x, 1);
-            wire::max_len(d, &x, 200);
-            Some(x)
-        });
-        let description =
-            wire::optional_field(d, &mut obj, "description", |d: &mut Decoder, v: Value| {
-                let x = wire::string(d, v)?;
-                wire::max_len(d, &x, 5000);
-                Some(x)
-            });
+        let title = wire::field(d, &mut obj, "title", wire::string);
+        wire::check_at(d, "title", &title, &[Rule::MinLen(1), Rule::MaxLen(200)]);
+        let description = wire::optional_field(d, &mut obj, "description", wire::string);
+        wire::check_at(d, "description", &description, &[Rule::MaxLen(5000)]);
         let status = wire::default_field(
             d,
             &mut obj,
             "status",
             || Value::from("open"),
-            <TaskStatus as Decode>::decode,
+            TaskStatus::decode,
         );
         let tags = wire::default_field(
             d,
             &mut obj,
             "tags",
             || Value::Array(vec![]),
-            |d: &mut Decoder, v: Value| {
-                let x = wire::list(d, v, wire::string)?;
-                wire::max_items(d, x.len(), 20);
-                wire::unique(d, &x);
-                Some(x)
-            },
+            |d, v| wire::list(d, v, wire::string),
         );
+        wire::check_at(d, "tags", &tags, &[Rule::MaxItems(20), Rule::Unique]);
         let due_at = wire::optional_field(d, &mut obj, "due_at", wire::datetime);
         wire::deny_unknown(d, obj);
         Some(Self {
@@ -99,12 +88,8 @@ impl Decode for CreateTaskInput {
         Self::decode_object(d, obj)
     }
     fn from_body(bytes: &[u8]) -> Option<Self> {
-        #[derive(bunbase_runtime::serde::Deserialize)]
-        #[serde(
-            crate = "::bunbase_runtime::serde",
-            remote = "CreateTaskInput",
-            deny_unknown_fields
-        )]
+        #[derive(serde::Deserialize)]
+        #[serde(crate = "serde", remote = "CreateTaskInput", deny_unknown_fields)]
         #[allow(dead_code)]
         struct CreateTaskInputBody {
             title: String,
@@ -125,22 +110,11 @@ impl Decode for CreateTaskInput {
                 Vec::new()
             }
         }
-        let v: CreateTaskInput =
-            wire::fast::body(bytes, |de| CreateTaskInputBody::deserialize(de))?;
+        let v = wire::fast::body(bytes, |de| CreateTaskInputBody::deserialize(de))?;
         let d = &mut wire::fast::Checks::default();
-        {
-            let x = &v.title;
-            wire::min_len(d, x, 1);
-            wire::max_len(d, x, 200);
-        }
-        if let Some(x) = &v.description {
-            wire::max_len(d, x, 5000);
-        }
-        {
-            let x = &v.tags;
-            wire::max_items(d, x.len(), 20);
-            wire::unique(d, x);
-        }
+        wire::check(d, &v.title, &[Rule::MinLen(1), Rule::MaxLen(200)]);
+        wire::check(d, &v.description, &[Rule::MaxLen(5000)]);
+        wire::check(d, &v.tags, &[Rule::MaxItems(20), Rule::Unique]);
         d.passed().then_some(v)
     }
 }
@@ -164,42 +138,22 @@ impl Decode for Kitchen {
     fn decode(d: &mut Decoder, value: Value) -> Option<Self> {
         let mut obj = wire::object(d, value)?;
         let id = wire::field(d, &mut obj, "id", wire::uuid);
-        let limit = wire::default_field(
-            d,
-            &mut obj,
-            "limit",
-            || Value::from(20i64),
-            |d: &mut Decoder, v: Value| {
-                let x = wire::int(d, v)?;
-                wire::min(d, x, 1);
-                wire::max(d, x, 100);
-                Some(x)
-            },
-        );
-        let big = wire::optional_field(d, &mut obj, "big", |d: &mut Decoder, v: Value| {
-            let x = wire::int64(d, v)?;
-            wire::min(d, x, -5);
-            Some(x)
-        });
+        let limit = wire::default_field(d, &mut obj, "limit", || Value::from(20i64), wire::int);
+        wire::check_at(d, "limit", &limit, &[Rule::MinInt(1), Rule::MaxInt(100)]);
+        let big = wire::optional_field(d, &mut obj, "big", wire::int64);
+        wire::check_at(d, "big", &big, &[Rule::MinInt(-5)]);
         let small = wire::field(d, &mut obj, "small", wire::int32);
-        let ratio = wire::field(d, &mut obj, "ratio", |d: &mut Decoder, v: Value| {
-            let x = wire::float(d, v)?;
-            wire::max(d, x, 1.5);
-            Some(x)
-        });
+        let ratio = wire::field(d, &mut obj, "ratio", wire::float);
+        wire::check_at(d, "ratio", &ratio, &[Rule::MaxFloat(1.5)]);
         let on = wire::default_field(d, &mut obj, "on", || Value::Bool(true), wire::boolean);
-        let email = wire::field(d, &mut obj, "email", |d: &mut Decoder, v: Value| {
-            let x = wire::email(d, v)?;
-            wire::max_len(d, &x, 30);
-            Some(x)
-        });
+        let email = wire::field(d, &mut obj, "email", wire::email);
+        wire::check_at(d, "email", &email, &[Rule::MaxLen(30)]);
         let site = wire::optional_field(d, &mut obj, "site", wire::url);
         let day = wire::optional_field(d, &mut obj, "day", wire::date);
-        let states = wire::field(d, &mut obj, "states", |d: &mut Decoder, v: Value| {
-            let x = wire::list(d, v, <TaskStatus as Decode>::decode)?;
-            wire::min_items(d, x.len(), 1);
-            Some(x)
+        let states = wire::field(d, &mut obj, "states", |d, v| {
+            wire::list(d, v, TaskStatus::decode)
         });
+        wire::check_at(d, "states", &states, &[Rule::MinItems(1)]);
         wire::deny_unknown(d, obj);
         Some(Self {
             id: id?,
@@ -215,12 +169,8 @@ impl Decode for Kitchen {
         })
     }
     fn from_body(bytes: &[u8]) -> Option<Self> {
-        #[derive(bunbase_runtime::serde::Deserialize)]
-        #[serde(
-            crate = "::bunbase_runtime::serde",
-            remote = "Kitchen",
-            deny_unknown_fields
-        )]
+        #[derive(serde::Deserialize)]
+        #[serde(crate = "serde", remote = "Kitchen", deny_unknown_fields)]
         #[allow(dead_code)]
         struct KitchenBody {
             #[serde(deserialize_with = "wire::fast::text")]
@@ -248,33 +198,18 @@ impl Decode for Kitchen {
                 true
             }
         }
-        let v: Kitchen = wire::fast::body(bytes, |de| KitchenBody::deserialize(de))?;
+        let v = wire::fast::body(bytes, |de| KitchenBody::deserialize(de))?;
         let d = &mut wire::fast::Checks::default();
-        {
-            let x = v.limit;
-            wire::min(d, x, 1);
-            wire::max(d, x, 100);
-            wire::int_range(d, x);
-        }
-        if let Some(x) = v.big {
-            wire::min(d, x, -5);
-        }
-        {
-            let x = v.ratio;
-            wire::max(d, x, 1.5);
-        }
-        {
-            let x = &v.email;
-            wire::max_len(d, x, 30);
-            wire::email_format(d, x);
-        }
-        if let Some(x) = &v.site {
-            wire::url_format(d, x);
-        }
-        {
-            let x = &v.states;
-            wire::min_items(d, x.len(), 1);
-        }
+        wire::check(
+            d,
+            &v.limit,
+            &[Rule::MinInt(1), Rule::MaxInt(100), Rule::IntRange],
+        );
+        wire::check(d, &v.big, &[Rule::MinInt(-5)]);
+        wire::check(d, &v.ratio, &[Rule::MaxFloat(1.5)]);
+        wire::check(d, &v.email, &[Rule::MaxLen(30), Rule::Email]);
+        wire::check(d, &v.site, &[Rule::Url]);
+        wire::check(d, &v.states, &[Rule::MinItems(1)]);
         d.passed().then_some(v)
     }
 }

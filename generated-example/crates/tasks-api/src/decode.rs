@@ -3,8 +3,10 @@
 
 #[allow(unused_imports)]
 use super::types::*;
-use ::bunbase_runtime::wire::{self, Decode, Decoder};
+use ::bunbase_runtime::wire::{self, Decode, Decoder, Rule};
 use ::bunbase_runtime::serde_json::{Map, Value};
+#[allow(unused_imports)]
+use ::bunbase_runtime::{chrono, serde, uuid};
 
 ::bunbase_runtime::checked_by_decoding!(
     CreateOrgInput, CreateTaskInput, DeleteTaskInput, GetTaskInput, ListTasksInput,
@@ -15,17 +17,8 @@ use ::bunbase_runtime::serde_json::{Map, Value};
 impl CreateOrgInput {
     /// Decodes the fields of this object from `obj`, reporting unknown fields.
     pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
-        let name = wire::field(
-            d,
-            &mut obj,
-            "name",
-            |d: &mut Decoder, v: Value| {
-                let x = wire::string(d, v)?;
-                wire::min_len(d, &x, 1);
-                wire::max_len(d, &x, 100);
-                Some(x)
-            },
-        );
+        let name = wire::field(d, &mut obj, "name", wire::string);
+        wire::check_at(d, "name", &name, &[Rule::MinLen(1), Rule::MaxLen(100)]);
         wire::deny_unknown(d, obj);
         Some(Self { name: name? })
     }
@@ -38,26 +31,15 @@ impl Decode for CreateOrgInput {
     }
     fn from_body(bytes: &[u8]) -> Option<Self> {
         /// `CreateOrgInput` as the typed fast path reads it from a body (see `wire::fast`).
-        #[derive(::bunbase_runtime::serde::Deserialize)]
-        #[serde(
-            crate = "::bunbase_runtime::serde",
-            remote = "CreateOrgInput",
-            deny_unknown_fields
-        )]
+        #[derive(serde::Deserialize)]
+        #[serde(crate = "serde", remote = "CreateOrgInput", deny_unknown_fields)]
         #[allow(dead_code)]
         struct CreateOrgInputBody {
-            name: ::std::string::String,
+            name: String,
         }
-        let v: CreateOrgInput = wire::fast::body(
-            bytes,
-            |de| CreateOrgInputBody::deserialize(de),
-        )?;
+        let v = wire::fast::body(bytes, |de| CreateOrgInputBody::deserialize(de))?;
         let d = &mut wire::fast::Checks::default();
-        {
-            let x = &v.name;
-            wire::min_len(d, x, 1);
-            wire::max_len(d, x, 100);
-        }
+        wire::check(d, &v.name, &[Rule::MinLen(1), Rule::MaxLen(100)]);
         d.passed().then_some(v)
     }
 }
@@ -65,46 +47,25 @@ impl Decode for CreateOrgInput {
 impl CreateTaskInput {
     /// Decodes the fields of this object from `obj`, reporting unknown fields.
     pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
-        let title = wire::field(
-            d,
-            &mut obj,
-            "title",
-            |d: &mut Decoder, v: Value| {
-                let x = wire::string(d, v)?;
-                wire::min_len(d, &x, 1);
-                wire::max_len(d, &x, 200);
-                Some(x)
-            },
-        );
-        let description = wire::optional_field(
-            d,
-            &mut obj,
-            "description",
-            |d: &mut Decoder, v: Value| {
-                let x = wire::string(d, v)?;
-                wire::max_len(d, &x, 5000);
-                Some(x)
-            },
-        );
+        let title = wire::field(d, &mut obj, "title", wire::string);
+        wire::check_at(d, "title", &title, &[Rule::MinLen(1), Rule::MaxLen(200)]);
+        let description = wire::optional_field(d, &mut obj, "description", wire::string);
+        wire::check_at(d, "description", &description, &[Rule::MaxLen(5000)]);
         let status = wire::default_field(
             d,
             &mut obj,
             "status",
             || Value::from("open"),
-            <TaskStatus as Decode>::decode,
+            TaskStatus::decode,
         );
         let tags = wire::default_field(
             d,
             &mut obj,
             "tags",
             || Value::Array(::std::vec![]),
-            |d: &mut Decoder, v: Value| {
-                let x = wire::list(d, v, wire::string)?;
-                wire::max_items(d, x.len(), 20);
-                wire::unique(d, &x);
-                Some(x)
-            },
+            |d, v| wire::list(d, v, wire::string),
         );
+        wire::check_at(d, "tags", &tags, &[Rule::MaxItems(20), Rule::Unique]);
         let due_at = wire::optional_field(d, &mut obj, "due_at", wire::datetime);
         wire::deny_unknown(d, obj);
         Some(Self {
@@ -124,52 +85,33 @@ impl Decode for CreateTaskInput {
     }
     fn from_body(bytes: &[u8]) -> Option<Self> {
         /// `CreateTaskInput` as the typed fast path reads it from a body (see `wire::fast`).
-        #[derive(::bunbase_runtime::serde::Deserialize)]
-        #[serde(
-            crate = "::bunbase_runtime::serde",
-            remote = "CreateTaskInput",
-            deny_unknown_fields
-        )]
+        #[derive(serde::Deserialize)]
+        #[serde(crate = "serde", remote = "CreateTaskInput", deny_unknown_fields)]
         #[allow(dead_code)]
         struct CreateTaskInputBody {
-            title: ::std::string::String,
+            title: String,
             #[serde(default)]
-            description: ::std::option::Option<::std::string::String>,
+            description: Option<String>,
             #[serde(default = "CreateTaskInputBody::status")]
             status: TaskStatus,
             #[serde(default = "CreateTaskInputBody::tags")]
-            tags: ::std::vec::Vec<::std::string::String>,
+            tags: Vec<String>,
             #[serde(deserialize_with = "wire::fast::text_opt", default)]
-            due_at: ::std::option::Option<
-                ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-            >,
+            due_at: Option<chrono::DateTime<chrono::Utc>>,
         }
         impl CreateTaskInputBody {
             fn status() -> TaskStatus {
                 TaskStatus::Open
             }
-            fn tags() -> ::std::vec::Vec<::std::string::String> {
-                ::std::vec::Vec::new()
+            fn tags() -> Vec<String> {
+                Vec::new()
             }
         }
-        let v: CreateTaskInput = wire::fast::body(
-            bytes,
-            |de| CreateTaskInputBody::deserialize(de),
-        )?;
+        let v = wire::fast::body(bytes, |de| CreateTaskInputBody::deserialize(de))?;
         let d = &mut wire::fast::Checks::default();
-        {
-            let x = &v.title;
-            wire::min_len(d, x, 1);
-            wire::max_len(d, x, 200);
-        }
-        if let Some(x) = &v.description {
-            wire::max_len(d, x, 5000);
-        }
-        {
-            let x = &v.tags;
-            wire::max_items(d, x.len(), 20);
-            wire::unique(d, x);
-        }
+        wire::check(d, &v.title, &[Rule::MinLen(1), Rule::MaxLen(200)]);
+        wire::check(d, &v.description, &[Rule::MaxLen(5000)]);
+        wire::check(d, &v.tags, &[Rule::MaxItems(20), Rule::Unique]);
         d.passed().then_some(v)
     }
 }
@@ -190,23 +132,15 @@ impl Decode for DeleteTaskInput {
     }
     fn from_body(bytes: &[u8]) -> Option<Self> {
         /// `DeleteTaskInput` as the typed fast path reads it from a body (see `wire::fast`).
-        #[derive(::bunbase_runtime::serde::Deserialize)]
-        #[serde(
-            crate = "::bunbase_runtime::serde",
-            remote = "DeleteTaskInput",
-            deny_unknown_fields
-        )]
+        #[derive(serde::Deserialize)]
+        #[serde(crate = "serde", remote = "DeleteTaskInput", deny_unknown_fields)]
         #[allow(dead_code)]
         struct DeleteTaskInputBody {
             #[serde(deserialize_with = "wire::fast::text")]
-            id: ::bunbase_runtime::uuid::Uuid,
+            id: uuid::Uuid,
         }
-        let v: DeleteTaskInput = wire::fast::body(
-            bytes,
-            |de| DeleteTaskInputBody::deserialize(de),
-        )?;
-        let _d = &mut wire::fast::Checks::default();
-        _d.passed().then_some(v)
+        let v = wire::fast::body(bytes, |de| DeleteTaskInputBody::deserialize(de))?;
+        Some(v)
     }
 }
 
@@ -226,48 +160,31 @@ impl Decode for GetTaskInput {
     }
     fn from_body(bytes: &[u8]) -> Option<Self> {
         /// `GetTaskInput` as the typed fast path reads it from a body (see `wire::fast`).
-        #[derive(::bunbase_runtime::serde::Deserialize)]
-        #[serde(
-            crate = "::bunbase_runtime::serde",
-            remote = "GetTaskInput",
-            deny_unknown_fields
-        )]
+        #[derive(serde::Deserialize)]
+        #[serde(crate = "serde", remote = "GetTaskInput", deny_unknown_fields)]
         #[allow(dead_code)]
         struct GetTaskInputBody {
             #[serde(deserialize_with = "wire::fast::text")]
-            id: ::bunbase_runtime::uuid::Uuid,
+            id: uuid::Uuid,
         }
-        let v: GetTaskInput = wire::fast::body(
-            bytes,
-            |de| GetTaskInputBody::deserialize(de),
-        )?;
-        let _d = &mut wire::fast::Checks::default();
-        _d.passed().then_some(v)
+        let v = wire::fast::body(bytes, |de| GetTaskInputBody::deserialize(de))?;
+        Some(v)
     }
 }
 
 impl ListTasksInput {
     /// Decodes the fields of this object from `obj`, reporting unknown fields.
     pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
-        let status = wire::optional_field(
-            d,
-            &mut obj,
-            "status",
-            <TaskStatus as Decode>::decode,
-        );
+        let status = wire::optional_field(d, &mut obj, "status", TaskStatus::decode);
         let tag = wire::optional_field(d, &mut obj, "tag", wire::string);
         let limit = wire::default_field(
             d,
             &mut obj,
             "limit",
             || Value::from(20i64),
-            |d: &mut Decoder, v: Value| {
-                let x = wire::int(d, v)?;
-                wire::min(d, x, 1);
-                wire::max(d, x, 100);
-                Some(x)
-            },
+            wire::int,
         );
+        wire::check_at(d, "limit", &limit, &[Rule::MinInt(1), Rule::MaxInt(100)]);
         let cursor = wire::optional_field(d, &mut obj, "cursor", wire::string);
         wire::deny_unknown(d, obj);
         Some(Self {
@@ -286,39 +203,27 @@ impl Decode for ListTasksInput {
     }
     fn from_body(bytes: &[u8]) -> Option<Self> {
         /// `ListTasksInput` as the typed fast path reads it from a body (see `wire::fast`).
-        #[derive(::bunbase_runtime::serde::Deserialize)]
-        #[serde(
-            crate = "::bunbase_runtime::serde",
-            remote = "ListTasksInput",
-            deny_unknown_fields
-        )]
+        #[derive(serde::Deserialize)]
+        #[serde(crate = "serde", remote = "ListTasksInput", deny_unknown_fields)]
         #[allow(dead_code)]
         struct ListTasksInputBody {
             #[serde(default)]
-            status: ::std::option::Option<TaskStatus>,
+            status: Option<TaskStatus>,
             #[serde(default)]
-            tag: ::std::option::Option<::std::string::String>,
+            tag: Option<String>,
             #[serde(default = "ListTasksInputBody::limit")]
             limit: i64,
             #[serde(default)]
-            cursor: ::std::option::Option<::std::string::String>,
+            cursor: Option<String>,
         }
         impl ListTasksInputBody {
             fn limit() -> i64 {
                 20
             }
         }
-        let v: ListTasksInput = wire::fast::body(
-            bytes,
-            |de| ListTasksInputBody::deserialize(de),
-        )?;
+        let v = wire::fast::body(bytes, |de| ListTasksInputBody::deserialize(de))?;
         let d = &mut wire::fast::Checks::default();
-        {
-            let x = v.limit;
-            wire::min(d, x, 1);
-            wire::max(d, x, 100);
-            wire::int_range(d, x);
-        }
+        wire::check(d, &v.limit, &[Rule::MinInt(1), Rule::MaxInt(100), Rule::IntRange]);
         d.passed().then_some(v)
     }
 }
@@ -327,17 +232,8 @@ impl LoginInput {
     /// Decodes the fields of this object from `obj`, reporting unknown fields.
     pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
         let email = wire::field(d, &mut obj, "email", wire::email);
-        let password = wire::field(
-            d,
-            &mut obj,
-            "password",
-            |d: &mut Decoder, v: Value| {
-                let x = wire::string(d, v)?;
-                wire::min_len(d, &x, 1);
-                wire::max_len(d, &x, 256);
-                Some(x)
-            },
-        );
+        let password = wire::field(d, &mut obj, "password", wire::string);
+        wire::check_at(d, "password", &password, &[Rule::MinLen(1), Rule::MaxLen(256)]);
         wire::deny_unknown(d, obj);
         Some(Self {
             email: email?,
@@ -353,31 +249,17 @@ impl Decode for LoginInput {
     }
     fn from_body(bytes: &[u8]) -> Option<Self> {
         /// `LoginInput` as the typed fast path reads it from a body (see `wire::fast`).
-        #[derive(::bunbase_runtime::serde::Deserialize)]
-        #[serde(
-            crate = "::bunbase_runtime::serde",
-            remote = "LoginInput",
-            deny_unknown_fields
-        )]
+        #[derive(serde::Deserialize)]
+        #[serde(crate = "serde", remote = "LoginInput", deny_unknown_fields)]
         #[allow(dead_code)]
         struct LoginInputBody {
-            email: ::std::string::String,
-            password: ::std::string::String,
+            email: String,
+            password: String,
         }
-        let v: LoginInput = wire::fast::body(
-            bytes,
-            |de| LoginInputBody::deserialize(de),
-        )?;
+        let v = wire::fast::body(bytes, |de| LoginInputBody::deserialize(de))?;
         let d = &mut wire::fast::Checks::default();
-        {
-            let x = &v.email;
-            wire::email_format(d, x);
-        }
-        {
-            let x = &v.password;
-            wire::min_len(d, x, 1);
-            wire::max_len(d, x, 256);
-        }
+        wire::check(d, &v.email, &[Rule::Email]);
+        wire::check(d, &v.password, &[Rule::MinLen(1), Rule::MaxLen(256)]);
         d.passed().then_some(v)
     }
 }
@@ -386,27 +268,10 @@ impl ReceiveEmailInput {
     /// Decodes the fields of this object from `obj`, reporting unknown fields.
     pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
         let from = wire::field(d, &mut obj, "from", wire::email);
-        let subject = wire::field(
-            d,
-            &mut obj,
-            "subject",
-            |d: &mut Decoder, v: Value| {
-                let x = wire::string(d, v)?;
-                wire::min_len(d, &x, 1);
-                wire::max_len(d, &x, 200);
-                Some(x)
-            },
-        );
-        let text = wire::optional_field(
-            d,
-            &mut obj,
-            "text",
-            |d: &mut Decoder, v: Value| {
-                let x = wire::string(d, v)?;
-                wire::max_len(d, &x, 5000);
-                Some(x)
-            },
-        );
+        let subject = wire::field(d, &mut obj, "subject", wire::string);
+        wire::check_at(d, "subject", &subject, &[Rule::MinLen(1), Rule::MaxLen(200)]);
+        let text = wire::optional_field(d, &mut obj, "text", wire::string);
+        wire::check_at(d, "text", &text, &[Rule::MaxLen(5000)]);
         wire::deny_unknown(d, obj);
         Some(Self {
             from: from?,
@@ -423,36 +288,20 @@ impl Decode for ReceiveEmailInput {
     }
     fn from_body(bytes: &[u8]) -> Option<Self> {
         /// `ReceiveEmailInput` as the typed fast path reads it from a body (see `wire::fast`).
-        #[derive(::bunbase_runtime::serde::Deserialize)]
-        #[serde(
-            crate = "::bunbase_runtime::serde",
-            remote = "ReceiveEmailInput",
-            deny_unknown_fields
-        )]
+        #[derive(serde::Deserialize)]
+        #[serde(crate = "serde", remote = "ReceiveEmailInput", deny_unknown_fields)]
         #[allow(dead_code)]
         struct ReceiveEmailInputBody {
-            from: ::std::string::String,
-            subject: ::std::string::String,
+            from: String,
+            subject: String,
             #[serde(default)]
-            text: ::std::option::Option<::std::string::String>,
+            text: Option<String>,
         }
-        let v: ReceiveEmailInput = wire::fast::body(
-            bytes,
-            |de| ReceiveEmailInputBody::deserialize(de),
-        )?;
+        let v = wire::fast::body(bytes, |de| ReceiveEmailInputBody::deserialize(de))?;
         let d = &mut wire::fast::Checks::default();
-        {
-            let x = &v.from;
-            wire::email_format(d, x);
-        }
-        {
-            let x = &v.subject;
-            wire::min_len(d, x, 1);
-            wire::max_len(d, x, 200);
-        }
-        if let Some(x) = &v.text {
-            wire::max_len(d, x, 5000);
-        }
+        wire::check(d, &v.from, &[Rule::Email]);
+        wire::check(d, &v.subject, &[Rule::MinLen(1), Rule::MaxLen(200)]);
+        wire::check(d, &v.text, &[Rule::MaxLen(5000)]);
         d.passed().then_some(v)
     }
 }
@@ -461,28 +310,10 @@ impl RegisterInput {
     /// Decodes the fields of this object from `obj`, reporting unknown fields.
     pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
         let email = wire::field(d, &mut obj, "email", wire::email);
-        let password = wire::field(
-            d,
-            &mut obj,
-            "password",
-            |d: &mut Decoder, v: Value| {
-                let x = wire::string(d, v)?;
-                wire::min_len(d, &x, 8);
-                wire::max_len(d, &x, 256);
-                Some(x)
-            },
-        );
-        let name = wire::field(
-            d,
-            &mut obj,
-            "name",
-            |d: &mut Decoder, v: Value| {
-                let x = wire::string(d, v)?;
-                wire::min_len(d, &x, 1);
-                wire::max_len(d, &x, 100);
-                Some(x)
-            },
-        );
+        let password = wire::field(d, &mut obj, "password", wire::string);
+        wire::check_at(d, "password", &password, &[Rule::MinLen(8), Rule::MaxLen(256)]);
+        let name = wire::field(d, &mut obj, "name", wire::string);
+        wire::check_at(d, "name", &name, &[Rule::MinLen(1), Rule::MaxLen(100)]);
         wire::deny_unknown(d, obj);
         Some(Self {
             email: email?,
@@ -499,37 +330,19 @@ impl Decode for RegisterInput {
     }
     fn from_body(bytes: &[u8]) -> Option<Self> {
         /// `RegisterInput` as the typed fast path reads it from a body (see `wire::fast`).
-        #[derive(::bunbase_runtime::serde::Deserialize)]
-        #[serde(
-            crate = "::bunbase_runtime::serde",
-            remote = "RegisterInput",
-            deny_unknown_fields
-        )]
+        #[derive(serde::Deserialize)]
+        #[serde(crate = "serde", remote = "RegisterInput", deny_unknown_fields)]
         #[allow(dead_code)]
         struct RegisterInputBody {
-            email: ::std::string::String,
-            password: ::std::string::String,
-            name: ::std::string::String,
+            email: String,
+            password: String,
+            name: String,
         }
-        let v: RegisterInput = wire::fast::body(
-            bytes,
-            |de| RegisterInputBody::deserialize(de),
-        )?;
+        let v = wire::fast::body(bytes, |de| RegisterInputBody::deserialize(de))?;
         let d = &mut wire::fast::Checks::default();
-        {
-            let x = &v.email;
-            wire::email_format(d, x);
-        }
-        {
-            let x = &v.password;
-            wire::min_len(d, x, 8);
-            wire::max_len(d, x, 256);
-        }
-        {
-            let x = &v.name;
-            wire::min_len(d, x, 1);
-            wire::max_len(d, x, 100);
-        }
+        wire::check(d, &v.email, &[Rule::Email]);
+        wire::check(d, &v.password, &[Rule::MinLen(8), Rule::MaxLen(256)]);
+        wire::check(d, &v.name, &[Rule::MinLen(1), Rule::MaxLen(100)]);
         d.passed().then_some(v)
     }
 }
@@ -550,23 +363,15 @@ impl Decode for ReportInput {
     }
     fn from_body(bytes: &[u8]) -> Option<Self> {
         /// `ReportInput` as the typed fast path reads it from a body (see `wire::fast`).
-        #[derive(::bunbase_runtime::serde::Deserialize)]
-        #[serde(
-            crate = "::bunbase_runtime::serde",
-            remote = "ReportInput",
-            deny_unknown_fields
-        )]
+        #[derive(serde::Deserialize)]
+        #[serde(crate = "serde", remote = "ReportInput", deny_unknown_fields)]
         #[allow(dead_code)]
         struct ReportInputBody {
             #[serde(deserialize_with = "wire::fast::text")]
-            org_id: ::bunbase_runtime::uuid::Uuid,
+            org_id: uuid::Uuid,
         }
-        let v: ReportInput = wire::fast::body(
-            bytes,
-            |de| ReportInputBody::deserialize(de),
-        )?;
-        let _d = &mut wire::fast::Checks::default();
-        _d.passed().then_some(v)
+        let v = wire::fast::body(bytes, |de| ReportInputBody::deserialize(de))?;
+        Some(v)
     }
 }
 
@@ -586,23 +391,15 @@ impl Decode for SendReminderInput {
     }
     fn from_body(bytes: &[u8]) -> Option<Self> {
         /// `SendReminderInput` as the typed fast path reads it from a body (see `wire::fast`).
-        #[derive(::bunbase_runtime::serde::Deserialize)]
-        #[serde(
-            crate = "::bunbase_runtime::serde",
-            remote = "SendReminderInput",
-            deny_unknown_fields
-        )]
+        #[derive(serde::Deserialize)]
+        #[serde(crate = "serde", remote = "SendReminderInput", deny_unknown_fields)]
         #[allow(dead_code)]
         struct SendReminderInputBody {
             #[serde(deserialize_with = "wire::fast::text")]
-            task_id: ::bunbase_runtime::uuid::Uuid,
+            task_id: uuid::Uuid,
         }
-        let v: SendReminderInput = wire::fast::body(
-            bytes,
-            |de| SendReminderInputBody::deserialize(de),
-        )?;
-        let _d = &mut wire::fast::Checks::default();
-        _d.passed().then_some(v)
+        let v = wire::fast::body(bytes, |de| SendReminderInputBody::deserialize(de))?;
+        Some(v)
     }
 }
 
@@ -622,23 +419,15 @@ impl Decode for StartTrialInput {
     }
     fn from_body(bytes: &[u8]) -> Option<Self> {
         /// `StartTrialInput` as the typed fast path reads it from a body (see `wire::fast`).
-        #[derive(::bunbase_runtime::serde::Deserialize)]
-        #[serde(
-            crate = "::bunbase_runtime::serde",
-            remote = "StartTrialInput",
-            deny_unknown_fields
-        )]
+        #[derive(serde::Deserialize)]
+        #[serde(crate = "serde", remote = "StartTrialInput", deny_unknown_fields)]
         #[allow(dead_code)]
         struct StartTrialInputBody {
             #[serde(deserialize_with = "wire::fast::text")]
-            org_id: ::bunbase_runtime::uuid::Uuid,
+            org_id: uuid::Uuid,
         }
-        let v: StartTrialInput = wire::fast::body(
-            bytes,
-            |de| StartTrialInputBody::deserialize(de),
-        )?;
-        let _d = &mut wire::fast::Checks::default();
-        _d.passed().then_some(v)
+        let v = wire::fast::body(bytes, |de| StartTrialInputBody::deserialize(de))?;
+        Some(v)
     }
 }
 
@@ -664,26 +453,18 @@ impl Decode for TaskCreatedPayload {
     }
     fn from_body(bytes: &[u8]) -> Option<Self> {
         /// `TaskCreatedPayload` as the typed fast path reads it from a body (see `wire::fast`).
-        #[derive(::bunbase_runtime::serde::Deserialize)]
-        #[serde(
-            crate = "::bunbase_runtime::serde",
-            remote = "TaskCreatedPayload",
-            deny_unknown_fields
-        )]
+        #[derive(serde::Deserialize)]
+        #[serde(crate = "serde", remote = "TaskCreatedPayload", deny_unknown_fields)]
         #[allow(dead_code)]
         struct TaskCreatedPayloadBody {
             #[serde(deserialize_with = "wire::fast::text")]
-            task_id: ::bunbase_runtime::uuid::Uuid,
+            task_id: uuid::Uuid,
             #[serde(deserialize_with = "wire::fast::text")]
-            owner_id: ::bunbase_runtime::uuid::Uuid,
-            title: ::std::string::String,
+            owner_id: uuid::Uuid,
+            title: String,
         }
-        let v: TaskCreatedPayload = wire::fast::body(
-            bytes,
-            |de| TaskCreatedPayloadBody::deserialize(de),
-        )?;
-        let _d = &mut wire::fast::Checks::default();
-        _d.passed().then_some(v)
+        let v = wire::fast::body(bytes, |de| TaskCreatedPayloadBody::deserialize(de))?;
+        Some(v)
     }
 }
 
@@ -703,44 +484,18 @@ impl UpdateTaskInput {
     /// Decodes the fields of this object from `obj`, reporting unknown fields.
     pub fn decode_object(d: &mut Decoder, mut obj: Map<String, Value>) -> Option<Self> {
         let id = wire::field(d, &mut obj, "id", wire::uuid);
-        let title = wire::optional_field(
-            d,
-            &mut obj,
-            "title",
-            |d: &mut Decoder, v: Value| {
-                let x = wire::string(d, v)?;
-                wire::min_len(d, &x, 1);
-                wire::max_len(d, &x, 200);
-                Some(x)
-            },
-        );
-        let description = wire::optional_field(
-            d,
-            &mut obj,
-            "description",
-            |d: &mut Decoder, v: Value| {
-                let x = wire::string(d, v)?;
-                wire::max_len(d, &x, 5000);
-                Some(x)
-            },
-        );
-        let status = wire::optional_field(
-            d,
-            &mut obj,
-            "status",
-            <TaskStatus as Decode>::decode,
-        );
+        let title = wire::optional_field(d, &mut obj, "title", wire::string);
+        wire::check_at(d, "title", &title, &[Rule::MinLen(1), Rule::MaxLen(200)]);
+        let description = wire::optional_field(d, &mut obj, "description", wire::string);
+        wire::check_at(d, "description", &description, &[Rule::MaxLen(5000)]);
+        let status = wire::optional_field(d, &mut obj, "status", TaskStatus::decode);
         let tags = wire::optional_field(
             d,
             &mut obj,
             "tags",
-            |d: &mut Decoder, v: Value| {
-                let x = wire::list(d, v, wire::string)?;
-                wire::max_items(d, x.len(), 20);
-                wire::unique(d, &x);
-                Some(x)
-            },
+            |d, v| wire::list(d, v, wire::string),
         );
+        wire::check_at(d, "tags", &tags, &[Rule::MaxItems(20), Rule::Unique]);
         let due_at = wire::optional_field(d, &mut obj, "due_at", wire::datetime);
         wire::deny_unknown(d, obj);
         Some(Self {
@@ -761,45 +516,28 @@ impl Decode for UpdateTaskInput {
     }
     fn from_body(bytes: &[u8]) -> Option<Self> {
         /// `UpdateTaskInput` as the typed fast path reads it from a body (see `wire::fast`).
-        #[derive(::bunbase_runtime::serde::Deserialize)]
-        #[serde(
-            crate = "::bunbase_runtime::serde",
-            remote = "UpdateTaskInput",
-            deny_unknown_fields
-        )]
+        #[derive(serde::Deserialize)]
+        #[serde(crate = "serde", remote = "UpdateTaskInput", deny_unknown_fields)]
         #[allow(dead_code)]
         struct UpdateTaskInputBody {
             #[serde(deserialize_with = "wire::fast::text")]
-            id: ::bunbase_runtime::uuid::Uuid,
+            id: uuid::Uuid,
             #[serde(default)]
-            title: ::std::option::Option<::std::string::String>,
+            title: Option<String>,
             #[serde(default)]
-            description: ::std::option::Option<::std::string::String>,
+            description: Option<String>,
             #[serde(default)]
-            status: ::std::option::Option<TaskStatus>,
+            status: Option<TaskStatus>,
             #[serde(default)]
-            tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+            tags: Option<Vec<String>>,
             #[serde(deserialize_with = "wire::fast::text_opt", default)]
-            due_at: ::std::option::Option<
-                ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-            >,
+            due_at: Option<chrono::DateTime<chrono::Utc>>,
         }
-        let v: UpdateTaskInput = wire::fast::body(
-            bytes,
-            |de| UpdateTaskInputBody::deserialize(de),
-        )?;
+        let v = wire::fast::body(bytes, |de| UpdateTaskInputBody::deserialize(de))?;
         let d = &mut wire::fast::Checks::default();
-        if let Some(x) = &v.title {
-            wire::min_len(d, x, 1);
-            wire::max_len(d, x, 200);
-        }
-        if let Some(x) = &v.description {
-            wire::max_len(d, x, 5000);
-        }
-        if let Some(x) = &v.tags {
-            wire::max_items(d, x.len(), 20);
-            wire::unique(d, x);
-        }
+        wire::check(d, &v.title, &[Rule::MinLen(1), Rule::MaxLen(200)]);
+        wire::check(d, &v.description, &[Rule::MaxLen(5000)]);
+        wire::check(d, &v.tags, &[Rule::MaxItems(20), Rule::Unique]);
         d.passed().then_some(v)
     }
 }

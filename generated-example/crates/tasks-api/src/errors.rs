@@ -3,274 +3,171 @@
 
 ::bunbase_runtime::action_error! {
     #[action = "auth.login"]
-    /// Every error `auth.login` can answer; each maps to a status and a wire code.
-    #[derive(Debug, Clone, PartialEq)]
     pub enum LoginError {
-        /// 401 `invalid_credentials` (declared): Email or password is wrong
         InvalidCredentials = (401, "invalid_credentials", "Email or password is wrong"),
-        /// 400 `validation_failed` (implicit): The input is invalid
         ValidationFailed(violations) = (400, "validation_failed", "The input is invalid"),
-        /// 429 `rate_limited` (implicit): Too many requests
         RateLimited = (429, "rate_limited", "Too many requests"),
-        /// 501 `not_implemented` (implicit): Not implemented yet
         NotImplemented = (501, "not_implemented", "Not implemented yet"),
-        /// 500 `internal` (implicit): Internal error
         Internal(detail) = (500, "internal", "Internal error"),
     }
 }
 
 ::bunbase_runtime::action_error! {
     #[action = "auth.logout"]
-    /// Every error `auth.logout` can answer; each maps to a status and a wire code.
-    #[derive(Debug, Clone, PartialEq)]
     pub enum LogoutError {
-        /// 501 `not_implemented` (implicit): Not implemented yet
         NotImplemented = (501, "not_implemented", "Not implemented yet"),
-        /// 500 `internal` (implicit): Internal error
         Internal(detail) = (500, "internal", "Internal error"),
     }
 }
 
 ::bunbase_runtime::action_error! {
     #[action = "auth.me"]
-    /// Every error `auth.me` can answer; each maps to a status and a wire code.
-    #[derive(Debug, Clone, PartialEq)]
     pub enum MeError {
-        /// 401 `unauthorized` (implicit): Authentication is required
         Unauthorized = (401, "unauthorized", "Authentication is required"),
-        /// 501 `not_implemented` (implicit): Not implemented yet
         NotImplemented = (501, "not_implemented", "Not implemented yet"),
-        /// 500 `internal` (implicit): Internal error
         Internal(detail) = (500, "internal", "Internal error"),
     }
 }
 
 ::bunbase_runtime::action_error! {
     #[action = "auth.register"]
-    /// Every error `auth.register` can answer; each maps to a status and a wire code.
-    #[derive(Debug, Clone, PartialEq)]
     pub enum RegisterError {
-        /// 409 `email_taken` (declared): An account with this email already exists
         EmailTaken = (409, "email_taken", "An account with this email already exists"),
-        /// 400 `validation_failed` (implicit): The input is invalid
         ValidationFailed(violations) = (400, "validation_failed", "The input is invalid"),
-        /// 501 `not_implemented` (implicit): Not implemented yet
         NotImplemented = (501, "not_implemented", "Not implemented yet"),
-        /// 500 `internal` (implicit): Internal error
         Internal(detail) = (500, "internal", "Internal error"),
     }
 }
 
 ::bunbase_runtime::action_error! {
     #[action = "health.health"]
-    /// Every error `health.health` can answer; each maps to a status and a wire code.
-    #[derive(Debug, Clone, PartialEq)]
     pub enum HealthError {
-        /// 501 `not_implemented` (implicit): Not implemented yet
         NotImplemented = (501, "not_implemented", "Not implemented yet"),
-        /// 500 `internal` (implicit): Internal error
         Internal(detail) = (500, "internal", "Internal error"),
     }
 }
 
 ::bunbase_runtime::action_error! {
     #[action = "inbox.receive_email"]
-    /// Every error `inbox.receive_email` can answer; each maps to a status and a wire code.
-    #[derive(Debug, Clone, PartialEq)]
     pub enum ReceiveEmailError {
-        /// 422 `unknown_sender` (declared): No account has the sender's address
         UnknownSender = (422, "unknown_sender", "No account has the sender's address"),
-        /// 400 `validation_failed` (implicit): The input is invalid
         ValidationFailed(violations) = (400, "validation_failed", "The input is invalid"),
-        /// 501 `not_implemented` (implicit): Not implemented yet
         NotImplemented = (501, "not_implemented", "Not implemented yet"),
-        /// 500 `internal` (implicit): Internal error
         Internal(detail) = (500, "internal", "Internal error"),
     }
 }
 
 ::bunbase_runtime::action_error! {
     #[action = "orgs.create_org"]
-    /// Every error `orgs.create_org` can answer; each maps to a status and a wire code.
-    #[derive(Debug, Clone, PartialEq)]
     pub enum CreateOrgError {
-        /// 400 `validation_failed` (implicit): The input is invalid
         ValidationFailed(violations) = (400, "validation_failed", "The input is invalid"),
-        /// 401 `unauthorized` (implicit): Authentication is required
         Unauthorized = (401, "unauthorized", "Authentication is required"),
-        /// 501 `not_implemented` (implicit): Not implemented yet
         NotImplemented = (501, "not_implemented", "Not implemented yet"),
-        /// 500 `internal` (implicit): Internal error
         Internal(detail) = (500, "internal", "Internal error"),
     }
 }
 
 ::bunbase_runtime::action_error! {
     #[action = "orgs.report"]
-    /// Every error `orgs.report` can answer; each maps to a status and a wire code.
-    #[derive(Debug, Clone, PartialEq)]
     pub enum ReportError {
-        /// 400 `validation_failed` (implicit): The input is invalid
         ValidationFailed(violations) = (400, "validation_failed", "The input is invalid"),
-        /// 401 `unauthorized` (implicit): Authentication is required
         Unauthorized = (401, "unauthorized", "Authentication is required"),
-        /// 403 `forbidden` (implicit): You are not allowed to do this
         Forbidden = (403, "forbidden", "You are not allowed to do this"),
-        /// 501 `not_implemented` (implicit): Not implemented yet
         NotImplemented = (501, "not_implemented", "Not implemented yet"),
-        /// 500 `internal` (implicit): Internal error
         Internal(detail) = (500, "internal", "Internal error"),
     }
 }
 
 ::bunbase_runtime::action_error! {
     #[action = "orgs.start_trial"]
-    /// Every error `orgs.start_trial` can answer; each maps to a status and a wire code.
-    #[derive(Debug, Clone, PartialEq)]
     pub enum StartTrialError {
-        /// 403 `not_owner` (declared): Only the organization's owner can start a trial
         NotOwner = (403, "not_owner", "Only the organization's owner can start a trial"),
-        /// 400 `validation_failed` (implicit): The input is invalid
         ValidationFailed(violations) = (400, "validation_failed", "The input is invalid"),
-        /// 401 `unauthorized` (implicit): Authentication is required
         Unauthorized = (401, "unauthorized", "Authentication is required"),
-        /// 403 `forbidden` (implicit): You are not allowed to do this
         Forbidden = (403, "forbidden", "You are not allowed to do this"),
-        /// 501 `not_implemented` (implicit): Not implemented yet
         NotImplemented = (501, "not_implemented", "Not implemented yet"),
-        /// 500 `internal` (implicit): Internal error
         Internal(detail) = (500, "internal", "Internal error"),
     }
 }
 
 ::bunbase_runtime::action_error! {
     #[action = "tasks.create_task"]
-    /// Every error `tasks.create_task` can answer; each maps to a status and a wire code.
-    #[derive(Debug, Clone, PartialEq)]
     pub enum CreateTaskError {
-        /// 400 `validation_failed` (implicit): The input is invalid
         ValidationFailed(violations) = (400, "validation_failed", "The input is invalid"),
-        /// 401 `unauthorized` (implicit): Authentication is required
         Unauthorized = (401, "unauthorized", "Authentication is required"),
-        /// 501 `not_implemented` (implicit): Not implemented yet
         NotImplemented = (501, "not_implemented", "Not implemented yet"),
-        /// 500 `internal` (implicit): Internal error
         Internal(detail) = (500, "internal", "Internal error"),
     }
 }
 
 ::bunbase_runtime::action_error! {
     #[action = "tasks.delete_task"]
-    /// Every error `tasks.delete_task` can answer; each maps to a status and a wire code.
-    #[derive(Debug, Clone, PartialEq)]
     pub enum DeleteTaskError {
-        /// 404 `not_found` (declared): No task with this id
         NotFound = (404, "not_found", "No task with this id"),
-        /// 400 `validation_failed` (implicit): The input is invalid
         ValidationFailed(violations) = (400, "validation_failed", "The input is invalid"),
-        /// 401 `unauthorized` (implicit): Authentication is required
         Unauthorized = (401, "unauthorized", "Authentication is required"),
-        /// 501 `not_implemented` (implicit): Not implemented yet
         NotImplemented = (501, "not_implemented", "Not implemented yet"),
-        /// 500 `internal` (implicit): Internal error
         Internal(detail) = (500, "internal", "Internal error"),
     }
 }
 
 ::bunbase_runtime::action_error! {
     #[action = "tasks.get_task"]
-    /// Every error `tasks.get_task` can answer; each maps to a status and a wire code.
-    #[derive(Debug, Clone, PartialEq)]
     pub enum GetTaskError {
-        /// 404 `not_found` (declared): No task with this id
         NotFound = (404, "not_found", "No task with this id"),
-        /// 400 `validation_failed` (implicit): The input is invalid
         ValidationFailed(violations) = (400, "validation_failed", "The input is invalid"),
-        /// 401 `unauthorized` (implicit): Authentication is required
         Unauthorized = (401, "unauthorized", "Authentication is required"),
-        /// 501 `not_implemented` (implicit): Not implemented yet
         NotImplemented = (501, "not_implemented", "Not implemented yet"),
-        /// 500 `internal` (implicit): Internal error
         Internal(detail) = (500, "internal", "Internal error"),
     }
 }
 
 ::bunbase_runtime::action_error! {
     #[action = "tasks.list_tasks"]
-    /// Every error `tasks.list_tasks` can answer; each maps to a status and a wire code.
-    #[derive(Debug, Clone, PartialEq)]
     pub enum ListTasksError {
-        /// 400 `validation_failed` (implicit): The input is invalid
         ValidationFailed(violations) = (400, "validation_failed", "The input is invalid"),
-        /// 401 `unauthorized` (implicit): Authentication is required
         Unauthorized = (401, "unauthorized", "Authentication is required"),
-        /// 501 `not_implemented` (implicit): Not implemented yet
         NotImplemented = (501, "not_implemented", "Not implemented yet"),
-        /// 500 `internal` (implicit): Internal error
         Internal(detail) = (500, "internal", "Internal error"),
     }
 }
 
 ::bunbase_runtime::action_error! {
     #[action = "tasks.on_task_created"]
-    /// Every error `tasks.on_task_created` can answer; each maps to a status and a wire code.
-    #[derive(Debug, Clone, PartialEq)]
     pub enum OnTaskCreatedError {
-        /// 400 `validation_failed` (implicit): The input is invalid
         ValidationFailed(violations) = (400, "validation_failed", "The input is invalid"),
-        /// 401 `unauthorized` (implicit): Authentication is required
         Unauthorized = (401, "unauthorized", "Authentication is required"),
-        /// 501 `not_implemented` (implicit): Not implemented yet
         NotImplemented = (501, "not_implemented", "Not implemented yet"),
-        /// 500 `internal` (implicit): Internal error
         Internal(detail) = (500, "internal", "Internal error"),
     }
 }
 
 ::bunbase_runtime::action_error! {
     #[action = "tasks.purge_done_tasks"]
-    /// Every error `tasks.purge_done_tasks` can answer; each maps to a status and a wire code.
-    #[derive(Debug, Clone, PartialEq)]
     pub enum PurgeDoneTasksError {
-        /// 401 `unauthorized` (implicit): Authentication is required
         Unauthorized = (401, "unauthorized", "Authentication is required"),
-        /// 501 `not_implemented` (implicit): Not implemented yet
         NotImplemented = (501, "not_implemented", "Not implemented yet"),
-        /// 500 `internal` (implicit): Internal error
         Internal(detail) = (500, "internal", "Internal error"),
     }
 }
 
 ::bunbase_runtime::action_error! {
     #[action = "tasks.send_reminder"]
-    /// Every error `tasks.send_reminder` can answer; each maps to a status and a wire code.
-    #[derive(Debug, Clone, PartialEq)]
     pub enum SendReminderError {
-        /// 400 `validation_failed` (implicit): The input is invalid
         ValidationFailed(violations) = (400, "validation_failed", "The input is invalid"),
-        /// 401 `unauthorized` (implicit): Authentication is required
         Unauthorized = (401, "unauthorized", "Authentication is required"),
-        /// 501 `not_implemented` (implicit): Not implemented yet
         NotImplemented = (501, "not_implemented", "Not implemented yet"),
-        /// 500 `internal` (implicit): Internal error
         Internal(detail) = (500, "internal", "Internal error"),
     }
 }
 
 ::bunbase_runtime::action_error! {
     #[action = "tasks.update_task"]
-    /// Every error `tasks.update_task` can answer; each maps to a status and a wire code.
-    #[derive(Debug, Clone, PartialEq)]
     pub enum UpdateTaskError {
-        /// 404 `not_found` (declared): No task with this id
         NotFound = (404, "not_found", "No task with this id"),
-        /// 400 `validation_failed` (implicit): The input is invalid
         ValidationFailed(violations) = (400, "validation_failed", "The input is invalid"),
-        /// 401 `unauthorized` (implicit): Authentication is required
         Unauthorized = (401, "unauthorized", "Authentication is required"),
-        /// 501 `not_implemented` (implicit): Not implemented yet
         NotImplemented = (501, "not_implemented", "Not implemented yet"),
-        /// 500 `internal` (implicit): Internal error
         Internal(detail) = (500, "internal", "Internal error"),
     }
 }

@@ -17,19 +17,19 @@ pub trait AuthHandler: Send + Sync + 'static {
         &self,
         ctx: ActionContext,
         input: LoginInput,
-    ) -> impl Future<Output = ::std::result::Result<User, LoginError>> + Send;
+    ) -> impl Future<Output = Result<User, LoginError>> + Send;
     /// `auth.logout`: Sign out.
     ///
     /// Revokes the session (its cookie answers 401 from now on) and clears the cookie. Answers 204 even without a session.
     fn logout(
         &self,
         ctx: ActionContext,
-    ) -> impl Future<Output = ::std::result::Result<(), LogoutError>> + Send;
+    ) -> impl Future<Output = Result<(), LogoutError>> + Send;
     /// `auth.me`: The signed-in user.
     fn me(
         &self,
         ctx: ActionContext,
-    ) -> impl Future<Output = ::std::result::Result<User, MeError>> + Send;
+    ) -> impl Future<Output = Result<User, MeError>> + Send;
     /// `auth.register`: Create an account.
     ///
     /// Creates a user with an argon2id-hashed password and signs them in (sets the session cookie). E-mail addresses are compared case-insensitively: `Demo@example.com` is the same account as `demo@example.com`.
@@ -37,7 +37,7 @@ pub trait AuthHandler: Send + Sync + 'static {
         &self,
         ctx: ActionContext,
         input: RegisterInput,
-    ) -> impl Future<Output = ::std::result::Result<User, RegisterError>> + Send;
+    ) -> impl Future<Output = Result<User, RegisterError>> + Send;
 }
 
 /// The handlers of module `health` (A public status endpoint). Implement it in the server crate; the router calls each method after the action's guards passed and its input validated.
@@ -48,7 +48,7 @@ pub trait HealthHandler: Send + Sync + 'static {
     fn health(
         &self,
         ctx: ActionContext,
-    ) -> impl Future<Output = ::std::result::Result<HealthOutput, HealthError>> + Send;
+    ) -> impl Future<Output = Result<HealthOutput, HealthError>> + Send;
 }
 
 /// The handlers of module `inbox` (Tasks created by e-mail: the mail provider posts each inbound message to a signed webhook, and the sender's account gets a new task). Implement it in the server crate; the router calls each method after the action's guards passed and its input validated.
@@ -60,9 +60,7 @@ pub trait InboxHandler: Send + Sync + 'static {
         &self,
         ctx: ActionContext,
         input: ReceiveEmailInput,
-    ) -> impl Future<
-        Output = ::std::result::Result<ReceiveEmailOutput, ReceiveEmailError>,
-    > + Send;
+    ) -> impl Future<Output = Result<ReceiveEmailOutput, ReceiveEmailError>> + Send;
 }
 
 /// The handlers of module `orgs` (Teams on the runtime's built-in organization, plan and subscription tables, guarded by in_org, has_feature and trial_active_or_paid). Implement it in the server crate; the router calls each method after the action's guards passed and its input validated.
@@ -74,7 +72,7 @@ pub trait OrgsHandler: Send + Sync + 'static {
         &self,
         ctx: ActionContext,
         input: CreateOrgInput,
-    ) -> impl Future<Output = ::std::result::Result<Org, CreateOrgError>> + Send;
+    ) -> impl Future<Output = Result<Org, CreateOrgError>> + Send;
     /// `orgs.report`: The organization's report.
     ///
     /// Members of an organization whose plan has the `reports` feature and whose trial runs or is paid.
@@ -82,7 +80,7 @@ pub trait OrgsHandler: Send + Sync + 'static {
         &self,
         ctx: ActionContext,
         input: ReportInput,
-    ) -> impl Future<Output = ::std::result::Result<ReportOutput, ReportError>> + Send;
+    ) -> impl Future<Output = Result<ReportOutput, ReportError>> + Send;
     /// `orgs.start_trial`: Start a trial.
     ///
     /// Starts a 14-day trial of the `pro` plan (feature `reports`). Members only (`in_org`); only the owner may start it.
@@ -90,9 +88,7 @@ pub trait OrgsHandler: Send + Sync + 'static {
         &self,
         ctx: ActionContext,
         input: StartTrialInput,
-    ) -> impl Future<
-        Output = ::std::result::Result<StartTrialOutput, StartTrialError>,
-    > + Send;
+    ) -> impl Future<Output = Result<StartTrialOutput, StartTrialError>> + Send;
 }
 
 /// The handlers of module `tasks` (Tasks owned by the signed-in user). Implement it in the server crate; the router calls each method after the action's guards passed and its input validated.
@@ -102,27 +98,25 @@ pub trait TasksHandler: Send + Sync + 'static {
         &self,
         ctx: ActionContext,
         input: CreateTaskInput,
-    ) -> impl Future<Output = ::std::result::Result<Task, CreateTaskError>> + Send;
+    ) -> impl Future<Output = Result<Task, CreateTaskError>> + Send;
     /// `tasks.delete_task`: Delete a task.
     fn delete_task(
         &self,
         ctx: ActionContext,
         input: DeleteTaskInput,
-    ) -> impl Future<Output = ::std::result::Result<(), DeleteTaskError>> + Send;
+    ) -> impl Future<Output = Result<(), DeleteTaskError>> + Send;
     /// `tasks.get_task`: Get one task.
     fn get_task(
         &self,
         ctx: ActionContext,
         input: GetTaskInput,
-    ) -> impl Future<Output = ::std::result::Result<Task, GetTaskError>> + Send;
+    ) -> impl Future<Output = Result<Task, GetTaskError>> + Send;
     /// `tasks.list_tasks`: List my tasks, newest first.
     fn list_tasks(
         &self,
         ctx: ActionContext,
         input: ListTasksInput,
-    ) -> impl Future<
-        Output = ::std::result::Result<ListTasksOutput, ListTasksError>,
-    > + Send;
+    ) -> impl Future<Output = Result<ListTasksOutput, ListTasksError>> + Send;
     /// `tasks.on_task_created`: React to a new task.
     ///
     /// Runs after create_task publishes task.created (logs it).
@@ -130,14 +124,14 @@ pub trait TasksHandler: Send + Sync + 'static {
         &self,
         ctx: ActionContext,
         input: TaskCreatedPayload,
-    ) -> impl Future<Output = ::std::result::Result<(), OnTaskCreatedError>> + Send;
+    ) -> impl Future<Output = Result<(), OnTaskCreatedError>> + Send;
     /// `tasks.purge_done_tasks`: Delete tasks finished more than 30 days ago.
     ///
     /// Runs daily at 03:00 UTC, once across every server instance. A schedule has no caller, so the module's guard does not apply.
     fn purge_done_tasks(
         &self,
         ctx: ActionContext,
-    ) -> impl Future<Output = ::std::result::Result<(), PurgeDoneTasksError>> + Send;
+    ) -> impl Future<Output = Result<(), PurgeDoneTasksError>> + Send;
     /// `tasks.send_reminder`: Remind the owner that a task is due.
     ///
     /// A durable job that create_task enqueues, in the same transaction, for a task with a due date, to run at that date. It records the reminder in task_reminders (a real application would send an e-mail here); a task that was deleted or done meanwhile is skipped. Runs behind the module's guard with the session of whoever created the task.
@@ -145,7 +139,7 @@ pub trait TasksHandler: Send + Sync + 'static {
         &self,
         ctx: ActionContext,
         input: SendReminderInput,
-    ) -> impl Future<Output = ::std::result::Result<(), SendReminderError>> + Send;
+    ) -> impl Future<Output = Result<(), SendReminderError>> + Send;
     /// `tasks.update_task`: Change some fields of a task.
     ///
     /// Fields that are absent or null are left unchanged.
@@ -153,14 +147,14 @@ pub trait TasksHandler: Send + Sync + 'static {
         &self,
         ctx: ActionContext,
         input: UpdateTaskInput,
-    ) -> impl Future<Output = ::std::result::Result<Task, UpdateTaskError>> + Send;
+    ) -> impl Future<Output = Result<Task, UpdateTaskError>> + Send;
 }
 
 /// Publishes `task.created` once the current action succeeds: every action subscribed to it then runs through the pipeline.
 pub fn emit_task_created(
     ctx: &ActionContext,
     payload: &TaskCreatedPayload,
-) -> ::std::result::Result<(), ::bunbase_runtime::ApiError> {
+) -> Result<(), ::bunbase_runtime::ApiError> {
     ctx.emit("task.created", payload)
 }
 

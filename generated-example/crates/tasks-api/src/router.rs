@@ -8,98 +8,51 @@ pub const OPENAPI_JSON: &str = include_str!("openapi.json");
 use super::types::*;
 #[allow(unused_imports)]
 use super::handlers::*;
-#[allow(unused_imports)]
-use ::bunbase_runtime::wire;
-#[allow(unused_imports)]
-use ::bunbase_runtime::axum::{Router, response::{IntoResponse, Response}};
-#[allow(unused_imports)]
 use ::bunbase_runtime::{
     ActionSpec, Backoff, GuardSpec, RateLimitKey, RetryPolicy, Runtime,
 };
+use ::bunbase_runtime::axum::Router;
 use ::std::sync::Arc;
-use ::bunbase_runtime::HttpRequest;
-use ::bunbase_runtime::axum::routing::{MethodFilter, on};
+use ::bunbase_runtime::action;
 use ::bunbase_runtime::wire::{Binding, Param};
 
-/// An axum handler running `run` (one action's HTTP runner) with
-/// this route's success status and input bindings.
-fn endpoint<H, F, Fut>(
-    rt: &Runtime,
-    app: &Arc<H>,
-    run: F,
-    status: u16,
-    bindings: &'static [Binding],
-) -> impl Fn(HttpRequest) -> Fut + Clone + Send + Sync + 'static
-where
-    H: Send + Sync + 'static,
-    F: Fn(Runtime, Arc<H>, HttpRequest, u16, &'static [Binding]) -> Fut + Clone + Send
-        + Sync + 'static,
-    Fut: ::std::future::Future<Output = Response> + Send,
-{
-    let rt = rt.clone();
-    let app = app.clone();
-    move |req| run(rt.clone(), app.clone(), req, status, bindings)
-}
-
 /// The pipeline description of `auth.login`: its guards in run order and retry policy.
-pub static AUTH_LOGIN: ActionSpec = ActionSpec {
-    name: "auth.login",
-    guards: &[
+pub static AUTH_LOGIN: ActionSpec = ActionSpec::new(
+    "auth.login",
+    &[
         GuardSpec::RateLimit {
             limit: 20,
             window_ms: 60000,
             key: RateLimitKey::Ip,
         },
     ],
-    retry: RetryPolicy::NONE,
-};
+);
 
 /// The pipeline description of `auth.logout`: its guards in run order and retry policy.
-pub static AUTH_LOGOUT: ActionSpec = ActionSpec {
-    name: "auth.logout",
-    guards: &[],
-    retry: RetryPolicy::NONE,
-};
+pub static AUTH_LOGOUT: ActionSpec = ActionSpec::new("auth.logout", &[]);
 
 /// The pipeline description of `auth.me`: its guards in run order and retry policy.
-pub static AUTH_ME: ActionSpec = ActionSpec {
-    name: "auth.me",
-    guards: &[GuardSpec::Authenticated],
-    retry: RetryPolicy::NONE,
-};
+pub static AUTH_ME: ActionSpec = ActionSpec::new("auth.me", &[GuardSpec::Authenticated]);
 
 /// The pipeline description of `auth.register`: its guards in run order and retry policy.
-pub static AUTH_REGISTER: ActionSpec = ActionSpec {
-    name: "auth.register",
-    guards: &[],
-    retry: RetryPolicy::NONE,
-};
+pub static AUTH_REGISTER: ActionSpec = ActionSpec::new("auth.register", &[]);
 
 /// The pipeline description of `health.health`: its guards in run order and retry policy.
-pub static HEALTH_HEALTH: ActionSpec = ActionSpec {
-    name: "health.health",
-    guards: &[],
-    retry: RetryPolicy::NONE,
-};
+pub static HEALTH_HEALTH: ActionSpec = ActionSpec::new("health.health", &[]);
 
 /// The pipeline description of `inbox.receive_email`: its guards in run order and retry policy.
-pub static INBOX_RECEIVE_EMAIL: ActionSpec = ActionSpec {
-    name: "inbox.receive_email",
-    guards: &[],
-    retry: RetryPolicy::NONE,
-};
+pub static INBOX_RECEIVE_EMAIL: ActionSpec = ActionSpec::new("inbox.receive_email", &[]);
 
 /// The pipeline description of `orgs.create_org`: its guards in run order and retry policy.
-pub static ORGS_CREATE_ORG: ActionSpec = ActionSpec {
-    name: "orgs.create_org",
-    guards: &[GuardSpec::Authenticated],
-    retry: RetryPolicy::NONE,
-};
+pub static ORGS_CREATE_ORG: ActionSpec = ActionSpec::new(
+    "orgs.create_org",
+    &[GuardSpec::Authenticated],
+);
 
 /// The pipeline description of `orgs.report`: its guards in run order and retry policy.
-pub static ORGS_REPORT: ActionSpec = ActionSpec {
-    name: "orgs.report",
-    guards: &[
+pub static ORGS_REPORT: ActionSpec = ActionSpec::new(
+    "orgs.report",
+    &[
         GuardSpec::Authenticated,
         GuardSpec::InOrg,
         GuardSpec::HasFeature {
@@ -107,362 +60,67 @@ pub static ORGS_REPORT: ActionSpec = ActionSpec {
         },
         GuardSpec::TrialActiveOrPaid,
     ],
-    retry: RetryPolicy::NONE,
-};
+);
 
 /// The pipeline description of `orgs.start_trial`: its guards in run order and retry policy.
-pub static ORGS_START_TRIAL: ActionSpec = ActionSpec {
-    name: "orgs.start_trial",
-    guards: &[GuardSpec::Authenticated, GuardSpec::InOrg],
-    retry: RetryPolicy::NONE,
-};
+pub static ORGS_START_TRIAL: ActionSpec = ActionSpec::new(
+    "orgs.start_trial",
+    &[GuardSpec::Authenticated, GuardSpec::InOrg],
+);
 
 /// The pipeline description of `tasks.create_task`: its guards in run order and retry policy.
-pub static TASKS_CREATE_TASK: ActionSpec = ActionSpec {
-    name: "tasks.create_task",
-    guards: &[GuardSpec::Authenticated],
-    retry: RetryPolicy::NONE,
-};
+pub static TASKS_CREATE_TASK: ActionSpec = ActionSpec::new(
+    "tasks.create_task",
+    &[GuardSpec::Authenticated],
+);
 
 /// The pipeline description of `tasks.delete_task`: its guards in run order and retry policy.
-pub static TASKS_DELETE_TASK: ActionSpec = ActionSpec {
-    name: "tasks.delete_task",
-    guards: &[GuardSpec::Authenticated],
-    retry: RetryPolicy::NONE,
-};
+pub static TASKS_DELETE_TASK: ActionSpec = ActionSpec::new(
+    "tasks.delete_task",
+    &[GuardSpec::Authenticated],
+);
 
 /// The pipeline description of `tasks.get_task`: its guards in run order and retry policy.
-pub static TASKS_GET_TASK: ActionSpec = ActionSpec {
-    name: "tasks.get_task",
-    guards: &[GuardSpec::Authenticated],
-    retry: RetryPolicy::NONE,
-};
+pub static TASKS_GET_TASK: ActionSpec = ActionSpec::new(
+    "tasks.get_task",
+    &[GuardSpec::Authenticated],
+);
 
 /// The pipeline description of `tasks.list_tasks`: its guards in run order and retry policy.
-pub static TASKS_LIST_TASKS: ActionSpec = ActionSpec {
-    name: "tasks.list_tasks",
-    guards: &[GuardSpec::Authenticated],
-    retry: RetryPolicy::NONE,
-};
+pub static TASKS_LIST_TASKS: ActionSpec = ActionSpec::new(
+    "tasks.list_tasks",
+    &[GuardSpec::Authenticated],
+);
 
 /// The pipeline description of `tasks.on_task_created`: its guards in run order and retry policy.
-pub static TASKS_ON_TASK_CREATED: ActionSpec = ActionSpec {
-    name: "tasks.on_task_created",
-    guards: &[GuardSpec::Authenticated],
-    retry: RetryPolicy::NONE,
-};
+pub static TASKS_ON_TASK_CREATED: ActionSpec = ActionSpec::new(
+    "tasks.on_task_created",
+    &[GuardSpec::Authenticated],
+);
 
 /// The pipeline description of `tasks.purge_done_tasks`: its guards in run order and retry policy.
-pub static TASKS_PURGE_DONE_TASKS: ActionSpec = ActionSpec {
-    name: "tasks.purge_done_tasks",
-    guards: &[GuardSpec::Authenticated],
-    retry: RetryPolicy::NONE,
-};
+pub static TASKS_PURGE_DONE_TASKS: ActionSpec = ActionSpec::new(
+    "tasks.purge_done_tasks",
+    &[GuardSpec::Authenticated],
+);
 
 /// The pipeline description of `tasks.send_reminder`: its guards in run order and retry policy.
-pub static TASKS_SEND_REMINDER: ActionSpec = ActionSpec {
-    name: "tasks.send_reminder",
-    guards: &[GuardSpec::Authenticated],
-    retry: RetryPolicy {
+pub static TASKS_SEND_REMINDER: ActionSpec = ActionSpec::new(
+        "tasks.send_reminder",
+        &[GuardSpec::Authenticated],
+    )
+    .retry(RetryPolicy {
         attempts: 3,
         backoff: Backoff::Exponential,
         base_ms: 1000,
         max_ms: 60000,
-    },
-};
+    });
 
 /// The pipeline description of `tasks.update_task`: its guards in run order and retry policy.
-pub static TASKS_UPDATE_TASK: ActionSpec = ActionSpec {
-    name: "tasks.update_task",
-    guards: &[GuardSpec::Authenticated],
-    retry: RetryPolicy::NONE,
-};
-
-/// Runs `auth.login` for one HTTP request.
-async fn run_auth_login<H: AuthHandler>(
-    rt: Runtime,
-    app: Arc<H>,
-    req: HttpRequest,
-    status: u16,
-    bindings: &'static [Binding],
-) -> Response {
-    AUTH_LOGIN
-        .run_http(
-            &rt,
-            req,
-            status,
-            |req: &HttpRequest| wire::http_input::<LoginInput>(req, bindings),
-            move |ctx, input: LoginInput| {
-                let app = app.clone();
-                async move { AuthHandler::login(&*app, ctx, input).await }
-            },
-        )
-        .await
-}
-
-/// Runs `auth.logout` for one HTTP request.
-async fn run_auth_logout<H: AuthHandler>(
-    rt: Runtime,
-    app: Arc<H>,
-    req: HttpRequest,
-    status: u16,
-    bindings: &'static [Binding],
-) -> Response {
-    AUTH_LOGOUT
-        .run_http(
-            &rt,
-            req,
-            status,
-            |req: &HttpRequest| wire::http_input::<()>(req, bindings),
-            move |ctx, _input: ()| {
-                let app = app.clone();
-                async move { AuthHandler::logout(&*app, ctx).await }
-            },
-        )
-        .await
-}
-
-/// Runs `auth.me` for one HTTP request.
-async fn run_auth_me<H: AuthHandler>(
-    rt: Runtime,
-    app: Arc<H>,
-    req: HttpRequest,
-    status: u16,
-    bindings: &'static [Binding],
-) -> Response {
-    AUTH_ME
-        .run_http(
-            &rt,
-            req,
-            status,
-            |req: &HttpRequest| wire::http_input::<()>(req, bindings),
-            move |ctx, _input: ()| {
-                let app = app.clone();
-                async move { AuthHandler::me(&*app, ctx).await }
-            },
-        )
-        .await
-}
-
-/// Runs `auth.register` for one HTTP request.
-async fn run_auth_register<H: AuthHandler>(
-    rt: Runtime,
-    app: Arc<H>,
-    req: HttpRequest,
-    status: u16,
-    bindings: &'static [Binding],
-) -> Response {
-    AUTH_REGISTER
-        .run_http(
-            &rt,
-            req,
-            status,
-            |req: &HttpRequest| wire::http_input::<RegisterInput>(req, bindings),
-            move |ctx, input: RegisterInput| {
-                let app = app.clone();
-                async move { AuthHandler::register(&*app, ctx, input).await }
-            },
-        )
-        .await
-}
-
-/// Runs `health.health` for one HTTP request.
-async fn run_health_health<H: HealthHandler>(
-    rt: Runtime,
-    app: Arc<H>,
-    req: HttpRequest,
-    status: u16,
-    bindings: &'static [Binding],
-) -> Response {
-    HEALTH_HEALTH
-        .run_http(
-            &rt,
-            req,
-            status,
-            |req: &HttpRequest| wire::http_input::<()>(req, bindings),
-            move |ctx, _input: ()| {
-                let app = app.clone();
-                async move { HealthHandler::health(&*app, ctx).await }
-            },
-        )
-        .await
-}
-
-/// Runs `orgs.create_org` for one HTTP request.
-async fn run_orgs_create_org<H: OrgsHandler>(
-    rt: Runtime,
-    app: Arc<H>,
-    req: HttpRequest,
-    status: u16,
-    bindings: &'static [Binding],
-) -> Response {
-    ORGS_CREATE_ORG
-        .run_http(
-            &rt,
-            req,
-            status,
-            |req: &HttpRequest| wire::http_input::<CreateOrgInput>(req, bindings),
-            move |ctx, input: CreateOrgInput| {
-                let app = app.clone();
-                async move { OrgsHandler::create_org(&*app, ctx, input).await }
-            },
-        )
-        .await
-}
-
-/// Runs `orgs.report` for one HTTP request.
-async fn run_orgs_report<H: OrgsHandler>(
-    rt: Runtime,
-    app: Arc<H>,
-    req: HttpRequest,
-    status: u16,
-    bindings: &'static [Binding],
-) -> Response {
-    ORGS_REPORT
-        .run_http(
-            &rt,
-            req,
-            status,
-            |req: &HttpRequest| wire::http_input::<ReportInput>(req, bindings),
-            move |ctx, input: ReportInput| {
-                let app = app.clone();
-                async move { OrgsHandler::report(&*app, ctx, input).await }
-            },
-        )
-        .await
-}
-
-/// Runs `orgs.start_trial` for one HTTP request.
-async fn run_orgs_start_trial<H: OrgsHandler>(
-    rt: Runtime,
-    app: Arc<H>,
-    req: HttpRequest,
-    status: u16,
-    bindings: &'static [Binding],
-) -> Response {
-    ORGS_START_TRIAL
-        .run_http(
-            &rt,
-            req,
-            status,
-            |req: &HttpRequest| wire::http_input::<StartTrialInput>(req, bindings),
-            move |ctx, input: StartTrialInput| {
-                let app = app.clone();
-                async move { OrgsHandler::start_trial(&*app, ctx, input).await }
-            },
-        )
-        .await
-}
-
-/// Runs `tasks.create_task` for one HTTP request.
-async fn run_tasks_create_task<H: TasksHandler>(
-    rt: Runtime,
-    app: Arc<H>,
-    req: HttpRequest,
-    status: u16,
-    bindings: &'static [Binding],
-) -> Response {
-    TASKS_CREATE_TASK
-        .run_http(
-            &rt,
-            req,
-            status,
-            |req: &HttpRequest| wire::http_input::<CreateTaskInput>(req, bindings),
-            move |ctx, input: CreateTaskInput| {
-                let app = app.clone();
-                async move { TasksHandler::create_task(&*app, ctx, input).await }
-            },
-        )
-        .await
-}
-
-/// Runs `tasks.delete_task` for one HTTP request.
-async fn run_tasks_delete_task<H: TasksHandler>(
-    rt: Runtime,
-    app: Arc<H>,
-    req: HttpRequest,
-    status: u16,
-    bindings: &'static [Binding],
-) -> Response {
-    TASKS_DELETE_TASK
-        .run_http(
-            &rt,
-            req,
-            status,
-            |req: &HttpRequest| wire::http_input::<DeleteTaskInput>(req, bindings),
-            move |ctx, input: DeleteTaskInput| {
-                let app = app.clone();
-                async move { TasksHandler::delete_task(&*app, ctx, input).await }
-            },
-        )
-        .await
-}
-
-/// Runs `tasks.get_task` for one HTTP request.
-async fn run_tasks_get_task<H: TasksHandler>(
-    rt: Runtime,
-    app: Arc<H>,
-    req: HttpRequest,
-    status: u16,
-    bindings: &'static [Binding],
-) -> Response {
-    TASKS_GET_TASK
-        .run_http(
-            &rt,
-            req,
-            status,
-            |req: &HttpRequest| wire::http_input::<GetTaskInput>(req, bindings),
-            move |ctx, input: GetTaskInput| {
-                let app = app.clone();
-                async move { TasksHandler::get_task(&*app, ctx, input).await }
-            },
-        )
-        .await
-}
-
-/// Runs `tasks.list_tasks` for one HTTP request.
-async fn run_tasks_list_tasks<H: TasksHandler>(
-    rt: Runtime,
-    app: Arc<H>,
-    req: HttpRequest,
-    status: u16,
-    bindings: &'static [Binding],
-) -> Response {
-    TASKS_LIST_TASKS
-        .run_http(
-            &rt,
-            req,
-            status,
-            |req: &HttpRequest| wire::http_input::<ListTasksInput>(req, bindings),
-            move |ctx, input: ListTasksInput| {
-                let app = app.clone();
-                async move { TasksHandler::list_tasks(&*app, ctx, input).await }
-            },
-        )
-        .await
-}
-
-/// Runs `tasks.update_task` for one HTTP request.
-async fn run_tasks_update_task<H: TasksHandler>(
-    rt: Runtime,
-    app: Arc<H>,
-    req: HttpRequest,
-    status: u16,
-    bindings: &'static [Binding],
-) -> Response {
-    TASKS_UPDATE_TASK
-        .run_http(
-            &rt,
-            req,
-            status,
-            |req: &HttpRequest| wire::http_input::<UpdateTaskInput>(req, bindings),
-            move |ctx, input: UpdateTaskInput| {
-                let app = app.clone();
-                async move { TasksHandler::update_task(&*app, ctx, input).await }
-            },
-        )
-        .await
-}
+pub static TASKS_UPDATE_TASK: ActionSpec = ActionSpec::new(
+    "tasks.update_task",
+    &[GuardSpec::Authenticated],
+);
 
 /// The application's routes: every `api` route, every action endpoint
 /// (`POST {base_path}/v1/actions/{module}.{action}`), every inbound
@@ -475,323 +133,92 @@ async fn run_tasks_update_task<H: TasksHandler>(
 /// and health checks.
 pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
     let app = Arc::new(app);
-    {
-        let app = app.clone();
-        let options = ::bunbase_runtime::SubscribeOptions {
-            max_attempts: TASKS_ON_TASK_CREATED.retry.attempts.max(1),
-            retry: TASKS_ON_TASK_CREATED.retry,
-            internal: false,
-        };
-        rt.on_event(
-            "task.created",
-            "tasks.on_task_created",
-            options,
-            move |rt, delivery| {
-                let app = app.clone();
-                async move {
-                    TASKS_ON_TASK_CREATED
-                        .run_event(
-                            &rt,
-                            delivery,
-                            wire::event_input,
-                            move |ctx, input: TaskCreatedPayload| {
-                                let app = app.clone();
-                                async move {
-                                    TasksHandler::on_task_created(&*app, ctx, input).await
-                                }
-                            },
-                        )
-                        .await
-                        .map(|_| ())
-                }
-            },
-        );
-    }
+    let auth_login = action!(rt, app, AUTH_LOGIN, AuthHandler::login, LoginInput);
+    let auth_logout = action!(rt, app, AUTH_LOGOUT, AuthHandler::logout);
+    let auth_me = action!(rt, app, AUTH_ME, AuthHandler::me);
+    let auth_register = action!(
+        rt, app, AUTH_REGISTER, AuthHandler::register, RegisterInput
+    );
+    let health_health = action!(rt, app, HEALTH_HEALTH, HealthHandler::health);
+    let orgs_create_org = action!(
+        rt, app, ORGS_CREATE_ORG, OrgsHandler::create_org, CreateOrgInput
+    );
+    let orgs_report = action!(rt, app, ORGS_REPORT, OrgsHandler::report, ReportInput);
+    let orgs_start_trial = action!(
+        rt, app, ORGS_START_TRIAL, OrgsHandler::start_trial, StartTrialInput
+    );
+    let tasks_create_task = action!(
+        rt, app, TASKS_CREATE_TASK, TasksHandler::create_task, CreateTaskInput
+    );
+    let tasks_delete_task = action!(
+        rt, app, TASKS_DELETE_TASK, TasksHandler::delete_task, DeleteTaskInput
+    );
+    let tasks_get_task = action!(
+        rt, app, TASKS_GET_TASK, TasksHandler::get_task, GetTaskInput
+    );
+    let tasks_list_tasks = action!(
+        rt, app, TASKS_LIST_TASKS, TasksHandler::list_tasks, ListTasksInput
+    );
+    let tasks_on_task_created = action!(
+        rt, app, TASKS_ON_TASK_CREATED, TasksHandler::on_task_created, TaskCreatedPayload
+    );
+    let tasks_update_task = action!(
+        rt, app, TASKS_UPDATE_TASK, TasksHandler::update_task, UpdateTaskInput
+    );
+    tasks_on_task_created.subscribe("task.created");
     super::jobs::register(rt, &app);
     Router::new()
-        .route(
-            "/api/auth/login",
-            on(
-                MethodFilter::POST,
-                endpoint(
-                    rt,
-                    &app,
-                    run_auth_login,
-                    200,
-                    &[Binding::Body("email"), Binding::Body("password")],
-                ),
-            ),
-        )
-        .route(
-            "/api/auth/logout",
-            on(MethodFilter::POST, endpoint(rt, &app, run_auth_logout, 204, &[])),
-        )
-        .route(
-            "/api/auth/me",
-            on(MethodFilter::GET, endpoint(rt, &app, run_auth_me, 200, &[])),
-        )
-        .route(
-            "/api/auth/register",
-            on(
-                MethodFilter::POST,
-                endpoint(
-                    rt,
-                    &app,
-                    run_auth_register,
-                    201,
-                    &[
-                        Binding::Body("email"),
-                        Binding::Body("password"),
-                        Binding::Body("name"),
-                    ],
-                ),
-            ),
-        )
-        .route(
-            "/api/health",
-            on(MethodFilter::GET, endpoint(rt, &app, run_health_health, 200, &[])),
-        )
-        .route(
-            "/api/orgs",
-            on(
-                MethodFilter::POST,
-                endpoint(rt, &app, run_orgs_create_org, 201, &[Binding::Body("name")]),
-            ),
-        )
+        .route("/api/auth/login", auth_login.post(200, &[]))
+        .route("/api/auth/logout", auth_logout.post(204, &[]))
+        .route("/api/auth/me", auth_me.get(200, &[]))
+        .route("/api/auth/register", auth_register.post(201, &[]))
+        .route("/api/health", health_health.get(200, &[]))
+        .route("/api/orgs", orgs_create_org.post(201, &[]))
         .route(
             "/api/orgs/{org_id}/report",
-            on(
-                MethodFilter::GET,
-                endpoint(
-                    rt,
-                    &app,
-                    run_orgs_report,
-                    200,
-                    &[Binding::Path("org_id", Param::Str)],
-                ),
-            ),
+            orgs_report.get(200, &[Binding::Path("org_id", Param::Str)]),
         )
         .route(
             "/api/orgs/{org_id}/trial",
-            on(
-                MethodFilter::POST,
-                endpoint(
-                    rt,
-                    &app,
-                    run_orgs_start_trial,
-                    200,
-                    &[Binding::Path("org_id", Param::Str)],
-                ),
-            ),
+            orgs_start_trial.post(200, &[Binding::Path("org_id", Param::Str)]),
         )
         .route(
             "/api/tasks",
-            on(
-                    MethodFilter::POST,
-                    endpoint(
-                        rt,
-                        &app,
-                        run_tasks_create_task,
-                        201,
-                        &[
-                            Binding::Body("title"),
-                            Binding::Body("description"),
-                            Binding::Body("status"),
-                            Binding::Body("tags"),
-                            Binding::Body("due_at"),
-                        ],
-                    ),
-                )
-                .on(
-                    MethodFilter::GET,
-                    endpoint(
-                        rt,
-                        &app,
-                        run_tasks_list_tasks,
-                        200,
-                        &[
-                            Binding::Query("status", Param::Str),
-                            Binding::Query("tag", Param::Str),
-                            Binding::Query("limit", Param::Int),
-                            Binding::Query("cursor", Param::Str),
-                        ],
-                    ),
+            tasks_create_task
+                .post(201, &[])
+                .merge(
+                    tasks_list_tasks
+                        .get(
+                            200,
+                            &[
+                                Binding::Query("status", Param::Str),
+                                Binding::Query("tag", Param::Str),
+                                Binding::Query("limit", Param::Int),
+                                Binding::Query("cursor", Param::Str),
+                            ],
+                        ),
                 ),
         )
         .route(
             "/api/tasks/{id}",
-            on(
-                    MethodFilter::DELETE,
-                    endpoint(
-                        rt,
-                        &app,
-                        run_tasks_delete_task,
-                        204,
-                        &[Binding::Path("id", Param::Str)],
-                    ),
-                )
-                .on(
-                    MethodFilter::GET,
-                    endpoint(
-                        rt,
-                        &app,
-                        run_tasks_get_task,
-                        200,
-                        &[Binding::Path("id", Param::Str)],
-                    ),
-                )
-                .on(
-                    MethodFilter::PATCH,
-                    endpoint(
-                        rt,
-                        &app,
-                        run_tasks_update_task,
-                        200,
-                        &[
-                            Binding::Path("id", Param::Str),
-                            Binding::Body("title"),
-                            Binding::Body("description"),
-                            Binding::Body("status"),
-                            Binding::Body("tags"),
-                            Binding::Body("due_at"),
-                        ],
-                    ),
-                ),
+            tasks_delete_task
+                .delete(204, &[Binding::Path("id", Param::Str)])
+                .merge(tasks_get_task.get(200, &[Binding::Path("id", Param::Str)]))
+                .merge(tasks_update_task.patch(200, &[Binding::Path("id", Param::Str)])),
         )
-        .route(
-            "/api/v1/actions/auth.login",
-            on(
-                MethodFilter::POST,
-                endpoint(
-                    rt,
-                    &app,
-                    run_auth_login,
-                    200,
-                    &[Binding::Body("email"), Binding::Body("password")],
-                ),
-            ),
-        )
-        .route(
-            "/api/v1/actions/auth.logout",
-            on(MethodFilter::POST, endpoint(rt, &app, run_auth_logout, 204, &[])),
-        )
-        .route(
-            "/api/v1/actions/auth.me",
-            on(MethodFilter::POST, endpoint(rt, &app, run_auth_me, 200, &[])),
-        )
-        .route(
-            "/api/v1/actions/auth.register",
-            on(
-                MethodFilter::POST,
-                endpoint(
-                    rt,
-                    &app,
-                    run_auth_register,
-                    201,
-                    &[
-                        Binding::Body("email"),
-                        Binding::Body("password"),
-                        Binding::Body("name"),
-                    ],
-                ),
-            ),
-        )
-        .route(
-            "/api/v1/actions/health.health",
-            on(MethodFilter::POST, endpoint(rt, &app, run_health_health, 200, &[])),
-        )
-        .route(
-            "/api/v1/actions/orgs.create_org",
-            on(
-                MethodFilter::POST,
-                endpoint(rt, &app, run_orgs_create_org, 201, &[Binding::Body("name")]),
-            ),
-        )
-        .route(
-            "/api/v1/actions/orgs.report",
-            on(
-                MethodFilter::POST,
-                endpoint(rt, &app, run_orgs_report, 200, &[Binding::Body("org_id")]),
-            ),
-        )
-        .route(
-            "/api/v1/actions/orgs.start_trial",
-            on(
-                MethodFilter::POST,
-                endpoint(rt, &app, run_orgs_start_trial, 200, &[Binding::Body("org_id")]),
-            ),
-        )
-        .route(
-            "/api/v1/actions/tasks.create_task",
-            on(
-                MethodFilter::POST,
-                endpoint(
-                    rt,
-                    &app,
-                    run_tasks_create_task,
-                    201,
-                    &[
-                        Binding::Body("title"),
-                        Binding::Body("description"),
-                        Binding::Body("status"),
-                        Binding::Body("tags"),
-                        Binding::Body("due_at"),
-                    ],
-                ),
-            ),
-        )
-        .route(
-            "/api/v1/actions/tasks.delete_task",
-            on(
-                MethodFilter::POST,
-                endpoint(rt, &app, run_tasks_delete_task, 204, &[Binding::Body("id")]),
-            ),
-        )
-        .route(
-            "/api/v1/actions/tasks.get_task",
-            on(
-                MethodFilter::POST,
-                endpoint(rt, &app, run_tasks_get_task, 200, &[Binding::Body("id")]),
-            ),
-        )
-        .route(
-            "/api/v1/actions/tasks.list_tasks",
-            on(
-                MethodFilter::POST,
-                endpoint(
-                    rt,
-                    &app,
-                    run_tasks_list_tasks,
-                    200,
-                    &[
-                        Binding::Body("status"),
-                        Binding::Body("tag"),
-                        Binding::Body("limit"),
-                        Binding::Body("cursor"),
-                    ],
-                ),
-            ),
-        )
-        .route(
-            "/api/v1/actions/tasks.update_task",
-            on(
-                MethodFilter::POST,
-                endpoint(
-                    rt,
-                    &app,
-                    run_tasks_update_task,
-                    200,
-                    &[
-                        Binding::Body("id"),
-                        Binding::Body("title"),
-                        Binding::Body("description"),
-                        Binding::Body("status"),
-                        Binding::Body("tags"),
-                        Binding::Body("due_at"),
-                    ],
-                ),
-            ),
-        )
+        .route("/api/v1/actions/auth.login", auth_login.post(200, &[]))
+        .route("/api/v1/actions/auth.logout", auth_logout.post(204, &[]))
+        .route("/api/v1/actions/auth.me", auth_me.post(200, &[]))
+        .route("/api/v1/actions/auth.register", auth_register.post(201, &[]))
+        .route("/api/v1/actions/health.health", health_health.post(200, &[]))
+        .route("/api/v1/actions/orgs.create_org", orgs_create_org.post(201, &[]))
+        .route("/api/v1/actions/orgs.report", orgs_report.post(200, &[]))
+        .route("/api/v1/actions/orgs.start_trial", orgs_start_trial.post(200, &[]))
+        .route("/api/v1/actions/tasks.create_task", tasks_create_task.post(201, &[]))
+        .route("/api/v1/actions/tasks.delete_task", tasks_delete_task.post(204, &[]))
+        .route("/api/v1/actions/tasks.get_task", tasks_get_task.post(200, &[]))
+        .route("/api/v1/actions/tasks.list_tasks", tasks_list_tasks.post(200, &[]))
+        .route("/api/v1/actions/tasks.update_task", tasks_update_task.post(200, &[]))
         .merge(super::webhooks::routes(rt, &app))
         .merge(super::mcp::routes(rt, &app))
         .merge(::bunbase_runtime::docs::routes("/api", OPENAPI_JSON))

@@ -3,272 +3,192 @@
 
 #[allow(unused_imports)]
 use ::bunbase_runtime::wire;
+#[allow(unused_imports)]
+use ::bunbase_runtime::{chrono, serde_json, uuid};
 
-/// `CreateOrgInput` from module `orgs`.
+/// The input of `orgs.create_org`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct CreateOrgInput {
-    pub name: ::std::string::String,
+    /// Constraints: min length 1, max length 100. Example: `"Acme"`.
+    pub name: String,
 }
 
-impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for CreateOrgInput {
-    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
-        de: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        wire::deserialize(de)
-    }
-}
-
-/// `CreateTaskInput` from module `tasks`.
+/// The input of `tasks.create_task`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct CreateTaskInput {
-    pub title: ::std::string::String,
-    pub description: ::std::option::Option<::std::string::String>,
+    /// Constraints: min length 1, max length 200. Example: `"Write the release notes"`.
+    pub title: String,
+    /// Constraints: max length 5000.
+    pub description: Option<String>,
+    /// Default: `"open"`.
     pub status: TaskStatus,
-    pub tags: ::std::vec::Vec<::std::string::String>,
-    pub due_at: ::std::option::Option<
-        ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-    >,
+    /// Constraints: max items 20, items unique. Default: `[]`.
+    pub tags: Vec<String>,
+    pub due_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for CreateTaskInput {
-    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
-        de: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        wire::deserialize(de)
-    }
-}
-
-/// `DeleteTaskInput` from module `tasks`.
+/// The input of `tasks.delete_task`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct DeleteTaskInput {
-    pub id: ::bunbase_runtime::uuid::Uuid,
+    pub id: uuid::Uuid,
 }
 
-impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for DeleteTaskInput {
-    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
-        de: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        wire::deserialize(de)
-    }
-}
-
-/// `GetTaskInput` from module `tasks`.
+/// The input of `tasks.get_task`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct GetTaskInput {
-    pub id: ::bunbase_runtime::uuid::Uuid,
+    pub id: uuid::Uuid,
 }
 
-impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for GetTaskInput {
-    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
-        de: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        wire::deserialize(de)
-    }
-}
-
-/// `HealthOutput` from module `health`.
+/// The output of `health.health`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct HealthOutput {
+    /// Constraints: min 0.
     pub users: i64,
+    /// Constraints: min 0.
     pub tasks: i64,
 }
 
-/// `ListTasksInput` from module `tasks`.
+/// The input of `tasks.list_tasks`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct ListTasksInput {
-    pub status: ::std::option::Option<TaskStatus>,
-    pub tag: ::std::option::Option<::std::string::String>,
+    pub status: Option<TaskStatus>,
+    pub tag: Option<String>,
+    /// Constraints: min 1, max 100. Default: `20`.
     pub limit: i64,
     /// The next_cursor of the previous page
-    pub cursor: ::std::option::Option<::std::string::String>,
+    pub cursor: Option<String>,
 }
 
-impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for ListTasksInput {
-    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
-        de: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        wire::deserialize(de)
-    }
-}
-
-/// `ListTasksOutput` from module `tasks`.
+/// The output of `tasks.list_tasks`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct ListTasksOutput {
-    pub tasks: ::std::vec::Vec<Task>,
-    pub next_cursor: ::std::option::Option<::std::string::String>,
+    pub tasks: Vec<Task>,
+    pub next_cursor: Option<String>,
 }
 
-/// `LoginInput` from module `auth`.
+/// The input of `auth.login`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct LoginInput {
-    pub email: ::std::string::String,
-    pub password: ::std::string::String,
-}
-
-impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for LoginInput {
-    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
-        de: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        wire::deserialize(de)
-    }
+    pub email: String,
+    /// Constraints: min length 1, max length 256.
+    pub password: String,
 }
 
 /// An organization and the caller's role in it.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct Org {
-    pub id: ::bunbase_runtime::uuid::Uuid,
-    pub name: ::std::string::String,
+    pub id: uuid::Uuid,
+    /// Constraints: min length 1, max length 100.
+    pub name: String,
     /// The caller's role: `owner` for the creator.
-    pub role: ::std::string::String,
+    pub role: String,
 }
 
-/// `ReceiveEmailInput` from module `inbox`.
+/// The input of `inbox.receive_email`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct ReceiveEmailInput {
     /// The sender; must be an account's address
-    pub from: ::std::string::String,
-    pub subject: ::std::string::String,
-    pub text: ::std::option::Option<::std::string::String>,
+    pub from: String,
+    /// Constraints: min length 1, max length 200. Example: `"Renew the domain"`.
+    pub subject: String,
+    /// Constraints: max length 5000.
+    pub text: Option<String>,
 }
 
-impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for ReceiveEmailInput {
-    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
-        de: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        wire::deserialize(de)
-    }
-}
-
-/// `ReceiveEmailOutput` from module `inbox`.
+/// The output of `inbox.receive_email`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct ReceiveEmailOutput {
-    pub task_id: ::bunbase_runtime::uuid::Uuid,
+    pub task_id: uuid::Uuid,
 }
 
-/// `RegisterInput` from module `auth`.
+/// The input of `auth.register`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct RegisterInput {
-    pub email: ::std::string::String,
-    pub password: ::std::string::String,
-    pub name: ::std::string::String,
+    pub email: String,
+    /// Constraints: min length 8, max length 256.
+    pub password: String,
+    /// Constraints: min length 1, max length 100.
+    pub name: String,
 }
 
-impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for RegisterInput {
-    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
-        de: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        wire::deserialize(de)
-    }
-}
-
-/// `ReportInput` from module `orgs`.
+/// The input of `orgs.report`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct ReportInput {
-    pub org_id: ::bunbase_runtime::uuid::Uuid,
+    pub org_id: uuid::Uuid,
 }
 
-impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for ReportInput {
-    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
-        de: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        wire::deserialize(de)
-    }
-}
-
-/// `ReportOutput` from module `orgs`.
+/// The output of `orgs.report`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct ReportOutput {
-    pub org_id: ::bunbase_runtime::uuid::Uuid,
-    pub role: ::std::string::String,
+    pub org_id: uuid::Uuid,
+    pub role: String,
+    /// Constraints: min 1.
     pub members: i64,
 }
 
-/// `SendReminderInput` from module `tasks`.
+/// The input of `tasks.send_reminder`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct SendReminderInput {
-    pub task_id: ::bunbase_runtime::uuid::Uuid,
+    pub task_id: uuid::Uuid,
 }
 
-impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for SendReminderInput {
-    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
-        de: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        wire::deserialize(de)
-    }
-}
-
-/// `StartTrialInput` from module `orgs`.
+/// The input of `orgs.start_trial`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct StartTrialInput {
-    pub org_id: ::bunbase_runtime::uuid::Uuid,
+    pub org_id: uuid::Uuid,
 }
 
-impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for StartTrialInput {
-    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
-        de: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        wire::deserialize(de)
-    }
-}
-
-/// `StartTrialOutput` from module `orgs`.
+/// The output of `orgs.start_trial`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct StartTrialOutput {
-    pub plan: ::std::string::String,
-    pub trial_ends_at: ::bunbase_runtime::chrono::DateTime<
-        ::bunbase_runtime::chrono::Utc,
-    >,
+    pub plan: String,
+    pub trial_ends_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A unit of work owned by one user.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct Task {
-    pub id: ::bunbase_runtime::uuid::Uuid,
-    pub owner_id: ::bunbase_runtime::uuid::Uuid,
-    pub title: ::std::string::String,
-    pub description: ::std::option::Option<::std::string::String>,
+    pub id: uuid::Uuid,
+    pub owner_id: uuid::Uuid,
+    /// Constraints: min length 1, max length 200.
+    pub title: String,
+    /// Constraints: max length 5000.
+    pub description: Option<String>,
     pub status: TaskStatus,
-    pub tags: ::std::vec::Vec<::std::string::String>,
-    pub due_at: ::std::option::Option<
-        ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-    >,
-    pub created_at: ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-    pub updated_at: ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+    /// Constraints: max items 20, items unique.
+    pub tags: Vec<String>,
+    pub due_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A task was created.
+///
+/// The payload of event `task.created`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct TaskCreatedPayload {
-    pub task_id: ::bunbase_runtime::uuid::Uuid,
-    pub owner_id: ::bunbase_runtime::uuid::Uuid,
-    pub title: ::std::string::String,
-}
-
-impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for TaskCreatedPayload {
-    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
-        de: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        wire::deserialize(de)
-    }
+    pub task_id: uuid::Uuid,
+    pub owner_id: uuid::Uuid,
+    pub title: String,
 }
 
 /// Where a task is in its life.
@@ -313,7 +233,7 @@ impl ::std::fmt::Display for TaskStatus {
 impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for TaskStatus {
     fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
         de: D,
-    ) -> ::std::result::Result<Self, D::Error> {
+    ) -> Result<Self, D::Error> {
         wire::fast::enum_str(
             de,
             |s| match s {
@@ -326,34 +246,34 @@ impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for TaskStatus {
     }
 }
 
-/// `UpdateTaskInput` from module `tasks`.
+/// The input of `tasks.update_task`.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct UpdateTaskInput {
-    pub id: ::bunbase_runtime::uuid::Uuid,
-    pub title: ::std::option::Option<::std::string::String>,
-    pub description: ::std::option::Option<::std::string::String>,
-    pub status: ::std::option::Option<TaskStatus>,
-    pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-    pub due_at: ::std::option::Option<
-        ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-    >,
-}
-
-impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for UpdateTaskInput {
-    fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(
-        de: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        wire::deserialize(de)
-    }
+    pub id: uuid::Uuid,
+    /// Constraints: min length 1, max length 200.
+    pub title: Option<String>,
+    /// Constraints: max length 5000.
+    pub description: Option<String>,
+    pub status: Option<TaskStatus>,
+    /// Constraints: max items 20, items unique.
+    pub tags: Option<Vec<String>>,
+    pub due_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A person who can sign in.
 #[derive(Debug, Clone, PartialEq, ::bunbase_runtime::serde::Serialize)]
 #[serde(crate = "::bunbase_runtime::serde")]
 pub struct User {
-    pub id: ::bunbase_runtime::uuid::Uuid,
-    pub email: ::std::string::String,
-    pub name: ::std::string::String,
-    pub created_at: ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+    pub id: uuid::Uuid,
+    pub email: String,
+    /// Constraints: min length 1, max length 100.
+    pub name: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
+
+::bunbase_runtime::deserialize_by_decoding!(
+    CreateOrgInput, CreateTaskInput, DeleteTaskInput, GetTaskInput, ListTasksInput,
+    LoginInput, ReceiveEmailInput, RegisterInput, ReportInput, SendReminderInput,
+    StartTrialInput, TaskCreatedPayload, UpdateTaskInput
+);

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::format::{Part, chunked, part};
 use super::tokens::{ident, lit};
 use super::types::field_rust_type;
-use crate::ir::{Constraints, Field, Ir, TypeDef, TypeKind, TypeRef};
+use crate::ir::{Constraints, FastPath, Field, Ir, TypeDef, TypeKind, TypeRef};
 
 /// The `decode` module as parts: its imports, then in runs a decoder for
 /// every type the server reads (`Directions::server_reads`); output-only
@@ -21,15 +21,31 @@ pub fn decode_parts(ir: &Ir) -> Vec<Part<'_>> {
     // A project whose server reads no type (no action takes input) has an
     // empty module: no imports to leave unused.
     let any = !decoded.is_empty();
+    let any_fast = decoded.iter().any(|t| t.fast_path.is_some());
+    let any_rules = decoded.iter().any(|t| match &t.kind {
+        TypeKind::Object { fields } => fields.iter().any(|f| {
+            let fast = t.fast_path.is_some();
+            !rules(innermost(&f.ty), &f.constraints, fast).is_empty()
+        }),
+        _ => false,
+    });
     let mut parts = vec![part(move || {
         if !any {
             return TokenStream::new();
         }
+        let rule = any_rules.then(|| quote!(, Rule));
+        let serde = any_fast.then(|| {
+            quote! {
+                #[allow(unused_imports)]
+                use ::bunbase_runtime::{chrono, serde, uuid};
+            }
+        });
         quote! {
             #[allow(unused_imports)]
             use super::types::*;
-            use ::bunbase_runtime::wire::{self, Decode, Decoder};
+            use ::bunbase_runtime::wire::{self, Decode, Decoder #rule};
             use ::bunbase_runtime::serde_json::{Map, Value};
+            #serde
         }
     })];
     // Decoding checks every constraint, so the pipeline's validation has
@@ -41,14 +57,8 @@ pub fn decode_parts(ir: &Ir) -> Vec<Part<'_>> {
             quote!(::bunbase_runtime::checked_by_decoding!(#(#names),*);)
         }));
     }
-    let inputs: std::collections::BTreeSet<&str> =
-        ir.actions().filter_map(|a| a.input.as_deref()).collect();
-    let typed: Vec<(&TypeDef, bool)> = decoded
-        .into_iter()
-        .map(|t| (t, inputs.contains(t.name.as_str())))
-        .collect();
-    parts.extend(chunked(typed, move |(t, input)| {
-        let fast = input.then(|| fast_path(ir, t)).flatten();
+    parts.extend(chunked(decoded, move |t| {
+        let fast = t.fast_path.as_ref().and_then(|f| fast_path(ir, t, f));
         decode_impl(t, fast.as_ref())
     }));
     parts
@@ -139,6 +149,9 @@ fn decode_impl(t: &TypeDef, fast: Option<&TokenStream>) -> TokenStream {
     }
 }
 
+/// `let <field> = ...;` decoding one field, then, when it has
+/// constraints, one `wire::check_at` checking them at the field's path
+/// right after (so violations keep the fields' order).
 fn field_decode(f: &Field) -> TokenStream {
     let var = ident(&f.rust_name);
     let wire_name = lit(&f.name);
@@ -146,52 +159,50 @@ fn field_decode(f: &Field) -> TokenStream {
     let has_default = f.default.as_ref().is_some_and(|d| !d.is_null());
     let call = match (&f.ty, has_default) {
         (_, true) => {
-            let inner = value_decoder(&ty, &f.constraints);
+            let inner = base_decoder(&ty);
             let default = json_value(f.default.as_ref().unwrap_or(&Value::Null));
             quote!(wire::default_field(d, &mut obj, #wire_name, || #default, #inner))
         }
         (TypeRef::Optional { inner }, false) => {
-            let inner = value_decoder(inner, &f.constraints);
+            let inner = base_decoder(inner);
             quote!(wire::optional_field(d, &mut obj, #wire_name, #inner))
         }
         (ty, false) => {
-            let inner = value_decoder(ty, &f.constraints);
+            let inner = base_decoder(ty);
             quote!(wire::field(d, &mut obj, #wire_name, #inner))
         }
     };
-    quote!(let #var = #call;)
+    let rules = rules(innermost(&f.ty), &f.constraints, false);
+    let check =
+        (!rules.is_empty()).then(|| quote!(wire::check_at(d, #wire_name, &#var, &[#(#rules),*]);));
+    quote!(let #var = #call; #check)
 }
 
-/// A closure `|d, v| -> Option<T>` decoding a value of `ty`, with the
-/// field's constraints checked on its innermost non-optional value.
-fn value_decoder(ty: &TypeRef, c: &Constraints) -> TokenStream {
+/// `ty` without its optional layers: the type constraints apply to.
+fn innermost(ty: &TypeRef) -> &TypeRef {
+    match ty {
+        TypeRef::Optional { inner } => innermost(inner),
+        ty => ty,
+    }
+}
+
+/// A closure `|d, v| -> Option<T>` decoding a value of `ty`, without
+/// constraints (`wire::check_at` checks them after).
+fn value_decoder(ty: &TypeRef) -> TokenStream {
     match ty {
         TypeRef::Optional { inner } => {
-            let inner = value_decoder(inner, c);
-            quote!(|d: &mut Decoder, v: Value| wire::optional(d, v, #inner))
+            let inner = value_decoder(inner);
+            quote!(|d, v| wire::optional(d, v, #inner))
         }
         TypeRef::Named { name, boxed } => {
             let n = ident(name);
             if *boxed {
-                quote!(|d: &mut Decoder, v: Value| #n::decode(d, v).map(::std::boxed::Box::new))
+                quote!(|d, v| #n::decode(d, v).map(Box::new))
             } else {
-                quote!(<#n as Decode>::decode)
+                quote!(#n::decode)
             }
         }
-        _ => {
-            let base = base_decoder(ty);
-            let checks = constraint_checks(ty, c);
-            if checks.is_empty() {
-                base
-            } else {
-                let call = base_call(ty);
-                quote!(|d: &mut Decoder, v: Value| {
-                    let x = #call?;
-                    #checks
-                    Some(x)
-                })
-            }
-        }
+        _ => base_decoder(ty),
     }
 }
 
@@ -213,92 +224,74 @@ fn base_decoder(ty: &TypeRef) -> TokenStream {
         TypeRef::Json => quote!(wire::json),
         TypeRef::Bytes => quote!(wire::bytes),
         TypeRef::List { item } => {
-            let inner = value_decoder(item, &Constraints::default());
-            quote!(|d: &mut Decoder, v: Value| wire::list(d, v, #inner))
+            let inner = value_decoder(item);
+            quote!(|d, v| wire::list(d, v, #inner))
         }
         TypeRef::Map { value } => {
-            let inner = value_decoder(value, &Constraints::default());
-            quote!(|d: &mut Decoder, v: Value| wire::map(d, v, #inner))
+            let inner = value_decoder(value);
+            quote!(|d, v| wire::map(d, v, #inner))
         }
-        TypeRef::Optional { .. } | TypeRef::Named { .. } => {
-            value_decoder(ty, &Constraints::default())
-        }
+        TypeRef::Optional { .. } | TypeRef::Named { .. } => value_decoder(ty),
     }
 }
 
-/// An expression decoding `v` (in scope with `d`) as `ty`, without constraints.
-fn base_call(ty: &TypeRef) -> TokenStream {
-    match ty {
-        TypeRef::List { item } => {
-            let inner = value_decoder(item, &Constraints::default());
-            quote!(wire::list(d, v, #inner))
-        }
-        TypeRef::Map { value } => {
-            let inner = value_decoder(value, &Constraints::default());
-            quote!(wire::map(d, v, #inner))
-        }
-        _ => {
-            let f = base_decoder(ty);
-            quote!(#f(d, v))
-        }
-    }
-}
-
-/// Constraint checks on a decoded value bound to `x`.
-fn constraint_checks(ty: &TypeRef, c: &Constraints) -> TokenStream {
-    checks_on(ty, c, &quote!(&x))
-}
-
-/// Constraint checks on a value bound to `x`, passed by reference as `r`
-/// (`&x` for an owned value, `x` for one already borrowed).
-fn checks_on(ty: &TypeRef, c: &Constraints, r: &TokenStream) -> TokenStream {
-    let mut out = TokenStream::new();
-    let is_text = matches!(ty, TypeRef::String | TypeRef::Email | TypeRef::Url);
-    if is_text {
+/// The `wire::Rule`s of constraints `c` on a value of `ty` (the field's
+/// innermost type); the fast path (`fast`) adds the checks the decoder
+/// makes while reading (integer range, email and URL formats).
+fn rules(ty: &TypeRef, c: &Constraints, fast: bool) -> Vec<TokenStream> {
+    let mut out = Vec::new();
+    let usize_lit = |n: u64| Literal::usize_unsuffixed(n as usize);
+    if matches!(ty, TypeRef::String | TypeRef::Email | TypeRef::Url) {
         if let Some(n) = c.min_len {
-            let n = Literal::usize_unsuffixed(n as usize);
-            out.extend(quote!(wire::min_len(d, #r, #n);));
+            let n = usize_lit(n);
+            out.push(quote!(Rule::MinLen(#n)));
         }
         if let Some(n) = c.max_len {
-            let n = Literal::usize_unsuffixed(n as usize);
-            out.extend(quote!(wire::max_len(d, #r, #n);));
+            let n = usize_lit(n);
+            out.push(quote!(Rule::MaxLen(#n)));
         }
         if let Some(p) = &c.pattern {
             let p = lit(p);
-            out.extend(quote! {
-                static PATTERN: ::bunbase_runtime::validate::Pattern = ::bunbase_runtime::validate::Pattern::new(#p);
-                wire::pattern(d, #r, &PATTERN);
-            });
+            out.push(quote!(Rule::Pattern({
+                static PATTERN: ::bunbase_runtime::validate::Pattern =
+                    ::bunbase_runtime::validate::Pattern::new(#p);
+                &PATTERN
+            })));
         }
     }
     if matches!(ty, TypeRef::List { .. }) {
         if let Some(n) = c.min_items {
-            let n = Literal::usize_unsuffixed(n as usize);
-            out.extend(quote!(wire::min_items(d, x.len(), #n);));
+            let n = usize_lit(n);
+            out.push(quote!(Rule::MinItems(#n)));
         }
         if let Some(n) = c.max_items {
-            let n = Literal::usize_unsuffixed(n as usize);
-            out.extend(quote!(wire::max_items(d, x.len(), #n);));
+            let n = usize_lit(n);
+            out.push(quote!(Rule::MaxItems(#n)));
         }
         if c.unique {
-            out.extend(quote!(wire::unique(d, #r);));
+            out.push(quote!(Rule::Unique));
         }
     }
-    let bound = |n: &serde_json::Number| -> TokenStream {
-        match ty {
-            TypeRef::Float => {
-                let f = Literal::f64_unsuffixed(n.as_f64().unwrap_or(0.0));
-                quote!(#f)
+    let bound = |n: &serde_json::Number, min: bool| -> TokenStream {
+        if matches!(ty, TypeRef::Float) {
+            let f = Literal::f64_unsuffixed(n.as_f64().unwrap_or(0.0));
+            if min {
+                quote!(Rule::MinFloat(#f))
+            } else {
+                quote!(Rule::MaxFloat(#f))
             }
-            TypeRef::I32 => {
-                let i = Literal::i32_unsuffixed(
-                    n.as_i64().and_then(|i| i32::try_from(i).ok()).unwrap_or(0),
-                );
-                quote!(#i)
-            }
-            _ => {
-                let i = Literal::i64_unsuffixed(n.as_i64().unwrap_or(0));
-                quote!(#i)
+        } else {
+            let i = match ty {
+                TypeRef::I32 => {
+                    i64::from(n.as_i64().and_then(|i| i32::try_from(i).ok()).unwrap_or(0))
+                }
+                _ => n.as_i64().unwrap_or(0),
+            };
+            let i = Literal::i64_unsuffixed(i);
+            if min {
+                quote!(Rule::MinInt(#i))
+            } else {
+                quote!(Rule::MaxInt(#i))
             }
         }
     };
@@ -307,38 +300,38 @@ fn checks_on(ty: &TypeRef, c: &Constraints, r: &TokenStream) -> TokenStream {
         TypeRef::Int | TypeRef::Int64 | TypeRef::I32 | TypeRef::Float
     ) {
         if let Some(n) = &c.min {
-            let b = bound(n);
-            out.extend(quote!(wire::min(d, x, #b);));
+            out.push(bound(n, true));
         }
         if let Some(n) = &c.max {
-            let b = bound(n);
-            out.extend(quote!(wire::max(d, x, #b);));
+            out.push(bound(n, false));
+        }
+    }
+    if fast {
+        match ty {
+            TypeRef::Int => out.push(quote!(Rule::IntRange)),
+            TypeRef::Email => out.push(quote!(Rule::Email)),
+            TypeRef::Url => out.push(quote!(Rule::Url)),
+            _ => {}
         }
     }
     out
 }
 
-/// The typed fast path of an action's input type (`wire::fast`): a private
-/// shadow struct whose serde derive (`remote`) reads the body straight into
-/// the type, and a `from_body` that then checks every constraint. `None`
-/// when some field is of a kind the fast path cannot read exactly as the
-/// decoder does (nested objects, unions, maps, `json`, `bytes`, lists of
-/// anything but strings, booleans, floats, 32-bit integers and enums,
-/// non-empty or object defaults, deprecated fields); that type has no fast
-/// path and every body takes the decoder.
-fn fast_path(ir: &Ir, t: &TypeDef) -> Option<TokenStream> {
+/// The typed fast path of an action's input type (`wire::fast`), as
+/// lowering decided it ([`FastPath`]): a private shadow struct whose serde
+/// derive (`remote`) reads the body straight into the type, and a
+/// `from_body` that then checks every constraint. Lowering only gives a
+/// fast path to objects whose fields all read through serde exactly as the
+/// decoder reads them, so the `None` branches are never taken.
+fn fast_path(ir: &Ir, t: &TypeDef, fast: &FastPath) -> Option<TokenStream> {
     let TypeKind::Object { fields } = &t.kind else {
         return None;
     };
-    let name = ident(&t.name);
-    let shadow = ident(&format!("{}Body", t.name));
+    let shadow = ident(&fast.shadow);
     let mut defs = Vec::new();
     let mut defaults = Vec::new();
     let mut checks = Vec::new();
     for f in fields {
-        if f.deprecated {
-            return None;
-        }
         let var = ident(&f.rust_name);
         let ty = field_rust_type(f);
         let rust_ty = super::tokens::rust_type(&ty);
@@ -353,9 +346,6 @@ fn fast_path(ir: &Ir, t: &TypeDef) -> Option<TokenStream> {
             (TypeRef::Optional { inner }, true) => (&**inner, false),
             (ty, _) => (ty, false),
         };
-        if !fast_kind(ir, value_ty) {
-            return None;
-        }
         let with = match (value_ty, optional) {
             (TypeRef::Uuid | TypeRef::DateTime | TypeRef::Date, false) => Some("wire::fast::text"),
             (TypeRef::Uuid | TypeRef::DateTime | TypeRef::Date, true) => {
@@ -371,7 +361,7 @@ fn fast_path(ir: &Ir, t: &TypeDef) -> Option<TokenStream> {
         if has_default {
             let value = typed_default(ir, value_ty, f.default.as_ref()?)?;
             // The raw form (`r#type`) keeps a keyword-named field a path.
-            let path = lit(&format!("{}Body::{}", t.name, f.rust_name));
+            let path = lit(&format!("{}::{}", fast.shadow, f.rust_name));
             attrs.push(quote!(default = #path));
             defaults.push(quote!(fn #var() -> #rust_ty { #value }));
         } else if optional {
@@ -379,26 +369,10 @@ fn fast_path(ir: &Ir, t: &TypeDef) -> Option<TokenStream> {
         }
         let attrs = (!attrs.is_empty()).then(|| quote!(#[serde(#(#attrs),*)]));
         defs.push(quote!(#attrs #var: #rust_ty,));
-        let mut c = checks_on(value_ty, &f.constraints, &quote!(x));
-        match value_ty {
-            TypeRef::Int => c.extend(quote!(wire::int_range(d, x);)),
-            TypeRef::Email => c.extend(quote!(wire::email_format(d, x);)),
-            TypeRef::Url => c.extend(quote!(wire::url_format(d, x);)),
-            _ => {}
+        let rules = rules(value_ty, &f.constraints, true);
+        if !rules.is_empty() {
+            checks.push(quote!(wire::check(d, &v.#var, &[#(#rules),*]);));
         }
-        if c.is_empty() {
-            continue;
-        }
-        let copy = matches!(
-            value_ty,
-            TypeRef::Int | TypeRef::Int64 | TypeRef::I32 | TypeRef::Float
-        );
-        checks.push(match (optional, copy) {
-            (true, true) => quote!(if let Some(x) = v.#var { #c }),
-            (true, false) => quote!(if let Some(x) = &v.#var { #c }),
-            (false, true) => quote!({ let x = v.#var; #c }),
-            (false, false) => quote!({ let x = &v.#var; #c }),
-        });
     }
     let doc = lit(&format!(
         " `{}` as the typed fast path reads it from a body (see `wire::fast`).",
@@ -406,56 +380,27 @@ fn fast_path(ir: &Ir, t: &TypeDef) -> Option<TokenStream> {
     ));
     let remote = lit(&t.name);
     let impl_defaults = (!defaults.is_empty()).then(|| quote!(impl #shadow { #(#defaults)* }));
-    let d = if checks.is_empty() {
-        quote!(_d)
+    let checked = if checks.is_empty() {
+        quote!(Some(v))
     } else {
-        quote!(d)
+        quote! {
+            let d = &mut wire::fast::Checks::default();
+            #(#checks)*
+            d.passed().then_some(v)
+        }
     };
     Some(quote! {
         fn from_body(bytes: &[u8]) -> Option<Self> {
             #[doc = #doc]
-            #[derive(::bunbase_runtime::serde::Deserialize)]
-            #[serde(crate = "::bunbase_runtime::serde", remote = #remote, deny_unknown_fields)]
+            #[derive(serde::Deserialize)]
+            #[serde(crate = "serde", remote = #remote, deny_unknown_fields)]
             #[allow(dead_code)]
             struct #shadow { #(#defs)* }
             #impl_defaults
-            let v: #name = wire::fast::body(bytes, |de| #shadow::deserialize(de))?;
-            let #d = &mut wire::fast::Checks::default();
-            #(#checks)*
-            #d.passed().then_some(v)
+            let v = wire::fast::body(bytes, |de| #shadow::deserialize(de))?;
+            #checked
         }
     })
-}
-
-/// Whether a value of `ty` reads through serde exactly as the decoder
-/// reads it (with the `wire::fast` adapters the caller adds).
-fn fast_kind(ir: &Ir, ty: &TypeRef) -> bool {
-    match ty {
-        TypeRef::Bool
-        | TypeRef::Int
-        | TypeRef::Int64
-        | TypeRef::I32
-        | TypeRef::Float
-        | TypeRef::String
-        | TypeRef::Uuid
-        | TypeRef::Email
-        | TypeRef::Url
-        | TypeRef::DateTime
-        | TypeRef::Date => true,
-        TypeRef::Named { name, boxed: false } => is_enum(ir, name),
-        TypeRef::List { item } => match &**item {
-            TypeRef::Bool | TypeRef::Float | TypeRef::I32 | TypeRef::String => true,
-            TypeRef::Named { name, boxed: false } => is_enum(ir, name),
-            _ => false,
-        },
-        _ => false,
-    }
-}
-
-fn is_enum(ir: &Ir, name: &str) -> bool {
-    ir.types
-        .get(name)
-        .is_some_and(|t| matches!(t.kind, TypeKind::Enum { .. }) && !t.deprecated)
 }
 
 /// A Rust expression for the default `v` of a field of `ty`, when the fast
@@ -476,10 +421,10 @@ fn typed_default(ir: &Ir, ty: &TypeRef, v: &Value) -> Option<TokenStream> {
             quote!(#f)
         }
         (TypeRef::String | TypeRef::Email | TypeRef::Url, Value::String(s)) => {
-            quote!(::std::string::String::from(#s))
+            quote!(String::from(#s))
         }
         (TypeRef::List { .. }, Value::Array(items)) if items.is_empty() => {
-            quote!(::std::vec::Vec::new())
+            quote!(Vec::new())
         }
         (TypeRef::Named { name, .. }, Value::String(s)) => {
             let TypeKind::Enum { values } = &ir.types.get(name)?.kind else {
@@ -517,7 +462,7 @@ pub fn json_value(v: &Value) -> TokenStream {
         Value::Object(map) => {
             let entries = map.iter().map(|(k, v)| {
                 let v = json_value(v);
-                quote!(m.insert(::std::string::String::from(#k), #v);)
+                quote!(m.insert(String::from(#k), #v);)
             });
             quote!({ let mut m = Map::new(); #(#entries)* Value::Object(m) })
         }

@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::format::{Part, chunked};
-use super::tokens::{doc_lines, ident, lit};
+use super::tokens::{ident, lit};
 use crate::ir::{Action, ErrorDef, ErrorPayload, Ir};
 
 /// The `errors` module as parts: the enums in runs, each written with the
@@ -29,22 +29,13 @@ fn shape(e: &ErrorDef) -> Shape {
     }
 }
 
+/// One enum: its variants, each with status, code and message; the macro
+/// adds the docs (worded from the same data) and the derives.
 fn error_enum_def(a: &Action) -> TokenStream {
     let name = ident(&a.error_enum);
-    let head = lit(&format!(
-        " Every error `{}` can answer; each maps to a status and a wire code.",
-        a.full_name
-    ));
     let full = lit(&a.full_name);
     let variants = a.errors.iter().map(|e| {
         let v = ident(&e.rust_name);
-        let doc = doc_lines(&format!(
-            "{} `{}` ({}): {}",
-            e.status,
-            e.code,
-            if e.implicit { "implicit" } else { "declared" },
-            e.message
-        ));
         let payload = match shape(e) {
             Shape::Unit => TokenStream::new(),
             Shape::Violations => quote!((violations)),
@@ -53,13 +44,11 @@ fn error_enum_def(a: &Action) -> TokenStream {
         let status = proc_macro2::Literal::u16_unsuffixed(e.status);
         let code = lit(&e.code);
         let msg = lit(&e.message);
-        quote!(#doc #v #payload = (#status, #code, #msg),)
+        quote!(#v #payload = (#status, #code, #msg),)
     });
     quote! {
         ::bunbase_runtime::action_error! {
             #[action = #full]
-            #[doc = #head]
-            #[derive(Debug, Clone, PartialEq)]
             pub enum #name { #(#variants)* }
         }
     }

@@ -20,7 +20,7 @@ pub fn handlers_module(ir: &Ir) -> TokenStream {
         ));
         quote! {
             #doc
-            pub fn #f(ctx: &ActionContext, payload: &#payload) -> ::std::result::Result<(), ::bunbase_runtime::ApiError> {
+            pub fn #f(ctx: &ActionContext, payload: &#payload) -> Result<(), ::bunbase_runtime::ApiError> {
                 ctx.emit(#name, payload)
             }
         }
@@ -102,10 +102,10 @@ pub fn method_signature(a: &Action) -> TokenStream {
     let err = ident(&a.error_enum);
     match super::tokens::input_type(a) {
         Some(input) => {
-            quote!(fn #m(&self, ctx: ActionContext, input: #input) -> impl Future<Output = ::std::result::Result<#out, #err>> + Send)
+            quote!(fn #m(&self, ctx: ActionContext, input: #input) -> impl Future<Output = Result<#out, #err>> + Send)
         }
         None => {
-            quote!(fn #m(&self, ctx: ActionContext) -> impl Future<Output = ::std::result::Result<#out, #err>> + Send)
+            quote!(fn #m(&self, ctx: ActionContext) -> impl Future<Output = Result<#out, #err>> + Send)
         }
     }
 }
@@ -126,7 +126,7 @@ fn custom_guards_trait(ir: &Ir) -> TokenStream {
         let doc = doc_lines(&format!("The `{{custom: {name}}}` guard: `Ok(())` lets the call through; an error answers instead."));
         quote! {
             #doc
-            fn #m(&self, req: &::bunbase_runtime::GuardRequest<'_>) -> impl Future<Output = ::std::result::Result<(), ::bunbase_runtime::ApiError>> + Send;
+            fn #m(&self, req: &::bunbase_runtime::GuardRequest<'_>) -> impl Future<Output = Result<(), ::bunbase_runtime::ApiError>> + Send;
         }
     });
     quote! {

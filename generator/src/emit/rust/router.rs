@@ -1,4 +1,4 @@
-//! Emits the `router` module of the API crate: every `api` trigger's route and action endpoint through the runtime's pipeline, event subscriptions, custom guards, and the runtime's offline docs routes for the OpenAPI document.
+//! Emits the `router` module of the API crate: every `api` trigger's route and action endpoint through the runtime's generic route (`bunbase_runtime::route`), event subscriptions, custom guards, and the runtime's offline docs routes for the OpenAPI document.
 
 use std::collections::BTreeMap;
 
@@ -10,22 +10,27 @@ use super::tokens::{custom_guards, ident, lit, uses_custom_guards};
 use super::types::field_rust_type;
 use crate::ir::{Action, Backoff, BindingLocation, GuardKind, Ir, RateLimitKey, TypeKind, TypeRef};
 
-/// The `router` module as parts: its head, the action specs and HTTP
-/// runners in runs, then the router function.
+/// The `router` module as parts: its head, the action specs in runs, then
+/// the router function, which builds one `bunbase_runtime::route::Action`
+/// per served action and serves it on each of its routes and events.
 pub fn router_parts(ir: &Ir) -> Vec<Part<'_>> {
     let actions: Vec<&Action> = ir.actions().collect();
     let mut parts = vec![part(move || router_head(ir))];
-    parts.extend(chunked(actions.clone(), spec_static));
-    parts.extend(chunked(actions, move |a| http_runner(ir, a)));
+    parts.extend(chunked(actions, spec_static));
     parts.push(part(move || router_tail(ir)));
     parts
 }
 
-/// The imports and the endpoint helper.
+/// Whether the router serves `a` itself: on HTTP routes or as an event
+/// subscriber (other triggers are served by `jobs`, `webhooks` and `mcp`).
+fn served(a: &Action) -> bool {
+    !a.triggers.http.is_empty() || !a.triggers.events.is_empty()
+}
+
+/// The imports.
 fn router_head(ir: &Ir) -> TokenStream {
-    let any_http = ir.actions().any(|a| !a.triggers.http.is_empty());
-    // `Param` says how a path or query string becomes a field's JSON: only
-    // routes with such bindings use it.
+    // Only path and query parameters are bound (every other field comes
+    // from the body): routes without them bind nothing.
     let any_param = ir.actions().any(|a| {
         a.triggers.http.iter().any(|r| {
             r.bindings
@@ -33,62 +38,58 @@ fn router_head(ir: &Ir) -> TokenStream {
                 .any(|b| b.location != BindingLocation::Body)
         })
     });
-    let wire_imports = if any_param {
-        quote!(
+    // The runtime items the specs name, and `Runtime` for `router`.
+    let guards = || ir.actions().flat_map(|a| a.guards.iter());
+    let retry = ir
+        .actions()
+        .any(|a| a.retry != crate::ir::RetryPolicy::default());
+    let mut runtime = Vec::new();
+    if ir.actions().next().is_some() {
+        runtime.push(quote!(ActionSpec));
+    }
+    if retry {
+        runtime.push(quote!(Backoff));
+    }
+    if guards().next().is_some() {
+        runtime.push(quote!(GuardSpec));
+    }
+    if guards().any(|g| matches!(g.kind, GuardKind::RateLimit { .. })) {
+        runtime.push(quote!(RateLimitKey));
+    }
+    if retry {
+        runtime.push(quote!(RetryPolicy));
+    }
+    runtime.push(quote!(Runtime));
+    let mut uses = TokenStream::new();
+    if ir.actions().any(served) {
+        uses.extend(quote!(
+            use ::bunbase_runtime::action;
+        ));
+    }
+    if any_param {
+        uses.extend(quote!(
             use ::bunbase_runtime::wire::{Binding, Param};
-        )
-    } else {
-        quote!(
-            use ::bunbase_runtime::wire::Binding;
-        )
-    };
-    let http_imports = if any_http {
-        quote! {
-            use ::bunbase_runtime::HttpRequest;
-            use ::bunbase_runtime::axum::routing::{MethodFilter, on};
-            #wire_imports
-
-            /// An axum handler running `run` (one action's HTTP runner) with
-            /// this route's success status and input bindings.
-            fn endpoint<H, F, Fut>(
-                rt: &Runtime,
-                app: &Arc<H>,
-                run: F,
-                status: u16,
-                bindings: &'static [Binding],
-            ) -> impl Fn(HttpRequest) -> Fut + Clone + Send + Sync + 'static
-            where
-                H: Send + Sync + 'static,
-                F: Fn(Runtime, Arc<H>, HttpRequest, u16, &'static [Binding]) -> Fut + Clone + Send + Sync + 'static,
-                Fut: ::std::future::Future<Output = Response> + Send,
-            {
-                let rt = rt.clone();
-                let app = app.clone();
-                move |req| run(rt.clone(), app.clone(), req, status, bindings)
-            }
-        }
-    } else {
-        TokenStream::new()
-    };
+        ));
+    }
     quote! {
         #[allow(unused_imports)]
         use super::types::*;
         #[allow(unused_imports)]
         use super::handlers::*;
-        #[allow(unused_imports)]
-        use ::bunbase_runtime::wire;
-        #[allow(unused_imports)]
-        use ::bunbase_runtime::axum::{Router, response::{IntoResponse, Response}};
-        #[allow(unused_imports)]
-        use ::bunbase_runtime::{ActionSpec, Backoff, GuardSpec, RateLimitKey, RetryPolicy, Runtime};
+        use ::bunbase_runtime::{#(#runtime),*};
+        use ::bunbase_runtime::axum::Router;
         use ::std::sync::Arc;
-        #http_imports
+        #uses
     }
 }
 
 /// The custom-guards adapter and the router function.
 fn router_tail(ir: &Ir) -> TokenStream {
-    let subs = ir.actions().flat_map(|a| subscriptions(ir, a));
+    let lets = ir
+        .actions()
+        .filter(|a| served(a))
+        .map(|a| action_let(ir, a));
+    let subs = ir.actions().flat_map(subscriptions);
     let routes = route_table(ir);
     let base = lit(&ir.project.base_path);
     let custom = custom_guards_adapter(ir);
@@ -114,6 +115,7 @@ fn router_tail(ir: &Ir) -> TokenStream {
         pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
             let app = Arc::new(app);
             #register_custom
+            #(#lets)*
             #(#subs)*
             super::jobs::register(rt, &app);
             Router::new()
@@ -165,9 +167,9 @@ fn spec_static(a: &Action) -> TokenStream {
         Backoff::Fixed => quote!(Backoff::Fixed),
     };
     let retry = if *r == crate::ir::RetryPolicy::default() {
-        quote!(RetryPolicy::NONE)
+        TokenStream::new()
     } else {
-        quote!(RetryPolicy { attempts: #attempts, backoff: #backoff, base_ms: #base_ms, max_ms: #max_ms })
+        quote!(.retry(RetryPolicy { attempts: #attempts, backoff: #backoff, base_ms: #base_ms, max_ms: #max_ms }))
     };
     let doc = lit(&format!(
         " The pipeline description of `{}`: its guards in run order and retry policy.",
@@ -175,16 +177,33 @@ fn spec_static(a: &Action) -> TokenStream {
     ));
     quote! {
         #[doc = #doc]
-        pub static #name: ActionSpec = ActionSpec {
-            name: #full,
-            guards: &[#(#guards),*],
-            retry: #retry,
-        };
+        pub static #name: ActionSpec = ActionSpec::new(#full, &[#(#guards),*])#retry;
     }
 }
 
-fn runner_name(a: &Action) -> proc_macro2::Ident {
-    format_ident!("run_{}_{}", a.module, a.name)
+/// The local variable holding the runtime `route::Action` of `a`.
+fn action_var(a: &Action) -> proc_macro2::Ident {
+    format_ident!("{}_{}", a.module, a.name)
+}
+
+/// `let <module>_<action> = action!(..);`: the action as the runtime's
+/// generic route serves it, calling its handler through the module trait
+/// (two modules may have actions of the same name, and `app` implements
+/// both traits).
+fn action_let(ir: &Ir, a: &Action) -> TokenStream {
+    let var = action_var(a);
+    let spec = spec_name(a);
+    let tr = handler_trait(ir, a);
+    let m = ident(&a.rust_name);
+    let input = match &a.input {
+        Some(input) => {
+            let input = ident(input);
+            quote!(, #input)
+        }
+        None if a.input_json => quote!(, json),
+        None => TokenStream::new(),
+    };
+    quote!(let #var = action!(rt, app, #spec, #tr::#m #input);)
 }
 
 /// The module trait's name (`TasksHandler`) for action `a`.
@@ -216,37 +235,6 @@ pub(super) fn handler_closure(ir: &Ir, a: &Action) -> TokenStream {
     }
 }
 
-/// An async fn running the action for one HTTP request, given how the input
-/// binds (`bindings`) and the success status.
-fn http_runner(ir: &Ir, a: &Action) -> TokenStream {
-    if a.triggers.http.is_empty() {
-        return TokenStream::new();
-    }
-    let name = runner_name(a);
-    let spec = spec_name(a);
-    let tr = handler_trait(ir, a);
-    let closure = handler_closure(ir, a);
-    let decode = match &a.input {
-        Some(input) => {
-            let input = ident(input);
-            quote!(|req: &HttpRequest| wire::http_input::<#input>(req, bindings))
-        }
-        // `json`: the whole body, whatever JSON it is.
-        None if a.input_json => quote!(|req: &HttpRequest| {
-            let _ = bindings;
-            req.json::<::bunbase_runtime::serde_json::Value>()
-        }),
-        None => quote!(|req: &HttpRequest| wire::http_input::<()>(req, bindings)),
-    };
-    let doc = lit(&format!(" Runs `{}` for one HTTP request.", a.full_name));
-    quote! {
-        #[doc = #doc]
-        async fn #name<H: #tr>(rt: Runtime, app: Arc<H>, req: HttpRequest, status: u16, bindings: &'static [Binding]) -> Response {
-            #spec.run_http(&rt, req, status, #decode, #closure).await
-        }
-    }
-}
-
 /// The `Param` describing how a query or path string becomes JSON for a field.
 fn param_kind(ir: &Ir, ty: &TypeRef) -> TokenStream {
     match ty {
@@ -267,7 +255,8 @@ fn param_kind(ir: &Ir, ty: &TypeRef) -> TokenStream {
     }
 }
 
-/// The static binding table of one route.
+/// The static binding table of one route: its path and query parameters
+/// (every other field comes from the body).
 fn bindings(ir: &Ir, a: &Action, route: Option<usize>) -> TokenStream {
     let fields = a
         .input
@@ -278,7 +267,7 @@ fn bindings(ir: &Ir, a: &Action, route: Option<usize>) -> TokenStream {
             _ => Vec::new(),
         })
         .unwrap_or_default();
-    let rows = fields.iter().map(|f| {
+    let rows = fields.iter().filter_map(|f| {
         let loc = route
             .and_then(|r| a.triggers.http.get(r))
             .and_then(|r| r.bindings.iter().find(|b| b.field == f.name))
@@ -287,56 +276,57 @@ fn bindings(ir: &Ir, a: &Action, route: Option<usize>) -> TokenStream {
         let name = lit(&f.name);
         let kind = param_kind(ir, &field_rust_type(f));
         match loc {
-            BindingLocation::Path => quote!(Binding::Path(#name, #kind)),
-            BindingLocation::Query => quote!(Binding::Query(#name, #kind)),
-            BindingLocation::Body => quote!(Binding::Body(#name)),
+            BindingLocation::Path => Some(quote!(Binding::Path(#name, #kind))),
+            BindingLocation::Query => Some(quote!(Binding::Query(#name, #kind))),
+            BindingLocation::Body => None,
         }
     });
     quote!(&[#(#rows),*])
 }
 
-fn method_filter(m: &str) -> TokenStream {
-    let f = format_ident!("{}", m.to_ascii_uppercase());
-    quote!(MethodFilter::#f)
+/// The `route::Action` method serving HTTP method `m` (`post` for `POST`;
+/// the checker allows `GET`, `POST`, `PUT`, `PATCH` and `DELETE`).
+fn method_fn(m: &str) -> proc_macro2::Ident {
+    format_ident!("{}", m.to_ascii_lowercase())
 }
 
-/// `.route(path, on(..).on(..))` for every path, grouping methods.
+/// `.route(path, a.post(..).merge(b.get(..)))` for every path, grouping methods.
 fn route_table(ir: &Ir) -> TokenStream {
-    let mut by_path: BTreeMap<String, Vec<(TokenStream, TokenStream)>> = BTreeMap::new();
+    let mut by_path: BTreeMap<String, Vec<TokenStream>> = BTreeMap::new();
     for a in ir.actions() {
         if a.triggers.http.is_empty() {
             continue;
         }
-        let runner = runner_name(a);
+        let var = action_var(a);
         for (i, r) in a.triggers.http.iter().enumerate() {
             let b = bindings(ir, a, Some(i));
             let status = Literal::u16_unsuffixed(r.status);
-            let filter = method_filter(&r.method);
+            let method = method_fn(&r.method);
             by_path
                 .entry(r.path.clone())
                 .or_default()
-                .push((filter, quote!(endpoint(rt, &app, #runner, #status, #b))));
+                .push(quote!(#var.#method(#status, #b)));
         }
         if let Some(path) = &a.action_endpoint {
             let b = bindings(ir, a, None);
             let status =
                 Literal::u16_unsuffixed(a.triggers.http.first().map(|r| r.status).unwrap_or(200));
-            let filter = method_filter("POST");
+            let method = method_fn("POST");
             by_path
                 .entry(path.clone())
                 .or_default()
-                .push((filter, quote!(endpoint(rt, &app, #runner, #status, #b))));
+                .push(quote!(#var.#method(#status, #b)));
         }
     }
     let mut out = TokenStream::new();
     for (path, handlers) in by_path {
         let p = lit(&path);
         let mut chain = TokenStream::new();
-        for (i, (filter, handler)) in handlers.into_iter().enumerate() {
+        for (i, handler) in handlers.into_iter().enumerate() {
             if i == 0 {
-                chain = quote!(on(#filter, #handler));
+                chain = handler;
             } else {
-                chain = quote!(#chain.on(#filter, #handler));
+                chain = quote!(#chain.merge(#handler));
             }
         }
         out.extend(quote!(.route(#p, #chain)));
@@ -344,35 +334,15 @@ fn route_table(ir: &Ir) -> TokenStream {
     out
 }
 
-/// Subscribes the action to each of its events through
-/// `Runtime::on_event`, which every `EVENTS` mode serves: in process, or as
-/// durable jobs (`EVENTS=durable`, with the action's retry policy as the
-/// delivery's attempts and backoff, dead after the last), or over NATS.
-fn subscriptions(ir: &Ir, a: &Action) -> Vec<TokenStream> {
-    let spec = spec_name(a);
-    let full = lit(&a.full_name);
+/// Subscribes the action to each of its events (`Action::subscribe`).
+fn subscriptions(a: &Action) -> Vec<TokenStream> {
+    let var = action_var(a);
     a.triggers
         .events
         .iter()
         .map(|e| {
             let event = lit(&e.event);
-            let closure = handler_closure(ir, a);
-            quote! {
-                {
-                    let app = app.clone();
-                    let options = ::bunbase_runtime::SubscribeOptions {
-                        max_attempts: #spec.retry.attempts.max(1),
-                        retry: #spec.retry,
-                        internal: false,
-                    };
-                    rt.on_event(#event, #full, options, move |rt, delivery| {
-                        let app = app.clone();
-                        async move {
-                            #spec.run_event(&rt, delivery, wire::event_input, #closure).await.map(|_| ())
-                        }
-                    });
-                }
-            }
+            quote!(#var.subscribe(#event);)
         })
         .collect()
 }

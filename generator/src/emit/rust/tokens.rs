@@ -4,6 +4,7 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{ToTokens, quote};
 
 use crate::ir::{Ir, OutputType, TypeRef};
+use crate::naming;
 
 /// An identifier from a name the IR already made valid, accepting the raw
 /// form (`r#type`).
@@ -48,38 +49,66 @@ pub fn doc_lines(text: &str) -> TokenStream {
     out
 }
 
+/// `use ::bunbase_runtime::{chrono, serde_json, uuid};`, which
+/// [`rust_type`]'s paths need (lower-case, so no contract type shadows them).
+pub fn runtime_crates() -> TokenStream {
+    quote! {
+        #[allow(unused_imports)]
+        use ::bunbase_runtime::{chrono, serde_json, uuid};
+    }
+}
+
+/// A type of Rust's prelude (`String`, `Option`, `Vec`, `Box`, `Result`) by
+/// its short name when no contract type can shadow it (the checker rejects
+/// a type declared with a name of [`naming::RESERVED_TYPE_NAMES`]), else by
+/// its full `std` path.
+pub fn prelude(name: &str, path: TokenStream) -> TokenStream {
+    if naming::RESERVED_TYPE_NAMES.contains(&name) {
+        ident(name).into_token_stream()
+    } else {
+        path
+    }
+}
+
 /// The Rust type of a type reference, naming generated types relative to the
-/// current module (`Task`, with `use super::types::*` in scope).
+/// current module (`Task`, with `use super::types::*` in scope) and the
+/// runtime's re-exported crates by the names [`runtime_crates`] imports
+/// (`chrono::NaiveDate`): a module that writes these types imports it.
 pub fn rust_type(ty: &TypeRef) -> TokenStream {
+    let string = prelude("String", quote!(::std::string::String));
     match ty {
         TypeRef::Bool => quote!(bool),
         TypeRef::Int | TypeRef::Int64 => quote!(i64),
         TypeRef::I32 => quote!(i32),
         TypeRef::Float => quote!(f64),
-        TypeRef::String | TypeRef::Email | TypeRef::Url => quote!(::std::string::String),
-        TypeRef::Uuid => quote!(::bunbase_runtime::uuid::Uuid),
-        TypeRef::DateTime => {
-            quote!(::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>)
+        TypeRef::String | TypeRef::Email | TypeRef::Url => string,
+        TypeRef::Uuid => quote!(uuid::Uuid),
+        TypeRef::DateTime => quote!(chrono::DateTime<chrono::Utc>),
+        TypeRef::Date => quote!(chrono::NaiveDate),
+        TypeRef::Json => quote!(serde_json::Value),
+        TypeRef::Bytes => {
+            let vec = prelude("Vec", quote!(::std::vec::Vec));
+            quote!(#vec<u8>)
         }
-        TypeRef::Date => quote!(::bunbase_runtime::chrono::NaiveDate),
-        TypeRef::Json => quote!(::bunbase_runtime::serde_json::Value),
-        TypeRef::Bytes => quote!(::std::vec::Vec<u8>),
         TypeRef::List { item } => {
             let t = rust_type(item);
-            quote!(::std::vec::Vec<#t>)
+            let vec = prelude("Vec", quote!(::std::vec::Vec));
+            quote!(#vec<#t>)
         }
         TypeRef::Map { value } => {
             let t = rust_type(value);
-            quote!(::std::collections::BTreeMap<::std::string::String, #t>)
+            quote!(::std::collections::BTreeMap<#string, #t>)
         }
         TypeRef::Optional { inner } => {
             let t = rust_type(inner);
-            quote!(::std::option::Option<#t>)
+            let option = prelude("Option", quote!(::std::option::Option));
+            quote!(#option<#t>)
         }
         TypeRef::Named { name, boxed } => {
             let n = ident(name);
             if *boxed {
-                quote!(::std::boxed::Box<#n>)
+                let b = prelude("Box", quote!(::std::boxed::Box));
+                quote!(#b<#n>)
             } else {
                 quote!(#n)
             }

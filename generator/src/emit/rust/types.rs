@@ -14,9 +14,11 @@ use crate::ir::{Field, Ir, TypeDef, TypeKind, TypeRef};
 /// them, as in smithy-rs's server types).
 pub fn types_parts(ir: &Ir) -> Vec<Part<'_>> {
     let mut parts = vec![part(|| {
+        let crates = super::tokens::runtime_crates();
         quote! {
             #[allow(unused_imports)]
             use ::bunbase_runtime::wire;
+            #crates
         }
     })];
     let defs = ir
@@ -25,19 +27,28 @@ pub fn types_parts(ir: &Ir) -> Vec<Part<'_>> {
         .map(|t| (t, t.directions.server_reads))
         .collect();
     parts.extend(chunked(defs, |(t, decoded)| type_def(t, decoded)));
+    // Objects and unions the server reads deserialise through their
+    // decoder; enums have their own impl (`type_def`).
+    let decoded: Vec<&str> = ir
+        .types
+        .values()
+        .filter(|t| t.directions.server_reads && !matches!(t.kind, TypeKind::Enum { .. }))
+        .map(|t| t.name.as_str())
+        .collect();
+    if !decoded.is_empty() {
+        parts.push(part(move || {
+            let names = decoded.iter().map(|n| ident(n));
+            quote!(::bunbase_runtime::deserialize_by_decoding!(#(#names),*);)
+        }));
+    }
     parts
 }
 
 fn type_def(t: &TypeDef, decoded: bool) -> TokenStream {
     let name = ident(&t.name);
-    let mut doc = docs(t.description.as_deref());
-    if t.description.is_none() {
-        let l = lit(&format!(
-            " `{}` from module `{}`.",
-            t.contract_name, t.module
-        ));
-        doc = quote!(#[doc = #l]);
-    }
+    // Worded once in lowering: the description, then where an inline type
+    // comes from.
+    let doc = docs(Some(&t.doc));
     let deprecated = if t.deprecated {
         quote!(#[deprecated])
     } else {
@@ -130,26 +141,24 @@ fn type_def(t: &TypeDef, decoded: bool) -> TokenStream {
             #body
             #allow
             impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for #name {
-                fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(de: D) -> ::std::result::Result<Self, D::Error> {
+                fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
                     wire::fast::enum_str(de, |s| match s { #(#arms)* _ => None })
                 }
             }
         };
     }
-    let deser = quote! {
-        impl<'de> ::bunbase_runtime::serde::Deserialize<'de> for #name {
-            fn deserialize<D: ::bunbase_runtime::serde::Deserializer<'de>>(de: D) -> ::std::result::Result<Self, D::Error> {
-                wire::deserialize(de)
-            }
-        }
-    };
-    quote!(#body #deser)
+    body
 }
 
 fn field_def(f: &Field) -> TokenStream {
     let name = ident(&f.rust_name);
     let ty = rust_type(&field_rust_type(f));
-    let doc = docs(f.description.as_deref());
+    let notes = field_notes(f);
+    let text = match (f.description.as_deref(), notes) {
+        (Some(d), Some(n)) => Some(format!("{}\n\n{n}", d.trim_end())),
+        (d, n) => n.or(d.map(str::to_owned)),
+    };
+    let doc = docs(text.as_deref());
     let dep = if f.deprecated {
         quote!(#[deprecated])
     } else {
@@ -169,6 +178,40 @@ fn field_def(f: &Field) -> TokenStream {
         None => TokenStream::new(),
     };
     quote!(#doc #dep #rename #with pub #name: #ty,)
+}
+
+/// What the TypeScript output shows of a field besides its description, in
+/// the same words, as one paragraph: its constraints, default and example
+/// (`Constraints: min length 1, max length 200. Default: `"open"`.`).
+fn field_notes(f: &Field) -> Option<String> {
+    let c = &f.constraints;
+    let mut parts = Vec::new();
+    let mut add = |label: &str, v: Option<String>| {
+        if let Some(v) = v {
+            parts.push(format!("{label} {v}"));
+        }
+    };
+    add("min length", c.min_len.map(|v| v.to_string()));
+    add("max length", c.max_len.map(|v| v.to_string()));
+    add("pattern", c.pattern.as_ref().map(|p| format!("`{p}`")));
+    add("min", c.min.as_ref().map(|v| v.to_string()));
+    add("max", c.max.as_ref().map(|v| v.to_string()));
+    add("min items", c.min_items.map(|v| v.to_string()));
+    add("max items", c.max_items.map(|v| v.to_string()));
+    if c.unique {
+        parts.push("items unique".into());
+    }
+    let mut notes = Vec::new();
+    if !parts.is_empty() {
+        notes.push(format!("Constraints: {}.", parts.join(", ")));
+    }
+    if let Some(d) = &f.default {
+        notes.push(format!("Default: `{d}`."));
+    }
+    if let Some(e) = &f.example {
+        notes.push(format!("Example: `{e}`."));
+    }
+    (!notes.is_empty()).then(|| notes.join(" "))
 }
 
 /// The Rust-side type of a field: its declared type, except that an optional
