@@ -1,4 +1,4 @@
-//! The database stage over the migration corpus (`fixtures/migrations/`): snapshots of the schema model and of the emitted `db` module per case, determinism, and a real `cargo clippy` of each case's generated workspace.
+//! The database stage over the migration corpus (`fixtures/migrations/`): snapshots of the schema model and of the emitted `db` module per case, determinism, and one Cargo workspace of every case's generated crates, linted by `cargo clippy` and running the query suite on SQLite and PostgreSQL.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -86,76 +86,117 @@ fn no_migrations_no_db_module() {
     assert!(!files.iter().any(|f| f.path.ends_with("/src/db.rs")));
 }
 
-/// Each case's generated workspace passes `cargo clippy -- -D warnings`.
-#[test]
-fn db_modules_compile() {
-    for (name, dir) in corpus() {
-        let files = bunbase::emit::generate(&compile(&dir), &opts());
-        let out_dir = repo_root().join("target/generated-src/db").join(&name);
-        for f in &files {
-            let p = out_dir.join(&f.path);
-            std::fs::create_dir_all(p.parent().expect("in a folder")).expect("mkdir");
-            if std::fs::read_to_string(&p).ok().as_deref() != Some(f.contents.as_str()) {
-                std::fs::write(&p, &f.contents).expect("write");
-            }
-        }
-        let out = Command::new(env!("CARGO"))
-            .args([
-                "clippy",
-                "--quiet",
-                "--workspace",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ])
-            .current_dir(&out_dir)
-            .env("CARGO_TARGET_DIR", repo_root().join("target/generated-ws"))
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env("RUSTFLAGS", "-D warnings")
-            .output()
-            .expect("cargo runs");
-        assert!(
-            out.status.success(),
-            "cargo clippy failed for {name}:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+/// Writes `contents` to `path` unless it already holds exactly that, so a
+/// rerun rebuilds only what changed.
+fn write_if_changed(path: &Path, contents: &str) {
+    std::fs::create_dir_all(path.parent().expect("in a folder")).expect("mkdir");
+    if std::fs::read_to_string(path).ok().as_deref() != Some(contents) {
+        std::fs::write(path, contents).expect("write");
     }
 }
 
-/// The `both` case's generated queries run against SQLite and PostgreSQL
-/// (`BUNBASE_TEST_POSTGRES_URL`): every CRUD helper, filters, ordering,
-/// keyset paging, NULLs, enum and JSON round trips, a composite key
-/// (`fixtures/db_queries/queries.rs`, run as a test of the generated
-/// workspace).
-#[test]
-fn generated_queries_run_on_both_databases() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migrations/both");
-    let files = bunbase::emit::generate(&compile(&dir), &opts());
-    let out_dir = repo_root().join("target/generated-src/db-queries");
-    for f in &files {
-        let p = out_dir.join(&f.path);
-        std::fs::create_dir_all(p.parent().expect("in a folder")).expect("mkdir");
-        if std::fs::read_to_string(&p).ok().as_deref() != Some(f.contents.as_str()) {
-            std::fs::write(&p, &f.contents).expect("write");
-        }
+/// Runs cargo in `dir` on the shared generated-workspace target folder,
+/// with `rustflags` (the e2e suites build the example with none, so the
+/// query suite's build shares their dependencies).
+fn cargo(dir: &Path, args: &[&str], rustflags: &str) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", repo_root().join("target/generated-ws"))
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    if rustflags.is_empty() {
+        cmd.env_remove("RUSTFLAGS");
+    } else {
+        cmd.env("RUSTFLAGS", rustflags);
     }
-    let test = out_dir.join("crates/shop-server/tests/queries.rs");
-    std::fs::create_dir_all(test.parent().expect("tests folder")).expect("mkdir");
-    let text = std::fs::read_to_string(
+    cmd.output().expect("cargo runs")
+}
+
+/// Every case's generated crates, in one Cargo workspace (one build for
+/// all): the `both` case as project `shop`, each other case renamed
+/// `shop_<case>`; the `both` case's server carries the query suite
+/// (`fixtures/db_queries/queries.rs`) as its test `queries`.
+fn workspace() -> PathBuf {
+    let ws = repo_root().join("target/generated-src/db-ws");
+    let mut members = Vec::new();
+    let mut deps = String::new();
+    for (name, dir) in corpus() {
+        let mut sources = bunbase::load::from_dir(&dir).expect("load");
+        if name != "both" {
+            let manifest = sources.files.get_mut("bunbase.yaml").expect("bunbase.yaml");
+            *manifest = manifest.replace("project: shop", &format!("project: shop_{name}"));
+        }
+        let ir = match bunbase::compile(&sources) {
+            Ok(c) => c.ir,
+            Err(d) => panic!(
+                "{name} does not compile:\n{}",
+                bunbase::diag::render(&d, &sources, false)
+            ),
+        };
+        for f in bunbase::emit::generate(&ir, &opts()) {
+            // Each case's own workspace manifest is replaced by the shared one.
+            if f.path != "Cargo.toml" {
+                write_if_changed(&ws.join(&name).join(&f.path), &f.contents);
+            }
+        }
+        members.push(format!("\"{name}/crates/*\""));
+        let api = format!("{}-api", ir.project.kebab_name);
+        deps.push_str(&format!("{api} = {{ path = \"{name}/crates/{api}\" }}\n"));
+    }
+    write_if_changed(
+        &ws.join("Cargo.toml"),
+        &format!(
+            "[workspace]\nresolver = \"3\"\nmembers = [{}]\n\n[workspace.package]\nedition = \"2024\"\nversion = \"0.1.0\"\npublish = false\n\n[workspace.dependencies]\nbunbase-runtime = {{ path = \"{}\" }}\n{deps}",
+            members.join(", "),
+            repo_root().join("runtime-support").display()
+        ),
+    );
+    write_if_changed(
+        &ws.join("Cargo.lock"),
+        &std::fs::read_to_string(repo_root().join("Cargo.lock")).expect("Cargo.lock"),
+    );
+    let suite = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/db_queries/queries.rs"),
     )
     .expect("the query suite");
-    if std::fs::read_to_string(&test).ok() != Some(text.clone()) {
-        std::fs::write(&test, text).expect("write the suite");
-    }
-    let out = Command::new(env!("CARGO"))
-        .args(["test", "--quiet", "-p", "shop-server", "--test", "queries"])
-        .current_dir(&out_dir)
-        .env("CARGO_TARGET_DIR", repo_root().join("target/generated-ws"))
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .output()
-        .expect("cargo runs");
+    write_if_changed(&ws.join("both/crates/shop-server/tests/queries.rs"), &suite);
+    ws
+}
+
+/// Every case's generated crates pass `cargo clippy -- -D warnings` (one
+/// workspace), and the `both` case's generated queries run against SQLite
+/// and PostgreSQL (`BUNBASE_TEST_POSTGRES_URL`): every CRUD helper,
+/// equality, `IN` and range filters, every order paged by keyset across
+/// ties and NULLs, `delete_where`, enum and JSON round trips, a composite
+/// key (`fixtures/db_queries/queries.rs`, run as a test of the generated
+/// workspace).
+#[test]
+fn db_modules_compile_and_queries_run() {
+    let ws = workspace();
+    let out = cargo(
+        &ws,
+        &[
+            "clippy",
+            "--quiet",
+            "--keep-going",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        "-D warnings",
+    );
+    assert!(
+        out.status.success(),
+        "cargo clippy failed on the generated db modules:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cargo(
+        &ws,
+        &["test", "--quiet", "-p", "shop-server", "--test", "queries"],
+        "",
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

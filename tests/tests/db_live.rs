@@ -4,6 +4,10 @@ use bunbase::ir::Database;
 use bunbase::migrations::live;
 use bunbase_e2e::{postgres_url, repo_root};
 use bunbase_runtime::{Db, Migrations, sqlx};
+use scratch_db::ScratchPostgres;
+
+#[path = "../src/scratch_db.rs"]
+mod scratch_db;
 
 fn block_on<F: Future>(f: F) -> F::Output {
     bunbase_runtime::tokio::runtime::Builder::new_current_thread()
@@ -112,29 +116,9 @@ fn live_schema_agrees_on_sqlite() {
     ignore = "needs PostgreSQL: set BUNBASE_TEST_POSTGRES_URL (.ci/run does)"
 )]
 fn live_schema_agrees_on_postgres() {
-    use bunbase_runtime::sqlx::Connection;
     let Some(admin) = postgres_url("live_schema_agrees_on_postgres") else {
         return;
     };
-    let name = format!("bunbase_live_{}", std::process::id());
-    let exec = |sql: String| {
-        block_on(async {
-            let mut conn = sqlx::postgres::PgConnection::connect(&admin)
-                .await
-                .expect("connect");
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&mut conn)
-                .await
-                .expect("admin sql");
-            let _ = conn.close().await;
-        })
-    };
-    exec(format!("DROP DATABASE IF EXISTS {name}"));
-    exec(format!("CREATE DATABASE {name}"));
-    let url = match admin.rsplit_once('/') {
-        Some((head, _)) => format!("{head}/{name}"),
-        None => panic!("BUNBASE_TEST_POSTGRES_URL names no database: {admin}"),
-    };
-    suite(&url, Database::Postgres);
-    exec(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    let db = ScratchPostgres::create(&admin, &format!("bunbase_live_{}", std::process::id()));
+    suite(&db.url, Database::Postgres);
 }

@@ -1,5 +1,7 @@
 //! The example server's `migrate` and `migrate status` on SQLite and PostgreSQL: the embedded migrations of `contracts-examples/tasks/migrations/<dialect>/` are pending, then applied.
 
+#[path = "../src/scratch_db.rs"]
+mod scratch_db;
 #[path = "../src/server.rs"]
 #[allow(dead_code)]
 mod server;
@@ -8,7 +10,8 @@ use std::process::Command;
 
 #[allow(unused_imports)]
 use bunbase_e2e::repo_root;
-use server::{block_on, server_binary};
+use scratch_db::ScratchPostgres;
+use server::server_binary;
 
 fn run(url: &str, args: &[&str]) -> String {
     let out = Command::new(server_binary())
@@ -57,29 +60,9 @@ fn migrate_status_on_sqlite() {
     ignore = "needs PostgreSQL: set BUNBASE_TEST_POSTGRES_URL (.ci/run does)"
 )]
 fn migrate_status_on_postgres() {
-    use bunbase_runtime::sqlx::{self, Connection};
     let Some(admin) = bunbase_e2e::postgres_url("migrate_status_on_postgres") else {
         return;
     };
-    let name = format!("bunbase_migrate_{}", std::process::id());
-    let exec = |sql: String| {
-        block_on(async {
-            let mut conn = sqlx::postgres::PgConnection::connect(&admin)
-                .await
-                .expect("connect");
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&mut conn)
-                .await
-                .expect("admin sql");
-            let _ = conn.close().await;
-        })
-    };
-    exec(format!("DROP DATABASE IF EXISTS {name}"));
-    exec(format!("CREATE DATABASE {name}"));
-    let url = match admin.rsplit_once('/') {
-        Some((head, _)) => format!("{head}/{name}"),
-        None => panic!("BUNBASE_TEST_POSTGRES_URL names no database: {admin}"),
-    };
-    suite(&url);
-    exec(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    let db = ScratchPostgres::create(&admin, &format!("bunbase_migrate_{}", std::process::id()));
+    suite(&db.url);
 }

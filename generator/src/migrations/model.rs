@@ -88,6 +88,9 @@ pub struct Table {
     pub filter: String,
     /// The ordering enum's name (`TaskOrder`).
     pub order: String,
+    /// The keyset cursor enum's name (`TaskAfter`): the order column's and
+    /// the rest of the primary key's values of a page's last row.
+    pub after: String,
     /// Columns in declaration order.
     pub columns: Vec<Column>,
     /// Primary key columns, in key order; empty when the table has none.
@@ -125,9 +128,10 @@ pub struct Column {
     /// Whether the insert struct may leave it out: nullable, defaulted or
     /// an SQLite `INTEGER PRIMARY KEY` (a rowid alias).
     pub optional_on_insert: bool,
-    /// Whether `list` can filter on it by equality (scalar types).
+    /// Whether `list` can filter on it by equality and `IN` (scalar types).
     pub filterable: bool,
-    /// Whether `list` can order and page by it (NOT NULL scalar types).
+    /// Whether `list` can filter on it by range, and order and page by it
+    /// (scalar types; NULLs sort first ascending, last descending).
     pub orderable: bool,
 }
 

@@ -1,4 +1,4 @@
-//! Rust names for what the migrations declare: a table's row, insert, patch, filter and order types, and enum variants.
+//! Rust names for what the migrations declare: a table's row, insert, patch, filter, order and cursor types, and enum variants.
 
 use super::model::{EnumValue, SqlEnum, Table};
 use crate::naming::{escape_rust, pascal, snake};
@@ -36,6 +36,7 @@ pub fn table(name: &str) -> Table {
         patch: format!("{one}Patch"),
         filter: format!("{one}Filter"),
         order: format!("{one}Order"),
+        after: format!("{one}After"),
         columns: Vec::new(),
         primary_key: Vec::new(),
         unique: Vec::new(),

@@ -298,7 +298,7 @@ fn finish(dialect: Database, table: &mut Table) {
             && c.sql_type.eq_ignore_ascii_case("integer");
         c.optional_on_insert = c.nullable || c.default.is_some() || rowid;
         c.filterable = c.ty.is_scalar();
-        c.orderable = c.ty.is_scalar() && !c.nullable;
+        c.orderable = c.ty.is_scalar();
         if pk.contains(&c.name) && dialect == Database::Postgres {
             c.nullable = false;
         }

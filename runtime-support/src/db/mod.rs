@@ -9,6 +9,7 @@
 
 mod exec;
 mod migrations;
+pub mod query;
 mod status;
 mod url;
 
@@ -22,6 +23,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use exec::{Conn, Exec, Held};
 pub use migrations::Migrations;
+pub use query::{Keyset, Range};
 pub use status::{MigrationState, MigrationStatus};
 pub use url::history_url;
 pub(crate) use url::mask_password;

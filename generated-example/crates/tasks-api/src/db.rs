@@ -4,7 +4,7 @@
 #[allow(unused_imports)]
 use ::bunbase_runtime::sqlx::{self, Row as _};
 #[allow(unused_imports)]
-use ::bunbase_runtime::db::{Conn, Exec};
+use ::bunbase_runtime::db::Exec;
 
 /// The migrations bunbase read, embedded: `(file name, SQL)` per
 /// dialect, applied by the runtime to the database `DATABASE_URL`
@@ -158,21 +158,16 @@ pub mod task_reminders {
             ::bunbase_runtime::chrono::Utc,
         >,
     }
-    impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for TaskReminderRow {
-        fn from_row(
-            row: &'r sqlx::sqlite::SqliteRow,
-        ) -> ::std::result::Result<Self, sqlx::Error> {
-            ::std::result::Result::Ok(TaskReminderRow {
-                task_id: row.try_get("task_id")?,
-                owner_id: row.try_get("owner_id")?,
-                reminded_at: row.try_get("reminded_at")?,
-            })
-        }
-    }
-    impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for TaskReminderRow {
-        fn from_row(
-            row: &'r sqlx::postgres::PgRow,
-        ) -> ::std::result::Result<Self, sqlx::Error> {
+    impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for TaskReminderRow
+    where
+        &'r str: sqlx::ColumnIndex<R>,
+        ::bunbase_runtime::uuid::Uuid: sqlx::Decode<'r, R::Database>
+            + sqlx::Type<R::Database>,
+        ::bunbase_runtime::chrono::DateTime<
+            ::bunbase_runtime::chrono::Utc,
+        >: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    {
+        fn from_row(row: &'r R) -> ::std::result::Result<Self, sqlx::Error> {
             ::std::result::Result::Ok(TaskReminderRow {
                 task_id: row.try_get("task_id")?,
                 owner_id: row.try_get("owner_id")?,
@@ -202,19 +197,41 @@ pub mod task_reminders {
             ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
         >,
     }
-    /// Equality filters for listing `task_reminders`: every `Some` must match; a nullable column takes `Some(None)` for IS NULL.
+    /// Filters for listing `task_reminders`: every `Some` and every range bound must hold. `column` tests equality (a nullable column takes `Some(None)` for IS NULL), `column_in` membership (an empty list matches nothing), `column_range` order (`gt`, `gte`, `lt`, `lte`).
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct TaskReminderFilter {
         /// `task_id` UUID NOT NULL
         pub task_id: ::std::option::Option<::bunbase_runtime::uuid::Uuid>,
+        /// `task_id` UUID NOT NULL
+        pub task_id_in: ::std::option::Option<
+            ::std::vec::Vec<::bunbase_runtime::uuid::Uuid>,
+        >,
+        /// `task_id` UUID NOT NULL
+        pub task_id_range: ::bunbase_runtime::db::Range<::bunbase_runtime::uuid::Uuid>,
         /// `owner_id` UUID NOT NULL
         pub owner_id: ::std::option::Option<::bunbase_runtime::uuid::Uuid>,
+        /// `owner_id` UUID NOT NULL
+        pub owner_id_in: ::std::option::Option<
+            ::std::vec::Vec<::bunbase_runtime::uuid::Uuid>,
+        >,
+        /// `owner_id` UUID NOT NULL
+        pub owner_id_range: ::bunbase_runtime::db::Range<::bunbase_runtime::uuid::Uuid>,
         /// `reminded_at` TIMESTAMPTZ NOT NULL
         pub reminded_at: ::std::option::Option<
             ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
         >,
+        /// `reminded_at` TIMESTAMPTZ NOT NULL
+        pub reminded_at_in: ::std::option::Option<
+            ::std::vec::Vec<
+                ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+            >,
+        >,
+        /// `reminded_at` TIMESTAMPTZ NOT NULL
+        pub reminded_at_range: ::bunbase_runtime::db::Range<
+            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+        >,
     }
-    /// The order of a `task_reminders` listing: a column, then the primary key in the same direction, which also pages (keyset).
+    /// The order of a `task_reminders` listing: a column, then the rest of the primary key in the same direction, which also pages (keyset); NULLs come first ascending, last descending.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub enum TaskReminderOrder {
         /// By `task_id`, ascending.
@@ -231,40 +248,70 @@ pub mod task_reminders {
         /// By `reminded_at`, descending.
         RemindedAtDesc,
     }
+    /// A keyset cursor for listing `task_reminders`: the order column's and the rest of the primary key's values of a page's last row (`TaskReminderRow::after`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum TaskReminderAfter {
+        /// After a row with these values, ordered by `task_id`.
+        TaskId {
+            /// `task_id`
+            task_id: ::bunbase_runtime::uuid::Uuid,
+        },
+        /// After a row with these values, ordered by `owner_id`.
+        OwnerId {
+            /// `owner_id`
+            owner_id: ::bunbase_runtime::uuid::Uuid,
+            /// `task_id`
+            task_id: ::bunbase_runtime::uuid::Uuid,
+        },
+        /// After a row with these values, ordered by `reminded_at`.
+        RemindedAt {
+            /// `reminded_at`
+            reminded_at: ::bunbase_runtime::chrono::DateTime<
+                ::bunbase_runtime::chrono::Utc,
+            >,
+            /// `task_id`
+            task_id: ::bunbase_runtime::uuid::Uuid,
+        },
+    }
+    impl TaskReminderRow {
+        /// The cursor of the page after this row, listed in `order`.
+        #[allow(clippy::clone_on_copy)]
+        pub fn after(&self, order: TaskReminderOrder) -> TaskReminderAfter {
+            match order {
+                TaskReminderOrder::TaskIdAsc | TaskReminderOrder::TaskIdDesc => {
+                    TaskReminderAfter::TaskId {
+                        task_id: self.task_id.clone(),
+                    }
+                }
+                TaskReminderOrder::OwnerIdAsc | TaskReminderOrder::OwnerIdDesc => {
+                    TaskReminderAfter::OwnerId {
+                        owner_id: self.owner_id.clone(),
+                        task_id: self.task_id.clone(),
+                    }
+                }
+                TaskReminderOrder::RemindedAtAsc | TaskReminderOrder::RemindedAtDesc => {
+                    TaskReminderAfter::RemindedAt {
+                        reminded_at: self.reminded_at.clone(),
+                        task_id: self.task_id.clone(),
+                    }
+                }
+            }
+        }
+    }
+    /// `get`'s statement.
+    const SQL_GET: &str = "SELECT \"task_id\", \"owner_id\", \"reminded_at\" FROM \"task_reminders\" WHERE \"task_id\" = $1";
+    /// `delete`'s statement.
+    const SQL_DELETE: &str = "DELETE FROM \"task_reminders\" WHERE \"task_id\" = $1";
     /// The row of `task_reminders` with primary key `task_id`, if any.
-    #[allow(clippy::needless_borrows_for_generic_args)]
     pub async fn get<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         task_id: ::bunbase_runtime::uuid::Uuid,
     ) -> ::std::result::Result<::std::option::Option<TaskReminderRow>, sqlx::Error> {
-        let exec: Exec<'_> = db.into();
-        let mut held = exec.acquire().await?;
-        match held.conn() {
-            Conn::Sqlite(pool) => {
-                let mut q = sqlx::QueryBuilder::new(
-                    "SELECT \"task_id\", \"owner_id\", \"reminded_at\" FROM \"task_reminders\" WHERE ",
-                );
-                q.push("\"task_id\" = ");
-                q.push_bind(task_id);
-                q.build_query_as::<TaskReminderRow>().fetch_optional(pool).await
-            }
-            Conn::Postgres(pool) => {
-                let mut q = sqlx::QueryBuilder::new(
-                    "SELECT \"task_id\", \"owner_id\", \"reminded_at\" FROM \"task_reminders\" WHERE ",
-                );
-                q.push("\"task_id\" = ");
-                q.push_bind(task_id);
-                q.build_query_as::<TaskReminderRow>().fetch_optional(pool).await
-            }
-        }
+        ::bunbase_runtime::on_conn!(
+            db, conn => sqlx::query_as(SQL_GET).bind(task_id).fetch_optional(conn). await
+        )
     }
     /// Applies `patch` to the row of `task_reminders` with primary key `task_id` and returns the row as stored; `None` when there is no such row. An empty patch reads the row.
-    #[allow(
-        unused_mut,
-        unused_variables,
-        unused_assignments,
-        clippy::needless_borrows_for_generic_args
-    )]
     pub async fn update<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         task_id: ::bunbase_runtime::uuid::Uuid,
@@ -273,322 +320,191 @@ pub mod task_reminders {
         if patch.owner_id.is_none() && patch.reminded_at.is_none() {
             return get(db, task_id).await;
         }
-        let exec: Exec<'_> = db.into();
-        let mut held = exec.acquire().await?;
-        match held.conn() {
-            Conn::Sqlite(pool) => {
-                let mut q = sqlx::QueryBuilder::new("UPDATE \"task_reminders\" SET ");
-                let mut set = 0usize;
-                if let ::std::option::Option::Some(v) = &patch.owner_id {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"owner_id\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.reminded_at {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"reminded_at\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                q.push(" WHERE ");
-                q.push("\"task_id\" = ");
-                q.push_bind(task_id);
-                q.push(" RETURNING \"task_id\", \"owner_id\", \"reminded_at\"");
-                q.build_query_as::<TaskReminderRow>().fetch_optional(pool).await
-            }
-            Conn::Postgres(pool) => {
-                let mut q = sqlx::QueryBuilder::new("UPDATE \"task_reminders\" SET ");
-                let mut set = 0usize;
-                if let ::std::option::Option::Some(v) = &patch.owner_id {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"owner_id\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.reminded_at {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"reminded_at\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                q.push(" WHERE ");
-                q.push("\"task_id\" = ");
-                q.push_bind(task_id);
-                q.push(" RETURNING \"task_id\", \"owner_id\", \"reminded_at\"");
-                q.build_query_as::<TaskReminderRow>().fetch_optional(pool).await
-            }
+        ::bunbase_runtime::on_conn!(
+            db, conn => update_sql(task_id, patch).build_query_as().fetch_optional(conn).
+            await
+        )
+    }
+    /// The `UPDATE` of a non-empty `patch`.
+    fn update_sql<DB: sqlx::Database>(
+        task_id: ::bunbase_runtime::uuid::Uuid,
+        patch: &TaskReminderPatch,
+    ) -> sqlx::QueryBuilder<DB>
+    where
+        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::chrono::DateTime<
+            ::bunbase_runtime::chrono::Utc,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+    {
+        let mut q = sqlx::QueryBuilder::new("UPDATE \"task_reminders\" SET ");
+        let mut set = q.separated(", ");
+        if let ::std::option::Option::Some(v) = &patch.owner_id {
+            set.push("\"owner_id\" = ").push_bind_unseparated(v);
         }
+        if let ::std::option::Option::Some(v) = &patch.reminded_at {
+            set.push("\"reminded_at\" = ").push_bind_unseparated(v);
+        }
+        q.push(" WHERE \"task_id\" = ").push_bind(task_id);
+        q.push(" RETURNING \"task_id\", \"owner_id\", \"reminded_at\"");
+        q
     }
     /// Deletes the row of `task_reminders` with primary key `task_id`; `true` when there was one.
-    #[allow(clippy::needless_borrows_for_generic_args)]
     pub async fn delete<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         task_id: ::bunbase_runtime::uuid::Uuid,
     ) -> ::std::result::Result<bool, sqlx::Error> {
-        let exec: Exec<'_> = db.into();
-        let mut held = exec.acquire().await?;
-        match held.conn() {
-            Conn::Sqlite(pool) => {
-                let mut q = sqlx::QueryBuilder::new(
-                    "DELETE FROM \"task_reminders\" WHERE ",
-                );
-                q.push("\"task_id\" = ");
-                q.push_bind(task_id);
-                ::std::result::Result::Ok(
-                    q.build().execute(pool).await?.rows_affected() > 0,
-                )
-            }
-            Conn::Postgres(pool) => {
-                let mut q = sqlx::QueryBuilder::new(
-                    "DELETE FROM \"task_reminders\" WHERE ",
-                );
-                q.push("\"task_id\" = ");
-                q.push_bind(task_id);
-                ::std::result::Result::Ok(
-                    q.build().execute(pool).await?.rows_affected() > 0,
-                )
-            }
-        }
+        ::bunbase_runtime::on_conn!(
+            db, conn => sqlx::query(SQL_DELETE).bind(task_id).execute(conn). await .map(|
+            r | r.rows_affected() > 0)
+        )
     }
+    /// `insert`'s statement.
+    const SQL_INSERT: &str = "INSERT INTO \"task_reminders\" (\"task_id\", \"owner_id\", \"reminded_at\") VALUES ($1, $2, $3) RETURNING \"task_id\", \"owner_id\", \"reminded_at\"";
     /// Inserts `new` into `task_reminders` and returns the row as stored (defaults filled).
-    #[allow(clippy::needless_borrows_for_generic_args, clippy::vec_init_then_push)]
     pub async fn insert<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         new: &NewTaskReminder,
     ) -> ::std::result::Result<TaskReminderRow, sqlx::Error> {
-        let exec: Exec<'_> = db.into();
-        let mut held = exec.acquire().await?;
-        match held.conn() {
-            Conn::Sqlite(pool) => {
-                let mut names: ::std::vec::Vec<&'static str> = ::std::vec::Vec::with_capacity(
-                    3usize,
-                );
-                names.push("\"task_id\"");
-                names.push("\"owner_id\"");
-                names.push("\"reminded_at\"");
-                let mut q = sqlx::QueryBuilder::new("INSERT INTO \"task_reminders\" ");
-                if names.is_empty() {
-                    q.push("DEFAULT VALUES");
-                } else {
-                    q.push("(");
-                    q.push(names.join(", "));
-                    q.push(") VALUES (");
-                    let mut values = q.separated(", ");
-                    values.push_bind(&new.task_id);
-                    values.push_bind(&new.owner_id);
-                    values.push_bind(&new.reminded_at);
-                    q.push(")");
-                }
-                q.push(" RETURNING \"task_id\", \"owner_id\", \"reminded_at\"");
-                q.build_query_as::<TaskReminderRow>().fetch_one(pool).await
-            }
-            Conn::Postgres(pool) => {
-                let mut names: ::std::vec::Vec<&'static str> = ::std::vec::Vec::with_capacity(
-                    3usize,
-                );
-                names.push("\"task_id\"");
-                names.push("\"owner_id\"");
-                names.push("\"reminded_at\"");
-                let mut q = sqlx::QueryBuilder::new("INSERT INTO \"task_reminders\" ");
-                if names.is_empty() {
-                    q.push("DEFAULT VALUES");
-                } else {
-                    q.push("(");
-                    q.push(names.join(", "));
-                    q.push(") VALUES (");
-                    let mut values = q.separated(", ");
-                    values.push_bind(&new.task_id);
-                    values.push_bind(&new.owner_id);
-                    values.push_bind(&new.reminded_at);
-                    q.push(")");
-                }
-                q.push(" RETURNING \"task_id\", \"owner_id\", \"reminded_at\"");
-                q.build_query_as::<TaskReminderRow>().fetch_one(pool).await
-            }
-        }
+        ::bunbase_runtime::on_conn!(
+            db, conn => sqlx::query_as(SQL_INSERT).bind(& new.task_id).bind(& new
+            .owner_id).bind(& new.reminded_at).fetch_one(conn). await
+        )
     }
-    /// Rows of `task_reminders` matching `filter` in `order`, at most `limit`; `after` (the last row of the previous page) pages by keyset.
-    #[allow(clippy::needless_borrows_for_generic_args)]
+    /// Rows of `task_reminders` matching `filter` in `order`, at most `limit`; `after` (a page's last row's `after(order)`) pages by keyset.
     pub async fn list<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         filter: &TaskReminderFilter,
         order: TaskReminderOrder,
-        after: ::std::option::Option<&TaskReminderRow>,
+        after: ::std::option::Option<&TaskReminderAfter>,
         limit: i64,
     ) -> ::std::result::Result<::std::vec::Vec<TaskReminderRow>, sqlx::Error> {
-        let exec: Exec<'_> = db.into();
-        let mut held = exec.acquire().await?;
-        match held.conn() {
-            Conn::Sqlite(pool) => {
-                let mut q = sqlx::QueryBuilder::new(
-                    "SELECT \"task_id\", \"owner_id\", \"reminded_at\" FROM \"task_reminders\" WHERE 1 = 1",
-                );
-                if let ::std::option::Option::Some(v) = &filter.task_id {
-                    q.push(" AND \"task_id\" = ");
-                    q.push_bind(v);
+        ::bunbase_runtime::on_conn!(
+            db, conn => list_sql(filter, order, after, limit) ? .build_query_as()
+            .fetch_all(conn). await
+        )
+    }
+    /// Deletes the rows of `task_reminders` matching `filter` (every row when it sets nothing); the number deleted.
+    pub async fn delete_where<'e>(
+        db: impl ::std::convert::Into<Exec<'e>>,
+        filter: &TaskReminderFilter,
+    ) -> ::std::result::Result<u64, sqlx::Error> {
+        ::bunbase_runtime::on_conn!(
+            db, conn => delete_where_sql(filter).build().execute(conn). await .map(| r |
+            r.rows_affected())
+        )
+    }
+    /// The `DELETE` of `delete_where`.
+    fn delete_where_sql<DB: sqlx::Database>(
+        filter: &TaskReminderFilter,
+    ) -> sqlx::QueryBuilder<DB>
+    where
+        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::chrono::DateTime<
+            ::bunbase_runtime::chrono::Utc,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        i64: ::bunbase_runtime::db::query::Bind<DB>,
+    {
+        let mut q = sqlx::QueryBuilder::new(
+            "DELETE FROM \"task_reminders\" WHERE 1 = 1",
+        );
+        filter_sql(&mut q, filter);
+        q
+    }
+    /// Appends `filter`'s conditions.
+    #[allow(unused_variables)]
+    fn filter_sql<DB: sqlx::Database>(
+        q: &mut sqlx::QueryBuilder<DB>,
+        filter: &TaskReminderFilter,
+    )
+    where
+        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::chrono::DateTime<
+            ::bunbase_runtime::chrono::Utc,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        i64: ::bunbase_runtime::db::query::Bind<DB>,
+    {
+        #[allow(unused_imports)]
+        use ::bunbase_runtime::db::query::{
+            push_eq, push_eq_nullable, push_in, push_range,
+        };
+        push_eq(q, "\"task_id\"", filter.task_id.as_ref());
+        push_in(q, "\"task_id\"", filter.task_id_in.as_deref());
+        push_range(q, "\"task_id\"", &filter.task_id_range);
+        push_eq(q, "\"owner_id\"", filter.owner_id.as_ref());
+        push_in(q, "\"owner_id\"", filter.owner_id_in.as_deref());
+        push_range(q, "\"owner_id\"", &filter.owner_id_range);
+        push_eq(q, "\"reminded_at\"", filter.reminded_at.as_ref());
+        push_in(q, "\"reminded_at\"", filter.reminded_at_in.as_deref());
+        push_range(q, "\"reminded_at\"", &filter.reminded_at_range);
+    }
+    /// The `SELECT` of a listing.
+    fn list_sql<DB: sqlx::Database>(
+        filter: &TaskReminderFilter,
+        order: TaskReminderOrder,
+        after: ::std::option::Option<&TaskReminderAfter>,
+        limit: i64,
+    ) -> ::std::result::Result<sqlx::QueryBuilder<DB>, sqlx::Error>
+    where
+        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::chrono::DateTime<
+            ::bunbase_runtime::chrono::Utc,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        i64: ::bunbase_runtime::db::query::Bind<DB>,
+    {
+        let mut q = sqlx::QueryBuilder::new(
+            "SELECT \"task_id\", \"owner_id\", \"reminded_at\" FROM \"task_reminders\" WHERE 1 = 1",
+        );
+        filter_sql(&mut q, filter);
+        const KEYSETS: [(&str, &str, bool); 3usize] = [
+            ("\"task_id\"", "", false),
+            ("\"owner_id\"", "\"task_id\"", false),
+            ("\"reminded_at\"", "\"task_id\"", false),
+        ];
+        let (column, keys, nullable) = KEYSETS[order as usize / 2];
+        let keyset = ::bunbase_runtime::db::Keyset {
+            column,
+            keys,
+            desc: order as usize % 2 == 1,
+            nullable,
+        };
+        if let ::std::option::Option::Some(after) = after {
+            match after {
+                TaskReminderAfter::TaskId { task_id } => {
+                    keyset
+                        .push_after(
+                            &mut q,
+                            "\"task_id\"",
+                            ::std::option::Option::Some(task_id),
+                            |_| {},
+                        )
                 }
-                if let ::std::option::Option::Some(v) = &filter.owner_id {
-                    q.push(" AND \"owner_id\" = ");
-                    q.push_bind(v);
+                TaskReminderAfter::OwnerId { owner_id, task_id } => {
+                    keyset
+                        .push_after(
+                            &mut q,
+                            "\"owner_id\"",
+                            ::std::option::Option::Some(owner_id),
+                            |q| {
+                                q.push_bind(task_id);
+                            },
+                        )
                 }
-                if let ::std::option::Option::Some(v) = &filter.reminded_at {
-                    q.push(" AND \"reminded_at\" = ");
-                    q.push_bind(v);
+                TaskReminderAfter::RemindedAt { reminded_at, task_id } => {
+                    keyset
+                        .push_after(
+                            &mut q,
+                            "\"reminded_at\"",
+                            ::std::option::Option::Some(reminded_at),
+                            |q| {
+                                q.push_bind(task_id);
+                            },
+                        )
                 }
-                if let ::std::option::Option::Some(after) = after {
-                    match order {
-                        TaskReminderOrder::TaskIdAsc => {
-                            q.push(" AND (\"task_id\") > (");
-                            q.push_bind(&after.task_id);
-                            q.push(")");
-                        }
-                        TaskReminderOrder::TaskIdDesc => {
-                            q.push(" AND (\"task_id\") < (");
-                            q.push_bind(&after.task_id);
-                            q.push(")");
-                        }
-                        TaskReminderOrder::OwnerIdAsc => {
-                            q.push(" AND (\"owner_id\", \"task_id\") > (");
-                            q.push_bind(&after.owner_id);
-                            q.push(", ");
-                            q.push_bind(&after.task_id);
-                            q.push(")");
-                        }
-                        TaskReminderOrder::OwnerIdDesc => {
-                            q.push(" AND (\"owner_id\", \"task_id\") < (");
-                            q.push_bind(&after.owner_id);
-                            q.push(", ");
-                            q.push_bind(&after.task_id);
-                            q.push(")");
-                        }
-                        TaskReminderOrder::RemindedAtAsc => {
-                            q.push(" AND (\"reminded_at\", \"task_id\") > (");
-                            q.push_bind(&after.reminded_at);
-                            q.push(", ");
-                            q.push_bind(&after.task_id);
-                            q.push(")");
-                        }
-                        TaskReminderOrder::RemindedAtDesc => {
-                            q.push(" AND (\"reminded_at\", \"task_id\") < (");
-                            q.push_bind(&after.reminded_at);
-                            q.push(", ");
-                            q.push_bind(&after.task_id);
-                            q.push(")");
-                        }
-                    }
-                }
-                q.push(
-                    match order {
-                        TaskReminderOrder::TaskIdAsc => " ORDER BY \"task_id\" ASC",
-                        TaskReminderOrder::TaskIdDesc => " ORDER BY \"task_id\" DESC",
-                        TaskReminderOrder::OwnerIdAsc => {
-                            " ORDER BY \"owner_id\" ASC, \"task_id\" ASC"
-                        }
-                        TaskReminderOrder::OwnerIdDesc => {
-                            " ORDER BY \"owner_id\" DESC, \"task_id\" DESC"
-                        }
-                        TaskReminderOrder::RemindedAtAsc => {
-                            " ORDER BY \"reminded_at\" ASC, \"task_id\" ASC"
-                        }
-                        TaskReminderOrder::RemindedAtDesc => {
-                            " ORDER BY \"reminded_at\" DESC, \"task_id\" DESC"
-                        }
-                    },
-                );
-                q.push(" LIMIT ");
-                q.push_bind(limit);
-                q.build_query_as::<TaskReminderRow>().fetch_all(pool).await
-            }
-            Conn::Postgres(pool) => {
-                let mut q = sqlx::QueryBuilder::new(
-                    "SELECT \"task_id\", \"owner_id\", \"reminded_at\" FROM \"task_reminders\" WHERE 1 = 1",
-                );
-                if let ::std::option::Option::Some(v) = &filter.task_id {
-                    q.push(" AND \"task_id\" = ");
-                    q.push_bind(v);
-                }
-                if let ::std::option::Option::Some(v) = &filter.owner_id {
-                    q.push(" AND \"owner_id\" = ");
-                    q.push_bind(v);
-                }
-                if let ::std::option::Option::Some(v) = &filter.reminded_at {
-                    q.push(" AND \"reminded_at\" = ");
-                    q.push_bind(v);
-                }
-                if let ::std::option::Option::Some(after) = after {
-                    match order {
-                        TaskReminderOrder::TaskIdAsc => {
-                            q.push(" AND (\"task_id\") > (");
-                            q.push_bind(&after.task_id);
-                            q.push(")");
-                        }
-                        TaskReminderOrder::TaskIdDesc => {
-                            q.push(" AND (\"task_id\") < (");
-                            q.push_bind(&after.task_id);
-                            q.push(")");
-                        }
-                        TaskReminderOrder::OwnerIdAsc => {
-                            q.push(" AND (\"owner_id\", \"task_id\") > (");
-                            q.push_bind(&after.owner_id);
-                            q.push(", ");
-                            q.push_bind(&after.task_id);
-                            q.push(")");
-                        }
-                        TaskReminderOrder::OwnerIdDesc => {
-                            q.push(" AND (\"owner_id\", \"task_id\") < (");
-                            q.push_bind(&after.owner_id);
-                            q.push(", ");
-                            q.push_bind(&after.task_id);
-                            q.push(")");
-                        }
-                        TaskReminderOrder::RemindedAtAsc => {
-                            q.push(" AND (\"reminded_at\", \"task_id\") > (");
-                            q.push_bind(&after.reminded_at);
-                            q.push(", ");
-                            q.push_bind(&after.task_id);
-                            q.push(")");
-                        }
-                        TaskReminderOrder::RemindedAtDesc => {
-                            q.push(" AND (\"reminded_at\", \"task_id\") < (");
-                            q.push_bind(&after.reminded_at);
-                            q.push(", ");
-                            q.push_bind(&after.task_id);
-                            q.push(")");
-                        }
-                    }
-                }
-                q.push(
-                    match order {
-                        TaskReminderOrder::TaskIdAsc => " ORDER BY \"task_id\" ASC",
-                        TaskReminderOrder::TaskIdDesc => " ORDER BY \"task_id\" DESC",
-                        TaskReminderOrder::OwnerIdAsc => {
-                            " ORDER BY \"owner_id\" ASC, \"task_id\" ASC"
-                        }
-                        TaskReminderOrder::OwnerIdDesc => {
-                            " ORDER BY \"owner_id\" DESC, \"task_id\" DESC"
-                        }
-                        TaskReminderOrder::RemindedAtAsc => {
-                            " ORDER BY \"reminded_at\" ASC, \"task_id\" ASC"
-                        }
-                        TaskReminderOrder::RemindedAtDesc => {
-                            " ORDER BY \"reminded_at\" DESC, \"task_id\" DESC"
-                        }
-                    },
-                );
-                q.push(" LIMIT ");
-                q.push_bind(limit);
-                q.build_query_as::<TaskReminderRow>().fetch_all(pool).await
-            }
+            }?;
         }
+        keyset.push_order(&mut q);
+        q.push(" LIMIT ").push_bind(limit);
+        ::std::result::Result::Ok(q)
     }
 }
 
@@ -624,27 +540,26 @@ pub mod tasks {
             ::bunbase_runtime::chrono::Utc,
         >,
     }
-    impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for TaskRow {
-        fn from_row(
-            row: &'r sqlx::sqlite::SqliteRow,
-        ) -> ::std::result::Result<Self, sqlx::Error> {
-            ::std::result::Result::Ok(TaskRow {
-                id: row.try_get("id")?,
-                owner_id: row.try_get("owner_id")?,
-                title: row.try_get("title")?,
-                description: row.try_get("description")?,
-                status: row.try_get("status")?,
-                tags: row.try_get("tags")?,
-                due_at: row.try_get("due_at")?,
-                created_at: row.try_get("created_at")?,
-                updated_at: row.try_get("updated_at")?,
-            })
-        }
-    }
-    impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for TaskRow {
-        fn from_row(
-            row: &'r sqlx::postgres::PgRow,
-        ) -> ::std::result::Result<Self, sqlx::Error> {
+    impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for TaskRow
+    where
+        &'r str: sqlx::ColumnIndex<R>,
+        ::bunbase_runtime::uuid::Uuid: sqlx::Decode<'r, R::Database>
+            + sqlx::Type<R::Database>,
+        ::std::string::String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        ::std::option::Option<
+            ::std::string::String,
+        >: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        super::TaskStatus: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        ::bunbase_runtime::serde_json::Value: sqlx::Decode<'r, R::Database>
+            + sqlx::Type<R::Database>,
+        ::std::option::Option<
+            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+        >: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        ::bunbase_runtime::chrono::DateTime<
+            ::bunbase_runtime::chrono::Utc,
+        >: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    {
+        fn from_row(row: &'r R) -> ::std::result::Result<Self, sqlx::Error> {
             ::std::result::Result::Ok(TaskRow {
                 id: row.try_get("id")?,
                 owner_id: row.try_get("owner_id")?,
@@ -716,37 +631,91 @@ pub mod tasks {
             ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
         >,
     }
-    /// Equality filters for listing `tasks`: every `Some` must match; a nullable column takes `Some(None)` for IS NULL.
+    /// Filters for listing `tasks`: every `Some` and every range bound must hold. `column` tests equality (a nullable column takes `Some(None)` for IS NULL), `column_in` membership (an empty list matches nothing), `column_range` order (`gt`, `gte`, `lt`, `lte`).
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct TaskFilter {
         /// `id` UUID NOT NULL
         pub id: ::std::option::Option<::bunbase_runtime::uuid::Uuid>,
+        /// `id` UUID NOT NULL
+        pub id_in: ::std::option::Option<::std::vec::Vec<::bunbase_runtime::uuid::Uuid>>,
+        /// `id` UUID NOT NULL
+        pub id_range: ::bunbase_runtime::db::Range<::bunbase_runtime::uuid::Uuid>,
         /// `owner_id` UUID NOT NULL
         pub owner_id: ::std::option::Option<::bunbase_runtime::uuid::Uuid>,
+        /// `owner_id` UUID NOT NULL
+        pub owner_id_in: ::std::option::Option<
+            ::std::vec::Vec<::bunbase_runtime::uuid::Uuid>,
+        >,
+        /// `owner_id` UUID NOT NULL
+        pub owner_id_range: ::bunbase_runtime::db::Range<::bunbase_runtime::uuid::Uuid>,
         /// `title` TEXT NOT NULL
         pub title: ::std::option::Option<::std::string::String>,
+        /// `title` TEXT NOT NULL
+        pub title_in: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        /// `title` TEXT NOT NULL
+        pub title_range: ::bunbase_runtime::db::Range<::std::string::String>,
         /// `description` TEXT
         pub description: ::std::option::Option<
             ::std::option::Option<::std::string::String>,
         >,
+        /// `description` TEXT
+        pub description_in: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        >,
+        /// `description` TEXT
+        pub description_range: ::bunbase_runtime::db::Range<::std::string::String>,
         /// `status` task_status NOT NULL DEFAULT 'open'
         pub status: ::std::option::Option<super::TaskStatus>,
+        /// `status` task_status NOT NULL DEFAULT 'open'
+        pub status_in: ::std::option::Option<::std::vec::Vec<super::TaskStatus>>,
+        /// `status` task_status NOT NULL DEFAULT 'open'
+        pub status_range: ::bunbase_runtime::db::Range<super::TaskStatus>,
         /// `due_at` TIMESTAMPTZ
         pub due_at: ::std::option::Option<
             ::std::option::Option<
                 ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
             >,
         >,
+        /// `due_at` TIMESTAMPTZ
+        pub due_at_in: ::std::option::Option<
+            ::std::vec::Vec<
+                ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+            >,
+        >,
+        /// `due_at` TIMESTAMPTZ
+        pub due_at_range: ::bunbase_runtime::db::Range<
+            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+        >,
         /// `created_at` TIMESTAMPTZ NOT NULL
         pub created_at: ::std::option::Option<
+            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+        >,
+        /// `created_at` TIMESTAMPTZ NOT NULL
+        pub created_at_in: ::std::option::Option<
+            ::std::vec::Vec<
+                ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+            >,
+        >,
+        /// `created_at` TIMESTAMPTZ NOT NULL
+        pub created_at_range: ::bunbase_runtime::db::Range<
             ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
         >,
         /// `updated_at` TIMESTAMPTZ NOT NULL
         pub updated_at: ::std::option::Option<
             ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
         >,
+        /// `updated_at` TIMESTAMPTZ NOT NULL
+        pub updated_at_in: ::std::option::Option<
+            ::std::vec::Vec<
+                ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+            >,
+        >,
+        /// `updated_at` TIMESTAMPTZ NOT NULL
+        pub updated_at_range: ::bunbase_runtime::db::Range<
+            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+        >,
     }
-    /// The order of a `tasks` listing: a column, then the primary key in the same direction, which also pages (keyset).
+    /// The order of a `tasks` listing: a column, then the rest of the primary key in the same direction, which also pages (keyset); NULLs come first ascending, last descending.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub enum TaskOrder {
         /// By `id`, ascending.
@@ -762,10 +731,18 @@ pub mod tasks {
         TitleAsc,
         /// By `title`, descending.
         TitleDesc,
+        /// By `description`, ascending.
+        DescriptionAsc,
+        /// By `description`, descending.
+        DescriptionDesc,
         /// By `status`, ascending.
         StatusAsc,
         /// By `status`, descending.
         StatusDesc,
+        /// By `due_at`, ascending.
+        DueAtAsc,
+        /// By `due_at`, descending.
+        DueAtDesc,
         /// By `created_at`, ascending.
         CreatedAtAsc,
         /// By `created_at`, descending.
@@ -775,40 +752,139 @@ pub mod tasks {
         /// By `updated_at`, descending.
         UpdatedAtDesc,
     }
+    /// A keyset cursor for listing `tasks`: the order column's and the rest of the primary key's values of a page's last row (`TaskRow::after`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum TaskAfter {
+        /// After a row with these values, ordered by `id`.
+        Id {
+            /// `id`
+            id: ::bunbase_runtime::uuid::Uuid,
+        },
+        /// After a row with these values, ordered by `owner_id`.
+        OwnerId {
+            /// `owner_id`
+            owner_id: ::bunbase_runtime::uuid::Uuid,
+            /// `id`
+            id: ::bunbase_runtime::uuid::Uuid,
+        },
+        /// After a row with these values, ordered by `title`.
+        Title {
+            /// `title`
+            title: ::std::string::String,
+            /// `id`
+            id: ::bunbase_runtime::uuid::Uuid,
+        },
+        /// After a row with these values, ordered by `description`.
+        Description {
+            /// `description`
+            description: ::std::option::Option<::std::string::String>,
+            /// `id`
+            id: ::bunbase_runtime::uuid::Uuid,
+        },
+        /// After a row with these values, ordered by `status`.
+        Status {
+            /// `status`
+            status: super::TaskStatus,
+            /// `id`
+            id: ::bunbase_runtime::uuid::Uuid,
+        },
+        /// After a row with these values, ordered by `due_at`.
+        DueAt {
+            /// `due_at`
+            due_at: ::std::option::Option<
+                ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+            >,
+            /// `id`
+            id: ::bunbase_runtime::uuid::Uuid,
+        },
+        /// After a row with these values, ordered by `created_at`.
+        CreatedAt {
+            /// `created_at`
+            created_at: ::bunbase_runtime::chrono::DateTime<
+                ::bunbase_runtime::chrono::Utc,
+            >,
+            /// `id`
+            id: ::bunbase_runtime::uuid::Uuid,
+        },
+        /// After a row with these values, ordered by `updated_at`.
+        UpdatedAt {
+            /// `updated_at`
+            updated_at: ::bunbase_runtime::chrono::DateTime<
+                ::bunbase_runtime::chrono::Utc,
+            >,
+            /// `id`
+            id: ::bunbase_runtime::uuid::Uuid,
+        },
+    }
+    impl TaskRow {
+        /// The cursor of the page after this row, listed in `order`.
+        #[allow(clippy::clone_on_copy)]
+        pub fn after(&self, order: TaskOrder) -> TaskAfter {
+            match order {
+                TaskOrder::IdAsc | TaskOrder::IdDesc => {
+                    TaskAfter::Id {
+                        id: self.id.clone(),
+                    }
+                }
+                TaskOrder::OwnerIdAsc | TaskOrder::OwnerIdDesc => {
+                    TaskAfter::OwnerId {
+                        owner_id: self.owner_id.clone(),
+                        id: self.id.clone(),
+                    }
+                }
+                TaskOrder::TitleAsc | TaskOrder::TitleDesc => {
+                    TaskAfter::Title {
+                        title: self.title.clone(),
+                        id: self.id.clone(),
+                    }
+                }
+                TaskOrder::DescriptionAsc | TaskOrder::DescriptionDesc => {
+                    TaskAfter::Description {
+                        description: self.description.clone(),
+                        id: self.id.clone(),
+                    }
+                }
+                TaskOrder::StatusAsc | TaskOrder::StatusDesc => {
+                    TaskAfter::Status {
+                        status: self.status.clone(),
+                        id: self.id.clone(),
+                    }
+                }
+                TaskOrder::DueAtAsc | TaskOrder::DueAtDesc => {
+                    TaskAfter::DueAt {
+                        due_at: self.due_at.clone(),
+                        id: self.id.clone(),
+                    }
+                }
+                TaskOrder::CreatedAtAsc | TaskOrder::CreatedAtDesc => {
+                    TaskAfter::CreatedAt {
+                        created_at: self.created_at.clone(),
+                        id: self.id.clone(),
+                    }
+                }
+                TaskOrder::UpdatedAtAsc | TaskOrder::UpdatedAtDesc => {
+                    TaskAfter::UpdatedAt {
+                        updated_at: self.updated_at.clone(),
+                        id: self.id.clone(),
+                    }
+                }
+            }
+        }
+    }
+    /// `get`'s statement.
+    const SQL_GET: &str = "SELECT \"id\", \"owner_id\", \"title\", \"description\", \"status\", \"tags\", \"due_at\", \"created_at\", \"updated_at\" FROM \"tasks\" WHERE \"id\" = $1";
+    /// `delete`'s statement.
+    const SQL_DELETE: &str = "DELETE FROM \"tasks\" WHERE \"id\" = $1";
     /// The row of `tasks` with primary key `id`, if any.
-    #[allow(clippy::needless_borrows_for_generic_args)]
     pub async fn get<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         id: ::bunbase_runtime::uuid::Uuid,
     ) -> ::std::result::Result<::std::option::Option<TaskRow>, sqlx::Error> {
-        let exec: Exec<'_> = db.into();
-        let mut held = exec.acquire().await?;
-        match held.conn() {
-            Conn::Sqlite(pool) => {
-                let mut q = sqlx::QueryBuilder::new(
-                    "SELECT \"id\", \"owner_id\", \"title\", \"description\", \"status\", \"tags\", \"due_at\", \"created_at\", \"updated_at\" FROM \"tasks\" WHERE ",
-                );
-                q.push("\"id\" = ");
-                q.push_bind(id);
-                q.build_query_as::<TaskRow>().fetch_optional(pool).await
-            }
-            Conn::Postgres(pool) => {
-                let mut q = sqlx::QueryBuilder::new(
-                    "SELECT \"id\", \"owner_id\", \"title\", \"description\", \"status\", \"tags\", \"due_at\", \"created_at\", \"updated_at\" FROM \"tasks\" WHERE ",
-                );
-                q.push("\"id\" = ");
-                q.push_bind(id);
-                q.build_query_as::<TaskRow>().fetch_optional(pool).await
-            }
-        }
+        ::bunbase_runtime::on_conn!(
+            db, conn => sqlx::query_as(SQL_GET).bind(id).fetch_optional(conn). await
+        )
     }
     /// Applies `patch` to the row of `tasks` with primary key `id` and returns the row as stored; `None` when there is no such row. An empty patch reads the row.
-    #[allow(
-        unused_mut,
-        unused_variables,
-        unused_assignments,
-        clippy::needless_borrows_for_generic_args
-    )]
     pub async fn update<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         id: ::bunbase_runtime::uuid::Uuid,
@@ -821,642 +897,378 @@ pub mod tasks {
         {
             return get(db, id).await;
         }
-        let exec: Exec<'_> = db.into();
-        let mut held = exec.acquire().await?;
-        match held.conn() {
-            Conn::Sqlite(pool) => {
-                let mut q = sqlx::QueryBuilder::new("UPDATE \"tasks\" SET ");
-                let mut set = 0usize;
-                if let ::std::option::Option::Some(v) = &patch.owner_id {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"owner_id\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.title {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"title\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.description {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"description\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.status {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"status\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.tags {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"tags\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.due_at {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"due_at\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.created_at {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"created_at\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.updated_at {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"updated_at\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                q.push(" WHERE ");
-                q.push("\"id\" = ");
-                q.push_bind(id);
-                q.push(
-                    " RETURNING \"id\", \"owner_id\", \"title\", \"description\", \"status\", \"tags\", \"due_at\", \"created_at\", \"updated_at\"",
-                );
-                q.build_query_as::<TaskRow>().fetch_optional(pool).await
-            }
-            Conn::Postgres(pool) => {
-                let mut q = sqlx::QueryBuilder::new("UPDATE \"tasks\" SET ");
-                let mut set = 0usize;
-                if let ::std::option::Option::Some(v) = &patch.owner_id {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"owner_id\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.title {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"title\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.description {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"description\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.status {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"status\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.tags {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"tags\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.due_at {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"due_at\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.created_at {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"created_at\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.updated_at {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"updated_at\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                q.push(" WHERE ");
-                q.push("\"id\" = ");
-                q.push_bind(id);
-                q.push(
-                    " RETURNING \"id\", \"owner_id\", \"title\", \"description\", \"status\", \"tags\", \"due_at\", \"created_at\", \"updated_at\"",
-                );
-                q.build_query_as::<TaskRow>().fetch_optional(pool).await
-            }
+        ::bunbase_runtime::on_conn!(
+            db, conn => update_sql(id, patch).build_query_as().fetch_optional(conn).
+            await
+        )
+    }
+    /// The `UPDATE` of a non-empty `patch`.
+    fn update_sql<DB: sqlx::Database>(
+        id: ::bunbase_runtime::uuid::Uuid,
+        patch: &TaskPatch,
+    ) -> sqlx::QueryBuilder<DB>
+    where
+        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::option::Option<
+            ::std::string::String,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        super::TaskStatus: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::serde_json::Value: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::chrono::DateTime<
+            ::bunbase_runtime::chrono::Utc,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::option::Option<
+            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+    {
+        let mut q = sqlx::QueryBuilder::new("UPDATE \"tasks\" SET ");
+        let mut set = q.separated(", ");
+        if let ::std::option::Option::Some(v) = &patch.owner_id {
+            set.push("\"owner_id\" = ").push_bind_unseparated(v);
         }
+        if let ::std::option::Option::Some(v) = &patch.title {
+            set.push("\"title\" = ").push_bind_unseparated(v);
+        }
+        if let ::std::option::Option::Some(v) = &patch.description {
+            set.push("\"description\" = ").push_bind_unseparated(v);
+        }
+        if let ::std::option::Option::Some(v) = &patch.status {
+            set.push("\"status\" = ").push_bind_unseparated(v);
+        }
+        if let ::std::option::Option::Some(v) = &patch.tags {
+            set.push("\"tags\" = ").push_bind_unseparated(v);
+        }
+        if let ::std::option::Option::Some(v) = &patch.due_at {
+            set.push("\"due_at\" = ").push_bind_unseparated(v);
+        }
+        if let ::std::option::Option::Some(v) = &patch.created_at {
+            set.push("\"created_at\" = ").push_bind_unseparated(v);
+        }
+        if let ::std::option::Option::Some(v) = &patch.updated_at {
+            set.push("\"updated_at\" = ").push_bind_unseparated(v);
+        }
+        q.push(" WHERE \"id\" = ").push_bind(id);
+        q.push(
+            " RETURNING \"id\", \"owner_id\", \"title\", \"description\", \"status\", \"tags\", \"due_at\", \"created_at\", \"updated_at\"",
+        );
+        q
     }
     /// Deletes the row of `tasks` with primary key `id`; `true` when there was one.
-    #[allow(clippy::needless_borrows_for_generic_args)]
     pub async fn delete<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         id: ::bunbase_runtime::uuid::Uuid,
     ) -> ::std::result::Result<bool, sqlx::Error> {
-        let exec: Exec<'_> = db.into();
-        let mut held = exec.acquire().await?;
-        match held.conn() {
-            Conn::Sqlite(pool) => {
-                let mut q = sqlx::QueryBuilder::new("DELETE FROM \"tasks\" WHERE ");
-                q.push("\"id\" = ");
-                q.push_bind(id);
-                ::std::result::Result::Ok(
-                    q.build().execute(pool).await?.rows_affected() > 0,
-                )
-            }
-            Conn::Postgres(pool) => {
-                let mut q = sqlx::QueryBuilder::new("DELETE FROM \"tasks\" WHERE ");
-                q.push("\"id\" = ");
-                q.push_bind(id);
-                ::std::result::Result::Ok(
-                    q.build().execute(pool).await?.rows_affected() > 0,
-                )
-            }
-        }
+        ::bunbase_runtime::on_conn!(
+            db, conn => sqlx::query(SQL_DELETE).bind(id).execute(conn). await .map(| r |
+            r.rows_affected() > 0)
+        )
     }
     /// Inserts `new` into `tasks` and returns the row as stored (defaults filled).
-    #[allow(clippy::needless_borrows_for_generic_args, clippy::vec_init_then_push)]
     pub async fn insert<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         new: &NewTask,
     ) -> ::std::result::Result<TaskRow, sqlx::Error> {
-        let exec: Exec<'_> = db.into();
-        let mut held = exec.acquire().await?;
-        match held.conn() {
-            Conn::Sqlite(pool) => {
-                let mut names: ::std::vec::Vec<&'static str> = ::std::vec::Vec::with_capacity(
-                    9usize,
-                );
-                names.push("\"id\"");
-                names.push("\"owner_id\"");
-                names.push("\"title\"");
-                if new.description.is_some() {
-                    names.push("\"description\"");
-                }
-                if new.status.is_some() {
-                    names.push("\"status\"");
-                }
-                if new.tags.is_some() {
-                    names.push("\"tags\"");
-                }
-                if new.due_at.is_some() {
-                    names.push("\"due_at\"");
-                }
-                names.push("\"created_at\"");
-                names.push("\"updated_at\"");
-                let mut q = sqlx::QueryBuilder::new("INSERT INTO \"tasks\" ");
-                if names.is_empty() {
-                    q.push("DEFAULT VALUES");
-                } else {
-                    q.push("(");
-                    q.push(names.join(", "));
-                    q.push(") VALUES (");
-                    let mut values = q.separated(", ");
-                    values.push_bind(&new.id);
-                    values.push_bind(&new.owner_id);
-                    values.push_bind(&new.title);
-                    if let ::std::option::Option::Some(v) = &new.description {
-                        values.push_bind(v);
-                    }
-                    if let ::std::option::Option::Some(v) = &new.status {
-                        values.push_bind(v);
-                    }
-                    if let ::std::option::Option::Some(v) = &new.tags {
-                        values.push_bind(v);
-                    }
-                    if let ::std::option::Option::Some(v) = &new.due_at {
-                        values.push_bind(v);
-                    }
-                    values.push_bind(&new.created_at);
-                    values.push_bind(&new.updated_at);
-                    q.push(")");
-                }
-                q.push(
-                    " RETURNING \"id\", \"owner_id\", \"title\", \"description\", \"status\", \"tags\", \"due_at\", \"created_at\", \"updated_at\"",
-                );
-                q.build_query_as::<TaskRow>().fetch_one(pool).await
-            }
-            Conn::Postgres(pool) => {
-                let mut names: ::std::vec::Vec<&'static str> = ::std::vec::Vec::with_capacity(
-                    9usize,
-                );
-                names.push("\"id\"");
-                names.push("\"owner_id\"");
-                names.push("\"title\"");
-                if new.description.is_some() {
-                    names.push("\"description\"");
-                }
-                if new.status.is_some() {
-                    names.push("\"status\"");
-                }
-                if new.tags.is_some() {
-                    names.push("\"tags\"");
-                }
-                if new.due_at.is_some() {
-                    names.push("\"due_at\"");
-                }
-                names.push("\"created_at\"");
-                names.push("\"updated_at\"");
-                let mut q = sqlx::QueryBuilder::new("INSERT INTO \"tasks\" ");
-                if names.is_empty() {
-                    q.push("DEFAULT VALUES");
-                } else {
-                    q.push("(");
-                    q.push(names.join(", "));
-                    q.push(") VALUES (");
-                    let mut values = q.separated(", ");
-                    values.push_bind(&new.id);
-                    values.push_bind(&new.owner_id);
-                    values.push_bind(&new.title);
-                    if let ::std::option::Option::Some(v) = &new.description {
-                        values.push_bind(v);
-                    }
-                    if let ::std::option::Option::Some(v) = &new.status {
-                        values.push_bind(v);
-                    }
-                    if let ::std::option::Option::Some(v) = &new.tags {
-                        values.push_bind(v);
-                    }
-                    if let ::std::option::Option::Some(v) = &new.due_at {
-                        values.push_bind(v);
-                    }
-                    values.push_bind(&new.created_at);
-                    values.push_bind(&new.updated_at);
-                    q.push(")");
-                }
-                q.push(
-                    " RETURNING \"id\", \"owner_id\", \"title\", \"description\", \"status\", \"tags\", \"due_at\", \"created_at\", \"updated_at\"",
-                );
-                q.build_query_as::<TaskRow>().fetch_one(pool).await
-            }
-        }
+        ::bunbase_runtime::on_conn!(
+            db, conn => insert_sql(new).build_query_as().fetch_one(conn). await
+        )
     }
-    /// Rows of `tasks` matching `filter` in `order`, at most `limit`; `after` (the last row of the previous page) pages by keyset.
+    /// The `INSERT` of `new`, naming only the columns it sets.
     #[allow(clippy::needless_borrows_for_generic_args)]
+    fn insert_sql<DB: sqlx::Database>(new: &NewTask) -> sqlx::QueryBuilder<DB>
+    where
+        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::option::Option<
+            ::std::string::String,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        super::TaskStatus: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::serde_json::Value: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::chrono::DateTime<
+            ::bunbase_runtime::chrono::Utc,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::option::Option<
+            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+    {
+        let mut q = sqlx::QueryBuilder::new("INSERT INTO \"tasks\" (");
+        let mut names = q.separated(", ");
+        names.push("\"id\"");
+        names.push("\"owner_id\"");
+        names.push("\"title\"");
+        if new.description.is_some() {
+            names.push("\"description\"");
+        }
+        if new.status.is_some() {
+            names.push("\"status\"");
+        }
+        if new.tags.is_some() {
+            names.push("\"tags\"");
+        }
+        if new.due_at.is_some() {
+            names.push("\"due_at\"");
+        }
+        names.push("\"created_at\"");
+        names.push("\"updated_at\"");
+        q.push(") VALUES (");
+        let mut values = q.separated(", ");
+        values.push_bind(&new.id);
+        values.push_bind(&new.owner_id);
+        values.push_bind(&new.title);
+        if let ::std::option::Option::Some(v) = &new.description {
+            values.push_bind(v);
+        }
+        if let ::std::option::Option::Some(v) = &new.status {
+            values.push_bind(v);
+        }
+        if let ::std::option::Option::Some(v) = &new.tags {
+            values.push_bind(v);
+        }
+        if let ::std::option::Option::Some(v) = &new.due_at {
+            values.push_bind(v);
+        }
+        values.push_bind(&new.created_at);
+        values.push_bind(&new.updated_at);
+        q.push(
+            ") RETURNING \"id\", \"owner_id\", \"title\", \"description\", \"status\", \"tags\", \"due_at\", \"created_at\", \"updated_at\"",
+        );
+        q
+    }
+    /// Rows of `tasks` matching `filter` in `order`, at most `limit`; `after` (a page's last row's `after(order)`) pages by keyset.
     pub async fn list<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         filter: &TaskFilter,
         order: TaskOrder,
-        after: ::std::option::Option<&TaskRow>,
+        after: ::std::option::Option<&TaskAfter>,
         limit: i64,
     ) -> ::std::result::Result<::std::vec::Vec<TaskRow>, sqlx::Error> {
-        let exec: Exec<'_> = db.into();
-        let mut held = exec.acquire().await?;
-        match held.conn() {
-            Conn::Sqlite(pool) => {
-                let mut q = sqlx::QueryBuilder::new(
-                    "SELECT \"id\", \"owner_id\", \"title\", \"description\", \"status\", \"tags\", \"due_at\", \"created_at\", \"updated_at\" FROM \"tasks\" WHERE 1 = 1",
-                );
-                if let ::std::option::Option::Some(v) = &filter.id {
-                    q.push(" AND \"id\" = ");
-                    q.push_bind(v);
+        ::bunbase_runtime::on_conn!(
+            db, conn => list_sql(filter, order, after, limit) ? .build_query_as()
+            .fetch_all(conn). await
+        )
+    }
+    /// Deletes the rows of `tasks` matching `filter` (every row when it sets nothing); the number deleted.
+    pub async fn delete_where<'e>(
+        db: impl ::std::convert::Into<Exec<'e>>,
+        filter: &TaskFilter,
+    ) -> ::std::result::Result<u64, sqlx::Error> {
+        ::bunbase_runtime::on_conn!(
+            db, conn => delete_where_sql(filter).build().execute(conn). await .map(| r |
+            r.rows_affected())
+        )
+    }
+    /// The `DELETE` of `delete_where`.
+    fn delete_where_sql<DB: sqlx::Database>(
+        filter: &TaskFilter,
+    ) -> sqlx::QueryBuilder<DB>
+    where
+        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::option::Option<
+            ::std::string::String,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        super::TaskStatus: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::serde_json::Value: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::chrono::DateTime<
+            ::bunbase_runtime::chrono::Utc,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::option::Option<
+            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        i64: ::bunbase_runtime::db::query::Bind<DB>,
+    {
+        let mut q = sqlx::QueryBuilder::new("DELETE FROM \"tasks\" WHERE 1 = 1");
+        filter_sql(&mut q, filter);
+        q
+    }
+    /// Appends `filter`'s conditions.
+    #[allow(unused_variables)]
+    fn filter_sql<DB: sqlx::Database>(
+        q: &mut sqlx::QueryBuilder<DB>,
+        filter: &TaskFilter,
+    )
+    where
+        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::option::Option<
+            ::std::string::String,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        super::TaskStatus: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::serde_json::Value: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::chrono::DateTime<
+            ::bunbase_runtime::chrono::Utc,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::option::Option<
+            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        i64: ::bunbase_runtime::db::query::Bind<DB>,
+    {
+        #[allow(unused_imports)]
+        use ::bunbase_runtime::db::query::{
+            push_eq, push_eq_nullable, push_in, push_range,
+        };
+        push_eq(q, "\"id\"", filter.id.as_ref());
+        push_in(q, "\"id\"", filter.id_in.as_deref());
+        push_range(q, "\"id\"", &filter.id_range);
+        push_eq(q, "\"owner_id\"", filter.owner_id.as_ref());
+        push_in(q, "\"owner_id\"", filter.owner_id_in.as_deref());
+        push_range(q, "\"owner_id\"", &filter.owner_id_range);
+        push_eq(q, "\"title\"", filter.title.as_ref());
+        push_in(q, "\"title\"", filter.title_in.as_deref());
+        push_range(q, "\"title\"", &filter.title_range);
+        push_eq_nullable(q, "\"description\"", filter.description.as_ref());
+        push_in(q, "\"description\"", filter.description_in.as_deref());
+        push_range(q, "\"description\"", &filter.description_range);
+        push_eq(q, "\"status\"", filter.status.as_ref());
+        push_in(q, "\"status\"", filter.status_in.as_deref());
+        push_range(q, "\"status\"", &filter.status_range);
+        push_eq_nullable(q, "\"due_at\"", filter.due_at.as_ref());
+        push_in(q, "\"due_at\"", filter.due_at_in.as_deref());
+        push_range(q, "\"due_at\"", &filter.due_at_range);
+        push_eq(q, "\"created_at\"", filter.created_at.as_ref());
+        push_in(q, "\"created_at\"", filter.created_at_in.as_deref());
+        push_range(q, "\"created_at\"", &filter.created_at_range);
+        push_eq(q, "\"updated_at\"", filter.updated_at.as_ref());
+        push_in(q, "\"updated_at\"", filter.updated_at_in.as_deref());
+        push_range(q, "\"updated_at\"", &filter.updated_at_range);
+    }
+    /// The `SELECT` of a listing.
+    fn list_sql<DB: sqlx::Database>(
+        filter: &TaskFilter,
+        order: TaskOrder,
+        after: ::std::option::Option<&TaskAfter>,
+        limit: i64,
+    ) -> ::std::result::Result<sqlx::QueryBuilder<DB>, sqlx::Error>
+    where
+        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::option::Option<
+            ::std::string::String,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        super::TaskStatus: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::serde_json::Value: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::chrono::DateTime<
+            ::bunbase_runtime::chrono::Utc,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::option::Option<
+            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        i64: ::bunbase_runtime::db::query::Bind<DB>,
+    {
+        let mut q = sqlx::QueryBuilder::new(
+            "SELECT \"id\", \"owner_id\", \"title\", \"description\", \"status\", \"tags\", \"due_at\", \"created_at\", \"updated_at\" FROM \"tasks\" WHERE 1 = 1",
+        );
+        filter_sql(&mut q, filter);
+        const KEYSETS: [(&str, &str, bool); 8usize] = [
+            ("\"id\"", "", false),
+            ("\"owner_id\"", "\"id\"", false),
+            ("\"title\"", "\"id\"", false),
+            ("\"description\"", "\"id\"", true),
+            ("\"status\"", "\"id\"", false),
+            ("\"due_at\"", "\"id\"", true),
+            ("\"created_at\"", "\"id\"", false),
+            ("\"updated_at\"", "\"id\"", false),
+        ];
+        let (column, keys, nullable) = KEYSETS[order as usize / 2];
+        let keyset = ::bunbase_runtime::db::Keyset {
+            column,
+            keys,
+            desc: order as usize % 2 == 1,
+            nullable,
+        };
+        if let ::std::option::Option::Some(after) = after {
+            match after {
+                TaskAfter::Id { id } => {
+                    keyset
+                        .push_after(
+                            &mut q,
+                            "\"id\"",
+                            ::std::option::Option::Some(id),
+                            |_| {},
+                        )
                 }
-                if let ::std::option::Option::Some(v) = &filter.owner_id {
-                    q.push(" AND \"owner_id\" = ");
-                    q.push_bind(v);
+                TaskAfter::OwnerId { owner_id, id } => {
+                    keyset
+                        .push_after(
+                            &mut q,
+                            "\"owner_id\"",
+                            ::std::option::Option::Some(owner_id),
+                            |q| {
+                                q.push_bind(id);
+                            },
+                        )
                 }
-                if let ::std::option::Option::Some(v) = &filter.title {
-                    q.push(" AND \"title\" = ");
-                    q.push_bind(v);
+                TaskAfter::Title { title, id } => {
+                    keyset
+                        .push_after(
+                            &mut q,
+                            "\"title\"",
+                            ::std::option::Option::Some(title),
+                            |q| {
+                                q.push_bind(id);
+                            },
+                        )
                 }
-                match &filter.description {
-                    ::std::option::Option::Some(::std::option::Option::Some(v)) => {
-                        q.push(" AND \"description\" = ");
-                        q.push_bind(v);
-                    }
-                    ::std::option::Option::Some(::std::option::Option::None) => {
-                        q.push(" AND \"description\" IS NULL");
-                    }
-                    ::std::option::Option::None => {}
+                TaskAfter::Description { description, id } => {
+                    keyset
+                        .push_after(
+                            &mut q,
+                            "\"description\"",
+                            description.as_ref(),
+                            |q| {
+                                q.push_bind(id);
+                            },
+                        )
                 }
-                if let ::std::option::Option::Some(v) = &filter.status {
-                    q.push(" AND \"status\" = ");
-                    q.push_bind(v);
+                TaskAfter::Status { status, id } => {
+                    keyset
+                        .push_after(
+                            &mut q,
+                            "\"status\"",
+                            ::std::option::Option::Some(status),
+                            |q| {
+                                q.push_bind(id);
+                            },
+                        )
                 }
-                match &filter.due_at {
-                    ::std::option::Option::Some(::std::option::Option::Some(v)) => {
-                        q.push(" AND \"due_at\" = ");
-                        q.push_bind(v);
-                    }
-                    ::std::option::Option::Some(::std::option::Option::None) => {
-                        q.push(" AND \"due_at\" IS NULL");
-                    }
-                    ::std::option::Option::None => {}
+                TaskAfter::DueAt { due_at, id } => {
+                    keyset
+                        .push_after(
+                            &mut q,
+                            "\"due_at\"",
+                            due_at.as_ref(),
+                            |q| {
+                                q.push_bind(id);
+                            },
+                        )
                 }
-                if let ::std::option::Option::Some(v) = &filter.created_at {
-                    q.push(" AND \"created_at\" = ");
-                    q.push_bind(v);
+                TaskAfter::CreatedAt { created_at, id } => {
+                    keyset
+                        .push_after(
+                            &mut q,
+                            "\"created_at\"",
+                            ::std::option::Option::Some(created_at),
+                            |q| {
+                                q.push_bind(id);
+                            },
+                        )
                 }
-                if let ::std::option::Option::Some(v) = &filter.updated_at {
-                    q.push(" AND \"updated_at\" = ");
-                    q.push_bind(v);
+                TaskAfter::UpdatedAt { updated_at, id } => {
+                    keyset
+                        .push_after(
+                            &mut q,
+                            "\"updated_at\"",
+                            ::std::option::Option::Some(updated_at),
+                            |q| {
+                                q.push_bind(id);
+                            },
+                        )
                 }
-                if let ::std::option::Option::Some(after) = after {
-                    match order {
-                        TaskOrder::IdAsc => {
-                            q.push(" AND (\"id\") > (");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::IdDesc => {
-                            q.push(" AND (\"id\") < (");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::OwnerIdAsc => {
-                            q.push(" AND (\"owner_id\", \"id\") > (");
-                            q.push_bind(&after.owner_id);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::OwnerIdDesc => {
-                            q.push(" AND (\"owner_id\", \"id\") < (");
-                            q.push_bind(&after.owner_id);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::TitleAsc => {
-                            q.push(" AND (\"title\", \"id\") > (");
-                            q.push_bind(&after.title);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::TitleDesc => {
-                            q.push(" AND (\"title\", \"id\") < (");
-                            q.push_bind(&after.title);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::StatusAsc => {
-                            q.push(" AND (\"status\", \"id\") > (");
-                            q.push_bind(&after.status);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::StatusDesc => {
-                            q.push(" AND (\"status\", \"id\") < (");
-                            q.push_bind(&after.status);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::CreatedAtAsc => {
-                            q.push(" AND (\"created_at\", \"id\") > (");
-                            q.push_bind(&after.created_at);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::CreatedAtDesc => {
-                            q.push(" AND (\"created_at\", \"id\") < (");
-                            q.push_bind(&after.created_at);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::UpdatedAtAsc => {
-                            q.push(" AND (\"updated_at\", \"id\") > (");
-                            q.push_bind(&after.updated_at);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::UpdatedAtDesc => {
-                            q.push(" AND (\"updated_at\", \"id\") < (");
-                            q.push_bind(&after.updated_at);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                    }
-                }
-                q.push(
-                    match order {
-                        TaskOrder::IdAsc => " ORDER BY \"id\" ASC",
-                        TaskOrder::IdDesc => " ORDER BY \"id\" DESC",
-                        TaskOrder::OwnerIdAsc => " ORDER BY \"owner_id\" ASC, \"id\" ASC",
-                        TaskOrder::OwnerIdDesc => {
-                            " ORDER BY \"owner_id\" DESC, \"id\" DESC"
-                        }
-                        TaskOrder::TitleAsc => " ORDER BY \"title\" ASC, \"id\" ASC",
-                        TaskOrder::TitleDesc => " ORDER BY \"title\" DESC, \"id\" DESC",
-                        TaskOrder::StatusAsc => " ORDER BY \"status\" ASC, \"id\" ASC",
-                        TaskOrder::StatusDesc => " ORDER BY \"status\" DESC, \"id\" DESC",
-                        TaskOrder::CreatedAtAsc => {
-                            " ORDER BY \"created_at\" ASC, \"id\" ASC"
-                        }
-                        TaskOrder::CreatedAtDesc => {
-                            " ORDER BY \"created_at\" DESC, \"id\" DESC"
-                        }
-                        TaskOrder::UpdatedAtAsc => {
-                            " ORDER BY \"updated_at\" ASC, \"id\" ASC"
-                        }
-                        TaskOrder::UpdatedAtDesc => {
-                            " ORDER BY \"updated_at\" DESC, \"id\" DESC"
-                        }
-                    },
-                );
-                q.push(" LIMIT ");
-                q.push_bind(limit);
-                q.build_query_as::<TaskRow>().fetch_all(pool).await
-            }
-            Conn::Postgres(pool) => {
-                let mut q = sqlx::QueryBuilder::new(
-                    "SELECT \"id\", \"owner_id\", \"title\", \"description\", \"status\", \"tags\", \"due_at\", \"created_at\", \"updated_at\" FROM \"tasks\" WHERE 1 = 1",
-                );
-                if let ::std::option::Option::Some(v) = &filter.id {
-                    q.push(" AND \"id\" = ");
-                    q.push_bind(v);
-                }
-                if let ::std::option::Option::Some(v) = &filter.owner_id {
-                    q.push(" AND \"owner_id\" = ");
-                    q.push_bind(v);
-                }
-                if let ::std::option::Option::Some(v) = &filter.title {
-                    q.push(" AND \"title\" = ");
-                    q.push_bind(v);
-                }
-                match &filter.description {
-                    ::std::option::Option::Some(::std::option::Option::Some(v)) => {
-                        q.push(" AND \"description\" = ");
-                        q.push_bind(v);
-                    }
-                    ::std::option::Option::Some(::std::option::Option::None) => {
-                        q.push(" AND \"description\" IS NULL");
-                    }
-                    ::std::option::Option::None => {}
-                }
-                if let ::std::option::Option::Some(v) = &filter.status {
-                    q.push(" AND \"status\" = ");
-                    q.push_bind(v);
-                }
-                match &filter.due_at {
-                    ::std::option::Option::Some(::std::option::Option::Some(v)) => {
-                        q.push(" AND \"due_at\" = ");
-                        q.push_bind(v);
-                    }
-                    ::std::option::Option::Some(::std::option::Option::None) => {
-                        q.push(" AND \"due_at\" IS NULL");
-                    }
-                    ::std::option::Option::None => {}
-                }
-                if let ::std::option::Option::Some(v) = &filter.created_at {
-                    q.push(" AND \"created_at\" = ");
-                    q.push_bind(v);
-                }
-                if let ::std::option::Option::Some(v) = &filter.updated_at {
-                    q.push(" AND \"updated_at\" = ");
-                    q.push_bind(v);
-                }
-                if let ::std::option::Option::Some(after) = after {
-                    match order {
-                        TaskOrder::IdAsc => {
-                            q.push(" AND (\"id\") > (");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::IdDesc => {
-                            q.push(" AND (\"id\") < (");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::OwnerIdAsc => {
-                            q.push(" AND (\"owner_id\", \"id\") > (");
-                            q.push_bind(&after.owner_id);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::OwnerIdDesc => {
-                            q.push(" AND (\"owner_id\", \"id\") < (");
-                            q.push_bind(&after.owner_id);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::TitleAsc => {
-                            q.push(" AND (\"title\", \"id\") > (");
-                            q.push_bind(&after.title);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::TitleDesc => {
-                            q.push(" AND (\"title\", \"id\") < (");
-                            q.push_bind(&after.title);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::StatusAsc => {
-                            q.push(" AND (\"status\", \"id\") > (");
-                            q.push_bind(&after.status);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::StatusDesc => {
-                            q.push(" AND (\"status\", \"id\") < (");
-                            q.push_bind(&after.status);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::CreatedAtAsc => {
-                            q.push(" AND (\"created_at\", \"id\") > (");
-                            q.push_bind(&after.created_at);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::CreatedAtDesc => {
-                            q.push(" AND (\"created_at\", \"id\") < (");
-                            q.push_bind(&after.created_at);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::UpdatedAtAsc => {
-                            q.push(" AND (\"updated_at\", \"id\") > (");
-                            q.push_bind(&after.updated_at);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        TaskOrder::UpdatedAtDesc => {
-                            q.push(" AND (\"updated_at\", \"id\") < (");
-                            q.push_bind(&after.updated_at);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                    }
-                }
-                q.push(
-                    match order {
-                        TaskOrder::IdAsc => " ORDER BY \"id\" ASC",
-                        TaskOrder::IdDesc => " ORDER BY \"id\" DESC",
-                        TaskOrder::OwnerIdAsc => " ORDER BY \"owner_id\" ASC, \"id\" ASC",
-                        TaskOrder::OwnerIdDesc => {
-                            " ORDER BY \"owner_id\" DESC, \"id\" DESC"
-                        }
-                        TaskOrder::TitleAsc => " ORDER BY \"title\" ASC, \"id\" ASC",
-                        TaskOrder::TitleDesc => " ORDER BY \"title\" DESC, \"id\" DESC",
-                        TaskOrder::StatusAsc => " ORDER BY \"status\" ASC, \"id\" ASC",
-                        TaskOrder::StatusDesc => " ORDER BY \"status\" DESC, \"id\" DESC",
-                        TaskOrder::CreatedAtAsc => {
-                            " ORDER BY \"created_at\" ASC, \"id\" ASC"
-                        }
-                        TaskOrder::CreatedAtDesc => {
-                            " ORDER BY \"created_at\" DESC, \"id\" DESC"
-                        }
-                        TaskOrder::UpdatedAtAsc => {
-                            " ORDER BY \"updated_at\" ASC, \"id\" ASC"
-                        }
-                        TaskOrder::UpdatedAtDesc => {
-                            " ORDER BY \"updated_at\" DESC, \"id\" DESC"
-                        }
-                    },
-                );
-                q.push(" LIMIT ");
-                q.push_bind(limit);
-                q.build_query_as::<TaskRow>().fetch_all(pool).await
-            }
+            }?;
         }
+        keyset.push_order(&mut q);
+        q.push(" LIMIT ").push_bind(limit);
+        ::std::result::Result::Ok(q)
     }
     /// The contract's `Task` from a `tasks` row: each field from its column of the same name.
     /// Fails when a JSON column does not hold the field's type.
@@ -1504,23 +1316,17 @@ pub mod users {
             ::bunbase_runtime::chrono::Utc,
         >,
     }
-    impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for UserRow {
-        fn from_row(
-            row: &'r sqlx::sqlite::SqliteRow,
-        ) -> ::std::result::Result<Self, sqlx::Error> {
-            ::std::result::Result::Ok(UserRow {
-                id: row.try_get("id")?,
-                email: row.try_get("email")?,
-                name: row.try_get("name")?,
-                password_hash: row.try_get("password_hash")?,
-                created_at: row.try_get("created_at")?,
-            })
-        }
-    }
-    impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for UserRow {
-        fn from_row(
-            row: &'r sqlx::postgres::PgRow,
-        ) -> ::std::result::Result<Self, sqlx::Error> {
+    impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for UserRow
+    where
+        &'r str: sqlx::ColumnIndex<R>,
+        ::bunbase_runtime::uuid::Uuid: sqlx::Decode<'r, R::Database>
+            + sqlx::Type<R::Database>,
+        ::std::string::String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        ::bunbase_runtime::chrono::DateTime<
+            ::bunbase_runtime::chrono::Utc,
+        >: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    {
+        fn from_row(row: &'r R) -> ::std::result::Result<Self, sqlx::Error> {
             ::std::result::Result::Ok(UserRow {
                 id: row.try_get("id")?,
                 email: row.try_get("email")?,
@@ -1560,23 +1366,51 @@ pub mod users {
             ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
         >,
     }
-    /// Equality filters for listing `users`: every `Some` must match; a nullable column takes `Some(None)` for IS NULL.
+    /// Filters for listing `users`: every `Some` and every range bound must hold. `column` tests equality (a nullable column takes `Some(None)` for IS NULL), `column_in` membership (an empty list matches nothing), `column_range` order (`gt`, `gte`, `lt`, `lte`).
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct UserFilter {
         /// `id` UUID NOT NULL
         pub id: ::std::option::Option<::bunbase_runtime::uuid::Uuid>,
+        /// `id` UUID NOT NULL
+        pub id_in: ::std::option::Option<::std::vec::Vec<::bunbase_runtime::uuid::Uuid>>,
+        /// `id` UUID NOT NULL
+        pub id_range: ::bunbase_runtime::db::Range<::bunbase_runtime::uuid::Uuid>,
         /// `email` TEXT NOT NULL
         pub email: ::std::option::Option<::std::string::String>,
+        /// `email` TEXT NOT NULL
+        pub email_in: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        /// `email` TEXT NOT NULL
+        pub email_range: ::bunbase_runtime::db::Range<::std::string::String>,
         /// `name` TEXT NOT NULL
         pub name: ::std::option::Option<::std::string::String>,
+        /// `name` TEXT NOT NULL
+        pub name_in: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+        /// `name` TEXT NOT NULL
+        pub name_range: ::bunbase_runtime::db::Range<::std::string::String>,
         /// `password_hash` TEXT NOT NULL
         pub password_hash: ::std::option::Option<::std::string::String>,
+        /// `password_hash` TEXT NOT NULL
+        pub password_hash_in: ::std::option::Option<
+            ::std::vec::Vec<::std::string::String>,
+        >,
+        /// `password_hash` TEXT NOT NULL
+        pub password_hash_range: ::bunbase_runtime::db::Range<::std::string::String>,
         /// `created_at` TIMESTAMPTZ NOT NULL
         pub created_at: ::std::option::Option<
             ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
         >,
+        /// `created_at` TIMESTAMPTZ NOT NULL
+        pub created_at_in: ::std::option::Option<
+            ::std::vec::Vec<
+                ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+            >,
+        >,
+        /// `created_at` TIMESTAMPTZ NOT NULL
+        pub created_at_range: ::bunbase_runtime::db::Range<
+            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
+        >,
     }
-    /// The order of a `users` listing: a column, then the primary key in the same direction, which also pages (keyset).
+    /// The order of a `users` listing: a column, then the rest of the primary key in the same direction, which also pages (keyset); NULLs come first ascending, last descending.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub enum UserOrder {
         /// By `id`, ascending.
@@ -1601,40 +1435,96 @@ pub mod users {
         /// By `created_at`, descending.
         CreatedAtDesc,
     }
+    /// A keyset cursor for listing `users`: the order column's and the rest of the primary key's values of a page's last row (`UserRow::after`).
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum UserAfter {
+        /// After a row with these values, ordered by `id`.
+        Id {
+            /// `id`
+            id: ::bunbase_runtime::uuid::Uuid,
+        },
+        /// After a row with these values, ordered by `email`.
+        Email {
+            /// `email`
+            email: ::std::string::String,
+            /// `id`
+            id: ::bunbase_runtime::uuid::Uuid,
+        },
+        /// After a row with these values, ordered by `name`.
+        Name {
+            /// `name`
+            name: ::std::string::String,
+            /// `id`
+            id: ::bunbase_runtime::uuid::Uuid,
+        },
+        /// After a row with these values, ordered by `password_hash`.
+        PasswordHash {
+            /// `password_hash`
+            password_hash: ::std::string::String,
+            /// `id`
+            id: ::bunbase_runtime::uuid::Uuid,
+        },
+        /// After a row with these values, ordered by `created_at`.
+        CreatedAt {
+            /// `created_at`
+            created_at: ::bunbase_runtime::chrono::DateTime<
+                ::bunbase_runtime::chrono::Utc,
+            >,
+            /// `id`
+            id: ::bunbase_runtime::uuid::Uuid,
+        },
+    }
+    impl UserRow {
+        /// The cursor of the page after this row, listed in `order`.
+        #[allow(clippy::clone_on_copy)]
+        pub fn after(&self, order: UserOrder) -> UserAfter {
+            match order {
+                UserOrder::IdAsc | UserOrder::IdDesc => {
+                    UserAfter::Id {
+                        id: self.id.clone(),
+                    }
+                }
+                UserOrder::EmailAsc | UserOrder::EmailDesc => {
+                    UserAfter::Email {
+                        email: self.email.clone(),
+                        id: self.id.clone(),
+                    }
+                }
+                UserOrder::NameAsc | UserOrder::NameDesc => {
+                    UserAfter::Name {
+                        name: self.name.clone(),
+                        id: self.id.clone(),
+                    }
+                }
+                UserOrder::PasswordHashAsc | UserOrder::PasswordHashDesc => {
+                    UserAfter::PasswordHash {
+                        password_hash: self.password_hash.clone(),
+                        id: self.id.clone(),
+                    }
+                }
+                UserOrder::CreatedAtAsc | UserOrder::CreatedAtDesc => {
+                    UserAfter::CreatedAt {
+                        created_at: self.created_at.clone(),
+                        id: self.id.clone(),
+                    }
+                }
+            }
+        }
+    }
+    /// `get`'s statement.
+    const SQL_GET: &str = "SELECT \"id\", \"email\", \"name\", \"password_hash\", \"created_at\" FROM \"users\" WHERE \"id\" = $1";
+    /// `delete`'s statement.
+    const SQL_DELETE: &str = "DELETE FROM \"users\" WHERE \"id\" = $1";
     /// The row of `users` with primary key `id`, if any.
-    #[allow(clippy::needless_borrows_for_generic_args)]
     pub async fn get<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         id: ::bunbase_runtime::uuid::Uuid,
     ) -> ::std::result::Result<::std::option::Option<UserRow>, sqlx::Error> {
-        let exec: Exec<'_> = db.into();
-        let mut held = exec.acquire().await?;
-        match held.conn() {
-            Conn::Sqlite(pool) => {
-                let mut q = sqlx::QueryBuilder::new(
-                    "SELECT \"id\", \"email\", \"name\", \"password_hash\", \"created_at\" FROM \"users\" WHERE ",
-                );
-                q.push("\"id\" = ");
-                q.push_bind(id);
-                q.build_query_as::<UserRow>().fetch_optional(pool).await
-            }
-            Conn::Postgres(pool) => {
-                let mut q = sqlx::QueryBuilder::new(
-                    "SELECT \"id\", \"email\", \"name\", \"password_hash\", \"created_at\" FROM \"users\" WHERE ",
-                );
-                q.push("\"id\" = ");
-                q.push_bind(id);
-                q.build_query_as::<UserRow>().fetch_optional(pool).await
-            }
-        }
+        ::bunbase_runtime::on_conn!(
+            db, conn => sqlx::query_as(SQL_GET).bind(id).fetch_optional(conn). await
+        )
     }
     /// Applies `patch` to the row of `users` with primary key `id` and returns the row as stored; `None` when there is no such row. An empty patch reads the row.
-    #[allow(
-        unused_mut,
-        unused_variables,
-        unused_assignments,
-        clippy::needless_borrows_for_generic_args
-    )]
     pub async fn update<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         id: ::bunbase_runtime::uuid::Uuid,
@@ -1645,446 +1535,232 @@ pub mod users {
         {
             return get(db, id).await;
         }
-        let exec: Exec<'_> = db.into();
-        let mut held = exec.acquire().await?;
-        match held.conn() {
-            Conn::Sqlite(pool) => {
-                let mut q = sqlx::QueryBuilder::new("UPDATE \"users\" SET ");
-                let mut set = 0usize;
-                if let ::std::option::Option::Some(v) = &patch.email {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"email\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.name {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"name\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.password_hash {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"password_hash\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.created_at {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"created_at\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                q.push(" WHERE ");
-                q.push("\"id\" = ");
-                q.push_bind(id);
-                q.push(
-                    " RETURNING \"id\", \"email\", \"name\", \"password_hash\", \"created_at\"",
-                );
-                q.build_query_as::<UserRow>().fetch_optional(pool).await
-            }
-            Conn::Postgres(pool) => {
-                let mut q = sqlx::QueryBuilder::new("UPDATE \"users\" SET ");
-                let mut set = 0usize;
-                if let ::std::option::Option::Some(v) = &patch.email {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"email\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.name {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"name\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.password_hash {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"password_hash\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                if let ::std::option::Option::Some(v) = &patch.created_at {
-                    if set > 0 {
-                        q.push(", ");
-                    }
-                    q.push("\"created_at\" = ");
-                    q.push_bind(v);
-                    set += 1;
-                }
-                q.push(" WHERE ");
-                q.push("\"id\" = ");
-                q.push_bind(id);
-                q.push(
-                    " RETURNING \"id\", \"email\", \"name\", \"password_hash\", \"created_at\"",
-                );
-                q.build_query_as::<UserRow>().fetch_optional(pool).await
-            }
+        ::bunbase_runtime::on_conn!(
+            db, conn => update_sql(id, patch).build_query_as().fetch_optional(conn).
+            await
+        )
+    }
+    /// The `UPDATE` of a non-empty `patch`.
+    fn update_sql<DB: sqlx::Database>(
+        id: ::bunbase_runtime::uuid::Uuid,
+        patch: &UserPatch,
+    ) -> sqlx::QueryBuilder<DB>
+    where
+        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::chrono::DateTime<
+            ::bunbase_runtime::chrono::Utc,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+    {
+        let mut q = sqlx::QueryBuilder::new("UPDATE \"users\" SET ");
+        let mut set = q.separated(", ");
+        if let ::std::option::Option::Some(v) = &patch.email {
+            set.push("\"email\" = ").push_bind_unseparated(v);
         }
+        if let ::std::option::Option::Some(v) = &patch.name {
+            set.push("\"name\" = ").push_bind_unseparated(v);
+        }
+        if let ::std::option::Option::Some(v) = &patch.password_hash {
+            set.push("\"password_hash\" = ").push_bind_unseparated(v);
+        }
+        if let ::std::option::Option::Some(v) = &patch.created_at {
+            set.push("\"created_at\" = ").push_bind_unseparated(v);
+        }
+        q.push(" WHERE \"id\" = ").push_bind(id);
+        q.push(
+            " RETURNING \"id\", \"email\", \"name\", \"password_hash\", \"created_at\"",
+        );
+        q
     }
     /// Deletes the row of `users` with primary key `id`; `true` when there was one.
-    #[allow(clippy::needless_borrows_for_generic_args)]
     pub async fn delete<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         id: ::bunbase_runtime::uuid::Uuid,
     ) -> ::std::result::Result<bool, sqlx::Error> {
-        let exec: Exec<'_> = db.into();
-        let mut held = exec.acquire().await?;
-        match held.conn() {
-            Conn::Sqlite(pool) => {
-                let mut q = sqlx::QueryBuilder::new("DELETE FROM \"users\" WHERE ");
-                q.push("\"id\" = ");
-                q.push_bind(id);
-                ::std::result::Result::Ok(
-                    q.build().execute(pool).await?.rows_affected() > 0,
-                )
-            }
-            Conn::Postgres(pool) => {
-                let mut q = sqlx::QueryBuilder::new("DELETE FROM \"users\" WHERE ");
-                q.push("\"id\" = ");
-                q.push_bind(id);
-                ::std::result::Result::Ok(
-                    q.build().execute(pool).await?.rows_affected() > 0,
-                )
-            }
-        }
+        ::bunbase_runtime::on_conn!(
+            db, conn => sqlx::query(SQL_DELETE).bind(id).execute(conn). await .map(| r |
+            r.rows_affected() > 0)
+        )
     }
+    /// `insert`'s statement.
+    const SQL_INSERT: &str = "INSERT INTO \"users\" (\"id\", \"email\", \"name\", \"password_hash\", \"created_at\") VALUES ($1, $2, $3, $4, $5) RETURNING \"id\", \"email\", \"name\", \"password_hash\", \"created_at\"";
     /// Inserts `new` into `users` and returns the row as stored (defaults filled).
-    #[allow(clippy::needless_borrows_for_generic_args, clippy::vec_init_then_push)]
     pub async fn insert<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         new: &NewUser,
     ) -> ::std::result::Result<UserRow, sqlx::Error> {
-        let exec: Exec<'_> = db.into();
-        let mut held = exec.acquire().await?;
-        match held.conn() {
-            Conn::Sqlite(pool) => {
-                let mut names: ::std::vec::Vec<&'static str> = ::std::vec::Vec::with_capacity(
-                    5usize,
-                );
-                names.push("\"id\"");
-                names.push("\"email\"");
-                names.push("\"name\"");
-                names.push("\"password_hash\"");
-                names.push("\"created_at\"");
-                let mut q = sqlx::QueryBuilder::new("INSERT INTO \"users\" ");
-                if names.is_empty() {
-                    q.push("DEFAULT VALUES");
-                } else {
-                    q.push("(");
-                    q.push(names.join(", "));
-                    q.push(") VALUES (");
-                    let mut values = q.separated(", ");
-                    values.push_bind(&new.id);
-                    values.push_bind(&new.email);
-                    values.push_bind(&new.name);
-                    values.push_bind(&new.password_hash);
-                    values.push_bind(&new.created_at);
-                    q.push(")");
-                }
-                q.push(
-                    " RETURNING \"id\", \"email\", \"name\", \"password_hash\", \"created_at\"",
-                );
-                q.build_query_as::<UserRow>().fetch_one(pool).await
-            }
-            Conn::Postgres(pool) => {
-                let mut names: ::std::vec::Vec<&'static str> = ::std::vec::Vec::with_capacity(
-                    5usize,
-                );
-                names.push("\"id\"");
-                names.push("\"email\"");
-                names.push("\"name\"");
-                names.push("\"password_hash\"");
-                names.push("\"created_at\"");
-                let mut q = sqlx::QueryBuilder::new("INSERT INTO \"users\" ");
-                if names.is_empty() {
-                    q.push("DEFAULT VALUES");
-                } else {
-                    q.push("(");
-                    q.push(names.join(", "));
-                    q.push(") VALUES (");
-                    let mut values = q.separated(", ");
-                    values.push_bind(&new.id);
-                    values.push_bind(&new.email);
-                    values.push_bind(&new.name);
-                    values.push_bind(&new.password_hash);
-                    values.push_bind(&new.created_at);
-                    q.push(")");
-                }
-                q.push(
-                    " RETURNING \"id\", \"email\", \"name\", \"password_hash\", \"created_at\"",
-                );
-                q.build_query_as::<UserRow>().fetch_one(pool).await
-            }
-        }
+        ::bunbase_runtime::on_conn!(
+            db, conn => sqlx::query_as(SQL_INSERT).bind(& new.id).bind(& new.email)
+            .bind(& new.name).bind(& new.password_hash).bind(& new.created_at)
+            .fetch_one(conn). await
+        )
     }
-    /// Rows of `users` matching `filter` in `order`, at most `limit`; `after` (the last row of the previous page) pages by keyset.
-    #[allow(clippy::needless_borrows_for_generic_args)]
+    /// Rows of `users` matching `filter` in `order`, at most `limit`; `after` (a page's last row's `after(order)`) pages by keyset.
     pub async fn list<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         filter: &UserFilter,
         order: UserOrder,
-        after: ::std::option::Option<&UserRow>,
+        after: ::std::option::Option<&UserAfter>,
         limit: i64,
     ) -> ::std::result::Result<::std::vec::Vec<UserRow>, sqlx::Error> {
-        let exec: Exec<'_> = db.into();
-        let mut held = exec.acquire().await?;
-        match held.conn() {
-            Conn::Sqlite(pool) => {
-                let mut q = sqlx::QueryBuilder::new(
-                    "SELECT \"id\", \"email\", \"name\", \"password_hash\", \"created_at\" FROM \"users\" WHERE 1 = 1",
-                );
-                if let ::std::option::Option::Some(v) = &filter.id {
-                    q.push(" AND \"id\" = ");
-                    q.push_bind(v);
+        ::bunbase_runtime::on_conn!(
+            db, conn => list_sql(filter, order, after, limit) ? .build_query_as()
+            .fetch_all(conn). await
+        )
+    }
+    /// Deletes the rows of `users` matching `filter` (every row when it sets nothing); the number deleted.
+    pub async fn delete_where<'e>(
+        db: impl ::std::convert::Into<Exec<'e>>,
+        filter: &UserFilter,
+    ) -> ::std::result::Result<u64, sqlx::Error> {
+        ::bunbase_runtime::on_conn!(
+            db, conn => delete_where_sql(filter).build().execute(conn). await .map(| r |
+            r.rows_affected())
+        )
+    }
+    /// The `DELETE` of `delete_where`.
+    fn delete_where_sql<DB: sqlx::Database>(
+        filter: &UserFilter,
+    ) -> sqlx::QueryBuilder<DB>
+    where
+        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::chrono::DateTime<
+            ::bunbase_runtime::chrono::Utc,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        i64: ::bunbase_runtime::db::query::Bind<DB>,
+    {
+        let mut q = sqlx::QueryBuilder::new("DELETE FROM \"users\" WHERE 1 = 1");
+        filter_sql(&mut q, filter);
+        q
+    }
+    /// Appends `filter`'s conditions.
+    #[allow(unused_variables)]
+    fn filter_sql<DB: sqlx::Database>(
+        q: &mut sqlx::QueryBuilder<DB>,
+        filter: &UserFilter,
+    )
+    where
+        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::chrono::DateTime<
+            ::bunbase_runtime::chrono::Utc,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        i64: ::bunbase_runtime::db::query::Bind<DB>,
+    {
+        #[allow(unused_imports)]
+        use ::bunbase_runtime::db::query::{
+            push_eq, push_eq_nullable, push_in, push_range,
+        };
+        push_eq(q, "\"id\"", filter.id.as_ref());
+        push_in(q, "\"id\"", filter.id_in.as_deref());
+        push_range(q, "\"id\"", &filter.id_range);
+        push_eq(q, "\"email\"", filter.email.as_ref());
+        push_in(q, "\"email\"", filter.email_in.as_deref());
+        push_range(q, "\"email\"", &filter.email_range);
+        push_eq(q, "\"name\"", filter.name.as_ref());
+        push_in(q, "\"name\"", filter.name_in.as_deref());
+        push_range(q, "\"name\"", &filter.name_range);
+        push_eq(q, "\"password_hash\"", filter.password_hash.as_ref());
+        push_in(q, "\"password_hash\"", filter.password_hash_in.as_deref());
+        push_range(q, "\"password_hash\"", &filter.password_hash_range);
+        push_eq(q, "\"created_at\"", filter.created_at.as_ref());
+        push_in(q, "\"created_at\"", filter.created_at_in.as_deref());
+        push_range(q, "\"created_at\"", &filter.created_at_range);
+    }
+    /// The `SELECT` of a listing.
+    fn list_sql<DB: sqlx::Database>(
+        filter: &UserFilter,
+        order: UserOrder,
+        after: ::std::option::Option<&UserAfter>,
+        limit: i64,
+    ) -> ::std::result::Result<sqlx::QueryBuilder<DB>, sqlx::Error>
+    where
+        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
+        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
+        ::bunbase_runtime::chrono::DateTime<
+            ::bunbase_runtime::chrono::Utc,
+        >: ::bunbase_runtime::db::query::Bind<DB>,
+        i64: ::bunbase_runtime::db::query::Bind<DB>,
+    {
+        let mut q = sqlx::QueryBuilder::new(
+            "SELECT \"id\", \"email\", \"name\", \"password_hash\", \"created_at\" FROM \"users\" WHERE 1 = 1",
+        );
+        filter_sql(&mut q, filter);
+        const KEYSETS: [(&str, &str, bool); 5usize] = [
+            ("\"id\"", "", false),
+            ("\"email\"", "\"id\"", false),
+            ("\"name\"", "\"id\"", false),
+            ("\"password_hash\"", "\"id\"", false),
+            ("\"created_at\"", "\"id\"", false),
+        ];
+        let (column, keys, nullable) = KEYSETS[order as usize / 2];
+        let keyset = ::bunbase_runtime::db::Keyset {
+            column,
+            keys,
+            desc: order as usize % 2 == 1,
+            nullable,
+        };
+        if let ::std::option::Option::Some(after) = after {
+            match after {
+                UserAfter::Id { id } => {
+                    keyset
+                        .push_after(
+                            &mut q,
+                            "\"id\"",
+                            ::std::option::Option::Some(id),
+                            |_| {},
+                        )
                 }
-                if let ::std::option::Option::Some(v) = &filter.email {
-                    q.push(" AND \"email\" = ");
-                    q.push_bind(v);
+                UserAfter::Email { email, id } => {
+                    keyset
+                        .push_after(
+                            &mut q,
+                            "\"email\"",
+                            ::std::option::Option::Some(email),
+                            |q| {
+                                q.push_bind(id);
+                            },
+                        )
                 }
-                if let ::std::option::Option::Some(v) = &filter.name {
-                    q.push(" AND \"name\" = ");
-                    q.push_bind(v);
+                UserAfter::Name { name, id } => {
+                    keyset
+                        .push_after(
+                            &mut q,
+                            "\"name\"",
+                            ::std::option::Option::Some(name),
+                            |q| {
+                                q.push_bind(id);
+                            },
+                        )
                 }
-                if let ::std::option::Option::Some(v) = &filter.password_hash {
-                    q.push(" AND \"password_hash\" = ");
-                    q.push_bind(v);
+                UserAfter::PasswordHash { password_hash, id } => {
+                    keyset
+                        .push_after(
+                            &mut q,
+                            "\"password_hash\"",
+                            ::std::option::Option::Some(password_hash),
+                            |q| {
+                                q.push_bind(id);
+                            },
+                        )
                 }
-                if let ::std::option::Option::Some(v) = &filter.created_at {
-                    q.push(" AND \"created_at\" = ");
-                    q.push_bind(v);
+                UserAfter::CreatedAt { created_at, id } => {
+                    keyset
+                        .push_after(
+                            &mut q,
+                            "\"created_at\"",
+                            ::std::option::Option::Some(created_at),
+                            |q| {
+                                q.push_bind(id);
+                            },
+                        )
                 }
-                if let ::std::option::Option::Some(after) = after {
-                    match order {
-                        UserOrder::IdAsc => {
-                            q.push(" AND (\"id\") > (");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::IdDesc => {
-                            q.push(" AND (\"id\") < (");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::EmailAsc => {
-                            q.push(" AND (\"email\", \"id\") > (");
-                            q.push_bind(&after.email);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::EmailDesc => {
-                            q.push(" AND (\"email\", \"id\") < (");
-                            q.push_bind(&after.email);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::NameAsc => {
-                            q.push(" AND (\"name\", \"id\") > (");
-                            q.push_bind(&after.name);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::NameDesc => {
-                            q.push(" AND (\"name\", \"id\") < (");
-                            q.push_bind(&after.name);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::PasswordHashAsc => {
-                            q.push(" AND (\"password_hash\", \"id\") > (");
-                            q.push_bind(&after.password_hash);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::PasswordHashDesc => {
-                            q.push(" AND (\"password_hash\", \"id\") < (");
-                            q.push_bind(&after.password_hash);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::CreatedAtAsc => {
-                            q.push(" AND (\"created_at\", \"id\") > (");
-                            q.push_bind(&after.created_at);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::CreatedAtDesc => {
-                            q.push(" AND (\"created_at\", \"id\") < (");
-                            q.push_bind(&after.created_at);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                    }
-                }
-                q.push(
-                    match order {
-                        UserOrder::IdAsc => " ORDER BY \"id\" ASC",
-                        UserOrder::IdDesc => " ORDER BY \"id\" DESC",
-                        UserOrder::EmailAsc => " ORDER BY \"email\" ASC, \"id\" ASC",
-                        UserOrder::EmailDesc => " ORDER BY \"email\" DESC, \"id\" DESC",
-                        UserOrder::NameAsc => " ORDER BY \"name\" ASC, \"id\" ASC",
-                        UserOrder::NameDesc => " ORDER BY \"name\" DESC, \"id\" DESC",
-                        UserOrder::PasswordHashAsc => {
-                            " ORDER BY \"password_hash\" ASC, \"id\" ASC"
-                        }
-                        UserOrder::PasswordHashDesc => {
-                            " ORDER BY \"password_hash\" DESC, \"id\" DESC"
-                        }
-                        UserOrder::CreatedAtAsc => {
-                            " ORDER BY \"created_at\" ASC, \"id\" ASC"
-                        }
-                        UserOrder::CreatedAtDesc => {
-                            " ORDER BY \"created_at\" DESC, \"id\" DESC"
-                        }
-                    },
-                );
-                q.push(" LIMIT ");
-                q.push_bind(limit);
-                q.build_query_as::<UserRow>().fetch_all(pool).await
-            }
-            Conn::Postgres(pool) => {
-                let mut q = sqlx::QueryBuilder::new(
-                    "SELECT \"id\", \"email\", \"name\", \"password_hash\", \"created_at\" FROM \"users\" WHERE 1 = 1",
-                );
-                if let ::std::option::Option::Some(v) = &filter.id {
-                    q.push(" AND \"id\" = ");
-                    q.push_bind(v);
-                }
-                if let ::std::option::Option::Some(v) = &filter.email {
-                    q.push(" AND \"email\" = ");
-                    q.push_bind(v);
-                }
-                if let ::std::option::Option::Some(v) = &filter.name {
-                    q.push(" AND \"name\" = ");
-                    q.push_bind(v);
-                }
-                if let ::std::option::Option::Some(v) = &filter.password_hash {
-                    q.push(" AND \"password_hash\" = ");
-                    q.push_bind(v);
-                }
-                if let ::std::option::Option::Some(v) = &filter.created_at {
-                    q.push(" AND \"created_at\" = ");
-                    q.push_bind(v);
-                }
-                if let ::std::option::Option::Some(after) = after {
-                    match order {
-                        UserOrder::IdAsc => {
-                            q.push(" AND (\"id\") > (");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::IdDesc => {
-                            q.push(" AND (\"id\") < (");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::EmailAsc => {
-                            q.push(" AND (\"email\", \"id\") > (");
-                            q.push_bind(&after.email);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::EmailDesc => {
-                            q.push(" AND (\"email\", \"id\") < (");
-                            q.push_bind(&after.email);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::NameAsc => {
-                            q.push(" AND (\"name\", \"id\") > (");
-                            q.push_bind(&after.name);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::NameDesc => {
-                            q.push(" AND (\"name\", \"id\") < (");
-                            q.push_bind(&after.name);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::PasswordHashAsc => {
-                            q.push(" AND (\"password_hash\", \"id\") > (");
-                            q.push_bind(&after.password_hash);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::PasswordHashDesc => {
-                            q.push(" AND (\"password_hash\", \"id\") < (");
-                            q.push_bind(&after.password_hash);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::CreatedAtAsc => {
-                            q.push(" AND (\"created_at\", \"id\") > (");
-                            q.push_bind(&after.created_at);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                        UserOrder::CreatedAtDesc => {
-                            q.push(" AND (\"created_at\", \"id\") < (");
-                            q.push_bind(&after.created_at);
-                            q.push(", ");
-                            q.push_bind(&after.id);
-                            q.push(")");
-                        }
-                    }
-                }
-                q.push(
-                    match order {
-                        UserOrder::IdAsc => " ORDER BY \"id\" ASC",
-                        UserOrder::IdDesc => " ORDER BY \"id\" DESC",
-                        UserOrder::EmailAsc => " ORDER BY \"email\" ASC, \"id\" ASC",
-                        UserOrder::EmailDesc => " ORDER BY \"email\" DESC, \"id\" DESC",
-                        UserOrder::NameAsc => " ORDER BY \"name\" ASC, \"id\" ASC",
-                        UserOrder::NameDesc => " ORDER BY \"name\" DESC, \"id\" DESC",
-                        UserOrder::PasswordHashAsc => {
-                            " ORDER BY \"password_hash\" ASC, \"id\" ASC"
-                        }
-                        UserOrder::PasswordHashDesc => {
-                            " ORDER BY \"password_hash\" DESC, \"id\" DESC"
-                        }
-                        UserOrder::CreatedAtAsc => {
-                            " ORDER BY \"created_at\" ASC, \"id\" ASC"
-                        }
-                        UserOrder::CreatedAtDesc => {
-                            " ORDER BY \"created_at\" DESC, \"id\" DESC"
-                        }
-                    },
-                );
-                q.push(" LIMIT ");
-                q.push_bind(limit);
-                q.build_query_as::<UserRow>().fetch_all(pool).await
-            }
+            }?;
         }
+        keyset.push_order(&mut q);
+        q.push(" LIMIT ").push_bind(limit);
+        ::std::result::Result::Ok(q)
     }
     /// The contract's `User` from a `users` row: each field from its column of the same name.
     impl ::std::convert::From<UserRow> for crate::User {

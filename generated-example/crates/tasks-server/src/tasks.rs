@@ -1,10 +1,10 @@
 //! Handlers of module `tasks`: tasks owned by the signed-in user, through the generated `tasks` queries.
 
 use bunbase_runtime::chrono::{DateTime, Duration, SubsecRound, Utc};
-use bunbase_runtime::db::Pool;
+use bunbase_runtime::db::{Pool, Range};
 use bunbase_runtime::uuid::Uuid;
 use bunbase_runtime::{ActionContext, ApiError, sqlx};
-use tasks_api::db::tasks::{self as rows, NewTask, TaskFilter, TaskOrder, TaskPatch, TaskRow};
+use tasks_api::db::tasks::{self as rows, NewTask, TaskAfter, TaskFilter, TaskOrder, TaskPatch, TaskRow};
 use tasks_api::db::task_reminders::{self, NewTaskReminder};
 use tasks_api::*;
 
@@ -96,7 +96,7 @@ impl TasksHandler for App {
             // after the previous page's last task.
             None => {
                 let filter = TaskFilter { owner_id: Some(owner_id), status: input.status.map(Into::into), ..TaskFilter::default() };
-                let after = after.map(|(at, id)| position(owner_id, at, id));
+                let after = after.map(|(created_at, id)| TaskAfter::CreatedAt { created_at, id });
                 rows::list(&ctx.db, &filter, TaskOrder::CreatedAtDesc, after.as_ref(), limit).await?
             }
             // A tag is an element of the JSON array: each database's own test.
@@ -121,10 +121,12 @@ impl TasksHandler for App {
 
     async fn purge_done_tasks(&self, ctx: ActionContext) -> Result<(), PurgeDoneTasksError> {
         let cutoff = now() - Duration::days(30);
-        let done = tasks_api::db::TaskStatus::Done;
-        let deleted = bunbase_runtime::with_pool!(ctx.db, pool => {
-            sqlx::query("DELETE FROM tasks WHERE status = $1 AND updated_at < $2").bind(done).bind(cutoff).execute(pool).await?.rows_affected()
-        });
+        let done = TaskFilter {
+            status: Some(tasks_api::db::TaskStatus::Done),
+            updated_at_range: Range::lt(cutoff),
+            ..TaskFilter::default()
+        };
+        let deleted = rows::delete_where(&ctx.db, &done).await?;
         bunbase_runtime::tracing::info!(deleted, "purged tasks done for more than 30 days");
         Ok(())
     }
@@ -185,25 +187,9 @@ fn parse_cursor(c: &str) -> Result<(DateTime<Utc>, Uuid), ListTasksError> {
     Ok((at, Uuid::try_parse(id).map_err(|_| bad_cursor())?))
 }
 
-/// The keyset position of a cursor, as the row `list` pages after: it
-/// reads only `created_at` and `id`.
-fn position(owner_id: Uuid, created_at: DateTime<Utc>, id: Uuid) -> TaskRow {
-    TaskRow {
-        id,
-        owner_id,
-        title: String::new(),
-        description: None,
-        status: tasks_api::db::TaskStatus::Open,
-        tags: bunbase_runtime::serde_json::Value::Null,
-        due_at: None,
-        created_at,
-        updated_at: created_at,
-    }
-}
-
 /// The owner's tasks holding `tag`, newest first, after the cursor: the
-/// generated filters test equality only, so this query is written here
-/// (its rows still decode through the generated `TaskRow`).
+/// generated filters do not test membership of a JSON array, so this query
+/// is written here (its rows still decode through the generated `TaskRow`).
 async fn by_tag(
     ctx: &ActionContext,
     owner_id: Uuid,

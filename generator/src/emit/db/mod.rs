@@ -1,11 +1,11 @@
 //! Emits the API crate's `db` module from the IR's schema model: the embedded migrations, enums, and per table a row, insert, patch, filter and order type with typed queries.
 //!
 //! Everything is `quote!` tokens; the module is formatted with the rest of
-//! the API crate. Rows implement `sqlx::FromRow` for each targeted
-//! dialect's row type by hand (sqlx's derive names the `sqlx` crate, which
-//! generated crates reach only through `bunbase_runtime`). Queries take a
-//! `&bunbase_runtime::Db` and run on its typed pool; each dialect's
-//! `QueryBuilder` writes that dialect's placeholders.
+//! the API crate. Rows implement `sqlx::FromRow` by hand, generic over the
+//! row type (sqlx's derive names the `sqlx` crate, which generated crates
+//! reach only through `bunbase_runtime`). Each query body is emitted once
+//! and dispatched on the connection's dialect by `bunbase_runtime::on_conn!`,
+//! which compiles it against each dialect's own types.
 
 mod convert;
 mod queries;
@@ -34,6 +34,7 @@ pub fn module(ir: &Ir) -> TokenStream {
         ));
         let items = rows::table_types(db, t);
         let fns = queries::table_queries(db, t);
+        let after = queries::row_after(db, t);
         let conversion = db
             .conversions
             .get(&t.name)
@@ -44,6 +45,7 @@ pub fn module(ir: &Ir) -> TokenStream {
                 #[allow(unused_imports)]
                 use super::*;
                 #items
+                #after
                 #fns
                 #conversion
             }
@@ -53,7 +55,7 @@ pub fn module(ir: &Ir) -> TokenStream {
         #[allow(unused_imports)]
         use ::bunbase_runtime::sqlx::{self, Row as _};
         #[allow(unused_imports)]
-        use ::bunbase_runtime::db::{Conn, Exec};
+        use ::bunbase_runtime::db::Exec;
 
         #migrations
         #(#enums)*

@@ -1,10 +1,9 @@
-//! Per table: the row struct with its `FromRow` impls, and the insert, patch, filter and order types.
+//! Per table: the row struct with its `FromRow` impl (generic over the row type, so one serves each dialect), and the insert, patch, filter and order types.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{ident, lit, rust_type};
-use crate::ir::Database;
 use crate::migrations::{Column, DbModel, Table};
 
 /// A column's field type in the row: `Option<T>` when nullable.
@@ -45,24 +44,7 @@ pub(super) fn table_types(db: &DbModel, t: &Table) -> TokenStream {
         let d = column_doc(c);
         quote!(#[doc = #d] pub #f: #ty)
     });
-    let from_rows = db.dialects.iter().map(|d| {
-        let row_ty = match d {
-            Database::Sqlite => quote!(sqlx::sqlite::SqliteRow),
-            Database::Postgres => quote!(sqlx::postgres::PgRow),
-        };
-        let gets = t.columns.iter().map(|c| {
-            let f = ident(&c.field);
-            let n = lit(&c.name);
-            quote!(#f: row.try_get(#n)?)
-        });
-        quote! {
-            impl<'r> sqlx::FromRow<'r, #row_ty> for #row {
-                fn from_row(row: &'r #row_ty) -> ::std::result::Result<Self, sqlx::Error> {
-                    ::std::result::Result::Ok(#row { #(#gets,)* })
-                }
-            }
-        }
-    });
+    let from_row = from_row(db, t);
     let insert_doc = lit(&format!(
         " A new row of `{}`: a field left `None` is not inserted, so the column's default (or NULL) applies.",
         t.name
@@ -92,17 +74,28 @@ pub(super) fn table_types(db: &DbModel, t: &Table) -> TokenStream {
             quote!(#[doc = #d] pub #f: ::std::option::Option<#ty>)
         });
     let filter_doc = lit(&format!(
-        " Equality filters for listing `{}`: every `Some` must match; a nullable column takes `Some(None)` for IS NULL.",
+        " Filters for listing `{}`: every `Some` and every range bound must hold. `column` tests equality (a nullable column takes `Some(None)` for IS NULL), `column_in` membership (an empty list matches nothing), `column_range` order (`gt`, `gte`, `lt`, `lte`).",
         t.name
     ));
     let filter_fields = t.columns.iter().filter(|c| c.filterable).map(|c| {
         let f = ident(&c.field);
         let ty = field_type(db, c);
+        let inner = rust_type(db, &c.ty);
         let d = column_doc(c);
-        quote!(#[doc = #d] pub #f: ::std::option::Option<#ty>)
+        let plain = c.field.trim_start_matches("r#");
+        let in_f = ident(&format!("{plain}_in"));
+        let range = c.orderable.then(|| {
+            let r = ident(&format!("{plain}_range"));
+            quote!(#[doc = #d] pub #r: ::bunbase_runtime::db::Range<#inner>,)
+        });
+        quote! {
+            #[doc = #d] pub #f: ::std::option::Option<#ty>,
+            #[doc = #d] pub #in_f: ::std::option::Option<::std::vec::Vec<#inner>>,
+            #range
+        }
     });
     let order_doc = lit(&format!(
-        " The order of a `{}` listing: a column, then the primary key in the same direction, which also pages (keyset).",
+        " The order of a `{}` listing: a column, then the rest of the primary key in the same direction, which also pages (keyset); NULLs come first ascending, last descending.",
         t.name
     ));
     let orderable: Vec<&Column> = t.columns.iter().filter(|c| c.orderable).collect();
@@ -140,7 +133,7 @@ pub(super) fn table_types(db: &DbModel, t: &Table) -> TokenStream {
         pub struct #row {
             #(#row_fields,)*
         }
-        #(#from_rows)*
+        #from_row
 
         #[doc = #insert_doc]
         #[derive(Debug, Clone, PartialEq)]
@@ -157,9 +150,44 @@ pub(super) fn table_types(db: &DbModel, t: &Table) -> TokenStream {
         #[doc = #filter_doc]
         #[derive(Debug, Clone, PartialEq, Default)]
         pub struct #filter {
-            #(#filter_fields,)*
+            #(#filter_fields)*
         }
 
         #order_enum
+    }
+}
+
+/// Whether `list` pages by keyset: the table has an order and a primary key.
+pub(super) fn paged(t: &Table) -> bool {
+    !t.primary_key.is_empty() && t.columns.iter().any(|c| c.orderable)
+}
+
+/// `FromRow` for any row type whose database decodes every column type:
+/// one impl serves each targeted dialect.
+fn from_row(db: &DbModel, t: &Table) -> TokenStream {
+    let row = ident(&t.row);
+    let mut seen = std::collections::BTreeSet::new();
+    let bounds: Vec<TokenStream> = t
+        .columns
+        .iter()
+        .map(|c| field_type(db, c))
+        .filter(|ty| seen.insert(ty.to_string()))
+        .map(|ty| quote!(#ty: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>))
+        .collect();
+    let gets = t.columns.iter().map(|c| {
+        let f = ident(&c.field);
+        let n = lit(&c.name);
+        quote!(#f: row.try_get(#n)?)
+    });
+    quote! {
+        impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for #row
+        where
+            &'r str: sqlx::ColumnIndex<R>,
+            #(#bounds,)*
+        {
+            fn from_row(row: &'r R) -> ::std::result::Result<Self, sqlx::Error> {
+                ::std::result::Result::Ok(#row { #(#gets,)* })
+            }
+        }
     }
 }
