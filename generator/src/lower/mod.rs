@@ -8,6 +8,7 @@
 //! event wiring, and (in `surface`) directions, target names and docs.
 
 pub mod actions;
+pub mod depth;
 mod surface;
 
 use std::collections::BTreeMap;
@@ -127,8 +128,10 @@ pub fn lower(contracts: &Contracts, resolved: Resolved<'_>) -> Ir {
         db: Default::default(),
         transport_errors: actions::transport_errors(),
         names: ProjectNames::default(),
+        recursion_limit: None,
     };
     surface::decide(&mut ir);
+    ir.recursion_limit = depth::recursion_limit(&ir.types);
     ir
 }
 
