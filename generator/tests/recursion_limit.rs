@@ -67,6 +67,8 @@ fn a_shallow_graph_keeps_the_default() {
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../contracts-examples/tasks"),
     )
     .expect("the example contracts load");
-    let ir = bunbase::compile(&tasks).expect("the example checks clean").ir;
+    let ir = bunbase::compile(&tasks)
+        .expect("the example checks clean")
+        .ir;
     assert_eq!(ir.recursion_limit, None);
 }
