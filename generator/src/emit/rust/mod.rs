@@ -194,6 +194,16 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
         });
     }
     files.extend(scaffold::emit(ir, opts));
+    // The server crate names the same types in its handlers, so its root
+    // needs the same limit. The scaffold's own tokens should carry it; until
+    // then the formatted attribute opens `main.rs`.
+    let limit = recursion_limit(ir);
+    if !limit.is_empty() {
+        let server = format!("crates/{}/src/main.rs", manifests::server_crate(ir));
+        if let Some(main) = files.iter_mut().find(|f| f.path == server) {
+            main.contents = tokens::format_file(limit) + &main.contents;
+        }
+    }
     files.sort();
     files
 }
