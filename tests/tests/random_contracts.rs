@@ -1,4 +1,4 @@
-//! The collision fixtures and random valid contracts, drawn with a fixed seed from every construct of the format, are each checked clean, generated, and compiled with warnings denied in one shared Cargo workspace (one build for all), and their SDKs pass `tsc --strict`: "a contract that checks clean always compiles".
+//! The collision fixtures, a deep chain of types and random valid contracts, drawn with a fixed seed from every construct of the format, are each checked clean, generated, and compiled with warnings denied in one shared Cargo workspace (one build for all), and their SDKs pass `tsc --strict`: "a contract that checks clean always compiles".
 //!
 //! 50 contracts by default; `BUNBASE_RANDOM_CONTRACTS=500` draws more and
 //! `BUNBASE_RANDOM_SEED=<n>` starts elsewhere. A failure names the seed of
@@ -146,6 +146,38 @@ fn collision_sets() -> Vec<(String, Vec<(String, String)>)> {
             (project, files)
         })
         .collect()
+}
+
+/// Types in [`deep_chain_set`]'s chain: more than rustc's default
+/// `recursion_limit` of 128 levels.
+const DEEP_CHAIN: usize = 160;
+
+/// A chain of [`DEEP_CHAIN`] types, each holding an optional list of the
+/// previous one, returned by an action: it checks clean, and its crate
+/// compiles only with the `recursion_limit` lowering computes for it (E0320,
+/// "overflow while adding drop-check rules", without it).
+fn deep_chain_set() -> (String, Vec<(String, String)>) {
+    let project = "deepchain".to_owned();
+    let mut chain = String::from("module: chain\ntypes:\n  Link1:\n    fields:\n      id: uuid\n");
+    for i in 2..=DEEP_CHAIN {
+        let _ = write!(
+            chain,
+            "  Link{i}:\n    fields:\n      id: uuid\n      next: \"list<Link{}>?\"\n",
+            i - 1
+        );
+    }
+    let _ = write!(
+        chain,
+        "actions:\n  get_chain:\n    input: {{ id: uuid }}\n    output: Link{DEEP_CHAIN}\n    triggers: [{{ api: \"GET /chain/{{id}}\" }}]\n"
+    );
+    let files = vec![
+        (
+            "bunbase.yaml".to_owned(),
+            format!("project: {project}\nversion: 1.0.0\napi:\n  base_path: /api\n"),
+        ),
+        ("chain.yaml".to_owned(), chain),
+    ];
+    (project, files)
 }
 
 /// One random contract set: `(file name, text)` pairs.
@@ -460,6 +492,7 @@ fn random_contracts_check_clean_and_compile() {
     let mut rejected = Vec::new();
     let sets = collision_sets()
         .into_iter()
+        .chain([deep_chain_set()])
         .chain((first..first + count).map(|seed| (format!("rand{seed}"), contract(seed))));
     for (dir, files) in sets {
         let sources = bunbase::source::SourceSet::from_files(

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::workspace::{self, Layout};
 use crate::builder::{self, CompileError};
-use crate::emit::{GeneratedFile, RuntimeSource};
+use crate::emit::{GeneratedFile, Ownership, RuntimeSource};
 use crate::runtime_version;
 use crate::write::{self, PlanOptions, report};
 
@@ -104,12 +104,31 @@ impl Outcome {
 /// and returned as [`Outcome::Failed`].
 pub fn generate_once(args: &Args) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let Some(files) = emit_dir(&args.dir, &args.out, args.runtime())? else {
+    // Where the output goes and which runtime it resolves do not depend on
+    // the contracts; finding out may run `cargo metadata` (a process of its
+    // own, about 0.1 s), so it runs beside the emitters.
+    let (emitted, layout) = std::thread::scope(|s| {
+        let layout = s.spawn(|| -> anyhow::Result<_> {
+            let join = match workspace::detect(&args.out, args.standalone)? {
+                Layout::Standalone => None,
+                Layout::Member(join) => Some(join),
+            };
+            let version = runtime_mismatch(args, join.as_ref());
+            Ok((join, version))
+        });
+        let emitted = emit_dir(&args.dir, &args.out, args.runtime());
+        match layout.join() {
+            Ok(layout) => (emitted, layout),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    let Some(files) = emitted? else {
         return Ok(Outcome::Failed);
     };
-    let (files, join) = match workspace::detect(&args.out, args.standalone)? {
-        Layout::Standalone => (files, None),
-        Layout::Member(join) => (write::workspace::as_members(files)?, Some(join)),
+    let (join, version) = layout?;
+    let files = match join {
+        None => files,
+        Some(_) => write::workspace::as_members(files)?,
     };
     let members = match &join {
         Some(j) => {
@@ -125,12 +144,19 @@ pub fn generate_once(args: &Args) -> anyhow::Result<Outcome> {
         }
         None => None,
     };
-    let version = runtime_mismatch(args, join.as_ref());
-    let plan = write::plan(
-        &files,
+    // The handler check below reads only the scaffold files; the rest
+    // moves into the plan rather than being held twice.
+    let scaffold: Vec<GeneratedFile> = files
+        .iter()
+        .filter(|f| f.ownership == Ownership::Scaffold)
+        .cloned()
+        .collect();
+    let plan = write::plan_owned(
+        files,
         &write::DirTree(args.out.clone()),
         PlanOptions { force: args.force },
     )?;
+    let files = scaffold;
 
     if args.check {
         let missing_members = members.as_ref().filter(|(_, _, e)| !e.added.is_empty());

@@ -66,6 +66,12 @@ pub struct Ir {
     /// Names invented for the whole project rather than for one type,
     /// module or action.
     pub names: ProjectNames,
+    /// The `recursion_limit` the generated Rust crate must declare because
+    /// its types nest deeper than rustc follows by default (drop check and
+    /// auto traits recurse once per level; see `lower::depth`), or `None`
+    /// when the default of 128 is enough.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recursion_limit: Option<u32>,
 }
 
 /// An answer of the framework to an HTTP request that no action declares:

@@ -8,6 +8,7 @@
 //! event wiring, and (in `surface`) directions, target names and docs.
 
 pub mod actions;
+pub mod depth;
 mod fast_path;
 mod surface;
 
@@ -128,9 +129,11 @@ pub fn lower(contracts: &Contracts, resolved: Resolved<'_>) -> Ir {
         db: Default::default(),
         transport_errors: actions::transport_errors(),
         names: ProjectNames::default(),
+        recursion_limit: None,
     };
     surface::decide(&mut ir);
     fast_path::decide(&mut ir);
+    ir.recursion_limit = depth::recursion_limit(&ir.types);
     ir
 }
 

@@ -198,6 +198,17 @@ impl Plan {
 /// manifest recorded there, and decides what to write, keep and remove.
 /// Pure: reads through `tree`, writes nothing.
 pub fn plan(files: &[GeneratedFile], tree: &dyn Tree, opts: PlanOptions) -> Result<Plan, Error> {
+    plan_owned(files.to_vec(), tree, opts)
+}
+
+/// [`plan`], taking the files by value: their contents move into the plan
+/// instead of being copied, so a large generation is held once (what
+/// `bunbase gen` uses).
+pub fn plan_owned(
+    files: Vec<GeneratedFile>,
+    tree: &dyn Tree,
+    opts: PlanOptions,
+) -> Result<Plan, Error> {
     let previous = read_manifest(tree)?;
     let mut next = Manifest::default();
     let mut entries = Vec::new();
@@ -218,7 +229,7 @@ pub fn plan(files: &[GeneratedFile], tree: &dyn Tree, opts: PlanOptions) -> Resu
         let disk = read(tree, &f.path)?;
         let action = match (f.ownership, disk) {
             (_, None) => Action::Create {
-                contents: f.contents.clone(),
+                contents: f.contents,
             },
             (Ownership::Scaffold, Some(_)) => Action::KeepScaffold,
             (Ownership::Generated, Some(old)) if old == f.contents.as_bytes() => Action::Unchanged,
@@ -243,12 +254,12 @@ pub fn plan(files: &[GeneratedFile], tree: &dyn Tree, opts: PlanOptions) -> Resu
                 }
                 Action::Update {
                     old,
-                    contents: f.contents.clone(),
+                    contents: f.contents,
                 }
             }
         };
         entries.push(Entry {
-            path: f.path.clone(),
+            path: f.path,
             ownership: f.ownership,
             action,
         });

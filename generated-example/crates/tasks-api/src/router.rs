@@ -2,7 +2,7 @@
 //! The HTTP router: every route and action endpoint through the runtime's pipeline, plus the OpenAPI document and docs page.
 
 /// The OpenAPI document of the contracts, served at `{base_path}/openapi.json`.
-pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+pub const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
 
 #[allow(unused_imports)]
 use super::types::*;

@@ -63,9 +63,10 @@ pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
     }]
 }
 
-/// The OpenAPI document as pretty JSON with a trailing newline. The Rust
-/// emitter embeds this same text in the API crate, served at
-/// `{base_path}/openapi.json`.
+/// The OpenAPI document as pretty JSON with a trailing newline. The API
+/// crate embeds the file [`emit`] writes (`include_str!` from its `src/`
+/// folder; the build.rs single file embeds this text as a literal) and
+/// serves it at `{base_path}/openapi.json`.
 pub fn to_json(ir: &Ir) -> String {
     let mut s =
         serde_json::to_string_pretty(&document(ir)).expect("an OpenAPI document always serialises");

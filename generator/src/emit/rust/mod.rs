@@ -9,7 +9,8 @@
 //!   `errors` (one enum per action), `handlers` (one trait per module),
 //!   `router` (every route through the runtime's pipeline), `jobs` (typed
 //!   enqueue functions, job handlers and schedules), `webhooks` and `mcp`
-//!   when actions have those triggers, and the embedded OpenAPI document;
+//!   when actions have those triggers; `router` embeds the output root's
+//!   `openapi.json` (emitted once, by emit/openapi) with `include_str!`;
 //! - `crates/<kebab>-server/` (scaffold): `main.rs` with `serve` and
 //!   `migrate`, one file per module with stub handlers, `migrations/`.
 //!
@@ -146,11 +147,6 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
             contents: manifests::render("api", ir, opts),
             ownership: Ownership::Generated,
         },
-        GeneratedFile {
-            path: format!("crates/{api}/src/openapi.json"),
-            contents: crate::emit::openapi::to_json(ir),
-            ownership: Ownership::Generated,
-        },
     ];
     let mods = api_modules(ir);
     let decls = mods.iter().map(|(stem, doc, _)| {
@@ -159,10 +155,11 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
         quote!(#[doc = #d] #[allow(clippy::result_large_err, deprecated)] pub mod #m;)
     });
     let inner_doc = inner_docs(&lib_doc(ir));
+    let limit = recursion_limit(ir);
     let re = reexports(ir);
     files.push(GeneratedFile {
         path: format!("crates/{api}/src/lib.rs"),
-        contents: tokens::format_file(quote! { #inner_doc #(#decls)* #re }),
+        contents: tokens::format_file(quote! { #inner_doc #limit #(#decls)* #re }),
         ownership: Ownership::Generated,
     });
     let mut paths = Vec::new();
@@ -173,9 +170,12 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
             part(move || {
                 let inner_doc = inner_docs(doc);
                 let embed = if stem == "router" {
+                    // The one copy of the document, at the output root
+                    // (emit/openapi): `crates/<api>/src/` is three levels
+                    // down.
                     quote!(
                         /// The OpenAPI document of the contracts, served at `{base_path}/openapi.json`.
-                        pub const OPENAPI_JSON: &str = include_str!("openapi.json");
+                        pub const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
                     )
                 } else {
                     TokenStream::new()
@@ -194,8 +194,30 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
         });
     }
     files.extend(scaffold::emit(ir, opts));
+    // The server crate names the same types in its handlers, so its root
+    // needs the same limit. The scaffold's own tokens should carry it; until
+    // then the formatted attribute opens `main.rs`.
+    let limit = recursion_limit(ir);
+    if !limit.is_empty() {
+        let server = format!("crates/{}/src/main.rs", manifests::server_crate(ir));
+        if let Some(main) = files.iter_mut().find(|f| f.path == server) {
+            main.contents = tokens::format_file(limit) + &main.contents;
+        }
+    }
     files.sort();
     files
+}
+
+/// `#![recursion_limit = "N"]` when the IR says the crate's types nest
+/// deeper than rustc follows by default ([`Ir::recursion_limit`]).
+fn recursion_limit(ir: &Ir) -> TokenStream {
+    match ir.recursion_limit {
+        Some(n) => {
+            let n = tokens::lit(&n.to_string());
+            quote!(#![recursion_limit = #n])
+        }
+        None => TokenStream::new(),
+    }
 }
 
 /// `#![doc = "..."]` attributes for each line of `text`.
