@@ -29,6 +29,13 @@ pub struct Action {
     /// already has it (`CreateTaskError2`). Claimed through
     /// [`crate::naming::Scope`] against every type name of both targets.
     pub error_enum: String,
+    /// The name of the action's pipeline description, a `static` of the API
+    /// crate's `router` module (`TASKS_CREATE_TASK`): SHOUTY_SNAKE_CASE of
+    /// `module_action`, unique in that module (module `a_b` with action `c`
+    /// and module `a` with action `b_c` give `A_B_C` and `A_B_C_2`) and clear
+    /// of `OPENAPI_JSON`. Its lower-case form names the router's local
+    /// variable holding the action's route.
+    pub spec_static: String,
     /// One-line summary from the contract.
     pub summary: Option<String>,
     /// Documentation from the contract's `description`.

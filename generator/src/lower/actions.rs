@@ -87,6 +87,7 @@ pub fn lower_action(
         input_json: matches!(&a.input, Some(Shape::Ref(e)) if e.kind == ast::TypeExprKind::Prim(ast::Prim::Json)),
         output,
         error_enum: String::new(),
+        spec_static: String::new(),
         errors,
         guards,
         triggers,

@@ -21,6 +21,18 @@ pub fn decide(ir: &mut Ir) {
     openapi_names(ir);
     member_names(ir);
     enqueue_names(ir);
+    spec_names(ir);
+}
+
+/// The router's pipeline statics, one per action ([`Action::spec_static`]):
+/// `MODULE_ACTION`, numbered when two actions give the same name.
+fn spec_names(ir: &mut Ir) {
+    let mut scope = Scope::with_taken(["OPENAPI_JSON"]);
+    for m in ir.modules.values_mut() {
+        for a in m.actions.values_mut() {
+            a.spec_static = scope.claim(&naming::shouty(&format!("{}_{}", m.name, a.name)));
+        }
+    }
 }
 
 /// The typed enqueue functions of the API crate's `jobs` module: the

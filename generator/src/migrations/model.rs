@@ -133,6 +133,14 @@ pub struct Column {
     /// Whether `list` can filter on it by range, and order and page by it
     /// (scalar types; NULLs sort first ascending, last descending).
     pub orderable: bool,
+    /// The filter struct's membership field (`status_in`) when `filterable`,
+    /// clear of the table's column fields and of every other filter field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_in: Option<String>,
+    /// The filter struct's range field (`due_at_range`) when `orderable`,
+    /// claimed like [`Column::filter_in`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_range: Option<String>,
 }
 
 /// The logical type of a column. The `db` emitter maps each to one Rust

@@ -1,7 +1,7 @@
 //! Rust names for what the migrations declare: a table's row, insert, patch, filter, order and cursor types, and enum variants.
 
 use super::model::{EnumValue, SqlEnum, Table};
-use crate::naming::{escape_rust, pascal, snake};
+use crate::naming::{Scope, escape_rust, pascal, snake, unraw};
 
 /// The singular of a table name, by English suffix rules: `tasks` →
 /// `task`, `categories` → `category`, `addresses` → `address`; a name
@@ -42,6 +42,23 @@ pub fn table(name: &str) -> Table {
         unique: Vec::new(),
         foreign_keys: Vec::new(),
         indexes: Default::default(),
+    }
+}
+
+/// Names the filter struct's `_in` and `_range` fields of `table`'s
+/// filterable columns, in column order, clear of every column field: a
+/// table with columns `status` and `status_in` gets `status_in_2` for the
+/// first one's membership filter, never two fields of one name.
+pub fn filter_fields(table: &mut Table) {
+    let mut scope = Scope::with_taken(table.columns.iter().map(|c| unraw(&c.field)));
+    for c in &mut table.columns {
+        let plain = unraw(&c.field).to_owned();
+        c.filter_in = c
+            .filterable
+            .then(|| escape_rust(&scope.claim(&format!("{plain}_in"))));
+        c.filter_range = c
+            .orderable
+            .then(|| escape_rust(&scope.claim(&format!("{plain}_range"))));
     }
 }
 

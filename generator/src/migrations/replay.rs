@@ -303,6 +303,7 @@ fn finish(dialect: Database, table: &mut Table) {
             c.nullable = false;
         }
     }
+    super::names::filter_fields(table);
     table.unique.sort();
     table.unique.dedup();
     table.foreign_keys.sort();
@@ -407,6 +408,8 @@ fn add_column(
         optional_on_insert: false,
         filterable: false,
         orderable: false,
+        filter_in: None,
+        filter_range: None,
     });
 }
 

@@ -290,17 +290,17 @@ fn list_query(db: &DbModel, t: &Table, keys: &[&Column]) -> TokenStream {
         quoted(&t.name)
     ));
     let bound = bounds(db, t, &[quote!(i64)]);
-    let filters = t.columns.iter().filter(|c| c.filterable).map(|c| {
+    let filters = t.columns.iter().filter_map(|c| Some((c, c.filter_in.as_deref()?))).map(|(c, in_f)| {
         let f = ident(&c.field);
         let n = lit(&quoted(&c.name));
-        let in_f = ident(&format!("{}_in", c.field.trim_start_matches("r#")));
+        let in_f = ident(in_f);
         let eq = if c.nullable {
             quote!(push_eq_nullable(q, #n, filter.#f.as_ref());)
         } else {
             quote!(push_eq(q, #n, filter.#f.as_ref());)
         };
-        let range = c.orderable.then(|| {
-            let r = ident(&format!("{}_range", c.field.trim_start_matches("r#")));
+        let range = c.filter_range.as_deref().map(|r| {
+            let r = ident(r);
             quote!(push_range(q, #n, &filter.#r);)
         });
         quote!(#eq push_in(q, #n, filter.#in_f.as_deref()); #range)

@@ -194,23 +194,13 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
         });
     }
     files.extend(scaffold::emit(ir, opts));
-    // The server crate names the same types in its handlers, so its root
-    // needs the same limit. The scaffold's own tokens should carry it; until
-    // then the formatted attribute opens `main.rs`.
-    let limit = recursion_limit(ir);
-    if !limit.is_empty() {
-        let server = format!("crates/{}/src/main.rs", manifests::server_crate(ir));
-        if let Some(main) = files.iter_mut().find(|f| f.path == server) {
-            main.contents = tokens::format_file(limit) + &main.contents;
-        }
-    }
     files.sort();
     files
 }
 
 /// `#![recursion_limit = "N"]` when the IR says the crate's types nest
 /// deeper than rustc follows by default ([`Ir::recursion_limit`]).
-fn recursion_limit(ir: &Ir) -> TokenStream {
+pub(super) fn recursion_limit(ir: &Ir) -> TokenStream {
     match ir.recursion_limit {
         Some(n) => {
             let n = tokens::lit(&n.to_string());

@@ -128,7 +128,7 @@ fn router_tail(ir: &Ir) -> TokenStream {
 }
 
 pub(super) fn spec_name(a: &Action) -> proc_macro2::Ident {
-    format_ident!("{}_{}", a.module.to_uppercase(), a.name.to_uppercase())
+    ident(&a.spec_static)
 }
 
 fn spec_static(a: &Action) -> TokenStream {
@@ -183,7 +183,7 @@ fn spec_static(a: &Action) -> TokenStream {
 
 /// The local variable holding the runtime `route::Action` of `a`.
 fn action_var(a: &Action) -> proc_macro2::Ident {
-    format_ident!("{}_{}", a.module, a.name)
+    ident(&a.spec_static.to_lowercase())
 }
 
 /// `let <module>_<action> = action!(..);`: the action as the runtime's

@@ -110,6 +110,9 @@ fn main_rs(ir: &Ir) -> TokenStream {
     } else {
         quote!(#api::db::MIGRATIONS.clone())
     };
+    // The server's handlers drop the same deep types as the API crate, so
+    // its root needs the same limit.
+    let limit = super::recursion_limit(ir);
     quote! {
         #![doc = #doc]
         //!
@@ -119,6 +122,7 @@ fn main_rs(ir: &Ir) -> TokenStream {
         //!
         //! The contract modules are declared in `modules.rs`, which `bunbase gen`
         //! keeps up to date: a module added to the contracts needs no line here.
+        #limit
 
         include!("modules.rs");
 
