@@ -265,10 +265,12 @@
 //! The runtime creates its own table when it starts:
 //! `bunbase_runs (id TEXT PK, action, trigger_kind, status ('ok'|'error'),
 //! error_code NULL, duration_ms BIGINT, attempt BIGINT (0 = the handler
-//! never ran: a guard or validation answered), trace_id, started_at TEXT)`.
+//! never ran: a guard or validation answered), trace_id, started_at TEXT)`,
+//! `WITHOUT ROWID` on SQLite.
 //! Rows arrive through a batched writer (every 500 ms, every 1024 rows, and
-//! at shutdown); when its channel is full, rows are dropped and counted
-//! rather than slowing requests. On an SQLite file the table lives in a
+//! at shutdown): a request hands over a fixed-size run and allocates
+//! nothing for it; when 16,384 runs are waiting, new ones are dropped and
+//! counted rather than slowing requests ([`runs`]). On an SQLite file the table lives in a
 //! second file beside the database (`tasks.db` → `tasks.runs.db`), attached
 //! to every connection as `bunbase_history`: queries on `ctx.db` read
 //! `bunbase_runs` as usual, and the writer's batches never hold the

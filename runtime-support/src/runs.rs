@@ -503,26 +503,37 @@ impl RunSink for DbRunSink {
     }
 }
 
-/// Creates `bunbase_runs` and its index if missing (the same SQL on both
-/// dialects), through [`Db::history`]: on an SQLite file, in the run
+/// The `CREATE TABLE` of `bunbase_runs`, the same on both dialects.
+macro_rules! runs_table {
+    () => {
+        "CREATE TABLE IF NOT EXISTS bunbase_runs (
+            id TEXT PRIMARY KEY,
+            action TEXT NOT NULL,
+            trigger_kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            error_code TEXT,
+            duration_ms BIGINT NOT NULL,
+            attempt BIGINT NOT NULL,
+            trace_id TEXT NOT NULL,
+            started_at TEXT NOT NULL
+        )"
+    };
+}
+
+/// Creates `bunbase_runs` and its index if missing (the same columns on
+/// both dialects; `WITHOUT ROWID` on SQLite), through [`Db::history`]: on an SQLite file, in the run
 /// history file.
 pub(crate) async fn ensure_schema(db: &Db) -> Result<(), DbError> {
+    // On SQLite the table is keyed by its id alone (`WITHOUT ROWID`): a
+    // row is written into one B-tree, not a rowid table and a primary-key
+    // index, which made every stored run cost two inserts besides the
+    // index by action. Tables created before keep their layout.
+    let table = match db.dialect() {
+        crate::Dialect::Sqlite => concat!(runs_table!(), " WITHOUT ROWID"),
+        crate::Dialect::Postgres => runs_table!(),
+    };
     crate::with_pool!(db.history(), pool => {
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS bunbase_runs (
-                id TEXT PRIMARY KEY,
-                action TEXT NOT NULL,
-                trigger_kind TEXT NOT NULL,
-                status TEXT NOT NULL,
-                error_code TEXT,
-                duration_ms BIGINT NOT NULL,
-                attempt BIGINT NOT NULL,
-                trace_id TEXT NOT NULL,
-                started_at TEXT NOT NULL
-            )",
-        )
-        .execute(pool)
-        .await?;
+        sqlx::query(table).execute(pool).await?;
         sqlx::query("CREATE INDEX IF NOT EXISTS bunbase_runs_action_started ON bunbase_runs (action, started_at)")
             .execute(pool)
             .await?;
