@@ -75,8 +75,7 @@ where
 
     fn call(&mut self, mut req: Request) -> Self::Future {
         let id = TraceId::from_headers(req.headers());
-        if let Some(err) =
-            crate::server::head_errors::over_limit(&req, self.rt.config().head_limit)
+        if let Some(err) = crate::server::head_errors::over_limit(&req, self.rt.config().head_limit)
         {
             let mut res = render(&err, id.as_str());
             if let Ok(v) = HeaderValue::from_str(id.as_str()) {

@@ -218,7 +218,7 @@
 //! | `RUST_LOG`, `LOG_FORMAT=json` | `info`, text | logging ([`init_tracing`]) |
 //! | `BUNBASE_MIGRATIONS_DIR` | the server crate's `migrations/` | where [`Migrations::locate`] reads migrations |
 //! | `AUTO_MIGRATE` | `true` | whether [`run_main`]'s `serve` applies pending migrations first |
-//! | `RUN_HISTORY` | `all` | which runs `bunbase_runs` stores: `all`, `errors` (failed runs only) or `off`; storing every run cost about 5 µs of CPU per request on SQLite in `cargo xtask bench overhead` (building the record, the batched insert, WAL checkpoints), a quarter of a no-I/O endpoint's cost ([`runs`]) |
+//! | `RUN_HISTORY` | `all` | which runs `bunbase_runs` stores: `all`, `errors` (failed runs only) or `off`; storing every run cost 3–18 µs of CPU per request (median 7.5) on SQLite in `cargo xtask bench overhead` on 2026-12-07, nearly all of it the writer's batched inserts and WAL checkpoints (handing a run over allocates nothing), and it raised that benchmark's p99 (the writer's SQLite thread shares the server's CPU); `errors` keeps the failures at a fraction of that ([`runs`]) |
 //! | `RUN_HISTORY_RETENTION`, `RUN_HISTORY_MAX_ROWS` | `7d`, 500,000 | every 10 s, runs older than the age (`12h`, `30d`, `never`) and all but the newest rows (`0`: no limit) are deleted in indexed batches ([`runs::Retention`]) |
 //! | `JOBS_WORKER` | `true` | whether this process runs a job worker and the scheduler |
 //! | `JOBS_CONCURRENCY` | 10 | job handlers running at once |

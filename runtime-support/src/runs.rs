@@ -210,7 +210,8 @@ pub enum RunHistory {
     #[default]
     All,
     /// Failed runs only: for high-volume servers, where a row per success
-    /// costs more than it tells (on SQLite, about 4 µs of CPU per row).
+    /// costs more than it tells (on SQLite, 3–18 µs of CPU per request in
+    /// `cargo xtask bench overhead`).
     Errors,
     /// No run is stored.
     Off,

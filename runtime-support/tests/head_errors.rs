@@ -100,7 +100,10 @@ fn head_limit_comes_from_the_environment() {
     use bunbase_runtime::Config;
     assert_eq!(Config::defaults("x").head_limit, 64 * 1024);
     let lookup = |k: &str| (k == "HEAD_LIMIT_BYTES").then(|| "4096".to_owned());
-    assert_eq!(Config::from_lookup("x", lookup).expect("valid").head_limit, 4096);
+    assert_eq!(
+        Config::from_lookup("x", lookup).expect("valid").head_limit,
+        4096
+    );
     let bad = |k: &str| (k == "HEAD_LIMIT_BYTES").then(|| "big".to_owned());
     assert!(
         Config::from_lookup("x", bad).is_err_and(|e| e.to_string().contains("HEAD_LIMIT_BYTES"))
@@ -132,7 +135,11 @@ async fn heads_over_the_configured_limit_answer_431() {
         head
     };
     let (status, _, body) = exchange(addr, head_of(LIMIT).as_bytes()).await;
-    assert_eq!((status, body.as_str()), (200, "hello"), "a head at the limit passes");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "hello"),
+        "a head at the limit passes"
+    );
     let (status, head, body) = exchange(addr, head_of(LIMIT + 1).as_bytes()).await;
     assert_eq!(status, 431, "{head}");
     let v = envelope(&head, &body);

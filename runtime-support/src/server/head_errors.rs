@@ -40,10 +40,7 @@ pub const MALFORMED_REQUEST: &str = "malformed_request";
 /// (`METHOD target HTTP/1.1`) and one `name: value` line per header
 /// field, each with its line break, and the empty line ending the head.
 pub(crate) fn head_len(req: &axum::extract::Request) -> usize {
-    let target = req
-        .uri()
-        .path_and_query()
-        .map_or(1, |p| p.as_str().len());
+    let target = req.uri().path_and_query().map_or(1, |p| p.as_str().len());
     let line = req.method().as_str().len() + 1 + target + " HTTP/1.1\r\n".len();
     let fields: usize = req
         .headers()
