@@ -19,6 +19,10 @@ pub enum ConfigError {
     },
 }
 
+/// The default [`Config::head_limit`]: 64 KiB, room for large cookies and
+/// tokens, far below hyper's own buffer.
+pub const DEFAULT_HEAD_LIMIT: usize = 64 * 1024;
+
 /// Server settings. [`Config::from_env`] reads them; tests build one with
 /// [`Config::for_test`] and adjust fields.
 #[derive(Debug, Clone)]
@@ -44,6 +48,22 @@ pub struct Config {
     pub session_cookie_secure: bool,
     /// `BODY_LIMIT_BYTES` (default 1 MiB).
     pub body_limit: usize,
+    /// `HEAD_LIMIT_BYTES` (default 64 KiB): the largest request head (the
+    /// request line and every header field, counted as HTTP/1.1 text,
+    /// `name: value` and a line break each). A larger head answers 431
+    /// `headers_too_large` (414 `uri_too_long` when the URI alone is over
+    /// it) with the error envelope. hyper refuses heads past its own
+    /// read buffer (about 400 KiB) or with more than 100 fields before
+    /// any limit here applies, with the same envelope.
+    pub head_limit: usize,
+    /// `HUGE_PAGES` (default off): whether the process may get transparent
+    /// huge pages. With mimalloc (the generated servers' allocator) on
+    /// Linux, off asks the kernel for none at start (`prctl`
+    /// `PR_SET_THP_DISABLE`): mimalloc asks for huge pages on every
+    /// thread's arena, so each thread that allocates (the tokio workers,
+    /// one per SQLite connection) held a 2 MiB page for a few KiB, most of
+    /// the server's resident memory. `on` leaves the system's policy.
+    pub huge_pages: bool,
     /// `TRUST_PROXY` (default false): take the client IP from the first
     /// `X-Forwarded-For` hop (for per-IP rate limits behind a proxy).
     pub trust_proxy: bool,
@@ -176,6 +196,8 @@ impl Config {
             session_ttl: crate::session::DEFAULT_SESSION_TTL,
             session_cookie_secure: true,
             body_limit: 1024 * 1024,
+            head_limit: DEFAULT_HEAD_LIMIT,
+            huge_pages: false,
             trust_proxy: false,
             shutdown_grace: Duration::from_secs(30),
             cors_origins: Vec::new(),
@@ -215,7 +237,7 @@ impl Config {
 
     /// Reads `PORT`, `HOST`, `DATABASE_URL`, `DATABASE_MAX_CONNECTIONS`,
     /// `SESSION_SECRET`, `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE`,
-    /// `BODY_LIMIT_BYTES`, `TRUST_PROXY`, `SHUTDOWN_GRACE_SECS`,
+    /// `BODY_LIMIT_BYTES`, `HEAD_LIMIT_BYTES`, `HUGE_PAGES`, `TRUST_PROXY`, `SHUTDOWN_GRACE_SECS`,
     /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY`, `RUN_HISTORY_RETENTION`,
     /// `RUN_HISTORY_MAX_ROWS`, `JOBS_WORKER`, `JOBS_*`,
     /// `EVENTS`, `NATS_URL`, `MCP_ALLOWED_HOSTS`, `METRICS`, `METRICS_TOKEN`,
@@ -286,6 +308,15 @@ impl Config {
                 .trim()
                 .parse()
                 .map_err(|_| invalid("BODY_LIMIT_BYTES", &v, "a number of bytes"))?;
+        }
+        if let Some(v) = get("HEAD_LIMIT_BYTES") {
+            c.head_limit = v
+                .trim()
+                .parse()
+                .map_err(|_| invalid("HEAD_LIMIT_BYTES", &v, "a number of bytes"))?;
+        }
+        if let Some(v) = get("HUGE_PAGES") {
+            c.huge_pages = parse_bool(&v).ok_or_else(|| invalid("HUGE_PAGES", &v, "on or off"))?;
         }
         if let Some(v) = get("TRUST_PROXY") {
             c.trust_proxy =

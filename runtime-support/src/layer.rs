@@ -43,6 +43,8 @@ impl<S> tower::Layer<S> for RequestLayer {
 }
 
 /// Per request:
+/// - answers a head over `HEAD_LIMIT_BYTES` with 431 (or 414) and the
+///   envelope, before any route runs;
 /// - picks the trace id (`x-request-id`, else `traceparent`, else new),
 ///   stores it and the [`Runtime`] in the request's extensions, makes it
 ///   current for the request's task and echoes it as `x-request-id`;
@@ -73,6 +75,14 @@ where
 
     fn call(&mut self, mut req: Request) -> Self::Future {
         let id = TraceId::from_headers(req.headers());
+        if let Some(err) = crate::server::head_errors::over_limit(&req, self.rt.config().head_limit)
+        {
+            let mut res = render(&err, id.as_str());
+            if let Ok(v) = HeaderValue::from_str(id.as_str()) {
+                res.headers_mut().insert(REQUEST_ID_HEADER, v);
+            }
+            return Box::pin(async move { Ok(res) });
+        }
         req.extensions_mut().insert(id.clone());
         req.extensions_mut().insert(self.rt.clone());
         let span = tracing::debug_span!("request", method = %req.method(), path = req.uri().path());

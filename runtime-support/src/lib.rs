@@ -204,6 +204,8 @@
 //! | `SESSION_SECRET` | random, with a loud warning | comma-separated keys (≥ 32 chars), newest first: sign with the first, verify with any |
 //! | `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE` | 7 days, `true` | session lifetime, `Secure` cookie attribute |
 //! | `BODY_LIMIT_BYTES` | 1 MiB | larger bodies get 413 `payload_too_large` |
+//! | `HEAD_LIMIT_BYTES` | 64 KiB | larger request heads (request line and header fields, counted as HTTP/1.1 text) get 431 `headers_too_large`, or 414 `uri_too_long` when the URI alone is over it, with the error envelope; hyper refuses heads past its own buffer (about 400 KiB) with the same envelope ([`Config::head_limit`]) |
+//! | `HUGE_PAGES` | `off` | with mimalloc on Linux, off asks the kernel for no transparent huge pages (`prctl`): mimalloc asks for them on every thread's arena, so each thread that allocates held a 2 MiB page; `on` keeps the system's policy ([`Config::huge_pages`]) |
 //! | `TRUST_PROXY` | `false` | take the client IP from `X-Forwarded-For` (per-IP rate limits) |
 //! | `CORS_ALLOWED_ORIGINS` | none | browser origins allowed (with cookies); `*` for any (without) |
 //! | `CSRF_TRUSTED_ORIGINS` | none | more origins allowed to send cookie-authenticated mutating requests |
@@ -216,7 +218,7 @@
 //! | `RUST_LOG`, `LOG_FORMAT=json` | `info`, text | logging ([`init_tracing`]) |
 //! | `BUNBASE_MIGRATIONS_DIR` | the server crate's `migrations/` | where [`Migrations::locate`] reads migrations |
 //! | `AUTO_MIGRATE` | `true` | whether [`run_main`]'s `serve` applies pending migrations first |
-//! | `RUN_HISTORY` | `all` | which runs `bunbase_runs` stores: `all`, `errors` (failed runs only) or `off`; storing every run cost about 5 µs of CPU per request on SQLite in `cargo xtask bench overhead` (building the record, the batched insert, WAL checkpoints), a quarter of a no-I/O endpoint's cost ([`runs`]) |
+//! | `RUN_HISTORY` | `all` | which runs `bunbase_runs` stores: `all`, `errors` (failed runs only) or `off`; storing every run cost 3–18 µs of CPU per request (median 7.5) on SQLite in `cargo xtask bench overhead` on 2026-12-07, nearly all of it the writer's batched inserts and WAL checkpoints (handing a run over allocates nothing), and it raised that benchmark's p99 (the writer's SQLite thread shares the server's CPU); `errors` keeps the failures at a fraction of that ([`runs`]) |
 //! | `RUN_HISTORY_RETENTION`, `RUN_HISTORY_MAX_ROWS` | `7d`, 500,000 | every 10 s, runs older than the age (`12h`, `30d`, `never`) and all but the newest rows (`0`: no limit) are deleted in indexed batches ([`runs::Retention`]) |
 //! | `JOBS_WORKER` | `true` | whether this process runs a job worker and the scheduler |
 //! | `JOBS_CONCURRENCY` | 10 | job handlers running at once |
@@ -264,10 +266,12 @@
 //! The runtime creates its own table when it starts:
 //! `bunbase_runs (id TEXT PK, action, trigger_kind, status ('ok'|'error'),
 //! error_code NULL, duration_ms BIGINT, attempt BIGINT (0 = the handler
-//! never ran: a guard or validation answered), trace_id, started_at TEXT)`.
+//! never ran: a guard or validation answered), trace_id, started_at TEXT)`,
+//! `WITHOUT ROWID` on SQLite.
 //! Rows arrive through a batched writer (every 500 ms, every 1024 rows, and
-//! at shutdown); when its channel is full, rows are dropped and counted
-//! rather than slowing requests. On an SQLite file the table lives in a
+//! at shutdown): a request hands over a fixed-size run and allocates
+//! nothing for it; when 16,384 runs are waiting, new ones are dropped and
+//! counted rather than slowing requests ([`runs`]). On an SQLite file the table lives in a
 //! second file beside the database (`tasks.db` → `tasks.runs.db`), attached
 //! to every connection as `bunbase_history`: queries on `ctx.db` read
 //! `bunbase_runs` as usual, and the writer's batches never hold the

@@ -21,7 +21,7 @@ use crate::auth::session::AuthMethod;
 use crate::context::{ActionContext, Effects, TriggerKind};
 use crate::events::EventDelivery;
 use crate::http::HttpRequest;
-use crate::runs::{RunRecord, RunStatus};
+use crate::runs::{FinishedRun, RunStatus};
 use crate::session::Session;
 use crate::validate::Validate;
 use crate::{ApiError, Runtime, TraceId};
@@ -584,16 +584,16 @@ impl ActionSpec {
         } else {
             RunStatus::Error
         };
-        rt.runs().record_with(status, || RunRecord {
-            id: crate::runs::new_run_id(),
-            action: self.name.to_owned(),
-            trigger: trigger.as_str().to_owned(),
+        rt.runs().finish(FinishedRun {
+            id: uuid::Uuid::now_v7(),
+            action: self.name,
+            trigger: trigger.as_str(),
             status,
-            error_code: result.as_ref().err().map(|e| e.code().to_owned()),
+            error_code: result.as_ref().err().map(|e| e.code().into()),
             duration_ms: duration.as_millis().min(i64::MAX as u128) as i64,
             attempt: i64::from(attempts),
-            trace_id: trace_id.to_string(),
-            started_at: crate::runs::rfc3339_millis(started_at),
+            trace_id,
+            started_at,
         });
         result
     }

@@ -1,10 +1,20 @@
 //! Run history: every action run is recorded through a batched writer into `bunbase_runs`, never on the request's hot path.
 //!
-//! [`RunRecorder::record`] only pushes the record onto a bounded in-memory
-//! list (a short lock, no task wake-up). A background task writes batches
-//! when a batch fills, on a timer, and on [`RunRecorder::flush`] / shutdown.
-//! When the list is full the record is dropped and counted (with a warning)
-//! rather than slowing the request.
+//! The request side hands over a [`FinishedRun`]: a fixed-size value built
+//! without touching the heap (the run id is a UUID, the action and trigger
+//! are static names, the trace id is shared, the start time is a
+//! timestamp). [`RunRecorder::finish`] pushes it onto a bounded in-memory
+//! buffer whose capacity is kept between batches (a short uncontended
+//! lock, no allocation, no task wake-up). A background task swaps the
+//! buffer out when a batch fills, on a timer, and on
+//! [`RunRecorder::flush`] / shutdown, and turns the runs into
+//! [`RunRecord`] text in rows it reuses from batch to batch.
+//!
+//! Overflow: when [`RecorderOptions::capacity`] runs are already waiting
+//! (the database is slower than the traffic), a new run is dropped and
+//! counted ([`RunRecorder::dropped`], `bunbase_run_history_total{result="dropped"}`
+//! with `METRICS=on`, a warning on the first drop and every 1000th); the
+//! request never waits for run history.
 //!
 //! A second background task prunes the table on a schedule ([`Retention`]:
 //! `RUN_HISTORY_RETENTION`, default 7 days, and `RUN_HISTORY_MAX_ROWS`,
@@ -45,6 +55,73 @@ pub struct RunRecord {
     pub started_at: String,
 }
 
+/// A finished run as the request side hands it to the writer: fixed-size
+/// and built without touching the heap (only a failure's error code is
+/// copied). The writer turns it into a [`RunRecord`] off the request's
+/// task ([`RunRecorder::finish`]).
+#[derive(Debug, Clone)]
+pub struct FinishedRun {
+    /// Unique id (a UUID v7: time-ordered; [`uuid::Uuid::now_v7`]).
+    pub id: uuid::Uuid,
+    /// The action's full name.
+    pub action: &'static str,
+    /// Trigger kind (`http`, `event`, ...).
+    pub trigger: &'static str,
+    /// `ok` or `error`.
+    pub status: RunStatus,
+    /// The envelope code when failed.
+    pub error_code: Option<Box<str>>,
+    /// Wall time of the whole run, retries and backoff included.
+    pub duration_ms: i64,
+    /// Attempts made (1 when the first try settled it).
+    pub attempt: i64,
+    /// The trace id (shared with the request, not copied).
+    pub trace_id: crate::TraceId,
+    /// Start time.
+    pub started_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl FinishedRun {
+    /// Writes this run's text into `row`, reusing its strings' capacity.
+    fn write_into(&self, row: &mut RunRecord) {
+        fn set(text: &mut String, value: &str) {
+            text.clear();
+            text.push_str(value);
+        }
+        let mut buf = [0u8; 36];
+        set(&mut row.id, self.id.hyphenated().encode_lower(&mut buf));
+        set(&mut row.action, self.action);
+        set(&mut row.trigger, self.trigger);
+        row.status = self.status;
+        match (&self.error_code, &mut row.error_code) {
+            (None, slot) => *slot = None,
+            (Some(code), Some(text)) => set(text, code),
+            (Some(code), slot) => *slot = Some(code.to_string()),
+        }
+        row.duration_ms = self.duration_ms;
+        row.attempt = self.attempt;
+        set(&mut row.trace_id, self.trace_id.as_str());
+        row.started_at.clear();
+        push_rfc3339_millis(self.started_at, &mut row.started_at);
+    }
+}
+
+/// What waits in the buffer: a run from the pipeline, or a record built
+/// by hand ([`RunRecorder::record`]).
+enum Queued {
+    Run(FinishedRun),
+    Record(RunRecord),
+}
+
+impl Queued {
+    fn write_into(self, row: &mut RunRecord) {
+        match self {
+            Queued::Run(run) => run.write_into(row),
+            Queued::Record(record) => *row = record,
+        }
+    }
+}
+
 /// A fresh run id: a UUID v7, hyphenated lower-case text (time-ordered),
 /// encoded without a formatter.
 pub fn new_run_id() -> String {
@@ -60,16 +137,25 @@ pub fn new_run_id() -> String {
 /// `to_rfc3339_opts(SecondsFormat::Millis, true)` for years 0 to 9999,
 /// written without its formatter.
 pub fn rfc3339_millis(t: chrono::DateTime<chrono::Utc>) -> String {
+    let mut out = String::with_capacity(24);
+    push_rfc3339_millis(t, &mut out);
+    out
+}
+
+/// Appends [`rfc3339_millis`]`(t)` to `out` (no allocation when `out` has
+/// room for its 24 bytes).
+fn push_rfc3339_millis(t: chrono::DateTime<chrono::Utc>, out: &mut String) {
     use chrono::{Datelike as _, Timelike as _};
     let year = t.year();
     if !(0..=9999).contains(&year) {
-        return t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        out.push_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        return;
     }
-    let mut out = [0u8; 24];
+    let mut text = [0u8; 24];
     let mut put = |at: usize, value: u32, digits: usize| {
         let mut v = value;
         for i in (0..digits).rev() {
-            out[at + i] = b'0' + (v % 10) as u8;
+            text[at + i] = b'0' + (v % 10) as u8;
             v /= 10;
         }
     };
@@ -91,10 +177,10 @@ pub fn rfc3339_millis(t: chrono::DateTime<chrono::Utc>) -> String {
         (19, b'.'),
         (23, b'Z'),
     ] {
-        out[at] = sep;
+        text[at] = sep;
     }
     // Only ASCII digits and separators were written.
-    String::from_utf8_lossy(&out).into_owned()
+    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
 }
 
 /// How a run ended.
@@ -124,7 +210,8 @@ pub enum RunHistory {
     #[default]
     All,
     /// Failed runs only: for high-volume servers, where a row per success
-    /// costs more than it tells (on SQLite, about 4 µs of CPU per row).
+    /// costs more than it tells (on SQLite, 3–18 µs of CPU per request in
+    /// `cargo xtask bench overhead`).
     Errors,
     /// No run is stored.
     Off,
@@ -316,35 +403,91 @@ fn chunk_sizes(mut n: usize) -> impl Iterator<Item = usize> {
     })
 }
 
+/// The multi-row insert of `rows` runs in `dialect`'s placeholders (`?`
+/// on SQLite, bound positionally, much faster than thousands of `$n`,
+/// which SQLite treats as named; `$n` on PostgreSQL), built once per
+/// size in [`INSERT_CHUNKS`].
+fn insert_sql(dialect: crate::Dialect, rows: usize) -> &'static str {
+    use std::sync::OnceLock;
+    static SQLITE: OnceLock<Vec<String>> = OnceLock::new();
+    static POSTGRES: OnceLock<Vec<String>> = OnceLock::new();
+    let (cell, numbered) = match dialect {
+        crate::Dialect::Sqlite => (&SQLITE, false),
+        crate::Dialect::Postgres => (&POSTGRES, true),
+    };
+    let texts = cell.get_or_init(|| {
+        INSERT_CHUNKS
+            .iter()
+            .map(|&n| {
+                let mut sql = String::from(
+                    "INSERT INTO bunbase_runs (id, action, trigger_kind, status, error_code, duration_ms, attempt, trace_id, started_at) VALUES ",
+                );
+                let mut param = 0;
+                for row in 0..n {
+                    sql.push_str(if row == 0 { "(" } else { ", (" });
+                    for col in 0..9 {
+                        if col > 0 {
+                            sql.push_str(", ");
+                        }
+                        param += 1;
+                        if numbered {
+                            sql.push('$');
+                            sql.push_str(&param.to_string());
+                        } else {
+                            sql.push('?');
+                        }
+                    }
+                    sql.push(')');
+                }
+                sql
+            })
+            .collect()
+    });
+    let at = INSERT_CHUNKS.iter().position(|&n| n == rows).unwrap_or(0);
+    &texts[at]
+}
+
+/// The shared copy of `text` among `seen`: a batch's action names,
+/// triggers, statuses and error codes repeat, and a shared string binds
+/// without a copy.
+fn shared(seen: &mut Vec<Arc<str>>, text: &str) -> Arc<str> {
+    if let Some(s) = seen.iter().find(|s| ***s == *text) {
+        return s.clone();
+    }
+    let s: Arc<str> = Arc::from(text);
+    seen.push(s.clone());
+    s
+}
+
 impl RunSink for DbRunSink {
     fn write<'a>(&'a self, batch: &'a [RunRecord]) -> BoxFuture<'a, Result<(), DbError>> {
         Box::pin(async move {
             // One transaction per batch: one commit (one fsync) however many
-            // rows. Each dialect's `QueryBuilder` writes its own
-            // placeholders: `?` on SQLite (bound positionally, much faster
-            // than thousands of `$n`, which SQLite treats as named), `$n` on
-            // PostgreSQL.
+            // rows, in chunks whose SQL texts are built once (so each stays
+            // one prepared statement). Values repeated across rows are
+            // bound shared; a text sqlx binds by reference it copies twice.
+            let dialect = self.0.dialect();
+            let mut seen: Vec<Arc<str>> = Vec::new();
             crate::with_pool!(self.0.history(), pool => {
                 let mut tx = pool.begin().await?;
                 let mut rest = batch;
                 for size in chunk_sizes(batch.len()) {
                     let (chunk, tail) = rest.split_at(size);
                     rest = tail;
-                    let mut q = sqlx::QueryBuilder::new(
-                        "INSERT INTO bunbase_runs (id, action, trigger_kind, status, error_code, duration_ms, attempt, trace_id, started_at) ",
-                    );
-                    q.push_values(chunk, |mut row, r| {
-                        row.push_bind(r.id.as_str())
-                            .push_bind(r.action.as_str())
-                            .push_bind(r.trigger.as_str())
-                            .push_bind(r.status.as_str())
-                            .push_bind(r.error_code.as_deref())
-                            .push_bind(r.duration_ms)
-                            .push_bind(r.attempt)
-                            .push_bind(r.trace_id.as_str())
-                            .push_bind(r.started_at.as_str());
-                    });
-                    q.build().execute(&mut *tx).await?;
+                    let mut q = sqlx::query(insert_sql(dialect, size));
+                    for r in chunk {
+                        q = q
+                            .bind(Arc::<str>::from(r.id.as_str()))
+                            .bind(shared(&mut seen, &r.action))
+                            .bind(shared(&mut seen, &r.trigger))
+                            .bind(shared(&mut seen, r.status.as_str()))
+                            .bind(r.error_code.as_deref().map(|c| shared(&mut seen, c)))
+                            .bind(r.duration_ms)
+                            .bind(r.attempt)
+                            .bind(Arc::<str>::from(r.trace_id.as_str()))
+                            .bind(Arc::<str>::from(r.started_at.as_str()));
+                    }
+                    q.execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
             });
@@ -361,26 +504,37 @@ impl RunSink for DbRunSink {
     }
 }
 
-/// Creates `bunbase_runs` and its index if missing (the same SQL on both
-/// dialects), through [`Db::history`]: on an SQLite file, in the run
+/// The `CREATE TABLE` of `bunbase_runs`, the same on both dialects.
+macro_rules! runs_table {
+    () => {
+        "CREATE TABLE IF NOT EXISTS bunbase_runs (
+            id TEXT PRIMARY KEY,
+            action TEXT NOT NULL,
+            trigger_kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            error_code TEXT,
+            duration_ms BIGINT NOT NULL,
+            attempt BIGINT NOT NULL,
+            trace_id TEXT NOT NULL,
+            started_at TEXT NOT NULL
+        )"
+    };
+}
+
+/// Creates `bunbase_runs` and its index if missing (the same columns on
+/// both dialects; `WITHOUT ROWID` on SQLite), through [`Db::history`]: on an SQLite file, in the run
 /// history file.
 pub(crate) async fn ensure_schema(db: &Db) -> Result<(), DbError> {
+    // On SQLite the table is keyed by its id alone (`WITHOUT ROWID`): a
+    // row is written into one B-tree, not a rowid table and a primary-key
+    // index, which made every stored run cost two inserts besides the
+    // index by action. Tables created before keep their layout.
+    let table = match db.dialect() {
+        crate::Dialect::Sqlite => concat!(runs_table!(), " WITHOUT ROWID"),
+        crate::Dialect::Postgres => runs_table!(),
+    };
     crate::with_pool!(db.history(), pool => {
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS bunbase_runs (
-                id TEXT PRIMARY KEY,
-                action TEXT NOT NULL,
-                trigger_kind TEXT NOT NULL,
-                status TEXT NOT NULL,
-                error_code TEXT,
-                duration_ms BIGINT NOT NULL,
-                attempt BIGINT NOT NULL,
-                trace_id TEXT NOT NULL,
-                started_at TEXT NOT NULL
-            )",
-        )
-        .execute(pool)
-        .await?;
+        sqlx::query(table).execute(pool).await?;
         sqlx::query("CREATE INDEX IF NOT EXISTS bunbase_runs_action_started ON bunbase_runs (action, started_at)")
             .execute(pool)
             .await?;
@@ -458,12 +612,13 @@ enum Control {
     Flush(oneshot::Sender<()>),
 }
 
-/// What the request side and the writer share: the records waiting to be
-/// written. Recording is a short lock and a push; the writer is woken only
-/// when a batch fills, not per record (a wake per record cost a task switch
-/// per request).
+/// What the request side and the writer share: the runs waiting to be
+/// written. Recording is a short lock and a push into a buffer whose
+/// capacity the writer hands back after each batch, so it allocates
+/// nothing once warm; the writer is woken only when a batch fills, not
+/// per run (a wake per run cost a task switch per request).
 struct Pending {
-    records: Mutex<Vec<RunRecord>>,
+    queued: Mutex<Vec<Queued>>,
     /// [`RunHistory`] as a number, so it can change after spawning.
     history: AtomicU8,
     batch_full: Notify,
@@ -472,15 +627,14 @@ struct Pending {
 }
 
 impl Pending {
-    /// Everything waiting, leaving room for as many (up to a batch) so the
-    /// requests that refill the list do not grow it step by step.
-    fn take(&self) -> Vec<RunRecord> {
-        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
-        if records.is_empty() {
-            return Vec::new();
+    /// Swaps everything waiting for `spare` (empty, with the capacity of
+    /// an earlier batch), so the requests that refill the buffer do not
+    /// grow it step by step.
+    fn take(&self, spare: &mut Vec<Queued>) {
+        let mut queued = self.queued.lock().unwrap_or_else(|p| p.into_inner());
+        if !queued.is_empty() {
+            std::mem::swap(&mut *queued, spare);
         }
-        let room = records.len().min(self.batch_size);
-        std::mem::replace(&mut *records, Vec::with_capacity(room))
     }
 }
 
@@ -509,7 +663,7 @@ impl RunRecorder {
     /// writing what is pending, once every handle is dropped.
     pub fn spawn(sink: Arc<dyn RunSink>, opts: RecorderOptions) -> Self {
         let pending = Arc::new(Pending {
-            records: Mutex::new(Vec::new()),
+            queued: Mutex::new(Vec::with_capacity(opts.batch_size.max(1))),
             history: AtomicU8::new(RunHistory::All.to_u8()),
             batch_full: Notify::new(),
             capacity: opts.capacity.max(1),
@@ -547,36 +701,56 @@ impl RunRecorder {
             .store(history.to_u8(), Ordering::Relaxed);
     }
 
-    /// Records a run that ended with `status`, building the record only
-    /// when [`RunHistory`] stores it (otherwise it is counted as skipped).
-    pub fn record_with(&self, status: RunStatus, build: impl FnOnce() -> RunRecord) {
+    /// Whether runs that end with `status` are stored; counts the run as
+    /// skipped when not.
+    fn keeps(&self, status: RunStatus) -> bool {
         let history = RunHistory::from_u8(self.pending.history.load(Ordering::Relaxed));
-        if history.keeps(status) {
-            self.queue(build());
-        } else {
+        let keeps = history.keeps(status);
+        if !keeps {
             self.skipped.fetch_add(1, Ordering::Relaxed);
+        }
+        keeps
+    }
+
+    /// Hands a finished run to the writer without waiting or allocating,
+    /// unless [`RunHistory`] skips it (then it is counted as skipped).
+    /// When [`RecorderOptions::capacity`] runs are already waiting it is
+    /// dropped and counted, with a warning on the first drop and every
+    /// 1000th after. The pipeline records every run this way.
+    pub fn finish(&self, run: FinishedRun) {
+        if self.keeps(run.status) {
+            self.queue(Queued::Run(run));
         }
     }
 
-    /// Queues a record without waiting, unless [`RunHistory`] skips it.
-    /// When `capacity` records are already waiting the record is dropped and
-    /// counted, with a warning on the first drop and every 1000th after.
+    /// Records a run that ended with `status`, building the record only
+    /// when [`RunHistory`] stores it (otherwise it is counted as skipped).
+    /// The record's text is built on the caller's task: [`Self::finish`]
+    /// leaves that to the writer.
+    pub fn record_with(&self, status: RunStatus, build: impl FnOnce() -> RunRecord) {
+        if self.keeps(status) {
+            self.queue(Queued::Record(build()));
+        }
+    }
+
+    /// Queues a record without waiting, unless [`RunHistory`] skips it;
+    /// dropped and counted like [`Self::finish`] when the writer is behind.
     pub fn record(&self, run: RunRecord) {
         self.record_with(run.status, || run);
     }
 
-    fn queue(&self, run: RunRecord) {
+    fn queue(&self, run: Queued) {
         let queued = {
-            let mut records = self
+            let mut queued = self
                 .pending
-                .records
+                .queued
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());
-            if records.len() >= self.pending.capacity {
+            if queued.len() >= self.pending.capacity {
                 None
             } else {
-                records.push(run);
-                Some(records.len())
+                queued.push(run);
+                Some(queued.len())
             }
         };
         match queued {
@@ -618,6 +792,51 @@ impl RunRecorder {
     }
 }
 
+/// What the writer keeps between batches so that, once warm, a batch
+/// allocates nothing: the buffer it swaps with the request side's, and
+/// the rows whose strings it refills.
+struct Buffers {
+    spare: Vec<Queued>,
+    rows: Vec<RunRecord>,
+}
+
+impl Buffers {
+    fn new(batch_size: usize) -> Self {
+        Buffers {
+            spare: Vec::with_capacity(batch_size),
+            rows: Vec::new(),
+        }
+    }
+
+    /// The rows of `queued`, written over the kept ones (more are added
+    /// when this batch is larger than any before).
+    fn fill(&mut self, queued: std::vec::Drain<'_, Queued>) -> &[RunRecord] {
+        let mut n = 0;
+        for run in queued {
+            if n == self.rows.len() {
+                self.rows.push(empty_row());
+            }
+            run.write_into(&mut self.rows[n]);
+            n += 1;
+        }
+        &self.rows[..n]
+    }
+}
+
+fn empty_row() -> RunRecord {
+    RunRecord {
+        id: String::with_capacity(36),
+        action: String::new(),
+        trigger: String::new(),
+        status: RunStatus::Ok,
+        error_code: None,
+        duration_ms: 0,
+        attempt: 0,
+        trace_id: String::with_capacity(32),
+        started_at: String::with_capacity(24),
+    }
+}
+
 async fn writer(
     sink: Arc<dyn RunSink>,
     opts: RecorderOptions,
@@ -627,18 +846,19 @@ async fn writer(
 ) {
     let mut tick = tokio::time::interval(opts.flush_interval.max(Duration::from_millis(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut buffers = Buffers::new(pending.batch_size);
     loop {
         tokio::select! {
-            _ = tick.tick() => write(&*sink, &pending, &written).await,
-            _ = pending.batch_full.notified() => write(&*sink, &pending, &written).await,
+            _ = tick.tick() => write(&*sink, &pending, &mut buffers, &written).await,
+            _ = pending.batch_full.notified() => write(&*sink, &pending, &mut buffers, &written).await,
             ctl = control.recv() => match ctl {
                 Some(Control::Flush(ack)) => {
-                    write(&*sink, &pending, &written).await;
+                    write(&*sink, &pending, &mut buffers, &written).await;
                     let _ = ack.send(());
                 }
                 // Every handle is gone: write what is left and stop.
                 None => {
-                    write(&*sink, &pending, &written).await;
+                    write(&*sink, &pending, &mut buffers, &written).await;
                     break;
                 }
             },
@@ -663,10 +883,13 @@ async fn pruner(sink: Arc<dyn RunSink>, retention: Retention, alive: std::sync::
     }
 }
 
-/// Writes every pending record, in batches of `batch_size`.
-async fn write(sink: &dyn RunSink, pending: &Pending, written: &AtomicU64) {
-    let records = pending.take();
-    for batch in records.chunks(pending.batch_size) {
+/// Writes every pending run, in batches of `batch_size`.
+async fn write(sink: &dyn RunSink, pending: &Pending, buffers: &mut Buffers, written: &AtomicU64) {
+    pending.take(&mut buffers.spare);
+    while !buffers.spare.is_empty() {
+        let n = buffers.spare.len().min(pending.batch_size);
+        let mut queued = std::mem::take(&mut buffers.spare);
+        let batch = buffers.fill(queued.drain(..n));
         match sink.write(batch).await {
             Ok(()) => {
                 written.fetch_add(batch.len() as u64, Ordering::Relaxed);
@@ -675,6 +898,11 @@ async fn write(sink: &dyn RunSink, pending: &Pending, written: &AtomicU64) {
                 tracing::error!(error = %e, rows = batch.len(), "could not write run history; rows lost")
             }
         }
+        buffers.spare = queued;
+    }
+    // A backlog grew the buffer past a batch: give that memory back.
+    if buffers.spare.capacity() > 4 * pending.batch_size {
+        buffers.spare.shrink_to(pending.batch_size);
     }
 }
 

@@ -133,6 +133,7 @@ impl RuntimeBuilder {
     /// tables, and starts the run writer. Must run inside a tokio runtime.
     pub async fn build(self) -> Result<Runtime, Error> {
         let config = self.config;
+        huge_pages(config.huge_pages);
         let db = match self.db {
             Some(db) => db,
             None => Db::connect_with(&config.database_url, config.database_max_connections).await?,
@@ -376,4 +377,17 @@ async fn default_limiter(
         )
         .into()),
     }
+}
+
+/// Applies [`Config::huge_pages`]: off asks the kernel for no transparent
+/// huge pages in this process from now on (pages already backed keep
+/// theirs). Only with mimalloc on Linux, whose arenas ask for huge pages;
+/// elsewhere nothing to do.
+fn huge_pages(allowed: bool) {
+    #[cfg(all(feature = "mimalloc", target_os = "linux"))]
+    if !allowed && let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {
+        tracing::debug!(error = %e, "could not turn transparent huge pages off");
+    }
+    #[cfg(not(all(feature = "mimalloc", target_os = "linux")))]
+    let _ = allowed;
 }

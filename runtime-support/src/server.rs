@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 
-mod head_errors;
+pub(crate) mod head_errors;
 
 pub use head_errors::{HEADERS_TOO_LARGE, MALFORMED_REQUEST, URI_TOO_LONG};
 

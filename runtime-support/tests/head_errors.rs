@@ -93,3 +93,74 @@ async fn refused_heads_answer_the_envelope() {
         .expect("the server task")
         .expect("serving ends cleanly");
 }
+
+/// `HEAD_LIMIT_BYTES` is read from the environment (default 64 KiB).
+#[test]
+fn head_limit_comes_from_the_environment() {
+    use bunbase_runtime::Config;
+    assert_eq!(Config::defaults("x").head_limit, 64 * 1024);
+    let lookup = |k: &str| (k == "HEAD_LIMIT_BYTES").then(|| "4096".to_owned());
+    assert_eq!(
+        Config::from_lookup("x", lookup).expect("valid").head_limit,
+        4096
+    );
+    let bad = |k: &str| (k == "HEAD_LIMIT_BYTES").then(|| "big".to_owned());
+    assert!(
+        Config::from_lookup("x", bad).is_err_and(|e| e.to_string().contains("HEAD_LIMIT_BYTES"))
+    );
+}
+
+/// A head over the configured limit answers 431 (414 for a URI over it)
+/// with the envelope, before any route runs; one just under it is served.
+#[tokio::test]
+async fn heads_over_the_configured_limit_answer_431() {
+    const LIMIT: usize = 4096;
+    let (rt, _dir) = common::runtime_with(|c| c.head_limit = LIMIT).await;
+    let routes = Router::new().route("/hello", get(|| async { "hello" }));
+    let server = Server::bind(rt, routes).await.expect("bind");
+    let addr = server.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
+
+    // A head of exactly `len` bytes: the cookie fills what the rest leaves.
+    let head_of = |len: usize| {
+        let bare = "GET /hello HTTP/1.1\r\nhost: test\r\nconnection: close\r\ncookie: c=\r\n\r\n";
+        let head = format!(
+            "GET /hello HTTP/1.1\r\nhost: test\r\nconnection: close\r\ncookie: c={}\r\n\r\n",
+            "v".repeat(len - bare.len())
+        );
+        assert_eq!(head.len(), len);
+        head
+    };
+    let (status, _, body) = exchange(addr, head_of(LIMIT).as_bytes()).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "hello"),
+        "a head at the limit passes"
+    );
+    let (status, head, body) = exchange(addr, head_of(LIMIT + 1).as_bytes()).await;
+    assert_eq!(status, 431, "{head}");
+    let v = envelope(&head, &body);
+    assert_eq!(v["error"]["code"], "headers_too_large");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("HEAD_LIMIT_BYTES")),
+        "{body}"
+    );
+
+    let uri = format!("/hello?q={}", "x".repeat(LIMIT));
+    let long = format!("GET {uri} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n\r\n");
+    let (status, head, body) = exchange(addr, long.as_bytes()).await;
+    assert_eq!(status, 414, "{head}");
+    assert_eq!(envelope(&head, &body)["error"]["code"], "uri_too_long");
+
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(10), serving)
+        .await
+        .expect("graceful shutdown completes")
+        .expect("the server task")
+        .expect("serving ends cleanly");
+}

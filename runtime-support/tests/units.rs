@@ -332,6 +332,13 @@ fn config_reads_the_environment_with_defaults_and_helpful_errors() {
     );
     assert_eq!(c.session_keys.len(), 2);
     assert!(!c.session_cookie_secure);
+    assert!(!c.huge_pages, "transparent huge pages are off by default");
+    let on = Config::from_lookup("a", env(&[("HUGE_PAGES", "on")])).unwrap();
+    assert!(on.huge_pages);
+    let err = Config::from_lookup("a", env(&[("HUGE_PAGES", "maybe")]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("HUGE_PAGES"), "{err}");
     let err = Config::from_lookup("a", env(&[("PORT", "eighty")]))
         .unwrap_err()
         .to_string();

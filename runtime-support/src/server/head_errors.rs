@@ -11,6 +11,10 @@
 //! in `x-request-id` and the body. hyper closes the connection after such
 //! an answer, so nothing follows it on the wire. Every other write passes
 //! through untouched after a prefix comparison.
+//!
+//! Below hyper's buffer, the configured limit (`HEAD_LIMIT_BYTES`,
+//! [`crate::Config::head_limit`]) is applied by the request layer
+//! ([`over_limit`]), which answers the same envelope.
 
 use std::io;
 use std::net::SocketAddr;
@@ -31,6 +35,48 @@ pub const URI_TOO_LONG: &str = "uri_too_long";
 /// The code of a 400 answer to a head that is not HTTP (a bad method,
 /// header or version).
 pub const MALFORMED_REQUEST: &str = "malformed_request";
+
+/// The size of `req`'s head as HTTP/1.1 text: the request line
+/// (`METHOD target HTTP/1.1`) and one `name: value` line per header
+/// field, each with its line break, and the empty line ending the head.
+pub(crate) fn head_len(req: &axum::extract::Request) -> usize {
+    let target = req.uri().path_and_query().map_or(1, |p| p.as_str().len());
+    let line = req.method().as_str().len() + 1 + target + " HTTP/1.1\r\n".len();
+    let fields: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + 2 + value.len() + 2)
+        .sum();
+    line + fields + 2
+}
+
+/// The answer to a head over `limit` bytes ([`head_len`]): 414
+/// `uri_too_long` when the URI alone is over it, else 431
+/// `headers_too_large`; `None` within it.
+pub(crate) fn over_limit(req: &axum::extract::Request, limit: usize) -> Option<ApiError> {
+    let len = head_len(req);
+    if len <= limit {
+        return None;
+    }
+    let uri = req.uri().path_and_query().map_or(1, |p| p.as_str().len());
+    Some(if uri > limit {
+        ApiError::framework(
+            StatusCode::URI_TOO_LONG,
+            URI_TOO_LONG,
+            format!(
+                "The request's URI is too long ({uri} bytes; the server reads heads of up to {limit}, HEAD_LIMIT_BYTES): send the data in a body instead."
+            ),
+        )
+    } else {
+        ApiError::framework(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            HEADERS_TOO_LARGE,
+            format!(
+                "The request's headers are too large ({len} bytes with the request line; the server reads up to {limit}, HEAD_LIMIT_BYTES): send fewer or smaller headers (cookies included)."
+            ),
+        )
+    })
+}
 
 /// A TCP listener whose connections answer unparseable heads with the envelope.
 pub(crate) struct EnvelopeListener(pub(crate) TcpListener);
