@@ -46,20 +46,20 @@ fn lib_rs(ir: &Ir) -> String {
 fn a_deep_chain_gets_a_recursion_limit() {
     let ir = chain(160);
     assert_eq!(bunbase::lower::depth::longest_chain(&ir.types), 160);
-    // Twice the chain plus a margin, rounded up to a multiple of 64.
-    assert_eq!(ir.recursion_limit, Some(384));
-    assert!(ir.to_json().contains("\"recursion_limit\": 384"));
+    // Six levels per type plus a margin, rounded up to a multiple of 64.
+    assert_eq!(ir.recursion_limit, Some(1024));
+    assert!(ir.to_json().contains("\"recursion_limit\": 1024"));
     let lib = lib_rs(&ir);
     assert!(
-        lib.contains("#![recursion_limit = \"384\"]"),
+        lib.contains("#![recursion_limit = \"1024\"]"),
         "lib.rs lacks the limit:\n{lib}"
     );
 }
 
 #[test]
 fn a_shallow_graph_keeps_the_default() {
-    let ir = chain(20);
-    assert_eq!(bunbase::lower::depth::longest_chain(&ir.types), 20);
+    let ir = chain(10);
+    assert_eq!(bunbase::lower::depth::longest_chain(&ir.types), 10);
     assert_eq!(ir.recursion_limit, None);
     assert!(!ir.to_json().contains("recursion_limit"));
     assert!(!lib_rs(&ir).contains("recursion_limit"));

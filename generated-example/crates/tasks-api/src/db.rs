@@ -361,6 +361,7 @@ pub mod task_reminders {
     /// `insert`'s statement.
     const SQL_INSERT: &str = "INSERT INTO \"task_reminders\" (\"task_id\", \"owner_id\", \"reminded_at\") VALUES ($1, $2, $3) RETURNING \"task_id\", \"owner_id\", \"reminded_at\"";
     /// Inserts `new` into `task_reminders` and returns the row as stored (defaults filled).
+    #[allow(clippy::needless_borrows_for_generic_args)]
     pub async fn insert<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         new: &NewTaskReminder,
@@ -1585,6 +1586,7 @@ pub mod users {
     /// `insert`'s statement.
     const SQL_INSERT: &str = "INSERT INTO \"users\" (\"id\", \"email\", \"name\", \"password_hash\", \"created_at\") VALUES ($1, $2, $3, $4, $5) RETURNING \"id\", \"email\", \"name\", \"password_hash\", \"created_at\"";
     /// Inserts `new` into `users` and returns the row as stored (defaults filled).
+    #[allow(clippy::needless_borrows_for_generic_args)]
     pub async fn insert<'e>(
         db: impl ::std::convert::Into<Exec<'e>>,
         new: &NewUser,

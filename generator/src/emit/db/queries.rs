@@ -211,6 +211,7 @@ fn insert_query(db: &DbModel, t: &Table, returning: &str, bound: &TokenStream) -
             const SQL_INSERT: &str = #sql;
 
             #[doc = #doc]
+            #[allow(clippy::needless_borrows_for_generic_args)]
             pub async fn insert<'e>(db: impl ::std::convert::Into<Exec<'e>>, new: &#insert) -> ::std::result::Result<#row, sqlx::Error> {
                 #body
             }
@@ -290,21 +291,25 @@ fn list_query(db: &DbModel, t: &Table, keys: &[&Column]) -> TokenStream {
         quoted(&t.name)
     ));
     let bound = bounds(db, t, &[quote!(i64)]);
-    let filters = t.columns.iter().filter_map(|c| Some((c, c.filter_in.as_deref()?))).map(|(c, in_f)| {
-        let f = ident(&c.field);
-        let n = lit(&quoted(&c.name));
-        let in_f = ident(in_f);
-        let eq = if c.nullable {
-            quote!(push_eq_nullable(q, #n, filter.#f.as_ref());)
-        } else {
-            quote!(push_eq(q, #n, filter.#f.as_ref());)
-        };
-        let range = c.filter_range.as_deref().map(|r| {
-            let r = ident(r);
-            quote!(push_range(q, #n, &filter.#r);)
+    let filters = t
+        .columns
+        .iter()
+        .filter_map(|c| Some((c, c.filter_in.as_deref()?)))
+        .map(|(c, in_f)| {
+            let f = ident(&c.field);
+            let n = lit(&quoted(&c.name));
+            let in_f = ident(in_f);
+            let eq = if c.nullable {
+                quote!(push_eq_nullable(q, #n, filter.#f.as_ref());)
+            } else {
+                quote!(push_eq(q, #n, filter.#f.as_ref());)
+            };
+            let range = c.filter_range.as_deref().map(|r| {
+                let r = ident(r);
+                quote!(push_range(q, #n, &filter.#r);)
+            });
+            quote!(#eq push_in(q, #n, filter.#in_f.as_deref()); #range)
         });
-        quote!(#eq push_in(q, #n, filter.#in_f.as_deref()); #range)
-    });
     let orderable: Vec<&Column> = t.columns.iter().filter(|c| c.orderable).collect();
     let has_order = !orderable.is_empty();
     let paged = paged(t);

@@ -77,22 +77,26 @@ pub(super) fn table_types(db: &DbModel, t: &Table) -> TokenStream {
         " Filters for listing `{}`: every `Some` and every range bound must hold. `column` tests equality (a nullable column takes `Some(None)` for IS NULL), `column_in` membership (an empty list matches nothing), `column_range` order (`gt`, `gte`, `lt`, `lte`).",
         t.name
     ));
-    let filter_fields = t.columns.iter().filter_map(|c| Some((c, c.filter_in.as_deref()?))).map(|(c, in_f)| {
-        let f = ident(&c.field);
-        let ty = field_type(db, c);
-        let inner = rust_type(db, &c.ty);
-        let d = column_doc(c);
-        let in_f = ident(in_f);
-        let range = c.filter_range.as_deref().map(|r| {
-            let r = ident(r);
-            quote!(#[doc = #d] pub #r: ::bunbase_runtime::db::Range<#inner>,)
+    let filter_fields = t
+        .columns
+        .iter()
+        .filter_map(|c| Some((c, c.filter_in.as_deref()?)))
+        .map(|(c, in_f)| {
+            let f = ident(&c.field);
+            let ty = field_type(db, c);
+            let inner = rust_type(db, &c.ty);
+            let d = column_doc(c);
+            let in_f = ident(in_f);
+            let range = c.filter_range.as_deref().map(|r| {
+                let r = ident(r);
+                quote!(#[doc = #d] pub #r: ::bunbase_runtime::db::Range<#inner>,)
+            });
+            quote! {
+                #[doc = #d] pub #f: ::std::option::Option<#ty>,
+                #[doc = #d] pub #in_f: ::std::option::Option<::std::vec::Vec<#inner>>,
+                #range
+            }
         });
-        quote! {
-            #[doc = #d] pub #f: ::std::option::Option<#ty>,
-            #[doc = #d] pub #in_f: ::std::option::Option<::std::vec::Vec<#inner>>,
-            #range
-        }
-    });
     let order_doc = lit(&format!(
         " The order of a `{}` listing: a column, then the rest of the primary key in the same direction, which also pages (keyset); NULLs come first ascending, last descending.",
         t.name
