@@ -490,6 +490,10 @@ fn random_contracts_check_clean_and_compile() {
     let mut members = Vec::new();
     let mut deps = String::new();
     let mut rejected = Vec::new();
+    // The generated manifests' `[profile]` tables, kept for the shared
+    // manifest: the same dependency builds as every other generated
+    // workspace in the suite's target directory.
+    let mut profile = String::new();
     let sets = collision_sets()
         .into_iter()
         .chain([deep_chain_set()])
@@ -517,8 +521,11 @@ fn random_contracts_check_clean_and_compile() {
         }
         for f in bunbase::emit::generate(&ir, &opts()) {
             // Each project's own workspace manifest is replaced by the
-            // shared one below.
+            // shared one below, which keeps its profile.
             if f.path == "Cargo.toml" {
+                if let Some(at) = f.contents.find("\n[profile") {
+                    f.contents[at..].clone_into(&mut profile);
+                }
                 continue;
             }
             write_if_changed(&ws.join(&dir).join(&f.path), &f.contents);
@@ -536,7 +543,7 @@ fn random_contracts_check_clean_and_compile() {
     write_if_changed(
         &ws.join("Cargo.toml"),
         &format!(
-            "[workspace]\nresolver = \"3\"\nmembers = [{}]\n\n[workspace.package]\nedition = \"2024\"\nversion = \"1.0.0\"\npublish = false\n\n[workspace.dependencies]\nbunbase-runtime = {{ path = \"{}\" }}\n{deps}",
+            "[workspace]\nresolver = \"3\"\nmembers = [{}]\n\n[workspace.package]\nedition = \"2024\"\nversion = \"1.0.0\"\npublish = false\n\n[workspace.dependencies]\nbunbase-runtime = {{ path = \"{}\" }}\n{deps}{profile}",
             members.join(", "),
             runtime.display()
         ),
