@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use crate::ir::TypeDef;
+use crate::resolve::graph;
 
 /// rustc's default `recursion_limit`.
 pub const RUSTC_DEFAULT: u32 = 128;
@@ -52,107 +53,47 @@ pub fn longest_chain(types: &BTreeMap<String, TypeDef>) -> u32 {
         .enumerate()
         .map(|(i, n)| (n.as_str(), i))
         .collect();
-    let edges: Vec<Vec<usize>> = types
-        .values()
-        .map(|t| {
-            let mut out: Vec<usize> = t
-                .referenced_types()
-                .iter()
-                .filter_map(|n| index.get(n.as_str()).copied())
-                .collect();
-            out.sort_unstable();
-            out.dedup();
-            out
-        })
+    let mut edges: Vec<(usize, usize)> = graph::edges(types)
+        .iter()
+        .filter_map(|(from, to, _)| Some((index[from.as_str()], *index.get(to.as_str())?)))
         .collect();
-    longest_path(&edges)
+    edges.sort_unstable();
+    edges.dedup();
+    longest_path(types.len(), &edges)
 }
 
-/// [`longest_chain`] over a graph given as each vertex's successors.
-fn longest_path(edges: &[Vec<usize>]) -> u32 {
-    let (component, count) = components(edges);
+/// [`longest_chain`] over `n` vertices and the edges between them.
+fn longest_path(n: usize, edges: &[(usize, usize)]) -> u32 {
     // Tarjan numbers components in reverse topological order: every edge
     // leaves a component for one numbered lower or equal, so a single pass
     // upwards sees each component's successors first.
+    let component = graph::components(n, edges);
+    let count = component.iter().max().map_or(0, |&c| c + 1);
     let mut size = vec![0u32; count];
     for &c in &component {
         size[c] += 1;
     }
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); count];
-    for (v, &c) in component.iter().enumerate() {
-        members[c].push(v);
-    }
+    let mut below = vec![0u32; count];
     let mut longest = vec![0u32; count];
+    // Edges sorted by their source component, lowest first, so that each
+    // component's successors are final when it is reached.
+    let mut by_source: Vec<(usize, usize)> = edges
+        .iter()
+        .map(|&(a, b)| (component[a], component[b]))
+        .filter(|(a, b)| a != b)
+        .collect();
+    by_source.sort_unstable();
+    let mut e = 0;
     for c in 0..count {
-        let below = members[c]
-            .iter()
-            .flat_map(|&v| &edges[v])
-            .map(|&w| component[w])
-            .filter(|&d| d != c)
-            .map(|d| longest[d])
-            .max()
-            .unwrap_or(0);
-        longest[c] = size[c] + below;
+        while let Some(&(from, to)) = by_source.get(e)
+            && from == c
+        {
+            below[c] = below[c].max(longest[to]);
+            e += 1;
+        }
+        longest[c] = size[c] + below[c];
     }
     longest.into_iter().max().unwrap_or(0)
-}
-
-/// Strongly connected components (Tarjan's algorithm, without recursion so
-/// that long chains cannot overflow the stack): each vertex's component
-/// number, in reverse topological order, and the number of components.
-fn components(edges: &[Vec<usize>]) -> (Vec<usize>, usize) {
-    const NONE: usize = usize::MAX;
-    let n = edges.len();
-    let mut order = vec![NONE; n];
-    let mut low = vec![0; n];
-    let mut on_stack = vec![false; n];
-    let mut stack = Vec::new();
-    let mut component = vec![NONE; n];
-    let mut count = 0;
-    let mut next = 0;
-    for root in 0..n {
-        if order[root] != NONE {
-            continue;
-        }
-        // (vertex, index of the next edge to follow)
-        let mut walk = vec![(root, 0)];
-        order[root] = next;
-        low[root] = next;
-        next += 1;
-        stack.push(root);
-        on_stack[root] = true;
-        while let Some(&mut (v, ref mut i)) = walk.last_mut() {
-            if let Some(&w) = edges[v].get(*i) {
-                *i += 1;
-                if order[w] == NONE {
-                    order[w] = next;
-                    low[w] = next;
-                    next += 1;
-                    stack.push(w);
-                    on_stack[w] = true;
-                    walk.push((w, 0));
-                } else if on_stack[w] {
-                    low[v] = low[v].min(order[w]);
-                }
-                continue;
-            }
-            walk.pop();
-            if let Some(&(parent, _)) = walk.last() {
-                low[parent] = low[parent].min(low[v]);
-            }
-            if low[v] == order[v] {
-                while let Some(w) = stack.pop() {
-                    on_stack[w] = false;
-                    component[w] = count;
-                    if w == v {
-                        break;
-                    }
-                }
-                count += 1;
-            }
-        }
-    }
-    (component, count)
 }
 
 #[cfg(test)]
@@ -163,30 +104,19 @@ mod tests {
     fn a_cycle_counts_every_type_in_it() {
         // 0 -> 1 <-> 2 -> 3: the longest simple path is 0, 1, 2, 3 and
         // the bound counts the whole cycle.
-        let g = graph(&[(0, &[1]), (1, &[2]), (2, &[1, 3]), (3, &[])]);
-        let (c, count) = components(&g);
-        assert_eq!(count, 3);
-        assert_eq!(c[1], c[2]);
-        assert_eq!(longest_path(&g), 4);
+        assert_eq!(longest_path(4, &[(0, 1), (1, 2), (2, 1), (2, 3)]), 4);
         // Two branches below 0: only the longer one counts.
-        let g = graph(&[(0, &[1, 2]), (1, &[]), (2, &[3]), (3, &[])]);
-        assert_eq!(longest_path(&g), 3);
+        assert_eq!(longest_path(4, &[(0, 1), (0, 2), (2, 3)]), 3);
         // A type that holds itself.
-        assert_eq!(longest_path(&graph(&[(0, &[0])])), 1);
-    }
-
-    fn graph(edges: &[(usize, &[usize])]) -> Vec<Vec<usize>> {
-        let mut g = vec![Vec::new(); edges.len()];
-        for (v, out) in edges {
-            g[*v] = out.to_vec();
-        }
-        g
+        assert_eq!(longest_path(1, &[(0, 0)]), 1);
+        // A chain given in the order Tarjan finishes last.
+        assert_eq!(longest_path(3, &[(2, 1), (1, 0)]), 3);
     }
 
     #[test]
     fn components_come_in_reverse_topological_order() {
-        let g = graph(&[(0, &[1]), (1, &[2]), (2, &[1, 3]), (3, &[])]);
-        let (c, _) = components(&g);
+        let c = graph::components(4, &[(0, 1), (1, 2), (2, 1), (2, 3)]);
         assert!(c[3] < c[1] && c[1] < c[0]);
+        assert_eq!(c[1], c[2]);
     }
 }
