@@ -507,7 +507,11 @@ impl ActionSpec {
             attempt = tracing::field::Empty,
         );
         let id = inv.trace_id.clone();
-        let run = self.execute_in_scope(rt, inv, call, input, handler, span, mode);
+        // On the heap: the run's future holds every guard's, the handler's
+        // and the database's futures (kilobytes); boxed here, the layers
+        // above it (the log scope, the route, axum's handler) move a
+        // pointer instead of copying it at every level.
+        let run = Box::pin(self.execute_in_scope(rt, inv, call, input, handler, span, mode));
         if crate::trace::claim_scope(&id, self.name) {
             run.await
         } else {
@@ -770,7 +774,11 @@ impl ActionSpec {
             effects: effects.clone(),
             job,
         };
-        match AssertUnwindSafe(handler(ctx, input)).catch_unwind().await {
+        // The handler's future boxed once: wrapping it (unwind catching) and
+        // awaiting it inside the pipeline's own future copies a pointer, not
+        // the handler's state.
+        let run = Box::pin(handler(ctx, input));
+        match AssertUnwindSafe(run).catch_unwind().await {
             Ok(Ok(output)) => {
                 let effects =
                     std::mem::take(&mut *effects.lock().unwrap_or_else(|p| p.into_inner()));

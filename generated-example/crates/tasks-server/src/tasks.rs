@@ -50,27 +50,31 @@ impl TasksHandler for App {
             created_at: now,
             updated_at: now,
         };
-        // A task with a due date gets a reminder job at that date, enqueued in
-        // the same transaction: the job exists exactly when the task does.
-        let reminder = SendReminderInput { task_id: new.id };
-        let row = bunbase_runtime::with_pool!(ctx.db, pool => {
-            let mut tx = pool.begin().await?;
-            let row = rows::insert(&mut *tx, &new).await?;
-            if let Some(due_at) = row.due_at {
-                jobs::send_reminder(&ctx, &reminder)
-                    .run_at(due_at)
-                    .unique_key(format!("reminder:{}", row.id))
-                    .enqueue_in(&mut *tx)
-                    .await
-                    .map_err(ApiError::from)?;
+        let row = match new.due_at {
+            // No due date, no reminder: one statement, no transaction (each
+            // statement of a transaction is a round trip to the connection).
+            None => rows::insert(&ctx.db, &new).await?,
+            // A task with a due date gets a reminder job at that date, enqueued
+            // in the same transaction: the job exists exactly when the task does.
+            Some(due_at) => {
+                let reminder = SendReminderInput { task_id: new.id };
+                let row = bunbase_runtime::with_pool!(ctx.db, pool => {
+                    let mut tx = pool.begin().await?;
+                    let row = rows::insert(&mut *tx, &new).await?;
+                    jobs::send_reminder(&ctx, &reminder)
+                        .run_at(due_at)
+                        .unique_key(format!("reminder:{}", row.id))
+                        .enqueue_in(&mut *tx)
+                        .await
+                        .map_err(ApiError::from)?;
+                    tx.commit().await?;
+                    row
+                });
+                // SQLite has no NOTIFY: wake this process's worker now.
+                ctx.jobs().wake_workers();
+                row
             }
-            tx.commit().await?;
-            row
-        });
-        if row.due_at.is_some() {
-            // SQLite has no NOTIFY: wake this process's worker now.
-            ctx.jobs().wake_workers();
-        }
+        };
         emit_task_created(&ctx, &TaskCreatedPayload { task_id: row.id, owner_id: row.owner_id, title: row.title.clone() })?;
         Ok(Task::try_from(row)?)
     }
