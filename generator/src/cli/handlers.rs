@@ -65,6 +65,20 @@ fn impls(file: &syn::File) -> BTreeMap<String, Vec<syn::ImplItemFn>> {
     out
 }
 
+/// Trait name to the names of the methods its impls define.
+type MethodNames = BTreeMap<String, Vec<String>>;
+
+/// The method names of [`impls`]' blocks.
+fn method_names(impls: &BTreeMap<String, Vec<syn::ImplItemFn>>) -> MethodNames {
+    impls
+        .iter()
+        .map(|(name, methods)| {
+            let names = methods.iter().map(|m| m.sig.ident.to_string()).collect();
+            (name.clone(), names)
+        })
+        .collect()
+}
+
 /// Every `.rs` file below `dir`, sorted.
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
@@ -106,13 +120,19 @@ pub fn check(files: &[GeneratedFile], out: &Path) -> Report {
     // they live in.
     let mut wanted: BTreeMap<String, (String, Vec<syn::ImplItemFn>)> = BTreeMap::new();
     let mut src_dirs = BTreeSet::new();
+    // Per scaffold file, its contents and the method names of its impls: a
+    // file on disk with the same bytes (as a fresh output has) is not
+    // parsed again.
+    let mut scaffold_names: BTreeMap<&str, (&str, MethodNames)> = BTreeMap::new();
     for f in files.iter().filter(|f| {
         f.ownership == Ownership::Scaffold && f.path.ends_with(".rs") && f.path.contains("/src/")
     }) {
         let Ok(parsed) = syn::parse_file(&f.contents) else {
             continue;
         };
-        for (name, methods) in impls(&parsed) {
+        let found = impls(&parsed);
+        scaffold_names.insert(&f.path, (&f.contents, method_names(&found)));
+        for (name, methods) in found {
             if let Some(dir) = Path::new(&f.path).parent() {
                 src_dirs.insert(dir.to_path_buf());
             }
@@ -126,20 +146,22 @@ pub fn check(files: &[GeneratedFile], out: &Path) -> Report {
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;
             };
-            let Ok(parsed) = syn::parse_file(&text) else {
-                continue;
-            };
             let rel = path
                 .strip_prefix(out)
                 .map(crate::builder::slashes)
                 .unwrap_or_else(|_| crate::builder::slashes(&path));
-            for (name, methods) in impls(&parsed) {
+            let names = match scaffold_names.get(rel.as_str()) {
+                Some((contents, names)) if *contents == text => names.clone(),
+                _ => match syn::parse_file(&text) {
+                    Ok(parsed) => method_names(&impls(&parsed)),
+                    Err(_) => continue,
+                },
+            };
+            for (name, methods) in names {
                 let entry = have
                     .entry(name)
                     .or_insert_with(|| (rel.clone(), BTreeSet::new()));
-                entry
-                    .1
-                    .extend(methods.iter().map(|m| m.sig.ident.to_string()));
+                entry.1.extend(methods);
             }
         }
         report.undeclared.extend(undeclared(files, out, dir));

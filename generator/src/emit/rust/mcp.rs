@@ -31,14 +31,16 @@ pub fn path(ir: &Ir) -> String {
     format!("{}/mcp", ir.project.base_path.trim_end_matches('/'))
 }
 
-/// The `mcp` module: the tool specs, `tools` and `routes`.
-pub fn mcp_module(ir: &Ir) -> TokenStream {
-    let schemas = component_schemas(ir);
+/// The `mcp` module: the tool specs, `tools` and `routes`. `schemas` are
+/// the OpenAPI document's component schemas
+/// ([`crate::emit::openapi::component_schemas`]), which the caller builds
+/// once for this module and `openapi.json`.
+pub fn mcp_module(ir: &Ir, schemas: &Map<String, Value>) -> TokenStream {
     let tools: Vec<(&Action, &McpTrigger)> = ir
         .actions()
         .filter_map(|a| a.triggers.mcp.as_ref().map(|t| (a, t)))
         .collect();
-    let mut defs = Defs::new(&schemas);
+    let mut defs = Defs::new(schemas);
     let specs: Vec<TokenStream> = tools
         .iter()
         .map(|(a, t)| spec(ir, &mut defs, a, t))
@@ -147,15 +149,6 @@ fn spec(ir: &Ir, defs: &mut Defs<'_>, a: &Action, t: &McpTrigger) -> TokenStream
             input_schema: #input,
             output_schema: #output,
         };
-    }
-}
-
-/// The OpenAPI document's component schemas, as JSON.
-fn component_schemas(ir: &Ir) -> Map<String, Value> {
-    let doc = serde_json::to_value(crate::emit::openapi::document(ir)).unwrap_or_default();
-    match doc.pointer("/components/schemas") {
-        Some(Value::Object(m)) => m.clone(),
-        _ => Map::new(),
     }
 }
 
