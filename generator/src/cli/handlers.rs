@@ -115,33 +115,78 @@ fn method_source(f: &syn::ImplItemFn) -> String {
 /// `out`. A file that does not parse (the user is mid-edit) is skipped: the
 /// compiler reports it better.
 pub fn check(files: &[GeneratedFile], out: &Path) -> Report {
-    let mut report = Report::default();
-    // Scaffold impls by trait: (scaffold path, methods), and the folders
-    // they live in.
-    let mut wanted: BTreeMap<String, (String, Vec<syn::ImplItemFn>)> = BTreeMap::new();
-    let mut src_dirs = BTreeSet::new();
-    // Per scaffold file, its contents and the method names of its impls: a
-    // file on disk with the same bytes (as a fresh output has) is not
-    // parsed again.
-    let mut scaffold_names: BTreeMap<&str, (&str, MethodNames)> = BTreeMap::new();
-    for f in files.iter().filter(|f| {
-        f.ownership == Ownership::Scaffold && f.path.ends_with(".rs") && f.path.contains("/src/")
-    }) {
-        let Ok(parsed) = syn::parse_file(&f.contents) else {
-            continue;
-        };
-        let found = impls(&parsed);
-        scaffold_names.insert(&f.path, (&f.contents, method_names(&found)));
-        for (name, methods) in found {
-            if let Some(dir) = Path::new(&f.path).parent() {
-                src_dirs.insert(dir.to_path_buf());
+    Scaffold::parse(files).check(out)
+}
+
+/// The handler impls of the freshly emitted scaffold, parsed: the half of
+/// [`check`] that reads no disk, so `gen` runs it while it writes.
+pub struct Scaffold<'a> {
+    files: &'a [GeneratedFile],
+    /// Scaffold impls by trait: (scaffold path, methods).
+    wanted: BTreeMap<String, (String, Vec<syn::ImplItemFn>)>,
+    /// The folders the impls live in.
+    src_dirs: BTreeSet<PathBuf>,
+    /// Per scaffold file, its contents and the method names of its impls: a
+    /// file on disk with the same bytes (as a fresh output has) is not
+    /// parsed again.
+    names: BTreeMap<&'a str, (&'a str, MethodNames)>,
+}
+
+impl<'a> Scaffold<'a> {
+    /// Parses the scaffold files in `files`.
+    pub fn parse(files: &'a [GeneratedFile]) -> Self {
+        let mut wanted = BTreeMap::new();
+        let mut src_dirs = BTreeSet::new();
+        let mut names = BTreeMap::new();
+        for f in files.iter().filter(|f| {
+            f.ownership == Ownership::Scaffold
+                && f.path.ends_with(".rs")
+                && f.path.contains("/src/")
+        }) {
+            let Ok(parsed) = syn::parse_file(&f.contents) else {
+                continue;
+            };
+            let found = impls(&parsed);
+            names.insert(f.path.as_str(), (f.contents.as_str(), method_names(&found)));
+            for (name, methods) in found {
+                if let Some(dir) = Path::new(&f.path).parent() {
+                    src_dirs.insert(dir.to_path_buf());
+                }
+                wanted.insert(name, (f.path.clone(), methods));
             }
-            wanted.insert(name, (f.path.clone(), methods));
+        }
+        Self {
+            files,
+            wanted,
+            src_dirs,
+            names,
         }
     }
+
+    /// Compares the parsed scaffold with the server crate on disk in `out`.
+    pub fn check(self, out: &Path) -> Report {
+        let Self {
+            files,
+            wanted,
+            src_dirs,
+            names: scaffold_names,
+        } = self;
+        compare(files, wanted, &src_dirs, &scaffold_names, out)
+    }
+}
+
+/// [`Scaffold::check`], its parts given.
+fn compare(
+    files: &[GeneratedFile],
+    wanted: BTreeMap<String, (String, Vec<syn::ImplItemFn>)>,
+    src_dirs: &BTreeSet<PathBuf>,
+    scaffold_names: &BTreeMap<&str, (&str, MethodNames)>,
+    out: &Path,
+) -> Report {
+    let mut report = Report::default();
     // The user's impls, from every file of those folders.
     let mut have: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
-    for dir in &src_dirs {
+    for dir in src_dirs {
         for path in rust_files(&out.join(dir)) {
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;

@@ -19,9 +19,9 @@
 use openapiv3::OpenAPI;
 use proc_macro2::TokenStream;
 use quote::quote;
-use serde_json::{Map, Value};
 
 use self::format::{Part, part};
+pub use self::mcp::McpSchemas;
 use super::{GenOptions, GeneratedFile, Ownership};
 use crate::ir::Ir;
 
@@ -42,7 +42,7 @@ mod webhooks;
 /// big modules come in several parts so they format on every core.
 fn api_modules<'a>(
     ir: &'a Ir,
-    schemas: &'a Map<String, Value>,
+    schemas: &'a McpSchemas,
 ) -> Vec<(&'static str, &'static str, Vec<Part<'a>>)> {
     let mut mods = vec![
         (
@@ -88,7 +88,7 @@ fn api_modules<'a>(
         mods.push((
             "mcp",
             "MCP tools: each action with an `mcp` trigger served over Streamable HTTP, called as the caller through the pipeline.",
-            vec![part(move || mcp::mcp_module(ir, schemas))],
+            mcp::mcp_parts(ir, schemas),
         ));
     }
     // The database layer, when the project has migrations (emit/db).
@@ -133,13 +133,13 @@ fn reexports(ir: &Ir) -> TokenStream {
     }
 }
 
-/// The OpenAPI component schemas the `mcp` module converts, when it is
-/// emitted (empty otherwise): `doc` is the document of `ir`.
-pub fn mcp_schemas(ir: &Ir, doc: &OpenAPI) -> Map<String, Value> {
+/// The JSON Schemas of the MCP tools, converted from `doc`, the OpenAPI
+/// document of `ir` (none when no action has an `mcp` trigger).
+pub fn mcp_schemas(ir: &Ir, doc: &OpenAPI) -> McpSchemas {
     if mcp::any(ir) {
-        crate::emit::openapi::component_schemas(doc)
+        mcp::schemas(ir, &crate::emit::openapi::component_schemas(doc))
     } else {
-        Map::new()
+        McpSchemas::default()
     }
 }
 
@@ -148,14 +148,14 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
     let schemas = if mcp::any(ir) {
         mcp_schemas(ir, &crate::emit::openapi::document(ir))
     } else {
-        Map::new()
+        McpSchemas::default()
     };
     emit_with(ir, opts, &schemas)
 }
 
 /// [`emit`], given the [`mcp_schemas`] (so that `bunbase gen` builds the
 /// OpenAPI document once for them and `openapi.json`).
-pub fn emit_with(ir: &Ir, opts: &GenOptions, schemas: &Map<String, Value>) -> Vec<GeneratedFile> {
+pub fn emit_with(ir: &Ir, opts: &GenOptions, schemas: &McpSchemas) -> Vec<GeneratedFile> {
     let api = manifests::api_crate(ir);
     let mut files = vec![
         GeneratedFile {
@@ -261,7 +261,7 @@ pub fn api_single_file(ir: &Ir, _opts: &GenOptions) -> String {
         let m = tokens::ident(stem);
         let d = tokens::lit(&format!(" {doc}"));
         let embed = if stem == "router" {
-            let json = tokens::lit(&json);
+            let json = tokens::json_lit(&json);
             quote!(
                 /// The OpenAPI document of the contracts, served at `{base_path}/openapi.json`.
                 pub const OPENAPI_JSON: &str = #json;
