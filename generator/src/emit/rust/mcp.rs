@@ -16,7 +16,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::{Map, Value};
 
-use super::format::{Part, chunked, part};
+use super::format::{Part, chunked, part, whole};
 use super::router::{handler_closure, spec_name};
 use super::tokens::{decoded_input, ident, json_lit, lit};
 use crate::ir::{Action, Ir, McpTrigger, OutputType, TypeKind};
@@ -76,7 +76,7 @@ pub fn mcp_parts<'a>(ir: &'a Ir, schemas: &'a McpSchemas) -> Vec<Part<'a>> {
     parts.extend(chunked(tools, |(a, t, (input, output))| {
         spec(a, t, input, output.as_deref())
     }));
-    parts.push(part(move || mcp_tail(ir)));
+    parts.push(whole(move || mcp_tail(ir)));
     parts
 }
 

@@ -20,7 +20,7 @@ use openapiv3::OpenAPI;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use self::format::{Part, part};
+use self::format::{Part, part, whole};
 pub use self::mcp::McpSchemas;
 use super::{GenOptions, GeneratedFile, Ownership};
 use crate::ir::Ir;
@@ -63,7 +63,7 @@ fn api_modules<'a>(
         (
             "handlers",
             "The handler traits the server crate implements, one per module.",
-            vec![part(move || handlers::handlers_module(ir))],
+            vec![whole(move || handlers::handlers_module(ir))],
         ),
         (
             "router",
