@@ -242,7 +242,7 @@ mod tests {
         assert!(parts.len() > 2, "the items span several parts");
         // A whole part, formatted first by the first worker, still lands in
         // its file's place.
-        let files = vec![parts, vec![whole(head)]];
+        let files = vec![parts, vec![super::whole(head)]];
         let texts = format_files(&files);
         assert_eq!(texts[0], whole);
         assert_eq!(texts[1], format_file(head()));

@@ -197,3 +197,20 @@ pub fn custom_guards(ir: &Ir) -> Vec<(&str, &str)> {
 pub fn format_file(tokens: TokenStream) -> String {
     super::format::join_items(&super::format::unparse_items(tokens))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::json_lit;
+
+    #[test]
+    fn json_literals_are_raw_strings_with_as_few_hashes_as_they_need() {
+        assert_eq!(json_lit("[1,2]").to_string(), r#"r"[1,2]""#);
+        assert_eq!(json_lit(r#"{"a":1}"#).to_string(), r##"r#"{"a":1}"#"##);
+        assert_eq!(
+            json_lit(r###"{"$ref":"#/$defs/A","b":"##"}"###).to_string(),
+            r####"r###"{"$ref":"#/$defs/A","b":"##"}"###"####
+        );
+        // A carriage return cannot stand in a raw string: escaped instead.
+        assert_eq!(json_lit("\"\r\"").to_string(), r#""\"\r\"""#);
+    }
+}
