@@ -188,7 +188,17 @@ pub fn generate_once(args: &Args) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Failed);
     }
 
-    let summary = match write::apply(&plan, &args.out) {
+    // The handler check's parse of the scaffold reads no disk: it runs
+    // while the plan is written.
+    let (applied, scaffold) = std::thread::scope(|s| {
+        let applied = s.spawn(|| write::apply(&plan, &args.out));
+        let scaffold = super::handlers::Scaffold::parse(&files);
+        match applied.join() {
+            Ok(applied) => (applied, scaffold),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    let summary = match applied {
         Ok(s) => s,
         Err(write::Error::Conflicts(c)) => {
             eprintln!("error: nothing was written: {}", report::conflicts(&c));
@@ -232,7 +242,7 @@ pub fn generate_once(args: &Args) -> anyhow::Result<Outcome> {
     }
     // Actions added to the contracts need methods in files that are the
     // user's: say exactly what to paste before the compiler says E0046.
-    eprint!("{}", super::handlers::check(&files, &args.out).render());
+    eprint!("{}", scaffold.check(&args.out).render());
     if let Some(mismatch) = version {
         eprintln!("error: {mismatch}");
         return Ok(Outcome::Failed);

@@ -65,6 +65,20 @@ fn impls(file: &syn::File) -> BTreeMap<String, Vec<syn::ImplItemFn>> {
     out
 }
 
+/// Trait name to the names of the methods its impls define.
+type MethodNames = BTreeMap<String, Vec<String>>;
+
+/// The method names of [`impls`]' blocks.
+fn method_names(impls: &BTreeMap<String, Vec<syn::ImplItemFn>>) -> MethodNames {
+    impls
+        .iter()
+        .map(|(name, methods)| {
+            let names = methods.iter().map(|m| m.sig.ident.to_string()).collect();
+            (name.clone(), names)
+        })
+        .collect()
+}
+
 /// Every `.rs` file below `dir`, sorted.
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
@@ -101,45 +115,98 @@ fn method_source(f: &syn::ImplItemFn) -> String {
 /// `out`. A file that does not parse (the user is mid-edit) is skipped: the
 /// compiler reports it better.
 pub fn check(files: &[GeneratedFile], out: &Path) -> Report {
-    let mut report = Report::default();
-    // Scaffold impls by trait: (scaffold path, methods), and the folders
-    // they live in.
-    let mut wanted: BTreeMap<String, (String, Vec<syn::ImplItemFn>)> = BTreeMap::new();
-    let mut src_dirs = BTreeSet::new();
-    for f in files.iter().filter(|f| {
-        f.ownership == Ownership::Scaffold && f.path.ends_with(".rs") && f.path.contains("/src/")
-    }) {
-        let Ok(parsed) = syn::parse_file(&f.contents) else {
-            continue;
-        };
-        for (name, methods) in impls(&parsed) {
-            if let Some(dir) = Path::new(&f.path).parent() {
-                src_dirs.insert(dir.to_path_buf());
-            }
-            wanted.insert(name, (f.path.clone(), methods));
-        }
-    }
-    // The user's impls, from every file of those folders.
-    let mut have: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
-    for dir in &src_dirs {
-        for path in rust_files(&out.join(dir)) {
-            let Ok(text) = std::fs::read_to_string(&path) else {
+    Scaffold::parse(files).check(out)
+}
+
+/// The handler impls of the freshly emitted scaffold, parsed: the half of
+/// [`check`] that reads no disk, so `gen` runs it while it writes.
+pub struct Scaffold<'a> {
+    files: &'a [GeneratedFile],
+    /// Scaffold impls by trait: (scaffold path, methods).
+    wanted: BTreeMap<String, (String, Vec<syn::ImplItemFn>)>,
+    /// The folders the impls live in.
+    src_dirs: BTreeSet<PathBuf>,
+    /// Per scaffold file, its contents and the method names of its impls: a
+    /// file on disk with the same bytes (as a fresh output has) is not
+    /// parsed again.
+    names: BTreeMap<&'a str, (&'a str, MethodNames)>,
+}
+
+impl<'a> Scaffold<'a> {
+    /// Parses the scaffold files in `files`.
+    pub fn parse(files: &'a [GeneratedFile]) -> Self {
+        let mut wanted = BTreeMap::new();
+        let mut src_dirs = BTreeSet::new();
+        let mut names = BTreeMap::new();
+        for f in files.iter().filter(|f| {
+            f.ownership == Ownership::Scaffold
+                && f.path.ends_with(".rs")
+                && f.path.contains("/src/")
+        }) {
+            let Ok(parsed) = syn::parse_file(&f.contents) else {
                 continue;
             };
-            let Ok(parsed) = syn::parse_file(&text) else {
+            let found = impls(&parsed);
+            names.insert(f.path.as_str(), (f.contents.as_str(), method_names(&found)));
+            for (name, methods) in found {
+                if let Some(dir) = Path::new(&f.path).parent() {
+                    src_dirs.insert(dir.to_path_buf());
+                }
+                wanted.insert(name, (f.path.clone(), methods));
+            }
+        }
+        Self {
+            files,
+            wanted,
+            src_dirs,
+            names,
+        }
+    }
+
+    /// Compares the parsed scaffold with the server crate on disk in `out`.
+    pub fn check(self, out: &Path) -> Report {
+        let Self {
+            files,
+            wanted,
+            src_dirs,
+            names: scaffold_names,
+        } = self;
+        compare(files, wanted, &src_dirs, &scaffold_names, out)
+    }
+}
+
+/// [`Scaffold::check`], its parts given.
+fn compare(
+    files: &[GeneratedFile],
+    wanted: BTreeMap<String, (String, Vec<syn::ImplItemFn>)>,
+    src_dirs: &BTreeSet<PathBuf>,
+    scaffold_names: &BTreeMap<&str, (&str, MethodNames)>,
+    out: &Path,
+) -> Report {
+    let mut report = Report::default();
+    // The user's impls, from every file of those folders.
+    let mut have: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
+    for dir in src_dirs {
+        for path in rust_files(&out.join(dir)) {
+            let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;
             };
             let rel = path
                 .strip_prefix(out)
                 .map(crate::builder::slashes)
                 .unwrap_or_else(|_| crate::builder::slashes(&path));
-            for (name, methods) in impls(&parsed) {
+            let names = match scaffold_names.get(rel.as_str()) {
+                Some((contents, names)) if *contents == text => names.clone(),
+                _ => match syn::parse_file(&text) {
+                    Ok(parsed) => method_names(&impls(&parsed)),
+                    Err(_) => continue,
+                },
+            };
+            for (name, methods) in names {
                 let entry = have
                     .entry(name)
                     .or_insert_with(|| (rel.clone(), BTreeSet::new()));
-                entry
-                    .1
-                    .extend(methods.iter().map(|m| m.sig.ident.to_string()));
+                entry.1.extend(methods);
             }
         }
         report.undeclared.extend(undeclared(files, out, dir));

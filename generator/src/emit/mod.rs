@@ -52,23 +52,30 @@ pub struct GenOptions {
 /// Emits every target for `ir`, sorted by path. Never fails: the IR is
 /// already checked.
 ///
-/// The Rust emitter runs first (it shares its formatting out over every
-/// core), then the OpenAPI and TypeScript emitters side by side: running
-/// all three at once was no faster on two cores and held the OpenAPI
-/// document's values and the Rust formatter's syntax trees in memory
-/// together. The result is the same bytes as running them in turn.
+/// The TypeScript emitter runs on its own thread while this one builds the
+/// OpenAPI document once (for `openapi.json` and the MCP tools' schemas)
+/// and drops it; then the Rust emitter shares its formatting out over
+/// every core. Running the Rust emitter beside the others was no faster on
+/// two cores and held the document's values and the formatter's syntax
+/// trees in memory together. The result is the same bytes as running them
+/// in turn.
 pub fn generate(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
-    let mut files = rust::emit(ir, opts);
-    let others = std::thread::scope(|s| {
+    let (mut files, schemas) = std::thread::scope(|s| {
         let ts = s.spawn(|| ts::emit(ir, opts));
-        let mut others = openapi::emit(ir, opts);
+        let doc = openapi::document(ir);
+        let schemas = rust::mcp_schemas(ir, &doc);
+        let openapi = openapi::file(&doc);
+        drop(doc);
         match ts.join() {
-            Ok(ts) => others.extend(ts),
+            Ok(mut files) => {
+                files.push(openapi);
+                (files, schemas)
+            }
             Err(panic) => std::panic::resume_unwind(panic),
         }
-        others
     });
-    files.extend(others);
+    files.extend(rust::emit_with(ir, opts, &schemas));
+    drop(schemas);
     for f in &mut files {
         if f.ownership == Ownership::Generated {
             f.contents = header::with_header(&f.path, &f.contents, &opts.contracts_label);

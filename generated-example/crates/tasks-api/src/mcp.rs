@@ -17,7 +17,7 @@ pub const MCP_PATH: &str = "/api/mcp";
 /// The JSON Schemas the tools' `#/$defs/...` references resolve
 /// against, each kept once; the runtime serves every tool
 /// self-contained.
-pub const SCHEMA_DEFS: &str = "{\"Task\":{\"description\":\"A unit of work owned by one user.\",\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\",\"format\":\"uuid\"},\"owner_id\":{\"type\":\"string\",\"format\":\"uuid\"},\"title\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":200},\"description\":{\"type\":[\"string\",\"null\"],\"maxLength\":5000},\"status\":{\"$ref\":\"#/$defs/TaskStatus\"},\"tags\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"maxItems\":20,\"uniqueItems\":true},\"due_at\":{\"type\":[\"string\",\"null\"],\"format\":\"date-time\"},\"created_at\":{\"type\":\"string\",\"format\":\"date-time\"},\"updated_at\":{\"type\":\"string\",\"format\":\"date-time\"}},\"required\":[\"id\",\"owner_id\",\"title\",\"description\",\"status\",\"tags\",\"due_at\",\"created_at\",\"updated_at\"]},\"TaskStatus\":{\"description\":\"Where a task is in its life.\",\"type\":\"string\",\"enum\":[\"open\",\"in_progress\",\"done\"]}}";
+pub const SCHEMA_DEFS: &str = r##"{"Task":{"description":"A unit of work owned by one user.","type":"object","properties":{"id":{"type":"string","format":"uuid"},"owner_id":{"type":"string","format":"uuid"},"title":{"type":"string","minLength":1,"maxLength":200},"description":{"type":["string","null"],"maxLength":5000},"status":{"$ref":"#/$defs/TaskStatus"},"tags":{"type":"array","items":{"type":"string"},"maxItems":20,"uniqueItems":true},"due_at":{"type":["string","null"],"format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"}},"required":["id","owner_id","title","description","status","tags","due_at","created_at","updated_at"]},"TaskStatus":{"description":"Where a task is in its life.","type":"string","enum":["open","in_progress","done"]}}"##;
 
 /// The MCP tool `tasks_list_tasks`: runs `tasks.list_tasks` as the caller.
 pub static TASKS_LIST_TASKS_TOOL: ToolSpec = ToolSpec {
@@ -25,9 +25,9 @@ pub static TASKS_LIST_TASKS_TOOL: ToolSpec = ToolSpec {
     name: "tasks_list_tasks",
     title: Some("List my tasks, newest first"),
     description: "List the signed-in user's tasks, newest first, optionally filtered by status or tag.",
-    input_schema: "{\"description\":\"The input of `tasks.list_tasks`.\",\"type\":\"object\",\"properties\":{\"status\":{\"anyOf\":[{\"$ref\":\"#/$defs/TaskStatus\"},{\"type\":\"null\"}]},\"tag\":{\"type\":[\"string\",\"null\"]},\"limit\":{\"default\":20,\"type\":[\"integer\",\"null\"],\"format\":\"int64\",\"minimum\":1,\"maximum\":100},\"cursor\":{\"description\":\"The next_cursor of the previous page\",\"type\":[\"string\",\"null\"]}},\"additionalProperties\":false}",
+    input_schema: r##"{"description":"The input of `tasks.list_tasks`.","type":"object","properties":{"status":{"anyOf":[{"$ref":"#/$defs/TaskStatus"},{"type":"null"}]},"tag":{"type":["string","null"]},"limit":{"default":20,"type":["integer","null"],"format":"int64","minimum":1,"maximum":100},"cursor":{"description":"The next_cursor of the previous page","type":["string","null"]}},"additionalProperties":false}"##,
     output_schema: Some(
-        "{\"description\":\"The output of `tasks.list_tasks`.\",\"type\":\"object\",\"properties\":{\"tasks\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/$defs/Task\"}},\"next_cursor\":{\"type\":[\"string\",\"null\"]}},\"required\":[\"tasks\",\"next_cursor\"]}",
+        r##"{"description":"The output of `tasks.list_tasks`.","type":"object","properties":{"tasks":{"type":"array","items":{"$ref":"#/$defs/Task"}},"next_cursor":{"type":["string","null"]}},"required":["tasks","next_cursor"]}"##,
     ),
 };
 

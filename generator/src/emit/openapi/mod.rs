@@ -56,11 +56,17 @@ const SESSION_COOKIE: &str = "bunbase_session";
 
 /// Emits `openapi.json` at the output root.
 pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
-    vec![GeneratedFile {
+    vec![file(&document(ir))]
+}
+
+/// `openapi.json` for a document already built (so that a caller which
+/// also needs its schemas builds it once).
+pub fn file(doc: &OpenAPI) -> GeneratedFile {
+    GeneratedFile {
         path: "openapi.json".into(),
-        contents: to_json(ir),
+        contents: document_json(doc),
         ownership: Ownership::Generated,
-    }]
+    }
 }
 
 /// The OpenAPI document as pretty JSON with a trailing newline. The API
@@ -68,10 +74,24 @@ pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
 /// folder; the build.rs single file embeds this text as a literal) and
 /// serves it at `{base_path}/openapi.json`.
 pub fn to_json(ir: &Ir) -> String {
-    let mut s =
-        serde_json::to_string_pretty(&document(ir)).expect("an OpenAPI document always serialises");
+    document_json(&document(ir))
+}
+
+/// [`to_json`] of a document already built.
+pub fn document_json(doc: &OpenAPI) -> String {
+    let mut s = serde_json::to_string_pretty(doc).expect("an OpenAPI document always serialises");
     s.push('\n');
     s
+}
+
+/// The document's component schemas as JSON values, by name (what the MCP
+/// tools' schemas are converted from).
+pub fn component_schemas(doc: &OpenAPI) -> serde_json::Map<String, serde_json::Value> {
+    let schemas = doc.components.as_ref().map(|c| &c.schemas);
+    match schemas.map(serde_json::to_value) {
+        Some(Ok(serde_json::Value::Object(m))) => m,
+        _ => serde_json::Map::new(),
+    }
 }
 
 /// The OpenAPI 3.0.3 document of `ir`. Never fails; the same IR always gives

@@ -19,7 +19,8 @@ use crate::ir::{
 
 /// Every operation of the document, paths sorted.
 pub(crate) fn paths(layout: &Layout<'_>, shared: &mut SharedResponses) -> Paths {
-    let mut paths: IndexMap<String, PathItem> = IndexMap::new();
+    // Boxed so that sorting the paths moves pointers, not whole path items.
+    let mut paths: IndexMap<String, Box<PathItem>> = IndexMap::new();
     let mut put = |path: &str, method: &str, op: Operation| {
         let item = paths.entry(path.to_string()).or_default();
         let slot = match method {
@@ -73,7 +74,7 @@ pub(crate) fn paths(layout: &Layout<'_>, shared: &mut SharedResponses) -> Paths 
     Paths {
         paths: paths
             .into_iter()
-            .map(|(k, v)| (k, ReferenceOr::Item(v)))
+            .map(|(k, v)| (k, ReferenceOr::Item(*v)))
             .collect(),
         extensions: IndexMap::new(),
     }

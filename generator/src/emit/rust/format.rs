@@ -18,7 +18,12 @@ use proc_macro2::TokenStream;
 use super::tokens::format_file;
 
 /// One run of a file's items: builds their tokens when called.
-pub type Part<'a> = Box<dyn Fn() -> TokenStream + Send + Sync + 'a>;
+pub struct Part<'a> {
+    build: Box<dyn Fn() -> TokenStream + Send + Sync + 'a>,
+    /// One item that grows with the contracts (a function registering every
+    /// action): its tokens and syntax tree are the largest held at once.
+    whole: bool,
+}
 
 /// Items per part when a module is split: enough to amortise a part's
 /// overhead, small enough to spread a big file over every core.
@@ -26,7 +31,21 @@ const ITEMS_PER_PART: usize = 64;
 
 /// Wraps a function building tokens as a part.
 pub fn part<'a>(f: impl Fn() -> TokenStream + Send + Sync + 'a) -> Part<'a> {
-    Box::new(f)
+    Part {
+        build: Box::new(f),
+        whole: false,
+    }
+}
+
+/// A part holding one item that grows with the contracts (every action's
+/// registration in one function). [`format_files`] formats such parts one
+/// at a time, so that two of the largest syntax trees are never in memory
+/// together.
+pub fn whole<'a>(f: impl Fn() -> TokenStream + Send + Sync + 'a) -> Part<'a> {
+    Part {
+        build: Box::new(f),
+        whole: true,
+    }
 }
 
 /// Splits `items` into parts of [`ITEMS_PER_PART`] items, each part building
@@ -47,38 +66,45 @@ pub fn chunked<'a, T: Copy + Send + Sync + 'a>(
 /// All of a file's tokens, parts joined in order (for callers that nest the
 /// file in a larger one).
 pub fn join(parts: &[Part<'_>]) -> TokenStream {
-    parts.iter().map(|p| p()).collect()
+    parts.iter().map(|p| (p.build)()).collect()
 }
 
 /// Formats each file (a list of parts) and returns the texts in order. The
 /// parts of all files are shared out over the machine's cores; the result
-/// does not depend on how many there are.
+/// does not depend on how many there are. The first worker formats the
+/// [`whole`] parts, one after the other, before it joins the others on the
+/// rest.
 pub fn format_files(files: &[Vec<Part<'_>>]) -> Vec<String> {
     let jobs: Vec<(usize, &Part<'_>)> = files
         .iter()
         .enumerate()
         .flat_map(|(i, parts)| parts.iter().map(move |p| (i, p)))
         .collect();
+    let (wholes, runs): (Vec<usize>, Vec<usize>) = (0..jobs.len()).partition(|j| jobs[*j].1.whole);
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8)
         .min(jobs.len().max(1));
     let next = AtomicUsize::new(0);
-    let run = || {
-        let mut done = Vec::new();
+    let format = |j: usize| (j, unparse_items((jobs[j].1.build)()));
+    let run = |first: bool| {
+        let mut done: Vec<(usize, Vec<Printed>)> = Vec::new();
+        if first {
+            done.extend(wholes.iter().map(|j| format(*j)));
+        }
         loop {
-            let j = next.fetch_add(1, Ordering::Relaxed);
-            let Some((_, part)) = jobs.get(j) else {
+            let r = next.fetch_add(1, Ordering::Relaxed);
+            let Some(j) = runs.get(r) else {
                 return done;
             };
-            done.push((j, unparse_items(part())));
+            done.push(format(*j));
         }
     };
     let mut texts: Vec<(usize, Vec<Printed>)> = if workers == 1 {
-        run()
+        run(true)
     } else {
         std::thread::scope(|s| {
-            let handles: Vec<_> = (0..workers).map(|_| s.spawn(run)).collect();
+            let handles: Vec<_> = (0..workers).map(|w| s.spawn(move || run(w == 0))).collect();
             handles
                 .into_iter()
                 .flat_map(|h| match h.join() {
@@ -214,7 +240,9 @@ mod tests {
         let mut parts = vec![part(head)];
         parts.extend(chunked(numbers.iter().collect(), item));
         assert!(parts.len() > 2, "the items span several parts");
-        let files = vec![parts, vec![part(head)]];
+        // A whole part, formatted first by the first worker, still lands in
+        // its file's place.
+        let files = vec![parts, vec![super::whole(head)]];
         let texts = format_files(&files);
         assert_eq!(texts[0], whole);
         assert_eq!(texts[1], format_file(head()));

@@ -10,7 +10,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use super::format::{Part, chunked, part};
+use super::format::{Part, chunked, part, whole};
 use super::router::spec_name;
 use super::tokens::{ident, lit};
 use crate::ir::{Action, Backoff, CronTrigger, Ir, MissedTicks, QueueTrigger, RetryPolicy};
@@ -24,7 +24,7 @@ pub fn jobs_parts(ir: &Ir) -> Vec<Part<'_>> {
         .collect();
     let mut parts = vec![part(jobs_head)];
     parts.extend(chunked(queued, enqueue_fn));
-    parts.push(part(move || jobs_tail(ir)));
+    parts.push(whole(move || jobs_tail(ir)));
     parts
 }
 

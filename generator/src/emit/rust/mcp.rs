@@ -16,8 +16,9 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::{Map, Value};
 
+use super::format::{Part, chunked, part, whole};
 use super::router::{handler_closure, spec_name};
-use super::tokens::{decoded_input, ident, lit};
+use super::tokens::{decoded_input, ident, json_lit, lit};
 use crate::ir::{Action, Ir, McpTrigger, OutputType, TypeKind};
 
 /// True when some action has an `mcp` trigger (the module is emitted and
@@ -31,31 +32,57 @@ pub fn path(ir: &Ir) -> String {
     format!("{}/mcp", ir.project.base_path.trim_end_matches('/'))
 }
 
-/// The `mcp` module: the tool specs, `tools` and `routes`.
-pub fn mcp_module(ir: &Ir) -> TokenStream {
-    let schemas = component_schemas(ir);
-    let tools: Vec<(&Action, &McpTrigger)> = ir
+/// The tools' JSON Schemas, converted from the OpenAPI document's component
+/// schemas before any token is built (so that the `mcp` module formats in
+/// parts, on every core, like the other big modules).
+#[derive(Debug, Clone, Default)]
+pub struct McpSchemas {
+    /// `SCHEMA_DEFS`: every schema the tools refer to, as JSON.
+    defs: String,
+    /// Per tool, in action order: its input schema and output schema as JSON.
+    tools: Vec<(String, Option<String>)>,
+}
+
+/// Converts the schemas of every MCP tool of `ir`; `components` are the
+/// OpenAPI document's component schemas
+/// ([`crate::emit::openapi::component_schemas`]).
+pub fn schemas(ir: &Ir, components: &Map<String, Value>) -> McpSchemas {
+    let mut defs = Defs::new(components);
+    let tools = ir
+        .actions()
+        .filter(|a| a.triggers.mcp.is_some())
+        .map(|a| {
+            let input = input_schema(ir, &mut defs, a).to_string();
+            let output = output_schema(ir, &mut defs, a).map(|s| s.to_string());
+            (input, output)
+        })
+        .collect();
+    McpSchemas {
+        defs: Value::Object(defs.finish()).to_string(),
+        tools,
+    }
+}
+
+/// The `mcp` module as parts: the head, the tool specs in runs, then
+/// `tools` and `routes`. `schemas` are [`schemas`] of `ir`.
+pub fn mcp_parts<'a>(ir: &'a Ir, schemas: &'a McpSchemas) -> Vec<Part<'a>> {
+    let tools: Vec<(&Action, &McpTrigger, &(String, Option<String>))> = ir
         .actions()
         .filter_map(|a| a.triggers.mcp.as_ref().map(|t| (a, t)))
+        .zip(&schemas.tools)
+        .map(|((a, t), s)| (a, t, s))
         .collect();
-    let mut defs = Defs::new(&schemas);
-    let specs: Vec<TokenStream> = tools
-        .iter()
-        .map(|(a, t)| spec(ir, &mut defs, a, t))
-        .collect();
-    let defs = lit(&Value::Object(defs.finish()).to_string());
-    let registrations = tools.iter().map(|(a, t)| {
-        let name = ident(&t.rust_static);
-        let closure = handler_closure(ir, a);
-        let input = decoded_input(a);
-        quote! {
-            {
-                let app = app.clone();
-                tools.register(&#name, wire::event_input::<#input>, #closure)?;
-            }
-        }
-    });
-    let version = lit(&ir.project.version);
+    let mut parts = vec![part(move || mcp_head(ir, schemas))];
+    parts.extend(chunked(tools, |(a, t, (input, output))| {
+        spec(a, t, input, output.as_deref())
+    }));
+    parts.push(whole(move || mcp_tail(ir)));
+    parts
+}
+
+/// The imports, the endpoint's path and the shared schemas.
+fn mcp_head(ir: &Ir, schemas: &McpSchemas) -> TokenStream {
+    let defs = json_lit(&schemas.defs);
     let path = lit(&path(ir));
     quote! {
         #[allow(unused_imports)]
@@ -75,9 +102,25 @@ pub fn mcp_module(ir: &Ir) -> TokenStream {
         /// against, each kept once; the runtime serves every tool
         /// self-contained.
         pub const SCHEMA_DEFS: &str = #defs;
+    }
+}
 
-        #(#specs)*
-
+/// `tools`, which registers every tool, and `routes`.
+fn mcp_tail(ir: &Ir) -> TokenStream {
+    let registrations = ir.actions().filter_map(|a| {
+        let t = a.triggers.mcp.as_ref()?;
+        let name = ident(&t.rust_static);
+        let closure = handler_closure(ir, a);
+        let input = decoded_input(a);
+        Some(quote! {
+            {
+                let app = app.clone();
+                tools.register(&#name, wire::event_input::<#input>, #closure)?;
+            }
+        })
+    });
+    let version = lit(&ir.project.version);
+    quote! {
         /// Every MCP tool of the contracts, each call running its action
         /// through the pipeline as the caller. Serve it with [`routes`]
         /// (HTTP) or `bunbase_runtime::mcp::serve_stdio` (stdio).
@@ -112,8 +155,8 @@ pub fn router_merge(ir: &Ir) -> TokenStream {
     }
 }
 
-/// One `static` tool spec.
-fn spec(ir: &Ir, defs: &mut Defs<'_>, a: &Action, t: &McpTrigger) -> TokenStream {
+/// One `static` tool spec, its schemas given as JSON.
+fn spec(a: &Action, t: &McpTrigger, input: &str, output: Option<&str>) -> TokenStream {
     let name = ident(&t.rust_static);
     let action = spec_name(a);
     let tool = lit(&t.tool);
@@ -125,10 +168,10 @@ fn spec(ir: &Ir, defs: &mut Defs<'_>, a: &Action, t: &McpTrigger) -> TokenStream
         None => quote!(None),
     };
     let description = lit(&t.description);
-    let input = lit(&input_schema(ir, defs, a).to_string());
-    let output = match output_schema(ir, defs, a) {
+    let input = json_lit(input);
+    let output = match output {
         Some(schema) => {
-            let schema = lit(&schema.to_string());
+            let schema = json_lit(schema);
             quote!(Some(#schema))
         }
         None => quote!(None),
@@ -147,15 +190,6 @@ fn spec(ir: &Ir, defs: &mut Defs<'_>, a: &Action, t: &McpTrigger) -> TokenStream
             input_schema: #input,
             output_schema: #output,
         };
-    }
-}
-
-/// The OpenAPI document's component schemas, as JSON.
-fn component_schemas(ir: &Ir) -> Map<String, Value> {
-    let doc = serde_json::to_value(crate::emit::openapi::document(ir)).unwrap_or_default();
-    match doc.pointer("/components/schemas") {
-        Some(Value::Object(m)) => m.clone(),
-        _ => Map::new(),
     }
 }
 

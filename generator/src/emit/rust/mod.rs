@@ -16,10 +16,12 @@
 //!
 //! Each concern lives in its own file; this one only assembles them.
 
+use openapiv3::OpenAPI;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use self::format::{Part, part};
+use self::format::{Part, part, whole};
+pub use self::mcp::McpSchemas;
 use super::{GenOptions, GeneratedFile, Ownership};
 use crate::ir::Ir;
 
@@ -38,7 +40,10 @@ mod webhooks;
 
 /// The API crate's modules in order: (file stem, one-line doc, parts). The
 /// big modules come in several parts so they format on every core.
-fn api_modules(ir: &Ir) -> Vec<(&'static str, &'static str, Vec<Part<'_>>)> {
+fn api_modules<'a>(
+    ir: &'a Ir,
+    schemas: &'a McpSchemas,
+) -> Vec<(&'static str, &'static str, Vec<Part<'a>>)> {
     let mut mods = vec![
         (
             "types",
@@ -58,7 +63,7 @@ fn api_modules(ir: &Ir) -> Vec<(&'static str, &'static str, Vec<Part<'_>>)> {
         (
             "handlers",
             "The handler traits the server crate implements, one per module.",
-            vec![part(move || handlers::handlers_module(ir))],
+            vec![whole(move || handlers::handlers_module(ir))],
         ),
         (
             "router",
@@ -83,7 +88,7 @@ fn api_modules(ir: &Ir) -> Vec<(&'static str, &'static str, Vec<Part<'_>>)> {
         mods.push((
             "mcp",
             "MCP tools: each action with an `mcp` trigger served over Streamable HTTP, called as the caller through the pipeline.",
-            vec![part(move || mcp::mcp_module(ir))],
+            mcp::mcp_parts(ir, schemas),
         ));
     }
     // The database layer, when the project has migrations (emit/db).
@@ -128,8 +133,29 @@ fn reexports(ir: &Ir) -> TokenStream {
     }
 }
 
+/// The JSON Schemas of the MCP tools, converted from `doc`, the OpenAPI
+/// document of `ir` (none when no action has an `mcp` trigger).
+pub fn mcp_schemas(ir: &Ir, doc: &OpenAPI) -> McpSchemas {
+    if mcp::any(ir) {
+        mcp::schemas(ir, &crate::emit::openapi::component_schemas(doc))
+    } else {
+        McpSchemas::default()
+    }
+}
+
 /// Emits the Rust workspace files for `ir`.
 pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
+    let schemas = if mcp::any(ir) {
+        mcp_schemas(ir, &crate::emit::openapi::document(ir))
+    } else {
+        McpSchemas::default()
+    };
+    emit_with(ir, opts, &schemas)
+}
+
+/// [`emit`], given the [`mcp_schemas`] (so that `bunbase gen` builds the
+/// OpenAPI document once for them and `openapi.json`).
+pub fn emit_with(ir: &Ir, opts: &GenOptions, schemas: &McpSchemas) -> Vec<GeneratedFile> {
     let api = manifests::api_crate(ir);
     let mut files = vec![
         GeneratedFile {
@@ -148,7 +174,7 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
             ownership: Ownership::Generated,
         },
     ];
-    let mods = api_modules(ir);
+    let mods = api_modules(ir, schemas);
     let decls = mods.iter().map(|(stem, doc, _)| {
         let m = tokens::ident(stem);
         let d = tokens::lit(&format!(" {doc}"));
@@ -228,11 +254,14 @@ fn inner_docs(text: &str) -> TokenStream {
 /// Builder uses it): each module inline, no inner attributes at the top
 /// level, and the OpenAPI document embedded as a string literal.
 pub fn api_single_file(ir: &Ir, _opts: &GenOptions) -> String {
-    let mods = api_modules(ir).into_iter().map(|(stem, doc, items)| {
+    let document = crate::emit::openapi::document(ir);
+    let schemas = mcp_schemas(ir, &document);
+    let json = crate::emit::openapi::document_json(&document);
+    let mods = api_modules(ir, &schemas).into_iter().map(|(stem, doc, items)| {
         let m = tokens::ident(stem);
         let d = tokens::lit(&format!(" {doc}"));
         let embed = if stem == "router" {
-            let json = tokens::lit(&crate::emit::openapi::to_json(ir));
+            let json = tokens::json_lit(&json);
             quote!(
                 /// The OpenAPI document of the contracts, served at `{base_path}/openapi.json`.
                 pub const OPENAPI_JSON: &str = #json;

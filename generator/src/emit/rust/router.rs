@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::format::{Part, chunked, part};
+use super::format::{Part, chunked, part, whole};
 use super::tokens::{custom_guards, ident, lit, uses_custom_guards};
 use super::types::field_rust_type;
 use crate::ir::{Action, Backoff, BindingLocation, GuardKind, Ir, RateLimitKey, TypeKind, TypeRef};
@@ -17,7 +17,7 @@ pub fn router_parts(ir: &Ir) -> Vec<Part<'_>> {
     let actions: Vec<&Action> = ir.actions().collect();
     let mut parts = vec![part(move || router_head(ir))];
     parts.extend(chunked(actions, spec_static));
-    parts.push(part(move || router_tail(ir)));
+    parts.push(whole(move || router_tail(ir)));
     parts
 }
 

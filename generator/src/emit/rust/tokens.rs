@@ -25,6 +25,27 @@ pub fn lit(s: &str) -> Literal {
     Literal::string(s)
 }
 
+/// A string literal token for JSON text: a raw string (`r#"{"a":1}"#`),
+/// which reads as the JSON itself and costs no escaping to build or to
+/// parse back. Falls back to [`lit`] for text a raw string cannot hold (a
+/// carriage return; serialised JSON never has one).
+pub fn json_lit(json: &str) -> Literal {
+    if json.contains('\r') {
+        return lit(json);
+    }
+    // One more `#` than the longest run of them after a quote.
+    let mut hashes = 0;
+    for (i, _) in json.match_indices('"') {
+        let run = json[i + 1..].bytes().take_while(|b| *b == b'#').count();
+        hashes = hashes.max(run + 1);
+    }
+    let hashes = "#".repeat(hashes);
+    match format!("r{hashes}\"{json}\"{hashes}").parse() {
+        Ok(l) => l,
+        Err(_) => lit(json),
+    }
+}
+
 /// `#[doc = "..."]` attributes for each line of an optional description.
 pub fn docs(text: Option<&str>) -> TokenStream {
     match text {
@@ -175,4 +196,21 @@ pub fn custom_guards(ir: &Ir) -> Vec<(&str, &str)> {
 /// message names it.
 pub fn format_file(tokens: TokenStream) -> String {
     super::format::join_items(&super::format::unparse_items(tokens))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_lit;
+
+    #[test]
+    fn json_literals_are_raw_strings_with_as_few_hashes_as_they_need() {
+        assert_eq!(json_lit("[1,2]").to_string(), r#"r"[1,2]""#);
+        assert_eq!(json_lit(r#"{"a":1}"#).to_string(), r##"r#"{"a":1}"#"##);
+        assert_eq!(
+            json_lit(r###"{"$ref":"#/$defs/A","b":"##"}"###).to_string(),
+            r####"r###"{"$ref":"#/$defs/A","b":"##"}"###"####
+        );
+        // A carriage return cannot stand in a raw string: escaped instead.
+        assert_eq!(json_lit("\"\r\"").to_string(), r#""\"\r\"""#);
+    }
 }
