@@ -24,14 +24,14 @@
 //! ```text
 //! table "tasks" on both;                // both | sqlite | postgres
 //! row TaskRow, new NewTask, patch TaskPatch, filter TaskFilter;
-//! key (id: Uuid = "id");                // the primary key's fields, types and SQL names
-//! order (TaskOrder = IdAsc);            // the order enum and its default
-//! after (TaskAfter);                    // the cursor enum (tables that page)
+//! key(id(Uuid) = "id");                 // the primary key's fields, types and SQL names
+//! order(TaskOrder = IdAsc);             // the order enum and its default, or ()
+//! after(TaskAfter);                     // the cursor enum of a table that pages, or ()
 //! columns {
-//!     // field: type [null|not_null required|default key|field] = "sql name"
-//!     //   then what it filters, ranges and orders by (each optional):
-//!     owner_id: Uuid [not_null required field] = "owner_id"
-//!         in owner_id_in range owner_id_range order(OwnerIdAsc, OwnerIdDesc, OwnerId, id: Uuid);
+//!     // field(type) null|not_null required|default key|field = "sql name",
+//!     // then what it filters, ranges and orders by (each optional):
+//!     owner_id(Uuid) not_null required field = "owner_id" in owner_id_in
+//!         range owner_id_range order(OwnerIdAsc, OwnerIdDesc, OwnerId, id(Uuid));
 //! }
 //! ```
 
@@ -63,10 +63,10 @@ macro_rules! db_table {
     };
 
     // The column and key SQL names.
-    (@consts ($( $k:ident : $kty:ty = $kname:literal ),*) {
-        $( $f:ident : $ty:ty [$null:ident $ins:ident $pk:ident] = $name:literal
+    (@consts ($( $k:ident($kty:ty) = $kname:literal ),*) {
+        $( $f:ident($ty:ty) $null:ident $ins:ident $pk:ident = $name:literal
             $( in $in:ident )? $( range $range:ident )?
-            $( order($asc:ident, $desc:ident, $av:ident $(, $rk:ident : $rkty:ty )*) )? ; )*
+            $( order($asc:ident, $desc:ident, $av:ident $(, $rk:ident($rkty:ty) )*) )? ; )*
     }) => {
         /// Every column's SQL name, in declaration order.
         #[allow(dead_code)]
@@ -83,9 +83,9 @@ macro_rules! db_table {
 
     // `FromRow`, generic over the row type: one impl serves each dialect.
     (@from_row $row:ident {
-        $( $f:ident : $ty:ty [$null:ident $ins:ident $pk:ident] = $name:literal
+        $( $f:ident($ty:ty) $null:ident $ins:ident $pk:ident = $name:literal
             $( in $in:ident )? $( range $range:ident )?
-            $( order($asc:ident, $desc:ident, $av:ident $(, $rk:ident : $rkty:ty )*) )? ; )*
+            $( order($asc:ident, $desc:ident, $av:ident $(, $rk:ident($rkty:ty) )*) )? ; )*
     }) => {
         impl<'r, R: $crate::sqlx::Row> $crate::sqlx::FromRow<'r, R> for $row
         where
@@ -101,9 +101,9 @@ macro_rules! db_table {
     };
 
     (@filter $table:literal $filter:ident {
-        $( $f:ident : $ty:ty [$null:ident $ins:ident $pk:ident] = $name:literal
+        $( $f:ident($ty:ty) $null:ident $ins:ident $pk:ident = $name:literal
             $( in $in:ident )? $( range $range:ident )?
-            $( order($asc:ident, $desc:ident, $av:ident $(, $rk:ident : $rkty:ty )*) )? ; )*
+            $( order($asc:ident, $desc:ident, $av:ident $(, $rk:ident($rkty:ty) )*) )? ; )*
     }) => {
         #[doc = concat!(" Filters for listing `", $table, "`: every `Some` and every range bound must hold. `column` tests equality (a nullable column takes `Some(None)` for IS NULL), `column_in` membership (an empty list matches nothing), `column_range` order (`gt`, `gte`, `lt`, `lte`).")]
         #[derive(Debug, Clone, PartialEq, Default)]
@@ -149,9 +149,9 @@ macro_rules! db_table {
 
     (@order $table:literal () $cols:tt) => {};
     (@order $table:literal ($order:ident = $default:ident) {
-        $( $f:ident : $ty:ty [$null:ident $ins:ident $pk:ident] = $name:literal
+        $( $f:ident($ty:ty) $null:ident $ins:ident $pk:ident = $name:literal
             $( in $in:ident )? $( range $range:ident )?
-            $( order($asc:ident, $desc:ident, $av:ident $(, $rk:ident : $rkty:ty )*) )? ; )*
+            $( order($asc:ident, $desc:ident, $av:ident $(, $rk:ident($rkty:ty) )*) )? ; )*
     }) => {
         #[doc = concat!(" The order of a `", $table, "` listing: a column, then the rest of the primary key in the same direction, which also pages (keyset); NULLs come first ascending, last descending.")]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -187,9 +187,9 @@ macro_rules! db_table {
 
     (@after $table:literal $row:ident $order:tt () $cols:tt) => {};
     (@after $table:literal $row:ident ($order:ident = $default:ident) ($after:ident) {
-        $( $f:ident : $ty:ty [$null:ident $ins:ident $pk:ident] = $name:literal
+        $( $f:ident($ty:ty) $null:ident $ins:ident $pk:ident = $name:literal
             $( in $in:ident )? $( range $range:ident )?
-            $( order($asc:ident, $desc:ident, $av:ident $(, $rk:ident : $rkty:ty )*) )? ; )*
+            $( order($asc:ident, $desc:ident, $av:ident $(, $rk:ident($rkty:ty) )*) )? ; )*
     }) => {
         #[doc = concat!(" A keyset cursor for listing `", $table, "`: the order column's and the rest of the primary key's values of a page's last row (`", stringify!($row), "::after`).")]
         #[derive(Debug, Clone, PartialEq)]
@@ -234,10 +234,10 @@ macro_rules! db_table {
 
     (@by_key $dialect:ident $table:literal $row:ident $patch:ident () $cols:tt) => {};
     (@by_key $dialect:ident $table:literal $row:ident $patch:ident
-        ($( $k:ident : $kty:ty = $kname:literal ),+) {
-        $( $f:ident : $ty:ty [$null:ident $ins:ident $pk:ident] = $name:literal
+        ($( $k:ident($kty:ty) = $kname:literal ),+) {
+        $( $f:ident($ty:ty) $null:ident $ins:ident $pk:ident = $name:literal
             $( in $in:ident )? $( range $range:ident )?
-            $( order($asc:ident, $desc:ident, $av:ident $(, $rk:ident : $rkty:ty )*) )? ; )*
+            $( order($asc:ident, $desc:ident, $av:ident $(, $rk:ident($rkty:ty) )*) )? ; )*
     }) => {
         #[doc = concat!(" The row of `", $table, "` with this primary key, if any.")]
         pub async fn get<'e>(
@@ -314,9 +314,9 @@ macro_rules! db_table {
     };
 
     (@insert $dialect:ident $table:literal $row:ident $new:ident {
-        $( $f:ident : $ty:ty [$null:ident $ins:ident $pk:ident] = $name:literal
+        $( $f:ident($ty:ty) $null:ident $ins:ident $pk:ident = $name:literal
             $( in $in:ident )? $( range $range:ident )?
-            $( order($asc:ident, $desc:ident, $av:ident $(, $rk:ident : $rkty:ty )*) )? ; )*
+            $( order($asc:ident, $desc:ident, $av:ident $(, $rk:ident($rkty:ty) )*) )? ; )*
     }) => {
         #[doc = concat!(" Inserts `new` into `", $table, "` and returns the row as stored (defaults filled).")]
         pub async fn insert<'e>(
@@ -433,9 +433,9 @@ macro_rules! db_table {
         }
     };
     (@list_fn $dialect:ident $table:literal $row:ident $filter:ident ($order:ident = $default:ident) ($after:ident) {
-        $( $f:ident : $ty:ty [$null:ident $ins:ident $pk:ident] = $name:literal
+        $( $f:ident($ty:ty) $null:ident $ins:ident $pk:ident = $name:literal
             $( in $in:ident )? $( range $range:ident )?
-            $( order($asc:ident, $desc:ident, $av:ident $(, $rk:ident : $rkty:ty )*) )? ; )*
+            $( order($asc:ident, $desc:ident, $av:ident $(, $rk:ident($rkty:ty) )*) )? ; )*
     }) => {
         #[doc = concat!(" Rows of `", $table, "` matching `filter` in `order`, at most `limit`; `after` (a page's last row's `after(order)`) pages by keyset.")]
         pub async fn list<'e>(
@@ -523,17 +523,17 @@ mod tests {
     crate::db_table! {
         table "notes" on sqlite;
         row NoteRow, new NewNote, patch NotePatch, filter NoteFilter;
-        key (id: i64 = "id");
-        order (NoteOrder = IdAsc);
-        after (NoteAfter);
+        key(id(i64) = "id");
+        order(NoteOrder = IdAsc);
+        after(NoteAfter);
         columns {
-            id: i64 [not_null default key] = "id" in id_in range id_range order(IdAsc, IdDesc, Id);
-            title: String [not_null required field] = "title" in title_in range title_range
-                order(TitleAsc, TitleDesc, Title, id: i64);
-            body: String [null default field] = "body" in body_in range body_range
-                order(BodyAsc, BodyDesc, Body, id: i64);
-            at: TimestampTz [not_null required field] = "at" in at_in range at_range
-                order(AtAsc, AtDesc, At, id: i64);
+            id(i64) not_null default key = "id" in id_in range id_range order(IdAsc, IdDesc, Id);
+            title(String) not_null required field = "title" in title_in range title_range
+                order(TitleAsc, TitleDesc, Title, id(i64));
+            body(String) null default field = "body" in body_in range body_range
+                order(BodyAsc, BodyDesc, Body, id(i64));
+            at(TimestampTz) not_null required field = "at" in at_in range at_range
+                order(AtAsc, AtDesc, At, id(i64));
         }
     }
 
