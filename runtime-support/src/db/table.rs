@@ -539,29 +539,71 @@ mod tests {
 
     #[tokio::test]
     async fn the_declared_queries_run() {
-        let db = crate::Db::connect("sqlite::memory:").await.expect("connect");
+        let db = crate::Db::connect("sqlite::memory:")
+            .await
+            .expect("connect");
         crate::with_pool!(db, pool => sqlx::query("CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT, at TEXT NOT NULL)").execute(pool).await.map(drop))
             .expect("create");
         let at = chrono::DateTime::from_timestamp(1_767_225_600, 0).expect("a time");
         for (i, title) in ["b", "a", "c", "a"].into_iter().enumerate() {
-            let new = NewNote { id: None, title: title.into(), body: (i % 2 == 0).then(|| "x".into()), at };
+            let new = NewNote {
+                id: None,
+                title: title.into(),
+                body: (i % 2 == 0).then(|| "x".into()),
+                at,
+            };
             let row = insert(&db, &new).await.expect("insert");
             assert_eq!(row.id, i as i64 + 1);
         }
-        let by_title = list(&db, &NoteFilter::default(), NoteOrder::TitleAsc, None, 2).await.expect("list");
-        assert_eq!(by_title.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 4]);
-        let next = list(&db, &NoteFilter::default(), NoteOrder::TitleAsc, Some(&by_title[1].after(NoteOrder::TitleAsc)), 5)
+        let by_title = list(&db, &NoteFilter::default(), NoteOrder::TitleAsc, None, 2)
             .await
-            .expect("next page");
+            .expect("list");
+        assert_eq!(by_title.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 4]);
+        let next = list(
+            &db,
+            &NoteFilter::default(),
+            NoteOrder::TitleAsc,
+            Some(&by_title[1].after(NoteOrder::TitleAsc)),
+            5,
+        )
+        .await
+        .expect("next page");
         assert_eq!(next.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 3]);
-        let nulls = NoteFilter { body: Some(None), ..NoteFilter::default() };
-        assert_eq!(list(&db, &nulls, NoteOrder::IdDesc, None, 9).await.expect("nulls").len(), 2);
-        let patched = update(&db, 1, &NotePatch { body: Some(None), ..NotePatch::default() }).await.expect("update");
+        let nulls = NoteFilter {
+            body: Some(None),
+            ..NoteFilter::default()
+        };
+        assert_eq!(
+            list(&db, &nulls, NoteOrder::IdDesc, None, 9)
+                .await
+                .expect("nulls")
+                .len(),
+            2
+        );
+        let patched = update(
+            &db,
+            1,
+            &NotePatch {
+                body: Some(None),
+                ..NotePatch::default()
+            },
+        )
+        .await
+        .expect("update");
         assert_eq!(patched.expect("row").body, None);
         assert!(delete(&db, 1).await.expect("delete"));
         assert_eq!(get(&db, 1).await.expect("get"), None);
-        let a = NoteFilter { title_in: Some(vec!["a".into()]), ..NoteFilter::default() };
+        let a = NoteFilter {
+            title_in: Some(vec!["a".into()]),
+            ..NoteFilter::default()
+        };
         assert_eq!(delete_where(&db, &a).await.expect("delete_where"), 2);
-        assert_eq!(list(&db, &NoteFilter::default(), NoteOrder::default(), None, 9).await.expect("rest").len(), 1);
+        assert_eq!(
+            list(&db, &NoteFilter::default(), NoteOrder::default(), None, 9)
+                .await
+                .expect("rest")
+                .len(),
+            1
+        );
     }
 }
