@@ -175,15 +175,20 @@ pub mod task_reminders {
         pub reminded_at: Option<TimestampTz>,
     }
     ::bunbase_runtime::db_table! {
-        table "task_reminders" on both; row TaskReminderRow, new NewTaskReminder, patch
-        TaskReminderPatch, filter TaskReminderFilter; key(task_id(Uuid) = "task_id");
-        order(TaskReminderOrder = TaskIdAsc); after(TaskReminderAfter); columns {
-        task_id(Uuid) not_null required key = "task_id" in task_id_in range task_id_range
-        order(TaskIdAsc, TaskIdDesc, TaskId); owner_id(Uuid) not_null required field =
-        "owner_id" in owner_id_in range owner_id_range order(OwnerIdAsc, OwnerIdDesc,
-        OwnerId, task_id(Uuid)); reminded_at(TimestampTz) not_null required field =
-        "reminded_at" in reminded_at_in range reminded_at_range order(RemindedAtAsc,
-        RemindedAtDesc, RemindedAt, task_id(Uuid)); }
+        table "task_reminders" on both;
+        row TaskReminderRow, new NewTaskReminder, patch TaskReminderPatch, filter TaskReminderFilter;
+        key(task_id(Uuid) = "task_id");
+        order(TaskReminderOrder = TaskIdAsc);
+        after(TaskReminderAfter);
+        columns {
+            task_id(Uuid) not_null required key = "task_id" in task_id_in range task_id_range
+                order(TaskIdAsc, TaskIdDesc, TaskId);
+            owner_id(Uuid) not_null required field = "owner_id" in owner_id_in range owner_id_range
+                order(OwnerIdAsc, OwnerIdDesc, OwnerId, task_id(Uuid));
+            reminded_at(TimestampTz) not_null required field = "reminded_at"
+                in reminded_at_in range reminded_at_range
+                order(RemindedAtAsc, RemindedAtDesc, RemindedAt, task_id(Uuid));
+        }
     }
 }
 
@@ -256,23 +261,33 @@ pub mod tasks {
         pub updated_at: Option<TimestampTz>,
     }
     ::bunbase_runtime::db_table! {
-        table "tasks" on both; row TaskRow, new NewTask, patch TaskPatch, filter
-        TaskFilter; key(id(Uuid) = "id"); order(TaskOrder = IdAsc); after(TaskAfter);
-        columns { id(Uuid) not_null required key = "id" in id_in range id_range
-        order(IdAsc, IdDesc, Id); owner_id(Uuid) not_null required field = "owner_id" in
-        owner_id_in range owner_id_range order(OwnerIdAsc, OwnerIdDesc, OwnerId,
-        id(Uuid)); title(String) not_null required field = "title" in title_in range
-        title_range order(TitleAsc, TitleDesc, Title, id(Uuid)); description(String) null
-        default field = "description" in description_in range description_range
-        order(DescriptionAsc, DescriptionDesc, Description, id(Uuid));
-        status(super::TaskStatus) not_null default field = "status" in status_in range
-        status_range order(StatusAsc, StatusDesc, Status, id(Uuid)); tags(Json) not_null
-        default field = "tags"; due_at(TimestampTz) null default field = "due_at" in
-        due_at_in range due_at_range order(DueAtAsc, DueAtDesc, DueAt, id(Uuid));
-        created_at(TimestampTz) not_null required field = "created_at" in created_at_in
-        range created_at_range order(CreatedAtAsc, CreatedAtDesc, CreatedAt, id(Uuid));
-        updated_at(TimestampTz) not_null required field = "updated_at" in updated_at_in
-        range updated_at_range order(UpdatedAtAsc, UpdatedAtDesc, UpdatedAt, id(Uuid)); }
+        table "tasks" on both;
+        row TaskRow, new NewTask, patch TaskPatch, filter TaskFilter;
+        key(id(Uuid) = "id");
+        order(TaskOrder = IdAsc);
+        after(TaskAfter);
+        columns {
+            id(Uuid) not_null required key = "id" in id_in range id_range order(IdAsc, IdDesc, Id);
+            owner_id(Uuid) not_null required field = "owner_id" in owner_id_in range owner_id_range
+                order(OwnerIdAsc, OwnerIdDesc, OwnerId, id(Uuid));
+            title(String) not_null required field = "title" in title_in range title_range
+                order(TitleAsc, TitleDesc, Title, id(Uuid));
+            description(String) null default field = "description"
+                in description_in range description_range
+                order(DescriptionAsc, DescriptionDesc, Description, id(Uuid));
+            status(super::TaskStatus) not_null default field = "status"
+                in status_in range status_range
+                order(StatusAsc, StatusDesc, Status, id(Uuid));
+            tags(Json) not_null default field = "tags";
+            due_at(TimestampTz) null default field = "due_at" in due_at_in range due_at_range
+                order(DueAtAsc, DueAtDesc, DueAt, id(Uuid));
+            created_at(TimestampTz) not_null required field = "created_at"
+                in created_at_in range created_at_range
+                order(CreatedAtAsc, CreatedAtDesc, CreatedAt, id(Uuid));
+            updated_at(TimestampTz) not_null required field = "updated_at"
+                in updated_at_in range updated_at_range
+                order(UpdatedAtAsc, UpdatedAtDesc, UpdatedAt, id(Uuid));
+        }
     }
     /// The contract's `Task` from a `tasks` row: each field from its column of the same name.
     /// Fails when a JSON column does not hold the field's type.
@@ -345,17 +360,24 @@ pub mod users {
         pub created_at: Option<TimestampTz>,
     }
     ::bunbase_runtime::db_table! {
-        table "users" on both; row UserRow, new NewUser, patch UserPatch, filter
-        UserFilter; key(id(Uuid) = "id"); order(UserOrder = IdAsc); after(UserAfter);
-        columns { id(Uuid) not_null required key = "id" in id_in range id_range
-        order(IdAsc, IdDesc, Id); email(String) not_null required field = "email" in
-        email_in range email_range order(EmailAsc, EmailDesc, Email, id(Uuid));
-        name(String) not_null required field = "name" in name_in range name_range
-        order(NameAsc, NameDesc, Name, id(Uuid)); password_hash(String) not_null required
-        field = "password_hash" in password_hash_in range password_hash_range
-        order(PasswordHashAsc, PasswordHashDesc, PasswordHash, id(Uuid));
-        created_at(TimestampTz) not_null required field = "created_at" in created_at_in
-        range created_at_range order(CreatedAtAsc, CreatedAtDesc, CreatedAt, id(Uuid)); }
+        table "users" on both;
+        row UserRow, new NewUser, patch UserPatch, filter UserFilter;
+        key(id(Uuid) = "id");
+        order(UserOrder = IdAsc);
+        after(UserAfter);
+        columns {
+            id(Uuid) not_null required key = "id" in id_in range id_range order(IdAsc, IdDesc, Id);
+            email(String) not_null required field = "email" in email_in range email_range
+                order(EmailAsc, EmailDesc, Email, id(Uuid));
+            name(String) not_null required field = "name" in name_in range name_range
+                order(NameAsc, NameDesc, Name, id(Uuid));
+            password_hash(String) not_null required field = "password_hash"
+                in password_hash_in range password_hash_range
+                order(PasswordHashAsc, PasswordHashDesc, PasswordHash, id(Uuid));
+            created_at(TimestampTz) not_null required field = "created_at"
+                in created_at_in range created_at_range
+                order(CreatedAtAsc, CreatedAtDesc, CreatedAt, id(Uuid));
+        }
     }
     /// The contract's `User` from a `users` row: each field from its column of the same name.
     impl ::std::convert::From<UserRow> for crate::User {

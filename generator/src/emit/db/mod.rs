@@ -1,7 +1,8 @@
 //! Emits the API crate's `db` module from the IR's schema model: the embedded migrations, enums, and per table its row, insert and patch structs and a `db_table!` declaration.
 //!
 //! Everything is `quote!` tokens; the module is formatted with the rest of
-//! the API crate. The per-table queries, `FromRow` impl and filter, order
+//! the API crate, whose printer then lays out each `db_table!` declaration
+//! (`layout`). The per-table queries, `FromRow` impl and filter, order
 //! and cursor types are not emitted as code: the runtime's
 //! `bunbase_runtime::db_table!` expands them from the declaration, each
 //! query body compiled once per targeted dialect against its own types.
@@ -11,7 +12,10 @@
 
 mod convert;
 mod declare;
+mod layout;
 mod rows;
+
+pub(crate) use layout::declarations as lay_out_declarations;
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -71,7 +75,7 @@ pub fn format(ir: &Ir) -> String {
         #items
     };
     match syn::parse2::<syn::File>(file) {
-        Ok(f) => prettyplease::unparse(&f),
+        Ok(f) => layout::declarations(prettyplease::unparse(&f)),
         Err(e) => format!("// bunbase bug: the db module does not parse: {e}\n"),
     }
 }
