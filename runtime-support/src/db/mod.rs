@@ -11,6 +11,8 @@ mod exec;
 mod migrations;
 pub mod query;
 mod status;
+pub mod table;
+pub mod types;
 mod url;
 
 use std::path::Path;

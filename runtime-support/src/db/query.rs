@@ -7,6 +7,7 @@
 //! SQL text with numbered placeholders (`$1`), which SQLite and PostgreSQL
 //! both read; dynamic ones go through a `QueryBuilder` and the helpers here.
 
+use sqlx::query_builder::Separated;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 /// Runs a query body on the connection an `Exec` (a `&Db`, or the
@@ -66,14 +67,16 @@ pub trait Bind<DB: Database>: for<'t> Encode<'t, DB> + Type<DB> {}
 
 impl<DB: Database, T: for<'t> Encode<'t, DB> + Type<DB>> Bind<DB> for T {}
 
-/// Appends ` AND column = value` when `value` is `Some`.
+/// Appends ` AND "column" = value` when `value` is `Some`.
 pub fn push_eq<DB: Database, T: Bind<DB>>(
     q: &mut QueryBuilder<DB>,
     column: &str,
     value: Option<&T>,
 ) {
     if let Some(v) = value {
-        q.push(" AND ").push(column).push(" = ").push_bind(v);
+        q.push(" AND ");
+        push_ident(q, column);
+        q.push(" = ").push_bind(v);
     }
 }
 
@@ -86,10 +89,14 @@ pub fn push_eq_nullable<DB: Database, T: Bind<DB>>(
 ) {
     match value {
         Some(Some(v)) => {
-            q.push(" AND ").push(column).push(" = ").push_bind(v);
+            q.push(" AND ");
+            push_ident(q, column);
+            q.push(" = ").push_bind(v);
         }
         Some(None) => {
-            q.push(" AND ").push(column).push(" IS NULL");
+            q.push(" AND ");
+            push_ident(q, column);
+            q.push(" IS NULL");
         }
         None => {}
     }
@@ -107,7 +114,9 @@ pub fn push_in<DB: Database, T: Bind<DB>>(
         q.push(" AND 1 = 0");
         return;
     }
-    q.push(" AND ").push(column).push(" IN (");
+    q.push(" AND ");
+    push_ident(q, column);
+    q.push(" IN (");
     let mut list = q.separated(", ");
     for v in values {
         list.push_bind(v);
@@ -193,23 +202,139 @@ pub fn push_range<DB: Database, T: Bind<DB>>(
         (" <= ", &range.lte),
     ] {
         if let Some(v) = v {
-            q.push(" AND ").push(column).push(op).push_bind(v);
+            q.push(" AND ");
+            push_ident(q, column);
+            q.push(op).push_bind(v);
         }
     }
 }
 
-/// How a keyset listing is ordered: by `column`, then by the `keys` (the
-/// rest of the primary key, comma-separated, maybe empty) in the same
-/// direction. NULLs of a nullable column sort first ascending and last
-/// descending on both databases (SQLite's own rule, spelt out for
-/// PostgreSQL with `NULLS FIRST`/`NULLS LAST`).
+/// Appends `name` as a double-quoted SQL identifier (the same on SQLite
+/// and PostgreSQL), doubling any `"` inside it.
+pub fn push_ident<DB: Database>(q: &mut QueryBuilder<DB>, name: &str) {
+    if name.contains('"') {
+        q.push('"').push(name.replace('"', "\"\"")).push('"');
+    } else {
+        q.push('"').push(name).push('"');
+    }
+}
+
+/// `name` as a double-quoted SQL identifier.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The quoted, comma-separated `columns`.
+pub fn column_list(columns: &[&str]) -> String {
+    columns
+        .iter()
+        .map(|c| quote_ident(c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `column = $n AND ...` over `key`, placeholders numbered from 1.
+fn key_condition(key: &[&str]) -> String {
+    key.iter()
+        .enumerate()
+        .map(|(i, k)| format!("{} = ${}", quote_ident(k), i + 1))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// `SELECT <columns> FROM <table> WHERE <key> = $1 ...`: a generated
+/// table's `get` (built once per table, then cached by the caller).
+pub fn select_by_key(table: &str, columns: &[&str], key: &[&str]) -> String {
+    format!(
+        "SELECT {} FROM {} WHERE {}",
+        column_list(columns),
+        quote_ident(table),
+        key_condition(key)
+    )
+}
+
+/// `DELETE FROM <table> WHERE <key> = $1 ...`: a generated table's `delete`.
+pub fn delete_by_key(table: &str, key: &[&str]) -> String {
+    format!(
+        "DELETE FROM {} WHERE {}",
+        quote_ident(table),
+        key_condition(key)
+    )
+}
+
+/// `SELECT <columns> FROM <table> WHERE 1 = 1`: the head of a generated
+/// table's listing, which filters append ` AND ...` to.
+pub fn select_head(table: &str, columns: &[&str]) -> String {
+    format!(
+        "SELECT {} FROM {} WHERE 1 = 1",
+        column_list(columns),
+        quote_ident(table)
+    )
+}
+
+/// Appends `" WHERE "` for the first key column (`*n == 0`), `" AND "`
+/// after it, then `column = ` (the caller binds the value); counts in `n`.
+pub fn push_key<DB: Database>(q: &mut QueryBuilder<DB>, n: &mut usize, column: &str) {
+    q.push(if *n == 0 { " WHERE " } else { " AND " });
+    push_ident(q, column);
+    q.push(" = ");
+    *n += 1;
+}
+
+/// Appends `column = value` to an `UPDATE`'s SET list, after a `", "`
+/// unless it is the first (`*n == 0`); counts in `n`.
+pub fn push_set<DB: Database, T: Bind<DB>>(
+    q: &mut QueryBuilder<DB>,
+    n: &mut usize,
+    column: &str,
+    value: &T,
+) {
+    if *n > 0 {
+        q.push(", ");
+    }
+    push_ident(q, column);
+    q.push(" = ").push_bind(value);
+    *n += 1;
+}
+
+/// Appends `column` to a column list, after a `", "` unless it is the
+/// first (`*n == 0`); counts in `n`.
+pub fn push_listed<DB: Database>(q: &mut QueryBuilder<DB>, n: &mut usize, column: &str) {
+    if *n > 0 {
+        q.push(", ");
+    }
+    push_ident(q, column);
+    *n += 1;
+}
+
+/// Appends ` RETURNING <columns>`.
+pub fn push_returning<DB: Database>(q: &mut QueryBuilder<DB>, columns: &[&str]) {
+    q.push(" RETURNING ");
+    push_columns(q, columns);
+}
+
+/// Appends the quoted, comma-separated `columns`.
+pub fn push_columns<DB: Database>(q: &mut QueryBuilder<DB>, columns: &[&str]) {
+    for (i, c) in columns.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        push_ident(q, c);
+    }
+}
+
+/// How a keyset listing is ordered: by `column`, then by the rest of the
+/// primary key (`key` without `column`) in the same direction. NULLs of a
+/// nullable column sort first ascending and last descending on both
+/// databases (SQLite's own rule, spelt out for PostgreSQL with
+/// `NULLS FIRST`/`NULLS LAST`).
 #[derive(Debug, Clone, Copy)]
 pub struct Keyset<'a> {
-    /// The quoted order column.
+    /// The order column's SQL name.
     pub column: &'a str,
-    /// The other primary key columns, quoted and comma-separated (empty
-    /// when the order column is the whole key).
-    pub keys: &'a str,
+    /// The table's primary key columns (SQL names, key order); those other
+    /// than `column` break ties. Empty when the table has no key.
+    pub key: &'a [&'a str],
     /// Descending order.
     pub desc: bool,
     /// Whether the order column is nullable.
@@ -217,10 +342,27 @@ pub struct Keyset<'a> {
 }
 
 impl Keyset<'_> {
+    /// The primary key columns other than the order column.
+    fn ties(&self) -> impl Iterator<Item = &str> + '_ {
+        self.key.iter().copied().filter(|k| *k != self.column)
+    }
+
+    /// Appends the tie-breaking key columns, quoted and comma-separated.
+    fn push_ties<DB: Database>(&self, q: &mut QueryBuilder<DB>) {
+        for (i, k) in self.ties().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            push_ident(q, k);
+        }
+    }
+
     /// Appends ` ORDER BY ...` for this order.
     pub fn push_order<DB: Database>(&self, q: &mut QueryBuilder<DB>) {
         let dir = if self.desc { " DESC" } else { " ASC" };
-        q.push(" ORDER BY ").push(self.column).push(dir);
+        q.push(" ORDER BY ");
+        push_ident(q, self.column);
+        q.push(dir);
         if self.nullable {
             q.push(if self.desc {
                 " NULLS LAST"
@@ -228,21 +370,24 @@ impl Keyset<'_> {
                 " NULLS FIRST"
             });
         }
-        for key in self.keys.split(", ").filter(|k| !k.is_empty()) {
-            q.push(", ").push(key).push(dir);
+        for key in self.ties() {
+            q.push(", ");
+            push_ident(q, key);
+            q.push(dir);
         }
     }
 
     /// Appends ` AND (...)`: the rows strictly after the cursor whose order
     /// column `column` holds `value` (`None`: NULL) and whose other key
-    /// columns hold what `bind_keys` binds (comma-separated, in `keys`
-    /// order). A cursor of another column than this order's is refused.
+    /// columns hold what `bind_keys` binds (one `push_bind` each, in key
+    /// order; the separator is added). A cursor of another column than
+    /// this order's is refused.
     pub fn push_after<DB: Database, T: Bind<DB>>(
         &self,
         q: &mut QueryBuilder<DB>,
         column: &str,
         value: Option<&T>,
-        bind_keys: impl FnOnce(&mut QueryBuilder<DB>),
+        bind_keys: impl FnOnce(&mut Separated<'_, DB, &'static str>),
     ) -> Result<(), sqlx::Error> {
         if column != self.column {
             return Err(sqlx::Error::InvalidArgument(format!(
@@ -250,50 +395,61 @@ impl Keyset<'_> {
                 self.column
             )));
         }
-        let (cmp, c) = (if self.desc { " < " } else { " > " }, self.column);
-        let ties = !self.keys.is_empty();
+        let cmp = if self.desc { " < " } else { " > " };
+        let ties = self.ties().next().is_some();
+        let mut bind_keys = Some(bind_keys);
+        let mut keys = |q: &mut QueryBuilder<DB>| {
+            if let Some(bind) = bind_keys.take() {
+                bind(&mut q.separated(", "));
+            }
+        };
         q.push(" AND (");
         match value {
             Some(v) if ties && !self.nullable => {
                 // A row value: what a hand-written keyset query says, and
                 // what both planners match against a composite index.
-                q.push("(")
-                    .push(c)
-                    .push(", ")
-                    .push(self.keys)
-                    .push(")")
-                    .push(cmp);
-                q.push("(").push_bind(v).push(", ");
-                bind_keys(q);
+                q.push("(");
+                push_ident(q, self.column);
+                q.push(", ");
+                self.push_ties(q);
+                q.push(")").push(cmp).push("(").push_bind(v).push(", ");
+                keys(q);
                 q.push(")");
             }
             Some(v) => {
-                q.push(c).push(cmp).push_bind(v);
+                push_ident(q, self.column);
+                q.push(cmp).push_bind(v);
                 if ties {
-                    q.push(" OR (").push(c).push(" = ").push_bind(v);
-                    q.push(" AND (")
-                        .push(self.keys)
-                        .push(")")
-                        .push(cmp)
-                        .push("(");
-                    bind_keys(q);
+                    q.push(" OR (");
+                    push_ident(q, self.column);
+                    q.push(" = ").push_bind(v).push(" AND (");
+                    self.push_ties(q);
+                    q.push(")").push(cmp).push("(");
+                    keys(q);
                     q.push("))");
                 }
                 if self.nullable && self.desc {
-                    q.push(" OR ").push(c).push(" IS NULL");
+                    q.push(" OR ");
+                    push_ident(q, self.column);
+                    q.push(" IS NULL");
                 }
             }
             None => {
                 if ties {
-                    q.push("(").push(c).push(" IS NULL AND (").push(self.keys);
+                    q.push("(");
+                    push_ident(q, self.column);
+                    q.push(" IS NULL AND (");
+                    self.push_ties(q);
                     q.push(")").push(cmp).push("(");
-                    bind_keys(q);
+                    keys(q);
                     q.push("))");
                 } else {
                     q.push("1 = 0");
                 }
                 if !self.desc {
-                    q.push(" OR ").push(c).push(" IS NOT NULL");
+                    q.push(" OR ");
+                    push_ident(q, self.column);
+                    q.push(" IS NOT NULL");
                 }
             }
         }

@@ -2,9 +2,9 @@
 //! Typed rows and queries generated from the SQL migrations, and the migrations themselves.
 
 #[allow(unused_imports)]
-use ::bunbase_runtime::sqlx::{self, Row as _};
+use ::bunbase_runtime::db::types::*;
 #[allow(unused_imports)]
-use ::bunbase_runtime::db::Exec;
+use ::bunbase_runtime::sqlx;
 
 /// The migrations bunbase read, embedded: `(file name, SQL)` per
 /// dialect, applied by the runtime to the database `DATABASE_URL`
@@ -142,7 +142,7 @@ impl ::std::convert::From<crate::TaskStatus> for TaskStatus {
     }
 }
 
-/// The `task_reminders` table: its row, insert, patch, filter and order types and its queries.
+/// The `task_reminders` table: its row, insert and patch structs, and (from its `db_table!` declaration) its filter, order and cursor types and queries.
 pub mod task_reminders {
     #[allow(unused_imports)]
     use super::*;
@@ -150,366 +150,49 @@ pub mod task_reminders {
     #[derive(Debug, Clone, PartialEq)]
     pub struct TaskReminderRow {
         /// `task_id` UUID NOT NULL
-        pub task_id: ::bunbase_runtime::uuid::Uuid,
+        pub task_id: Uuid,
         /// `owner_id` UUID NOT NULL
-        pub owner_id: ::bunbase_runtime::uuid::Uuid,
+        pub owner_id: Uuid,
         /// `reminded_at` TIMESTAMPTZ NOT NULL
-        pub reminded_at: ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >,
-    }
-    impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for TaskReminderRow
-    where
-        &'r str: sqlx::ColumnIndex<R>,
-        ::bunbase_runtime::uuid::Uuid: sqlx::Decode<'r, R::Database>
-            + sqlx::Type<R::Database>,
-        ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    {
-        fn from_row(row: &'r R) -> ::std::result::Result<Self, sqlx::Error> {
-            ::std::result::Result::Ok(TaskReminderRow {
-                task_id: row.try_get("task_id")?,
-                owner_id: row.try_get("owner_id")?,
-                reminded_at: row.try_get("reminded_at")?,
-            })
-        }
+        pub reminded_at: TimestampTz,
     }
     /// A new row of `task_reminders`: a field left `None` is not inserted, so the column's default (or NULL) applies.
     #[derive(Debug, Clone, PartialEq)]
     pub struct NewTaskReminder {
         /// `task_id` UUID NOT NULL
-        pub task_id: ::bunbase_runtime::uuid::Uuid,
+        pub task_id: Uuid,
         /// `owner_id` UUID NOT NULL
-        pub owner_id: ::bunbase_runtime::uuid::Uuid,
+        pub owner_id: Uuid,
         /// `reminded_at` TIMESTAMPTZ NOT NULL
-        pub reminded_at: ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >,
+        pub reminded_at: TimestampTz,
     }
     /// Changes to a row of `task_reminders`: `None` leaves a column as it is; a nullable column takes `Some(None)` to become NULL.
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct TaskReminderPatch {
         /// `owner_id` UUID NOT NULL
-        pub owner_id: ::std::option::Option<::bunbase_runtime::uuid::Uuid>,
+        pub owner_id: Option<Uuid>,
         /// `reminded_at` TIMESTAMPTZ NOT NULL
-        pub reminded_at: ::std::option::Option<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >,
+        pub reminded_at: Option<TimestampTz>,
     }
-    /// Filters for listing `task_reminders`: every `Some` and every range bound must hold. `column` tests equality (a nullable column takes `Some(None)` for IS NULL), `column_in` membership (an empty list matches nothing), `column_range` order (`gt`, `gte`, `lt`, `lte`).
-    #[derive(Debug, Clone, PartialEq, Default)]
-    pub struct TaskReminderFilter {
-        /// `task_id` UUID NOT NULL
-        pub task_id: ::std::option::Option<::bunbase_runtime::uuid::Uuid>,
-        /// `task_id` UUID NOT NULL
-        pub task_id_in: ::std::option::Option<
-            ::std::vec::Vec<::bunbase_runtime::uuid::Uuid>,
-        >,
-        /// `task_id` UUID NOT NULL
-        pub task_id_range: ::bunbase_runtime::db::Range<::bunbase_runtime::uuid::Uuid>,
-        /// `owner_id` UUID NOT NULL
-        pub owner_id: ::std::option::Option<::bunbase_runtime::uuid::Uuid>,
-        /// `owner_id` UUID NOT NULL
-        pub owner_id_in: ::std::option::Option<
-            ::std::vec::Vec<::bunbase_runtime::uuid::Uuid>,
-        >,
-        /// `owner_id` UUID NOT NULL
-        pub owner_id_range: ::bunbase_runtime::db::Range<::bunbase_runtime::uuid::Uuid>,
-        /// `reminded_at` TIMESTAMPTZ NOT NULL
-        pub reminded_at: ::std::option::Option<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >,
-        /// `reminded_at` TIMESTAMPTZ NOT NULL
-        pub reminded_at_in: ::std::option::Option<
-            ::std::vec::Vec<
-                ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-            >,
-        >,
-        /// `reminded_at` TIMESTAMPTZ NOT NULL
-        pub reminded_at_range: ::bunbase_runtime::db::Range<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >,
-    }
-    /// The order of a `task_reminders` listing: a column, then the rest of the primary key in the same direction, which also pages (keyset); NULLs come first ascending, last descending.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-    pub enum TaskReminderOrder {
-        /// By `task_id`, ascending.
-        #[default]
-        TaskIdAsc,
-        /// By `task_id`, descending.
-        TaskIdDesc,
-        /// By `owner_id`, ascending.
-        OwnerIdAsc,
-        /// By `owner_id`, descending.
-        OwnerIdDesc,
-        /// By `reminded_at`, ascending.
-        RemindedAtAsc,
-        /// By `reminded_at`, descending.
-        RemindedAtDesc,
-    }
-    /// A keyset cursor for listing `task_reminders`: the order column's and the rest of the primary key's values of a page's last row (`TaskReminderRow::after`).
-    #[derive(Debug, Clone, PartialEq)]
-    pub enum TaskReminderAfter {
-        /// After a row with these values, ordered by `task_id`.
-        TaskId {
-            /// `task_id`
-            task_id: ::bunbase_runtime::uuid::Uuid,
-        },
-        /// After a row with these values, ordered by `owner_id`.
-        OwnerId {
-            /// `owner_id`
-            owner_id: ::bunbase_runtime::uuid::Uuid,
-            /// `task_id`
-            task_id: ::bunbase_runtime::uuid::Uuid,
-        },
-        /// After a row with these values, ordered by `reminded_at`.
-        RemindedAt {
-            /// `reminded_at`
-            reminded_at: ::bunbase_runtime::chrono::DateTime<
-                ::bunbase_runtime::chrono::Utc,
-            >,
-            /// `task_id`
-            task_id: ::bunbase_runtime::uuid::Uuid,
-        },
-    }
-    impl TaskReminderRow {
-        /// The cursor of the page after this row, listed in `order`.
-        #[allow(clippy::clone_on_copy)]
-        pub fn after(&self, order: TaskReminderOrder) -> TaskReminderAfter {
-            match order {
-                TaskReminderOrder::TaskIdAsc | TaskReminderOrder::TaskIdDesc => {
-                    TaskReminderAfter::TaskId {
-                        task_id: self.task_id.clone(),
-                    }
-                }
-                TaskReminderOrder::OwnerIdAsc | TaskReminderOrder::OwnerIdDesc => {
-                    TaskReminderAfter::OwnerId {
-                        owner_id: self.owner_id.clone(),
-                        task_id: self.task_id.clone(),
-                    }
-                }
-                TaskReminderOrder::RemindedAtAsc | TaskReminderOrder::RemindedAtDesc => {
-                    TaskReminderAfter::RemindedAt {
-                        reminded_at: self.reminded_at.clone(),
-                        task_id: self.task_id.clone(),
-                    }
-                }
-            }
+    ::bunbase_runtime::db_table! {
+        table "task_reminders" on both;
+        row TaskReminderRow, new NewTaskReminder, patch TaskReminderPatch, filter TaskReminderFilter;
+        key(task_id(Uuid) = "task_id");
+        order(TaskReminderOrder = TaskIdAsc);
+        after(TaskReminderAfter);
+        columns {
+            task_id(Uuid) not_null required key = "task_id" in task_id_in range task_id_range
+                order(TaskIdAsc, TaskIdDesc, TaskId);
+            owner_id(Uuid) not_null required field = "owner_id" in owner_id_in range owner_id_range
+                order(OwnerIdAsc, OwnerIdDesc, OwnerId, task_id(Uuid));
+            reminded_at(TimestampTz) not_null required field = "reminded_at"
+                in reminded_at_in range reminded_at_range
+                order(RemindedAtAsc, RemindedAtDesc, RemindedAt, task_id(Uuid));
         }
-    }
-    /// `get`'s statement.
-    const SQL_GET: &str = "SELECT \"task_id\", \"owner_id\", \"reminded_at\" FROM \"task_reminders\" WHERE \"task_id\" = $1";
-    /// `delete`'s statement.
-    const SQL_DELETE: &str = "DELETE FROM \"task_reminders\" WHERE \"task_id\" = $1";
-    /// The row of `task_reminders` with primary key `task_id`, if any.
-    pub async fn get<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        task_id: ::bunbase_runtime::uuid::Uuid,
-    ) -> ::std::result::Result<::std::option::Option<TaskReminderRow>, sqlx::Error> {
-        ::bunbase_runtime::on_conn!(
-            db, conn => sqlx::query_as(SQL_GET).bind(task_id).fetch_optional(conn). await
-        )
-    }
-    /// Applies `patch` to the row of `task_reminders` with primary key `task_id` and returns the row as stored; `None` when there is no such row. An empty patch reads the row.
-    pub async fn update<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        task_id: ::bunbase_runtime::uuid::Uuid,
-        patch: &TaskReminderPatch,
-    ) -> ::std::result::Result<::std::option::Option<TaskReminderRow>, sqlx::Error> {
-        if patch.owner_id.is_none() && patch.reminded_at.is_none() {
-            return get(db, task_id).await;
-        }
-        ::bunbase_runtime::on_conn!(
-            db, conn => update_sql(task_id, patch).build_query_as().fetch_optional(conn).
-            await
-        )
-    }
-    /// The `UPDATE` of a non-empty `patch`.
-    fn update_sql<DB: sqlx::Database>(
-        task_id: ::bunbase_runtime::uuid::Uuid,
-        patch: &TaskReminderPatch,
-    ) -> sqlx::QueryBuilder<DB>
-    where
-        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-    {
-        let mut q = sqlx::QueryBuilder::new("UPDATE \"task_reminders\" SET ");
-        let mut set = q.separated(", ");
-        if let ::std::option::Option::Some(v) = &patch.owner_id {
-            set.push("\"owner_id\" = ").push_bind_unseparated(v);
-        }
-        if let ::std::option::Option::Some(v) = &patch.reminded_at {
-            set.push("\"reminded_at\" = ").push_bind_unseparated(v);
-        }
-        q.push(" WHERE \"task_id\" = ").push_bind(task_id);
-        q.push(" RETURNING \"task_id\", \"owner_id\", \"reminded_at\"");
-        q
-    }
-    /// Deletes the row of `task_reminders` with primary key `task_id`; `true` when there was one.
-    pub async fn delete<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        task_id: ::bunbase_runtime::uuid::Uuid,
-    ) -> ::std::result::Result<bool, sqlx::Error> {
-        ::bunbase_runtime::on_conn!(
-            db, conn => sqlx::query(SQL_DELETE).bind(task_id).execute(conn). await .map(|
-            r | r.rows_affected() > 0)
-        )
-    }
-    /// `insert`'s statement.
-    const SQL_INSERT: &str = "INSERT INTO \"task_reminders\" (\"task_id\", \"owner_id\", \"reminded_at\") VALUES ($1, $2, $3) RETURNING \"task_id\", \"owner_id\", \"reminded_at\"";
-    /// Inserts `new` into `task_reminders` and returns the row as stored (defaults filled).
-    #[allow(clippy::needless_borrows_for_generic_args)]
-    pub async fn insert<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        new: &NewTaskReminder,
-    ) -> ::std::result::Result<TaskReminderRow, sqlx::Error> {
-        ::bunbase_runtime::on_conn!(
-            db, conn => sqlx::query_as(SQL_INSERT).bind(& new.task_id).bind(& new
-            .owner_id).bind(& new.reminded_at).fetch_one(conn). await
-        )
-    }
-    /// Rows of `task_reminders` matching `filter` in `order`, at most `limit`; `after` (a page's last row's `after(order)`) pages by keyset.
-    pub async fn list<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        filter: &TaskReminderFilter,
-        order: TaskReminderOrder,
-        after: ::std::option::Option<&TaskReminderAfter>,
-        limit: i64,
-    ) -> ::std::result::Result<::std::vec::Vec<TaskReminderRow>, sqlx::Error> {
-        ::bunbase_runtime::on_conn!(
-            db, conn => list_sql(filter, order, after, limit) ? .build_query_as()
-            .fetch_all(conn). await
-        )
-    }
-    /// Deletes the rows of `task_reminders` matching `filter` (every row when it sets nothing); the number deleted.
-    pub async fn delete_where<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        filter: &TaskReminderFilter,
-    ) -> ::std::result::Result<u64, sqlx::Error> {
-        ::bunbase_runtime::on_conn!(
-            db, conn => delete_where_sql(filter).build().execute(conn). await .map(| r |
-            r.rows_affected())
-        )
-    }
-    /// The `DELETE` of `delete_where`.
-    fn delete_where_sql<DB: sqlx::Database>(
-        filter: &TaskReminderFilter,
-    ) -> sqlx::QueryBuilder<DB>
-    where
-        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        i64: ::bunbase_runtime::db::query::Bind<DB>,
-    {
-        let mut q = sqlx::QueryBuilder::new(
-            "DELETE FROM \"task_reminders\" WHERE 1 = 1",
-        );
-        filter_sql(&mut q, filter);
-        q
-    }
-    /// Appends `filter`'s conditions.
-    #[allow(unused_variables)]
-    fn filter_sql<DB: sqlx::Database>(
-        q: &mut sqlx::QueryBuilder<DB>,
-        filter: &TaskReminderFilter,
-    )
-    where
-        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        i64: ::bunbase_runtime::db::query::Bind<DB>,
-    {
-        #[allow(unused_imports)]
-        use ::bunbase_runtime::db::query::{
-            push_eq, push_eq_nullable, push_in, push_range,
-        };
-        push_eq(q, "\"task_id\"", filter.task_id.as_ref());
-        push_in(q, "\"task_id\"", filter.task_id_in.as_deref());
-        push_range(q, "\"task_id\"", &filter.task_id_range);
-        push_eq(q, "\"owner_id\"", filter.owner_id.as_ref());
-        push_in(q, "\"owner_id\"", filter.owner_id_in.as_deref());
-        push_range(q, "\"owner_id\"", &filter.owner_id_range);
-        push_eq(q, "\"reminded_at\"", filter.reminded_at.as_ref());
-        push_in(q, "\"reminded_at\"", filter.reminded_at_in.as_deref());
-        push_range(q, "\"reminded_at\"", &filter.reminded_at_range);
-    }
-    /// The `SELECT` of a listing.
-    fn list_sql<DB: sqlx::Database>(
-        filter: &TaskReminderFilter,
-        order: TaskReminderOrder,
-        after: ::std::option::Option<&TaskReminderAfter>,
-        limit: i64,
-    ) -> ::std::result::Result<sqlx::QueryBuilder<DB>, sqlx::Error>
-    where
-        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        i64: ::bunbase_runtime::db::query::Bind<DB>,
-    {
-        let mut q = sqlx::QueryBuilder::new(
-            "SELECT \"task_id\", \"owner_id\", \"reminded_at\" FROM \"task_reminders\" WHERE 1 = 1",
-        );
-        filter_sql(&mut q, filter);
-        const KEYSETS: [(&str, &str, bool); 3usize] = [
-            ("\"task_id\"", "", false),
-            ("\"owner_id\"", "\"task_id\"", false),
-            ("\"reminded_at\"", "\"task_id\"", false),
-        ];
-        let (column, keys, nullable) = KEYSETS[order as usize / 2];
-        let keyset = ::bunbase_runtime::db::Keyset {
-            column,
-            keys,
-            desc: order as usize % 2 == 1,
-            nullable,
-        };
-        if let ::std::option::Option::Some(after) = after {
-            match after {
-                TaskReminderAfter::TaskId { task_id } => {
-                    keyset
-                        .push_after(
-                            &mut q,
-                            "\"task_id\"",
-                            ::std::option::Option::Some(task_id),
-                            |_| {},
-                        )
-                }
-                TaskReminderAfter::OwnerId { owner_id, task_id } => {
-                    keyset
-                        .push_after(
-                            &mut q,
-                            "\"owner_id\"",
-                            ::std::option::Option::Some(owner_id),
-                            |q| {
-                                q.push_bind(task_id);
-                            },
-                        )
-                }
-                TaskReminderAfter::RemindedAt { reminded_at, task_id } => {
-                    keyset
-                        .push_after(
-                            &mut q,
-                            "\"reminded_at\"",
-                            ::std::option::Option::Some(reminded_at),
-                            |q| {
-                                q.push_bind(task_id);
-                            },
-                        )
-                }
-            }?;
-        }
-        keyset.push_order(&mut q);
-        q.push(" LIMIT ").push_bind(limit);
-        ::std::result::Result::Ok(q)
     }
 }
 
-/// The `tasks` table: its row, insert, patch, filter and order types and its queries.
+/// The `tasks` table: its row, insert and patch structs, and (from its `db_table!` declaration) its filter, order and cursor types and queries.
 pub mod tasks {
     #[allow(unused_imports)]
     use super::*;
@@ -517,759 +200,94 @@ pub mod tasks {
     #[derive(Debug, Clone, PartialEq)]
     pub struct TaskRow {
         /// `id` UUID NOT NULL
-        pub id: ::bunbase_runtime::uuid::Uuid,
+        pub id: Uuid,
         /// `owner_id` UUID NOT NULL
-        pub owner_id: ::bunbase_runtime::uuid::Uuid,
+        pub owner_id: Uuid,
         /// `title` TEXT NOT NULL
-        pub title: ::std::string::String,
+        pub title: String,
         /// `description` TEXT
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// `status` task_status NOT NULL DEFAULT 'open'
         pub status: super::TaskStatus,
         /// `tags` JSON NOT NULL DEFAULT '[]'
-        pub tags: ::bunbase_runtime::serde_json::Value,
+        pub tags: Json,
         /// `due_at` TIMESTAMPTZ
-        pub due_at: ::std::option::Option<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >,
+        pub due_at: Option<TimestampTz>,
         /// `created_at` TIMESTAMPTZ NOT NULL
-        pub created_at: ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >,
+        pub created_at: TimestampTz,
         /// `updated_at` TIMESTAMPTZ NOT NULL
-        pub updated_at: ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >,
-    }
-    impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for TaskRow
-    where
-        &'r str: sqlx::ColumnIndex<R>,
-        ::bunbase_runtime::uuid::Uuid: sqlx::Decode<'r, R::Database>
-            + sqlx::Type<R::Database>,
-        ::std::string::String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-        ::std::option::Option<
-            ::std::string::String,
-        >: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-        super::TaskStatus: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-        ::bunbase_runtime::serde_json::Value: sqlx::Decode<'r, R::Database>
-            + sqlx::Type<R::Database>,
-        ::std::option::Option<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-        ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    {
-        fn from_row(row: &'r R) -> ::std::result::Result<Self, sqlx::Error> {
-            ::std::result::Result::Ok(TaskRow {
-                id: row.try_get("id")?,
-                owner_id: row.try_get("owner_id")?,
-                title: row.try_get("title")?,
-                description: row.try_get("description")?,
-                status: row.try_get("status")?,
-                tags: row.try_get("tags")?,
-                due_at: row.try_get("due_at")?,
-                created_at: row.try_get("created_at")?,
-                updated_at: row.try_get("updated_at")?,
-            })
-        }
+        pub updated_at: TimestampTz,
     }
     /// A new row of `tasks`: a field left `None` is not inserted, so the column's default (or NULL) applies.
     #[derive(Debug, Clone, PartialEq)]
     pub struct NewTask {
         /// `id` UUID NOT NULL
-        pub id: ::bunbase_runtime::uuid::Uuid,
+        pub id: Uuid,
         /// `owner_id` UUID NOT NULL
-        pub owner_id: ::bunbase_runtime::uuid::Uuid,
+        pub owner_id: Uuid,
         /// `title` TEXT NOT NULL
-        pub title: ::std::string::String,
+        pub title: String,
         /// `description` TEXT
-        pub description: ::std::option::Option<::std::string::String>,
+        pub description: Option<String>,
         /// `status` task_status NOT NULL DEFAULT 'open'
-        pub status: ::std::option::Option<super::TaskStatus>,
+        pub status: Option<super::TaskStatus>,
         /// `tags` JSON NOT NULL DEFAULT '[]'
-        pub tags: ::std::option::Option<::bunbase_runtime::serde_json::Value>,
+        pub tags: Option<Json>,
         /// `due_at` TIMESTAMPTZ
-        pub due_at: ::std::option::Option<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >,
+        pub due_at: Option<TimestampTz>,
         /// `created_at` TIMESTAMPTZ NOT NULL
-        pub created_at: ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >,
+        pub created_at: TimestampTz,
         /// `updated_at` TIMESTAMPTZ NOT NULL
-        pub updated_at: ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >,
+        pub updated_at: TimestampTz,
     }
     /// Changes to a row of `tasks`: `None` leaves a column as it is; a nullable column takes `Some(None)` to become NULL.
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct TaskPatch {
         /// `owner_id` UUID NOT NULL
-        pub owner_id: ::std::option::Option<::bunbase_runtime::uuid::Uuid>,
+        pub owner_id: Option<Uuid>,
         /// `title` TEXT NOT NULL
-        pub title: ::std::option::Option<::std::string::String>,
+        pub title: Option<String>,
         /// `description` TEXT
-        pub description: ::std::option::Option<
-            ::std::option::Option<::std::string::String>,
-        >,
+        pub description: Option<Option<String>>,
         /// `status` task_status NOT NULL DEFAULT 'open'
-        pub status: ::std::option::Option<super::TaskStatus>,
+        pub status: Option<super::TaskStatus>,
         /// `tags` JSON NOT NULL DEFAULT '[]'
-        pub tags: ::std::option::Option<::bunbase_runtime::serde_json::Value>,
+        pub tags: Option<Json>,
         /// `due_at` TIMESTAMPTZ
-        pub due_at: ::std::option::Option<
-            ::std::option::Option<
-                ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-            >,
-        >,
+        pub due_at: Option<Option<TimestampTz>>,
         /// `created_at` TIMESTAMPTZ NOT NULL
-        pub created_at: ::std::option::Option<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >,
+        pub created_at: Option<TimestampTz>,
         /// `updated_at` TIMESTAMPTZ NOT NULL
-        pub updated_at: ::std::option::Option<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >,
+        pub updated_at: Option<TimestampTz>,
     }
-    /// Filters for listing `tasks`: every `Some` and every range bound must hold. `column` tests equality (a nullable column takes `Some(None)` for IS NULL), `column_in` membership (an empty list matches nothing), `column_range` order (`gt`, `gte`, `lt`, `lte`).
-    #[derive(Debug, Clone, PartialEq, Default)]
-    pub struct TaskFilter {
-        /// `id` UUID NOT NULL
-        pub id: ::std::option::Option<::bunbase_runtime::uuid::Uuid>,
-        /// `id` UUID NOT NULL
-        pub id_in: ::std::option::Option<::std::vec::Vec<::bunbase_runtime::uuid::Uuid>>,
-        /// `id` UUID NOT NULL
-        pub id_range: ::bunbase_runtime::db::Range<::bunbase_runtime::uuid::Uuid>,
-        /// `owner_id` UUID NOT NULL
-        pub owner_id: ::std::option::Option<::bunbase_runtime::uuid::Uuid>,
-        /// `owner_id` UUID NOT NULL
-        pub owner_id_in: ::std::option::Option<
-            ::std::vec::Vec<::bunbase_runtime::uuid::Uuid>,
-        >,
-        /// `owner_id` UUID NOT NULL
-        pub owner_id_range: ::bunbase_runtime::db::Range<::bunbase_runtime::uuid::Uuid>,
-        /// `title` TEXT NOT NULL
-        pub title: ::std::option::Option<::std::string::String>,
-        /// `title` TEXT NOT NULL
-        pub title_in: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-        /// `title` TEXT NOT NULL
-        pub title_range: ::bunbase_runtime::db::Range<::std::string::String>,
-        /// `description` TEXT
-        pub description: ::std::option::Option<
-            ::std::option::Option<::std::string::String>,
-        >,
-        /// `description` TEXT
-        pub description_in: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
-        /// `description` TEXT
-        pub description_range: ::bunbase_runtime::db::Range<::std::string::String>,
-        /// `status` task_status NOT NULL DEFAULT 'open'
-        pub status: ::std::option::Option<super::TaskStatus>,
-        /// `status` task_status NOT NULL DEFAULT 'open'
-        pub status_in: ::std::option::Option<::std::vec::Vec<super::TaskStatus>>,
-        /// `status` task_status NOT NULL DEFAULT 'open'
-        pub status_range: ::bunbase_runtime::db::Range<super::TaskStatus>,
-        /// `due_at` TIMESTAMPTZ
-        pub due_at: ::std::option::Option<
-            ::std::option::Option<
-                ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-            >,
-        >,
-        /// `due_at` TIMESTAMPTZ
-        pub due_at_in: ::std::option::Option<
-            ::std::vec::Vec<
-                ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-            >,
-        >,
-        /// `due_at` TIMESTAMPTZ
-        pub due_at_range: ::bunbase_runtime::db::Range<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >,
-        /// `created_at` TIMESTAMPTZ NOT NULL
-        pub created_at: ::std::option::Option<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >,
-        /// `created_at` TIMESTAMPTZ NOT NULL
-        pub created_at_in: ::std::option::Option<
-            ::std::vec::Vec<
-                ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-            >,
-        >,
-        /// `created_at` TIMESTAMPTZ NOT NULL
-        pub created_at_range: ::bunbase_runtime::db::Range<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >,
-        /// `updated_at` TIMESTAMPTZ NOT NULL
-        pub updated_at: ::std::option::Option<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >,
-        /// `updated_at` TIMESTAMPTZ NOT NULL
-        pub updated_at_in: ::std::option::Option<
-            ::std::vec::Vec<
-                ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-            >,
-        >,
-        /// `updated_at` TIMESTAMPTZ NOT NULL
-        pub updated_at_range: ::bunbase_runtime::db::Range<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >,
-    }
-    /// The order of a `tasks` listing: a column, then the rest of the primary key in the same direction, which also pages (keyset); NULLs come first ascending, last descending.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-    pub enum TaskOrder {
-        /// By `id`, ascending.
-        #[default]
-        IdAsc,
-        /// By `id`, descending.
-        IdDesc,
-        /// By `owner_id`, ascending.
-        OwnerIdAsc,
-        /// By `owner_id`, descending.
-        OwnerIdDesc,
-        /// By `title`, ascending.
-        TitleAsc,
-        /// By `title`, descending.
-        TitleDesc,
-        /// By `description`, ascending.
-        DescriptionAsc,
-        /// By `description`, descending.
-        DescriptionDesc,
-        /// By `status`, ascending.
-        StatusAsc,
-        /// By `status`, descending.
-        StatusDesc,
-        /// By `due_at`, ascending.
-        DueAtAsc,
-        /// By `due_at`, descending.
-        DueAtDesc,
-        /// By `created_at`, ascending.
-        CreatedAtAsc,
-        /// By `created_at`, descending.
-        CreatedAtDesc,
-        /// By `updated_at`, ascending.
-        UpdatedAtAsc,
-        /// By `updated_at`, descending.
-        UpdatedAtDesc,
-    }
-    /// A keyset cursor for listing `tasks`: the order column's and the rest of the primary key's values of a page's last row (`TaskRow::after`).
-    #[derive(Debug, Clone, PartialEq)]
-    pub enum TaskAfter {
-        /// After a row with these values, ordered by `id`.
-        Id {
-            /// `id`
-            id: ::bunbase_runtime::uuid::Uuid,
-        },
-        /// After a row with these values, ordered by `owner_id`.
-        OwnerId {
-            /// `owner_id`
-            owner_id: ::bunbase_runtime::uuid::Uuid,
-            /// `id`
-            id: ::bunbase_runtime::uuid::Uuid,
-        },
-        /// After a row with these values, ordered by `title`.
-        Title {
-            /// `title`
-            title: ::std::string::String,
-            /// `id`
-            id: ::bunbase_runtime::uuid::Uuid,
-        },
-        /// After a row with these values, ordered by `description`.
-        Description {
-            /// `description`
-            description: ::std::option::Option<::std::string::String>,
-            /// `id`
-            id: ::bunbase_runtime::uuid::Uuid,
-        },
-        /// After a row with these values, ordered by `status`.
-        Status {
-            /// `status`
-            status: super::TaskStatus,
-            /// `id`
-            id: ::bunbase_runtime::uuid::Uuid,
-        },
-        /// After a row with these values, ordered by `due_at`.
-        DueAt {
-            /// `due_at`
-            due_at: ::std::option::Option<
-                ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-            >,
-            /// `id`
-            id: ::bunbase_runtime::uuid::Uuid,
-        },
-        /// After a row with these values, ordered by `created_at`.
-        CreatedAt {
-            /// `created_at`
-            created_at: ::bunbase_runtime::chrono::DateTime<
-                ::bunbase_runtime::chrono::Utc,
-            >,
-            /// `id`
-            id: ::bunbase_runtime::uuid::Uuid,
-        },
-        /// After a row with these values, ordered by `updated_at`.
-        UpdatedAt {
-            /// `updated_at`
-            updated_at: ::bunbase_runtime::chrono::DateTime<
-                ::bunbase_runtime::chrono::Utc,
-            >,
-            /// `id`
-            id: ::bunbase_runtime::uuid::Uuid,
-        },
-    }
-    impl TaskRow {
-        /// The cursor of the page after this row, listed in `order`.
-        #[allow(clippy::clone_on_copy)]
-        pub fn after(&self, order: TaskOrder) -> TaskAfter {
-            match order {
-                TaskOrder::IdAsc | TaskOrder::IdDesc => {
-                    TaskAfter::Id {
-                        id: self.id.clone(),
-                    }
-                }
-                TaskOrder::OwnerIdAsc | TaskOrder::OwnerIdDesc => {
-                    TaskAfter::OwnerId {
-                        owner_id: self.owner_id.clone(),
-                        id: self.id.clone(),
-                    }
-                }
-                TaskOrder::TitleAsc | TaskOrder::TitleDesc => {
-                    TaskAfter::Title {
-                        title: self.title.clone(),
-                        id: self.id.clone(),
-                    }
-                }
-                TaskOrder::DescriptionAsc | TaskOrder::DescriptionDesc => {
-                    TaskAfter::Description {
-                        description: self.description.clone(),
-                        id: self.id.clone(),
-                    }
-                }
-                TaskOrder::StatusAsc | TaskOrder::StatusDesc => {
-                    TaskAfter::Status {
-                        status: self.status.clone(),
-                        id: self.id.clone(),
-                    }
-                }
-                TaskOrder::DueAtAsc | TaskOrder::DueAtDesc => {
-                    TaskAfter::DueAt {
-                        due_at: self.due_at.clone(),
-                        id: self.id.clone(),
-                    }
-                }
-                TaskOrder::CreatedAtAsc | TaskOrder::CreatedAtDesc => {
-                    TaskAfter::CreatedAt {
-                        created_at: self.created_at.clone(),
-                        id: self.id.clone(),
-                    }
-                }
-                TaskOrder::UpdatedAtAsc | TaskOrder::UpdatedAtDesc => {
-                    TaskAfter::UpdatedAt {
-                        updated_at: self.updated_at.clone(),
-                        id: self.id.clone(),
-                    }
-                }
-            }
+    ::bunbase_runtime::db_table! {
+        table "tasks" on both;
+        row TaskRow, new NewTask, patch TaskPatch, filter TaskFilter;
+        key(id(Uuid) = "id");
+        order(TaskOrder = IdAsc);
+        after(TaskAfter);
+        columns {
+            id(Uuid) not_null required key = "id" in id_in range id_range order(IdAsc, IdDesc, Id);
+            owner_id(Uuid) not_null required field = "owner_id" in owner_id_in range owner_id_range
+                order(OwnerIdAsc, OwnerIdDesc, OwnerId, id(Uuid));
+            title(String) not_null required field = "title" in title_in range title_range
+                order(TitleAsc, TitleDesc, Title, id(Uuid));
+            description(String) null default field = "description"
+                in description_in range description_range
+                order(DescriptionAsc, DescriptionDesc, Description, id(Uuid));
+            status(super::TaskStatus) not_null default field = "status"
+                in status_in range status_range
+                order(StatusAsc, StatusDesc, Status, id(Uuid));
+            tags(Json) not_null default field = "tags";
+            due_at(TimestampTz) null default field = "due_at" in due_at_in range due_at_range
+                order(DueAtAsc, DueAtDesc, DueAt, id(Uuid));
+            created_at(TimestampTz) not_null required field = "created_at"
+                in created_at_in range created_at_range
+                order(CreatedAtAsc, CreatedAtDesc, CreatedAt, id(Uuid));
+            updated_at(TimestampTz) not_null required field = "updated_at"
+                in updated_at_in range updated_at_range
+                order(UpdatedAtAsc, UpdatedAtDesc, UpdatedAt, id(Uuid));
         }
-    }
-    /// `get`'s statement.
-    const SQL_GET: &str = "SELECT \"id\", \"owner_id\", \"title\", \"description\", \"status\", \"tags\", \"due_at\", \"created_at\", \"updated_at\" FROM \"tasks\" WHERE \"id\" = $1";
-    /// `delete`'s statement.
-    const SQL_DELETE: &str = "DELETE FROM \"tasks\" WHERE \"id\" = $1";
-    /// The row of `tasks` with primary key `id`, if any.
-    pub async fn get<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        id: ::bunbase_runtime::uuid::Uuid,
-    ) -> ::std::result::Result<::std::option::Option<TaskRow>, sqlx::Error> {
-        ::bunbase_runtime::on_conn!(
-            db, conn => sqlx::query_as(SQL_GET).bind(id).fetch_optional(conn). await
-        )
-    }
-    /// Applies `patch` to the row of `tasks` with primary key `id` and returns the row as stored; `None` when there is no such row. An empty patch reads the row.
-    pub async fn update<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        id: ::bunbase_runtime::uuid::Uuid,
-        patch: &TaskPatch,
-    ) -> ::std::result::Result<::std::option::Option<TaskRow>, sqlx::Error> {
-        if patch.owner_id.is_none() && patch.title.is_none()
-            && patch.description.is_none() && patch.status.is_none()
-            && patch.tags.is_none() && patch.due_at.is_none()
-            && patch.created_at.is_none() && patch.updated_at.is_none()
-        {
-            return get(db, id).await;
-        }
-        ::bunbase_runtime::on_conn!(
-            db, conn => update_sql(id, patch).build_query_as().fetch_optional(conn).
-            await
-        )
-    }
-    /// The `UPDATE` of a non-empty `patch`.
-    fn update_sql<DB: sqlx::Database>(
-        id: ::bunbase_runtime::uuid::Uuid,
-        patch: &TaskPatch,
-    ) -> sqlx::QueryBuilder<DB>
-    where
-        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::option::Option<
-            ::std::string::String,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        super::TaskStatus: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::serde_json::Value: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::option::Option<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-    {
-        let mut q = sqlx::QueryBuilder::new("UPDATE \"tasks\" SET ");
-        let mut set = q.separated(", ");
-        if let ::std::option::Option::Some(v) = &patch.owner_id {
-            set.push("\"owner_id\" = ").push_bind_unseparated(v);
-        }
-        if let ::std::option::Option::Some(v) = &patch.title {
-            set.push("\"title\" = ").push_bind_unseparated(v);
-        }
-        if let ::std::option::Option::Some(v) = &patch.description {
-            set.push("\"description\" = ").push_bind_unseparated(v);
-        }
-        if let ::std::option::Option::Some(v) = &patch.status {
-            set.push("\"status\" = ").push_bind_unseparated(v);
-        }
-        if let ::std::option::Option::Some(v) = &patch.tags {
-            set.push("\"tags\" = ").push_bind_unseparated(v);
-        }
-        if let ::std::option::Option::Some(v) = &patch.due_at {
-            set.push("\"due_at\" = ").push_bind_unseparated(v);
-        }
-        if let ::std::option::Option::Some(v) = &patch.created_at {
-            set.push("\"created_at\" = ").push_bind_unseparated(v);
-        }
-        if let ::std::option::Option::Some(v) = &patch.updated_at {
-            set.push("\"updated_at\" = ").push_bind_unseparated(v);
-        }
-        q.push(" WHERE \"id\" = ").push_bind(id);
-        q.push(
-            " RETURNING \"id\", \"owner_id\", \"title\", \"description\", \"status\", \"tags\", \"due_at\", \"created_at\", \"updated_at\"",
-        );
-        q
-    }
-    /// Deletes the row of `tasks` with primary key `id`; `true` when there was one.
-    pub async fn delete<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        id: ::bunbase_runtime::uuid::Uuid,
-    ) -> ::std::result::Result<bool, sqlx::Error> {
-        ::bunbase_runtime::on_conn!(
-            db, conn => sqlx::query(SQL_DELETE).bind(id).execute(conn). await .map(| r |
-            r.rows_affected() > 0)
-        )
-    }
-    /// Inserts `new` into `tasks` and returns the row as stored (defaults filled).
-    pub async fn insert<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        new: &NewTask,
-    ) -> ::std::result::Result<TaskRow, sqlx::Error> {
-        ::bunbase_runtime::on_conn!(
-            db, conn => insert_sql(new).build_query_as().fetch_one(conn). await
-        )
-    }
-    /// The `INSERT` of `new`, naming only the columns it sets.
-    #[allow(clippy::needless_borrows_for_generic_args)]
-    fn insert_sql<DB: sqlx::Database>(new: &NewTask) -> sqlx::QueryBuilder<DB>
-    where
-        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::option::Option<
-            ::std::string::String,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        super::TaskStatus: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::serde_json::Value: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::option::Option<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-    {
-        let mut q = sqlx::QueryBuilder::new("INSERT INTO \"tasks\" (");
-        let mut names = q.separated(", ");
-        names.push("\"id\"");
-        names.push("\"owner_id\"");
-        names.push("\"title\"");
-        if new.description.is_some() {
-            names.push("\"description\"");
-        }
-        if new.status.is_some() {
-            names.push("\"status\"");
-        }
-        if new.tags.is_some() {
-            names.push("\"tags\"");
-        }
-        if new.due_at.is_some() {
-            names.push("\"due_at\"");
-        }
-        names.push("\"created_at\"");
-        names.push("\"updated_at\"");
-        q.push(") VALUES (");
-        let mut values = q.separated(", ");
-        values.push_bind(&new.id);
-        values.push_bind(&new.owner_id);
-        values.push_bind(&new.title);
-        if let ::std::option::Option::Some(v) = &new.description {
-            values.push_bind(v);
-        }
-        if let ::std::option::Option::Some(v) = &new.status {
-            values.push_bind(v);
-        }
-        if let ::std::option::Option::Some(v) = &new.tags {
-            values.push_bind(v);
-        }
-        if let ::std::option::Option::Some(v) = &new.due_at {
-            values.push_bind(v);
-        }
-        values.push_bind(&new.created_at);
-        values.push_bind(&new.updated_at);
-        q.push(
-            ") RETURNING \"id\", \"owner_id\", \"title\", \"description\", \"status\", \"tags\", \"due_at\", \"created_at\", \"updated_at\"",
-        );
-        q
-    }
-    /// Rows of `tasks` matching `filter` in `order`, at most `limit`; `after` (a page's last row's `after(order)`) pages by keyset.
-    pub async fn list<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        filter: &TaskFilter,
-        order: TaskOrder,
-        after: ::std::option::Option<&TaskAfter>,
-        limit: i64,
-    ) -> ::std::result::Result<::std::vec::Vec<TaskRow>, sqlx::Error> {
-        ::bunbase_runtime::on_conn!(
-            db, conn => list_sql(filter, order, after, limit) ? .build_query_as()
-            .fetch_all(conn). await
-        )
-    }
-    /// Deletes the rows of `tasks` matching `filter` (every row when it sets nothing); the number deleted.
-    pub async fn delete_where<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        filter: &TaskFilter,
-    ) -> ::std::result::Result<u64, sqlx::Error> {
-        ::bunbase_runtime::on_conn!(
-            db, conn => delete_where_sql(filter).build().execute(conn). await .map(| r |
-            r.rows_affected())
-        )
-    }
-    /// The `DELETE` of `delete_where`.
-    fn delete_where_sql<DB: sqlx::Database>(
-        filter: &TaskFilter,
-    ) -> sqlx::QueryBuilder<DB>
-    where
-        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::option::Option<
-            ::std::string::String,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        super::TaskStatus: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::serde_json::Value: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::option::Option<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        i64: ::bunbase_runtime::db::query::Bind<DB>,
-    {
-        let mut q = sqlx::QueryBuilder::new("DELETE FROM \"tasks\" WHERE 1 = 1");
-        filter_sql(&mut q, filter);
-        q
-    }
-    /// Appends `filter`'s conditions.
-    #[allow(unused_variables)]
-    fn filter_sql<DB: sqlx::Database>(
-        q: &mut sqlx::QueryBuilder<DB>,
-        filter: &TaskFilter,
-    )
-    where
-        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::option::Option<
-            ::std::string::String,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        super::TaskStatus: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::serde_json::Value: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::option::Option<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        i64: ::bunbase_runtime::db::query::Bind<DB>,
-    {
-        #[allow(unused_imports)]
-        use ::bunbase_runtime::db::query::{
-            push_eq, push_eq_nullable, push_in, push_range,
-        };
-        push_eq(q, "\"id\"", filter.id.as_ref());
-        push_in(q, "\"id\"", filter.id_in.as_deref());
-        push_range(q, "\"id\"", &filter.id_range);
-        push_eq(q, "\"owner_id\"", filter.owner_id.as_ref());
-        push_in(q, "\"owner_id\"", filter.owner_id_in.as_deref());
-        push_range(q, "\"owner_id\"", &filter.owner_id_range);
-        push_eq(q, "\"title\"", filter.title.as_ref());
-        push_in(q, "\"title\"", filter.title_in.as_deref());
-        push_range(q, "\"title\"", &filter.title_range);
-        push_eq_nullable(q, "\"description\"", filter.description.as_ref());
-        push_in(q, "\"description\"", filter.description_in.as_deref());
-        push_range(q, "\"description\"", &filter.description_range);
-        push_eq(q, "\"status\"", filter.status.as_ref());
-        push_in(q, "\"status\"", filter.status_in.as_deref());
-        push_range(q, "\"status\"", &filter.status_range);
-        push_eq_nullable(q, "\"due_at\"", filter.due_at.as_ref());
-        push_in(q, "\"due_at\"", filter.due_at_in.as_deref());
-        push_range(q, "\"due_at\"", &filter.due_at_range);
-        push_eq(q, "\"created_at\"", filter.created_at.as_ref());
-        push_in(q, "\"created_at\"", filter.created_at_in.as_deref());
-        push_range(q, "\"created_at\"", &filter.created_at_range);
-        push_eq(q, "\"updated_at\"", filter.updated_at.as_ref());
-        push_in(q, "\"updated_at\"", filter.updated_at_in.as_deref());
-        push_range(q, "\"updated_at\"", &filter.updated_at_range);
-    }
-    /// The `SELECT` of a listing.
-    fn list_sql<DB: sqlx::Database>(
-        filter: &TaskFilter,
-        order: TaskOrder,
-        after: ::std::option::Option<&TaskAfter>,
-        limit: i64,
-    ) -> ::std::result::Result<sqlx::QueryBuilder<DB>, sqlx::Error>
-    where
-        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::option::Option<
-            ::std::string::String,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        super::TaskStatus: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::serde_json::Value: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::option::Option<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        i64: ::bunbase_runtime::db::query::Bind<DB>,
-    {
-        let mut q = sqlx::QueryBuilder::new(
-            "SELECT \"id\", \"owner_id\", \"title\", \"description\", \"status\", \"tags\", \"due_at\", \"created_at\", \"updated_at\" FROM \"tasks\" WHERE 1 = 1",
-        );
-        filter_sql(&mut q, filter);
-        const KEYSETS: [(&str, &str, bool); 8usize] = [
-            ("\"id\"", "", false),
-            ("\"owner_id\"", "\"id\"", false),
-            ("\"title\"", "\"id\"", false),
-            ("\"description\"", "\"id\"", true),
-            ("\"status\"", "\"id\"", false),
-            ("\"due_at\"", "\"id\"", true),
-            ("\"created_at\"", "\"id\"", false),
-            ("\"updated_at\"", "\"id\"", false),
-        ];
-        let (column, keys, nullable) = KEYSETS[order as usize / 2];
-        let keyset = ::bunbase_runtime::db::Keyset {
-            column,
-            keys,
-            desc: order as usize % 2 == 1,
-            nullable,
-        };
-        if let ::std::option::Option::Some(after) = after {
-            match after {
-                TaskAfter::Id { id } => {
-                    keyset
-                        .push_after(
-                            &mut q,
-                            "\"id\"",
-                            ::std::option::Option::Some(id),
-                            |_| {},
-                        )
-                }
-                TaskAfter::OwnerId { owner_id, id } => {
-                    keyset
-                        .push_after(
-                            &mut q,
-                            "\"owner_id\"",
-                            ::std::option::Option::Some(owner_id),
-                            |q| {
-                                q.push_bind(id);
-                            },
-                        )
-                }
-                TaskAfter::Title { title, id } => {
-                    keyset
-                        .push_after(
-                            &mut q,
-                            "\"title\"",
-                            ::std::option::Option::Some(title),
-                            |q| {
-                                q.push_bind(id);
-                            },
-                        )
-                }
-                TaskAfter::Description { description, id } => {
-                    keyset
-                        .push_after(
-                            &mut q,
-                            "\"description\"",
-                            description.as_ref(),
-                            |q| {
-                                q.push_bind(id);
-                            },
-                        )
-                }
-                TaskAfter::Status { status, id } => {
-                    keyset
-                        .push_after(
-                            &mut q,
-                            "\"status\"",
-                            ::std::option::Option::Some(status),
-                            |q| {
-                                q.push_bind(id);
-                            },
-                        )
-                }
-                TaskAfter::DueAt { due_at, id } => {
-                    keyset
-                        .push_after(
-                            &mut q,
-                            "\"due_at\"",
-                            due_at.as_ref(),
-                            |q| {
-                                q.push_bind(id);
-                            },
-                        )
-                }
-                TaskAfter::CreatedAt { created_at, id } => {
-                    keyset
-                        .push_after(
-                            &mut q,
-                            "\"created_at\"",
-                            ::std::option::Option::Some(created_at),
-                            |q| {
-                                q.push_bind(id);
-                            },
-                        )
-                }
-                TaskAfter::UpdatedAt { updated_at, id } => {
-                    keyset
-                        .push_after(
-                            &mut q,
-                            "\"updated_at\"",
-                            ::std::option::Option::Some(updated_at),
-                            |q| {
-                                q.push_bind(id);
-                            },
-                        )
-                }
-            }?;
-        }
-        keyset.push_order(&mut q);
-        q.push(" LIMIT ").push_bind(limit);
-        ::std::result::Result::Ok(q)
     }
     /// The contract's `Task` from a `tasks` row: each field from its column of the same name.
     /// Fails when a JSON column does not hold the field's type.
@@ -1297,7 +315,7 @@ pub mod tasks {
     }
 }
 
-/// The `users` table: its row, insert, patch, filter and order types and its queries.
+/// The `users` table: its row, insert and patch structs, and (from its `db_table!` declaration) its filter, order and cursor types and queries.
 pub mod users {
     #[allow(unused_imports)]
     use super::*;
@@ -1305,464 +323,61 @@ pub mod users {
     #[derive(Debug, Clone, PartialEq)]
     pub struct UserRow {
         /// `id` UUID NOT NULL
-        pub id: ::bunbase_runtime::uuid::Uuid,
+        pub id: Uuid,
         /// `email` TEXT NOT NULL
-        pub email: ::std::string::String,
+        pub email: String,
         /// `name` TEXT NOT NULL
-        pub name: ::std::string::String,
+        pub name: String,
         /// `password_hash` TEXT NOT NULL
-        pub password_hash: ::std::string::String,
+        pub password_hash: String,
         /// `created_at` TIMESTAMPTZ NOT NULL
-        pub created_at: ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >,
-    }
-    impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for UserRow
-    where
-        &'r str: sqlx::ColumnIndex<R>,
-        ::bunbase_runtime::uuid::Uuid: sqlx::Decode<'r, R::Database>
-            + sqlx::Type<R::Database>,
-        ::std::string::String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-        ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    {
-        fn from_row(row: &'r R) -> ::std::result::Result<Self, sqlx::Error> {
-            ::std::result::Result::Ok(UserRow {
-                id: row.try_get("id")?,
-                email: row.try_get("email")?,
-                name: row.try_get("name")?,
-                password_hash: row.try_get("password_hash")?,
-                created_at: row.try_get("created_at")?,
-            })
-        }
+        pub created_at: TimestampTz,
     }
     /// A new row of `users`: a field left `None` is not inserted, so the column's default (or NULL) applies.
     #[derive(Debug, Clone, PartialEq)]
     pub struct NewUser {
         /// `id` UUID NOT NULL
-        pub id: ::bunbase_runtime::uuid::Uuid,
+        pub id: Uuid,
         /// `email` TEXT NOT NULL
-        pub email: ::std::string::String,
+        pub email: String,
         /// `name` TEXT NOT NULL
-        pub name: ::std::string::String,
+        pub name: String,
         /// `password_hash` TEXT NOT NULL
-        pub password_hash: ::std::string::String,
+        pub password_hash: String,
         /// `created_at` TIMESTAMPTZ NOT NULL
-        pub created_at: ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >,
+        pub created_at: TimestampTz,
     }
     /// Changes to a row of `users`: `None` leaves a column as it is; a nullable column takes `Some(None)` to become NULL.
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct UserPatch {
         /// `email` TEXT NOT NULL
-        pub email: ::std::option::Option<::std::string::String>,
+        pub email: Option<String>,
         /// `name` TEXT NOT NULL
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: Option<String>,
         /// `password_hash` TEXT NOT NULL
-        pub password_hash: ::std::option::Option<::std::string::String>,
+        pub password_hash: Option<String>,
         /// `created_at` TIMESTAMPTZ NOT NULL
-        pub created_at: ::std::option::Option<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >,
+        pub created_at: Option<TimestampTz>,
     }
-    /// Filters for listing `users`: every `Some` and every range bound must hold. `column` tests equality (a nullable column takes `Some(None)` for IS NULL), `column_in` membership (an empty list matches nothing), `column_range` order (`gt`, `gte`, `lt`, `lte`).
-    #[derive(Debug, Clone, PartialEq, Default)]
-    pub struct UserFilter {
-        /// `id` UUID NOT NULL
-        pub id: ::std::option::Option<::bunbase_runtime::uuid::Uuid>,
-        /// `id` UUID NOT NULL
-        pub id_in: ::std::option::Option<::std::vec::Vec<::bunbase_runtime::uuid::Uuid>>,
-        /// `id` UUID NOT NULL
-        pub id_range: ::bunbase_runtime::db::Range<::bunbase_runtime::uuid::Uuid>,
-        /// `email` TEXT NOT NULL
-        pub email: ::std::option::Option<::std::string::String>,
-        /// `email` TEXT NOT NULL
-        pub email_in: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-        /// `email` TEXT NOT NULL
-        pub email_range: ::bunbase_runtime::db::Range<::std::string::String>,
-        /// `name` TEXT NOT NULL
-        pub name: ::std::option::Option<::std::string::String>,
-        /// `name` TEXT NOT NULL
-        pub name_in: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-        /// `name` TEXT NOT NULL
-        pub name_range: ::bunbase_runtime::db::Range<::std::string::String>,
-        /// `password_hash` TEXT NOT NULL
-        pub password_hash: ::std::option::Option<::std::string::String>,
-        /// `password_hash` TEXT NOT NULL
-        pub password_hash_in: ::std::option::Option<
-            ::std::vec::Vec<::std::string::String>,
-        >,
-        /// `password_hash` TEXT NOT NULL
-        pub password_hash_range: ::bunbase_runtime::db::Range<::std::string::String>,
-        /// `created_at` TIMESTAMPTZ NOT NULL
-        pub created_at: ::std::option::Option<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >,
-        /// `created_at` TIMESTAMPTZ NOT NULL
-        pub created_at_in: ::std::option::Option<
-            ::std::vec::Vec<
-                ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-            >,
-        >,
-        /// `created_at` TIMESTAMPTZ NOT NULL
-        pub created_at_range: ::bunbase_runtime::db::Range<
-            ::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>,
-        >,
-    }
-    /// The order of a `users` listing: a column, then the rest of the primary key in the same direction, which also pages (keyset); NULLs come first ascending, last descending.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-    pub enum UserOrder {
-        /// By `id`, ascending.
-        #[default]
-        IdAsc,
-        /// By `id`, descending.
-        IdDesc,
-        /// By `email`, ascending.
-        EmailAsc,
-        /// By `email`, descending.
-        EmailDesc,
-        /// By `name`, ascending.
-        NameAsc,
-        /// By `name`, descending.
-        NameDesc,
-        /// By `password_hash`, ascending.
-        PasswordHashAsc,
-        /// By `password_hash`, descending.
-        PasswordHashDesc,
-        /// By `created_at`, ascending.
-        CreatedAtAsc,
-        /// By `created_at`, descending.
-        CreatedAtDesc,
-    }
-    /// A keyset cursor for listing `users`: the order column's and the rest of the primary key's values of a page's last row (`UserRow::after`).
-    #[derive(Debug, Clone, PartialEq)]
-    pub enum UserAfter {
-        /// After a row with these values, ordered by `id`.
-        Id {
-            /// `id`
-            id: ::bunbase_runtime::uuid::Uuid,
-        },
-        /// After a row with these values, ordered by `email`.
-        Email {
-            /// `email`
-            email: ::std::string::String,
-            /// `id`
-            id: ::bunbase_runtime::uuid::Uuid,
-        },
-        /// After a row with these values, ordered by `name`.
-        Name {
-            /// `name`
-            name: ::std::string::String,
-            /// `id`
-            id: ::bunbase_runtime::uuid::Uuid,
-        },
-        /// After a row with these values, ordered by `password_hash`.
-        PasswordHash {
-            /// `password_hash`
-            password_hash: ::std::string::String,
-            /// `id`
-            id: ::bunbase_runtime::uuid::Uuid,
-        },
-        /// After a row with these values, ordered by `created_at`.
-        CreatedAt {
-            /// `created_at`
-            created_at: ::bunbase_runtime::chrono::DateTime<
-                ::bunbase_runtime::chrono::Utc,
-            >,
-            /// `id`
-            id: ::bunbase_runtime::uuid::Uuid,
-        },
-    }
-    impl UserRow {
-        /// The cursor of the page after this row, listed in `order`.
-        #[allow(clippy::clone_on_copy)]
-        pub fn after(&self, order: UserOrder) -> UserAfter {
-            match order {
-                UserOrder::IdAsc | UserOrder::IdDesc => {
-                    UserAfter::Id {
-                        id: self.id.clone(),
-                    }
-                }
-                UserOrder::EmailAsc | UserOrder::EmailDesc => {
-                    UserAfter::Email {
-                        email: self.email.clone(),
-                        id: self.id.clone(),
-                    }
-                }
-                UserOrder::NameAsc | UserOrder::NameDesc => {
-                    UserAfter::Name {
-                        name: self.name.clone(),
-                        id: self.id.clone(),
-                    }
-                }
-                UserOrder::PasswordHashAsc | UserOrder::PasswordHashDesc => {
-                    UserAfter::PasswordHash {
-                        password_hash: self.password_hash.clone(),
-                        id: self.id.clone(),
-                    }
-                }
-                UserOrder::CreatedAtAsc | UserOrder::CreatedAtDesc => {
-                    UserAfter::CreatedAt {
-                        created_at: self.created_at.clone(),
-                        id: self.id.clone(),
-                    }
-                }
-            }
+    ::bunbase_runtime::db_table! {
+        table "users" on both;
+        row UserRow, new NewUser, patch UserPatch, filter UserFilter;
+        key(id(Uuid) = "id");
+        order(UserOrder = IdAsc);
+        after(UserAfter);
+        columns {
+            id(Uuid) not_null required key = "id" in id_in range id_range order(IdAsc, IdDesc, Id);
+            email(String) not_null required field = "email" in email_in range email_range
+                order(EmailAsc, EmailDesc, Email, id(Uuid));
+            name(String) not_null required field = "name" in name_in range name_range
+                order(NameAsc, NameDesc, Name, id(Uuid));
+            password_hash(String) not_null required field = "password_hash"
+                in password_hash_in range password_hash_range
+                order(PasswordHashAsc, PasswordHashDesc, PasswordHash, id(Uuid));
+            created_at(TimestampTz) not_null required field = "created_at"
+                in created_at_in range created_at_range
+                order(CreatedAtAsc, CreatedAtDesc, CreatedAt, id(Uuid));
         }
-    }
-    /// `get`'s statement.
-    const SQL_GET: &str = "SELECT \"id\", \"email\", \"name\", \"password_hash\", \"created_at\" FROM \"users\" WHERE \"id\" = $1";
-    /// `delete`'s statement.
-    const SQL_DELETE: &str = "DELETE FROM \"users\" WHERE \"id\" = $1";
-    /// The row of `users` with primary key `id`, if any.
-    pub async fn get<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        id: ::bunbase_runtime::uuid::Uuid,
-    ) -> ::std::result::Result<::std::option::Option<UserRow>, sqlx::Error> {
-        ::bunbase_runtime::on_conn!(
-            db, conn => sqlx::query_as(SQL_GET).bind(id).fetch_optional(conn). await
-        )
-    }
-    /// Applies `patch` to the row of `users` with primary key `id` and returns the row as stored; `None` when there is no such row. An empty patch reads the row.
-    pub async fn update<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        id: ::bunbase_runtime::uuid::Uuid,
-        patch: &UserPatch,
-    ) -> ::std::result::Result<::std::option::Option<UserRow>, sqlx::Error> {
-        if patch.email.is_none() && patch.name.is_none() && patch.password_hash.is_none()
-            && patch.created_at.is_none()
-        {
-            return get(db, id).await;
-        }
-        ::bunbase_runtime::on_conn!(
-            db, conn => update_sql(id, patch).build_query_as().fetch_optional(conn).
-            await
-        )
-    }
-    /// The `UPDATE` of a non-empty `patch`.
-    fn update_sql<DB: sqlx::Database>(
-        id: ::bunbase_runtime::uuid::Uuid,
-        patch: &UserPatch,
-    ) -> sqlx::QueryBuilder<DB>
-    where
-        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-    {
-        let mut q = sqlx::QueryBuilder::new("UPDATE \"users\" SET ");
-        let mut set = q.separated(", ");
-        if let ::std::option::Option::Some(v) = &patch.email {
-            set.push("\"email\" = ").push_bind_unseparated(v);
-        }
-        if let ::std::option::Option::Some(v) = &patch.name {
-            set.push("\"name\" = ").push_bind_unseparated(v);
-        }
-        if let ::std::option::Option::Some(v) = &patch.password_hash {
-            set.push("\"password_hash\" = ").push_bind_unseparated(v);
-        }
-        if let ::std::option::Option::Some(v) = &patch.created_at {
-            set.push("\"created_at\" = ").push_bind_unseparated(v);
-        }
-        q.push(" WHERE \"id\" = ").push_bind(id);
-        q.push(
-            " RETURNING \"id\", \"email\", \"name\", \"password_hash\", \"created_at\"",
-        );
-        q
-    }
-    /// Deletes the row of `users` with primary key `id`; `true` when there was one.
-    pub async fn delete<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        id: ::bunbase_runtime::uuid::Uuid,
-    ) -> ::std::result::Result<bool, sqlx::Error> {
-        ::bunbase_runtime::on_conn!(
-            db, conn => sqlx::query(SQL_DELETE).bind(id).execute(conn). await .map(| r |
-            r.rows_affected() > 0)
-        )
-    }
-    /// `insert`'s statement.
-    const SQL_INSERT: &str = "INSERT INTO \"users\" (\"id\", \"email\", \"name\", \"password_hash\", \"created_at\") VALUES ($1, $2, $3, $4, $5) RETURNING \"id\", \"email\", \"name\", \"password_hash\", \"created_at\"";
-    /// Inserts `new` into `users` and returns the row as stored (defaults filled).
-    #[allow(clippy::needless_borrows_for_generic_args)]
-    pub async fn insert<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        new: &NewUser,
-    ) -> ::std::result::Result<UserRow, sqlx::Error> {
-        ::bunbase_runtime::on_conn!(
-            db, conn => sqlx::query_as(SQL_INSERT).bind(& new.id).bind(& new.email)
-            .bind(& new.name).bind(& new.password_hash).bind(& new.created_at)
-            .fetch_one(conn). await
-        )
-    }
-    /// Rows of `users` matching `filter` in `order`, at most `limit`; `after` (a page's last row's `after(order)`) pages by keyset.
-    pub async fn list<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        filter: &UserFilter,
-        order: UserOrder,
-        after: ::std::option::Option<&UserAfter>,
-        limit: i64,
-    ) -> ::std::result::Result<::std::vec::Vec<UserRow>, sqlx::Error> {
-        ::bunbase_runtime::on_conn!(
-            db, conn => list_sql(filter, order, after, limit) ? .build_query_as()
-            .fetch_all(conn). await
-        )
-    }
-    /// Deletes the rows of `users` matching `filter` (every row when it sets nothing); the number deleted.
-    pub async fn delete_where<'e>(
-        db: impl ::std::convert::Into<Exec<'e>>,
-        filter: &UserFilter,
-    ) -> ::std::result::Result<u64, sqlx::Error> {
-        ::bunbase_runtime::on_conn!(
-            db, conn => delete_where_sql(filter).build().execute(conn). await .map(| r |
-            r.rows_affected())
-        )
-    }
-    /// The `DELETE` of `delete_where`.
-    fn delete_where_sql<DB: sqlx::Database>(
-        filter: &UserFilter,
-    ) -> sqlx::QueryBuilder<DB>
-    where
-        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        i64: ::bunbase_runtime::db::query::Bind<DB>,
-    {
-        let mut q = sqlx::QueryBuilder::new("DELETE FROM \"users\" WHERE 1 = 1");
-        filter_sql(&mut q, filter);
-        q
-    }
-    /// Appends `filter`'s conditions.
-    #[allow(unused_variables)]
-    fn filter_sql<DB: sqlx::Database>(
-        q: &mut sqlx::QueryBuilder<DB>,
-        filter: &UserFilter,
-    )
-    where
-        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        i64: ::bunbase_runtime::db::query::Bind<DB>,
-    {
-        #[allow(unused_imports)]
-        use ::bunbase_runtime::db::query::{
-            push_eq, push_eq_nullable, push_in, push_range,
-        };
-        push_eq(q, "\"id\"", filter.id.as_ref());
-        push_in(q, "\"id\"", filter.id_in.as_deref());
-        push_range(q, "\"id\"", &filter.id_range);
-        push_eq(q, "\"email\"", filter.email.as_ref());
-        push_in(q, "\"email\"", filter.email_in.as_deref());
-        push_range(q, "\"email\"", &filter.email_range);
-        push_eq(q, "\"name\"", filter.name.as_ref());
-        push_in(q, "\"name\"", filter.name_in.as_deref());
-        push_range(q, "\"name\"", &filter.name_range);
-        push_eq(q, "\"password_hash\"", filter.password_hash.as_ref());
-        push_in(q, "\"password_hash\"", filter.password_hash_in.as_deref());
-        push_range(q, "\"password_hash\"", &filter.password_hash_range);
-        push_eq(q, "\"created_at\"", filter.created_at.as_ref());
-        push_in(q, "\"created_at\"", filter.created_at_in.as_deref());
-        push_range(q, "\"created_at\"", &filter.created_at_range);
-    }
-    /// The `SELECT` of a listing.
-    fn list_sql<DB: sqlx::Database>(
-        filter: &UserFilter,
-        order: UserOrder,
-        after: ::std::option::Option<&UserAfter>,
-        limit: i64,
-    ) -> ::std::result::Result<sqlx::QueryBuilder<DB>, sqlx::Error>
-    where
-        ::bunbase_runtime::uuid::Uuid: ::bunbase_runtime::db::query::Bind<DB>,
-        ::std::string::String: ::bunbase_runtime::db::query::Bind<DB>,
-        ::bunbase_runtime::chrono::DateTime<
-            ::bunbase_runtime::chrono::Utc,
-        >: ::bunbase_runtime::db::query::Bind<DB>,
-        i64: ::bunbase_runtime::db::query::Bind<DB>,
-    {
-        let mut q = sqlx::QueryBuilder::new(
-            "SELECT \"id\", \"email\", \"name\", \"password_hash\", \"created_at\" FROM \"users\" WHERE 1 = 1",
-        );
-        filter_sql(&mut q, filter);
-        const KEYSETS: [(&str, &str, bool); 5usize] = [
-            ("\"id\"", "", false),
-            ("\"email\"", "\"id\"", false),
-            ("\"name\"", "\"id\"", false),
-            ("\"password_hash\"", "\"id\"", false),
-            ("\"created_at\"", "\"id\"", false),
-        ];
-        let (column, keys, nullable) = KEYSETS[order as usize / 2];
-        let keyset = ::bunbase_runtime::db::Keyset {
-            column,
-            keys,
-            desc: order as usize % 2 == 1,
-            nullable,
-        };
-        if let ::std::option::Option::Some(after) = after {
-            match after {
-                UserAfter::Id { id } => {
-                    keyset
-                        .push_after(
-                            &mut q,
-                            "\"id\"",
-                            ::std::option::Option::Some(id),
-                            |_| {},
-                        )
-                }
-                UserAfter::Email { email, id } => {
-                    keyset
-                        .push_after(
-                            &mut q,
-                            "\"email\"",
-                            ::std::option::Option::Some(email),
-                            |q| {
-                                q.push_bind(id);
-                            },
-                        )
-                }
-                UserAfter::Name { name, id } => {
-                    keyset
-                        .push_after(
-                            &mut q,
-                            "\"name\"",
-                            ::std::option::Option::Some(name),
-                            |q| {
-                                q.push_bind(id);
-                            },
-                        )
-                }
-                UserAfter::PasswordHash { password_hash, id } => {
-                    keyset
-                        .push_after(
-                            &mut q,
-                            "\"password_hash\"",
-                            ::std::option::Option::Some(password_hash),
-                            |q| {
-                                q.push_bind(id);
-                            },
-                        )
-                }
-                UserAfter::CreatedAt { created_at, id } => {
-                    keyset
-                        .push_after(
-                            &mut q,
-                            "\"created_at\"",
-                            ::std::option::Option::Some(created_at),
-                            |q| {
-                                q.push_bind(id);
-                            },
-                        )
-                }
-            }?;
-        }
-        keyset.push_order(&mut q);
-        q.push(" LIMIT ").push_bind(limit);
-        ::std::result::Result::Ok(q)
     }
     /// The contract's `User` from a `users` row: each field from its column of the same name.
     impl ::std::convert::From<UserRow> for crate::User {

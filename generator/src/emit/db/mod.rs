@@ -1,15 +1,21 @@
-//! Emits the API crate's `db` module from the IR's schema model: the embedded migrations, enums, and per table a row, insert, patch, filter and order type with typed queries.
+//! Emits the API crate's `db` module from the IR's schema model: the embedded migrations, enums, and per table its row, insert and patch structs and a `db_table!` declaration.
 //!
 //! Everything is `quote!` tokens; the module is formatted with the rest of
-//! the API crate. Rows implement `sqlx::FromRow` by hand, generic over the
-//! row type (sqlx's derive names the `sqlx` crate, which generated crates
-//! reach only through `bunbase_runtime`). Each query body is emitted once
-//! and dispatched on the connection's dialect by `bunbase_runtime::on_conn!`,
-//! which compiles it against each dialect's own types.
+//! the API crate, whose printer then lays out each `db_table!` declaration
+//! (`layout`). The per-table queries, `FromRow` impl and filter, order
+//! and cursor types are not emitted as code: the runtime's
+//! `bunbase_runtime::db_table!` expands them from the declaration, each
+//! query body compiled once per targeted dialect against its own types.
+//! Column types use the short names of `bunbase_runtime::db::types`
+//! (`Uuid`, `TimestampTz`, `Json`), spelt out in full only where a SQL
+//! enum of the same name would shadow them.
 
 mod convert;
-mod queries;
+mod declare;
+mod layout;
 mod rows;
+
+pub(crate) use layout::declarations as lay_out_declarations;
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -29,12 +35,11 @@ pub fn module(ir: &Ir) -> TokenStream {
     let tables = db.tables.values().map(|t| {
         let m = ident(&t.module);
         let doc = lit(&format!(
-            " The `{}` table: its row, insert, patch, filter and order types and its queries.",
+            " The `{}` table: its row, insert and patch structs, and (from its `db_table!` declaration) its filter, order and cursor types and queries.",
             t.name
         ));
         let items = rows::table_types(db, t);
-        let fns = queries::table_queries(db, t);
-        let after = queries::row_after(db, t);
+        let declaration = declare::declaration(db, t);
         let conversion = db
             .conversions
             .get(&t.name)
@@ -45,17 +50,16 @@ pub fn module(ir: &Ir) -> TokenStream {
                 #[allow(unused_imports)]
                 use super::*;
                 #items
-                #after
-                #fns
+                #declaration
                 #conversion
             }
         }
     });
     quote! {
         #[allow(unused_imports)]
-        use ::bunbase_runtime::sqlx::{self, Row as _};
+        use ::bunbase_runtime::db::types::*;
         #[allow(unused_imports)]
-        use ::bunbase_runtime::db::Exec;
+        use ::bunbase_runtime::sqlx;
 
         #migrations
         #(#enums)*
@@ -71,7 +75,7 @@ pub fn format(ir: &Ir) -> String {
         #items
     };
     match syn::parse2::<syn::File>(file) {
-        Ok(f) => prettyplease::unparse(&f),
+        Ok(f) => layout::declarations(prettyplease::unparse(&f)),
         Err(e) => format!("// bunbase bug: the db module does not parse: {e}\n"),
     }
 }
@@ -204,8 +208,35 @@ fn sql_enum(db: &DbModel, e: &SqlEnum) -> TokenStream {
     }
 }
 
+/// Whether a SQL enum of the module is named `name` (and so shadows the
+/// short type name imported from `bunbase_runtime::db::types` or the
+/// prelude).
+fn shadowed(db: &DbModel, name: &str) -> bool {
+    db.enums.values().any(|e| e.rust_name == name)
+}
+
+/// `name` when nothing shadows it, else `full`.
+fn short(db: &DbModel, name: &str, full: TokenStream) -> TokenStream {
+    if shadowed(db, name) {
+        full
+    } else {
+        let id = ident(name);
+        quote!(#id)
+    }
+}
+
+/// `Option<inner>`.
+pub(crate) fn option(db: &DbModel, inner: &TokenStream) -> TokenStream {
+    let option = short(db, "Option", quote!(::std::option::Option));
+    quote!(#option<#inner>)
+}
+
 /// The Rust type of a column's value (without `Option`).
 pub(crate) fn rust_type(db: &DbModel, ty: &ColumnType) -> TokenStream {
+    let types = |name: &str| {
+        let id = ident(name);
+        short(db, name, quote!(::bunbase_runtime::db::types::#id))
+    };
     match ty {
         ColumnType::Bool => quote!(bool),
         ColumnType::I16 => quote!(i16),
@@ -213,16 +244,14 @@ pub(crate) fn rust_type(db: &DbModel, ty: &ColumnType) -> TokenStream {
         ColumnType::I64 => quote!(i64),
         ColumnType::F32 => quote!(f32),
         ColumnType::F64 => quote!(f64),
-        ColumnType::Text => quote!(::std::string::String),
-        ColumnType::Uuid => quote!(::bunbase_runtime::uuid::Uuid),
-        ColumnType::Timestamp => quote!(::bunbase_runtime::chrono::NaiveDateTime),
-        ColumnType::TimestampTz => {
-            quote!(::bunbase_runtime::chrono::DateTime<::bunbase_runtime::chrono::Utc>)
-        }
-        ColumnType::Date => quote!(::bunbase_runtime::chrono::NaiveDate),
-        ColumnType::Time => quote!(::bunbase_runtime::chrono::NaiveTime),
-        ColumnType::Json => quote!(::bunbase_runtime::serde_json::Value),
-        ColumnType::Bytes => quote!(::std::vec::Vec<u8>),
+        ColumnType::Text => short(db, "String", quote!(::std::string::String)),
+        ColumnType::Uuid => types("Uuid"),
+        ColumnType::Timestamp => types("Timestamp"),
+        ColumnType::TimestampTz => types("TimestampTz"),
+        ColumnType::Date => types("Date"),
+        ColumnType::Time => types("Time"),
+        ColumnType::Json => types("Json"),
+        ColumnType::Bytes => types("Bytes"),
         ColumnType::Enum { name } => {
             let e = db
                 .enums
@@ -233,7 +262,8 @@ pub(crate) fn rust_type(db: &DbModel, ty: &ColumnType) -> TokenStream {
         }
         ColumnType::Array { item } => {
             let inner = rust_type(db, item);
-            quote!(::std::vec::Vec<#inner>)
+            let vec = short(db, "Vec", quote!(::std::vec::Vec));
+            quote!(#vec<#inner>)
         }
     }
 }

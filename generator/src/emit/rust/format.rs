@@ -131,7 +131,8 @@ pub struct Printed {
 
 /// Prints each top-level item of `tokens` (a file) on its own: prettyplease
 /// for every item, except that the body of an `action_error!` is laid out as
-/// the enum it reads as (prettyplease leaves macro bodies on long lines).
+/// the enum it reads as (prettyplease leaves macro bodies on long lines),
+/// and `db_table!` declarations are laid out line by line (emit/db).
 /// The tokens are built by this emitter, so a parse failure is a bug in
 /// bunbase; the message names it.
 pub fn unparse_items(tokens: TokenStream) -> Vec<Printed> {
@@ -183,7 +184,7 @@ pub fn join_items(items: &[Printed]) -> String {
 fn print_item(item: syn::Item) -> String {
     let mut file: syn::File = syn::parse_quote!();
     file.items.push(item);
-    prettyplease::unparse(&file)
+    crate::emit::db::lay_out_declarations(prettyplease::unparse(&file))
 }
 
 /// An `action_error! { ... }` item whose body parses as an enum, with the
