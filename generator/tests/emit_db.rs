@@ -120,6 +120,10 @@ fn workspace() -> PathBuf {
     let ws = repo_root().join("target/generated-src/db-ws");
     let mut members = Vec::new();
     let mut deps = String::new();
+    // The generated manifests' `[profile]` tables, kept for the shared
+    // manifest: the same dependency builds as the suite's other generated
+    // workspaces in the one target directory.
+    let mut profile = String::new();
     for (name, dir) in corpus() {
         let mut sources = bunbase::load::from_dir(&dir).expect("load");
         if name != "both" {
@@ -134,9 +138,12 @@ fn workspace() -> PathBuf {
             ),
         };
         for f in bunbase::emit::generate(&ir, &opts()) {
-            // Each case's own workspace manifest is replaced by the shared one.
+            // Each case's own workspace manifest is replaced by the shared
+            // one, which keeps its profile.
             if f.path != "Cargo.toml" {
                 write_if_changed(&ws.join(&name).join(&f.path), &f.contents);
+            } else if let Some(at) = f.contents.find("\n[profile") {
+                f.contents[at..].clone_into(&mut profile);
             }
         }
         members.push(format!("\"{name}/crates/*\""));
@@ -146,7 +153,7 @@ fn workspace() -> PathBuf {
     write_if_changed(
         &ws.join("Cargo.toml"),
         &format!(
-            "[workspace]\nresolver = \"3\"\nmembers = [{}]\n\n[workspace.package]\nedition = \"2024\"\nversion = \"0.1.0\"\npublish = false\n\n[workspace.dependencies]\nbunbase-runtime = {{ path = \"{}\" }}\n{deps}",
+            "[workspace]\nresolver = \"3\"\nmembers = [{}]\n\n[workspace.package]\nedition = \"2024\"\nversion = \"0.1.0\"\npublish = false\n\n[workspace.dependencies]\nbunbase-runtime = {{ path = \"{}\" }}\n{deps}{profile}",
             members.join(", "),
             repo_root().join("runtime-support").display()
         ),
