@@ -63,10 +63,13 @@ pub fn schemas(ir: &Ir, components: &Map<String, Value>) -> McpSchemas {
     }
 }
 
+/// An MCP tool's action, its trigger, and its input and output schemas.
+type ToolWithSchemas<'a> = (&'a Action, &'a McpTrigger, &'a (String, Option<String>));
+
 /// The `mcp` module as parts: the head, the tool specs in runs, then
 /// `tools` and `routes`. `schemas` are [`schemas`] of `ir`.
 pub fn mcp_parts<'a>(ir: &'a Ir, schemas: &'a McpSchemas) -> Vec<Part<'a>> {
-    let tools: Vec<(&Action, &McpTrigger, &(String, Option<String>))> = ir
+    let tools: Vec<ToolWithSchemas<'a>> = ir
         .actions()
         .filter_map(|a| a.triggers.mcp.as_ref().map(|t| (a, t)))
         .zip(&schemas.tools)
