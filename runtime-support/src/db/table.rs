@@ -324,12 +324,27 @@ macro_rules! db_table {
             new: &$new,
         ) -> ::std::result::Result<$row, $crate::sqlx::Error> {
             $crate::db_table!(@on $dialect db, conn => {
-                insert_sql(new).build_query_as().fetch_one(conn).await
+                insert_sql(new, true).build_query_as().fetch_one(conn).await
             })
         }
 
-        /// The `INSERT` of `new`, naming only the columns it sets.
-        fn insert_sql<DB: $crate::sqlx::Database>(new: &$new) -> $crate::sqlx::QueryBuilder<DB>
+        #[doc = concat!(" Inserts `new` into `", $table, "` without reading the row back (no `RETURNING`).")]
+        ///
+        /// One step cheaper than [`insert`] on both databases, for a caller
+        /// that already holds every value it answers with. A default the
+        /// database filled in is not seen: use [`insert`] to read it.
+        pub async fn insert_only<'e>(
+            db: impl ::std::convert::Into<$crate::db::Exec<'e>>,
+            new: &$new,
+        ) -> ::std::result::Result<(), $crate::sqlx::Error> {
+            $crate::db_table!(@on $dialect db, conn => {
+                insert_sql(new, false).build().execute(conn).await.map(|_| ())
+            })
+        }
+
+        /// The `INSERT` of `new`, naming only the columns it sets, and
+        /// reading the stored row back when `returning`.
+        fn insert_sql<DB: $crate::sqlx::Database>(new: &$new, returning: bool) -> $crate::sqlx::QueryBuilder<DB>
         where
             $( $ty: $crate::db::query::Bind<DB>, )*
         {
@@ -347,7 +362,9 @@ macro_rules! db_table {
                 $( $crate::db_table!(@value $ins values new $f); )*
                 q.push(")");
             }
-            $crate::db::query::push_returning(&mut q, COLUMNS);
+            if returning {
+                $crate::db::query::push_returning(&mut q, COLUMNS);
+            }
             q
         }
     };
@@ -605,5 +622,14 @@ mod tests {
                 .len(),
             1
         );
+        let quiet = NewNote {
+            id: Some(40),
+            title: "q".into(),
+            body: None,
+            at,
+        };
+        insert_only(&db, &quiet).await.expect("insert_only");
+        let stored = get(&db, 40).await.expect("get").expect("the row");
+        assert_eq!((stored.title.as_str(), stored.at), ("q", at));
     }
 }

@@ -50,33 +50,43 @@ impl TasksHandler for App {
             created_at: now,
             updated_at: now,
         };
-        let row = match new.due_at {
+        // The answer is built from the values inserted (timestamps already at
+        // the databases' microseconds), so the insert reads nothing back.
+        match new.due_at {
             // No due date, no reminder: one statement, no transaction (each
             // statement of a transaction is a round trip to the connection).
-            None => rows::insert(&ctx.db, &new).await?,
+            None => rows::insert_only(&ctx.db, &new).await?,
             // A task with a due date gets a reminder job at that date, enqueued
             // in the same transaction: the job exists exactly when the task does.
             Some(due_at) => {
                 let reminder = SendReminderInput { task_id: new.id };
-                let row = bunbase_runtime::with_pool!(ctx.db, pool => {
+                bunbase_runtime::with_pool!(ctx.db, pool => {
                     let mut tx = pool.begin().await?;
-                    let row = rows::insert(&mut *tx, &new).await?;
+                    rows::insert_only(&mut *tx, &new).await?;
                     jobs::send_reminder(&ctx, &reminder)
                         .run_at(due_at)
-                        .unique_key(format!("reminder:{}", row.id))
+                        .unique_key(format!("reminder:{}", new.id))
                         .enqueue_in(&mut *tx)
                         .await
                         .map_err(ApiError::from)?;
                     tx.commit().await?;
-                    row
                 });
                 // SQLite has no NOTIFY: wake this process's worker now.
                 ctx.jobs().wake_workers();
-                row
             }
-        };
-        emit_task_created(&ctx, &TaskCreatedPayload { task_id: row.id, owner_id: row.owner_id, title: row.title.clone() })?;
-        Ok(Task::try_from(row)?)
+        }
+        emit_task_created(&ctx, &TaskCreatedPayload { task_id: new.id, owner_id, title: new.title.clone() })?;
+        Ok(Task {
+            id: new.id,
+            owner_id,
+            title: new.title,
+            description: new.description,
+            status: input.status,
+            tags: input.tags,
+            due_at: new.due_at,
+            created_at: now,
+            updated_at: now,
+        })
     }
 
     async fn delete_task(&self, ctx: ActionContext, input: DeleteTaskInput) -> Result<(), DeleteTaskError> {
