@@ -209,6 +209,31 @@ pub struct Constraints {
     pub unique: bool,
 }
 
+impl Constraints {
+    /// The constraints as one sentence for documentation, worded once for
+    /// every target (`Constraints: min length 1, max length 200.`), or
+    /// `None` when there are none.
+    pub fn sentence(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        let mut add = |label: &str, v: Option<String>| {
+            if let Some(v) = v {
+                parts.push(format!("{label} {v}"));
+            }
+        };
+        add("min length", self.min_len.map(|v| v.to_string()));
+        add("max length", self.max_len.map(|v| v.to_string()));
+        add("pattern", self.pattern.as_ref().map(|p| format!("`{p}`")));
+        add("min", self.min.as_ref().map(|v| v.to_string()));
+        add("max", self.max.as_ref().map(|v| v.to_string()));
+        add("min items", self.min_items.map(|v| v.to_string()));
+        add("max items", self.max_items.map(|v| v.to_string()));
+        if self.unique {
+            parts.push("items unique".into());
+        }
+        (!parts.is_empty()).then(|| format!("Constraints: {}.", parts.join(", ")))
+    }
+}
+
 /// A reference to a type.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

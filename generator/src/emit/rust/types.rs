@@ -181,30 +181,12 @@ fn field_def(f: &Field) -> TokenStream {
 }
 
 /// What the TypeScript output shows of a field besides its description, in
-/// the same words, as one paragraph: its constraints, default and example
+/// the same words, as one paragraph: its constraints
+/// ([`crate::ir::Constraints::sentence`]), default and example
 /// (`Constraints: min length 1, max length 200. Default: `"open"`.`).
 fn field_notes(f: &Field) -> Option<String> {
-    let c = &f.constraints;
-    let mut parts = Vec::new();
-    let mut add = |label: &str, v: Option<String>| {
-        if let Some(v) = v {
-            parts.push(format!("{label} {v}"));
-        }
-    };
-    add("min length", c.min_len.map(|v| v.to_string()));
-    add("max length", c.max_len.map(|v| v.to_string()));
-    add("pattern", c.pattern.as_ref().map(|p| format!("`{p}`")));
-    add("min", c.min.as_ref().map(|v| v.to_string()));
-    add("max", c.max.as_ref().map(|v| v.to_string()));
-    add("min items", c.min_items.map(|v| v.to_string()));
-    add("max items", c.max_items.map(|v| v.to_string()));
-    if c.unique {
-        parts.push("items unique".into());
-    }
     let mut notes = Vec::new();
-    if !parts.is_empty() {
-        notes.push(format!("Constraints: {}.", parts.join(", ")));
-    }
+    notes.extend(f.constraints.sentence());
     if let Some(d) = &f.default {
         notes.push(format!("Default: `{d}`."));
     }

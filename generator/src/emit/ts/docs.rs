@@ -1,6 +1,6 @@
 //! Text helpers for the TypeScript emitter: doc-comment lines, string literals and property names.
 
-use crate::ir::{Constraints, TypeRef};
+use crate::ir::TypeRef;
 use crate::naming;
 
 /// The lines of a doc comment for `text`, safe inside `/** ... */`.
@@ -46,25 +46,4 @@ pub fn format_note(ty: &TypeRef) -> Option<&'static str> {
         TypeRef::Bytes => Some("Bytes as a base64 string."),
         _ => None,
     }
-}
-
-/// The field's constraints as one sentence, if it has any.
-pub fn constraints(c: &Constraints) -> Option<String> {
-    let mut parts = Vec::new();
-    let mut add = |label: &str, v: Option<String>| {
-        if let Some(v) = v {
-            parts.push(format!("{label} {v}"));
-        }
-    };
-    add("min length", c.min_len.map(|v| v.to_string()));
-    add("max length", c.max_len.map(|v| v.to_string()));
-    add("pattern", c.pattern.as_ref().map(|p| format!("`{p}`")));
-    add("min", c.min.as_ref().map(|v| v.to_string()));
-    add("max", c.max.as_ref().map(|v| v.to_string()));
-    add("min items", c.min_items.map(|v| v.to_string()));
-    add("max items", c.max_items.map(|v| v.to_string()));
-    if c.unique {
-        parts.push("items unique".into());
-    }
-    (!parts.is_empty()).then(|| format!("Constraints: {}.", parts.join(", ")))
 }

@@ -196,7 +196,7 @@ fn field_view(ir: &Ir, f: &Field, side: Direction) -> FieldView {
     if let Some(note) = docs::format_note(&f.ty) {
         docs::push(&mut doc, note);
     }
-    if let Some(c) = docs::constraints(&f.constraints) {
+    if let Some(c) = f.constraints.sentence() {
         docs::push(&mut doc, &c);
     }
     if let Some(d) = &f.default {
