@@ -171,3 +171,19 @@ fn output_is_deterministic() {
         );
     }
 }
+
+/// `bunbase gen` prints the document one path item at a time
+/// (`document_json_with`); it must be the very bytes of the whole document
+/// printed at once.
+#[test]
+fn printed_in_parts_is_the_whole_document() {
+    for (name, dir) in examples() {
+        let ir = compile(&dir);
+        let (parts, ()) = openapi::document_json_with(&ir, |_| ());
+        assert!(
+            parts == openapi::to_json(&ir),
+            "{name}: the document printed in parts differs from the whole"
+        );
+    }
+}
+

@@ -52,9 +52,9 @@ pub struct GenOptions {
 /// Emits every target for `ir`, sorted by path. Never fails: the IR is
 /// already checked.
 ///
-/// The TypeScript emitter runs on its own thread while this one builds the
-/// OpenAPI document once (for `openapi.json` and the MCP tools' schemas)
-/// and drops it; then the Rust emitter shares its formatting out over
+/// The TypeScript emitter runs on its own thread while this one prints the
+/// OpenAPI document once (for `openapi.json` and the MCP tools' schemas),
+/// one path item at a time; then the Rust emitter shares its formatting out over
 /// every core. Running the Rust emitter beside the others was no faster on
 /// two cores and held the document's values and the formatter's syntax
 /// trees in memory together. The result is the same bytes as running them
@@ -62,10 +62,9 @@ pub struct GenOptions {
 pub fn generate(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
     let (mut files, schemas) = std::thread::scope(|s| {
         let ts = s.spawn(|| ts::emit(ir, opts));
-        let doc = openapi::document(ir);
-        let schemas = rust::mcp_schemas(ir, &doc);
-        let openapi = openapi::file(&doc);
-        drop(doc);
+        let (json, schemas) =
+            openapi::document_json_with(ir, |components| rust::mcp_schemas(ir, components));
+        let openapi = openapi::file(json);
         match ts.join() {
             Ok(mut files) => {
                 files.push(openapi);

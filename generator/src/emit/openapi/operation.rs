@@ -19,64 +19,104 @@ use crate::ir::{
 
 /// Every operation of the document, paths sorted.
 pub(crate) fn paths(layout: &Layout<'_>, shared: &mut SharedResponses) -> Paths {
-    // Boxed so that sorting the paths moves pointers, not whole path items.
-    let mut paths: IndexMap<String, Box<PathItem>> = IndexMap::new();
-    let mut put = |path: &str, method: &str, op: Operation| {
-        let item = paths.entry(path.to_string()).or_default();
-        let slot = match method {
-            "GET" => &mut item.get,
-            "PUT" => &mut item.put,
-            "POST" => &mut item.post,
-            "DELETE" => &mut item.delete,
-            "PATCH" => &mut item.patch,
-            "HEAD" => &mut item.head,
-            "OPTIONS" => &mut item.options,
-            _ => &mut item.trace,
-        };
-        // The checker rejects duplicate routes; should two operations still
-        // meet, the first (in module, action order) wins, deterministically.
-        if slot.is_none() {
-            *slot = Some(op);
-        }
-    };
+    let mut paths = IndexMap::new();
+    path_items(layout, shared, |path, item| {
+        paths.insert(path.to_string(), ReferenceOr::Item(item));
+    });
+    Paths {
+        paths,
+        extensions: IndexMap::new(),
+    }
+}
+
+/// What one operation documents: an action's `api` route (by index), its
+/// action endpoint, or one of its inbound webhooks (by index).
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Route(&'a Action, usize),
+    Endpoint(&'a Action),
+    Webhook(&'a Action, usize),
+}
+
+/// Builds the document's path items one at a time, in path order, and
+/// hands each to `each` (so that a caller can serialise it and let it go).
+/// Within a path, operations are built in module and action order; shared
+/// responses are registered in that same order whoever calls.
+pub(crate) fn path_items(
+    layout: &Layout<'_>,
+    shared: &mut SharedResponses,
+    mut each: impl FnMut(&str, PathItem),
+) {
+    let mut ops: Vec<(&str, &str, Source<'_>)> = Vec::new();
     for action in layout.ir.actions().filter(|a| a.audience.http) {
-        let mut ops = Ops {
-            layout,
-            names: &layout.ir.names,
-            action,
-            shared: &mut *shared,
-        };
         for (i, route) in action.triggers.http.iter().enumerate() {
+            ops.push((&route.path, &route.method, Source::Route(action, i)));
+        }
+        if let Some(path) = &action.action_endpoint {
+            ops.push((path, "POST", Source::Endpoint(action)));
+        }
+        for (i, hook) in action.triggers.webhooks.iter().enumerate() {
+            ops.push((&hook.path, "POST", Source::Webhook(action, i)));
+        }
+    }
+    // Stable: operations of one path keep module and action order.
+    ops.sort_by_key(|(path, _, _)| *path);
+    for group in ops.chunk_by(|a, b| a.0 == b.0) {
+        let mut item = PathItem::default();
+        for (_, method, source) in group {
+            let slot = match *method {
+                "GET" => &mut item.get,
+                "PUT" => &mut item.put,
+                "POST" => &mut item.post,
+                "DELETE" => &mut item.delete,
+                "PATCH" => &mut item.patch,
+                "HEAD" => &mut item.head,
+                "OPTIONS" => &mut item.options,
+                _ => &mut item.trace,
+            };
+            // The checker rejects duplicate routes; should two operations
+            // still meet, the first (in module, action order) wins,
+            // deterministically.
+            if slot.is_none() {
+                *slot = Some(operation(layout, &mut *shared, *source));
+            }
+        }
+        each(group[0].0, item);
+    }
+}
+
+/// The operation `source` documents.
+fn operation(layout: &Layout<'_>, shared: &mut SharedResponses, source: Source<'_>) -> Operation {
+    let action = match source {
+        Source::Route(a, _) | Source::Endpoint(a) | Source::Webhook(a, _) => a,
+    };
+    let mut ops = Ops {
+        layout,
+        names: &layout.ir.names,
+        action,
+        shared,
+    };
+    match source {
+        Source::Route(_, i) => {
             let id = if i == 0 {
                 action.full_name.clone()
             } else {
                 format!("{}.{}", action.full_name, i + 1)
             };
-            put(&route.path, &route.method, ops.route(route, id));
+            ops.route(&action.triggers.http[i], id)
         }
-        if let Some(path) = &action.action_endpoint {
-            put(path, "POST", ops.action_endpoint());
-        }
-        for (i, hook) in action.triggers.webhooks.iter().enumerate() {
+        Source::Endpoint(_) => ops.action_endpoint(),
+        Source::Webhook(_, i) => {
             let suffix = if i == 0 {
                 String::new()
             } else {
                 format!(".{}", i + 1)
             };
-            put(
-                &hook.path,
-                "POST",
-                ops.webhook(hook, format!("{}.webhook{suffix}", action.full_name)),
-            );
+            ops.webhook(
+                &action.triggers.webhooks[i],
+                format!("{}.webhook{suffix}", action.full_name),
+            )
         }
-    }
-    paths.sort_keys();
-    Paths {
-        paths: paths
-            .into_iter()
-            .map(|(k, v)| (k, ReferenceOr::Item(*v)))
-            .collect(),
-        extensions: IndexMap::new(),
     }
 }
 

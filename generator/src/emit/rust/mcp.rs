@@ -16,6 +16,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde_json::{Map, Value};
 
+use crate::emit::openapi::ComponentSchemas;
+
 use super::format::{Part, chunked, part, whole};
 use super::router::{handler_closure, spec_name};
 use super::tokens::{decoded_input, ident, json_lit, lit};
@@ -45,8 +47,9 @@ pub struct McpSchemas {
 
 /// Converts the schemas of every MCP tool of `ir`; `components` are the
 /// OpenAPI document's component schemas
-/// ([`crate::emit::openapi::component_schemas`]).
-pub fn schemas(ir: &Ir, components: &Map<String, Value>) -> McpSchemas {
+/// ([`crate::emit::openapi::document_json_with`]), each turned into JSON
+/// only when a tool reaches it.
+pub fn schemas(ir: &Ir, components: &ComponentSchemas) -> McpSchemas {
     let mut defs = Defs::new(components);
     let tools = ir
         .actions()
@@ -235,25 +238,32 @@ fn output_schema(ir: &Ir, defs: &mut Defs<'_>, a: &Action) -> Option<Value> {
 /// in every tool.
 struct Defs<'a> {
     /// The OpenAPI component schemas.
-    schemas: &'a Map<String, Value>,
+    schemas: &'a ComponentSchemas,
     /// The converted schemas reached so far.
     used: Map<String, Value>,
 }
 
 impl<'a> Defs<'a> {
-    fn new(schemas: &'a Map<String, Value>) -> Self {
+    fn new(schemas: &'a ComponentSchemas) -> Self {
         Self {
             schemas,
             used: Map::new(),
         }
     }
 
+    /// Component `name` as JSON (OpenAPI 3.0), converted when first reached:
+    /// the document's other schemas are never held as JSON.
+    fn component(&self, name: &str) -> Option<Value> {
+        let schema = self.schemas.get(name)?;
+        Some(serde_json::to_value(schema).expect("an OpenAPI schema always serialises"))
+    }
+
     /// Component `name` as a JSON Schema object (its references point to
     /// `#/$defs/...`), adding every schema it reaches to the shared ones.
     fn root(&mut self, name: &str) -> Value {
         let mut pending = Vec::new();
-        let mut root = match self.schemas.get(name) {
-            Some(s) => match to_json_schema(s, &mut pending) {
+        let mut root = match self.component(name) {
+            Some(s) => match to_json_schema(&s, &mut pending) {
                 Value::Object(m) => m,
                 _ => Map::new(),
             },
@@ -263,10 +273,10 @@ impl<'a> Defs<'a> {
             if self.used.contains_key(&n) {
                 continue;
             }
-            let Some(s) = self.schemas.get(&n) else {
+            let Some(s) = self.component(&n) else {
                 continue;
             };
-            let converted = to_json_schema(s, &mut pending);
+            let converted = to_json_schema(&s, &mut pending);
             self.used.insert(n, converted);
         }
         root.insert("type".into(), Value::from("object"));

@@ -16,13 +16,13 @@
 //!
 //! Each concern lives in its own file; this one only assembles them.
 
-use openapiv3::OpenAPI;
 use proc_macro2::TokenStream;
 use quote::quote;
 
 use self::format::{Part, part, whole};
 pub use self::mcp::McpSchemas;
 use super::{GenOptions, GeneratedFile, Ownership};
+use crate::emit::openapi::ComponentSchemas;
 use crate::ir::Ir;
 
 mod decode;
@@ -133,11 +133,12 @@ fn reexports(ir: &Ir) -> TokenStream {
     }
 }
 
-/// The JSON Schemas of the MCP tools, converted from `doc`, the OpenAPI
-/// document of `ir` (none when no action has an `mcp` trigger).
-pub fn mcp_schemas(ir: &Ir, doc: &OpenAPI) -> McpSchemas {
+/// The JSON Schemas of the MCP tools, converted from `components`, the
+/// OpenAPI document's component schemas (none when no action has an `mcp`
+/// trigger).
+pub fn mcp_schemas(ir: &Ir, components: &ComponentSchemas) -> McpSchemas {
     if mcp::any(ir) {
-        mcp::schemas(ir, &crate::emit::openapi::component_schemas(doc))
+        mcp::schemas(ir, components)
     } else {
         McpSchemas::default()
     }
@@ -145,11 +146,8 @@ pub fn mcp_schemas(ir: &Ir, doc: &OpenAPI) -> McpSchemas {
 
 /// Emits the Rust workspace files for `ir`.
 pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
-    let schemas = if mcp::any(ir) {
-        mcp_schemas(ir, &crate::emit::openapi::document(ir))
-    } else {
-        McpSchemas::default()
-    };
+    let (_, schemas) =
+        crate::emit::openapi::document_json_with(ir, |components| mcp_schemas(ir, components));
     emit_with(ir, opts, &schemas)
 }
 
@@ -254,9 +252,8 @@ fn inner_docs(text: &str) -> TokenStream {
 /// Builder uses it): each module inline, no inner attributes at the top
 /// level, and the OpenAPI document embedded as a string literal.
 pub fn api_single_file(ir: &Ir, _opts: &GenOptions) -> String {
-    let document = crate::emit::openapi::document(ir);
-    let schemas = mcp_schemas(ir, &document);
-    let json = crate::emit::openapi::document_json(&document);
+    let (json, schemas) =
+        crate::emit::openapi::document_json_with(ir, |components| mcp_schemas(ir, components));
     let mods = api_modules(ir, &schemas).into_iter().map(|(stem, doc, items)| {
         let m = tokens::ident(stem);
         let d = tokens::lit(&format!(" {doc}"));

@@ -225,7 +225,8 @@ pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
         example_mutation: example(false),
         modules,
     };
-    let context = Context::from_serialize(&view).expect("the SDK view model serialises");
+    // By value: the view model is dropped once the context holds it.
+    let context = Context::from_serialize(view).expect("the SDK view model serialises");
     let mut tera = Tera::default();
     tera.add_raw_templates(TEMPLATES.iter().copied())
         .expect("the SDK templates parse");
