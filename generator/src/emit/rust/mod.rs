@@ -201,7 +201,7 @@ pub fn emit_with(ir: &Ir, opts: &GenOptions, schemas: &McpSchemas) -> Vec<Genera
                     // down.
                     quote!(
                         /// The OpenAPI document of the contracts, served at `{base_path}/openapi.json`.
-                        pub const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
+                        pub static OPENAPI_JSON: &str = include_str!("../../../openapi.json");
                     )
                 } else {
                     TokenStream::new()
@@ -264,7 +264,7 @@ pub fn api_single_file(ir: &Ir, _opts: &GenOptions) -> String {
             let json = tokens::json_lit(&json);
             quote!(
                 /// The OpenAPI document of the contracts, served at `{base_path}/openapi.json`.
-                pub const OPENAPI_JSON: &str = #json;
+                pub static OPENAPI_JSON: &str = #json;
             )
         } else {
             TokenStream::new()
