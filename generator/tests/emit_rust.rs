@@ -98,7 +98,7 @@ fn api_single_file_is_includable() {
     for name in [
         "pub mod types",
         "pub mod router",
-        "pub const OPENAPI_JSON",
+        "pub static OPENAPI_JSON",
         "pub trait TasksHandler",
     ] {
         assert!(text.contains(name), "{name} missing");
