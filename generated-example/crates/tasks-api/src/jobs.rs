@@ -48,6 +48,7 @@ pub(crate) fn register<H: Handlers>(rt: &Runtime, app: &Arc<H>) {
 mod per_action {
     #[allow(unused_imports)]
     use super::*;
+
     /// Registers the job kinds and schedules of `tasks.purge_done_tasks`.
     pub(super) fn tasks_purge_done_tasks<H: Handlers>(rt: &Runtime, app: &Arc<H>) {
         {
@@ -99,6 +100,7 @@ mod per_action {
             );
         }
     }
+
     /// Registers the job kinds and schedules of `tasks.send_reminder`.
     pub(super) fn tasks_send_reminder<H: Handlers>(rt: &Runtime, app: &Arc<H>) {
         {
