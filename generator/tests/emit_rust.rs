@@ -161,7 +161,7 @@ fn shadow_struct_keeps_clear_of_declared_types() {
     let files = bunbase::emit::rust::emit(&ir, &opts());
     let decode = files
         .iter()
-        .find(|f| f.path.ends_with("-api/src/decode.rs"))
+        .find(|f| f.path.ends_with("-types/src/decode.rs"))
         .expect("a decode module");
     insta::assert_snapshot!("decode_shadow_collision", decode.contents);
 }

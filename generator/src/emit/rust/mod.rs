@@ -1,12 +1,14 @@
-//! The Rust emitter: the generated Cargo workspace (API crate, scaffolded server crate), built as tokens and formatted once.
+//! The Rust emitter: the generated Cargo workspace (API and types crates, scaffolded server crate), built as tokens and formatted once.
 //!
 //! Layout of what [`emit`] returns:
 //!
 //! - `Cargo.toml`: the workspace (members `crates/*`), from a tera template;
-//! - `crates/<kebab>-api/` (generated): `types` (one Rust type per IR type),
-//!   `decode` (a `Decode` impl per type the server reads, calling the
-//!   runtime's one decoder, `bunbase_runtime::wire`),
-//!   `errors` (one enum per action), `handlers` (one trait per module),
+//! - `crates/<kebab>-types/` (generated): `types` (one Rust type per IR
+//!   type), `decode` (a `Decode` impl per type the server reads, calling the
+//!   runtime's one decoder, `bunbase_runtime::wire`) and `errors` (one enum
+//!   per action), which no summary or description reaches;
+//! - `crates/<kebab>-api/` (generated): re-exports the types crate's modules
+//!   under the same names, then `handlers` (one trait per module),
 //!   `router` (every route through the runtime's pipeline), `jobs` (typed
 //!   enqueue functions, job handlers and schedules), `webhooks` and `mcp`
 //!   when actions have those triggers; `router` embeds the output root's
