@@ -119,8 +119,17 @@ fn rebuild(bin: &Path, cargo: &str, runtime: &Path, scratch: &Path) -> anyhow::R
         std::fs::write(&module, changed)?;
         let start = Instant::now();
         run_gen(bin, &contracts, &ws, runtime)?;
+        let generated = start.elapsed();
         build()?;
-        times.push(start.elapsed());
+        let t = start.elapsed();
+        println!(
+            "gen:   rebuild {}: {:.2} s (gen {:.2} s, cargo build {:.2} s)",
+            i + 1,
+            t.as_secs_f64(),
+            generated.as_secs_f64(),
+            (t - generated).as_secs_f64()
+        );
+        times.push(t);
     }
     std::fs::write(&module, text)?;
     times.sort();
