@@ -151,7 +151,10 @@ fn gen_joins_an_existing_workspace_and_it_builds() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names, ["report", "shop-api", "shop-server", "shop-types", "util"]);
+    assert_eq!(
+        names,
+        ["report", "shop-api", "shop-server", "shop-types", "util"]
+    );
 
     // A second run changes nothing, and --check agrees.
     let again = run(Command::new(&bunbase).current_dir(root).args(gen_args));

@@ -265,7 +265,11 @@ pub fn emit_with(ir: &Ir, opts: &GenOptions, schemas: &McpSchemas) -> Vec<Genera
                 quote!(#inner_doc #embed)
             }),
         );
-        let krate = if in_types_crate(stem) { &types_crate } else { &api };
+        let krate = if in_types_crate(stem) {
+            &types_crate
+        } else {
+            &api
+        };
         paths.push(format!("crates/{krate}/src/{stem}.rs"));
         parts.push(module);
     }
