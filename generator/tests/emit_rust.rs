@@ -98,7 +98,7 @@ fn api_single_file_is_includable() {
     for name in [
         "pub mod types",
         "pub mod router",
-        "pub const OPENAPI_JSON",
+        "pub static OPENAPI_JSON",
         "pub trait TasksHandler",
     ] {
         assert!(text.contains(name), "{name} missing");
@@ -161,7 +161,7 @@ fn shadow_struct_keeps_clear_of_declared_types() {
     let files = bunbase::emit::rust::emit(&ir, &opts());
     let decode = files
         .iter()
-        .find(|f| f.path.ends_with("-api/src/decode.rs"))
+        .find(|f| f.path.ends_with("-types/src/decode.rs"))
         .expect("a decode module");
     insta::assert_snapshot!("decode_shadow_collision", decode.contents);
 }

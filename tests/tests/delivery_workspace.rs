@@ -83,18 +83,18 @@ fn gen_joins_an_existing_workspace_and_it_builds() {
     assert!(out.status.success(), "{text}");
     assert!(
         text.contains(&format!(
-            "joined the workspace at {}: added \"services/shop/crates/shop-api\", \"services/shop/crates/shop-server\" to workspace.members",
+            "joined the workspace at {}: added \"services/shop/crates/shop-api\", \"services/shop/crates/shop-server\", \"services/shop/crates/shop-types\" to workspace.members",
             root.canonicalize().unwrap().display()
         )),
         "{text}"
     );
-    // The root manifest gained exactly the two member lines.
+    // The root manifest gained exactly the three member lines.
     let after = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     assert_eq!(
         after,
         ROOT.replace(
             "    \"tools/report\",\n",
-            "    \"tools/report\",\n    \"services/shop/crates/shop-api\",\n    \"services/shop/crates/shop-server\",\n",
+            "    \"tools/report\",\n    \"services/shop/crates/shop-api\",\n    \"services/shop/crates/shop-server\",\n    \"services/shop/crates/shop-types\",\n",
         )
     );
     assert!(
@@ -151,7 +151,10 @@ fn gen_joins_an_existing_workspace_and_it_builds() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names, ["report", "shop-api", "shop-server", "util"]);
+    assert_eq!(
+        names,
+        ["report", "shop-api", "shop-server", "shop-types", "util"]
+    );
 
     // A second run changes nothing, and --check agrees.
     let again = run(Command::new(&bunbase).current_dir(root).args(gen_args));
@@ -186,7 +189,7 @@ fn gen_joins_an_existing_workspace_and_it_builds() {
     assert_eq!(check.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&check.stdout);
     assert!(
-        stdout.contains("does not list the generated crates as workspace members: services/shop/crates/shop-api, services/shop/crates/shop-server"),
+        stdout.contains("does not list the generated crates as workspace members: services/shop/crates/shop-api, services/shop/crates/shop-server, services/shop/crates/shop-types"),
         "{stdout}"
     );
 }

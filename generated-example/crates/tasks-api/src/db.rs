@@ -146,6 +146,7 @@ impl ::std::convert::From<crate::TaskStatus> for TaskStatus {
 pub mod task_reminders {
     #[allow(unused_imports)]
     use super::*;
+
     /// A row of `task_reminders`, every column in declaration order.
     #[derive(Debug, Clone, PartialEq)]
     pub struct TaskReminderRow {
@@ -156,6 +157,7 @@ pub mod task_reminders {
         /// `reminded_at` TIMESTAMPTZ NOT NULL
         pub reminded_at: TimestampTz,
     }
+
     /// A new row of `task_reminders`: a field left `None` is not inserted, so the column's default (or NULL) applies.
     #[derive(Debug, Clone, PartialEq)]
     pub struct NewTaskReminder {
@@ -166,6 +168,7 @@ pub mod task_reminders {
         /// `reminded_at` TIMESTAMPTZ NOT NULL
         pub reminded_at: TimestampTz,
     }
+
     /// Changes to a row of `task_reminders`: `None` leaves a column as it is; a nullable column takes `Some(None)` to become NULL.
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct TaskReminderPatch {
@@ -174,6 +177,7 @@ pub mod task_reminders {
         /// `reminded_at` TIMESTAMPTZ NOT NULL
         pub reminded_at: Option<TimestampTz>,
     }
+
     ::bunbase_runtime::db_table! {
         table "task_reminders" on both;
         row TaskReminderRow, new NewTaskReminder, patch TaskReminderPatch, filter TaskReminderFilter;
@@ -196,6 +200,7 @@ pub mod task_reminders {
 pub mod tasks {
     #[allow(unused_imports)]
     use super::*;
+
     /// A row of `tasks`, every column in declaration order.
     #[derive(Debug, Clone, PartialEq)]
     pub struct TaskRow {
@@ -218,6 +223,7 @@ pub mod tasks {
         /// `updated_at` TIMESTAMPTZ NOT NULL
         pub updated_at: TimestampTz,
     }
+
     /// A new row of `tasks`: a field left `None` is not inserted, so the column's default (or NULL) applies.
     #[derive(Debug, Clone, PartialEq)]
     pub struct NewTask {
@@ -240,6 +246,7 @@ pub mod tasks {
         /// `updated_at` TIMESTAMPTZ NOT NULL
         pub updated_at: TimestampTz,
     }
+
     /// Changes to a row of `tasks`: `None` leaves a column as it is; a nullable column takes `Some(None)` to become NULL.
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct TaskPatch {
@@ -260,6 +267,7 @@ pub mod tasks {
         /// `updated_at` TIMESTAMPTZ NOT NULL
         pub updated_at: Option<TimestampTz>,
     }
+
     ::bunbase_runtime::db_table! {
         table "tasks" on both;
         row TaskRow, new NewTask, patch TaskPatch, filter TaskFilter;
@@ -275,8 +283,7 @@ pub mod tasks {
             description(String) null default field = "description"
                 in description_in range description_range
                 order(DescriptionAsc, DescriptionDesc, Description, id(Uuid));
-            status(super::TaskStatus) not_null default field = "status"
-                in status_in range status_range
+            status(super::TaskStatus) not_null default field = "status" in status_in range status_range
                 order(StatusAsc, StatusDesc, Status, id(Uuid));
             tags(Json) not_null default field = "tags";
             due_at(TimestampTz) null default field = "due_at" in due_at_in range due_at_range
@@ -289,6 +296,7 @@ pub mod tasks {
                 order(UpdatedAtAsc, UpdatedAtDesc, UpdatedAt, id(Uuid));
         }
     }
+
     /// The contract's `Task` from a `tasks` row: each field from its column of the same name.
     /// Fails when a JSON column does not hold the field's type.
     impl ::std::convert::TryFrom<TaskRow> for crate::Task {
@@ -319,6 +327,7 @@ pub mod tasks {
 pub mod users {
     #[allow(unused_imports)]
     use super::*;
+
     /// A row of `users`, every column in declaration order.
     #[derive(Debug, Clone, PartialEq)]
     pub struct UserRow {
@@ -333,6 +342,7 @@ pub mod users {
         /// `created_at` TIMESTAMPTZ NOT NULL
         pub created_at: TimestampTz,
     }
+
     /// A new row of `users`: a field left `None` is not inserted, so the column's default (or NULL) applies.
     #[derive(Debug, Clone, PartialEq)]
     pub struct NewUser {
@@ -347,6 +357,7 @@ pub mod users {
         /// `created_at` TIMESTAMPTZ NOT NULL
         pub created_at: TimestampTz,
     }
+
     /// Changes to a row of `users`: `None` leaves a column as it is; a nullable column takes `Some(None)` to become NULL.
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct UserPatch {
@@ -359,6 +370,7 @@ pub mod users {
         /// `created_at` TIMESTAMPTZ NOT NULL
         pub created_at: Option<TimestampTz>,
     }
+
     ::bunbase_runtime::db_table! {
         table "users" on both;
         row UserRow, new NewUser, patch UserPatch, filter UserFilter;
@@ -379,6 +391,7 @@ pub mod users {
                 order(CreatedAtAsc, CreatedAtDesc, CreatedAt, id(Uuid));
         }
     }
+
     /// The contract's `User` from a `users` row: each field from its column of the same name.
     impl ::std::convert::From<UserRow> for crate::User {
         fn from(row: UserRow) -> Self {

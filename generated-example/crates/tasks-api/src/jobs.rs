@@ -39,88 +39,105 @@ pub fn send_reminder(ctx: &ActionContext, input: &SendReminderInput) -> EnqueueB
 /// runtime's worker and scheduler run the jobs while `JOBS_WORKER`
 /// is on (the default).
 pub(crate) fn register<H: Handlers>(rt: &Runtime, app: &Arc<H>) {
-    {
-        let app = app.clone();
-        rt.register_job(
-            JobKind::new("tasks.purge_done_tasks@cron")
-                .max_attempts(1)
-                .priority(0)
-                .retry(RetryPolicy {
-                    attempts: 1,
-                    backoff: Backoff::Exponential,
-                    base_ms: 1000,
-                    max_ms: 30000,
-                })
-                .trigger(TriggerKind::Cron)
-                .internal(true),
-            move |rt, job| {
-                let app = app.clone();
-                async move {
-                    super::router::TASKS_PURGE_DONE_TASKS
-                        .run_job(
-                            &rt,
-                            job,
-                            wire::event_input::<()>,
-                            move |ctx, _input: ()| {
-                                let app = app.clone();
-                                async move {
-                                    TasksHandler::purge_done_tasks(&*app, ctx).await
-                                }
-                            },
-                        )
-                        .await
-                        .map(|_| ())
-                }
-            },
-        );
+    per_action::tasks_purge_done_tasks(rt, app);
+    per_action::tasks_send_reminder(rt, app);
+}
+
+/// One function per action registering its job kinds and
+/// schedules, which [`register`] calls.
+mod per_action {
+    #[allow(unused_imports)]
+    use super::*;
+
+    /// Registers the job kinds and schedules of `tasks.purge_done_tasks`.
+    pub(super) fn tasks_purge_done_tasks<H: Handlers>(rt: &Runtime, app: &Arc<H>) {
+        {
+            let app = app.clone();
+            rt.register_job(
+                JobKind::new("tasks.purge_done_tasks@cron")
+                    .max_attempts(1)
+                    .priority(0)
+                    .retry(RetryPolicy {
+                        attempts: 1,
+                        backoff: Backoff::Exponential,
+                        base_ms: 1000,
+                        max_ms: 30000,
+                    })
+                    .trigger(TriggerKind::Cron)
+                    .internal(true),
+                move |rt, job| {
+                    let app = app.clone();
+                    async move {
+                        super::super::router::TASKS_PURGE_DONE_TASKS
+                            .run_job(
+                                &rt,
+                                job,
+                                wire::event_input::<()>,
+                                move |ctx, _input: ()| {
+                                    let app = app.clone();
+                                    async move {
+                                        TasksHandler::purge_done_tasks(&*app, ctx).await
+                                    }
+                                },
+                            )
+                            .await
+                            .map(|_| ())
+                    }
+                },
+            );
+        }
+        if let Err(e) = rt
+            .scheduler()
+            .add(
+                "tasks.purge_done_tasks@cron",
+                &Schedule::cron("0 3 * * *", "UTC"),
+                MissedTicks::Skip,
+                "tasks.purge_done_tasks@cron",
+            )
+        {
+            ::bunbase_runtime::tracing::error!(
+                error = % e, "cannot schedule a cron trigger"
+            );
+        }
     }
-    if let Err(e) = rt
-        .scheduler()
-        .add(
-            "tasks.purge_done_tasks@cron",
-            &Schedule::cron("0 3 * * *", "UTC"),
-            MissedTicks::Skip,
-            "tasks.purge_done_tasks@cron",
-        )
-    {
-        ::bunbase_runtime::tracing::error!(
-            error = % e, "cannot schedule a cron trigger"
-        );
-    }
-    {
-        let app = app.clone();
-        rt.register_job(
-            JobKind::new("tasks.send_reminder")
-                .max_attempts(3)
-                .priority(5)
-                .retry(RetryPolicy {
-                    attempts: 3,
-                    backoff: Backoff::Exponential,
-                    base_ms: 1000,
-                    max_ms: 60000,
-                })
-                .trigger(TriggerKind::Queue)
-                .internal(false),
-            move |rt, job| {
-                let app = app.clone();
-                async move {
-                    super::router::TASKS_SEND_REMINDER
-                        .run_job(
-                            &rt,
-                            job,
-                            wire::event_input::<SendReminderInput>,
-                            move |ctx, input: SendReminderInput| {
-                                let app = app.clone();
-                                async move {
-                                    TasksHandler::send_reminder(&*app, ctx, input).await
-                                }
-                            },
-                        )
-                        .await
-                        .map(|_| ())
-                }
-            },
-        );
+
+    /// Registers the job kinds and schedules of `tasks.send_reminder`.
+    pub(super) fn tasks_send_reminder<H: Handlers>(rt: &Runtime, app: &Arc<H>) {
+        {
+            let app = app.clone();
+            rt.register_job(
+                JobKind::new("tasks.send_reminder")
+                    .max_attempts(3)
+                    .priority(5)
+                    .retry(RetryPolicy {
+                        attempts: 3,
+                        backoff: Backoff::Exponential,
+                        base_ms: 1000,
+                        max_ms: 60000,
+                    })
+                    .trigger(TriggerKind::Queue)
+                    .internal(false),
+                move |rt, job| {
+                    let app = app.clone();
+                    async move {
+                        super::super::router::TASKS_SEND_REMINDER
+                            .run_job(
+                                &rt,
+                                job,
+                                wire::event_input::<SendReminderInput>,
+                                move |ctx, input: SendReminderInput| {
+                                    let app = app.clone();
+                                    async move {
+                                        TasksHandler::send_reminder(&*app, ctx, input).await
+                                    }
+                                },
+                            )
+                            .await
+                            .map(|_| ())
+                    }
+                },
+            );
+        }
     }
 }
 

@@ -4,16 +4,11 @@
 //! Implement the handler traits in [`handlers`] on one application type, then serve [`router::router`].
 
 /// Every contract type as a Rust type, serialised with the contract's wire names.
-#[allow(clippy::result_large_err, deprecated)]
-pub mod types;
-
+pub use tasks_types::types;
 /// Decoding and validation of every type: types, unknown fields, formats and constraints, all violations at once.
-#[allow(clippy::result_large_err, deprecated)]
-pub mod decode;
-
+pub use tasks_types::decode;
 /// One error enum per action: its declared errors, then the implicit ones, each with a status and a wire code.
-#[allow(clippy::result_large_err, deprecated)]
-pub mod errors;
+pub use tasks_types::errors;
 
 /// The handler traits the server crate implements, one per module.
 #[allow(clippy::result_large_err, deprecated)]
@@ -39,7 +34,7 @@ pub mod mcp;
 #[allow(clippy::result_large_err, deprecated)]
 pub mod db;
 
-/// Stops the build when the `bunbase-runtime` this crate is built with is not compatible with 0.1.0, the version it was generated for (also recorded in its manifest); `bunbase gen --check` names both and the fix.
+/// Stops the build when the `bunbase-runtime` this crate is built with is not compatible with 0.1.0, the version it was generated for (also recorded in the API crate's manifest); `bunbase gen --check` names both and the fix.
 const _: () = ::bunbase_runtime::version::require("0.1.0");
 
 pub use self::errors::*;

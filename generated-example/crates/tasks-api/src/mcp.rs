@@ -31,24 +31,31 @@ pub static TASKS_LIST_TASKS_TOOL: ToolSpec = ToolSpec {
     ),
 };
 
+/// Registers the MCP tool of `tasks.list_tasks`.
+fn register_tasks_list_tasks<H: Handlers>(
+    tools: &mut McpTools,
+    app: &Arc<H>,
+) -> Result<(), McpError> {
+    let app = app.clone();
+    tools
+        .register(
+            &TASKS_LIST_TASKS_TOOL,
+            wire::event_input::<ListTasksInput>,
+            move |ctx, input: ListTasksInput| {
+                let app = app.clone();
+                async move { TasksHandler::list_tasks(&*app, ctx, input).await }
+            },
+        )?;
+    Ok(())
+}
+
 /// Every MCP tool of the contracts, each call running its action
 /// through the pipeline as the caller. Serve it with [`routes`]
 /// (HTTP) or `bunbase_runtime::mcp::serve_stdio` (stdio).
 pub fn tools<H: Handlers>(app: Arc<H>) -> Result<McpTools, McpError> {
     let mut tools = McpTools::new();
     tools.version("0.1.0").defs(SCHEMA_DEFS)?;
-    {
-        let app = app.clone();
-        tools
-            .register(
-                &TASKS_LIST_TASKS_TOOL,
-                wire::event_input::<ListTasksInput>,
-                move |ctx, input: ListTasksInput| {
-                    let app = app.clone();
-                    async move { TasksHandler::list_tasks(&*app, ctx, input).await }
-                },
-            )?;
-    }
+    register_tasks_list_tasks(&mut tools, &app)?;
     Ok(tools)
 }
 

@@ -2,7 +2,7 @@
 //! The HTTP router: every route and action endpoint through the runtime's pipeline, plus the OpenAPI document and docs page.
 
 /// The OpenAPI document of the contracts, served at `{base_path}/openapi.json`.
-pub const OPENAPI_JSON: &str = include_str!("../../../openapi.json");
+pub static OPENAPI_JSON: &str = include_str!("../../../openapi.json");
 
 #[allow(unused_imports)]
 use super::types::*;
@@ -122,6 +122,189 @@ pub static TASKS_UPDATE_TASK: ActionSpec = ActionSpec::new(
     &[GuardSpec::Authenticated],
 );
 
+/// Serves `auth.login` on its routes and events through the pipeline.
+fn serve_auth_login<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Router) -> Router {
+    let action = action!(rt, app, AUTH_LOGIN, AuthHandler::login, LoginInput);
+    router
+        .route("/api/auth/login", action.post(200, &[]))
+        .route("/api/v1/actions/auth.login", action.post(200, &[]))
+}
+
+/// Serves `auth.logout` on its routes and events through the pipeline.
+fn serve_auth_logout<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Router) -> Router {
+    let action = action!(rt, app, AUTH_LOGOUT, AuthHandler::logout);
+    router
+        .route("/api/auth/logout", action.post(204, &[]))
+        .route("/api/v1/actions/auth.logout", action.post(204, &[]))
+}
+
+/// Serves `auth.me` on its routes and events through the pipeline.
+fn serve_auth_me<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Router) -> Router {
+    let action = action!(rt, app, AUTH_ME, AuthHandler::me);
+    router
+        .route("/api/auth/me", action.get(200, &[]))
+        .route("/api/v1/actions/auth.me", action.post(200, &[]))
+}
+
+/// Serves `auth.register` on its routes and events through the pipeline.
+fn serve_auth_register<H: Handlers>(
+    rt: &Runtime,
+    app: &Arc<H>,
+    router: Router,
+) -> Router {
+    let action = action!(rt, app, AUTH_REGISTER, AuthHandler::register, RegisterInput);
+    router
+        .route("/api/auth/register", action.post(201, &[]))
+        .route("/api/v1/actions/auth.register", action.post(201, &[]))
+}
+
+/// Serves `health.health` on its routes and events through the pipeline.
+fn serve_health_health<H: Handlers>(
+    rt: &Runtime,
+    app: &Arc<H>,
+    router: Router,
+) -> Router {
+    let action = action!(rt, app, HEALTH_HEALTH, HealthHandler::health);
+    router
+        .route("/api/health", action.get(200, &[]))
+        .route("/api/v1/actions/health.health", action.post(200, &[]))
+}
+
+/// Serves `orgs.create_org` on its routes and events through the pipeline.
+fn serve_orgs_create_org<H: Handlers>(
+    rt: &Runtime,
+    app: &Arc<H>,
+    router: Router,
+) -> Router {
+    let action = action!(
+        rt, app, ORGS_CREATE_ORG, OrgsHandler::create_org, CreateOrgInput
+    );
+    router
+        .route("/api/orgs", action.post(201, &[]))
+        .route("/api/v1/actions/orgs.create_org", action.post(201, &[]))
+}
+
+/// Serves `orgs.report` on its routes and events through the pipeline.
+fn serve_orgs_report<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Router) -> Router {
+    let action = action!(rt, app, ORGS_REPORT, OrgsHandler::report, ReportInput);
+    router
+        .route(
+            "/api/orgs/{org_id}/report",
+            action.get(200, &[Binding::Path("org_id", Param::Str)]),
+        )
+        .route("/api/v1/actions/orgs.report", action.post(200, &[]))
+}
+
+/// Serves `orgs.start_trial` on its routes and events through the pipeline.
+fn serve_orgs_start_trial<H: Handlers>(
+    rt: &Runtime,
+    app: &Arc<H>,
+    router: Router,
+) -> Router {
+    let action = action!(
+        rt, app, ORGS_START_TRIAL, OrgsHandler::start_trial, StartTrialInput
+    );
+    router
+        .route(
+            "/api/orgs/{org_id}/trial",
+            action.post(200, &[Binding::Path("org_id", Param::Str)]),
+        )
+        .route("/api/v1/actions/orgs.start_trial", action.post(200, &[]))
+}
+
+/// Serves `tasks.create_task` on its routes and events through the pipeline.
+fn serve_tasks_create_task<H: Handlers>(
+    rt: &Runtime,
+    app: &Arc<H>,
+    router: Router,
+) -> Router {
+    let action = action!(
+        rt, app, TASKS_CREATE_TASK, TasksHandler::create_task, CreateTaskInput
+    );
+    router
+        .route("/api/tasks", action.post(201, &[]))
+        .route("/api/v1/actions/tasks.create_task", action.post(201, &[]))
+}
+
+/// Serves `tasks.delete_task` on its routes and events through the pipeline.
+fn serve_tasks_delete_task<H: Handlers>(
+    rt: &Runtime,
+    app: &Arc<H>,
+    router: Router,
+) -> Router {
+    let action = action!(
+        rt, app, TASKS_DELETE_TASK, TasksHandler::delete_task, DeleteTaskInput
+    );
+    router
+        .route("/api/tasks/{id}", action.delete(204, &[Binding::Path("id", Param::Str)]))
+        .route("/api/v1/actions/tasks.delete_task", action.post(204, &[]))
+}
+
+/// Serves `tasks.get_task` on its routes and events through the pipeline.
+fn serve_tasks_get_task<H: Handlers>(
+    rt: &Runtime,
+    app: &Arc<H>,
+    router: Router,
+) -> Router {
+    let action = action!(rt, app, TASKS_GET_TASK, TasksHandler::get_task, GetTaskInput);
+    router
+        .route("/api/tasks/{id}", action.get(200, &[Binding::Path("id", Param::Str)]))
+        .route("/api/v1/actions/tasks.get_task", action.post(200, &[]))
+}
+
+/// Serves `tasks.list_tasks` on its routes and events through the pipeline.
+fn serve_tasks_list_tasks<H: Handlers>(
+    rt: &Runtime,
+    app: &Arc<H>,
+    router: Router,
+) -> Router {
+    let action = action!(
+        rt, app, TASKS_LIST_TASKS, TasksHandler::list_tasks, ListTasksInput
+    );
+    router
+        .route(
+            "/api/tasks",
+            action
+                .get(
+                    200,
+                    &[
+                        Binding::Query("status", Param::Str),
+                        Binding::Query("tag", Param::Str),
+                        Binding::Query("limit", Param::Int),
+                        Binding::Query("cursor", Param::Str),
+                    ],
+                ),
+        )
+        .route("/api/v1/actions/tasks.list_tasks", action.post(200, &[]))
+}
+
+/// Serves `tasks.on_task_created` on its routes and events through the pipeline.
+fn serve_tasks_on_task_created<H: Handlers>(
+    rt: &Runtime,
+    app: &Arc<H>,
+    router: Router,
+) -> Router {
+    let action = action!(
+        rt, app, TASKS_ON_TASK_CREATED, TasksHandler::on_task_created, TaskCreatedPayload
+    );
+    action.subscribe("task.created");
+    router
+}
+
+/// Serves `tasks.update_task` on its routes and events through the pipeline.
+fn serve_tasks_update_task<H: Handlers>(
+    rt: &Runtime,
+    app: &Arc<H>,
+    router: Router,
+) -> Router {
+    let action = action!(
+        rt, app, TASKS_UPDATE_TASK, TasksHandler::update_task, UpdateTaskInput
+    );
+    router
+        .route("/api/tasks/{id}", action.patch(200, &[Binding::Path("id", Param::Str)]))
+        .route("/api/v1/actions/tasks.update_task", action.post(200, &[]))
+}
+
 /// The application's routes: every `api` route, every action endpoint
 /// (`POST {base_path}/v1/actions/{module}.{action}`), every inbound
 /// webhook and the MCP endpoint (`{base_path}/mcp`) when the
@@ -133,92 +316,23 @@ pub static TASKS_UPDATE_TASK: ActionSpec = ActionSpec::new(
 /// and health checks.
 pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
     let app = Arc::new(app);
-    let auth_login = action!(rt, app, AUTH_LOGIN, AuthHandler::login, LoginInput);
-    let auth_logout = action!(rt, app, AUTH_LOGOUT, AuthHandler::logout);
-    let auth_me = action!(rt, app, AUTH_ME, AuthHandler::me);
-    let auth_register = action!(
-        rt, app, AUTH_REGISTER, AuthHandler::register, RegisterInput
-    );
-    let health_health = action!(rt, app, HEALTH_HEALTH, HealthHandler::health);
-    let orgs_create_org = action!(
-        rt, app, ORGS_CREATE_ORG, OrgsHandler::create_org, CreateOrgInput
-    );
-    let orgs_report = action!(rt, app, ORGS_REPORT, OrgsHandler::report, ReportInput);
-    let orgs_start_trial = action!(
-        rt, app, ORGS_START_TRIAL, OrgsHandler::start_trial, StartTrialInput
-    );
-    let tasks_create_task = action!(
-        rt, app, TASKS_CREATE_TASK, TasksHandler::create_task, CreateTaskInput
-    );
-    let tasks_delete_task = action!(
-        rt, app, TASKS_DELETE_TASK, TasksHandler::delete_task, DeleteTaskInput
-    );
-    let tasks_get_task = action!(
-        rt, app, TASKS_GET_TASK, TasksHandler::get_task, GetTaskInput
-    );
-    let tasks_list_tasks = action!(
-        rt, app, TASKS_LIST_TASKS, TasksHandler::list_tasks, ListTasksInput
-    );
-    let tasks_on_task_created = action!(
-        rt, app, TASKS_ON_TASK_CREATED, TasksHandler::on_task_created, TaskCreatedPayload
-    );
-    let tasks_update_task = action!(
-        rt, app, TASKS_UPDATE_TASK, TasksHandler::update_task, UpdateTaskInput
-    );
-    tasks_on_task_created.subscribe("task.created");
+    let router = Router::new();
+    let router = serve_auth_login(rt, &app, router);
+    let router = serve_auth_logout(rt, &app, router);
+    let router = serve_auth_me(rt, &app, router);
+    let router = serve_auth_register(rt, &app, router);
+    let router = serve_health_health(rt, &app, router);
+    let router = serve_orgs_create_org(rt, &app, router);
+    let router = serve_orgs_report(rt, &app, router);
+    let router = serve_orgs_start_trial(rt, &app, router);
+    let router = serve_tasks_create_task(rt, &app, router);
+    let router = serve_tasks_delete_task(rt, &app, router);
+    let router = serve_tasks_get_task(rt, &app, router);
+    let router = serve_tasks_list_tasks(rt, &app, router);
+    let router = serve_tasks_on_task_created(rt, &app, router);
+    let router = serve_tasks_update_task(rt, &app, router);
     super::jobs::register(rt, &app);
-    Router::new()
-        .route("/api/auth/login", auth_login.post(200, &[]))
-        .route("/api/auth/logout", auth_logout.post(204, &[]))
-        .route("/api/auth/me", auth_me.get(200, &[]))
-        .route("/api/auth/register", auth_register.post(201, &[]))
-        .route("/api/health", health_health.get(200, &[]))
-        .route("/api/orgs", orgs_create_org.post(201, &[]))
-        .route(
-            "/api/orgs/{org_id}/report",
-            orgs_report.get(200, &[Binding::Path("org_id", Param::Str)]),
-        )
-        .route(
-            "/api/orgs/{org_id}/trial",
-            orgs_start_trial.post(200, &[Binding::Path("org_id", Param::Str)]),
-        )
-        .route(
-            "/api/tasks",
-            tasks_create_task
-                .post(201, &[])
-                .merge(
-                    tasks_list_tasks
-                        .get(
-                            200,
-                            &[
-                                Binding::Query("status", Param::Str),
-                                Binding::Query("tag", Param::Str),
-                                Binding::Query("limit", Param::Int),
-                                Binding::Query("cursor", Param::Str),
-                            ],
-                        ),
-                ),
-        )
-        .route(
-            "/api/tasks/{id}",
-            tasks_delete_task
-                .delete(204, &[Binding::Path("id", Param::Str)])
-                .merge(tasks_get_task.get(200, &[Binding::Path("id", Param::Str)]))
-                .merge(tasks_update_task.patch(200, &[Binding::Path("id", Param::Str)])),
-        )
-        .route("/api/v1/actions/auth.login", auth_login.post(200, &[]))
-        .route("/api/v1/actions/auth.logout", auth_logout.post(204, &[]))
-        .route("/api/v1/actions/auth.me", auth_me.post(200, &[]))
-        .route("/api/v1/actions/auth.register", auth_register.post(201, &[]))
-        .route("/api/v1/actions/health.health", health_health.post(200, &[]))
-        .route("/api/v1/actions/orgs.create_org", orgs_create_org.post(201, &[]))
-        .route("/api/v1/actions/orgs.report", orgs_report.post(200, &[]))
-        .route("/api/v1/actions/orgs.start_trial", orgs_start_trial.post(200, &[]))
-        .route("/api/v1/actions/tasks.create_task", tasks_create_task.post(201, &[]))
-        .route("/api/v1/actions/tasks.delete_task", tasks_delete_task.post(204, &[]))
-        .route("/api/v1/actions/tasks.get_task", tasks_get_task.post(200, &[]))
-        .route("/api/v1/actions/tasks.list_tasks", tasks_list_tasks.post(200, &[]))
-        .route("/api/v1/actions/tasks.update_task", tasks_update_task.post(200, &[]))
+    router
         .merge(super::webhooks::routes(rt, &app))
         .merge(super::mcp::routes(rt, &app))
         .merge(::bunbase_runtime::docs::routes("/api", OPENAPI_JSON))

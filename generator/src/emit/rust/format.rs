@@ -161,6 +161,7 @@ pub fn unparse_items(tokens: TokenStream) -> Vec<Printed> {
             {
                 macro_item(m)
             }
+            syn::Item::Mod(m) if m.content.is_some() => inline_mod(m),
             _ => print_item(item),
         };
         out.push(Printed { is_use, text });
@@ -185,6 +186,50 @@ fn print_item(item: syn::Item) -> String {
     let mut file: syn::File = syn::parse_quote!();
     file.items.push(item);
     crate::emit::db::lay_out_declarations(prettyplease::unparse(&file))
+}
+
+/// An inline module (`mod m { ... }`) printed like a file: each of its items
+/// on its own with a blank line between them, indented one level. A module
+/// with inner attributes or a string literal spanning lines (which
+/// indenting would change) is printed by prettyplease alone.
+fn inline_mod(m: &syn::ItemMod) -> String {
+    let whole = || print_item(syn::Item::Mod(m.clone()));
+    let Some((brace, items)) = &m.content else {
+        return whole();
+    };
+    let inner_attrs = m
+        .attrs
+        .iter()
+        .any(|a| matches!(a.style, syn::AttrStyle::Inner(_)));
+    if inner_attrs || has_multiline_literal(quote::ToTokens::to_token_stream(m)) {
+        return whole();
+    }
+    let mut head = m.clone();
+    head.content = Some((*brace, Vec::new()));
+    let head = print_item(syn::Item::Mod(head));
+    let Some(head) = head.strip_suffix("{}\n") else {
+        return whole();
+    };
+    let body = join_items(&unparse_items(quote::quote!(#(#items)*)));
+    let mut out = format!("{head}{{\n");
+    for line in body.lines() {
+        if !line.is_empty() {
+            out.push_str("    ");
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// Whether a literal in `tokens` spans lines in its source text.
+fn has_multiline_literal(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Literal(l) => l.to_string().contains('\n'),
+        proc_macro2::TokenTree::Group(g) => has_multiline_literal(g.stream()),
+        _ => false,
+    })
 }
 
 /// An `action_error! { ... }` item whose body parses as an enum, with the

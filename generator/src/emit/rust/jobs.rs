@@ -144,7 +144,7 @@ fn register_kind(
                 move |rt, job| {
                     let app = app.clone();
                     async move {
-                        super::router::#spec.run_job(&rt, job, #decode, #closure).await.map(|_| ())
+                        super::super::router::#spec.run_job(&rt, job, #decode, #closure).await.map(|_| ())
                     }
                 },
             );
@@ -180,31 +180,76 @@ fn cron_registration(ir: &Ir, a: &Action, c: &CronTrigger) -> TokenStream {
     }
 }
 
-/// `register` (called by the router) and `workers`.
-fn jobs_tail(ir: &Ir) -> TokenStream {
+/// Whether `a` has a job kind or a schedule to register.
+fn has_jobs(a: &Action) -> bool {
+    a.triggers.queue.is_some()
+        || !a.triggers.crons.is_empty()
+        || a.triggers.webhooks.iter().any(|w| w.job.is_some())
+}
+
+/// The function registering the job kinds and schedules of `a`, in the
+/// `per_action` module under the action's spec name (unique among
+/// actions; the module keeps it apart from the enqueue functions). One
+/// small function per action: a handler's doc comment changing makes
+/// rustc check again only the function calling that handler.
+fn register_fn(ir: &Ir, a: &Action) -> TokenStream {
     let mut body = TokenStream::new();
-    for a in ir.actions() {
-        if let Some(q) = &a.triggers.queue {
-            body.extend(queue_registration(ir, a, q));
-        }
-        for c in &a.triggers.crons {
-            body.extend(cron_registration(ir, a, c));
-        }
-        // One kind per action, whatever its number of queued webhooks.
-        if let Some(job) = a.triggers.webhooks.iter().find_map(|w| w.job.as_ref()) {
-            body.extend(register_kind(
-                ir,
-                a,
-                &job.kind,
-                job.max_attempts,
-                0,
-                JobTrigger::Webhook,
-            ));
+    if let Some(q) = &a.triggers.queue {
+        body.extend(queue_registration(ir, a, q));
+    }
+    for c in &a.triggers.crons {
+        body.extend(cron_registration(ir, a, c));
+    }
+    // One kind per action, whatever its number of queued webhooks.
+    if let Some(job) = a.triggers.webhooks.iter().find_map(|w| w.job.as_ref()) {
+        body.extend(register_kind(
+            ir,
+            a,
+            &job.kind,
+            job.max_attempts,
+            0,
+            JobTrigger::Webhook,
+        ));
+    }
+    let f = ident(&a.spec_static.to_lowercase());
+    let doc = lit(&format!(
+        " Registers the job kinds and schedules of `{}`.",
+        a.full_name
+    ));
+    quote! {
+        #[doc = #doc]
+        pub(super) fn #f<H: Handlers>(rt: &Runtime, app: &Arc<H>) {
+            #body
         }
     }
-    if body.is_empty() {
-        body = quote!(let _ = (rt, app););
-    }
+}
+
+/// `register` (called by the router), the `per_action` functions it calls,
+/// and `workers`.
+fn jobs_tail(ir: &Ir) -> TokenStream {
+    let with_jobs: Vec<&Action> = ir.actions().filter(|a| has_jobs(a)).collect();
+    let fns = with_jobs.iter().map(|a| register_fn(ir, a));
+    let calls = with_jobs.iter().map(|a| {
+        let f = ident(&a.spec_static.to_lowercase());
+        quote!(per_action::#f(rt, app);)
+    });
+    let (body, module) = if with_jobs.is_empty() {
+        (quote!(let _ = (rt, app);), TokenStream::new())
+    } else {
+        (
+            quote!(#(#calls)*),
+            quote! {
+                /// One function per action registering its job kinds and
+                /// schedules, which [`register`] calls.
+                mod per_action {
+                    #[allow(unused_imports)]
+                    use super::*;
+
+                    #(#fns)*
+                }
+            },
+        )
+    };
     quote! {
         /// Registers the job handler of every `queue` and `cron` action (and
         /// of every action with a `mode: queue` webhook) with
@@ -217,6 +262,8 @@ fn jobs_tail(ir: &Ir) -> TokenStream {
         pub(crate) fn register<H: Handlers>(rt: &Runtime, app: &Arc<H>) {
             #body
         }
+
+        #module
 
         /// Registers everything that runs without an HTTP request (custom
         /// guards, event subscriptions, job handlers and schedules) without

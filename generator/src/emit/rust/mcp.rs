@@ -13,7 +13,7 @@
 //! `$defs`, so clients still get self-contained schemas.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 use serde_json::{Map, Value};
 
 use crate::emit::openapi::ComponentSchemas;
@@ -82,6 +82,11 @@ pub fn mcp_parts<'a>(ir: &'a Ir, schemas: &'a McpSchemas) -> Vec<Part<'a>> {
     parts.extend(chunked(tools, |(a, t, (input, output))| {
         spec(a, t, input, output.as_deref())
     }));
+    let with_tools: Vec<(&Action, &McpTrigger)> = ir
+        .actions()
+        .filter_map(|a| a.triggers.mcp.as_ref().map(|t| (a, t)))
+        .collect();
+    parts.extend(chunked(with_tools, move |(a, t)| register_fn(ir, a, t)));
     parts.push(whole(move || mcp_tail(ir)));
     parts
 }
@@ -111,19 +116,37 @@ fn mcp_head(ir: &Ir, schemas: &McpSchemas) -> TokenStream {
     }
 }
 
+/// The name of the function registering `a`'s tool
+/// (`register_tasks_list_tasks`): the spec's name, unique among actions,
+/// behind a prefix no other function of the module has.
+fn register_name(a: &Action) -> proc_macro2::Ident {
+    format_ident!("register_{}", a.spec_static.to_lowercase())
+}
+
+/// The function registering the tool of `a` (an action with an `mcp`
+/// trigger). One small function per tool: a handler's doc comment changing
+/// makes rustc check again only the function calling that handler.
+fn register_fn(ir: &Ir, a: &Action, t: &McpTrigger) -> TokenStream {
+    let f = register_name(a);
+    let name = ident(&t.rust_static);
+    let closure = handler_closure(ir, a);
+    let input = decoded_input(a);
+    let doc = lit(&format!(" Registers the MCP tool of `{}`.", a.full_name));
+    quote! {
+        #[doc = #doc]
+        fn #f<H: Handlers>(tools: &mut McpTools, app: &Arc<H>) -> Result<(), McpError> {
+            let app = app.clone();
+            tools.register(&#name, wire::event_input::<#input>, #closure)?;
+            Ok(())
+        }
+    }
+}
+
 /// `tools`, which registers every tool, and `routes`.
 fn mcp_tail(ir: &Ir) -> TokenStream {
-    let registrations = ir.actions().filter_map(|a| {
-        let t = a.triggers.mcp.as_ref()?;
-        let name = ident(&t.rust_static);
-        let closure = handler_closure(ir, a);
-        let input = decoded_input(a);
-        Some(quote! {
-            {
-                let app = app.clone();
-                tools.register(&#name, wire::event_input::<#input>, #closure)?;
-            }
-        })
+    let registrations = ir.actions().filter(|a| a.triggers.mcp.is_some()).map(|a| {
+        let f = register_name(a);
+        quote!(#f(&mut tools, &app)?;)
     });
     let version = lit(&ir.project.version);
     quote! {

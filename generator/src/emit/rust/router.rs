@@ -1,7 +1,5 @@
 //! Emits the `router` module of the API crate: every `api` trigger's route and action endpoint through the runtime's generic route (`bunbase_runtime::route`), event subscriptions, custom guards, and the runtime's offline docs routes for the OpenAPI document.
 
-use std::collections::BTreeMap;
-
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
@@ -10,13 +8,20 @@ use super::tokens::{custom_guards, ident, lit, uses_custom_guards};
 use super::types::field_rust_type;
 use crate::ir::{Action, Backoff, BindingLocation, GuardKind, Ir, RateLimitKey, TypeKind, TypeRef};
 
-/// The `router` module as parts: its head, the action specs in runs, then
-/// the router function, which builds one `bunbase_runtime::route::Action`
-/// per served action and serves it on each of its routes and events.
+/// The `router` module as parts: its head, the action specs in runs, one
+/// small function per served action, which builds its
+/// `bunbase_runtime::route::Action` and serves it on each of its routes and
+/// events, then the router function calling them.
+///
+/// One function per action keeps an edit cheap to rebuild: a handler's doc
+/// comment changing makes rustc check again the code that calls that
+/// handler, which is then one small function rather than the whole router.
 pub fn router_parts(ir: &Ir) -> Vec<Part<'_>> {
     let actions: Vec<&Action> = ir.actions().collect();
+    let served_actions: Vec<&Action> = ir.actions().filter(|a| served(a)).collect();
     let mut parts = vec![part(move || router_head(ir))];
     parts.extend(chunked(actions, spec_static));
+    parts.extend(chunked(served_actions, move |a| serve_fn(ir, a)));
     parts.push(whole(move || router_tail(ir)));
     parts
 }
@@ -85,12 +90,10 @@ fn router_head(ir: &Ir) -> TokenStream {
 
 /// The custom-guards adapter and the router function.
 fn router_tail(ir: &Ir) -> TokenStream {
-    let lets = ir
-        .actions()
-        .filter(|a| served(a))
-        .map(|a| action_let(ir, a));
-    let subs = ir.actions().flat_map(subscriptions);
-    let routes = route_table(ir);
+    let serves = ir.actions().filter(|a| served(a)).map(|a| {
+        let f = serve_name(a);
+        quote!(let router = #f(rt, &app, router);)
+    });
     let base = lit(&ir.project.base_path);
     let custom = custom_guards_adapter(ir);
     let webhooks = super::webhooks::router_merge(ir);
@@ -115,11 +118,10 @@ fn router_tail(ir: &Ir) -> TokenStream {
         pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
             let app = Arc::new(app);
             #register_custom
-            #(#lets)*
-            #(#subs)*
+            let router = Router::new();
+            #(#serves)*
             super::jobs::register(rt, &app);
-            Router::new()
-                #routes
+            router
                 #webhooks
                 #mcp
                 .merge(::bunbase_runtime::docs::routes(#base, OPENAPI_JSON))
@@ -181,17 +183,20 @@ fn spec_static(a: &Action) -> TokenStream {
     }
 }
 
-/// The local variable holding the runtime `route::Action` of `a`.
-fn action_var(a: &Action) -> proc_macro2::Ident {
-    ident(&a.spec_static.to_lowercase())
+/// The name of the function serving `a` (`serve_tasks_create_task`): the
+/// spec's name, unique among actions, behind a prefix no other function of
+/// the module has.
+fn serve_name(a: &Action) -> proc_macro2::Ident {
+    format_ident!("serve_{}", a.spec_static.to_lowercase())
 }
 
-/// `let <module>_<action> = action!(..);`: the action as the runtime's
-/// generic route serves it, calling its handler through the module trait
-/// (two modules may have actions of the same name, and `app` implements
-/// both traits).
-fn action_let(ir: &Ir, a: &Action) -> TokenStream {
-    let var = action_var(a);
+/// The function serving `a`: builds the action as the runtime's generic
+/// route serves it, calling its handler through the module trait (two
+/// modules may have actions of the same name, and `app` implements both
+/// traits), subscribes it to its events and adds its routes to `router`
+/// (axum merges the methods of one path).
+fn serve_fn(ir: &Ir, a: &Action) -> TokenStream {
+    let name = serve_name(a);
     let spec = spec_name(a);
     let tr = handler_trait(ir, a);
     let m = ident(&a.rust_name);
@@ -203,7 +208,20 @@ fn action_let(ir: &Ir, a: &Action) -> TokenStream {
         None if a.input_json => quote!(, json),
         None => TokenStream::new(),
     };
-    quote!(let #var = action!(rt, app, #spec, #tr::#m #input);)
+    let subs = subscriptions(a);
+    let routes = action_routes(ir, a);
+    let doc = lit(&format!(
+        " Serves `{}` on its routes and events through the pipeline.",
+        a.full_name
+    ));
+    quote! {
+        #[doc = #doc]
+        fn #name<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Router) -> Router {
+            let action = action!(rt, app, #spec, #tr::#m #input);
+            #(#subs)*
+            router #routes
+        }
+    }
 }
 
 /// The module trait's name (`TasksHandler`) for action `a`.
@@ -290,59 +308,39 @@ fn method_fn(m: &str) -> proc_macro2::Ident {
     format_ident!("{}", m.to_ascii_lowercase())
 }
 
-/// `.route(path, a.post(..).merge(b.get(..)))` for every path, grouping methods.
-fn route_table(ir: &Ir) -> TokenStream {
-    let mut by_path: BTreeMap<String, Vec<TokenStream>> = BTreeMap::new();
-    for a in ir.actions() {
-        if a.triggers.http.is_empty() {
-            continue;
-        }
-        let var = action_var(a);
-        for (i, r) in a.triggers.http.iter().enumerate() {
-            let b = bindings(ir, a, Some(i));
-            let status = Literal::u16_unsuffixed(r.status);
-            let method = method_fn(&r.method);
-            by_path
-                .entry(r.path.clone())
-                .or_default()
-                .push(quote!(#var.#method(#status, #b)));
-        }
-        if let Some(path) = &a.action_endpoint {
-            let b = bindings(ir, a, None);
-            let status =
-                Literal::u16_unsuffixed(a.triggers.http.first().map(|r| r.status).unwrap_or(200));
-            let method = method_fn("POST");
-            by_path
-                .entry(path.clone())
-                .or_default()
-                .push(quote!(#var.#method(#status, #b)));
-        }
-    }
+/// `.route(path, action.post(..))` for each route of `a` and, when it has
+/// routes, its action endpoint.
+fn action_routes(ir: &Ir, a: &Action) -> TokenStream {
     let mut out = TokenStream::new();
-    for (path, handlers) in by_path {
-        let p = lit(&path);
-        let mut chain = TokenStream::new();
-        for (i, handler) in handlers.into_iter().enumerate() {
-            if i == 0 {
-                chain = handler;
-            } else {
-                chain = quote!(#chain.merge(#handler));
-            }
-        }
-        out.extend(quote!(.route(#p, #chain)));
+    if a.triggers.http.is_empty() {
+        return out;
+    }
+    for (i, r) in a.triggers.http.iter().enumerate() {
+        let b = bindings(ir, a, Some(i));
+        let status = Literal::u16_unsuffixed(r.status);
+        let method = method_fn(&r.method);
+        let p = lit(&r.path);
+        out.extend(quote!(.route(#p, action.#method(#status, #b))));
+    }
+    if let Some(path) = &a.action_endpoint {
+        let b = bindings(ir, a, None);
+        let status =
+            Literal::u16_unsuffixed(a.triggers.http.first().map(|r| r.status).unwrap_or(200));
+        let method = method_fn("POST");
+        let p = lit(path);
+        out.extend(quote!(.route(#p, action.#method(#status, #b))));
     }
     out
 }
 
 /// Subscribes the action to each of its events (`Action::subscribe`).
 fn subscriptions(a: &Action) -> Vec<TokenStream> {
-    let var = action_var(a);
     a.triggers
         .events
         .iter()
         .map(|e| {
             let event = lit(&e.event);
-            quote!(#var.subscribe(#event);)
+            quote!(action.subscribe(#event);)
         })
         .collect()
 }
