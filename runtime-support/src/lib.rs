@@ -205,7 +205,7 @@
 //! | `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE` | 7 days, `true` | session lifetime, `Secure` cookie attribute |
 //! | `BODY_LIMIT_BYTES` | 1 MiB | larger bodies get 413 `payload_too_large` |
 //! | `HEAD_LIMIT_BYTES` | 64 KiB | larger request heads (request line and header fields, counted as HTTP/1.1 text) get 431 `headers_too_large`, or 414 `uri_too_long` when the URI alone is over it, with the error envelope; hyper refuses heads past its own buffer (about 400 KiB) with the same envelope ([`Config::head_limit`]) |
-//! | `HUGE_PAGES` | `off` | with mimalloc on Linux, off asks the kernel for no transparent huge pages (`prctl`): mimalloc asks for them on every thread's arena, so each thread that allocates held a 2 MiB page; `on` keeps the system's policy ([`Config::huge_pages`]) |
+//! | `HUGE_PAGES` | `off` | with mimalloc on Linux, off asks the kernel for no transparent huge pages (`prctl`): mimalloc asks for them on every thread's arena, so each thread that allocates held a 2 MiB page; `on` keeps the system's policy ([`Config::huge_pages`]). The generated `main` starts the async runtime through [`block_on`], which applies it before the runtime's threads start; [`Runtime::start`] applies it too, for servers whose `main` uses `#[tokio::main]` |
 //! | `TRUST_PROXY` | `false` | take the client IP from `X-Forwarded-For` (per-IP rate limits) |
 //! | `CORS_ALLOWED_ORIGINS` | none | browser origins allowed (with cookies); `*` for any (without) |
 //! | `CSRF_TRUSTED_ORIGINS` | none | more origins allowed to send cookie-authenticated mutating requests |
@@ -440,7 +440,7 @@ pub use logging::init_tracing;
 /// declaration in `main.rs`) to use the system allocator.
 #[cfg(feature = "mimalloc")]
 pub use mimalloc::MiMalloc;
-pub use runtime::{Error, Runtime, RuntimeBuilder};
+pub use runtime::{Error, Runtime, RuntimeBuilder, block_on};
 pub use schedule::{MissedTicks, Schedule};
 pub use server::{Server, run_main, serve};
 pub use trace::TraceId;
