@@ -42,11 +42,15 @@ pub fn body<T>(
     Some(value)
 }
 
-/// Whether `bytes` holds the escape `\u0000` anywhere. Only the places
-/// where a backslash stands are compared: most bodies have none, and a
+/// Whether `bytes` holds the escape `\u0000` anywhere. Most bodies have
+/// no backslash at all, which `contains` (a vectorised `memchr`) tells
+/// first; otherwise only the places where one stands are compared. A
 /// window comparison at every byte cost about a thousand instructions on
 /// a 116-byte body.
 fn has_nul_escape(bytes: &[u8]) -> bool {
+    if !bytes.contains(&b'\\') {
+        return false;
+    }
     bytes
         .iter()
         .enumerate()
