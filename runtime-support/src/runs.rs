@@ -211,9 +211,8 @@ pub enum RunHistory {
     All,
     /// Failed runs only: for high-volume servers, where a row per success
     /// costs more than it tells (on SQLite, 3–18 µs of CPU per request in
-    /// `cargo xtask bench overhead`; about 16,000 instructions a request
-    /// under callgrind, four fifths of them on the SQLite connection's
-    /// thread).
+    /// `cargo xtask bench overhead`; about 13,500 instructions a request
+    /// under callgrind, most of them on the SQLite connection's thread).
     Errors,
     /// No run is stored.
     Off,
