@@ -59,7 +59,9 @@ pub struct Config {
     /// `HUGE_PAGES` (default off): whether the process may get transparent
     /// huge pages. With mimalloc (the generated servers' allocator) on
     /// Linux, off asks the kernel for none at start (`prctl`
-    /// `PR_SET_THP_DISABLE`): mimalloc asks for huge pages on every
+    /// `PR_SET_THP_DISABLE`; [`crate::block_on`], which the generated
+    /// `main` calls, does it before the async runtime's threads start,
+    /// and [`crate::Runtime::start`] again): mimalloc asks for huge pages on every
     /// thread's arena, so each thread that allocates (the tokio workers,
     /// one per SQLite connection) held a 2 MiB page for a few KiB, most of
     /// the server's resident memory. `on` leaves the system's policy.
@@ -503,7 +505,7 @@ fn metrics_config(
     Ok(crate::observe::MetricsConfig { enabled, token })
 }
 
-fn parse_bool(v: &str) -> Option<bool> {
+pub(crate) fn parse_bool(v: &str) -> Option<bool> {
     match v.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Some(true),
         "0" | "false" | "no" | "off" => Some(false),

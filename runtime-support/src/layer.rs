@@ -18,7 +18,7 @@ use futures::future::BoxFuture;
 use tracing::Instrument as _;
 
 use crate::error::{PendingEnvelope, render};
-use crate::trace::{REQUEST_ID_HEADER, with_trace_id};
+use crate::trace::{REQUEST_ID, with_trace_id};
 use crate::{ApiError, Runtime, TraceId};
 
 /// Wraps routes in [`RequestService`], with axum's `DefaultBodyLimit`
@@ -79,7 +79,7 @@ where
         {
             let mut res = render(&err, id.as_str());
             if let Ok(v) = HeaderValue::from_str(id.as_str()) {
-                res.headers_mut().insert(REQUEST_ID_HEADER, v);
+                res.headers_mut().insert(REQUEST_ID.clone(), v);
             }
             return Box::pin(async move { Ok(res) });
         }
@@ -139,7 +139,7 @@ where
                 res = fresh;
             }
             if let Ok(v) = HeaderValue::from_str(id.as_str()) {
-                res.headers_mut().insert(REQUEST_ID_HEADER, v);
+                res.headers_mut().insert(REQUEST_ID.clone(), v);
             }
             Ok(res)
         }))

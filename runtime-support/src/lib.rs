@@ -205,7 +205,7 @@
 //! | `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE` | 7 days, `true` | session lifetime, `Secure` cookie attribute |
 //! | `BODY_LIMIT_BYTES` | 1 MiB | larger bodies get 413 `payload_too_large` |
 //! | `HEAD_LIMIT_BYTES` | 64 KiB | larger request heads (request line and header fields, counted as HTTP/1.1 text) get 431 `headers_too_large`, or 414 `uri_too_long` when the URI alone is over it, with the error envelope; hyper refuses heads past its own buffer (about 400 KiB) with the same envelope ([`Config::head_limit`]) |
-//! | `HUGE_PAGES` | `off` | with mimalloc on Linux, off asks the kernel for no transparent huge pages (`prctl`): mimalloc asks for them on every thread's arena, so each thread that allocates held a 2 MiB page; `on` keeps the system's policy ([`Config::huge_pages`]) |
+//! | `HUGE_PAGES` | `off` | with mimalloc on Linux, off asks the kernel for no transparent huge pages (`prctl`): mimalloc asks for them on every thread's arena, so each thread that allocates held a 2 MiB page; `on` keeps the system's policy ([`Config::huge_pages`]). The generated `main` starts the async runtime through [`block_on`], which applies it before the runtime's threads start; [`Runtime::start`] applies it too, for servers whose `main` uses `#[tokio::main]` |
 //! | `TRUST_PROXY` | `false` | take the client IP from `X-Forwarded-For` (per-IP rate limits) |
 //! | `CORS_ALLOWED_ORIGINS` | none | browser origins allowed (with cookies); `*` for any (without) |
 //! | `CSRF_TRUSTED_ORIGINS` | none | more origins allowed to send cookie-authenticated mutating requests |
@@ -218,7 +218,7 @@
 //! | `RUST_LOG`, `LOG_FORMAT=json` | `info`, text | logging ([`init_tracing`]) |
 //! | `BUNBASE_MIGRATIONS_DIR` | the server crate's `migrations/` | where [`Migrations::locate`] reads migrations |
 //! | `AUTO_MIGRATE` | `true` | whether [`run_main`]'s `serve` applies pending migrations first |
-//! | `RUN_HISTORY` | `all` | which runs `bunbase_runs` stores: `all`, `errors` (failed runs only) or `off`; storing every run cost 3–18 µs of CPU per request (median 7.5) on SQLite in `cargo xtask bench overhead` on 2026-12-07, nearly all of it the writer's batched inserts and WAL checkpoints (handing a run over allocates nothing), and it raised that benchmark's p99 (the writer's SQLite thread shares the server's CPU); `errors` keeps the failures at a fraction of that ([`runs`]) |
+//! | `RUN_HISTORY` | `all` | which runs `bunbase_runs` stores: `all`, `errors` (failed runs only) or `off`; storing every run cost 3–18 µs of CPU per request (median 7.5) on SQLite in `cargo xtask bench overhead` on 2026-12-07, nearly all of it the writer's batched inserts and WAL checkpoints (handing a run over allocates nothing), and it raised that benchmark's p99 (the writer's SQLite thread shares the server's CPU). Counted with callgrind over 4,000 requests of that endpoint (16 connections, 2026-12-07): 91,900 instructions a request against 78,400 with `off` (the hand-written endpoint: 67,900), most of the 13,500 on the SQLite connection's thread (the insert's statement and B-tree work, SQLite copying every bound text); before the writer's inserts went to 16 rows a statement it was 16,300, 13,200 of them on that thread and 3,100 on the async workers (handing the run over, writing its text, binding it); `errors` keeps the failures at a fraction of that ([`runs`]) |
 //! | `RUN_HISTORY_RETENTION`, `RUN_HISTORY_MAX_ROWS` | `7d`, 500,000 | every 10 s, runs older than the age (`12h`, `30d`, `never`) and all but the newest rows (`0`: no limit) are deleted in indexed batches ([`runs::Retention`]) |
 //! | `JOBS_WORKER` | `true` | whether this process runs a job worker and the scheduler |
 //! | `JOBS_CONCURRENCY` | 10 | job handlers running at once |
@@ -440,7 +440,7 @@ pub use logging::init_tracing;
 /// declaration in `main.rs`) to use the system allocator.
 #[cfg(feature = "mimalloc")]
 pub use mimalloc::MiMalloc;
-pub use runtime::{Error, Runtime, RuntimeBuilder};
+pub use runtime::{Error, Runtime, RuntimeBuilder, block_on};
 pub use schedule::{MissedTicks, Schedule};
 pub use server::{Server, run_main, serve};
 pub use trace::TraceId;

@@ -249,14 +249,15 @@ impl ActionSpec {
         let trace_id = req.trace_id().clone();
         let render = |err: &ApiError| crate::error::render(err, trace_id.as_str());
         // CSRF: a mutating request carrying the session cookie must come
-        // from an allowed origin (API keys and cookie-less calls pass).
+        // from an allowed origin (API keys and cookie-less calls pass). The
+        // origin check reads a header or two; only when it fails is the
+        // `Cookie` header searched for the session cookie.
         let auth = rt.auth();
-        if auth.cookies().cookie_values(req.headers()).next().is_some()
-            && let Err(e) = crate::auth::csrf::check(
-                req.method(),
-                req.headers(),
-                &auth.options().trusted_origins,
-            )
+        if let Err(e) = crate::auth::csrf::check(
+            req.method(),
+            req.headers(),
+            &auth.options().trusted_origins,
+        ) && auth.cookies().cookie_values(req.headers()).next().is_some()
         {
             return render(&e);
         }

@@ -379,6 +379,39 @@ async fn default_limiter(
     }
 }
 
+/// Runs a server's `main` future on a multi-threaded tokio runtime, as
+/// `#[tokio::main]` does, after what has to happen before the runtime's
+/// threads start: with `HUGE_PAGES` off (the default; see
+/// [`Config::huge_pages`]) the kernel is asked for no transparent huge
+/// pages first, so no worker thread's arena is backed by one. The
+/// generated `main` calls it:
+///
+/// ```no_run
+/// fn main() -> std::process::ExitCode {
+///     bunbase_runtime::block_on(async { std::process::ExitCode::SUCCESS })
+/// }
+/// ```
+///
+/// An invalid `HUGE_PAGES` changes nothing here: [`Config::from_env`]
+/// reports it.
+///
+/// # Panics
+///
+/// When the operating system refuses to start the runtime's threads, as
+/// `#[tokio::main]` does.
+pub fn block_on<F: Future>(main: F) -> F::Output {
+    let allowed = std::env::var("HUGE_PAGES")
+        .ok()
+        .and_then(|v| crate::config::parse_bool(&v))
+        .unwrap_or(false);
+    huge_pages(allowed);
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("failed to start the tokio runtime")
+        .block_on(main)
+}
+
 /// Applies [`Config::huge_pages`]: off asks the kernel for no transparent
 /// huge pages in this process from now on (pages already backed keep
 /// theirs). Only with mimalloc on Linux, whose arenas ask for huge pages;

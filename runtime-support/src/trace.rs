@@ -5,13 +5,19 @@ use std::fmt;
 
 use std::sync::Arc;
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderName};
 
 /// The header a trace id is read from and echoed in.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// The W3C trace context header; its trace-id field is used when no
 /// `x-request-id` is sent.
 pub const TRACEPARENT_HEADER: &str = "traceparent";
+
+/// [`REQUEST_ID_HEADER`] as a header name: looked up and inserted on every
+/// request, it is parsed once here, not at each use.
+pub(crate) static REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
+/// [`TRACEPARENT_HEADER`] as a header name.
+static TRACEPARENT: HeaderName = HeaderName::from_static(TRACEPARENT_HEADER);
 
 /// A request's trace id: cheap to clone, printable, echoed as `x-request-id`.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -61,12 +67,12 @@ impl TraceId {
     /// The id from `x-request-id`, else from `traceparent`, else a new one.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         headers
-            .get(REQUEST_ID_HEADER)
+            .get(&REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .and_then(TraceId::parse)
             .or_else(|| {
                 headers
-                    .get(TRACEPARENT_HEADER)
+                    .get(&TRACEPARENT)
                     .and_then(|v| v.to_str().ok())
                     .and_then(TraceId::from_traceparent)
             })

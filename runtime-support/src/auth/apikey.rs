@@ -138,6 +138,10 @@ pub(crate) fn secret_matches(row: &ApiKeyRow, secret: &str) -> bool {
     )
 }
 
+/// `x-api-key`, parsed once (a name given as text is parsed at every
+/// lookup).
+static X_API_KEY: axum::http::HeaderName = axum::http::HeaderName::from_static("x-api-key");
+
 /// The API key token a request carries: `Authorization: Bearer <key>` or
 /// `X-API-Key: <key>`.
 pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<&str> {
@@ -151,7 +155,7 @@ pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<&str> {
         }
     }
     headers
-        .get("x-api-key")
+        .get(&X_API_KEY)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
 }

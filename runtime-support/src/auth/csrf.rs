@@ -13,17 +13,21 @@
 //! program, not a browser page, and passes. API-key callers send no cookie
 //! and are never checked.
 
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode, header};
 
 use crate::ApiError;
+
+/// `Sec-Fetch-Site`, parsed once (a name given as text is parsed at every
+/// lookup).
+static SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
 /// Checks one request; `Err` is 403 `csrf_rejected`.
 pub fn check(method: &Method, headers: &HeaderMap, allowed: &[String]) -> Result<(), ApiError> {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let site = text("sec-fetch-site");
+    let text = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let site = text(&SEC_FETCH_SITE);
     if matches!(site, Some("same-origin") | Some("none")) {
         return Ok(());
     }
@@ -39,7 +43,7 @@ pub fn check(method: &Method, headers: &HeaderMap, allowed: &[String]) -> Result
         };
     };
     let origin = origin.trim().trim_end_matches('/');
-    let host = text("host").map(str::trim);
+    let host = text(&header::HOST).map(str::trim);
     let authority = origin.split_once("://").map(|(_, a)| a);
     let same_origin = matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h));
     let allowed = allowed

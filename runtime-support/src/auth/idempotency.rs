@@ -31,6 +31,10 @@ use crate::ApiError;
 
 /// The request header.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// [`IDEMPOTENCY_KEY`] as a header name, parsed once: every mutating
+/// request looks it up.
+static IDEMPOTENCY_KEY_NAME: axum::http::HeaderName =
+    axum::http::HeaderName::from_static(IDEMPOTENCY_KEY);
 /// The response header marking a replayed response.
 pub const REPLAYED: &str = "idempotent-replayed";
 
@@ -125,7 +129,7 @@ impl IdempotentRequest {
         if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
             return Ok(None);
         }
-        let Some(raw) = headers.get(IDEMPOTENCY_KEY) else {
+        let Some(raw) = headers.get(&IDEMPOTENCY_KEY_NAME) else {
             return Ok(None);
         };
         let key = raw.to_str().unwrap_or("").trim();

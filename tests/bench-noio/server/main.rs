@@ -20,8 +20,13 @@ static GLOBAL: bunbase_runtime::MiMalloc = bunbase_runtime::MiMalloc;
 #[derive(Debug, Clone, Default)]
 pub struct App;
 
-#[bunbase_runtime::tokio::main(crate = "bunbase_runtime::tokio")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Starts the async runtime as the generated `main` does: transparent
+/// huge pages are turned off first (`HUGE_PAGES`).
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    bunbase_runtime::block_on(run())
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     bunbase_runtime::init_tracing();
     let rt = Runtime::start(Config::from_env("noio")?).await?;
     let user = bunbase_runtime::uuid::Uuid::now_v7().to_string();

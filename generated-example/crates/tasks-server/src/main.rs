@@ -28,8 +28,15 @@ pub struct App;
 const DEMO_EMAIL: &str = "demo@example.com";
 const DEMO_PASSWORD: &str = "demo-password";
 
-#[bunbase_runtime::tokio::main(crate = "bunbase_runtime::tokio")]
-async fn main() -> ExitCode {
+/// Starts the async runtime, once transparent huge pages are turned
+/// off (`HUGE_PAGES`, see `bunbase_runtime::block_on`), and runs the
+/// command.
+fn main() -> ExitCode {
+    bunbase_runtime::block_on(run())
+}
+
+/// Runs the command the first argument names (`serve` by default).
+async fn run() -> ExitCode {
     bunbase_runtime::init_tracing();
     // The migrations of contracts/migrations/<dialect>/, embedded by `bunbase gen`.
     let migrations = tasks_api::db::MIGRATIONS.clone();

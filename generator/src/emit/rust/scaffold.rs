@@ -141,8 +141,15 @@ fn main_rs(ir: &Ir) -> TokenStream {
         #[derive(Debug, Clone, Default)]
         pub struct App;
 
-        #[bunbase_runtime::tokio::main(crate = "bunbase_runtime::tokio")]
-        async fn main() -> ExitCode {
+        /// Starts the async runtime, once transparent huge pages are turned
+        /// off (`HUGE_PAGES`, see `bunbase_runtime::block_on`), and runs the
+        /// command.
+        fn main() -> ExitCode {
+            bunbase_runtime::block_on(run())
+        }
+
+        /// Runs the command the first argument names (`serve` by default).
+        async fn run() -> ExitCode {
             bunbase_runtime::init_tracing();
             let migrations = #migrations;
             let command = std::env::args().nth(1).unwrap_or_else(|| "serve".to_owned());
