@@ -142,13 +142,24 @@ fn workspace() -> PathBuf {
             // one, which keeps its profile.
             if f.path != "Cargo.toml" {
                 write_if_changed(&ws.join(&name).join(&f.path), &f.contents);
-            } else if let Some(at) = f.contents.find("\n[profile") {
+                continue;
+            }
+            if let Some(at) = f.contents.find("\n[profile") {
                 f.contents[at..].clone_into(&mut profile);
+            }
+            // The case's own crates (API, types), under its folder.
+            for line in f
+                .contents
+                .lines()
+                .filter(|l| l.contains("path = \"crates/"))
+            {
+                deps.push_str(
+                    &line.replace("path = \"crates/", &format!("path = \"{name}/crates/")),
+                );
+                deps.push('\n');
             }
         }
         members.push(format!("\"{name}/crates/*\""));
-        let api = format!("{}-api", ir.project.kebab_name);
-        deps.push_str(&format!("{api} = {{ path = \"{name}/crates/{api}\" }}\n"));
     }
     write_if_changed(
         &ws.join("Cargo.toml"),

@@ -186,4 +186,3 @@ fn printed_in_parts_is_the_whole_document() {
         );
     }
 }
-

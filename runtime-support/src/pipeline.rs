@@ -253,11 +253,9 @@ impl ActionSpec {
         // origin check reads a header or two; only when it fails is the
         // `Cookie` header searched for the session cookie.
         let auth = rt.auth();
-        if let Err(e) = crate::auth::csrf::check(
-            req.method(),
-            req.headers(),
-            &auth.options().trusted_origins,
-        ) && auth.cookies().cookie_values(req.headers()).next().is_some()
+        if let Err(e) =
+            crate::auth::csrf::check(req.method(), req.headers(), &auth.options().trusted_origins)
+            && auth.cookies().cookie_values(req.headers()).next().is_some()
         {
             return render(&e);
         }

@@ -526,13 +526,20 @@ fn random_contracts_check_clean_and_compile() {
                 if let Some(at) = f.contents.find("\n[profile") {
                     f.contents[at..].clone_into(&mut profile);
                 }
+                // The project's own crates (API, types), under its folder.
+                for line in f
+                    .contents
+                    .lines()
+                    .filter(|l| l.contains("path = \"crates/"))
+                {
+                    let line = line.replace("path = \"crates/", &format!("path = \"{dir}/crates/"));
+                    let _ = writeln!(deps, "{line}");
+                }
                 continue;
             }
             write_if_changed(&ws.join(&dir).join(&f.path), &f.contents);
         }
         members.push(format!("\"{dir}/crates/*\""));
-        let api = format!("{}-api", ir.project.kebab_name);
-        let _ = writeln!(deps, "{api} = {{ path = \"{dir}/crates/{api}\" }}");
     }
     assert!(
         rejected.is_empty(),

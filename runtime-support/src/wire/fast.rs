@@ -228,7 +228,12 @@ mod tests {
             (br#"\u0000"#, true),
             (br#"\"#, false),
         ] {
-            assert_eq!(has_nul_escape(text), nul, "{}", String::from_utf8_lossy(text));
+            assert_eq!(
+                has_nul_escape(text),
+                nul,
+                "{}",
+                String::from_utf8_lossy(text)
+            );
             assert_eq!(
                 has_nul_escape(text),
                 text.windows(6).any(|w| w == b"\\u0000")
