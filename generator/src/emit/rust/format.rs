@@ -211,7 +211,12 @@ fn inline_mod(m: &syn::ItemMod) -> String {
         return whole();
     };
     let body = join_items(&unparse_items(quote::quote!(#(#items)*)));
-    let mut out = format!("{head}{{\n");
+    close_block(format!("{head}{{\n"), &body)
+}
+
+/// `open`, then each line of `body` indented one level (blank lines kept
+/// blank), then the closing brace.
+fn close_block(mut out: String, body: &str) -> String {
     for line in body.lines() {
         if !line.is_empty() {
             out.push_str("    ");
@@ -239,19 +244,11 @@ fn macro_item(m: &syn::ItemMacro) -> String {
         return print_item(syn::Item::Macro(m.clone()));
     };
     let path = &m.mac.path;
-    let mut out = format!(
+    let open = format!(
         "{}! {{\n",
         quote::quote!(#path).to_string().replace(' ', "")
     );
-    for line in print_item(body).lines() {
-        if !line.is_empty() {
-            out.push_str("    ");
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out.push_str("}\n");
-    out
+    close_block(open, &print_item(body))
 }
 
 #[cfg(test)]
