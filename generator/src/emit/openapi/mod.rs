@@ -161,6 +161,12 @@ pub fn document_json_with<T>(
     (out, made)
 }
 
+/// The document's component schemas alone (what the MCP tools' schemas are
+/// converted from), for a caller that does not print the document.
+pub fn component_schemas(ir: &Ir) -> ComponentSchemas {
+    component_schema_map(&Layout::new(ir))
+}
+
 /// The one key `paths` holds while the rest of the document is printed,
 /// replaced by the path items printed one by one.
 const PATHS_MARK: &str = "\u{1}";

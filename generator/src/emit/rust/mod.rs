@@ -172,8 +172,7 @@ pub fn mcp_schemas(ir: &Ir, components: &ComponentSchemas) -> McpSchemas {
 
 /// Emits the Rust workspace files for `ir`.
 pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
-    let (_, schemas) =
-        crate::emit::openapi::document_json_with(ir, |components| mcp_schemas(ir, components));
+    let schemas = mcp_schemas(ir, &crate::emit::openapi::component_schemas(ir));
     emit_with(ir, opts, &schemas)
 }
 
