@@ -26,6 +26,10 @@ use crate::session::Session;
 use crate::validate::Validate;
 use crate::{ApiError, Runtime, TraceId};
 
+mod erase;
+
+use erase::{AnyInput, AnyOutput};
+
 /// Backoff between retries (mirrors the IR's `Backoff`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backoff {
@@ -240,12 +244,29 @@ impl ActionSpec {
         handler: H,
     ) -> Response
     where
-        I: Validate + Clone + Send,
-        O: Serialize + Send,
+        I: Validate + Clone + Send + 'static,
+        O: Serialize + Send + 'static,
         E: Into<ApiError> + Send,
         Fut: Future<Output = Result<O, E>> + Send,
         H: Fn(ActionContext, I) -> Fut + Send + Sync,
     {
+        let handler = erase::handler(&handler);
+        let mut read = erase::read_request(decode);
+        self.serve_http(rt, req, status, &mut read, &handler, erase::to_json::<O>)
+            .await
+    }
+
+    /// [`Self::run_http`] with the action's types erased: compiled once,
+    /// not once per action.
+    async fn serve_http(
+        &self,
+        rt: &Runtime,
+        req: HttpRequest,
+        status: u16,
+        decode: &mut erase::ReadRequest<'_>,
+        handler: &erase::Handler<'_>,
+        to_json: fn(&(dyn std::any::Any + Send)) -> Result<Vec<u8>, String>,
+    ) -> Response {
         let trace_id = req.trace_id().clone();
         let render = |err: &ApiError| crate::error::render(err, trace_id.as_str());
         // CSRF: a mutating request carrying the session cookie must come
@@ -294,7 +315,7 @@ impl ActionSpec {
                     headers: req.headers(),
                     http: Some(&http),
                 },
-                || decode(&req),
+                &mut || decode(&req),
                 handler,
                 RunMode::default(),
             )
@@ -307,7 +328,7 @@ impl ActionSpec {
                 let body = if status == StatusCode::NO_CONTENT {
                     Vec::new()
                 } else {
-                    match serde_json::to_vec(&success.output) {
+                    match to_json(&*success.output) {
                         Ok(body) => body,
                         Err(e) => {
                             if let Some(c) = &claimed {
@@ -386,8 +407,8 @@ impl ActionSpec {
         handler: H,
     ) -> Result<O, ApiError>
     where
-        I: Validate + Clone + Send,
-        O: Send,
+        I: Validate + Clone + Send + 'static,
+        O: Send + 'static,
         E: Into<ApiError> + Send,
         Fut: Future<Output = Result<O, E>> + Send,
         H: Fn(ActionContext, I) -> Fut + Send + Sync,
@@ -417,8 +438,8 @@ impl ActionSpec {
         handler: H,
     ) -> Result<O, ApiError>
     where
-        I: Validate + Clone + Send,
-        O: Send,
+        I: Validate + Clone + Send + 'static,
+        O: Send + 'static,
         E: Into<ApiError> + Send,
         Fut: Future<Output = Result<O, E>> + Send,
         H: Fn(ActionContext, I) -> Fut + Send + Sync,
@@ -428,10 +449,18 @@ impl ActionSpec {
             headers: &headers,
             http: None,
         };
+        let handler = erase::handler(&handler);
         let outcome = self
-            .execute(rt, inv, call, input, handler, RunMode::default())
+            .execute(
+                rt,
+                inv,
+                call,
+                &mut erase::read(input),
+                &handler,
+                RunMode::default(),
+            )
             .await?;
-        outcome.into_output()
+        erase::output(outcome.into_output()?)
     }
 
     /// Runs the action for a claimed job (queue, cron or durable event):
@@ -450,8 +479,8 @@ impl ActionSpec {
         handler: H,
     ) -> Result<O, ApiError>
     where
-        I: Validate + Clone + Send,
-        O: Send,
+        I: Validate + Clone + Send + 'static,
+        O: Send + 'static,
         E: Into<ApiError> + Send,
         Fut: Future<Output = Result<O, E>> + Send,
         H: Fn(ActionContext, I) -> Fut + Send + Sync,
@@ -474,28 +503,29 @@ impl ActionSpec {
             headers: &headers,
             http: None,
         };
+        let handler = erase::handler(&handler);
         let outcome = self
-            .execute(rt, inv, call, move || decode(payload), handler, mode)
+            .execute(
+                rt,
+                inv,
+                call,
+                &mut erase::read(move || decode(payload)),
+                &handler,
+                mode,
+            )
             .await?;
-        outcome.into_output()
+        erase::output(outcome.into_output()?)
     }
 
-    async fn execute<I, O, E, Fut, H>(
+    async fn execute(
         &self,
         rt: &Runtime,
         inv: Invocation,
         call: Call<'_>,
-        input: impl FnOnce() -> Result<I, ApiError> + Send,
-        handler: H,
+        input: &mut erase::Read<'_>,
+        handler: &erase::Handler<'_>,
         mode: RunMode,
-    ) -> Result<Outcome<O>, ApiError>
-    where
-        I: Validate + Clone + Send,
-        O: Send,
-        E: Into<ApiError> + Send,
-        Fut: Future<Output = Result<O, E>> + Send,
-        H: Fn(ActionContext, I) -> Fut + Send + Sync,
-    {
+    ) -> Result<Outcome<AnyOutput>, ApiError> {
         // Detail for `RUST_LOG=debug`: at `info` no span is created, and the
         // log lines carry the trace id and action through the task's scope
         // (`crate::logging`).
@@ -522,23 +552,16 @@ impl ActionSpec {
     /// outcome's log line and the run record.
     // Same parts as `attempt_all`, plus the span the attempts run in.
     #[allow(clippy::too_many_arguments)]
-    async fn execute_in_scope<I, O, E, Fut, H>(
+    async fn execute_in_scope(
         &self,
         rt: &Runtime,
         inv: Invocation,
         call: Call<'_>,
-        input: impl FnOnce() -> Result<I, ApiError> + Send,
-        handler: H,
+        input: &mut erase::Read<'_>,
+        handler: &erase::Handler<'_>,
         span: tracing::Span,
         mode: RunMode,
-    ) -> Result<Outcome<O>, ApiError>
-    where
-        I: Validate + Clone + Send,
-        O: Send,
-        E: Into<ApiError> + Send,
-        Fut: Future<Output = Result<O, E>> + Send,
-        H: Fn(ActionContext, I) -> Fut + Send + Sync,
-    {
+    ) -> Result<Outcome<AnyOutput>, ApiError> {
         let started = Instant::now();
         let started_at = chrono::Utc::now();
         let trace_id = inv.trace_id.clone();
@@ -605,23 +628,16 @@ impl ActionSpec {
     /// result and the number of attempts made (0 when the handler never ran).
     // The run's parts travel separately so each attempt borrows only what it needs.
     #[allow(clippy::too_many_arguments)]
-    async fn attempt_all<I, O, E, Fut, H>(
+    async fn attempt_all(
         &self,
         rt: &Runtime,
         inv: Invocation,
         call: Call<'_>,
-        input: impl FnOnce() -> Result<I, ApiError> + Send,
-        handler: H,
+        input: &mut erase::Read<'_>,
+        handler: &erase::Handler<'_>,
         span: tracing::Span,
         mode: RunMode,
-    ) -> (Result<Outcome<O>, ApiError>, u32)
-    where
-        I: Validate + Clone + Send,
-        O: Send,
-        E: Into<ApiError> + Send,
-        Fut: Future<Output = Result<O, E>> + Send,
-        H: Fn(ActionContext, I) -> Fut + Send + Sync,
-    {
+    ) -> (Result<Outcome<AnyOutput>, ApiError>, u32) {
         let (headers, http) = (call.headers, call.http);
         let guard_req = GuardRequest {
             action: self.name,
@@ -686,7 +702,7 @@ impl ActionSpec {
         };
         let org = outcome.org.map(Arc::new);
         let guard_headers = outcome.headers;
-        let ran = |mut s: Success<O>| {
+        let ran = |mut s: Success<AnyOutput>| {
             let mut headers = guard_headers.clone();
             headers.append(&mut s.headers);
             s.headers = headers;
@@ -694,7 +710,7 @@ impl ActionSpec {
         };
         if let Some(n) = mode.single_attempt {
             let result = self
-                .attempt(rt, &inv, org, &handler, input, n, &span, mode.job)
+                .attempt(rt, &inv, org, handler, input, n, &span, mode.job)
                 .await;
             return (result.map(ran), n);
         }
@@ -705,7 +721,7 @@ impl ActionSpec {
             // kept for the retry (one-attempt actions never copy it).
             if attempt >= max {
                 let result = self
-                    .attempt(rt, &inv, org.clone(), &handler, input, attempt, &span, None)
+                    .attempt(rt, &inv, org.clone(), handler, input, attempt, &span, None)
                     .await;
                 return (result.map(ran), attempt);
             }
@@ -714,8 +730,8 @@ impl ActionSpec {
                     rt,
                     &inv,
                     org.clone(),
-                    &handler,
-                    input.clone(),
+                    handler,
+                    input.clone_input(),
                     attempt,
                     &span,
                     None,
@@ -742,22 +758,17 @@ impl ActionSpec {
     /// the events it emitted and returns the headers it set. A panic
     /// becomes `internal`.
     #[allow(clippy::too_many_arguments)] // Each is one piece of the context it builds.
-    async fn attempt<I, O, E, Fut, H>(
+    async fn attempt(
         &self,
         rt: &Runtime,
         inv: &Invocation,
         org: Option<Arc<crate::auth::OrgContext>>,
-        handler: &H,
-        input: I,
+        handler: &erase::Handler<'_>,
+        input: Box<dyn AnyInput>,
         attempt: u32,
         span: &tracing::Span,
         job: Option<crate::jobs::JobLease>,
-    ) -> Result<Success<O>, ApiError>
-    where
-        E: Into<ApiError>,
-        Fut: Future<Output = Result<O, E>>,
-        H: Fn(ActionContext, I) -> Fut,
-    {
+    ) -> Result<Success<AnyOutput>, ApiError> {
         span.record("attempt", attempt);
         let effects = Arc::new(Mutex::new(Effects::default()));
         let ctx = ActionContext {
@@ -776,7 +787,7 @@ impl ActionSpec {
         // The handler's future boxed once: wrapping it (unwind catching) and
         // awaiting it inside the pipeline's own future copies a pointer, not
         // the handler's state.
-        let run = Box::pin(handler(ctx, input));
+        let run = handler(ctx, input.into_any());
         match AssertUnwindSafe(run).catch_unwind().await {
             Ok(Ok(output)) => {
                 let effects =
@@ -791,7 +802,7 @@ impl ActionSpec {
                     headers: effects.headers,
                 })
             }
-            Ok(Err(e)) => Err(e.into()),
+            Ok(Err(e)) => Err(e),
             Err(panic) => Err(ApiError::internal(format_args!(
                 "handler panicked: {}",
                 panic_message(&panic)

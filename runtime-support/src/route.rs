@@ -45,7 +45,7 @@ impl<H, I, F: Clone> Clone for Action<H, I, F> {
     }
 }
 
-impl<H, I, F, Fut, O, E> Action<H, I, F>
+impl<H, I, F, Fut, O: 'static, E> Action<H, I, F>
 where
     H: Send + Sync + 'static,
     I: Validate + Clone + Send + 'static,
