@@ -217,7 +217,7 @@ pub enum RunHistory {
     All,
     /// Failed runs only: for high-volume servers, where a row per success
     /// costs more than it tells (on SQLite, 3–18 µs of CPU per request in
-    /// `cargo xtask bench overhead`; about 13,500 instructions a request
+    /// `cargo xtask bench overhead`; about 10,200 instructions a request
     /// under callgrind, most of them on the SQLite connection's thread).
     Errors,
     /// No run is stored.
@@ -405,7 +405,7 @@ pub struct DbRunSink(pub Db);
 /// benchmark endpoint (4,000 requests, every run stored): 94,700
 /// instructions a request with chunks of up to 256 rows, 93,100 with 64,
 /// 92,500 with 32, 91,900 with 16, 93,000 with 8 (each statement's own
-/// cost takes over).
+/// cost takes over; all with the table's former index).
 const INSERT_CHUNKS: [usize; 3] = [16, 4, 1];
 
 /// `n` rows as chunk sizes from [`INSERT_CHUNKS`], largest first.
