@@ -496,18 +496,22 @@ impl RunSink for DbRunSink {
                 for size in chunk_sizes(batch.len()) {
                     let (chunk, tail) = rest.split_at(size);
                     rest = tail;
+                    // Bound in place (`try_bind`): `bind` moves the whole
+                    // query at every value, nine times a row.
                     let mut q = sqlx::query(insert_sql(dialect, size));
                     for r in chunk {
-                        q = q
-                            .bind(Arc::<str>::from(r.id.as_str()))
-                            .bind(shared(&mut seen, &r.action))
-                            .bind(shared(&mut seen, &r.trigger))
-                            .bind(shared(&mut seen, r.status.as_str()))
-                            .bind(r.error_code.as_deref().map(|c| shared(&mut seen, c)))
-                            .bind(r.duration_ms)
-                            .bind(r.attempt)
-                            .bind(Arc::<str>::from(r.trace_id.as_str()))
-                            .bind(Arc::<str>::from(r.started_at.as_str()));
+                        let bound: Result<(), sqlx::error::BoxDynError> = (|| {
+                            q.try_bind(Arc::<str>::from(r.id.as_str()))?;
+                            q.try_bind(shared(&mut seen, &r.action))?;
+                            q.try_bind(shared(&mut seen, &r.trigger))?;
+                            q.try_bind(shared(&mut seen, r.status.as_str()))?;
+                            q.try_bind(r.error_code.as_deref().map(|c| shared(&mut seen, c)))?;
+                            q.try_bind(r.duration_ms)?;
+                            q.try_bind(r.attempt)?;
+                            q.try_bind(Arc::<str>::from(r.trace_id.as_str()))?;
+                            q.try_bind(Arc::<str>::from(r.started_at.as_str()))
+                        })();
+                        bound.map_err(sqlx::Error::Encode)?;
                     }
                     q.execute(&mut *tx).await?;
                 }
