@@ -217,7 +217,7 @@ pub enum RunHistory {
     All,
     /// Failed runs only: for high-volume servers, where a row per success
     /// costs more than it tells (on SQLite, 3–18 µs of CPU per request in
-    /// `cargo xtask bench overhead`; about 10,200 instructions a request
+    /// `cargo xtask bench overhead`; about 10,000 instructions a request
     /// under callgrind, most of them on the SQLite connection's thread).
     Errors,
     /// No run is stored.
