@@ -610,7 +610,8 @@ impl ActionSpec {
         } else {
             RunStatus::Error
         };
-        rt.runs().finish(FinishedRun {
+        // The run's id is made only when it is stored (`RUN_HISTORY`).
+        rt.runs().finish_with(status, || FinishedRun {
             id: uuid::Uuid::now_v7(),
             action: self.name,
             trigger: trigger.as_str(),

@@ -146,9 +146,15 @@ pub fn rfc3339_millis(t: chrono::DateTime<chrono::Utc>) -> String {
 /// room for its 24 bytes).
 fn push_rfc3339_millis(t: chrono::DateTime<chrono::Utc>, out: &mut String) {
     use chrono::{Datelike as _, Timelike as _};
+    // The fields of the naive UTC time: `DateTime<Utc>`'s own accessors
+    // apply the (zero) offset again for each of them.
+    let t = t.naive_utc();
     let year = t.year();
     if !(0..=9999).contains(&year) {
-        out.push_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        out.push_str(
+            &t.and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        );
         return;
     }
     let mut text = [0u8; 24];
@@ -211,7 +217,7 @@ pub enum RunHistory {
     All,
     /// Failed runs only: for high-volume servers, where a row per success
     /// costs more than it tells (on SQLite, 3–18 µs of CPU per request in
-    /// `cargo xtask bench overhead`; about 13,500 instructions a request
+    /// `cargo xtask bench overhead`; about 10,000 instructions a request
     /// under callgrind, most of them on the SQLite connection's thread).
     Errors,
     /// No run is stored.
@@ -280,7 +286,7 @@ pub trait RunSink: Send + Sync + 'static {
 pub struct Retention {
     /// `RUN_HISTORY_RETENTION` (default 7 days; `never` keeps any age).
     pub max_age: Option<Duration>,
-    /// `RUN_HISTORY_MAX_ROWS` (default 500,000, about 135 MB on SQLite;
+    /// `RUN_HISTORY_MAX_ROWS` (default 500,000, about 75 MB on SQLite;
     /// `0` lifts the limit). Between two prunes the table grows by what is
     /// recorded meanwhile, and an SQLite file keeps its largest size (freed
     /// pages are reused, not returned).
@@ -399,7 +405,7 @@ pub struct DbRunSink(pub Db);
 /// benchmark endpoint (4,000 requests, every run stored): 94,700
 /// instructions a request with chunks of up to 256 rows, 93,100 with 64,
 /// 92,500 with 32, 91,900 with 16, 93,000 with 8 (each statement's own
-/// cost takes over).
+/// cost takes over; all with the table's former index).
 const INSERT_CHUNKS: [usize; 3] = [16, 4, 1];
 
 /// `n` rows as chunk sizes from [`INSERT_CHUNKS`], largest first.
@@ -427,9 +433,17 @@ fn insert_sql(dialect: crate::Dialect, rows: usize) -> &'static str {
         INSERT_CHUNKS
             .iter()
             .map(|&n| {
-                let mut sql = String::from(
-                    "INSERT INTO bunbase_runs (id, action, trigger_kind, status, error_code, duration_ms, attempt, trace_id, started_at) VALUES ",
-                );
+                // `OR FAIL` on SQLite: a failing row stops the statement
+                // without undoing its earlier rows (the transaction is
+                // rolled back whole anyway), so SQLite keeps no statement
+                // journal, whose page copies were about 400 instructions a
+                // run under callgrind. PostgreSQL has no such clause and no
+                // such journal.
+                let mut sql = String::from(if numbered {
+                    "INSERT INTO bunbase_runs (id, action, trigger_kind, status, error_code, duration_ms, attempt, trace_id, started_at) VALUES "
+                } else {
+                    "INSERT OR FAIL INTO bunbase_runs (id, action, trigger_kind, status, error_code, duration_ms, attempt, trace_id, started_at) VALUES "
+                });
                 let mut param = 0;
                 for row in 0..n {
                     sql.push_str(if row == 0 { "(" } else { ", (" });
@@ -482,18 +496,22 @@ impl RunSink for DbRunSink {
                 for size in chunk_sizes(batch.len()) {
                     let (chunk, tail) = rest.split_at(size);
                     rest = tail;
+                    // Bound in place (`try_bind`): `bind` moves the whole
+                    // query at every value, nine times a row.
                     let mut q = sqlx::query(insert_sql(dialect, size));
                     for r in chunk {
-                        q = q
-                            .bind(Arc::<str>::from(r.id.as_str()))
-                            .bind(shared(&mut seen, &r.action))
-                            .bind(shared(&mut seen, &r.trigger))
-                            .bind(shared(&mut seen, r.status.as_str()))
-                            .bind(r.error_code.as_deref().map(|c| shared(&mut seen, c)))
-                            .bind(r.duration_ms)
-                            .bind(r.attempt)
-                            .bind(Arc::<str>::from(r.trace_id.as_str()))
-                            .bind(Arc::<str>::from(r.started_at.as_str()));
+                        let bound: Result<(), sqlx::error::BoxDynError> = (|| {
+                            q.try_bind(Arc::<str>::from(r.id.as_str()))?;
+                            q.try_bind(shared(&mut seen, &r.action))?;
+                            q.try_bind(shared(&mut seen, &r.trigger))?;
+                            q.try_bind(shared(&mut seen, r.status.as_str()))?;
+                            q.try_bind(r.error_code.as_deref().map(|c| shared(&mut seen, c)))?;
+                            q.try_bind(r.duration_ms)?;
+                            q.try_bind(r.attempt)?;
+                            q.try_bind(Arc::<str>::from(r.trace_id.as_str()))?;
+                            q.try_bind(Arc::<str>::from(r.started_at.as_str()))
+                        })();
+                        bound.map_err(sqlx::Error::Encode)?;
                     }
                     q.execute(&mut *tx).await?;
                 }
@@ -529,21 +547,29 @@ macro_rules! runs_table {
     };
 }
 
-/// Creates `bunbase_runs` and its index if missing (the same columns on
-/// both dialects; `WITHOUT ROWID` on SQLite), through [`Db::history`]: on an SQLite file, in the run
+/// Creates `bunbase_runs` if missing (the same columns on both dialects;
+/// `WITHOUT ROWID` on SQLite) and drops the secondary index earlier
+/// versions made, through [`Db::history`]: on an SQLite file, in the run
 /// history file.
 pub(crate) async fn ensure_schema(db: &Db) -> Result<(), DbError> {
     // On SQLite the table is keyed by its id alone (`WITHOUT ROWID`): a
     // row is written into one B-tree, not a rowid table and a primary-key
-    // index, which made every stored run cost two inserts besides the
-    // index by action. Tables created before keep their layout.
+    // index, which made every stored run cost two B-tree inserts. Tables
+    // created before keep their layout.
     let table = match db.dialect() {
         crate::Dialect::Sqlite => concat!(runs_table!(), " WITHOUT ROWID"),
         crate::Dialect::Postgres => runs_table!(),
     };
     crate::with_pool!(db.history(), pool => {
         sqlx::query(table).execute(pool).await?;
-        sqlx::query("CREATE INDEX IF NOT EXISTS bunbase_runs_action_started ON bunbase_runs (action, started_at)")
+        // The table has its primary key alone. An index on (action,
+        // started_at) cost every stored run a second B-tree insert, about
+        // 3,000 instructions of the 13,900 a run cost under callgrind (the
+        // no-I/O benchmark endpoint), and nothing in the runtime reads it:
+        // the pruner and the row limit go through the primary key (UUID v7
+        // ids sort by time). A query by action scans the table, which
+        // retention keeps bounded. Databases made before lose it here.
+        sqlx::query("DROP INDEX IF EXISTS bunbase_runs_action_started")
             .execute(pool)
             .await?;
     });
@@ -728,6 +754,14 @@ impl RunRecorder {
     pub fn finish(&self, run: FinishedRun) {
         if self.keeps(run.status) {
             self.queue(Queued::Run(run));
+        }
+    }
+
+    /// [`Self::finish`] with the run built only when [`RunHistory`] stores
+    /// a run that ended with `status`.
+    pub(crate) fn finish_with(&self, status: RunStatus, build: impl FnOnce() -> FinishedRun) {
+        if self.keeps(status) {
+            self.queue(Queued::Run(build()));
         }
     }
 

@@ -4,21 +4,26 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The maps' hasher: foldhash (seeded per map). Keys are session and user
+/// ids the server issued, not text a caller chooses, and std's SipHash
+/// cost every request a few hundred instructions per lookup.
+type Hasher = foldhash::fast::RandomState;
+
 /// Values by key, each kept for the TTL; a zero TTL keeps nothing.
 pub(crate) struct TtlCache<V> {
     ttl: Duration,
-    map: Mutex<HashMap<String, (Instant, V)>>,
+    map: Mutex<HashMap<String, (Instant, V), Hasher>>,
     /// Loads in flight by key ([`TtlCache::get_or_load`]): callers that miss
     /// together wait for one load instead of each querying.
-    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>, Hasher>>,
 }
 
 impl<V: Clone> TtlCache<V> {
     pub(crate) fn new(ttl: Duration) -> Self {
         TtlCache {
             ttl,
-            map: Mutex::new(HashMap::new()),
-            flights: Mutex::new(HashMap::new()),
+            map: Mutex::new(HashMap::default()),
+            flights: Mutex::new(HashMap::default()),
         }
     }
 
@@ -39,6 +44,17 @@ impl<V: Clone> TtlCache<V> {
         if let Some(hit) = self.get(key) {
             return Ok(hit);
         }
+        // The miss path on the heap: awaited inline, its state (the lock,
+        // the load's query) made every caller's future, and so every
+        // request's, hundreds of bytes larger to move on the hit path.
+        Box::pin(self.load_shared(key, load)).await
+    }
+
+    /// The miss path of [`TtlCache::get_or_load`].
+    async fn load_shared<E, Fut>(&self, key: &str, load: impl FnOnce() -> Fut) -> Result<V, E>
+    where
+        Fut: Future<Output = Result<V, E>>,
+    {
         if self.ttl.is_zero() {
             return load().await;
         }
@@ -64,7 +80,7 @@ impl<V: Clone> TtlCache<V> {
         result
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, V)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, V), Hasher>> {
         self.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 

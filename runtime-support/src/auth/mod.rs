@@ -91,7 +91,8 @@ struct Inner {
     store: Arc<dyn AuthBackend>,
     cookies: SessionManager,
     principals: PrincipalCache,
-    sessions: cache::TtlCache<Option<session::SessionRow>>,
+    /// Shared rows: a hit clones a pointer, not the row's strings.
+    sessions: cache::TtlCache<Option<Arc<session::SessionRow>>>,
     loader: std::sync::OnceLock<Arc<dyn PrincipalLoader>>,
     options: AuthOptions,
     idempotency: idempotency::Idempotency,
@@ -256,7 +257,9 @@ impl Auth {
             let row = self
                 .inner
                 .sessions
-                .get_or_load(&claims.id, || self.store().session(&claims.id))
+                .get_or_load(&claims.id, || async {
+                    Ok::<_, ApiError>(self.store().session(&claims.id).await?.map(Arc::new))
+                })
                 .await?;
             let Some(row) = row else {
                 continue;
@@ -275,12 +278,12 @@ impl Auth {
             let mut expires_at = row.expires_at;
             let mut renew = None;
             let mut session = Session {
-                id: row.id,
+                id: row.id.clone(),
                 principal: (*principal).clone(),
                 issued_at: row.created_at / 1000,
                 expires_at: expires_at / 1000,
                 via: AuthMethod::Cookie,
-                org_id: row.org_id,
+                org_id: row.org_id.clone(),
             };
             // Sliding expiry: past half its life, the session is extended
             // to a full lifetime and the response carries a fresh cookie.

@@ -24,6 +24,11 @@
 //! (`HUGE_PAGES=off`, the runtime's default); for comparison, a second
 //! hand-written server with `MIMALLOC_ALLOW_THP=0`, loaded during the
 //! warm-up only, reports its peak RSS.
+//!
+//! Wall-clock figures on a shared machine swing by a tenth; for counts that
+//! repeat, `xtask/callgrind/overhead.sh` builds the same two servers and
+//! counts each one's instructions per request (every thread) under
+//! callgrind over a fixed number of requests.
 
 use std::path::Path;
 
