@@ -76,8 +76,10 @@ pub struct Config {
     /// origins (`https://app.example.com`) allowed to call the API from a
     /// browser with cookies; `*` allows any origin, without cookies.
     pub cors_origins: Vec<String>,
-    /// `RUN_HISTORY` (default `all`): which runs `bunbase_runs` keeps,
-    /// `all`, `errors` (failed runs only) or `off`.
+    /// `RUN_HISTORY` (default `sampled`): which runs `bunbase_runs` keeps,
+    /// `sampled` (every failure, and of each action's successes the first
+    /// `RUN_HISTORY_PER_SECOND` in each second, default 100), `all`,
+    /// `errors` (failed runs only) or `off`.
     pub run_history: crate::runs::RunHistory,
     /// `RUN_HISTORY_RETENTION` (default `7d`; `never` keeps any age) and
     /// `RUN_HISTORY_MAX_ROWS` (default 500,000; `0` for no limit): what
@@ -203,7 +205,7 @@ impl Config {
             trust_proxy: false,
             shutdown_grace: Duration::from_secs(30),
             cors_origins: Vec::new(),
-            run_history: crate::runs::RunHistory::All,
+            run_history: crate::runs::RunHistory::default(),
             run_history_retention: crate::runs::Retention::default(),
             jobs_worker: true,
             jobs: crate::jobs::WorkerOptions::default(),
@@ -240,7 +242,7 @@ impl Config {
     /// Reads `PORT`, `HOST`, `DATABASE_URL`, `DATABASE_MAX_CONNECTIONS`,
     /// `SESSION_SECRET`, `SESSION_TTL_SECS`, `SESSION_COOKIE_SECURE`,
     /// `BODY_LIMIT_BYTES`, `HEAD_LIMIT_BYTES`, `HUGE_PAGES`, `TRUST_PROXY`, `SHUTDOWN_GRACE_SECS`,
-    /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY`, `RUN_HISTORY_RETENTION`,
+    /// `CORS_ALLOWED_ORIGINS`, `RUN_HISTORY`, `RUN_HISTORY_PER_SECOND`, `RUN_HISTORY_RETENTION`,
     /// `RUN_HISTORY_MAX_ROWS`, `JOBS_WORKER`, `JOBS_*`,
     /// `EVENTS`, `NATS_URL`, `MCP_ALLOWED_HOSTS`, `METRICS`, `METRICS_TOKEN`,
     /// `AUTH_CACHE_MS`, `SESSION_CACHE_MS`, `IDEMPOTENCY_RETENTION_SECS`,
@@ -352,7 +354,24 @@ impl Config {
         }
         if let Some(v) = get("RUN_HISTORY") {
             c.run_history = crate::runs::RunHistory::parse(&v)
-                .ok_or_else(|| invalid("RUN_HISTORY", &v, "all, errors or off"))?;
+                .ok_or_else(|| invalid("RUN_HISTORY", &v, "sampled, all, errors or off"))?;
+        }
+        if let Some(v) = get("RUN_HISTORY_PER_SECOND") {
+            let per_second = v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    invalid(
+                        "RUN_HISTORY_PER_SECOND",
+                        &v,
+                        "a number of successful runs per action and second, at least 1",
+                    )
+                })?;
+            if let crate::runs::RunHistory::Sampled { .. } = c.run_history {
+                c.run_history = crate::runs::RunHistory::Sampled { per_second };
+            }
         }
         if let Some(v) = get("RUN_HISTORY_RETENTION") {
             c.run_history_retention.max_age = match v.trim() {

@@ -611,7 +611,7 @@ impl ActionSpec {
             RunStatus::Error
         };
         // The run's id is made only when it is stored (`RUN_HISTORY`).
-        rt.runs().finish_with(status, || FinishedRun {
+        rt.runs().finish_with(self.name, status, || FinishedRun {
             id: uuid::Uuid::now_v7(),
             action: self.name,
             trigger: trigger.as_str(),

@@ -1,4 +1,4 @@
-//! Run history: every action run is recorded through a batched writer into `bunbase_runs`, never on the request's hot path.
+//! Run history: action runs are recorded through a batched writer into `bunbase_runs`, never on the request's hot path.
 //!
 //! The request side hands over a [`FinishedRun`]: a fixed-size value built
 //! without touching the heap (the run id is a UUID, the action and trigger
@@ -9,6 +9,11 @@
 //! buffer out when a batch fills, on a timer, and on
 //! [`RunRecorder::flush`] / shutdown, and turns the runs into
 //! [`RunRecord`] text in rows it reuses from batch to batch.
+//!
+//! Which runs are stored is [`RunHistory`] (`RUN_HISTORY`): by default every
+//! failed run and, of each action's successful runs, the first
+//! `RUN_HISTORY_PER_SECOND` (100) in each second; the others are counted
+//! ([`RunRecorder::skipped`]).
 //!
 //! Overflow: when [`RecorderOptions::capacity`] runs are already waiting
 //! (the database is slower than the traffic), a new run is dropped and
@@ -22,7 +27,8 @@
 //! whose order is their time order, so both limits become one id cutoff
 //! and the primary key's index serves every delete.
 
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -210,24 +216,45 @@ impl RunStatus {
 
 /// Which runs are stored (`RUN_HISTORY`). Runs not stored are still
 /// logged and counted ([`RunRecorder::skipped`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunHistory {
-    /// Every run (the default).
-    #[default]
+    /// Every failed run, and of each action's successful runs the first
+    /// `per_second` in each second (`RUN_HISTORY_PER_SECOND`, default
+    /// [`RunHistory::PER_SECOND`]): a server at a few requests a second
+    /// stores every run, and one at tens of thousands stores its failures
+    /// and a bounded trickle of successes instead of paying a row for
+    /// each (about 10,000 instructions a stored run on SQLite). The
+    /// default for a [`crate::Config`]; runs recorded by hand
+    /// ([`RunRecorder::record`]) are not sampled.
+    Sampled {
+        /// Successful runs stored per action and second (at least 1).
+        per_second: u32,
+    },
+    /// Every run.
     All,
-    /// Failed runs only: for high-volume servers, where a row per success
-    /// costs more than it tells (on SQLite, 3–18 µs of CPU per request in
-    /// `cargo xtask bench overhead`; about 10,000 instructions a request
-    /// under callgrind, most of them on the SQLite connection's thread).
+    /// Failed runs only.
     Errors,
     /// No run is stored.
     Off,
 }
 
+impl Default for RunHistory {
+    fn default() -> Self {
+        RunHistory::Sampled {
+            per_second: RunHistory::PER_SECOND,
+        }
+    }
+}
+
 impl RunHistory {
-    /// `all`, `errors` or `off` (any case).
+    /// The default of `RUN_HISTORY_PER_SECOND`.
+    pub const PER_SECOND: u32 = 100;
+
+    /// `sampled` (with [`RunHistory::PER_SECOND`]), `all`, `errors` or
+    /// `off` (any case).
     pub fn parse(text: &str) -> Option<RunHistory> {
         match text.trim().to_ascii_lowercase().as_str() {
+            "sampled" => Some(RunHistory::default()),
             "all" => Some(RunHistory::All),
             "errors" => Some(RunHistory::Errors),
             "off" => Some(RunHistory::Off),
@@ -235,12 +262,16 @@ impl RunHistory {
         }
     }
 
-    /// Whether a run that ended with `status` is stored.
-    pub fn keeps(self, status: RunStatus) -> bool {
+    /// Whether a run that ended with `status` is stored whatever its
+    /// action's rate: `None` when that depends on the rate (a successful
+    /// run under [`RunHistory::Sampled`]).
+    pub fn keeps(self, status: RunStatus) -> Option<bool> {
         match self {
-            RunHistory::All => true,
-            RunHistory::Errors => status == RunStatus::Error,
-            RunHistory::Off => false,
+            RunHistory::Sampled { .. } if status == RunStatus::Error => Some(true),
+            RunHistory::Sampled { .. } => None,
+            RunHistory::All => Some(true),
+            RunHistory::Errors => Some(status == RunStatus::Error),
+            RunHistory::Off => Some(false),
         }
     }
 
@@ -249,15 +280,44 @@ impl RunHistory {
             RunHistory::All => 0,
             RunHistory::Errors => 1,
             RunHistory::Off => 2,
+            RunHistory::Sampled { .. } => 3,
         }
     }
+}
 
-    fn from_u8(v: u8) -> RunHistory {
-        match v {
-            1 => RunHistory::Errors,
-            2 => RunHistory::Off,
-            _ => RunHistory::All,
+/// The successful runs each action stored in the current second, for
+/// [`RunHistory::Sampled`]: keyed by the action's static name (its address
+/// and length, so no text is hashed).
+#[derive(Default)]
+struct Sampler {
+    windows: Mutex<HashMap<(usize, usize), Window, foldhash::fast::RandomState>>,
+}
+
+#[derive(Default)]
+struct Window {
+    second: u64,
+    stored: u32,
+}
+
+impl Sampler {
+    /// Whether one more successful run of `action` fits in this second's
+    /// `per_second`.
+    fn admits(&self, action: &'static str, per_second: u32) -> bool {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let second = START
+            .get_or_init(std::time::Instant::now)
+            .elapsed()
+            .as_secs();
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let window = windows
+            .entry((action.as_ptr() as usize, action.len()))
+            .or_default();
+        if window.second != second {
+            *window = Window { second, stored: 0 };
         }
+        let admitted = window.stored < per_second;
+        window.stored += u32::from(admitted);
+        admitted
     }
 }
 
@@ -655,6 +715,9 @@ struct Pending {
     queued: Mutex<Vec<Queued>>,
     /// [`RunHistory`] as a number, so it can change after spawning.
     history: AtomicU8,
+    /// [`RunHistory::Sampled`]'s `per_second`.
+    per_second: AtomicU32,
+    sampler: Sampler,
     batch_full: Notify,
     capacity: usize,
     batch_size: usize,
@@ -699,6 +762,8 @@ impl RunRecorder {
         let pending = Arc::new(Pending {
             queued: Mutex::new(Vec::with_capacity(opts.batch_size.max(1))),
             history: AtomicU8::new(RunHistory::All.to_u8()),
+            per_second: AtomicU32::new(RunHistory::PER_SECOND),
+            sampler: Sampler::default(),
             batch_full: Notify::new(),
             capacity: opts.capacity.max(1),
             batch_size: opts.batch_size.max(1),
@@ -728,18 +793,38 @@ impl RunRecorder {
         }
     }
 
-    /// Which runs are stored from now on (default [`RunHistory::All`]).
+    /// Which runs are stored from now on (default [`RunHistory::All`]: a
+    /// runtime sets the configured one, by default [`RunHistory::Sampled`]).
     pub fn set_history(&self, history: RunHistory) {
+        if let RunHistory::Sampled { per_second } = history {
+            self.pending
+                .per_second
+                .store(per_second.max(1), Ordering::Relaxed);
+        }
         self.pending
             .history
             .store(history.to_u8(), Ordering::Relaxed);
     }
 
-    /// Whether runs that end with `status` are stored; counts the run as
-    /// skipped when not.
-    fn keeps(&self, status: RunStatus) -> bool {
-        let history = RunHistory::from_u8(self.pending.history.load(Ordering::Relaxed));
-        let keeps = history.keeps(status);
+    /// Whether a run of `action` (`None`: recorded by hand, not sampled)
+    /// that ended with `status` is stored; counts the run as skipped when
+    /// not.
+    fn keeps(&self, action: Option<&'static str>, status: RunStatus) -> bool {
+        let history = match self.pending.history.load(Ordering::Relaxed) {
+            1 => RunHistory::Errors,
+            2 => RunHistory::Off,
+            3 => RunHistory::Sampled {
+                per_second: self.pending.per_second.load(Ordering::Relaxed),
+            },
+            _ => RunHistory::All,
+        };
+        let keeps = match (history.keeps(status), history, action) {
+            (Some(keeps), _, _) => keeps,
+            (None, RunHistory::Sampled { per_second }, Some(action)) => {
+                self.pending.sampler.admits(action, per_second)
+            }
+            (None, _, _) => true,
+        };
         if !keeps {
             self.skipped.fetch_add(1, Ordering::Relaxed);
         }
@@ -752,15 +837,20 @@ impl RunRecorder {
     /// dropped and counted, with a warning on the first drop and every
     /// 1000th after. The pipeline records every run this way.
     pub fn finish(&self, run: FinishedRun) {
-        if self.keeps(run.status) {
+        if self.keeps(Some(run.action), run.status) {
             self.queue(Queued::Run(run));
         }
     }
 
     /// [`Self::finish`] with the run built only when [`RunHistory`] stores
     /// a run that ended with `status`.
-    pub(crate) fn finish_with(&self, status: RunStatus, build: impl FnOnce() -> FinishedRun) {
-        if self.keeps(status) {
+    pub(crate) fn finish_with(
+        &self,
+        action: &'static str,
+        status: RunStatus,
+        build: impl FnOnce() -> FinishedRun,
+    ) {
+        if self.keeps(Some(action), status) {
             self.queue(Queued::Run(build()));
         }
     }
@@ -770,7 +860,7 @@ impl RunRecorder {
     /// The record's text is built on the caller's task: [`Self::finish`]
     /// leaves that to the writer.
     pub fn record_with(&self, status: RunStatus, build: impl FnOnce() -> RunRecord) {
-        if self.keeps(status) {
+        if self.keeps(None, status) {
             self.queue(Queued::Record(build()));
         }
     }

@@ -579,6 +579,33 @@ async fn full_channel_drops_and_counts_instead_of_blocking() {
     drop(rt);
 }
 
+/// `RUN_HISTORY=sampled` stores every failed run and, of each action's
+/// successful runs, at most `per_second` in a second; the rest are counted.
+#[tokio::test]
+async fn sampled_history_keeps_every_failure_and_bounds_successes() {
+    let mut c = Config::for_test("history");
+    c.run_history = bunbase_runtime::runs::RunHistory::Sampled { per_second: 2 };
+    let rt = Runtime::start(c).await.expect("start");
+    rt.migrate(&Migrations::embedded(MIGRATIONS))
+        .await
+        .expect("migrate");
+    let app = rt.app(routes(&rt));
+    for _ in 0..6 {
+        let ok = send(&app, request("POST", "/ok").body(Body::empty()).unwrap()).await;
+        assert_eq!(ok.status, 200);
+    }
+    for _ in 0..3 {
+        let failed = send(&app, request("POST", "/fail").body(Body::empty()).unwrap()).await;
+        assert_eq!(failed.status, 422);
+    }
+    rt.runs().flush().await;
+    // Six quick requests span at most two seconds' windows of two runs.
+    let stored_ok = count_runs(rt.db(), "notes.ok").await;
+    assert!((2..=4).contains(&stored_ok), "stored {stored_ok} of 6");
+    assert_eq!(count_runs(rt.db(), "notes.fail").await, 3, "every failure");
+    assert_eq!(rt.runs().skipped(), 6 - stored_ok as u64);
+}
+
 /// `RUN_HISTORY=errors` stores failed runs only and counts the rest;
 /// `off` stores none.
 #[tokio::test]

@@ -352,7 +352,26 @@ fn config_reads_the_environment_with_defaults_and_helpful_errors() {
     );
     assert_eq!(
         Config::from_lookup("a", env(&[])).unwrap().run_history,
+        bunbase_runtime::runs::RunHistory::Sampled { per_second: 100 }
+    );
+    assert_eq!(
+        Config::from_lookup("a", env(&[("RUN_HISTORY_PER_SECOND", "7")]))
+            .unwrap()
+            .run_history,
+        bunbase_runtime::runs::RunHistory::Sampled { per_second: 7 }
+    );
+    assert_eq!(
+        Config::from_lookup("a", env(&[("RUN_HISTORY", "ALL")]))
+            .unwrap()
+            .run_history,
         bunbase_runtime::runs::RunHistory::All
+    );
+    let err = Config::from_lookup("a", env(&[("RUN_HISTORY_PER_SECOND", "0")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("RUN_HISTORY_PER_SECOND") && err.contains("at least 1"),
+        "{err}"
     );
     assert_eq!(
         Config::from_lookup("a", env(&[("RUN_HISTORY", "Errors")]))
@@ -364,7 +383,7 @@ fn config_reads_the_environment_with_defaults_and_helpful_errors() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("RUN_HISTORY") && err.contains("all, errors or off"),
+        err.contains("RUN_HISTORY") && err.contains("sampled, all, errors or off"),
         "{err}"
     );
 }

@@ -5,15 +5,16 @@
 # repeat to within a fraction of a percent whatever else runs. This builds the
 # benchmark's two servers the way the benchmark does (the no-I/O generated
 # endpoint from tests/bench-noio and tests/bench-baseline, release, into
-# target/generated-ws), then for each of: generated, generated with
-# RUN_HISTORY=off, hand-written: starts it under valgrind's callgrind (every
+# target/generated-ws), then for each of: generated (the default
+# RUN_HISTORY=sampled), generated with RUN_HISTORY=all, with RUN_HISTORY=off,
+# hand-written: starts it under valgrind's callgrind (every
 # thread counted), sends WARMUP requests, waits for the run-history writer to
 # flush, zeroes the counters, sends exactly COUNT requests (the benchmark's
 # body and cookie) on CONNS keep-alive connections, waits for the writer again
 # (so the window holds those runs' inserts), dumps, and prints the total
 # instructions of every thread divided by COUNT.
 #
-# usage: xtask/callgrind/overhead.sh [generated|off|baseline ...]
+# usage: xtask/callgrind/overhead.sh [generated|all|off|baseline ...]
 # env:   COUNT (4000), CONNS (16), WARMUP (800), SETTLE (3 s), NO_BUILD=1 to
 #        reuse the built servers, KEEP=1 to keep the callgrind files
 #        (then: callgrind_annotate DIR/cg.out.1).
@@ -27,7 +28,7 @@ WARMUP=${WARMUP:-800}
 SETTLE=${SETTLE:-3}
 SECRET=a-benchmark-session-secret-that-is-long-enough-0123456789
 WHICH=("$@")
-[ ${#WHICH[@]} -eq 0 ] && WHICH=(generated off baseline)
+[ ${#WHICH[@]} -eq 0 ] && WHICH=(generated all off baseline)
 
 command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind" >&2; exit 1; }
 
@@ -80,8 +81,9 @@ measure() {
 for which in "${WHICH[@]}"; do
     case $which in
         generated) measure generated "$TARGET/release/noio-server" ;;
+        all) measure generated-RUN_HISTORY=all "$TARGET/release/noio-server" RUN_HISTORY=all ;;
         off) measure generated-RUN_HISTORY=off "$TARGET/release/noio-server" RUN_HISTORY=off ;;
         baseline) measure hand-written "$TARGET/release/bench-baseline" BENCH_BASELINE=noio ;;
-        *) echo "unknown server $which (generated, off, baseline)" >&2; exit 1 ;;
+        *) echo "unknown server $which (generated, all, off, baseline)" >&2; exit 1 ;;
     esac
 done

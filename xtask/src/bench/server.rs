@@ -84,11 +84,16 @@ pub(super) fn build(manifest: &Path, target: &Path) -> anyhow::Result<()> {
 }
 
 fn bench(bin: &Path, scratch: &Path) -> anyhow::Result<()> {
+    // Every run stored (`RUN_HISTORY=all`, not the default `sampled`):
+    // the baseline writes both runs of every request.
     let generated = Server::start(
         "generated",
         &bin.join("tasks-server"),
         scratch,
-        &[("EVENTS", "memory".to_owned())],
+        &[
+            ("EVENTS", "memory".to_owned()),
+            ("RUN_HISTORY", "all".to_owned()),
+        ],
     )?;
     // The same server storing failed runs only (`RUN_HISTORY=errors`): not
     // the target's configuration, reported to show what run history costs.
@@ -108,6 +113,7 @@ fn bench(bin: &Path, scratch: &Path) -> anyhow::Result<()> {
         scratch,
         &[
             ("EVENTS", "memory".to_owned()),
+            ("RUN_HISTORY", "all".to_owned()),
             ("METRICS", "on".to_owned()),
         ],
     )?;
