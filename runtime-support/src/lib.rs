@@ -33,7 +33,9 @@
 //!    errors and 4xx never are; a panic is an internal error;
 //! 6. on success, cookies/headers and events the handler asked for are
 //!    applied; events run their subscribers through the same pipeline;
-//! 7. the run is recorded through the batched writer into `bunbase_runs`.
+//! 7. the run is recorded through the batched writer into `bunbase_runs`
+//!    (`RUN_HISTORY`: by default every failure, and of each action's
+//!    successes the first 100 in each second).
 //!
 //! Every log line written while a request or action runs carries
 //! `trace_id=…` and `action=…` ([`logging`]); the `request` and `action`
