@@ -11,6 +11,7 @@ mod action;
 pub mod ast;
 mod decode;
 mod module;
+mod parallel;
 pub mod texpr;
 pub mod yaml;
 
@@ -24,21 +25,26 @@ use ast::Contracts;
 pub fn parse(sources: &SourceSet, diags: &mut Vec<Diagnostic>) -> Contracts {
     let mut contracts = Contracts::default();
     let mut has_project = false;
-    for (path, text) in &sources.files {
-        if !crate::load::is_contract_file(path) {
-            // Not YAML (or hidden): a source set built from a git tree may
-            // hold other files; they are not contracts.
-            continue;
-        }
-        if path == PROJECT_FILE {
-            has_project = true;
-            if let Some(root) = yaml::parse(path, text, diags) {
-                contracts.project = module::project(&root, text, diags);
+    // Not YAML (or hidden): a source set built from a git tree may hold
+    // other files; they are not contracts.
+    let files: Vec<(&String, &String)> = sources
+        .files
+        .iter()
+        .filter(|(path, _)| crate::load::is_contract_file(path))
+        .collect();
+    // Files parse independently; their results are taken back in path
+    // order, so the output and the diagnostics do not depend on threads.
+    for (parsed, file_diags) in parallel::map(&files, |(path, text)| parse_file(path, text)) {
+        diags.extend(file_diags);
+        match parsed {
+            Parsed::Project(project) => {
+                has_project = true;
+                if let Some(project) = project {
+                    contracts.project = Some(project);
+                }
             }
-        } else if let Some(root) = yaml::parse(path, text, diags)
-            && let Some(m) = module::module(path, &root, text, diags)
-        {
-            contracts.modules.push(m);
+            Parsed::Module(Some(m)) => contracts.modules.push(m),
+            Parsed::Module(None) => {}
         }
     }
     if !has_project {
@@ -55,4 +61,23 @@ pub fn parse(sources: &SourceSet, diags: &mut Vec<Diagnostic>) -> Contracts {
         );
     }
     contracts
+}
+
+/// One contract file read: `bunbase.yaml` (with its declaration when
+/// readable) or a module.
+enum Parsed {
+    Project(Option<ast::ProjectDecl>),
+    Module(Option<ast::ModuleDecl>),
+}
+
+/// Parses one contract file, with the diagnostics it reports.
+fn parse_file(path: &str, text: &str) -> (Parsed, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let root = yaml::parse(path, text, &mut diags);
+    let parsed = if path == PROJECT_FILE {
+        Parsed::Project(root.and_then(|root| module::project(&root, text, &mut diags)))
+    } else {
+        Parsed::Module(root.and_then(|root| module::module(path, &root, text, &mut diags)))
+    };
+    (parsed, diags)
 }
