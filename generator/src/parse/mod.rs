@@ -40,7 +40,7 @@ pub fn parse(sources: &SourceSet, diags: &mut Vec<Diagnostic>) -> Contracts {
             Parsed::Project(project) => {
                 has_project = true;
                 if let Some(project) = project {
-                    contracts.project = Some(project);
+                    contracts.project = Some(*project);
                 }
             }
             Parsed::Module(Some(m)) => contracts.modules.push(m),
@@ -66,7 +66,8 @@ pub fn parse(sources: &SourceSet, diags: &mut Vec<Diagnostic>) -> Contracts {
 /// One contract file read: `bunbase.yaml` (with its declaration when
 /// readable) or a module.
 enum Parsed {
-    Project(Option<ast::ProjectDecl>),
+    /// Boxed: one file of the set is `bunbase.yaml`.
+    Project(Option<Box<ast::ProjectDecl>>),
     Module(Option<ast::ModuleDecl>),
 }
 
@@ -75,7 +76,10 @@ fn parse_file(path: &str, text: &str) -> (Parsed, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let root = yaml::parse(path, text, &mut diags);
     let parsed = if path == PROJECT_FILE {
-        Parsed::Project(root.and_then(|root| module::project(&root, text, &mut diags)))
+        Parsed::Project(
+            root.and_then(|root| module::project(&root, text, &mut diags))
+                .map(Box::new),
+        )
     } else {
         Parsed::Module(root.and_then(|root| module::module(path, &root, text, &mut diags)))
     };
