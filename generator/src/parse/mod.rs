@@ -43,7 +43,7 @@ pub fn parse(sources: &SourceSet, diags: &mut Vec<Diagnostic>) -> Contracts {
                     contracts.project = Some(*project);
                 }
             }
-            Parsed::Module(Some(m)) => contracts.modules.push(m),
+            Parsed::Module(Some(m)) => contracts.modules.push(*m),
             Parsed::Module(None) => {}
         }
     }
@@ -66,9 +66,8 @@ pub fn parse(sources: &SourceSet, diags: &mut Vec<Diagnostic>) -> Contracts {
 /// One contract file read: `bunbase.yaml` (with its declaration when
 /// readable) or a module.
 enum Parsed {
-    /// Boxed: one file of the set is `bunbase.yaml`.
     Project(Option<Box<ast::ProjectDecl>>),
-    Module(Option<ast::ModuleDecl>),
+    Module(Option<Box<ast::ModuleDecl>>),
 }
 
 /// Parses one contract file, with the diagnostics it reports.
@@ -81,7 +80,10 @@ fn parse_file(path: &str, text: &str) -> (Parsed, Vec<Diagnostic>) {
                 .map(Box::new),
         )
     } else {
-        Parsed::Module(root.and_then(|root| module::module(path, &root, text, &mut diags)))
+        Parsed::Module(
+            root.and_then(|root| module::module(path, &root, text, &mut diags))
+                .map(Box::new),
+        )
     };
     (parsed, diags)
 }
