@@ -251,8 +251,8 @@ impl ActionSpec {
         H: Fn(ActionContext, I) -> Fut + Send + Sync,
     {
         let handler = erase::handler(&handler);
-        let mut read = erase::read_request(decode);
-        self.serve_http(rt, req, status, &mut read, &handler, erase::to_json::<O>)
+        let mut read = erase::read(|| decode(&req));
+        self.serve_http(rt, &req, status, &mut read, &handler, erase::to_json::<O>)
             .await
     }
 
@@ -261,9 +261,9 @@ impl ActionSpec {
     async fn serve_http(
         &self,
         rt: &Runtime,
-        req: HttpRequest,
+        req: &HttpRequest,
         status: u16,
-        decode: &mut erase::ReadRequest<'_>,
+        decode: &mut erase::Read<'_>,
         handler: &erase::Handler<'_>,
         to_json: fn(&(dyn std::any::Any + Send)) -> Result<Vec<u8>, String>,
     ) -> Response {
@@ -315,7 +315,7 @@ impl ActionSpec {
                     headers: req.headers(),
                     http: Some(&http),
                 },
-                &mut || decode(&req),
+                decode,
                 handler,
                 RunMode::default(),
             )
@@ -449,18 +449,8 @@ impl ActionSpec {
             headers: &headers,
             http: None,
         };
-        let handler = erase::handler(&handler);
-        let outcome = self
-            .execute(
-                rt,
-                inv,
-                call,
-                &mut erase::read(input),
-                &handler,
-                RunMode::default(),
-            )
-            .await?;
-        erase::output(outcome.into_output()?)
+        self.run_typed(rt, inv, call, input, handler, RunMode::default())
+            .await
     }
 
     /// Runs the action for a claimed job (queue, cron or durable event):
@@ -503,16 +493,32 @@ impl ActionSpec {
             headers: &headers,
             http: None,
         };
+        self.run_typed(rt, inv, call, move || decode(payload), handler, mode)
+            .await
+    }
+
+    /// [`Self::execute`] of a run that is not an HTTP request, with the
+    /// action's types erased on the way in and its output taken back by
+    /// type.
+    async fn run_typed<I, O, E, Fut, H>(
+        &self,
+        rt: &Runtime,
+        inv: Invocation,
+        call: Call<'_>,
+        input: impl FnOnce() -> Result<I, ApiError> + Send,
+        handler: H,
+        mode: RunMode,
+    ) -> Result<O, ApiError>
+    where
+        I: Validate + Clone + Send + 'static,
+        O: Send + 'static,
+        E: Into<ApiError> + Send,
+        Fut: Future<Output = Result<O, E>> + Send,
+        H: Fn(ActionContext, I) -> Fut + Send + Sync,
+    {
         let handler = erase::handler(&handler);
         let outcome = self
-            .execute(
-                rt,
-                inv,
-                call,
-                &mut erase::read(move || decode(payload)),
-                &handler,
-                mode,
-            )
+            .execute(rt, inv, call, &mut erase::read(input), &handler, mode)
             .await?;
         erase::output(outcome.into_output()?)
     }

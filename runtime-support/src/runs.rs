@@ -262,16 +262,14 @@ impl RunHistory {
         }
     }
 
-    /// Whether a run that ended with `status` is stored whatever its
-    /// action's rate: `None` when that depends on the rate (a successful
-    /// run under [`RunHistory::Sampled`]).
-    pub fn keeps(self, status: RunStatus) -> Option<bool> {
+    /// Whether a run that ended with `status` is stored. Under
+    /// [`RunHistory::Sampled`] a success is stored only while its action's
+    /// rate allows, which the [`RunRecorder`] counts; this says `true`.
+    pub fn keeps(self, status: RunStatus) -> bool {
         match self {
-            RunHistory::Sampled { .. } if status == RunStatus::Error => Some(true),
-            RunHistory::Sampled { .. } => None,
-            RunHistory::All => Some(true),
-            RunHistory::Errors => Some(status == RunStatus::Error),
-            RunHistory::Off => Some(false),
+            RunHistory::Sampled { .. } | RunHistory::All => true,
+            RunHistory::Errors => status == RunStatus::Error,
+            RunHistory::Off => false,
         }
     }
 
@@ -818,12 +816,11 @@ impl RunRecorder {
             },
             _ => RunHistory::All,
         };
-        let keeps = match (history.keeps(status), history, action) {
-            (Some(keeps), _, _) => keeps,
-            (None, RunHistory::Sampled { per_second }, Some(action)) => {
+        let keeps = match (history, action) {
+            (RunHistory::Sampled { per_second }, Some(action)) if status == RunStatus::Ok => {
                 self.pending.sampler.admits(action, per_second)
             }
-            (None, _, _) => true,
+            _ => history.keeps(status),
         };
         if !keeps {
             self.skipped.fetch_add(1, Ordering::Relaxed);

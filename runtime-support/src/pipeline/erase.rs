@@ -18,7 +18,6 @@ use futures::future::BoxFuture;
 
 use crate::ApiError;
 use crate::context::ActionContext;
-use crate::http::HttpRequest;
 use crate::validate::Validate;
 
 /// A decoded input of any action: validated, copied for a retry and handed
@@ -57,10 +56,6 @@ pub(crate) type Handler<'h> = dyn Fn(ActionContext, Box<dyn Any + Send>) -> BoxF
 
 /// Reads an action's input once: the decoder of one run.
 pub(crate) type Read<'r> = dyn FnMut() -> Result<Box<dyn AnyInput>, ApiError> + Send + 'r;
-
-/// Reads an action's input once from an HTTP request.
-pub(crate) type ReadRequest<'r> =
-    dyn FnMut(&HttpRequest) -> Result<Box<dyn AnyInput>, ApiError> + Send + 'r;
 
 /// `handler` with its types erased: it takes the input back by type, and
 /// its error becomes the [`ApiError`] it converts to.
@@ -102,26 +97,7 @@ where
     let mut decode = Some(decode);
     move || match decode.take() {
         Some(decode) => decode().map(|input| Box::new(input) as Box<dyn AnyInput>),
-        None => Err(read_twice()),
-    }
-}
-
-/// A decoder called a second time: a bug in the runtime.
-fn read_twice() -> ApiError {
-    ApiError::internal("an action's input was read twice")
-}
-
-/// [`read`] for a decoder of the request.
-pub(crate) fn read_request<'r, I>(
-    decode: impl FnOnce(&HttpRequest) -> Result<I, ApiError> + Send + 'r,
-) -> impl FnMut(&HttpRequest) -> Result<Box<dyn AnyInput>, ApiError> + Send + 'r
-where
-    I: Validate + Clone + Send + 'static,
-{
-    let mut decode = Some(decode);
-    move |req| match decode.take() {
-        Some(decode) => decode(req).map(|input| Box::new(input) as Box<dyn AnyInput>),
-        None => Err(read_twice()),
+        None => Err(ApiError::internal("an action's input was read twice")),
     }
 }
 
