@@ -80,7 +80,9 @@ pub struct ActionContext {
     /// Work spawned from a handler keeps the trace id in its log lines
     /// through [`ActionContext::traced`].
     pub span: tracing::Span,
-    pub(crate) session: Option<Session>,
+    /// Shared with the run (and its other attempts): cloning a context
+    /// copies a pointer, not the principal's strings.
+    pub(crate) session: Option<Arc<Session>>,
     pub(crate) org: Option<Arc<OrgContext>>,
     pub(crate) runtime: Runtime,
     pub(crate) effects: Arc<Mutex<Effects>>,
@@ -122,14 +124,14 @@ impl ActionContext {
     /// The same context with a session for `principal` (tests).
     pub fn with_principal(mut self, principal: Principal) -> Self {
         let now = chrono::Utc::now().timestamp();
-        self.session = Some(Session {
+        self.session = Some(Arc::new(Session {
             id: crate::auth::random_token(16),
             principal,
             issued_at: now,
             expires_at: now + 3600,
             via: AuthMethod::Cookie,
             org_id: None,
-        });
+        }));
         self
     }
 
@@ -161,7 +163,7 @@ impl ActionContext {
 
     /// The signed-in principal, if any.
     pub fn principal(&self) -> Option<&Principal> {
-        self.session.as_ref().map(|s| &s.principal)
+        self.session.as_deref().map(|s| &s.principal)
     }
 
     /// The signed-in user's id, if any.
@@ -171,7 +173,7 @@ impl ActionContext {
 
     /// The verified caller (session or API key), if any.
     pub fn session(&self) -> Option<&Session> {
-        self.session.as_ref()
+        self.session.as_deref()
     }
 
     /// The claim of the job this run executes (queue, cron and durable
@@ -198,7 +200,7 @@ impl ActionContext {
             .jobs()
             .job(kind, payload)
             .trace_id(self.trace_id.clone())
-            .session(self.session.clone())
+            .session(self.session.as_deref().cloned())
     }
 
     /// The organization `in_org` (or `has_feature`, `trial_active_or_paid`)
@@ -241,7 +243,7 @@ impl ActionContext {
     pub async fn sign_in(&self, user_id: &str) -> Result<(), ApiError> {
         if let Some(old) = self
             .session
-            .as_ref()
+            .as_deref()
             .filter(|s| s.via == AuthMethod::Cookie)
         {
             self.auth().revoke_session(&old.id).await?;
@@ -257,7 +259,7 @@ impl ActionContext {
     pub async fn sign_out(&self) -> Result<(), ApiError> {
         if let Some(s) = self
             .session
-            .as_ref()
+            .as_deref()
             .filter(|s| s.via == AuthMethod::Cookie)
         {
             self.auth().revoke_session(&s.id).await?;

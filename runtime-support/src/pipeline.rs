@@ -193,15 +193,36 @@ pub(crate) struct HttpParts<'a> {
     claim: &'a Mutex<Option<Claimed>>,
 }
 
-/// The idempotency caller of an invocation: the API key, the user, or the
-/// client address.
-fn caller_of(inv: &Invocation) -> String {
-    match &inv.session {
+/// An invocation as a run's attempts share it: the session behind an `Arc`,
+/// so that each attempt's context copies a pointer, not the principal's
+/// strings.
+struct Shared {
+    trace_id: TraceId,
+    trigger: TriggerKind,
+    session: Option<Arc<Session>>,
+    ip: Option<IpAddr>,
+}
+
+impl From<Invocation> for Shared {
+    fn from(inv: Invocation) -> Self {
+        Shared {
+            trace_id: inv.trace_id,
+            trigger: inv.trigger,
+            session: inv.session.map(Arc::new),
+            ip: inv.ip,
+        }
+    }
+}
+
+/// The idempotency caller of a run: the API key, the user, or the client
+/// address.
+fn caller_of(run: &Shared) -> String {
+    match run.session.as_deref() {
         Some(s) if s.via == AuthMethod::ApiKey => format!("key:{}", s.id),
         Some(s) => format!("user:{}", s.principal.user_id),
         None => format!(
             "ip:{}",
-            inv.ip
+            run.ip
                 .map(|ip| ip.to_string())
                 .unwrap_or_else(|| "unknown".into())
         ),
@@ -646,11 +667,12 @@ impl ActionSpec {
         mode: RunMode,
     ) -> (Result<Outcome<AnyOutput>, ApiError>, u32) {
         let (headers, http) = (call.headers, call.http);
+        let inv = Shared::from(inv);
         let guard_req = GuardRequest {
             action: self.name,
             trigger: inv.trigger,
             trace_id: &inv.trace_id,
-            session: inv.session.as_ref(),
+            session: inv.session.as_deref(),
             ip: inv.ip,
             headers,
             path_params: http.map_or(&[], |h| h.path_params),
@@ -768,7 +790,7 @@ impl ActionSpec {
     async fn attempt(
         &self,
         rt: &Runtime,
-        inv: &Invocation,
+        inv: &Shared,
         org: Option<Arc<crate::auth::OrgContext>>,
         handler: &erase::Handler<'_>,
         input: Box<dyn AnyInput>,
@@ -801,7 +823,7 @@ impl ActionSpec {
                     std::mem::take(&mut *effects.lock().unwrap_or_else(|p| p.into_inner()));
                 for (event, payload) in effects.events {
                     rt.events()
-                        .emit(rt, event, payload, &inv.trace_id, inv.session.as_ref())
+                        .emit(rt, event, payload, &inv.trace_id, inv.session.as_deref())
                         .await;
                 }
                 Ok(Success {

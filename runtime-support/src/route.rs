@@ -8,7 +8,13 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::routing::{MethodFilter, MethodRouter, on};
+use std::convert::Infallible;
+use std::task::{Context, Poll};
+
+use axum::extract::{FromRequest as _, Request};
+use axum::response::{IntoResponse as _, Response};
+use axum::routing::{MethodFilter, MethodRouter, on_service};
+use futures::future::BoxFuture;
 use serde::Serialize;
 
 use crate::wire::{self, Binding, Decode};
@@ -86,27 +92,14 @@ where
     where
         O: Serialize + Send,
     {
-        let this = self.clone();
-        on(method, move |req: HttpRequest| {
-            let Action {
-                rt,
-                app,
-                spec,
-                read,
-                call,
-            } = this.clone();
-            async move {
-                let handler = move |ctx, input| call(app.clone(), ctx, input);
-                spec.run_http(
-                    &rt,
-                    req,
-                    status,
-                    |req: &HttpRequest| read(req, bindings),
-                    handler,
-                )
-                .await
-            }
-        })
+        on_service(
+            method,
+            Serve {
+                action: self.clone(),
+                status,
+                bindings,
+            },
+        )
     }
 
     /// [`Action::on`] for `GET`.
@@ -176,6 +169,65 @@ where
                         .map(|_| ())
                 }
             });
+    }
+}
+
+/// One route of an [`Action`] as a tower service: the request's parts and
+/// body read into an [`HttpRequest`], then the pipeline. A service rather
+/// than an axum handler closure, so that a request's future is boxed once
+/// here instead of passing through axum's handler and extractor futures.
+struct Serve<H, I, F> {
+    action: Action<H, I, F>,
+    status: u16,
+    bindings: &'static [Binding],
+}
+
+impl<H, I, F: Clone> Clone for Serve<H, I, F> {
+    fn clone(&self) -> Self {
+        Serve {
+            action: self.action.clone(),
+            status: self.status,
+            bindings: self.bindings,
+        }
+    }
+}
+
+impl<H, I, F, Fut, O, E> tower::Service<Request> for Serve<H, I, F>
+where
+    H: Send + Sync + 'static,
+    I: Validate + Clone + Send + 'static,
+    F: Fn(Arc<H>, ActionContext, I) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<O, E>> + Send,
+    O: Serialize + Send + 'static,
+    E: Into<ApiError> + Send,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let Action {
+            rt,
+            app,
+            spec,
+            read,
+            call,
+        } = self.action.clone();
+        let (status, bindings) = (self.status, self.bindings);
+        Box::pin(async move {
+            let req = match HttpRequest::from_request(req, &()).await {
+                Ok(req) => req,
+                Err(rejection) => return Ok(rejection.into_response()),
+            };
+            let handler = move |ctx, input| call(app.clone(), ctx, input);
+            Ok(spec
+                .run_http(&rt, req, status, |req: &HttpRequest| read(req, bindings), handler)
+                .await)
+        })
     }
 }
 

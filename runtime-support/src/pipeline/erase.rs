@@ -14,6 +14,7 @@
 use std::any::Any;
 use std::future::Future;
 
+use futures::FutureExt as _;
 use futures::future::BoxFuture;
 
 use crate::ApiError;
@@ -73,15 +74,13 @@ where
     H: Fn(ActionContext, I) -> Fut + Send + Sync,
 {
     move |ctx, input| match input.downcast::<I>() {
-        Ok(input) => {
-            let run = handler(ctx, *input);
-            Box::pin(async move {
-                match run.await {
-                    Ok(output) => Ok(Box::new(output) as AnyOutput),
-                    Err(e) => Err(e.into()),
-                }
-            })
-        }
+        // Mapped, not awaited in an `async` block: the handler's future
+        // is moved once, into the box, rather than again into the block's
+        // awaited slot on its first poll.
+        Ok(input) => Box::pin(handler(ctx, *input).map(|result| match result {
+            Ok(output) => Ok(Box::new(output) as AnyOutput),
+            Err(e) => Err(e.into()),
+        })),
         Err(_) => Box::pin(std::future::ready(Err(mismatch("input")))),
     }
 }
