@@ -353,7 +353,7 @@ impl ActionSpec {
                         Ok(body) => body,
                         Err(e) => {
                             if let Some(c) = &claimed {
-                                idem.release(c).await;
+                                Box::pin(idem.release(c)).await;
                             }
                             return render(&ApiError::internal(format_args!(
                                 "{}: output does not serialise: {e}",
@@ -370,10 +370,14 @@ impl ActionSpec {
                         .iter()
                         .any(|(name, _)| name == axum::http::header::SET_COOKIE);
                     if sets_cookie {
-                        idem.release(c).await;
+                        Box::pin(idem.release(c)).await;
                     } else {
-                        idem.complete(c, status.as_u16(), &String::from_utf8_lossy(&body))
-                            .await;
+                        Box::pin(idem.complete(
+                            c,
+                            status.as_u16(),
+                            &String::from_utf8_lossy(&body),
+                        ))
+                        .await;
                     }
                 }
                 json_response(status, body, success.headers)
@@ -395,11 +399,11 @@ impl ActionSpec {
                     // A result the handler decided is kept; a retryable
                     // failure lets the retry run again.
                     if err.is_retryable() {
-                        idem.release(c).await;
+                        Box::pin(idem.release(c)).await;
                     } else {
                         let body = serde_json::to_string(&err.to_envelope(trace_id.as_str()))
                             .unwrap_or_default();
-                        idem.complete(c, err.status().as_u16(), &body).await;
+                        Box::pin(idem.complete(c, err.status().as_u16(), &body)).await;
                     }
                 }
                 render(&err)
@@ -696,12 +700,9 @@ impl ActionSpec {
         if let Some(h) = http
             && let Some(idem) = h.idempotent
         {
-            match rt
-                .auth()
-                .idempotency()
-                .begin(&caller_of(&inv), self.name, idem)
-                .await
-            {
+            let caller = caller_of(&inv);
+            let begin = rt.auth().idempotency().begin(&caller, self.name, idem);
+            match Box::pin(begin).await {
                 Ok(Begin::Run(c)) => *h.claim.lock().unwrap_or_else(|p| p.into_inner()) = Some(c),
                 Ok(Begin::Replay { status, body }) => {
                     return (
@@ -724,7 +725,7 @@ impl ActionSpec {
                 if let Some(c) =
                     http.and_then(|h| h.claim.lock().unwrap_or_else(|p| p.into_inner()).take())
                 {
-                    rt.auth().idempotency().release(&c).await;
+                    Box::pin(rt.auth().idempotency().release(&c)).await;
                 }
                 return (Err(e), 0);
             }
@@ -778,7 +779,7 @@ impl ActionSpec {
                 delay_ms = delay.as_millis() as u64,
                 "attempt failed; retrying"
             );
-            tokio::time::sleep(delay).await;
+            Box::pin(tokio::time::sleep(delay)).await;
             attempt += 1;
         }
     }
@@ -822,9 +823,10 @@ impl ActionSpec {
                 let effects =
                     std::mem::take(&mut *effects.lock().unwrap_or_else(|p| p.into_inner()));
                 for (event, payload) in effects.events {
-                    rt.events()
-                        .emit(rt, event, payload, &inv.trace_id, inv.session.as_deref())
-                        .await;
+                    let emit =
+                        rt.events()
+                            .emit(rt, event, payload, &inv.trace_id, inv.session.as_deref());
+                    Box::pin(emit).await;
                 }
                 Ok(Success {
                     output,

@@ -225,7 +225,13 @@ where
             };
             let handler = move |ctx, input| call(app.clone(), ctx, input);
             Ok(spec
-                .run_http(&rt, req, status, |req: &HttpRequest| read(req, bindings), handler)
+                .run_http(
+                    &rt,
+                    req,
+                    status,
+                    |req: &HttpRequest| read(req, bindings),
+                    handler,
+                )
                 .await)
         })
     }
