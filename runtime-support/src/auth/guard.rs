@@ -272,31 +272,26 @@ async fn check_one(
 /// A guard decided by the caller's session: signed in, with a role or a
 /// permission.
 fn check_session(guard: &GuardSpec, req: &GuardRequest<'_>) -> Result<(), ApiError> {
-    match *guard {
-        GuardSpec::Authenticated => need_session(req).map(|_| ()),
+    let (allowed, needs) = match *guard {
+        GuardSpec::Authenticated => return need_session(req).map(|_| ()),
         GuardSpec::HasRole { role } => {
-            let s = need_session(req)?;
-            if s.principal.has_role(role) {
-                Ok(())
-            } else {
-                Err(ApiError::forbidden(format!(
-                    "This action needs the role {role}."
-                )))
-            }
+            (need_session(req)?.principal.has_role(role), ("role", role))
         }
-        GuardSpec::HasPermission { permission } => {
-            let s = need_session(req)?;
-            if s.principal.has_permission(permission) {
-                Ok(())
-            } else {
-                Err(ApiError::forbidden(format!(
-                    "This action needs the permission {permission}."
-                )))
-            }
-        }
+        GuardSpec::HasPermission { permission } => (
+            need_session(req)?.principal.has_permission(permission),
+            ("permission", permission),
+        ),
         // Not a session guard: denied rather than passed, should a caller
         // ever route one here.
-        _ => Err(ApiError::internal("a guard was checked as a session guard")),
+        _ => return Err(ApiError::internal("a guard was checked as a session guard")),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        let (what, name) = needs;
+        Err(ApiError::forbidden(format!(
+            "This action needs the {what} {name}."
+        )))
     }
 }
 
