@@ -85,10 +85,16 @@ pub fn from_lock(lock: &str) -> Vec<Version> {
         .collect()
 }
 
-/// The version of the package whose manifest is `manifest` (workspace
-/// inheritance resolved by `cargo metadata --no-deps`).
+/// The version of the package whose manifest is `manifest`: read from the
+/// manifest itself, or for `version.workspace = true` from the workspace
+/// root above it, as cargo inherits it ([`manifest_version`]); through
+/// `cargo metadata --no-deps` (a process of its own) only when neither says
+/// it plainly.
 pub fn package_version(manifest: &Path) -> Option<Version> {
     let manifest = crate::builder::absolute(manifest);
+    if let Some(version) = manifest_version(&manifest) {
+        return Some(version);
+    }
     let mut cmd = cargo_metadata::MetadataCommand::new();
     cmd.manifest_path(&manifest).no_deps();
     let meta = run_metadata(cmd)?;
@@ -96,6 +102,43 @@ pub fn package_version(manifest: &Path) -> Option<Version> {
         .into_iter()
         .find(|p| crate::builder::absolute(p.manifest_path.as_std_path()) == manifest)
         .map(|p| p.version)
+}
+
+/// The version a manifest declares: `package.version` as text, or, for
+/// `version.workspace = true`, `workspace.package.version` of the nearest
+/// manifest above it with a `[workspace]` table (where cargo looks for the
+/// root unless `package.workspace` names one). `None` when the manifest
+/// says anything else; the caller then asks cargo.
+fn manifest_version(manifest: &Path) -> Option<Version> {
+    let read = |path: &Path| {
+        std::fs::read_to_string(path)
+            .ok()?
+            .parse::<toml_edit::DocumentMut>()
+            .ok()
+    };
+    let doc = read(manifest)?;
+    let package = doc.get("package")?;
+    let version = package.get("version")?;
+    if let Some(text) = version.as_str() {
+        return text.parse().ok();
+    }
+    let inherits = version.get("workspace").and_then(|w| w.as_bool()) == Some(true);
+    if !inherits || package.get("workspace").is_some() {
+        return None;
+    }
+    let root = manifest
+        .parent()?
+        .ancestors()
+        .skip(1)
+        .map(|dir| dir.join("Cargo.toml"))
+        .filter(|path| path.is_file())
+        .find_map(|path| read(&path).filter(|doc| doc.get("workspace").is_some()))?;
+    root.get("workspace")?
+        .get("package")?
+        .get("version")?
+        .as_str()?
+        .parse()
+        .ok()
 }
 
 /// The runtime a workspace rooted at `root` builds against, when it can be
@@ -218,6 +261,44 @@ mod tests {
         );
         assert!(msg.contains("fix: "), "{msg}");
         assert!(check("1.2.0", &at("1.1.0")).is_err());
+    }
+
+    #[test]
+    fn manifests_give_their_version_without_cargo() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str, text: &str| {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        write(
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"rt\"]\n\n[workspace.package]\nversion = \"1.4.2\"\n",
+        );
+        let inherited = write(
+            "rt/Cargo.toml",
+            "[package]\nname = \"rt\"\nversion.workspace = true\n",
+        );
+        let own = write(
+            "own/Cargo.toml",
+            "[package]\nname = \"own\"\nversion = \"0.3.0\"\n",
+        );
+        let named_root = write(
+            "elsewhere/Cargo.toml",
+            "[package]\nname = \"e\"\nversion = { workspace = true }\nworkspace = \"../x\"\n",
+        );
+        assert_eq!(manifest_version(&inherited), Some(Version::new(1, 4, 2)));
+        assert_eq!(manifest_version(&own), Some(Version::new(0, 3, 0)));
+        // A root named elsewhere is cargo's to find.
+        assert_eq!(manifest_version(&named_root), None);
+        // This repository's runtime inherits the workspace version, which
+        // is bunbase's own.
+        let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime-support/Cargo.toml");
+        assert_eq!(
+            manifest_version(&runtime),
+            Some(GENERATED_FOR.parse().unwrap())
+        );
     }
 
     #[test]
