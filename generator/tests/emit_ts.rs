@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 use bunbase::emit::{GenOptions, RuntimeSource, ts};
 use bunbase::ir::Ir;
 
+#[path = "support/sets.rs"]
+mod sets;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -22,50 +25,12 @@ fn opts() -> GenOptions {
 /// The contract fixtures shared with the e2e SDK tests
 /// (`tests/sdk/contracts/*/`), compiled.
 fn fixtures() -> Vec<(String, Ir)> {
-    let dir = repo().join("tests/sdk/contracts");
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("tests/sdk/contracts exists") {
-        let path = entry.expect("readable dir entry").path();
-        if path.join("bunbase.yaml").is_file() {
-            let sources = bunbase::load::from_dir(&path).expect("fixture loads");
-            let ir = bunbase::compile(&sources)
-                .unwrap_or_else(|d| panic!("{} compiles: {d:?}", path.display()))
-                .ir;
-            out.push((
-                path.file_name()
-                    .expect("folder name")
-                    .to_string_lossy()
-                    .into_owned(),
-                ir,
-            ));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+    sets::compiled(&repo().join("tests/sdk/contracts"))
 }
 
 /// Every example contract set in `contracts-examples/`, compiled.
 fn examples() -> Vec<(String, Ir)> {
-    let root = repo().join("contracts-examples");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("contracts-examples exists")
-        .map(|e| e.expect("readable dir entry").path())
-        .filter(|p| p.join("bunbase.yaml").exists())
-        .collect();
-    dirs.sort();
-    dirs.into_iter()
-        .map(|dir| {
-            let sources = bunbase::load::from_dir(&dir).expect("example loads");
-            let compiled = bunbase::compile(&sources)
-                .unwrap_or_else(|d| panic!("{} compiles: {d:?}", dir.display()));
-            let name = dir
-                .file_name()
-                .expect("dir name")
-                .to_string_lossy()
-                .into_owned();
-            (name, compiled.ir)
-        })
-        .collect()
+    sets::compiled(&repo().join("contracts-examples"))
 }
 
 fn snapshot_sdk(name: &str, ir: &Ir) {

@@ -7,6 +7,9 @@ use bunbase::emit::{GenOptions, RuntimeSource, header, ts};
 use bunbase::ir::Ir;
 use bunbase_e2e::{npm_bin, repo_root, tooling_dir};
 
+#[path = "../../generator/tests/support/sets.rs"]
+mod sets;
+
 fn opts() -> GenOptions {
     GenOptions {
         runtime: RuntimeSource::Path("../runtime-support".into()),
@@ -17,50 +20,15 @@ fn opts() -> GenOptions {
 /// The contract fixtures in `tests/sdk/contracts/`, compiled, by folder
 /// name.
 fn fixtures() -> Vec<(String, Ir)> {
-    let mut out = Vec::new();
-    let root = repo_root().join("tests/sdk/contracts");
-    for entry in std::fs::read_dir(root).expect("tests/sdk/contracts exists") {
-        let path = entry.expect("dir entry").path();
-        if path.join("bunbase.yaml").is_file() {
-            let sources = bunbase::load::from_dir(&path).expect("fixture loads");
-            let ir = bunbase::compile(&sources)
-                .unwrap_or_else(|d| panic!("{} compiles: {d:?}", path.display()))
-                .ir;
-            out.push((
-                path.file_name()
-                    .expect("folder name")
-                    .to_string_lossy()
-                    .into_owned(),
-                ir,
-            ));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+    sets::compiled(&repo_root().join("tests/sdk/contracts"))
 }
 
 /// Every example contract set in `contracts-examples/`, compiled, named
 /// `example_<dir>`.
 fn examples() -> Vec<(String, Ir)> {
-    let root = repo_root().join("contracts-examples");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("contracts-examples exists")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.join("bunbase.yaml").exists())
-        .collect();
-    dirs.sort();
-    dirs.into_iter()
-        .map(|dir| {
-            let sources = bunbase::load::from_dir(&dir).expect("example loads");
-            let compiled = bunbase::compile(&sources)
-                .unwrap_or_else(|d| panic!("{} compiles: {d:?}", dir.display()));
-            let name = dir
-                .file_name()
-                .expect("dir name")
-                .to_string_lossy()
-                .into_owned();
-            (format!("example_{name}"), compiled.ir)
-        })
+    sets::compiled(&repo_root().join("contracts-examples"))
+        .into_iter()
+        .map(|(name, ir)| (format!("example_{name}"), ir))
         .collect()
 }
 
