@@ -69,11 +69,11 @@ pub enum Binding {
 /// Whether the request says `Content-Type: application/json` (any other
 /// JSON type takes the decoding path, which judges it).
 fn is_plain_json(req: &crate::HttpRequest) -> bool {
+    // On the bytes: a value that is not text cannot be this one anyway.
     req.headers()
         .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+        .and_then(|v| v.as_bytes().split(|&b| b == b';').next())
+        .is_some_and(|mime| mime.trim_ascii().eq_ignore_ascii_case(b"application/json"))
 }
 
 fn percent_decode(s: &str) -> String {
