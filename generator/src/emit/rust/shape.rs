@@ -21,6 +21,7 @@
 //! generated example hold the result byte for byte.
 
 use std::collections::HashMap;
+use std::fmt::Write;
 use std::sync::{Arc, Mutex};
 
 use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
@@ -66,7 +67,10 @@ impl Shapes {
     /// printed shape when one with the same key was printed before; and
     /// whether a string literal in them spans lines.
     pub fn unparse(&self, tokens: TokenStream) -> (Vec<Printed>, bool) {
-        let mut key = Key::default();
+        let mut key = Key {
+            text: String::with_capacity(4096),
+            ..Key::default()
+        };
         key.walk(tokens);
         let multiline = key.multiline;
         if key.clash {
@@ -148,32 +152,36 @@ impl Key {
                     }
                 }
                 TokenTree::Ident(i) => {
-                    let name = i.to_string();
+                    let start = self.text.len();
+                    let _ = write!(self.text, "{i}");
                     let is_macro = matches!(
                         tokens.peek(),
                         Some(TokenTree::Punct(p)) if p.as_char() == '!' && p.spacing() == Spacing::Alone
                     );
+                    let name = &self.text[start..];
                     let keep = name.len() < MIN_LEN
                         || is_macro
                         || name.starts_with("r#")
-                        || KEEP.contains(&name.as_str());
+                        || KEEP.contains(&name);
                     if keep {
-                        self.verbatim(&name);
+                        self.clash |= name.contains(MARKER);
                     } else {
-                        self.placeholder(name);
+                        self.placeholder(start);
                     }
                     self.text.push(' ');
                 }
                 TokenTree::Literal(l) => {
-                    let text = l.to_string();
+                    let start = self.text.len();
+                    let _ = write!(self.text, "{l}");
+                    let text = &self.text[start..];
                     self.multiline |= text.contains('\n');
-                    match plain_string(&text) {
+                    match plain_string(text) {
                         Some(value) if value.len() >= MIN_LEN => {
-                            self.text.push('"');
-                            self.placeholder(value.to_owned());
+                            self.text.pop();
+                            self.placeholder(start + 1);
                             self.text.push('"');
                         }
-                        _ => self.verbatim(&text),
+                        _ => self.clash |= text.contains(MARKER),
                     }
                     self.text.push(' ');
                 }
@@ -181,24 +189,24 @@ impl Key {
         }
     }
 
-    /// Appends `text` as it is.
-    fn verbatim(&mut self, text: &str) {
-        self.clash |= text.contains(MARKER);
-        self.text.push_str(text);
-    }
-
-    /// Appends the placeholder of `name`, the same length as it (or the
-    /// name itself when the element has run out of indexes).
-    fn placeholder(&mut self, name: String) {
-        let i = match self.names.iter().position(|n| *n == name) {
+    /// Replaces the name written at the end of the text, from `start`, by
+    /// its placeholder, the same length as it (or leaves it when the
+    /// element has run out of indexes).
+    fn placeholder(&mut self, start: usize) {
+        let name = &self.text[start..];
+        let i = match self.names.iter().position(|n| n == name) {
             Some(i) => i,
             None if self.names.len() < MAX_NAMES => {
-                self.names.push(name);
+                self.names.push(name.to_owned());
                 self.names.len() - 1
             }
-            None => return self.verbatim(&name),
+            None => {
+                self.clash |= name.contains(MARKER);
+                return;
+            }
         };
-        self.spots.push((self.text.len(), i));
+        self.text.truncate(start);
+        self.spots.push((start, i));
         self.text.push_str(MARKER);
         for d in [i / (36 * 36), (i / 36) % 36, i % 36] {
             self.text.push(digit(d));
@@ -245,7 +253,7 @@ fn plain_string(text: &str) -> Option<&str> {
 fn fill(shape: &str, names: &[String]) -> String {
     let mut out = String::with_capacity(shape.len());
     let mut rest = shape;
-    while let Some(at) = rest.find(MARKER) {
+    while let Some(at) = find_marker(rest) {
         out.push_str(&rest[..at]);
         let digits = &rest[at + MARKER.len()..at + MIN_LEN];
         let i = usize::from_str_radix(digits, 36).unwrap_or(usize::MAX);
@@ -257,6 +265,20 @@ fn fill(shape: &str, names: &[String]) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Where the first placeholder in `text` starts (a search for the
+/// marker's first byte, which is fast, then a check of the rest).
+fn find_marker(text: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(at) = text[from..].find('Q') {
+        let at = from + at;
+        if text[at..].starts_with(MARKER) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 #[cfg(test)]
