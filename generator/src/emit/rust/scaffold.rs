@@ -3,9 +3,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::format::{Part, part, shaped};
 use super::handlers::action_doc;
 use super::manifests;
-use super::format::{Part, part, shaped};
 use super::tokens::{custom_guards, ident, lit, output_type, uses_custom_guards};
 use crate::emit::{GenOptions, GeneratedFile, Ownership};
 use crate::ir::{Action, ErrorKind, Ir, Module};

@@ -311,12 +311,20 @@ mod tests {
         for (name, wire, doc) in [
             ("AlphaInput", "alpha_wire", "The input of `m.alpha`."),
             ("BravoInput", "bravo_wire", "The input of `m.bravo`."),
-            ("CharlieInputLonger", "charlie", "The input of `m.charlie`, longer."),
+            (
+                "CharlieInputLonger",
+                "charlie",
+                "The input of `m.charlie`, longer.",
+            ),
             ("BravoInput", "bravo_wire", "The input of `m.bravo`."),
         ] {
             let direct = unparse_items(item(name, wire, doc));
             let shaped = shapes.unparse(item(name, wire, doc)).0;
-            let texts = |p: &[Printed]| p.iter().map(|p| (p.is_use, p.text.clone())).collect::<Vec<_>>();
+            let texts = |p: &[Printed]| {
+                p.iter()
+                    .map(|p| (p.is_use, p.text.clone()))
+                    .collect::<Vec<_>>()
+            };
             assert_eq!(texts(&shaped), texts(&direct));
         }
         // Alpha and Bravo share a shape; Charlie has one of its own.
@@ -327,8 +335,14 @@ mod tests {
     fn elements_naming_the_marker_print_as_they_are() {
         let shapes = Shapes::default();
         for tokens in [
-            quote!(pub struct QzQ; pub struct QzQ000Thing;),
-            quote!(pub const A: &str = "QzQ"; pub struct QzQ000Thing;),
+            quote!(
+                pub struct QzQ;
+                pub struct QzQ000Thing;
+            ),
+            quote!(
+                pub const A: &str = "QzQ";
+                pub struct QzQ000Thing;
+            ),
         ] {
             let printed = shapes.unparse(tokens.clone()).0;
             let direct = unparse_items(tokens);
