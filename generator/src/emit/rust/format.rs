@@ -406,6 +406,55 @@ mod tests {
     }
 
     #[test]
+    fn a_module_part_prints_as_its_whole_module() {
+        let head = || {
+            quote! {
+                /// Functions, one per thing.
+                mod per_thing {}
+            }
+        };
+        let item = |n: usize| {
+            if n == 0 {
+                return quote! {
+                    #[allow(unused_imports)]
+                    use super::*;
+                };
+            }
+            let name = quote::format_ident!("register_thing_{}", n);
+            let kind = format!("things.kind_{n}");
+            quote! {
+                /// Registers a thing.
+                pub(super) fn #name<H: Handlers>(rt: &Runtime, app: &Arc<H>) {
+                    let app = app.clone();
+                    rt.register_job(JobKind::new(#kind).max_attempts(5), move |rt, job| { let app = app.clone(); async move { app.run(&rt, job).await } });
+                }
+            }
+        };
+        let numbers: Vec<usize> = (0..12).collect();
+        let items = numbers.iter().map(|n| item(*n));
+        let whole = format_file(quote! {
+            /// Functions, one per thing.
+            mod per_thing { #(#items)* }
+        });
+        let texts = format_files(&[vec![module(head, numbers.clone(), item)]]);
+        assert_eq!(texts[0], whole);
+        // A string spanning lines: printed whole, as `unparse_items` does.
+        let multiline = |n: usize| {
+            // `"a` and `b"` on two lines of the source text.
+            let text: TokenStream = "\"a\nb\"".parse().unwrap_or_default();
+            let name = quote::format_ident!("thing_{}", n);
+            quote!(pub const #name: &str = #text;)
+        };
+        let items = numbers.iter().map(|n| multiline(*n));
+        let whole = format_file(quote! {
+            /// Functions, one per thing.
+            mod per_thing { #(#items)* }
+        });
+        let texts = format_files(&[vec![module(head, numbers, multiline)]]);
+        assert_eq!(texts[0], whole);
+    }
+
+    #[test]
     fn items_are_spaced_and_error_enums_laid_out() {
         let text = format_file(quote! {
             #![doc = " A module."]
