@@ -146,19 +146,33 @@ pub fn generate_once(args: &Args) -> anyhow::Result<Outcome> {
     };
     // The handler check below reads only the scaffold files; the rest
     // moves into the plan rather than being held twice.
-    let scaffold: Vec<GeneratedFile> = files
+    let files_scaffold: Vec<GeneratedFile> = files
         .iter()
         .filter(|f| f.ownership == Ownership::Scaffold)
         .cloned()
         .collect();
-    let plan = write::plan_owned(
-        files,
-        &write::DirTree(args.out.clone()),
-        PlanOptions { force: args.force },
-    )?;
-    let files = scaffold;
+    // The handler check's parse of the scaffold reads no disk: it runs
+    // while the plan is made and written (syntax trees stay on this
+    // thread).
+    let (planned, scaffold) = std::thread::scope(|s| {
+        let planned = s.spawn(|| {
+            let plan = write::plan_owned(
+                files,
+                &write::DirTree(args.out.clone()),
+                PlanOptions { force: args.force },
+            )?;
+            let applied = (!args.check).then(|| write::apply(&plan, &args.out));
+            Ok::<_, write::Error>((plan, applied))
+        });
+        let scaffold = super::handlers::Scaffold::parse(&files_scaffold);
+        match planned.join() {
+            Ok(planned) => (planned, scaffold),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
+    let (plan, applied) = planned?;
 
-    if args.check {
+    let Some(applied) = applied else {
         let missing_members = members.as_ref().filter(|(_, _, e)| !e.added.is_empty());
         if let Some((manifest, _, edit)) = missing_members {
             println!(
@@ -184,20 +198,9 @@ pub fn generate_once(args: &Args) -> anyhow::Result<Outcome> {
             args.out.display()
         );
         print!("{}", report::drift(&plan));
-        eprint!("{}", super::handlers::check(&files, &args.out).render());
+        eprint!("{}", scaffold.check(&args.out).render());
         return Ok(Outcome::Failed);
-    }
-
-    // The handler check's parse of the scaffold reads no disk: it runs
-    // while the plan is written.
-    let (applied, scaffold) = std::thread::scope(|s| {
-        let applied = s.spawn(|| write::apply(&plan, &args.out));
-        let scaffold = super::handlers::Scaffold::parse(&files);
-        match applied.join() {
-            Ok(applied) => (applied, scaffold),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    });
+    };
     let summary = match applied {
         Ok(s) => s,
         Err(write::Error::Conflicts(c)) => {

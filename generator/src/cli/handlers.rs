@@ -111,15 +111,11 @@ fn method_source(f: &syn::ImplItemFn) -> String {
     lines[1..lines.len().saturating_sub(1)].join("\n")
 }
 
-/// Compares the scaffold files in `files` with the server crate on disk in
-/// `out`. A file that does not parse (the user is mid-edit) is skipped: the
-/// compiler reports it better.
-pub fn check(files: &[GeneratedFile], out: &Path) -> Report {
-    Scaffold::parse(files).check(out)
-}
-
 /// The handler impls of the freshly emitted scaffold, parsed: the half of
-/// [`check`] that reads no disk, so `gen` runs it while it writes.
+/// the check that reads no disk, so `gen` runs it while it plans and
+/// writes. [`Scaffold::check`] compares them with the server crate on disk;
+/// a file that does not parse (the user is mid-edit) is skipped: the
+/// compiler reports it better.
 pub struct Scaffold<'a> {
     files: &'a [GeneratedFile],
     /// Scaffold impls by trait: (scaffold path, methods).

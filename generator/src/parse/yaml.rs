@@ -151,6 +151,8 @@ struct Positions<'a> {
     text: &'a str,
     /// Byte offset of the start of each line (0-based line index).
     line_starts: Vec<usize>,
+    /// Whether the text is ASCII, so that a column is a byte count.
+    ascii: bool,
 }
 
 impl<'a> Positions<'a> {
@@ -161,6 +163,7 @@ impl<'a> Positions<'a> {
             file,
             text,
             line_starts,
+            ascii: text.is_ascii(),
         }
     }
 
@@ -170,6 +173,14 @@ impl<'a> Positions<'a> {
         let Some(&start) = self.line_starts.get(line) else {
             return self.text.len();
         };
+        if self.ascii {
+            // The column, or the line's end when the column lies past it.
+            let end = self
+                .line_starts
+                .get(line + 1)
+                .map_or(self.text.len(), |next| next - 1);
+            return (start + m.col()).min(end);
+        }
         let rest = &self.text[start..];
         let mut offset = start;
         for (n, c) in rest.chars().enumerate() {

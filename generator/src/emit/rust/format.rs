@@ -12,17 +12,32 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 
+use super::shape::Shapes;
 #[cfg(test)]
 use super::tokens::format_file;
 
 /// One run of a file's items: builds their tokens when called.
 pub struct Part<'a> {
-    build: Box<dyn Fn() -> TokenStream + Send + Sync + 'a>,
+    build: Box<dyn Fn() -> Vec<TokenStream> + Send + Sync + 'a>,
     /// One item that grows with the contracts (a function registering every
     /// action): its tokens and syntax tree are the largest held at once.
     whole: bool,
+    /// How the built token streams are printed.
+    kind: Kind,
+}
+
+/// How a part's token streams are printed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// One stream of items, parsed and printed at once.
+    Plain,
+    /// One stream per element of a [`chunked`] list, each printed through
+    /// its shape ([`Shapes`]).
+    Shaped,
+    /// An inline module ([`module`]): its head, then one stream per item.
+    Module,
 }
 
 /// Items per part when a module is split: enough to amortise a part's
@@ -32,8 +47,9 @@ const ITEMS_PER_PART: usize = 64;
 /// Wraps a function building tokens as a part.
 pub fn part<'a>(f: impl Fn() -> TokenStream + Send + Sync + 'a) -> Part<'a> {
     Part {
-        build: Box::new(f),
+        build: Box::new(move || vec![f()]),
         whole: false,
+        kind: Kind::Plain,
     }
 }
 
@@ -43,13 +59,46 @@ pub fn part<'a>(f: impl Fn() -> TokenStream + Send + Sync + 'a) -> Part<'a> {
 /// together.
 pub fn whole<'a>(f: impl Fn() -> TokenStream + Send + Sync + 'a) -> Part<'a> {
     Part {
-        build: Box::new(f),
+        build: Box::new(move || vec![f()]),
         whole: true,
+        kind: Kind::Plain,
+    }
+}
+
+/// A part of one element printed through its shape ([`Shapes`]): a file
+/// of a kind repeated with other names (a module's handler stubs).
+pub fn shaped<'a>(f: impl Fn() -> TokenStream + Send + Sync + 'a) -> Part<'a> {
+    Part {
+        build: Box::new(move || vec![f()]),
+        whole: false,
+        kind: Kind::Shaped,
+    }
+}
+
+/// An inline module holding one item per element of `items`, printed as
+/// [`unparse_items`] prints such a module (its head, then its items
+/// indented one level), each item through its shape. `head` builds the
+/// module's outer attributes and `mod name {}`; `item` builds whole items.
+pub fn module<'a, T: Copy + Send + Sync + 'a>(
+    head: impl Fn() -> TokenStream + Send + Sync + 'a,
+    items: Vec<T>,
+    item: impl Fn(T) -> TokenStream + Send + Sync + 'a,
+) -> Part<'a> {
+    Part {
+        build: Box::new(move || {
+            let mut streams = vec![head()];
+            streams.extend(items.iter().map(|t| item(*t)));
+            streams
+        }),
+        whole: false,
+        kind: Kind::Module,
     }
 }
 
 /// Splits `items` into parts of [`ITEMS_PER_PART`] items, each part building
-/// its items with `item`, in order.
+/// its items with `item`, in order. Each call of `item` must give whole
+/// items: they are printed one call at a time, through their shape (most
+/// calls differ from another only in names).
 pub fn chunked<'a, T: Copy + Send + Sync + 'a>(
     items: Vec<T>,
     item: impl Fn(T) -> TokenStream + Send + Sync + Copy + 'a,
@@ -58,7 +107,11 @@ pub fn chunked<'a, T: Copy + Send + Sync + 'a>(
         .chunks(ITEMS_PER_PART)
         .map(|chunk| {
             let chunk = chunk.to_vec();
-            part(move || chunk.iter().map(|t| item(*t)).collect())
+            Part {
+                build: Box::new(move || chunk.iter().map(|t| item(*t)).collect()),
+                whole: false,
+                kind: Kind::Shaped,
+            }
         })
         .collect()
 }
@@ -66,7 +119,28 @@ pub fn chunked<'a, T: Copy + Send + Sync + 'a>(
 /// All of a file's tokens, parts joined in order (for callers that nest the
 /// file in a larger one).
 pub fn join(parts: &[Part<'_>]) -> TokenStream {
-    parts.iter().map(|p| (p.build)()).collect()
+    parts
+        .iter()
+        .flat_map(|p| match p.kind {
+            Kind::Module => module_tokens(p),
+            Kind::Plain | Kind::Shaped => (p.build)().into_iter().collect(),
+        })
+        .collect()
+}
+
+/// A [`module`] part as one token stream: its items inside its head's
+/// braces.
+fn module_tokens(part: &Part<'_>) -> TokenStream {
+    let mut streams = (part.build)().into_iter();
+    let head = streams.next().unwrap_or_default();
+    let body: TokenStream = streams.collect();
+    let mut tokens: Vec<TokenTree> = head.into_iter().collect();
+    if let Some(TokenTree::Group(g)) = tokens.last_mut()
+        && g.delimiter() == Delimiter::Brace
+    {
+        *g = Group::new(Delimiter::Brace, body);
+    }
+    tokens.into_iter().collect()
 }
 
 /// Formats each file (a list of parts) and returns the texts in order. The
@@ -86,7 +160,19 @@ pub fn format_files(files: &[Vec<Part<'_>>]) -> Vec<String> {
         .clamp(1, 8)
         .min(jobs.len().max(1));
     let next = AtomicUsize::new(0);
-    let format = |j: usize| (j, unparse_items((jobs[j].1.build)()));
+    let shapes = Shapes::default();
+    let format = |j: usize| {
+        let part = jobs[j].1;
+        let printed = match part.kind {
+            Kind::Plain => unparse_items((part.build)().into_iter().collect()),
+            Kind::Shaped => (part.build)()
+                .into_iter()
+                .flat_map(|e| shapes.unparse(e).0)
+                .collect(),
+            Kind::Module => shaped_module(part, &shapes),
+        };
+        (j, printed)
+    };
     let run = |first: bool| {
         let mut done: Vec<(usize, Vec<Printed>)> = Vec::new();
         if first {
@@ -125,8 +211,8 @@ pub fn format_files(files: &[Vec<Part<'_>>]) -> Vec<String> {
 /// One top-level piece of a printed file: the module docs, a `use`, or
 /// any other item.
 pub struct Printed {
-    is_use: bool,
-    text: String,
+    pub(super) is_use: bool,
+    pub(super) text: String,
 }
 
 /// Prints each top-level item of `tokens` (a file) on its own: prettyplease
@@ -186,6 +272,33 @@ fn print_item(item: syn::Item) -> String {
     let mut file: syn::File = syn::parse_quote!();
     file.items.push(item);
     crate::emit::db::lay_out_declarations(prettyplease::unparse(&file))
+}
+
+/// A [`module`] part printed as [`inline_mod`] prints the module: its head
+/// without the closing brace, then its items, each through its shape,
+/// indented one level. A module holding a string literal spanning lines is
+/// printed whole, as `inline_mod` does.
+fn shaped_module(part: &Part<'_>, shapes: &Shapes) -> Vec<Printed> {
+    let mut streams = (part.build)().into_iter();
+    let head = unparse_items(streams.next().unwrap_or_default());
+    let mut items = Vec::new();
+    let mut multiline = false;
+    for stream in streams {
+        let (printed, lines) = shapes.unparse(stream);
+        items.extend(printed);
+        multiline |= lines;
+    }
+    let open = match head.as_slice() {
+        [only] if !multiline => only.text.strip_suffix("}\n"),
+        _ => None,
+    };
+    let Some(open) = open else {
+        return unparse_items(module_tokens(part));
+    };
+    vec![Printed {
+        is_use: false,
+        text: close_block(open.to_owned(), &join_items(&items)),
+    }]
 }
 
 /// An inline module (`mod m { ... }`) printed like a file: each of its items
@@ -290,6 +403,55 @@ mod tests {
         assert_eq!(texts[0], whole);
         assert_eq!(texts[1], format_file(head()));
         assert_eq!(format_file(join(&files[0])), whole);
+    }
+
+    #[test]
+    fn a_module_part_prints_as_its_whole_module() {
+        let head = || {
+            quote! {
+                /// Functions, one per thing.
+                mod per_thing {}
+            }
+        };
+        let item = |n: usize| {
+            if n == 0 {
+                return quote! {
+                    #[allow(unused_imports)]
+                    use super::*;
+                };
+            }
+            let name = quote::format_ident!("register_thing_{}", n);
+            let kind = format!("things.kind_{n}");
+            quote! {
+                /// Registers a thing.
+                pub(super) fn #name<H: Handlers>(rt: &Runtime, app: &Arc<H>) {
+                    let app = app.clone();
+                    rt.register_job(JobKind::new(#kind).max_attempts(5), move |rt, job| { let app = app.clone(); async move { app.run(&rt, job).await } });
+                }
+            }
+        };
+        let numbers: Vec<usize> = (0..12).collect();
+        let items = numbers.iter().map(|n| item(*n));
+        let whole = format_file(quote! {
+            /// Functions, one per thing.
+            mod per_thing { #(#items)* }
+        });
+        let texts = format_files(&[vec![module(head, numbers.clone(), item)]]);
+        assert_eq!(texts[0], whole);
+        // A string spanning lines: printed whole, as `unparse_items` does.
+        let multiline = |n: usize| {
+            // `"a` and `b"` on two lines of the source text.
+            let text: TokenStream = "\"a\nb\"".parse().unwrap_or_default();
+            let name = quote::format_ident!("thing_{}", n);
+            quote!(pub const #name: &str = #text;)
+        };
+        let items = numbers.iter().map(|n| multiline(*n));
+        let whole = format_file(quote! {
+            /// Functions, one per thing.
+            mod per_thing { #(#items)* }
+        });
+        let texts = format_files(&[vec![module(head, numbers, multiline)]]);
+        assert_eq!(texts[0], whole);
     }
 
     #[test]

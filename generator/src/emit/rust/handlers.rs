@@ -3,28 +3,50 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::format::{Part, chunked, part};
 use super::tokens::{custom_guards, doc_lines, ident, lit, output_type, uses_custom_guards};
-use crate::ir::{Action, Ir, Module};
+use crate::ir::{Action, Event, Ir, Module};
 
-/// The items of the `handlers` module.
-pub fn handlers_module(ir: &Ir) -> TokenStream {
-    let traits = ir.modules.values().map(module_trait);
-    let custom = custom_guards_trait(ir);
-    let emitters = ir.events.values().map(|e| {
-        let f = ident(&format!("emit_{}", e.snake_name));
-        let payload = ident(&e.payload);
-        let name = lit(&e.name);
-        let doc = doc_lines(&format!(
-            "Publishes `{}` once the current action succeeds: every action subscribed to it then runs through the pipeline.",
-            e.name
-        ));
+/// The `handlers` module as parts: its imports, the module traits and the
+/// event emitters in runs (printed through their shapes), then the custom
+/// guards trait and the `Handlers` umbrella trait.
+pub fn handlers_parts(ir: &Ir) -> Vec<Part<'_>> {
+    let mut parts = vec![part(|| {
         quote! {
-            #doc
-            pub fn #f(ctx: &ActionContext, payload: &#payload) -> Result<(), ::bunbase_runtime::ApiError> {
-                ctx.emit(#name, payload)
-            }
+            #[allow(unused_imports)]
+            use super::types::*;
+            #[allow(unused_imports)]
+            use super::errors::*;
+            use ::bunbase_runtime::ActionContext;
+            use ::std::future::Future;
         }
-    });
+    })];
+    parts.extend(chunked(ir.modules.values().collect(), module_trait));
+    parts.push(part(move || custom_guards_trait(ir)));
+    parts.extend(chunked(ir.events.values().collect(), emitter));
+    parts.push(part(move || umbrella(ir)));
+    parts
+}
+
+/// The function publishing event `e`.
+fn emitter(e: &Event) -> TokenStream {
+    let f = ident(&format!("emit_{}", e.snake_name));
+    let payload = ident(&e.payload);
+    let name = lit(&e.name);
+    let doc = doc_lines(&format!(
+        "Publishes `{}` once the current action succeeds: every action subscribed to it then runs through the pipeline.",
+        e.name
+    ));
+    quote! {
+        #doc
+        pub fn #f(ctx: &ActionContext, payload: &#payload) -> Result<(), ::bunbase_runtime::ApiError> {
+            ctx.emit(#name, payload)
+        }
+    }
+}
+
+/// The `Handlers` umbrella trait and its blanket impl.
+fn umbrella(ir: &Ir) -> TokenStream {
     let all: Vec<_> = ir
         .modules
         .values()
@@ -36,17 +58,6 @@ pub fn handlers_module(ir: &Ir) -> TokenStream {
         TokenStream::new()
     };
     quote! {
-        #[allow(unused_imports)]
-        use super::types::*;
-        #[allow(unused_imports)]
-        use super::errors::*;
-        use ::bunbase_runtime::ActionContext;
-        use ::std::future::Future;
-
-        #(#traits)*
-        #custom
-        #(#emitters)*
-
         /// Everything the router needs from the application: every module's
         /// handler trait. Implemented automatically for any type that
         /// implements them all, so the server crate implements each module's

@@ -10,7 +10,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use super::format::{Part, chunked, part, whole};
+use super::format::{Part, chunked, module, part, whole};
 use super::router::spec_name;
 use super::tokens::{ident, lit};
 use crate::ir::{Action, Backoff, CronTrigger, Ir, MissedTicks, QueueTrigger, RetryPolicy};
@@ -24,7 +24,7 @@ pub fn jobs_parts(ir: &Ir) -> Vec<Part<'_>> {
         .collect();
     let mut parts = vec![part(jobs_head)];
     parts.extend(chunked(queued, enqueue_fn));
-    parts.push(whole(move || jobs_tail(ir)));
+    parts.extend(jobs_tail(ir));
     parts
 }
 
@@ -224,32 +224,66 @@ fn register_fn(ir: &Ir, a: &Action) -> TokenStream {
     }
 }
 
-/// `register` (called by the router), the `per_action` functions it calls,
-/// and `workers`.
-fn jobs_tail(ir: &Ir) -> TokenStream {
+/// `register` (called by the router), the `per_action` module of the
+/// functions it calls (each printed through its shape), and `workers`.
+fn jobs_tail(ir: &Ir) -> Vec<Part<'_>> {
     let with_jobs: Vec<&Action> = ir.actions().filter(|a| has_jobs(a)).collect();
-    let fns = with_jobs.iter().map(|a| register_fn(ir, a));
-    let calls = with_jobs.iter().map(|a| {
+    let mut parts = vec![whole(move || register(ir))];
+    if !with_jobs.is_empty() {
+        let mut items = vec![PerAction::Import];
+        items.extend(with_jobs.into_iter().map(PerAction::Register));
+        parts.push(module(
+            || {
+                quote! {
+                    /// One function per action registering its job kinds and
+                    /// schedules, which [`register`] calls.
+                    mod per_action {}
+                }
+            },
+            items,
+            move |item| match item {
+                PerAction::Import => quote! {
+                    #[allow(unused_imports)]
+                    use super::*;
+                },
+                PerAction::Register(a) => register_fn(ir, a),
+            },
+        ));
+    }
+    parts.push(part(|| {
+        quote! {
+            /// Registers everything that runs without an HTTP request (custom
+            /// guards, event subscriptions, job handlers and schedules) without
+            /// serving routes: the server binary's `worker` command calls it,
+            /// then waits for a signal while the runtime's worker and scheduler
+            /// run the jobs.
+            pub fn workers<H: Handlers>(rt: &Runtime, app: H) {
+                let _ = super::router::router(rt, app);
+            }
+        }
+    }));
+    parts
+}
+
+/// An item of the `per_action` module.
+#[derive(Clone, Copy)]
+enum PerAction<'a> {
+    /// `use super::*;`
+    Import,
+    /// The function registering an action's jobs ([`register_fn`]).
+    Register(&'a Action),
+}
+
+/// `register`, calling the `per_action` function of every action with jobs.
+fn register(ir: &Ir) -> TokenStream {
+    let calls = ir.actions().filter(|a| has_jobs(a)).map(|a| {
         let f = ident(&a.spec_static.to_lowercase());
         quote!(per_action::#f(rt, app);)
     });
-    let (body, module) = if with_jobs.is_empty() {
-        (quote!(let _ = (rt, app);), TokenStream::new())
-    } else {
-        (
-            quote!(#(#calls)*),
-            quote! {
-                /// One function per action registering its job kinds and
-                /// schedules, which [`register`] calls.
-                mod per_action {
-                    #[allow(unused_imports)]
-                    use super::*;
-
-                    #(#fns)*
-                }
-            },
-        )
-    };
+    let mut body: TokenStream = calls.collect();
+    if body.is_empty() {
+        body = quote!(let _ = (rt, app););
+    }
     quote! {
         /// Registers the job handler of every `queue` and `cron` action (and
         /// of every action with a `mode: queue` webhook) with
@@ -261,17 +295,6 @@ fn jobs_tail(ir: &Ir) -> TokenStream {
         /// is on (the default).
         pub(crate) fn register<H: Handlers>(rt: &Runtime, app: &Arc<H>) {
             #body
-        }
-
-        #module
-
-        /// Registers everything that runs without an HTTP request (custom
-        /// guards, event subscriptions, job handlers and schedules) without
-        /// serving routes: the server binary's `worker` command calls it,
-        /// then waits for a signal while the runtime's worker and scheduler
-        /// run the jobs.
-        pub fn workers<H: Handlers>(rt: &Runtime, app: H) {
-            let _ = super::router::router(rt, app);
         }
     }
 }

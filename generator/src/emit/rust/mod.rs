@@ -21,7 +21,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use self::format::{Part, part, whole};
+use self::format::{Part, part};
 pub use self::mcp::McpSchemas;
 use super::{GenOptions, GeneratedFile, Ownership};
 use crate::emit::openapi::ComponentSchemas;
@@ -36,6 +36,7 @@ mod manifests;
 mod mcp;
 mod router;
 mod scaffold;
+mod shape;
 mod tokens;
 mod types;
 mod webhooks;
@@ -65,7 +66,7 @@ fn api_modules<'a>(
         (
             "handlers",
             "The handler traits the server crate implements, one per module.",
-            vec![whole(move || handlers::handlers_module(ir))],
+            handlers::handlers_parts(ir),
         ),
         (
             "router",
@@ -270,14 +271,23 @@ pub fn emit_with(ir: &Ir, opts: &GenOptions, schemas: &McpSchemas) -> Vec<Genera
         paths.push(format!("crates/{krate}/src/{stem}.rs"));
         parts.push(module);
     }
-    for (path, contents) in paths.into_iter().zip(format::format_files(&parts)) {
+    // The server crate's Rust is formatted with the API crate's modules.
+    let (scaffold, server_rust) = scaffold::emit(ir, opts);
+    files.extend(scaffold);
+    let mut owners = vec![Ownership::Generated; paths.len()];
+    for f in server_rust {
+        paths.push(f.path);
+        owners.push(f.ownership);
+        parts.push(f.parts);
+    }
+    let formatted = format::format_files(&parts);
+    for ((path, ownership), contents) in paths.into_iter().zip(owners).zip(formatted) {
         files.push(GeneratedFile {
             path,
             contents,
-            ownership: Ownership::Generated,
+            ownership,
         });
     }
-    files.extend(scaffold::emit(ir, opts));
     files.sort();
     files
 }

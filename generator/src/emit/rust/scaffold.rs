@@ -3,28 +3,38 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::format::{Part, part, shaped};
 use super::handlers::action_doc;
 use super::manifests;
-use super::tokens::{custom_guards, format_file, ident, lit, output_type, uses_custom_guards};
+use super::tokens::{custom_guards, ident, lit, output_type, uses_custom_guards};
 use crate::emit::{GenOptions, GeneratedFile, Ownership};
 use crate::ir::{Action, ErrorKind, Ir, Module};
 
+/// A file of the server crate whose Rust is still to be formatted: the
+/// Rust emitter formats it with its own modules, on every core.
+pub struct RustFile<'a> {
+    /// Path relative to the output folder.
+    pub path: String,
+    /// [`Ownership::Scaffold`], but for the generated module list.
+    pub ownership: Ownership,
+    /// The file's tokens.
+    pub parts: Vec<Part<'a>>,
+}
+
 /// The server crate's files: all [`Ownership::Scaffold`] but the generated
-/// module list `modules.rs`.
-pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
+/// module list `modules.rs`. The Rust files come apart, to be formatted.
+pub fn emit<'a>(ir: &'a Ir, opts: &GenOptions) -> (Vec<GeneratedFile>, Vec<RustFile<'a>>) {
     let server = manifests::server_crate(ir);
-    let mut files = vec![
-        GeneratedFile {
-            path: format!("crates/{server}/Cargo.toml"),
-            contents: manifests::render("server", ir, opts),
-            ownership: Ownership::Scaffold,
-        },
-        GeneratedFile {
-            path: format!("crates/{server}/src/main.rs"),
-            contents: format_file(main_rs(ir)),
-            ownership: Ownership::Scaffold,
-        },
-    ];
+    let mut files = vec![GeneratedFile {
+        path: format!("crates/{server}/Cargo.toml"),
+        contents: manifests::render("server", ir, opts),
+        ownership: Ownership::Scaffold,
+    }];
+    let mut rust = vec![RustFile {
+        path: format!("crates/{server}/src/main.rs"),
+        ownership: Ownership::Scaffold,
+        parts: vec![part(move || main_rs(ir))],
+    }];
     // Migrations in the contracts folder are embedded in the API crate
     // (`db::MIGRATIONS`); without them the server crate gets a folder.
     if ir.db.is_empty() {
@@ -34,26 +44,28 @@ pub fn emit(ir: &Ir, opts: &GenOptions) -> Vec<GeneratedFile> {
             ownership: Ownership::Scaffold,
         });
     }
-    files.push(GeneratedFile {
+    rust.push(RustFile {
         path: format!("crates/{server}/src/modules.rs"),
-        contents: format_file(modules_rs(ir)),
         ownership: Ownership::Generated,
+        parts: vec![part(move || modules_rs(ir))],
     });
+    // Module files differ mostly in names: each is printed through its
+    // shape.
     for m in ir.modules.values() {
-        files.push(GeneratedFile {
+        rust.push(RustFile {
             path: format!("crates/{server}/src/{}.rs", m.name),
-            contents: format_file(module_rs(ir, m)),
             ownership: Ownership::Scaffold,
+            parts: vec![shaped(move || module_rs(ir, m))],
         });
     }
     if uses_custom_guards(ir) {
-        files.push(GeneratedFile {
+        rust.push(RustFile {
             path: format!("crates/{server}/src/guards.rs"),
-            contents: format_file(guards_rs(ir)),
             ownership: Ownership::Scaffold,
+            parts: vec![part(move || guards_rs(ir))],
         });
     }
-    files
+    (files, rust)
 }
 
 fn api_lib(ir: &Ir) -> proc_macro2::Ident {

@@ -82,12 +82,12 @@ pub fn runtime_crates() -> TokenStream {
 /// A type of Rust's prelude (`String`, `Option`, `Vec`, `Box`, `Result`) by
 /// its short name when no contract type can shadow it (the checker rejects
 /// a type declared with a name of [`naming::RESERVED_TYPE_NAMES`]), else by
-/// its full `std` path.
-pub fn prelude(name: &str, path: TokenStream) -> TokenStream {
+/// its full `std` path, built only when it is needed.
+pub fn prelude(name: &str, path: impl FnOnce() -> TokenStream) -> TokenStream {
     if naming::RESERVED_TYPE_NAMES.contains(&name) {
         ident(name).into_token_stream()
     } else {
-        path
+        path()
     }
 }
 
@@ -96,39 +96,40 @@ pub fn prelude(name: &str, path: TokenStream) -> TokenStream {
 /// runtime's re-exported crates by the names [`runtime_crates`] imports
 /// (`chrono::NaiveDate`): a module that writes these types imports it.
 pub fn rust_type(ty: &TypeRef) -> TokenStream {
-    let string = prelude("String", quote!(::std::string::String));
+    let string = || prelude("String", || quote!(::std::string::String));
     match ty {
         TypeRef::Bool => quote!(bool),
         TypeRef::Int | TypeRef::Int64 => quote!(i64),
         TypeRef::I32 => quote!(i32),
         TypeRef::Float => quote!(f64),
-        TypeRef::String | TypeRef::Email | TypeRef::Url => string,
+        TypeRef::String | TypeRef::Email | TypeRef::Url => string(),
         TypeRef::Uuid => quote!(uuid::Uuid),
         TypeRef::DateTime => quote!(chrono::DateTime<chrono::Utc>),
         TypeRef::Date => quote!(chrono::NaiveDate),
         TypeRef::Json => quote!(serde_json::Value),
         TypeRef::Bytes => {
-            let vec = prelude("Vec", quote!(::std::vec::Vec));
+            let vec = prelude("Vec", || quote!(::std::vec::Vec));
             quote!(#vec<u8>)
         }
         TypeRef::List { item } => {
             let t = rust_type(item);
-            let vec = prelude("Vec", quote!(::std::vec::Vec));
+            let vec = prelude("Vec", || quote!(::std::vec::Vec));
             quote!(#vec<#t>)
         }
         TypeRef::Map { value } => {
             let t = rust_type(value);
+            let string = string();
             quote!(::std::collections::BTreeMap<#string, #t>)
         }
         TypeRef::Optional { inner } => {
             let t = rust_type(inner);
-            let option = prelude("Option", quote!(::std::option::Option));
+            let option = prelude("Option", || quote!(::std::option::Option));
             quote!(#option<#t>)
         }
         TypeRef::Named { name, boxed } => {
             let n = ident(name);
             if *boxed {
-                let b = prelude("Box", quote!(::std::boxed::Box));
+                let b = prelude("Box", || quote!(::std::boxed::Box));
                 quote!(#b<#n>)
             } else {
                 quote!(#n)
