@@ -594,7 +594,6 @@ impl ActionSpec {
         mode: RunMode,
     ) -> Result<Outcome<AnyOutput>, ApiError> {
         let started = Instant::now();
-        let started_at = chrono::Utc::now();
         let trace_id = inv.trace_id.clone();
         let trigger = inv.trigger;
         let (result, attempts) = self
@@ -642,17 +641,22 @@ impl ActionSpec {
             RunStatus::Error
         };
         // The run's id is made only when it is stored (`RUN_HISTORY`).
-        rt.runs().finish_with(self.name, status, || FinishedRun {
-            id: uuid::Uuid::now_v7(),
-            action: self.name,
-            trigger: trigger.as_str(),
-            status,
-            error_code: result.as_ref().err().map(|e| e.code().into()),
-            duration_ms: duration.as_millis().min(i64::MAX as u128) as i64,
-            attempt: i64::from(attempts),
-            trace_id,
-            started_at,
-        });
+        // The run's wall-clock start is read only for a run that is
+        // stored: the time it ended, less how long it took.
+        let ended = started + duration;
+        rt.runs()
+            .finish_with(self.name, status, ended, || FinishedRun {
+                id: uuid::Uuid::now_v7(),
+                action: self.name,
+                trigger: trigger.as_str(),
+                status,
+                error_code: result.as_ref().err().map(|e| e.code().into()),
+                duration_ms: duration.as_millis().min(i64::MAX as u128) as i64,
+                attempt: i64::from(attempts),
+                trace_id,
+                started_at: chrono::Utc::now()
+                    - chrono::TimeDelta::from_std(duration).unwrap_or(chrono::TimeDelta::MAX),
+            });
         result
     }
 

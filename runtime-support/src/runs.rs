@@ -30,7 +30,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -300,11 +300,11 @@ struct Window {
 impl Sampler {
     /// Whether one more successful run of `action` fits in this second's
     /// `per_second`.
-    fn admits(&self, action: &'static str, per_second: u32) -> bool {
-        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-        let second = START
-            .get_or_init(std::time::Instant::now)
-            .elapsed()
+    /// `per_second` as of `at`.
+    fn admits(&self, action: &'static str, per_second: u32, at: Instant) -> bool {
+        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        let second = at
+            .saturating_duration_since(*START.get_or_init(Instant::now))
             .as_secs();
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         let window = windows
@@ -805,9 +805,15 @@ impl RunRecorder {
     }
 
     /// Whether a run of `action` (`None`: recorded by hand, not sampled)
-    /// that ended with `status` is stored; counts the run as skipped when
-    /// not.
-    fn keeps(&self, action: Option<&'static str>, status: RunStatus) -> bool {
+    /// that ended with `status` at `ended` (for the sample's second; the
+    /// clock is read when `None`) is stored; counts the run as skipped
+    /// when not.
+    fn keeps(
+        &self,
+        action: Option<&'static str>,
+        status: RunStatus,
+        ended: Option<Instant>,
+    ) -> bool {
         let history = match self.pending.history.load(Ordering::Relaxed) {
             1 => RunHistory::Errors,
             2 => RunHistory::Off,
@@ -818,7 +824,8 @@ impl RunRecorder {
         };
         let keeps = match (history, action) {
             (RunHistory::Sampled { per_second }, Some(action)) if status == RunStatus::Ok => {
-                self.pending.sampler.admits(action, per_second)
+                let at = ended.unwrap_or_else(Instant::now);
+                self.pending.sampler.admits(action, per_second, at)
             }
             _ => history.keeps(status),
         };
@@ -834,20 +841,21 @@ impl RunRecorder {
     /// dropped and counted, with a warning on the first drop and every
     /// 1000th after. The pipeline records every run this way.
     pub fn finish(&self, run: FinishedRun) {
-        if self.keeps(Some(run.action), run.status) {
+        if self.keeps(Some(run.action), run.status, None) {
             self.queue(Queued::Run(run));
         }
     }
 
     /// [`Self::finish`] with the run built only when [`RunHistory`] stores
-    /// a run that ended with `status`.
+    /// a run that ended with `status` at `ended`.
     pub(crate) fn finish_with(
         &self,
         action: &'static str,
         status: RunStatus,
+        ended: Instant,
         build: impl FnOnce() -> FinishedRun,
     ) {
-        if self.keeps(Some(action), status) {
+        if self.keeps(Some(action), status, Some(ended)) {
             self.queue(Queued::Run(build()));
         }
     }
@@ -857,7 +865,7 @@ impl RunRecorder {
     /// The record's text is built on the caller's task: [`Self::finish`]
     /// leaves that to the writer.
     pub fn record_with(&self, status: RunStatus, build: impl FnOnce() -> RunRecord) {
-        if self.keeps(None, status) {
+        if self.keeps(None, status, None) {
             self.queue(Queued::Record(build()));
         }
     }
