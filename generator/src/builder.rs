@@ -277,6 +277,11 @@ pub fn emit_dir(
     out: &Path,
     runtime: Option<RuntimeSource>,
 ) -> Result<(Vec<GeneratedFile>, String), CompileError> {
+    // The SDK's templates parse on another thread while the contracts
+    // compile (resolving, checking and lowering run on one core).
+    std::thread::spawn(|| {
+        emit::ts::templates();
+    });
     let project = compile_dir(dir)?;
     let opts = GenOptions {
         runtime: runtime.unwrap_or_else(|| default_runtime(out)),

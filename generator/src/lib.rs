@@ -60,6 +60,9 @@ pub fn compile(sources: &SourceSet) -> Result<Compiled, Vec<Diagnostic>> {
         return Err(diags);
     }
     let mut ir = lower::lower(&contracts, resolved);
+    // The syntax tree is not needed any more: freed on another thread
+    // rather than before the emitters start.
+    std::thread::spawn(move || drop(contracts));
     // The database stage: migrations beside bunbase.yaml, replayed into
     // the schema model the `db` emitter reads.
     ir.db = migrations::build(sources, ir.project.database, &mut diags);

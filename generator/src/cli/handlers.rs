@@ -118,8 +118,10 @@ fn method_source(f: &syn::ImplItemFn) -> String {
 /// compiler reports it better.
 pub struct Scaffold<'a> {
     files: &'a [GeneratedFile],
-    /// Scaffold impls by trait: (scaffold path, methods).
-    wanted: BTreeMap<String, (String, Vec<syn::ImplItemFn>)>,
+    /// Scaffold impls by trait: (scaffold path, method names). The methods'
+    /// source is printed from a second parse of that file, only for a
+    /// mismatch.
+    wanted: BTreeMap<String, (String, Vec<String>)>,
     /// The folders the impls live in.
     src_dirs: BTreeSet<PathBuf>,
     /// Per scaffold file, its contents and the method names of its impls: a
@@ -129,27 +131,46 @@ pub struct Scaffold<'a> {
 }
 
 impl<'a> Scaffold<'a> {
-    /// Parses the scaffold files in `files`.
+    /// Parses the scaffold files in `files`, half of them on another
+    /// thread (what is kept of each is plain data).
     pub fn parse(files: &'a [GeneratedFile]) -> Self {
+        let rust: Vec<&GeneratedFile> = files
+            .iter()
+            .filter(|f| {
+                f.ownership == Ownership::Scaffold
+                    && f.path.ends_with(".rs")
+                    && f.path.contains("/src/")
+            })
+            .collect();
+        let parse = |fs: &[&'a GeneratedFile]| -> Vec<(&'a GeneratedFile, MethodNames)> {
+            fs.iter()
+                .filter_map(|f| {
+                    let parsed = syn::parse_file(&f.contents).ok()?;
+                    Some((*f, method_names(&impls(&parsed))))
+                })
+                .collect()
+        };
+        let (first, second) = rust.split_at(rust.len() / 2);
+        let parsed = std::thread::scope(|s| {
+            let second = s.spawn(|| parse(second));
+            let mut all = parse(first);
+            match second.join() {
+                Ok(rest) => all.extend(rest),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+            all
+        });
         let mut wanted = BTreeMap::new();
         let mut src_dirs = BTreeSet::new();
         let mut names = BTreeMap::new();
-        for f in files.iter().filter(|f| {
-            f.ownership == Ownership::Scaffold
-                && f.path.ends_with(".rs")
-                && f.path.contains("/src/")
-        }) {
-            let Ok(parsed) = syn::parse_file(&f.contents) else {
-                continue;
-            };
-            let found = impls(&parsed);
-            names.insert(f.path.as_str(), (f.contents.as_str(), method_names(&found)));
-            for (name, methods) in found {
+        for (f, found) in parsed {
+            for (name, methods) in &found {
                 if let Some(dir) = Path::new(&f.path).parent() {
                     src_dirs.insert(dir.to_path_buf());
                 }
-                wanted.insert(name, (f.path.clone(), methods));
+                wanted.insert(name.clone(), (f.path.clone(), methods.clone()));
             }
+            names.insert(f.path.as_str(), (f.contents.as_str(), found));
         }
         Self {
             files,
@@ -174,7 +195,7 @@ impl<'a> Scaffold<'a> {
 /// [`Scaffold::check`], its parts given.
 fn compare(
     files: &[GeneratedFile],
-    wanted: BTreeMap<String, (String, Vec<syn::ImplItemFn>)>,
+    wanted: BTreeMap<String, (String, Vec<String>)>,
     src_dirs: &BTreeSet<PathBuf>,
     scaffold_names: &BTreeMap<&str, (&str, MethodNames)>,
     out: &Path,
@@ -220,24 +241,27 @@ fn compare(
                         .find(|f| f.path == scaffold_path)
                         .map(|f| f.contents.as_str())
             {
+                let missing = sources(files, &scaffold_path, &trait_name, &methods);
                 report.mismatches.push(Mismatch {
                     path: scaffold_path,
                     trait_name,
-                    missing: methods
-                        .iter()
-                        .map(|m| (m.sig.ident.to_string(), method_source(m)))
-                        .collect(),
+                    missing,
                     extra: Vec::new(),
                 });
             }
             continue;
         };
-        let names: BTreeSet<String> = methods.iter().map(|m| m.sig.ident.to_string()).collect();
-        let missing: Vec<(String, String)> = methods
+        let names: BTreeSet<String> = methods.iter().cloned().collect();
+        let absent: Vec<String> = methods
             .iter()
-            .filter(|m| !existing.contains(&m.sig.ident.to_string()))
-            .map(|m| (m.sig.ident.to_string(), method_source(m)))
+            .filter(|m| !existing.contains(*m))
+            .cloned()
             .collect();
+        let missing = if absent.is_empty() {
+            Vec::new()
+        } else {
+            sources(files, &scaffold_path, &trait_name, &absent)
+        };
         let extra: Vec<String> = existing.difference(&names).cloned().collect();
         if !missing.is_empty() || !extra.is_empty() {
             report.mismatches.push(Mismatch {
@@ -249,6 +273,31 @@ fn compare(
         }
     }
     report
+}
+
+/// The methods named in `names` of the impls of `trait_name` in the
+/// scaffold file at `path`, as (name, source to paste), in the impls'
+/// order: the file is parsed again, which happens only for a mismatch.
+fn sources(
+    files: &[GeneratedFile],
+    path: &str,
+    trait_name: &str,
+    names: &[String],
+) -> Vec<(String, String)> {
+    let Some(parsed) = files
+        .iter()
+        .find(|f| f.path == path)
+        .and_then(|f| syn::parse_file(&f.contents).ok())
+    else {
+        return Vec::new();
+    };
+    let methods = impls(&parsed).remove(trait_name).unwrap_or_default();
+    methods
+        .iter()
+        .map(|m| (m.sig.ident.to_string(), m))
+        .filter(|(name, _)| names.contains(name))
+        .map(|(name, m)| (name, method_source(m)))
+        .collect()
 }
 
 /// Module files of the scaffold in `dir` that the user's `main.rs` there

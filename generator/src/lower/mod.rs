@@ -16,11 +16,43 @@ use std::collections::BTreeMap;
 
 use crate::ir::*;
 use crate::naming;
-use crate::parse::ast::Contracts;
+use crate::parse::ast::{Contracts, ModuleDecl};
 use crate::resolve::Resolved;
+use crate::resolve::symbols::Symbols;
 use crate::resolve::values::normalize_prefix;
 
 pub use actions::audience;
+
+/// Every module's actions, lowered (in module order): each action on its
+/// own, so the modules are shared out between this thread and another.
+fn lower_actions(symbols: &Symbols<'_>, base_path: &str) -> Vec<BTreeMap<String, Action>> {
+    let modules: Vec<&ModuleDecl> = symbols.modules.values().copied().collect();
+    let lower = |ms: &[&ModuleDecl]| -> Vec<BTreeMap<String, Action>> {
+        ms.iter()
+            .map(|m| {
+                m.actions
+                    .iter()
+                    .map(|a| {
+                        (
+                            a.name.value.clone(),
+                            actions::lower_action(symbols, base_path, m, a),
+                        )
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let (first, second) = modules.split_at(modules.len() / 2);
+    std::thread::scope(|s| {
+        let second = s.spawn(|| lower(second));
+        let mut all = lower(first);
+        match second.join() {
+            Ok(rest) => all.extend(rest),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        all
+    })
+}
 
 /// Lowers checked contracts to the IR, given what resolution built from
 /// them.
@@ -29,17 +61,9 @@ pub fn lower(contracts: &Contracts, resolved: Resolved<'_>) -> Ir {
     let symbols = &symbols;
     let project = project(contracts);
     let mut modules = BTreeMap::new();
+    let mut lowered = lower_actions(symbols, &project.base_path).into_iter();
     for (name, m) in &symbols.modules {
-        let actions = m
-            .actions
-            .iter()
-            .map(|a| {
-                (
-                    a.name.value.clone(),
-                    actions::lower_action(symbols, &project.base_path, m, a),
-                )
-            })
-            .collect();
+        let actions = lowered.next().unwrap_or_default();
         let mut own_types: Vec<String> = types
             .values()
             .filter(|t| &t.module == name)

@@ -132,6 +132,10 @@ pub(crate) fn request_id_header() -> Header {
 #[derive(Default)]
 pub(crate) struct SharedResponses {
     responses: BTreeMap<String, Response>,
+    /// The entries (code, message, violations) each shared response was
+    /// built from: [`response`] is a function of them, so equal entries are
+    /// the same response, not built again to be compared.
+    built_from: BTreeMap<String, Vec<(String, String, bool)>>,
 }
 
 impl SharedResponses {
@@ -152,6 +156,36 @@ impl SharedResponses {
                 r
             }
         }
+    }
+
+    /// [`Self::share`] for the response of `group`, built only when `name`
+    /// was registered from other entries (or not at all).
+    fn share_group(
+        &mut self,
+        name: String,
+        group: &[Entry<'_>],
+        names: &ProjectNames,
+    ) -> ReferenceOr<Response> {
+        let same = |seen: &Vec<(String, String, bool)>| {
+            seen.len() == group.len()
+                && seen
+                    .iter()
+                    .zip(group)
+                    .all(|((c, m, v), e)| c == e.code && m == e.message && *v == e.violations)
+        };
+        if self.built_from.get(&name).is_some_and(same) {
+            return ReferenceOr::Reference {
+                reference: format!("#/components/responses/{name}"),
+            };
+        }
+        if !self.responses.contains_key(&name) {
+            let entries = group
+                .iter()
+                .map(|e| (e.code.to_owned(), e.message.to_owned(), e.violations))
+                .collect();
+            self.built_from.insert(name.clone(), entries);
+        }
+        self.share(name, response(group, names))
     }
 
     /// The shared responses, sorted by name.
@@ -217,16 +251,15 @@ pub(crate) fn responses(
     }
     let mut out = Vec::new();
     for (status, group) in by_status {
-        let response = response(&group, names);
         if group.iter().all(|e| e.shared) {
             let name = group
                 .iter()
                 .map(|e| e.code)
                 .collect::<Vec<_>>()
                 .join("_or_");
-            out.push((status, shared.share(name, response)));
+            out.push((status, shared.share_group(name, &group, names)));
         } else {
-            out.push((status, ReferenceOr::Item(response)));
+            out.push((status, ReferenceOr::Item(response(&group, names))));
         }
     }
     let mut description = String::from(

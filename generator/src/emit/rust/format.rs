@@ -147,14 +147,17 @@ fn module_tokens(part: &Part<'_>) -> TokenStream {
 /// parts of all files are shared out over the machine's cores; the result
 /// does not depend on how many there are. The first worker formats the
 /// [`whole`] parts, one after the other, before it joins the others on the
-/// rest.
+/// rest, which start with the [`module`] parts (one job each, as long as
+/// many runs), so that no long job is left for the end.
 pub fn format_files(files: &[Vec<Part<'_>>]) -> Vec<String> {
     let jobs: Vec<(usize, &Part<'_>)> = files
         .iter()
         .enumerate()
         .flat_map(|(i, parts)| parts.iter().map(move |p| (i, p)))
         .collect();
-    let (wholes, runs): (Vec<usize>, Vec<usize>) = (0..jobs.len()).partition(|j| jobs[*j].1.whole);
+    let (wholes, mut runs): (Vec<usize>, Vec<usize>) =
+        (0..jobs.len()).partition(|j| jobs[*j].1.whole);
+    runs.sort_by_key(|j| jobs[*j].1.kind != Kind::Module);
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8)

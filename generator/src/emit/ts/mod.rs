@@ -11,6 +11,8 @@ mod actions;
 mod docs;
 mod types;
 
+use std::sync::OnceLock;
+
 use serde::Serialize;
 use tera::{Context, Tera};
 
@@ -227,9 +229,7 @@ pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
     };
     // By value: the view model is dropped once the context holds it.
     let context = Context::from_serialize(view).expect("the SDK view model serialises");
-    let mut tera = Tera::default();
-    tera.add_raw_templates(TEMPLATES.iter().copied())
-        .expect("the SDK templates parse");
+    let tera = templates();
 
     let mut files = vec![
         file("src/runtime.ts", RUNTIME_TS.to_string()),
@@ -243,6 +243,19 @@ pub fn emit(ir: &Ir, _opts: &GenOptions) -> Vec<GeneratedFile> {
     }
     files.sort();
     files
+}
+
+/// The SDK's templates, parsed once per process (they are embedded in the
+/// binary). `bunbase gen` asks for them on another thread while the
+/// contracts compile, so that the SDK emitter finds them parsed.
+pub fn templates() -> &'static Tera {
+    static TERA: OnceLock<Tera> = OnceLock::new();
+    TERA.get_or_init(|| {
+        let mut tera = Tera::default();
+        tera.add_raw_templates(TEMPLATES.iter().copied())
+            .expect("the SDK templates parse");
+        tera
+    })
 }
 
 fn file(path: &str, contents: String) -> GeneratedFile {
