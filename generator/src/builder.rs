@@ -279,9 +279,12 @@ pub fn emit_dir(
 ) -> Result<(Vec<GeneratedFile>, String), CompileError> {
     // The SDK's templates parse on another thread while the contracts
     // compile (resolving, checking and lowering run on one core).
-    std::thread::spawn(|| {
-        emit::ts::templates();
-    });
+    // Best effort: without the thread the SDK emitter parses them itself.
+    let _ = std::thread::Builder::new()
+        .name("bunbase-templates".into())
+        .spawn(|| {
+            emit::ts::templates();
+        });
     let project = compile_dir(dir)?;
     let opts = GenOptions {
         runtime: runtime.unwrap_or_else(|| default_runtime(out)),

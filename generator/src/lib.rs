@@ -61,8 +61,10 @@ pub fn compile(sources: &SourceSet) -> Result<Compiled, Vec<Diagnostic>> {
     }
     let mut ir = lower::lower(&contracts, resolved);
     // The syntax tree is not needed any more: freed on another thread
-    // rather than before the emitters start.
-    std::thread::spawn(move || drop(contracts));
+    // rather than before the emitters start (here, should no thread start).
+    let _ = std::thread::Builder::new()
+        .name("bunbase-free".into())
+        .spawn(move || drop(contracts));
     // The database stage: migrations beside bunbase.yaml, replayed into
     // the schema model the `db` emitter reads.
     ir.db = migrations::build(sources, ir.project.database, &mut diags);
