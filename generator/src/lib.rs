@@ -23,6 +23,7 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod emit;
+mod halves;
 pub mod ir;
 pub mod load;
 pub mod lower;

@@ -150,16 +150,7 @@ impl<'a> Scaffold<'a> {
                 })
                 .collect()
         };
-        let (first, second) = rust.split_at(rust.len() / 2);
-        let parsed = std::thread::scope(|s| {
-            let second = s.spawn(|| parse(second));
-            let mut all = parse(first);
-            match second.join() {
-                Ok(rest) => all.extend(rest),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-            all
-        });
+        let parsed = crate::halves::map(&rust, parse);
         let mut wanted = BTreeMap::new();
         let mut src_dirs = BTreeSet::new();
         let mut names = BTreeMap::new();

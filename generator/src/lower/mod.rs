@@ -42,16 +42,7 @@ fn lower_actions(symbols: &Symbols<'_>, base_path: &str) -> Vec<BTreeMap<String,
             })
             .collect()
     };
-    let (first, second) = modules.split_at(modules.len() / 2);
-    std::thread::scope(|s| {
-        let second = s.spawn(|| lower(second));
-        let mut all = lower(first);
-        match second.join() {
-            Ok(rest) => all.extend(rest),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-        all
-    })
+    crate::halves::map(&modules, lower)
 }
 
 /// Lowers checked contracts to the IR, given what resolution built from
