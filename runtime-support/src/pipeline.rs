@@ -353,7 +353,7 @@ impl ActionSpec {
                         Ok(body) => body,
                         Err(e) => {
                             if let Some(c) = &claimed {
-                                Box::pin(idem.release(c)).await;
+                                idem.release(c).await;
                             }
                             return render(&ApiError::internal(format_args!(
                                 "{}: output does not serialise: {e}",
@@ -370,14 +370,10 @@ impl ActionSpec {
                         .iter()
                         .any(|(name, _)| name == axum::http::header::SET_COOKIE);
                     if sets_cookie {
-                        Box::pin(idem.release(c)).await;
+                        idem.release(c).await;
                     } else {
-                        Box::pin(idem.complete(
-                            c,
-                            status.as_u16(),
-                            &String::from_utf8_lossy(&body),
-                        ))
-                        .await;
+                        idem.complete(c, status.as_u16(), &String::from_utf8_lossy(&body))
+                            .await;
                     }
                 }
                 json_response(status, body, success.headers)
@@ -399,11 +395,11 @@ impl ActionSpec {
                     // A result the handler decided is kept; a retryable
                     // failure lets the retry run again.
                     if err.is_retryable() {
-                        Box::pin(idem.release(c)).await;
+                        idem.release(c).await;
                     } else {
                         let body = serde_json::to_string(&err.to_envelope(trace_id.as_str()))
                             .unwrap_or_default();
-                        Box::pin(idem.complete(c, err.status().as_u16(), &body)).await;
+                        idem.complete(c, err.status().as_u16(), &body).await;
                     }
                 }
                 render(&err)
@@ -567,10 +563,10 @@ impl ActionSpec {
             attempt = tracing::field::Empty,
         );
         let id = inv.trace_id.clone();
-        // On the heap: the run's future holds every guard's, the handler's
-        // and the database's futures (kilobytes); boxed here, the layers
-        // above it (the log scope, the route, axum's handler) move a
-        // pointer instead of copying it at every level.
+        // On the heap: the run's future holds the attempts' and the run
+        // record's state (kilobytes); boxed here, the layers above it (the
+        // log scope, the route's service) move a pointer instead of
+        // copying it at every level.
         let run = Box::pin(self.execute_in_scope(rt, inv, call, input, handler, span, mode));
         if crate::trace::claim_scope(&id, self.name) {
             run.await
@@ -729,7 +725,7 @@ impl ActionSpec {
                 if let Some(c) =
                     http.and_then(|h| h.claim.lock().unwrap_or_else(|p| p.into_inner()).take())
                 {
-                    Box::pin(rt.auth().idempotency().release(&c)).await;
+                    rt.auth().idempotency().release(&c).await;
                 }
                 return (Err(e), 0);
             }

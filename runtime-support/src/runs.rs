@@ -281,6 +281,16 @@ impl RunHistory {
             RunHistory::Sampled { .. } => 3,
         }
     }
+
+    /// [`RunHistory::to_u8`] back, with `per_second` for `Sampled`.
+    fn from_u8(v: u8, per_second: u32) -> RunHistory {
+        match v {
+            1 => RunHistory::Errors,
+            2 => RunHistory::Off,
+            3 => RunHistory::Sampled { per_second },
+            _ => RunHistory::All,
+        }
+    }
 }
 
 /// The successful runs each action stored in the current second, for
@@ -298,9 +308,8 @@ struct Window {
 }
 
 impl Sampler {
-    /// Whether one more successful run of `action` fits in this second's
-    /// `per_second`.
-    /// `per_second` as of `at`.
+    /// Whether one more successful run of `action` fits in `per_second` in
+    /// the second that holds `at`.
     fn admits(&self, action: &'static str, per_second: u32, at: Instant) -> bool {
         static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
         let second = at
@@ -804,28 +813,20 @@ impl RunRecorder {
             .store(history.to_u8(), Ordering::Relaxed);
     }
 
-    /// Whether a run of `action` (`None`: recorded by hand, not sampled)
-    /// that ended with `status` at `ended` (for the sample's second; the
-    /// clock is read when `None`) is stored; counts the run as skipped
-    /// when not.
-    fn keeps(
-        &self,
-        action: Option<&'static str>,
-        status: RunStatus,
-        ended: Option<Instant>,
-    ) -> bool {
-        let history = match self.pending.history.load(Ordering::Relaxed) {
-            1 => RunHistory::Errors,
-            2 => RunHistory::Off,
-            3 => RunHistory::Sampled {
-                per_second: self.pending.per_second.load(Ordering::Relaxed),
-            },
-            _ => RunHistory::All,
-        };
-        let keeps = match (history, action) {
-            (RunHistory::Sampled { per_second }, Some(action)) if status == RunStatus::Ok => {
-                let at = ended.unwrap_or_else(Instant::now);
-                self.pending.sampler.admits(action, per_second, at)
+    /// Whether a run that ended with `status` is stored; counts the run as
+    /// skipped when not. `sample` names the action and the time the run
+    /// ended, for [`RunHistory::Sampled`]; runs recorded by hand (`None`)
+    /// are not sampled.
+    fn keeps(&self, sample: Option<(&'static str, Instant)>, status: RunStatus) -> bool {
+        let history = RunHistory::from_u8(
+            self.pending.history.load(Ordering::Relaxed),
+            self.pending.per_second.load(Ordering::Relaxed),
+        );
+        let keeps = match (history, sample) {
+            (RunHistory::Sampled { per_second }, Some((action, ended)))
+                if status == RunStatus::Ok =>
+            {
+                self.pending.sampler.admits(action, per_second, ended)
             }
             _ => history.keeps(status),
         };
@@ -841,7 +842,7 @@ impl RunRecorder {
     /// dropped and counted, with a warning on the first drop and every
     /// 1000th after. The pipeline records every run this way.
     pub fn finish(&self, run: FinishedRun) {
-        if self.keeps(Some(run.action), run.status, None) {
+        if self.keeps(Some((run.action, Instant::now())), run.status) {
             self.queue(Queued::Run(run));
         }
     }
@@ -855,7 +856,7 @@ impl RunRecorder {
         ended: Instant,
         build: impl FnOnce() -> FinishedRun,
     ) {
-        if self.keeps(Some(action), status, Some(ended)) {
+        if self.keeps(Some((action, ended)), status) {
             self.queue(Queued::Run(build()));
         }
     }
@@ -865,7 +866,7 @@ impl RunRecorder {
     /// The record's text is built on the caller's task: [`Self::finish`]
     /// leaves that to the writer.
     pub fn record_with(&self, status: RunStatus, build: impl FnOnce() -> RunRecord) {
-        if self.keeps(None, status, None) {
+        if self.keeps(None, status) {
             self.queue(Queued::Record(build()));
         }
     }

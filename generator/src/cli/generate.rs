@@ -146,7 +146,7 @@ pub fn generate_once(args: &Args) -> anyhow::Result<Outcome> {
     };
     // The handler check below reads only the scaffold files; the rest
     // moves into the plan rather than being held twice.
-    let files_scaffold: Vec<GeneratedFile> = files
+    let scaffold_files: Vec<GeneratedFile> = files
         .iter()
         .filter(|f| f.ownership == Ownership::Scaffold)
         .cloned()
@@ -164,7 +164,7 @@ pub fn generate_once(args: &Args) -> anyhow::Result<Outcome> {
             let applied = (!args.check).then(|| write::apply(&plan, &args.out));
             Ok::<_, write::Error>((plan, applied))
         });
-        let scaffold = super::handlers::Scaffold::parse(&files_scaffold);
+        let scaffold = super::handlers::Scaffold::parse(&scaffold_files);
         match planned.join() {
             Ok(planned) => (planned, scaffold),
             Err(panic) => std::panic::resume_unwind(panic),

@@ -142,7 +142,7 @@ pub(crate) async fn run_guards(
 ) -> Result<GuardOutcome, ApiError> {
     let mut out = GuardOutcome::default();
     for (index, guard) in guards.iter().enumerate() {
-        match check_now(guard, req) {
+        match check_session(guard, req) {
             Some(checked) => checked?,
             // Boxed: the guards that wait (rate limits, organizations,
             // custom guards) keep their futures out of every run's own.
@@ -150,17 +150,6 @@ pub(crate) async fn run_guards(
         }
     }
     Ok(out)
-}
-
-/// The guards decided from the session alone, without waiting; `None` for
-/// the others.
-fn check_now(guard: &GuardSpec, req: &GuardRequest<'_>) -> Option<Result<(), ApiError>> {
-    match *guard {
-        GuardSpec::Authenticated | GuardSpec::HasRole { .. } | GuardSpec::HasPermission { .. } => {
-            Some(check_session(guard, req))
-        }
-        _ => None,
-    }
 }
 
 fn need_session<'a>(req: &'a GuardRequest<'_>) -> Result<&'a Session, ApiError> {
@@ -179,8 +168,9 @@ async fn check_one(
     out: &mut GuardOutcome,
 ) -> Result<(), ApiError> {
     match *guard {
+        // Decided by `check_session` before any guard waits.
         GuardSpec::Authenticated | GuardSpec::HasRole { .. } | GuardSpec::HasPermission { .. } => {
-            check_session(guard, req)
+            check_session(guard, req).unwrap_or(Ok(()))
         }
         GuardSpec::RateLimit {
             limit,
@@ -269,30 +259,32 @@ async fn check_one(
     }
 }
 
-/// A guard decided by the caller's session: signed in, with a role or a
-/// permission.
-fn check_session(guard: &GuardSpec, req: &GuardRequest<'_>) -> Result<(), ApiError> {
-    let (allowed, needs) = match *guard {
-        GuardSpec::Authenticated => return need_session(req).map(|_| ()),
-        GuardSpec::HasRole { role } => {
-            (need_session(req)?.principal.has_role(role), ("role", role))
-        }
-        GuardSpec::HasPermission { permission } => (
-            need_session(req)?.principal.has_permission(permission),
-            ("permission", permission),
+/// A guard decided by the caller's session alone, without waiting (signed
+/// in, with a role or a permission); `None` for the guards that wait.
+fn check_session(guard: &GuardSpec, req: &GuardRequest<'_>) -> Option<Result<(), ApiError>> {
+    let (allowed, what, name) = match *guard {
+        GuardSpec::Authenticated => return Some(need_session(req).map(|_| ())),
+        GuardSpec::HasRole { role } => (
+            need_session(req).map(|s| s.principal.has_role(role)),
+            "role",
+            role,
         ),
-        // Not a session guard: denied rather than passed, should a caller
-        // ever route one here.
-        _ => return Err(ApiError::internal("a guard was checked as a session guard")),
+        GuardSpec::HasPermission { permission } => (
+            need_session(req).map(|s| s.principal.has_permission(permission)),
+            "permission",
+            permission,
+        ),
+        _ => return None,
     };
-    if allowed {
-        Ok(())
-    } else {
-        let (what, name) = needs;
-        Err(ApiError::forbidden(format!(
-            "This action needs the {what} {name}."
-        )))
-    }
+    Some(allowed.and_then(|allowed| {
+        if allowed {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "This action needs the {what} {name}."
+            )))
+        }
+    }))
 }
 
 fn set_subscription(out: &mut GuardOutcome, sub: super::org::Subscription) {
