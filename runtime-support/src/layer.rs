@@ -3,21 +3,29 @@
 //! One hand-written service in place of four stacked layers (an axum
 //! `from_fn` middleware, `CatchPanic`, `Extension` and `DefaultBodyLimit`):
 //! `Router::layer` wraps every route in each of them, in a boxed `Route`
-//! that is cloned per request.
+//! that is cloned per request. [`crate::Server`] goes one step further:
+//! [`Connections`] wraps the whole router in it once per accepted
+//! connection (no `Route` between hyper and the router), storing the peer
+//! as axum's `ConnectInfo` in each request, as
+//! `into_make_service_with_connect_info` would with a layer of its own.
 
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::extract::{DefaultBodyLimit, Request};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
 use axum::http::HeaderValue;
 use axum::response::Response;
+use axum::serve::{IncomingStream, Listener};
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use tracing::Instrument as _;
 
 use crate::error::{PendingEnvelope, render};
+use crate::heads::Present;
 use crate::trace::{REQUEST_ID, with_trace_id};
 use crate::{ApiError, Runtime, TraceId};
 
@@ -26,7 +34,8 @@ use crate::{ApiError, Runtime, TraceId};
 #[derive(Clone)]
 pub(crate) struct RequestLayer(pub(crate) Runtime);
 
-type BodyLimited<S> = <DefaultBodyLimit as tower::Layer<S>>::Service;
+/// A service with axum's `DefaultBodyLimit` applied.
+pub(crate) type BodyLimited<S> = <DefaultBodyLimit as tower::Layer<S>>::Service;
 
 impl<S> tower::Layer<S> for RequestLayer {
     type Service = RequestService<BodyLimited<S>>;
@@ -38,6 +47,7 @@ impl<S> tower::Layer<S> for RequestLayer {
         RequestService {
             inner: tower::Layer::layer(&limit, inner),
             rt: self.0.clone(),
+            peer: None,
         }
     }
 }
@@ -58,6 +68,36 @@ impl<S> tower::Layer<S> for RequestLayer {
 pub(crate) struct RequestService<S> {
     inner: S,
     rt: Runtime,
+    /// The connection's peer, stored in each request as axum's
+    /// `ConnectInfo` when the service serves one connection
+    /// ([`Connections`]); `None` when it wraps each route
+    /// ([`Runtime::app`](crate::Runtime::app)), where the server's own
+    /// make-service adds it.
+    peer: Option<SocketAddr>,
+}
+
+/// The make-service of [`crate::Server`]: one [`RequestService`] per
+/// accepted connection, knowing its peer (what
+/// `into_make_service_with_connect_info` does with a layer of its own).
+pub(crate) struct Connections<S>(pub(crate) RequestService<S>);
+
+impl<S: Clone, L> tower::Service<IncomingStream<'_, L>> for Connections<S>
+where
+    L: Listener<Addr = SocketAddr>,
+{
+    type Response = RequestService<S>;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<RequestService<S>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, stream: IncomingStream<'_, L>) -> Self::Future {
+        let mut service = self.0.clone();
+        service.peer = Some(*stream.remote_addr());
+        std::future::ready(Ok(service))
+    }
 }
 
 impl<S> tower::Service<Request> for RequestService<S>
@@ -74,7 +114,13 @@ where
     }
 
     fn call(&mut self, mut req: Request) -> Self::Future {
-        let id = TraceId::from_headers(req.headers());
+        // Most requests name no trace id: then a fresh one, with no lookup.
+        let present = Present::scan(req.headers());
+        let id = if present.any(Present::REQUEST_ID | Present::TRACEPARENT) {
+            TraceId::from_headers(req.headers())
+        } else {
+            TraceId::generate()
+        };
         if let Some(err) = crate::server::head_errors::over_limit(&req, self.rt.config().head_limit)
         {
             let mut res = render(&err, id.as_str());
@@ -82,6 +128,9 @@ where
                 res.headers_mut().insert(REQUEST_ID.clone(), v);
             }
             return Box::pin(async move { Ok(res) });
+        }
+        if let Some(peer) = self.peer {
+            req.extensions_mut().insert(ConnectInfo(peer));
         }
         req.extensions_mut().insert(id.clone());
         req.extensions_mut().insert(self.rt.clone());

@@ -395,6 +395,7 @@ pub mod error;
 pub mod error_enum;
 pub mod events;
 pub use auth::guard;
+mod heads;
 pub mod http;
 pub mod jobs;
 mod layer;

@@ -20,6 +20,7 @@ use crate::auth::idempotency::{Begin, Claimed, IdempotentRequest, REPLAYED};
 use crate::auth::session::AuthMethod;
 use crate::context::{ActionContext, Effects, TriggerKind};
 use crate::events::EventDelivery;
+use crate::heads::Present;
 use crate::http::HttpRequest;
 use crate::runs::{FinishedRun, RunStatus};
 use crate::session::Session;
@@ -294,24 +295,40 @@ impl ActionSpec {
         // from an allowed origin (API keys and cookie-less calls pass). The
         // origin check reads a header or two; only when it fails is the
         // `Cookie` header searched for the session cookie.
+        // The optional headers read below, found in one pass: a lookup
+        // runs only for one the request carries.
+        let present = Present::scan(req.headers());
         let auth = rt.auth();
-        if let Err(e) =
-            crate::auth::csrf::check(req.method(), req.headers(), &auth.options().trusted_origins)
+        // Without `Sec-Fetch-Site` or `Origin`, a program's call: it passes.
+        if present.any(Present::SEC_FETCH_SITE | Present::ORIGIN)
+            && let Err(e) = crate::auth::csrf::check(
+                req.method(),
+                req.headers(),
+                &auth.options().trusted_origins,
+            )
             && auth.cookies().cookie_values(req.headers()).next().is_some()
         {
             return render(&e);
         }
-        let (session, renew) = match auth.authenticate(req.headers()).await {
+        let token = if present.any(Present::AUTHORIZATION | Present::API_KEY) {
+            crate::auth::apikey::token_from_headers(req.headers())
+        } else {
+            None
+        };
+        let (session, renew) = match auth.authenticate_with(req.headers(), token).await {
             Ok(Some(a)) => (Some(a.session), a.renew),
             Ok(None) => (None, None),
             Err(e) => return render(&e),
         };
-        let idempotent =
+        let idempotent = if present.any(Present::IDEMPOTENCY_KEY) {
             match IdempotentRequest::from_parts(req.method(), req.uri(), req.headers(), req.body())
             {
                 Ok(i) => i,
                 Err(e) => return render(&e),
-            };
+            }
+        } else {
+            None
+        };
         let claim = Mutex::new(None);
         let http = HttpParts {
             path_params: req.path_params(),

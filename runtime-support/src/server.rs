@@ -28,17 +28,38 @@ impl Runtime {
     /// envelopes, and `/metrics` when `METRICS` is on. The result is ready
     /// for `axum::serve` or `tower::ServiceExt::oneshot`.
     pub fn app(&self, routes: Router) -> Router {
+        self.routes(routes)
+            .layer(crate::layer::RequestLayer(self.clone()))
+    }
+
+    /// [`Runtime::app`] as [`Server`] serves it: the request service
+    /// around the whole router, once per connection, rather than around
+    /// each route (`Router::layer` wraps every route in a boxed `Route`
+    /// that is cloned per request). Same stack, same answers.
+    fn service(
+        &self,
+        routes: Router,
+    ) -> crate::layer::RequestService<crate::layer::BodyLimited<Router>> {
+        tower::Layer::layer(
+            &crate::layer::RequestLayer(self.clone()),
+            self.routes(routes),
+        )
+    }
+
+    /// The generated `routes` with everything [`Runtime::app`] adds but
+    /// the request service: `/metrics`, the health endpoints, the 404 and
+    /// 405 envelopes and CORS.
+    fn routes(&self, routes: Router) -> Router {
         let routes = crate::observe::mount(self, routes);
         let app = routes
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed);
-        let app = match cors(&self.config().cors_origins) {
+        match cors(&self.config().cors_origins) {
             Some(layer) => app.layer(layer),
             None => app,
-        };
-        app.layer(crate::layer::RequestLayer(self.clone()))
+        }
     }
 }
 
@@ -115,7 +136,7 @@ async fn method_not_allowed() -> ApiError {
 /// A bound, not yet running server.
 pub struct Server {
     listener: TcpListener,
-    app: Router,
+    app: crate::layer::RequestService<crate::layer::BodyLimited<Router>>,
     rt: Runtime,
 }
 
@@ -129,7 +150,7 @@ impl Server {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| Error::Bind { addr, source })?;
-        let app = rt.app(routes);
+        let app = rt.service(routes);
         Ok(Server { listener, app, rt })
     }
 
@@ -166,12 +187,9 @@ impl Server {
             head_errors::EnvelopeListener(listener),
             |_: &mut head_errors::EnvelopeIo<tokio::net::TcpStream>| {},
         );
-        let server = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(signal)
-        .into_future();
+        let server = axum::serve(listener, crate::layer::Connections(app))
+            .with_graceful_shutdown(signal)
+            .into_future();
         tokio::pin!(server);
         let mut stop = stop_rx.clone();
         let result = tokio::select! {

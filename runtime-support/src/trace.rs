@@ -17,7 +17,7 @@ pub const TRACEPARENT_HEADER: &str = "traceparent";
 /// request, it is parsed once here, not at each use.
 pub(crate) static REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_HEADER);
 /// [`TRACEPARENT_HEADER`] as a header name.
-static TRACEPARENT: HeaderName = HeaderName::from_static(TRACEPARENT_HEADER);
+pub(crate) static TRACEPARENT: HeaderName = HeaderName::from_static(TRACEPARENT_HEADER);
 
 /// A request's trace id: cheap to clone, printable, echoed as `x-request-id`.
 #[derive(Clone, PartialEq, Eq, Hash)]

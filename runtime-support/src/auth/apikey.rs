@@ -140,7 +140,8 @@ pub(crate) fn secret_matches(row: &ApiKeyRow, secret: &str) -> bool {
 
 /// `x-api-key`, parsed once (a name given as text is parsed at every
 /// lookup).
-static X_API_KEY: axum::http::HeaderName = axum::http::HeaderName::from_static("x-api-key");
+pub(crate) static X_API_KEY: axum::http::HeaderName =
+    axum::http::HeaderName::from_static("x-api-key");
 
 /// The API key token a request carries: `Authorization: Bearer <key>` or
 /// `X-API-Key: <key>`.

@@ -19,7 +19,7 @@ use crate::ApiError;
 
 /// `Sec-Fetch-Site`, parsed once (a name given as text is parsed at every
 /// lookup).
-static SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
+pub(crate) static SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
 
 /// Checks one request; `Err` is 403 `csrf_rejected`.
 pub fn check(method: &Method, headers: &HeaderMap, allowed: &[String]) -> Result<(), ApiError> {

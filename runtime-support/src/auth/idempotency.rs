@@ -33,7 +33,7 @@ use crate::ApiError;
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// [`IDEMPOTENCY_KEY`] as a header name, parsed once: every mutating
 /// request looks it up.
-static IDEMPOTENCY_KEY_NAME: axum::http::HeaderName =
+pub(crate) static IDEMPOTENCY_KEY_NAME: axum::http::HeaderName =
     axum::http::HeaderName::from_static(IDEMPOTENCY_KEY);
 /// The response header marking a replayed response.
 pub const REPLAYED: &str = "idempotent-replayed";

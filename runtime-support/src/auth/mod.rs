@@ -237,11 +237,21 @@ impl Auth {
     /// signature, a retired key, an expired, revoked or rotated session, a
     /// session whose user the [`PrincipalLoader`] no longer knows, or an
     /// unknown, revoked or expired API key. Errors are store failures only.
-    pub async fn authenticate(
+    pub fn authenticate<'a>(
+        &'a self,
+        headers: &'a HeaderMap,
+    ) -> impl Future<Output = Result<Option<Authenticated>, ApiError>> + Send + 'a {
+        self.authenticate_with(headers, apikey::token_from_headers(headers))
+    }
+
+    /// [`Auth::authenticate`] with the API key token already read from the
+    /// headers (`None` when none is sent).
+    pub(crate) async fn authenticate_with(
         &self,
         headers: &HeaderMap,
+        token: Option<&str>,
     ) -> Result<Option<Authenticated>, ApiError> {
-        if let Some(token) = apikey::token_from_headers(headers) {
+        if let Some(token) = token {
             return Ok(self
                 .authenticate_key(token)
                 .await?

@@ -1,0 +1,104 @@
+//! What `Server` gives a request over a real socket, now that it wraps the whole router once per connection: the peer address (axum's `ConnectInfo` and `HttpRequest::ip`), the trace id a caller names (`x-request-id`, else `traceparent`) or a fresh one, echoed on every answer, and the `Runtime` and `TraceId` extensions.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bunbase_runtime::axum::Router;
+use bunbase_runtime::axum::extract::{ConnectInfo, Extension};
+use bunbase_runtime::axum::routing::get;
+use bunbase_runtime::http::HttpRequest;
+use bunbase_runtime::{Runtime, Server, TraceId, tokio};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+/// Sends one `GET path` with `extra` header lines and reads the answer:
+/// `(status, x-request-id, body)`.
+async fn get_with(addr: SocketAddr, path: &str, extra: &str) -> (u16, String, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let head = format!("GET {path} HTTP/1.1\r\nhost: test\r\n{extra}connection: close\r\n\r\n");
+    s.write_all(head.as_bytes()).await.expect("write");
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf))
+        .await
+        .expect("answered in time")
+        .expect("read");
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("a head and a body");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("a status");
+    let id = head
+        .lines()
+        .find_map(|l| l.strip_prefix("x-request-id: "))
+        .unwrap_or_else(|| panic!("no x-request-id in {head}"))
+        .to_owned();
+    (status, id, body.to_owned())
+}
+
+#[tokio::test]
+async fn a_served_request_knows_its_peer_and_trace_id() {
+    let (rt, _dir) = common::runtime().await;
+    let routes = Router::new()
+        .route(
+            "/peer",
+            get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.ip().to_string() }),
+        )
+        .route(
+            "/request",
+            get(|req: HttpRequest| async move {
+                format!(
+                    "{} {}",
+                    req.ip().map(|ip| ip.to_string()).unwrap_or_default(),
+                    req.trace_id()
+                )
+            }),
+        )
+        .route(
+            "/extensions",
+            get(
+                |Extension(id): Extension<TraceId>, Extension(rt): Extension<Runtime>| async move {
+                    format!("{id} {}", rt.config().app_name)
+                },
+            ),
+        );
+    let server = Server::bind(rt, routes).await.expect("bind");
+    let addr = server.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server.run_until(async {
+        let _ = stopped.await;
+    }));
+
+    let (status, id, body) = get_with(addr, "/peer", "").await;
+    assert_eq!((status, body.as_str()), (200, "127.0.0.1"));
+    assert_eq!(id.len(), 32, "a fresh trace id: {id}");
+
+    let (status, id, body) = get_with(addr, "/request", "x-request-id: req-42\r\n").await;
+    assert_eq!((status, id.as_str()), (200, "req-42"));
+    assert_eq!(body, "127.0.0.1 req-42");
+
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let parent = format!("traceparent: 00-{trace}-00f067aa0ba902b7-01\r\n");
+    let (status, id, body) = get_with(addr, "/extensions", &parent).await;
+    assert_eq!((status, id.as_str()), (200, trace));
+    assert_eq!(body, format!("{trace} test_app"));
+
+    // A name the pipeline does not read, however close, is not a trace id.
+    let (_, id, _) = get_with(addr, "/peer", "x-request-ids: nope\r\n").await;
+    assert_ne!(id, "nope");
+
+    // The 404 envelope carries the trace id it answers with.
+    let (status, id, body) = get_with(addr, "/missing", "x-request-id: lost-1\r\n").await;
+    assert_eq!((status, id.as_str()), (404, "lost-1"));
+    let v: serde_json::Value = serde_json::from_str(&body).expect("an envelope");
+    assert_eq!(v["error"]["trace_id"], "lost-1");
+
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(10), serving)
+        .await
+        .expect("graceful shutdown completes")
+        .expect("the server task")
+        .expect("serving ends cleanly");
+}
