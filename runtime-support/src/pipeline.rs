@@ -194,9 +194,10 @@ pub(crate) struct HttpParts<'a> {
     claim: &'a Mutex<Option<Claimed>>,
 }
 
-/// An invocation as a run's attempts share it: the session behind an `Arc`,
-/// so that each attempt's context copies a pointer, not the principal's
-/// strings.
+/// An invocation as a run carries it: the session behind an `Arc`, so
+/// that each attempt's context copies a pointer, not the principal's
+/// strings, and without the headers (a run reads them through [`Call`]):
+/// a fraction of an [`Invocation`]'s size in every future that holds it.
 struct Shared {
     trace_id: TraceId,
     trigger: TriggerKind,
@@ -315,7 +316,13 @@ impl ActionSpec {
         } else {
             None
         };
-        let (session, renew) = match auth.authenticate_with(req.headers(), token).await {
+        // Sessions and principals in the caches: decided without a future;
+        // otherwise the store is read, boxed off this request's future.
+        let authenticated = match auth.authenticate_cached(req.headers(), token) {
+            Some(a) => Ok(a),
+            None => Box::pin(auth.authenticate_with(req.headers(), token)).await,
+        };
+        let (session, renew) = match authenticated {
             Ok(Some(a)) => (Some(a.session), a.renew),
             Ok(None) => (None, None),
             Err(e) => return render(&e),
@@ -337,13 +344,12 @@ impl ActionSpec {
             idempotent: idempotent.as_ref(),
             claim: &claim,
         };
-        let inv = Invocation {
+        // The guards read the request's own headers (`Call`), not a copy.
+        let inv = Shared {
             trace_id: trace_id.clone(),
             trigger: TriggerKind::Http,
-            session,
+            session: session.map(Arc::new),
             ip: req.ip(),
-            // The guards read the request's own headers (no copy).
-            headers: HeaderMap::new(),
         };
         let result = self
             .execute(
@@ -556,7 +562,14 @@ impl ActionSpec {
     {
         let handler = erase::handler(&handler);
         let outcome = self
-            .execute(rt, inv, call, &mut erase::read(input), &handler, mode)
+            .execute(
+                rt,
+                inv.into(),
+                call,
+                &mut erase::read(input),
+                &handler,
+                mode,
+            )
             .await?;
         erase::output(outcome.into_output()?)
     }
@@ -564,7 +577,7 @@ impl ActionSpec {
     async fn execute(
         &self,
         rt: &Runtime,
-        inv: Invocation,
+        inv: Shared,
         call: Call<'_>,
         input: &mut erase::Read<'_>,
         handler: &erase::Handler<'_>,
@@ -599,7 +612,7 @@ impl ActionSpec {
     async fn execute_in_scope(
         &self,
         rt: &Runtime,
-        inv: Invocation,
+        inv: Shared,
         call: Call<'_>,
         input: &mut erase::Read<'_>,
         handler: &erase::Handler<'_>,
@@ -680,7 +693,7 @@ impl ActionSpec {
     async fn attempt_all(
         &self,
         rt: &Runtime,
-        inv: Invocation,
+        inv: Shared,
         call: Call<'_>,
         input: &mut erase::Read<'_>,
         handler: &erase::Handler<'_>,
@@ -688,7 +701,6 @@ impl ActionSpec {
         mode: RunMode,
     ) -> (Result<Outcome<AnyOutput>, ApiError>, u32) {
         let (headers, http) = (call.headers, call.http);
-        let inv = Shared::from(inv);
         let guard_req = GuardRequest {
             action: self.name,
             trigger: inv.trigger,

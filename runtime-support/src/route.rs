@@ -94,11 +94,11 @@ where
     {
         on_service(
             method,
-            Serve {
+            Serve(Arc::new(Route {
                 action: self.clone(),
                 status,
                 bindings,
-            },
+            })),
         )
     }
 
@@ -176,19 +176,21 @@ where
 /// body read into an [`HttpRequest`], then the pipeline. A service rather
 /// than an axum handler closure, so that a request's future is boxed once
 /// here instead of passing through axum's handler and extractor futures.
-struct Serve<H, I, F> {
+/// The route behind one `Arc`: axum clones the service for every request,
+/// and the request's future keeps it.
+struct Serve<H, I, F>(Arc<Route<H, I, F>>);
+
+/// What a [`Serve`] serves: the action, its success status and its
+/// parameter bindings.
+struct Route<H, I, F> {
     action: Action<H, I, F>,
     status: u16,
     bindings: &'static [Binding],
 }
 
-impl<H, I, F: Clone> Clone for Serve<H, I, F> {
+impl<H, I, F> Clone for Serve<H, I, F> {
     fn clone(&self) -> Self {
-        Serve {
-            action: self.action.clone(),
-            status: self.status,
-            bindings: self.bindings,
-        }
+        Serve(self.0.clone())
     }
 }
 
@@ -210,25 +212,25 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let Action {
-            rt,
-            app,
-            spec,
-            read,
-            call,
-        } = self.action.clone();
-        let (status, bindings) = (self.status, self.bindings);
+        let route = self.0.clone();
         Box::pin(async move {
             let req = match HttpRequest::from_request(req, &()).await {
                 Ok(req) => req,
                 Err(rejection) => return Ok(rejection.into_response()),
             };
+            let Route {
+                action,
+                status,
+                bindings,
+            } = &*route;
+            let (read, call, app) = (action.read, &action.call, &action.app);
             let handler = move |ctx, input| call(app.clone(), ctx, input);
-            Ok(spec
+            Ok(action
+                .spec
                 .run_http(
-                    &rt,
+                    &action.rt,
                     req,
-                    status,
+                    *status,
                     |req: &HttpRequest| read(req, bindings),
                     handler,
                 )

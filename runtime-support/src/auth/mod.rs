@@ -271,35 +271,20 @@ impl Auth {
                     Ok::<_, ApiError>(self.store().session(&claims.id).await?.map(Arc::new))
                 })
                 .await?;
-            let Some(row) = row else {
+            let now = now_ms();
+            let Some(row) = row.filter(|row| session_row_valid(row, &claims, now)) else {
                 continue;
             };
-            let now = now_ms();
-            if row.revoked_at.is_some()
-                || row.expires_at <= now
-                || row.user_id != claims.principal.user_id
-            {
-                continue;
-            }
             let Some(principal) = self.principal(&row.user_id).await? else {
                 continue;
             };
-            let ttl = self.inner.cookies.ttl().as_millis() as i64;
-            let mut expires_at = row.expires_at;
+            let mut session = cookie_session(&row, &principal);
             let mut renew = None;
-            let mut session = Session {
-                id: row.id.clone(),
-                principal: (*principal).clone(),
-                issued_at: row.created_at / 1000,
-                expires_at: expires_at / 1000,
-                via: AuthMethod::Cookie,
-                org_id: row.org_id.clone(),
-            };
             // Sliding expiry: past half its life, the session is extended
             // to a full lifetime and the response carries a fresh cookie.
             // Most requests therefore write nothing.
-            if expires_at - now < ttl / 2 {
-                expires_at = now + ttl;
+            if self.renews(&row, now) {
+                let expires_at = now + self.inner.cookies.ttl().as_millis() as i64;
                 self.store().extend_session(&session.id, expires_at).await?;
                 self.inner.sessions.forget(&session.id);
                 session.expires_at = expires_at / 1000;
@@ -308,6 +293,56 @@ impl Auth {
             return Ok(Some(Authenticated { session, renew }));
         }
         Ok(None)
+    }
+
+    /// [`Auth::authenticate_with`] when it needs no I/O: no API key, and
+    /// every session row and principal it reads in the caches, with no
+    /// sliding renewal due. `None` when any of that does not hold: the
+    /// caller then awaits [`Auth::authenticate_with`], which decides the
+    /// same way (the same checks, [`session_row_valid`] and
+    /// [`cookie_session`]). A request's future then carries no
+    /// authentication state on the common path.
+    pub(crate) fn authenticate_cached(
+        &self,
+        headers: &HeaderMap,
+        token: Option<&str>,
+    ) -> Option<Option<Authenticated>> {
+        if token.is_some() {
+            return None;
+        }
+        for value in self.inner.cookies.cookie_values(headers) {
+            let Some(claims) = self.inner.cookies.verify(value) else {
+                continue;
+            };
+            let now = now_ms();
+            let Some(row) = self
+                .inner
+                .sessions
+                .get(&claims.id)?
+                .filter(|row| session_row_valid(row, &claims, now))
+            else {
+                continue;
+            };
+            let Some(principal) = self.inner.principals.get(&row.user_id)? else {
+                continue;
+            };
+            if self.renews(&row, now) {
+                return None;
+            }
+            let session = cookie_session(&row, &principal);
+            return Some(Some(Authenticated {
+                session,
+                renew: None,
+            }));
+        }
+        Some(None)
+    }
+
+    /// Whether a session `row` is past half its life at `now` (ms), so that
+    /// this request extends it (sliding expiry).
+    fn renews(&self, row: &session::SessionRow, now: i64) -> bool {
+        let ttl = self.inner.cookies.ttl().as_millis() as i64;
+        row.expires_at - now < ttl / 2
     }
 
     async fn authenticate_key(&self, token: &str) -> Result<Option<Session>, ApiError> {
@@ -417,4 +452,22 @@ pub fn normalize_email(email: &str) -> String {
 /// [`normalize_email`] forms).
 pub fn emails_equal(a: &str, b: &str) -> bool {
     normalize_email(a) == normalize_email(b)
+}
+
+/// Whether the session `row` a cookie's `claims` name still stands at `now`
+/// (ms): not revoked, not expired, and of the user the cookie names.
+fn session_row_valid(row: &session::SessionRow, claims: &Session, now: i64) -> bool {
+    row.revoked_at.is_none() && row.expires_at > now && row.user_id == claims.principal.user_id
+}
+
+/// The session a cookie stands for, from its row and its user's principal.
+fn cookie_session(row: &session::SessionRow, principal: &Principal) -> Session {
+    Session {
+        id: row.id.clone(),
+        principal: principal.clone(),
+        issued_at: row.created_at / 1000,
+        expires_at: row.expires_at / 1000,
+        via: AuthMethod::Cookie,
+        org_id: row.org_id.clone(),
+    }
 }
