@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::codes;
 use crate::validate::{Pointer, Violation};
-use crate::{ApiError, Runtime, TraceId};
+use crate::{ApiError, TraceId};
 
 /// Everything the pipeline needs from an HTTP request: headers, URI, path
 /// parameters, client address, trace id and the (size-limited) body.
@@ -44,15 +44,14 @@ impl<S: Send + Sync> FromRequest<S> for HttpRequest {
                 .collect(),
             Err(_) => Vec::new(),
         };
-        let trace_id = parts
-            .extensions
-            .get::<TraceId>()
-            .cloned()
-            .unwrap_or_else(|| TraceId::from_headers(&parts.headers));
-        let trust_proxy = parts
-            .extensions
-            .get::<Runtime>()
-            .is_some_and(|rt| rt.config().trust_proxy);
+        // Under the runtime's stack the request layer made the trace id and
+        // the runtime's limits current for this task.
+        let served = crate::trace::current_request();
+        let (trace_id, limits) = match served {
+            Some((id, limits)) => (id, Some(limits)),
+            None => (TraceId::from_headers(&parts.headers), None),
+        };
+        let trust_proxy = limits.is_some_and(|l| l.trust_proxy);
         let forwarded = trust_proxy
             .then(|| {
                 parts
@@ -83,11 +82,7 @@ impl<S: Send + Sync> FromRequest<S> for HttpRequest {
                 "The request body could not be read.",
             )
         };
-        let limit = parts
-            .extensions
-            .get::<Runtime>()
-            .map(|rt| rt.config().body_limit);
-        let body = match limit {
+        let body = match limits.map(|l| l.body_limit) {
             // Under the runtime's stack: read up to its limit directly.
             Some(limit) => match http_body_util::Limited::new(body, limit).collect().await {
                 Ok(collected) => collected.to_bytes(),

@@ -26,7 +26,7 @@ use tracing::Instrument as _;
 
 use crate::error::{PendingEnvelope, render};
 use crate::heads::Present;
-use crate::trace::{REQUEST_ID, with_trace_id};
+use crate::trace::{REQUEST_ID, RequestLimits, with_request};
 use crate::{ApiError, Runtime, TraceId};
 
 /// Wraps routes in [`RequestService`], with axum's `DefaultBodyLimit`
@@ -56,8 +56,9 @@ impl<S> tower::Layer<S> for RequestLayer {
 /// - answers a head over `HEAD_LIMIT_BYTES` with 431 (or 414) and the
 ///   envelope, before any route runs;
 /// - picks the trace id (`x-request-id`, else `traceparent`, else new),
-///   stores it and the [`Runtime`] in the request's extensions, makes it
-///   current for the request's task and echoes it as `x-request-id`;
+///   makes it and the runtime's request limits current for the request's
+///   task ([`crate::trace::current_request`]: no request extension, no
+///   allocation) and echoes it as `x-request-id`;
 /// - opens the request's `debug` span (`request{method path}`) and logs
 ///   server errors (5xx) with method, path and latency (every log line of
 ///   the request carries the trace id through the task's scope: see
@@ -132,8 +133,6 @@ where
         if let Some(peer) = self.peer {
             req.extensions_mut().insert(ConnectInfo(peer));
         }
-        req.extensions_mut().insert(id.clone());
-        req.extensions_mut().insert(self.rt.clone());
         let span = tracing::debug_span!("request", method = %req.method(), path = req.uri().path());
         #[cfg(feature = "otel")]
         crate::observe::otel::link_request(&span, &id, req.headers());
@@ -146,7 +145,11 @@ where
         let call = std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(req)));
         let scope = id.clone();
         // All of it, the error lines too, runs in the request's log scope.
-        Box::pin(with_trace_id(scope, async move {
+        let limits = RequestLimits {
+            trust_proxy: self.rt.config().trust_proxy,
+            body_limit: self.rt.config().body_limit,
+        };
+        Box::pin(with_request(scope, limits, async move {
             let outcome = match call {
                 Ok(fut) => {
                     let run = AssertUnwindSafe(fut).catch_unwind();

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::Extension;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -53,7 +52,10 @@ impl Runtime {
         let routes = crate::observe::mount(self, routes);
         let app = routes
             .route("/healthz", get(healthz))
-            .route("/readyz", get(readyz))
+            .route("/readyz", {
+                let rt = self.clone();
+                get(move || readyz(rt.clone()))
+            })
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed);
         match cors(&self.config().cors_origins) {
@@ -95,7 +97,7 @@ async fn healthz() -> Response {
     axum::Json(serde_json::json!({ "status": "ok" })).into_response()
 }
 
-async fn readyz(Extension(rt): Extension<Runtime>) -> Response {
+async fn readyz(rt: Runtime) -> Response {
     match tokio::time::timeout(Duration::from_secs(5), rt.db().ping()).await {
         Ok(Ok(())) => {
             axum::Json(serde_json::json!({ "status": "ready", "database": "ok" })).into_response()

@@ -104,6 +104,18 @@ impl fmt::Debug for TraceId {
 pub(crate) struct Scope {
     trace_id: TraceId,
     action: Cell<Option<&'static str>>,
+    /// The settings of the runtime serving the request, for what reads it
+    /// ([`crate::http::HttpRequest`]): `None` outside a request.
+    request: Option<RequestLimits>,
+}
+
+/// What [`crate::http::HttpRequest`] reads of the runtime serving a request.
+#[derive(Clone, Copy)]
+pub(crate) struct RequestLimits {
+    /// `TRUST_PROXY`: the client address comes from `X-Forwarded-For`.
+    pub(crate) trust_proxy: bool,
+    /// `BODY_LIMIT_BYTES`.
+    pub(crate) body_limit: usize,
 }
 
 tokio::task_local! {
@@ -118,7 +130,25 @@ pub fn current_trace_id() -> Option<TraceId> {
 
 /// Runs `fut` with `id` as the current trace id: its log lines carry it.
 pub fn with_trace_id<F: Future>(id: TraceId, fut: F) -> impl Future<Output = F::Output> {
-    scoped(id, None, fut)
+    scoped(id, None, None, fut)
+}
+
+/// Runs `fut` as the HTTP request of trace `id` served under `limits`.
+pub(crate) fn with_request<F: Future>(
+    id: TraceId,
+    limits: RequestLimits,
+    fut: F,
+) -> impl Future<Output = F::Output> {
+    scoped(id, None, Some(limits), fut)
+}
+
+/// The trace id and the runtime's limits of the request being served on
+/// this task, if any.
+pub(crate) fn current_request() -> Option<(TraceId, RequestLimits)> {
+    CURRENT
+        .try_with(|s| s.request.map(|r| (s.trace_id.clone(), r)))
+        .ok()
+        .flatten()
 }
 
 /// Runs `fut` as action `action` of trace `id`: its log lines carry both.
@@ -127,17 +157,19 @@ pub(crate) fn with_action<F: Future>(
     action: &'static str,
     fut: F,
 ) -> impl Future<Output = F::Output> {
-    scoped(id, Some(action), fut)
+    scoped(id, Some(action), None, fut)
 }
 
 fn scoped<F: Future>(
     trace_id: TraceId,
     action: Option<&'static str>,
+    request: Option<RequestLimits>,
     fut: F,
 ) -> impl Future<Output = F::Output> {
     let scope = Scope {
         trace_id,
         action: Cell::new(action),
+        request,
     };
     CURRENT.scope(scope, fut)
 }

@@ -1,4 +1,4 @@
-//! What `Server` gives a request over a real socket, now that it wraps the whole router once per connection: the peer address (axum's `ConnectInfo` and `HttpRequest::ip`), the trace id a caller names (`x-request-id`, else `traceparent`) or a fresh one, echoed on every answer, and the `Runtime` and `TraceId` extensions.
+//! What `Server` gives a request over a real socket, now that it wraps the whole router once per connection: the peer address (axum's `ConnectInfo` and `HttpRequest::ip`), and the trace id a caller names (`x-request-id`, else `traceparent`) or a fresh one, current for the request's task (`current_trace_id`) and echoed on every answer.
 
 mod common;
 
@@ -6,10 +6,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bunbase_runtime::axum::Router;
-use bunbase_runtime::axum::extract::{ConnectInfo, Extension};
+use bunbase_runtime::axum::extract::ConnectInfo;
 use bunbase_runtime::axum::routing::get;
 use bunbase_runtime::http::HttpRequest;
-use bunbase_runtime::{Runtime, Server, TraceId, tokio};
+use bunbase_runtime::trace::current_trace_id;
+use bunbase_runtime::{Server, tokio};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 /// Sends one `GET path` with `extra` header lines and reads the answer:
@@ -57,12 +58,12 @@ async fn a_served_request_knows_its_peer_and_trace_id() {
             }),
         )
         .route(
-            "/extensions",
-            get(
-                |Extension(id): Extension<TraceId>, Extension(rt): Extension<Runtime>| async move {
-                    format!("{id} {}", rt.config().app_name)
-                },
-            ),
+            "/current",
+            get(|| async {
+                current_trace_id()
+                    .map(|id| id.to_string())
+                    .unwrap_or_default()
+            }),
         );
     let server = Server::bind(rt, routes).await.expect("bind");
     let addr = server.local_addr();
@@ -81,9 +82,9 @@ async fn a_served_request_knows_its_peer_and_trace_id() {
 
     let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
     let parent = format!("traceparent: 00-{trace}-00f067aa0ba902b7-01\r\n");
-    let (status, id, body) = get_with(addr, "/extensions", &parent).await;
+    let (status, id, body) = get_with(addr, "/current", &parent).await;
     assert_eq!((status, id.as_str()), (200, trace));
-    assert_eq!(body, format!("{trace} test_app"));
+    assert_eq!(body, trace);
 
     // A name the pipeline does not read, however close, is not a trace id.
     let (_, id, _) = get_with(addr, "/peer", "x-request-ids: nope\r\n").await;

@@ -139,6 +139,16 @@ pub fn router(rt: &Runtime, path: &str, tools: McpTools) -> Router {
         Arc::new(NeverSessionManager::default()),
         config,
     );
+    // rmcp may run the call on a task of its own, outside the request's
+    // scope: the trace id the answer echoes travels in the request.
+    let service = tower::ServiceBuilder::new()
+        .map_request(|mut req: axum::extract::Request| {
+            if let Some((id, _)) = crate::trace::current_request() {
+                req.extensions_mut().insert(id);
+            }
+            req
+        })
+        .service(service);
     Router::new().route_service(path, service)
 }
 

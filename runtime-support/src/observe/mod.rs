@@ -77,7 +77,11 @@ pub(crate) fn on_guard_denied(
 pub(crate) fn mount(rt: &Runtime, routes: axum::Router) -> axum::Router {
     #[cfg(feature = "metrics")]
     if rt.metrics().is_some() {
-        return routes.route(METRICS_PATH, axum::routing::get(scrape));
+        let rt = rt.clone();
+        return routes.route(
+            METRICS_PATH,
+            axum::routing::get(move |headers| scrape(rt.clone(), headers)),
+        );
     }
     let _ = rt;
     routes
@@ -89,10 +93,7 @@ pub const METRICS_PATH: &str = "/metrics";
 /// `GET /metrics`: the Prometheus text format, after the bearer token check
 /// when `METRICS_TOKEN` is set (401 envelope otherwise).
 #[cfg(feature = "metrics")]
-async fn scrape(
-    axum::extract::Extension(rt): axum::extract::Extension<Runtime>,
-    headers: axum::http::HeaderMap,
-) -> axum::response::Response {
+async fn scrape(rt: Runtime, headers: axum::http::HeaderMap) -> axum::response::Response {
     use axum::response::IntoResponse as _;
     use subtle::ConstantTimeEq as _;
     let Some(metrics) = rt.metrics() else {

@@ -162,10 +162,8 @@ where
     async fn deliver(&self, req: Request) -> Response {
         let (parts, body) = req.into_parts();
         let d = Delivery {
-            trace_id: parts
-                .extensions
-                .get::<TraceId>()
-                .cloned()
+            trace_id: crate::trace::current_request()
+                .map(|(id, _)| id)
                 .unwrap_or_else(|| TraceId::from_headers(&parts.headers)),
             started: Instant::now(),
             started_at: chrono::Utc::now(),
