@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bunbase_runtime::axum::Router;
 use bunbase_runtime::axum::routing::get;
-use bunbase_runtime::{Server, tokio};
+use bunbase_runtime::tokio;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 /// Sends `head` (and nothing else) and reads the whole answer:
@@ -54,12 +54,8 @@ fn envelope(head: &str, body: &str) -> serde_json::Value {
 async fn refused_heads_answer_the_envelope() {
     let (rt, _dir) = common::runtime().await;
     let routes = Router::new().route("/hello", get(|| async { "hello" }));
-    let server = Server::bind(rt, routes).await.expect("bind");
-    let addr = server.local_addr();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server.run_until(async {
-        let _ = stopped.await;
-    }));
+    let serving = common::Serving::start(rt, routes).await;
+    let addr = serving.addr;
 
     let cookie = "a".repeat(1024 * 1024);
     let big = format!("GET /hello HTTP/1.1\r\nhost: test\r\ncookie: big={cookie}\r\n\r\n");
@@ -86,12 +82,7 @@ async fn refused_heads_answer_the_envelope() {
     assert_eq!(status, 404);
     assert_eq!(envelope(&head, &body)["error"]["code"], "not_found");
 
-    let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(10), serving)
-        .await
-        .expect("graceful shutdown completes")
-        .expect("the server task")
-        .expect("serving ends cleanly");
+    serving.stop(Duration::from_secs(10)).await;
 }
 
 /// `HEAD_LIMIT_BYTES` is read from the environment (default 64 KiB).
@@ -117,12 +108,8 @@ async fn heads_over_the_configured_limit_answer_431() {
     const LIMIT: usize = 4096;
     let (rt, _dir) = common::runtime_with(|c| c.head_limit = LIMIT).await;
     let routes = Router::new().route("/hello", get(|| async { "hello" }));
-    let server = Server::bind(rt, routes).await.expect("bind");
-    let addr = server.local_addr();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server.run_until(async {
-        let _ = stopped.await;
-    }));
+    let serving = common::Serving::start(rt, routes).await;
+    let addr = serving.addr;
 
     // A head of exactly `len` bytes: the cookie fills what the rest leaves.
     let head_of = |len: usize| {
@@ -157,10 +144,5 @@ async fn heads_over_the_configured_limit_answer_431() {
     assert_eq!(status, 414, "{head}");
     assert_eq!(envelope(&head, &body)["error"]["code"], "uri_too_long");
 
-    let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(10), serving)
-        .await
-        .expect("graceful shutdown completes")
-        .expect("the server task")
-        .expect("serving ends cleanly");
+    serving.stop(Duration::from_secs(10)).await;
 }

@@ -9,8 +9,8 @@ use bunbase_runtime::axum::Router;
 use bunbase_runtime::axum::extract::ConnectInfo;
 use bunbase_runtime::axum::routing::get;
 use bunbase_runtime::http::HttpRequest;
+use bunbase_runtime::tokio;
 use bunbase_runtime::trace::current_trace_id;
-use bunbase_runtime::{Server, tokio};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 /// Sends one `GET path` with `extra` header lines and reads the answer:
@@ -65,12 +65,8 @@ async fn a_served_request_knows_its_peer_and_trace_id() {
                     .unwrap_or_default()
             }),
         );
-    let server = Server::bind(rt, routes).await.expect("bind");
-    let addr = server.local_addr();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(server.run_until(async {
-        let _ = stopped.await;
-    }));
+    let serving = common::Serving::start(rt, routes).await;
+    let addr = serving.addr;
 
     let (status, id, body) = get_with(addr, "/peer", "").await;
     assert_eq!((status, body.as_str()), (200, "127.0.0.1"));
@@ -96,10 +92,5 @@ async fn a_served_request_knows_its_peer_and_trace_id() {
     let v: serde_json::Value = serde_json::from_str(&body).expect("an envelope");
     assert_eq!(v["error"]["trace_id"], "lost-1");
 
-    let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(10), serving)
-        .await
-        .expect("graceful shutdown completes")
-        .expect("the server task")
-        .expect("serving ends cleanly");
+    serving.stop(Duration::from_secs(10)).await;
 }

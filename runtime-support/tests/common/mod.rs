@@ -206,3 +206,38 @@ impl TestDb {
         Runtime::start(config).await.expect("runtime starts")
     }
 }
+
+/// A [`bunbase_runtime::Server`] serving on a task of its own until
+/// [`Serving::stop`]: the stack a deployed server runs, over a real socket.
+pub struct Serving {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    stop: bunbase_runtime::tokio::sync::oneshot::Sender<()>,
+    task: bunbase_runtime::tokio::task::JoinHandle<Result<(), bunbase_runtime::Error>>,
+}
+
+impl Serving {
+    /// Binds `routes` on `rt` and serves them.
+    pub async fn start(rt: Runtime, routes: Router) -> Serving {
+        let server = bunbase_runtime::Server::bind(rt, routes)
+            .await
+            .expect("bind");
+        let addr = server.local_addr();
+        let (stop, stopped) = bunbase_runtime::tokio::sync::oneshot::channel::<()>();
+        let task = bunbase_runtime::tokio::spawn(server.run_until(async {
+            let _ = stopped.await;
+        }));
+        Serving { addr, stop, task }
+    }
+
+    /// Signals shutdown and asserts that the server stops cleanly within
+    /// `grace`.
+    pub async fn stop(self, grace: std::time::Duration) {
+        let _ = self.stop.send(());
+        bunbase_runtime::tokio::time::timeout(grace, self.task)
+            .await
+            .expect("graceful shutdown completes")
+            .expect("the server task")
+            .expect("serving ends cleanly");
+    }
+}
