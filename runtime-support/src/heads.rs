@@ -3,9 +3,10 @@
 //! The pipeline asks for seven headers that most requests do not send
 //! (`x-request-id`, `traceparent`, `sec-fetch-site`, `origin`,
 //! `authorization`, `x-api-key`, `idempotency-key`). A `HeaderMap` lookup
-//! hashes the name even when it is absent; a request's few names compared
-//! once against the seven (an enum comparison for standard names) cost
-//! less, and a lookup then runs only for a header that is there.
+//! hashes the name even when it is absent; a request's few names, each
+//! compared with the one candidate of its length, cost less, and a lookup
+//! then runs only for a header that is there. The request layer scans once
+//! and hands the result on ([`crate::trace::Served`]).
 
 use axum::http::{HeaderMap, HeaderName};
 

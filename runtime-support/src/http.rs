@@ -17,6 +17,7 @@ use http_body_util::BodyExt as _;
 use serde::de::DeserializeOwned;
 
 use crate::error::codes;
+use crate::heads::Present;
 use crate::validate::{Pointer, Violation};
 use crate::{ApiError, TraceId};
 
@@ -30,6 +31,8 @@ pub struct HttpRequest {
     path_params: Vec<(String, String)>,
     trace_id: TraceId,
     ip: Option<IpAddr>,
+    /// The optional headers it carries ([`Present`]).
+    present: Present,
 }
 
 impl<S: Send + Sync> FromRequest<S> for HttpRequest {
@@ -44,13 +47,13 @@ impl<S: Send + Sync> FromRequest<S> for HttpRequest {
                 .collect(),
             Err(_) => Vec::new(),
         };
-        // Under the runtime's stack the request layer made the trace id and
-        // the runtime's limits current for this task.
-        let served = crate::trace::current_request();
-        let (trace_id, limits) = match served {
-            Some((id, limits)) => (id, Some(limits)),
+        // Under the runtime's stack the request layer made the trace id, the
+        // runtime's limits and the headers it found current for this task.
+        let (trace_id, limits) = match crate::trace::current_request() {
+            Some((id, served)) => (id, Some(served)),
             None => (TraceId::from_headers(&parts.headers), None),
         };
+        let present = limits.map_or_else(|| Present::scan(&parts.headers), |s| s.present);
         let trust_proxy = limits.is_some_and(|l| l.trust_proxy);
         let forwarded = trust_proxy
             .then(|| {
@@ -109,6 +112,7 @@ impl<S: Send + Sync> FromRequest<S> for HttpRequest {
             path_params,
             trace_id,
             ip,
+            present,
         })
     }
 }
@@ -132,6 +136,11 @@ impl HttpRequest {
     /// The URI.
     pub fn uri(&self) -> &Uri {
         &self.parts.uri
+    }
+
+    /// The optional headers the pipeline reads that this request carries.
+    pub(crate) fn present(&self) -> Present {
+        self.present
     }
 
     /// The client address: the connection's peer, or the first

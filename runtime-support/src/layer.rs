@@ -26,7 +26,7 @@ use tracing::Instrument as _;
 
 use crate::error::{PendingEnvelope, render};
 use crate::heads::Present;
-use crate::trace::{REQUEST_ID, RequestLimits, with_request};
+use crate::trace::{REQUEST_ID, Served, with_request};
 use crate::{ApiError, Runtime, TraceId};
 
 /// Wraps routes in [`RequestService`], with axum's `DefaultBodyLimit`
@@ -56,8 +56,9 @@ impl<S> tower::Layer<S> for RequestLayer {
 /// - answers a head over `HEAD_LIMIT_BYTES` with 431 (or 414) and the
 ///   envelope, before any route runs;
 /// - picks the trace id (`x-request-id`, else `traceparent`, else new),
-///   makes it and the runtime's request limits current for the request's
-///   task ([`crate::trace::current_request`]: no request extension, no
+///   makes it, the runtime's request limits and the optional headers the
+///   request carries (scanned once) current for the request's task
+///   ([`crate::trace::current_request`]: no request extension, no
 ///   allocation) and echoes it as `x-request-id`;
 /// - opens the request's `debug` span (`request{method path}`) and logs
 ///   server errors (5xx) with method, path and latency (every log line of
@@ -145,11 +146,12 @@ where
         let call = std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(req)));
         let scope = id.clone();
         // All of it, the error lines too, runs in the request's log scope.
-        let limits = RequestLimits {
+        let served = Served {
             trust_proxy: self.rt.config().trust_proxy,
             body_limit: self.rt.config().body_limit,
+            present,
         };
-        Box::pin(with_request(scope, limits, async move {
+        Box::pin(with_request(scope, served, async move {
             let outcome = match call {
                 Ok(fut) => {
                     let run = AssertUnwindSafe(fut).catch_unwind();

@@ -292,15 +292,15 @@ impl ActionSpec {
     ) -> Response {
         let trace_id = req.trace_id().clone();
         let render = |err: &ApiError| crate::error::render(err, trace_id.as_str());
-        // CSRF: a mutating request carrying the session cookie must come
-        // from an allowed origin (API keys and cookie-less calls pass). The
-        // origin check reads a header or two; only when it fails is the
-        // `Cookie` header searched for the session cookie.
-        // The optional headers read below, found in one pass: a lookup
-        // runs only for one the request carries.
-        let present = Present::scan(req.headers());
+        // The optional headers read below, as the request layer found them:
+        // a lookup runs only for one the request carries.
+        let present = req.present();
         let auth = rt.auth();
-        // Without `Sec-Fetch-Site` or `Origin`, a program's call: it passes.
+        // CSRF: a mutating request carrying the session cookie must come
+        // from an allowed origin (API keys and cookie-less calls pass).
+        // Without `Sec-Fetch-Site` or `Origin` it is a program's call and
+        // passes; only when the origin check fails is the `Cookie` header
+        // searched for the session cookie.
         if present.any(Present::SEC_FETCH_SITE | Present::ORIGIN)
             && let Err(e) = crate::auth::csrf::check(
                 req.method(),

@@ -104,18 +104,22 @@ impl fmt::Debug for TraceId {
 pub(crate) struct Scope {
     trace_id: TraceId,
     action: Cell<Option<&'static str>>,
-    /// The settings of the runtime serving the request, for what reads it
-    /// ([`crate::http::HttpRequest`]): `None` outside a request.
-    request: Option<RequestLimits>,
+    /// What the request layer found for [`crate::http::HttpRequest`]:
+    /// `None` outside a request.
+    request: Option<Served>,
 }
 
-/// What [`crate::http::HttpRequest`] reads of the runtime serving a request.
+/// What the request layer hands [`crate::http::HttpRequest`]: the settings
+/// of the runtime serving the request, and the optional headers it carries
+/// (scanned once, by the layer).
 #[derive(Clone, Copy)]
-pub(crate) struct RequestLimits {
+pub(crate) struct Served {
     /// `TRUST_PROXY`: the client address comes from `X-Forwarded-For`.
     pub(crate) trust_proxy: bool,
     /// `BODY_LIMIT_BYTES`.
     pub(crate) body_limit: usize,
+    /// The optional headers the request carries.
+    pub(crate) present: crate::heads::Present,
 }
 
 tokio::task_local! {
@@ -133,18 +137,19 @@ pub fn with_trace_id<F: Future>(id: TraceId, fut: F) -> impl Future<Output = F::
     scoped(id, None, None, fut)
 }
 
-/// Runs `fut` as the HTTP request of trace `id` served under `limits`.
+/// Runs `fut` as the HTTP request of trace `id`, `served` as the request
+/// layer found it.
 pub(crate) fn with_request<F: Future>(
     id: TraceId,
-    limits: RequestLimits,
+    served: Served,
     fut: F,
 ) -> impl Future<Output = F::Output> {
-    scoped(id, None, Some(limits), fut)
+    scoped(id, None, Some(served), fut)
 }
 
-/// The trace id and the runtime's limits of the request being served on
-/// this task, if any.
-pub(crate) fn current_request() -> Option<(TraceId, RequestLimits)> {
+/// The trace id of the request being served on this task and what the
+/// request layer found for it, if any.
+pub(crate) fn current_request() -> Option<(TraceId, Served)> {
     CURRENT
         .try_with(|s| s.request.map(|r| (s.trace_id.clone(), r)))
         .ok()
@@ -163,7 +168,7 @@ pub(crate) fn with_action<F: Future>(
 fn scoped<F: Future>(
     trace_id: TraceId,
     action: Option<&'static str>,
-    request: Option<RequestLimits>,
+    request: Option<Served>,
     fut: F,
 ) -> impl Future<Output = F::Output> {
     let scope = Scope {
