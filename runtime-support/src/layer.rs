@@ -10,23 +10,26 @@
 //! `into_make_service_with_connect_info` would with a layer of its own.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
-use axum::http::HeaderValue;
+use axum::http::{HeaderValue, Method, Uri};
 use axum::response::Response;
 use axum::serve::{IncomingStream, Listener};
 use futures::FutureExt as _;
-use futures::future::BoxFuture;
-use tracing::Instrument as _;
+use futures::future::{CatchUnwind, Either, Ready};
+use tokio::task::futures::TaskLocalFuture;
+use tracing::Span;
 
 use crate::error::{PendingEnvelope, render};
 use crate::heads::Present;
-use crate::trace::{REQUEST_ID, Served, with_request};
+use crate::trace::{REQUEST_ID, Scope, Served, request_scope};
 use crate::{ApiError, Runtime, TraceId};
 
 /// Wraps routes in [`RequestService`], with axum's `DefaultBodyLimit`
@@ -109,7 +112,7 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response, Infallible>>;
+    type Future = TaskLocalFuture<Scope, Respond<S::Future>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -123,79 +126,125 @@ where
         } else {
             TraceId::generate()
         };
-        if let Some(err) = crate::server::head_errors::over_limit(&req, self.rt.config().head_limit)
-        {
-            let mut res = render(&err, id.as_str());
-            if let Ok(v) = HeaderValue::from_str(id.as_str()) {
-                res.headers_mut().insert(REQUEST_ID.clone(), v);
-            }
-            return Box::pin(async move { Ok(res) });
+        let config = self.rt.config();
+        // All of it, the error lines too, runs in the request's log scope.
+        let served = Served {
+            trust_proxy: config.trust_proxy,
+            body_limit: config.body_limit,
+            present,
+        };
+        let (method, uri) = (req.method().clone(), req.uri().clone());
+        if let Some(err) = crate::server::head_errors::over_limit(&req, config.head_limit) {
+            let answer = futures::future::ready(Ok(Ok(render(&err, id.as_str()))));
+            let respond =
+                Respond::new(Either::Right(answer), id.clone(), Span::none(), method, uri);
+            return request_scope(id, served, respond);
         }
         if let Some(peer) = self.peer {
             req.extensions_mut().insert(ConnectInfo(peer));
         }
-        let span = tracing::debug_span!("request", method = %req.method(), path = req.uri().path());
+        let span = tracing::debug_span!("request", method = %method, path = uri.path());
         #[cfg(feature = "otel")]
         crate::observe::otel::link_request(&span, &id, req.headers());
-        // For the error line: cheap clones (the path shares the request's bytes).
-        let (method, uri) = (req.method().clone(), req.uri().clone());
-        let started = Instant::now();
         // The route is called here, not cloned into the future: `Route`
         // clones its boxed service per call anyway. Its handler runs when
         // the future is polled; a panic in either answers the 500 envelope.
-        let call = std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(req)));
-        let scope = id.clone();
-        // All of it, the error lines too, runs in the request's log scope.
-        let served = Served {
-            trust_proxy: self.rt.config().trust_proxy,
-            body_limit: self.rt.config().body_limit,
-            present,
+        let call = match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(req))) {
+            Ok(fut) => Either::Left(AssertUnwindSafe(fut).catch_unwind()),
+            Err(panic) => Either::Right(futures::future::ready(Err(panic))),
         };
-        Box::pin(with_request(scope, served, async move {
-            let outcome = match call {
-                Ok(fut) => {
-                    let run = AssertUnwindSafe(fut).catch_unwind();
-                    run.instrument(span.clone()).await
-                }
-                Err(panic) => Err(panic),
-            };
-            let mut res = match outcome {
-                Ok(Ok(res)) => res,
-                Ok(Err(never)) => match never {},
-                Err(panic) => {
-                    let _e = span.enter();
-                    let err = ApiError::internal(format_args!(
-                        "request handler panicked: {}",
-                        crate::pipeline::panic_message(&panic)
-                    ));
-                    render(&err, id.as_str())
-                }
-            };
-            if res.status().is_server_error() {
-                let _e = span.enter();
-                tracing::error!(
-                    %method,
-                    path = uri.path(),
-                    status = res.status().as_u16(),
-                    latency_ms = started.elapsed().as_millis() as u64,
-                    "request failed"
-                );
+        let respond = Respond::new(call, id.clone(), span, method, uri);
+        request_scope(id, served, respond)
+    }
+}
+
+/// The route's future, or what the request layer answers itself (a head
+/// over the limit, a panic while calling the route), with panics caught.
+type Caught<F> =
+    Either<CatchUnwind<AssertUnwindSafe<F>>, Ready<Result<Result<Response, Infallible>, Panic>>>;
+
+/// A caught panic's payload.
+type Panic = Box<dyn std::any::Any + Send>;
+
+pin_project_lite::pin_project! {
+    /// One request through [`RequestService`], inside the request's scope:
+    /// the route's future polled in the request's span, then the answer
+    /// finished (the 500 envelope for a panic, the error line for a 5xx,
+    /// the trace id in a pending envelope and in `x-request-id`). A named
+    /// future rather than a boxed `async` block, so that hyper keeps it in
+    /// the connection's slot for in-flight requests: no allocation and no
+    /// copy into one per request.
+    pub(crate) struct Respond<F> {
+        #[pin]
+        inner: Caught<F>,
+        id: TraceId,
+        span: Span,
+        method: Method,
+        uri: Uri,
+        started: Instant,
+    }
+}
+
+impl<F> Respond<F> {
+    fn new(inner: Caught<F>, id: TraceId, span: Span, method: Method, uri: Uri) -> Self {
+        Respond {
+            inner,
+            id,
+            span,
+            method,
+            uri,
+            started: Instant::now(),
+        }
+    }
+}
+
+impl<F> Future for Respond<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let outcome = {
+            let _e = this.span.enter();
+            std::task::ready!(this.inner.poll(cx))
+        };
+        let mut res = match outcome {
+            Ok(Ok(res)) => res,
+            Ok(Err(never)) => match never {},
+            Err(panic) => {
+                let _e = this.span.enter();
+                let err = ApiError::internal(format_args!(
+                    "request handler panicked: {}",
+                    crate::pipeline::panic_message(&panic)
+                ));
+                render(&err, this.id.as_str())
             }
-            if let Some(pending) = res.extensions_mut().remove::<PendingEnvelope>() {
-                let mut fresh = render(&pending.0, id.as_str());
-                for (name, value) in res.headers() {
-                    if !fresh.headers().contains_key(name)
-                        && name != axum::http::header::CONTENT_LENGTH
-                    {
-                        fresh.headers_mut().append(name.clone(), value.clone());
-                    }
+        };
+        if res.status().is_server_error() {
+            let _e = this.span.enter();
+            tracing::error!(
+                method = %this.method,
+                path = this.uri.path(),
+                status = res.status().as_u16(),
+                latency_ms = this.started.elapsed().as_millis() as u64,
+                "request failed"
+            );
+        }
+        if let Some(pending) = res.extensions_mut().remove::<PendingEnvelope>() {
+            let mut fresh = render(&pending.0, this.id.as_str());
+            for (name, value) in res.headers() {
+                if !fresh.headers().contains_key(name) && name != axum::http::header::CONTENT_LENGTH
+                {
+                    fresh.headers_mut().append(name.clone(), value.clone());
                 }
-                res = fresh;
             }
-            if let Ok(v) = HeaderValue::from_str(id.as_str()) {
-                res.headers_mut().insert(REQUEST_ID.clone(), v);
-            }
-            Ok(res)
-        }))
+            res = fresh;
+        }
+        if let Ok(v) = HeaderValue::from_str(this.id.as_str()) {
+            res.headers_mut().insert(REQUEST_ID.clone(), v);
+        }
+        Poll::Ready(Ok(res))
     }
 }

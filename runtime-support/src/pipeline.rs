@@ -27,7 +27,7 @@ use crate::session::Session;
 use crate::validate::Validate;
 use crate::{ApiError, Runtime, TraceId};
 
-mod erase;
+pub(crate) mod erase;
 
 use erase::{AnyInput, AnyOutput};
 
@@ -281,7 +281,7 @@ impl ActionSpec {
 
     /// [`Self::run_http`] with the action's types erased: compiled once,
     /// not once per action.
-    async fn serve_http(
+    pub(crate) async fn serve_http(
         &self,
         rt: &Runtime,
         req: &HttpRequest,

@@ -17,6 +17,7 @@ use axum::routing::{MethodFilter, MethodRouter, on_service};
 use futures::future::BoxFuture;
 use serde::Serialize;
 
+use crate::pipeline::erase;
 use crate::wire::{self, Binding, Decode};
 use crate::{
     ActionContext, ActionSpec, ApiError, GuardSpec, HttpRequest, RetryPolicy, Runtime,
@@ -225,14 +226,19 @@ where
             } = &*route;
             let (read, call, app) = (action.read, &action.call, &action.app);
             let handler = move |ctx, input| call(app.clone(), ctx, input);
+            // What `ActionSpec::run_http` does, with the request borrowed
+            // from this future rather than moved into another one.
+            let handler = erase::handler(&handler);
+            let mut input = erase::read(|| read(&req, bindings));
             Ok(action
                 .spec
-                .run_http(
+                .serve_http(
                     &action.rt,
-                    req,
+                    &req,
                     *status,
-                    |req: &HttpRequest| read(req, bindings),
-                    handler,
+                    &mut input,
+                    &handler,
+                    erase::to_json::<O>,
                 )
                 .await)
         })

@@ -138,13 +138,20 @@ pub fn with_trace_id<F: Future>(id: TraceId, fut: F) -> impl Future<Output = F::
 }
 
 /// Runs `fut` as the HTTP request of trace `id`, `served` as the request
-/// layer found it.
-pub(crate) fn with_request<F: Future>(
+/// layer found it. A named type: the request layer's future is one.
+pub(crate) fn request_scope<F: Future>(
     id: TraceId,
     served: Served,
     fut: F,
-) -> impl Future<Output = F::Output> {
-    scoped(id, None, Some(served), fut)
+) -> tokio::task::futures::TaskLocalFuture<Scope, F> {
+    CURRENT.scope(
+        Scope {
+            trace_id: id,
+            action: Cell::new(None),
+            request: Some(served),
+        },
+        fut,
+    )
 }
 
 /// The trace id of the request being served on this task and what the

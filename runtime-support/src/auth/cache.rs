@@ -86,12 +86,18 @@ impl<V: Clone> TtlCache<V> {
 
     /// The value of `key` when it is younger than the TTL.
     pub(crate) fn get(&self, key: &str) -> Option<V> {
+        self.get_at(key, Instant::now())
+    }
+
+    /// [`TtlCache::get`] as of `now`: a caller reading two caches reads
+    /// the clock once.
+    pub(crate) fn get_at(&self, key: &str, now: Instant) -> Option<V> {
         if self.ttl.is_zero() {
             return None;
         }
         self.lock()
             .get(key)
-            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .filter(|(at, _)| now.saturating_duration_since(*at) < self.ttl)
             .map(|(_, v)| v.clone())
     }
 

@@ -189,7 +189,7 @@ impl SessionManager {
         }
         let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
         let p: Payload = serde_json::from_slice(&bytes).ok()?;
-        if p.v != 2 || p.exp <= chrono::Utc::now().timestamp() {
+        if p.v != 2 || p.exp <= super::store::now_ms().div_euclid(1000) {
             return None;
         }
         Some(Session {

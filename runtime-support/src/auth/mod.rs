@@ -315,15 +315,17 @@ impl Auth {
                 continue;
             };
             let now = now_ms();
+            // One monotonic reading for both caches.
+            let at = std::time::Instant::now();
             let Some(row) = self
                 .inner
                 .sessions
-                .get(&claims.id)?
+                .get_at(&claims.id, at)?
                 .filter(|row| session_row_valid(row, &claims, now))
             else {
                 continue;
             };
-            let Some(principal) = self.inner.principals.get(&row.user_id)? else {
+            let Some(principal) = self.inner.principals.get_at(&row.user_id, at)? else {
                 continue;
             };
             if self.renews(&row, now) {
