@@ -25,11 +25,19 @@ impl Present {
 
     /// The optional headers among `headers`' names.
     pub(crate) fn scan(headers: &HeaderMap) -> Self {
-        let mut bits = 0;
-        for name in headers.keys() {
+        Self::scan_sized(headers).0
+    }
+
+    /// [`Present::scan`], and in the same pass the size of the header
+    /// fields as HTTP/1.1 text (`name: value` and a line break each), which
+    /// the request layer holds against `HEAD_LIMIT_BYTES`.
+    pub(crate) fn scan_sized(headers: &HeaderMap) -> (Self, usize) {
+        let (mut bits, mut size) = (0, 0);
+        for (name, value) in headers {
             bits |= Self::bit(name);
+            size += name.as_str().len() + 2 + value.len() + 2;
         }
-        Present(bits)
+        (Present(bits), size)
     }
 
     /// Whether any header of `bits` is present.

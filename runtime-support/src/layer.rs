@@ -120,7 +120,7 @@ where
 
     fn call(&mut self, mut req: Request) -> Self::Future {
         // Most requests name no trace id: then a fresh one, with no lookup.
-        let present = Present::scan(req.headers());
+        let (present, fields) = Present::scan_sized(req.headers());
         let id = if present.any(Present::REQUEST_ID | Present::TRACEPARENT) {
             TraceId::from_headers(req.headers())
         } else {
@@ -134,7 +134,7 @@ where
             present,
         };
         let (method, uri) = (req.method().clone(), req.uri().clone());
-        if let Some(err) = crate::server::head_errors::over_limit(&req, config.head_limit) {
+        if let Some(err) = crate::server::head_errors::over_limit(&req, fields, config.head_limit) {
             let answer = futures::future::ready(Ok(Ok(render(&err, id.as_str()))));
             let respond =
                 Respond::new(Either::Right(answer), id.clone(), Span::none(), method, uri);

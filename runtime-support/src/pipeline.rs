@@ -239,12 +239,16 @@ fn json_response(
     let mut res = if status == StatusCode::NO_CONTENT {
         status.into_response()
     } else {
-        (
-            status,
-            [(axum::http::header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response()
+        // Built directly: `(status, [content type], body).into_response()`
+        // inserts `application/octet-stream` for the body first and then
+        // replaces it, two header insertions for one.
+        let mut res = Response::new(axum::body::Body::from(body));
+        *res.status_mut() = status;
+        res.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        );
+        res
     };
     for (name, value) in headers {
         res.headers_mut().append(name, value);

@@ -37,24 +37,24 @@ pub const URI_TOO_LONG: &str = "uri_too_long";
 pub const MALFORMED_REQUEST: &str = "malformed_request";
 
 /// The size of `req`'s head as HTTP/1.1 text: the request line
-/// (`METHOD target HTTP/1.1`) and one `name: value` line per header
-/// field, each with its line break, and the empty line ending the head.
-pub(crate) fn head_len(req: &axum::extract::Request) -> usize {
+/// (`METHOD target HTTP/1.1`), its header `fields` (one `name: value` line
+/// per field with its line break, as [`crate::heads::Present::scan_sized`]
+/// counts them) and the empty line ending the head.
+pub(crate) fn head_len(req: &axum::extract::Request, fields: usize) -> usize {
     let target = req.uri().path_and_query().map_or(1, |p| p.as_str().len());
     let line = req.method().as_str().len() + 1 + target + " HTTP/1.1\r\n".len();
-    let fields: usize = req
-        .headers()
-        .iter()
-        .map(|(name, value)| name.as_str().len() + 2 + value.len() + 2)
-        .sum();
     line + fields + 2
 }
 
-/// The answer to a head over `limit` bytes ([`head_len`]): 414
-/// `uri_too_long` when the URI alone is over it, else 431
-/// `headers_too_large`; `None` within it.
-pub(crate) fn over_limit(req: &axum::extract::Request, limit: usize) -> Option<ApiError> {
-    let len = head_len(req);
+/// The answer to a head over `limit` bytes ([`head_len`], with header
+/// `fields` of that size): 414 `uri_too_long` when the URI alone is over
+/// it, else 431 `headers_too_large`; `None` within it.
+pub(crate) fn over_limit(
+    req: &axum::extract::Request,
+    fields: usize,
+    limit: usize,
+) -> Option<ApiError> {
+    let len = head_len(req, fields);
     if len <= limit {
         return None;
     }
