@@ -322,14 +322,13 @@ impl ActionSpec {
         };
         // Sessions and principals in the caches: decided without a future;
         // otherwise the store is read, boxed off this request's future.
-        let authenticated = match auth.authenticate_cached(req.headers(), token) {
-            Some(a) => Ok(a),
-            None => Box::pin(auth.authenticate_with(req.headers(), token)).await,
-        };
-        let (session, renew) = match authenticated {
-            Ok(Some(a)) => (Some(a.session), a.renew),
-            Ok(None) => (None, None),
-            Err(e) => return render(&e),
+        let (session, renew) = match auth.authenticate_cached(req.headers(), token) {
+            Some(session) => (session, None),
+            None => match Box::pin(auth.authenticate_with(req.headers(), token)).await {
+                Ok(Some(a)) => (Some(Arc::new(a.session)), a.renew),
+                Ok(None) => (None, None),
+                Err(e) => return render(&e),
+            },
         };
         let idempotent = if present.any(Present::IDEMPOTENCY_KEY) {
             match IdempotentRequest::from_parts(req.method(), req.uri(), req.headers(), req.body())
@@ -352,7 +351,7 @@ impl ActionSpec {
         let inv = Shared {
             trace_id: trace_id.clone(),
             trigger: TriggerKind::Http,
-            session: session.map(Arc::new),
+            session,
             ip: req.ip(),
         };
         let result = self

@@ -92,7 +92,7 @@ struct Inner {
     cookies: SessionManager,
     principals: PrincipalCache,
     /// Shared rows: a hit clones a pointer, not the row's strings.
-    sessions: cache::TtlCache<Option<Arc<session::SessionRow>>>,
+    sessions: cache::TtlCache<Option<Arc<session::CachedRow>>>,
     loader: std::sync::OnceLock<Arc<dyn PrincipalLoader>>,
     options: AuthOptions,
     idempotency: idempotency::Idempotency,
@@ -268,7 +268,8 @@ impl Auth {
                 .inner
                 .sessions
                 .get_or_load(&claims.id, || async {
-                    Ok::<_, ApiError>(self.store().session(&claims.id).await?.map(Arc::new))
+                    let row = self.store().session(&claims.id).await?;
+                    Ok::<_, ApiError>(row.map(|row| Arc::new(session::CachedRow::new(row))))
                 })
                 .await?;
             let now = now_ms();
@@ -301,12 +302,14 @@ impl Auth {
     /// caller then awaits [`Auth::authenticate_with`], which decides the
     /// same way (the same checks, [`session_row_valid`] and
     /// [`cookie_session`]). A request's future then carries no
-    /// authentication state on the common path.
+    /// authentication state on the common path, and the session is the one
+    /// last built from the cached row for the same principal
+    /// ([`session::CachedRow::session`]): a pointer copied, no string.
     pub(crate) fn authenticate_cached(
         &self,
         headers: &HeaderMap,
         token: Option<&str>,
-    ) -> Option<Option<Authenticated>> {
+    ) -> Option<Option<Arc<Session>>> {
         if token.is_some() {
             return None;
         }
@@ -331,11 +334,7 @@ impl Auth {
             if self.renews(&row, now) {
                 return None;
             }
-            let session = cookie_session(&row, &principal);
-            return Some(Some(Authenticated {
-                session,
-                renew: None,
-            }));
+            return Some(Some(row.session(&principal)));
         }
         Some(None)
     }
@@ -463,7 +462,7 @@ fn session_row_valid(row: &session::SessionRow, claims: &Session, now: i64) -> b
 }
 
 /// The session a cookie stands for, from its row and its user's principal.
-fn cookie_session(row: &session::SessionRow, principal: &Principal) -> Session {
+pub(crate) fn cookie_session(row: &session::SessionRow, principal: &Principal) -> Session {
     Session {
         id: row.id.clone(),
         principal: principal.clone(),

@@ -113,6 +113,49 @@ pub struct SessionRow {
     pub org_id: Option<String>,
 }
 
+/// A [`SessionRow`] as the identity caches keep it, with the [`Session`]
+/// last built from it and the principal it was built with. A steady
+/// caller's request then shares that session instead of cloning the row's
+/// and the principal's strings into a new one; a changed principal (a new
+/// `Arc` in the principal cache) builds it again. A row that changes
+/// (renewal, revocation, a new active organization) is forgotten by the
+/// cache, memo and all.
+pub(crate) struct CachedRow {
+    row: SessionRow,
+    built: std::sync::Mutex<Option<(std::sync::Arc<Principal>, std::sync::Arc<Session>)>>,
+}
+
+impl CachedRow {
+    pub(crate) fn new(row: SessionRow) -> Self {
+        CachedRow {
+            row,
+            built: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The session this row and `principal` stand for: the one built last
+    /// when it was built with this same principal.
+    pub(crate) fn session(&self, principal: &std::sync::Arc<Principal>) -> std::sync::Arc<Session> {
+        let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((with, session)) = &*built
+            && std::sync::Arc::ptr_eq(with, principal)
+        {
+            return session.clone();
+        }
+        let session = std::sync::Arc::new(super::cookie_session(&self.row, principal));
+        *built = Some((principal.clone(), session.clone()));
+        session
+    }
+}
+
+impl std::ops::Deref for CachedRow {
+    type Target = SessionRow;
+
+    fn deref(&self) -> &SessionRow {
+        &self.row
+    }
+}
+
 /// A user's role names and permissions.
 pub type RolesAndPermissions = (Vec<String>, Vec<String>);
 
@@ -403,3 +446,41 @@ macro_rules! session_store {
 
 session_store!(SqliteStore);
 session_store!(PgStore);
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn row() -> SessionRow {
+        SessionRow {
+            id: "s1".into(),
+            user_id: "u1".into(),
+            created_at: 1_000,
+            expires_at: 9_000_000,
+            revoked_at: None,
+            org_id: Some("o1".into()),
+        }
+    }
+
+    #[test]
+    fn a_cached_row_shares_its_session_while_the_principal_is_the_same() {
+        let cached = CachedRow::new(row());
+        let principal = Arc::new(Principal::new("u1").with_role("member"));
+        let first = cached.session(&principal);
+        assert_eq!(first.id, "s1");
+        assert_eq!(first.principal.roles, ["member"]);
+        assert_eq!((first.issued_at, first.expires_at), (1, 9_000));
+        assert_eq!(first.org_id.as_deref(), Some("o1"));
+        assert!(Arc::ptr_eq(&first, &cached.session(&principal)));
+
+        // The principal cache reloaded the user: a new session, with the
+        // new roles, and that one is shared from then on.
+        let promoted = Arc::new(Principal::new("u1").with_role("admin"));
+        let second = cached.session(&promoted);
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert_eq!(second.principal.roles, ["admin"]);
+        assert!(Arc::ptr_eq(&second, &cached.session(&promoted)));
+    }
+}
