@@ -65,12 +65,16 @@ impl<S: Send + Sync> FromRequest<S> for HttpRequest {
                     .and_then(|v| v.trim().parse::<IpAddr>().ok())
             })
             .flatten();
-        let ip = forwarded.or_else(|| {
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
-        });
+        // The peer: from the request's scope under the runtime's server
+        // (a static action route gets no `ConnectInfo`), else from axum's.
+        let ip = forwarded
+            .or_else(|| limits.and_then(|l| l.peer).map(|p| p.ip()))
+            .or_else(|| {
+                parts
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0.ip())
+            });
         let too_large = || {
             ApiError::framework(
                 StatusCode::PAYLOAD_TOO_LARGE,

@@ -13,6 +13,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -29,6 +30,7 @@ use tracing::Span;
 
 use crate::error::{PendingEnvelope, render};
 use crate::heads::Present;
+use crate::routes::DirectTable;
 use crate::trace::{REQUEST_ID, Scope, Served, request_scope};
 use crate::{ApiError, Runtime, TraceId};
 
@@ -51,6 +53,7 @@ impl<S> tower::Layer<S> for RequestLayer {
             inner: tower::Layer::layer(&limit, inner),
             rt: self.0.clone(),
             peer: None,
+            direct: None,
         }
     }
 }
@@ -79,6 +82,18 @@ pub(crate) struct RequestService<S> {
     /// ([`Runtime::app`](crate::Runtime::app)), where the server's own
     /// make-service adds it.
     peer: Option<SocketAddr>,
+    /// The static action routes answered without the router
+    /// ([`crate::Routes`]): only under [`Connections`], without CORS.
+    direct: Option<Arc<DirectTable>>,
+}
+
+impl<S> RequestService<S> {
+    /// Answers the routes of `table` without the router (see
+    /// [`crate::Routes`]).
+    pub(crate) fn with_direct(mut self, table: DirectTable) -> Self {
+        self.direct = (!table.is_empty()).then(|| Arc::new(table));
+        self
+    }
 }
 
 /// The make-service of [`crate::Server`]: one [`RequestService`] per
@@ -112,7 +127,7 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = TaskLocalFuture<Scope, Respond<S::Future>>;
+    type Future = TaskLocalFuture<Scope, Respond<Either<S::Future, DirectFuture>>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
@@ -132,6 +147,7 @@ where
             trust_proxy: config.trust_proxy,
             body_limit: config.body_limit,
             present,
+            peer: self.peer,
         };
         let (method, uri) = (req.method().clone(), req.uri().clone());
         if let Some(err) = crate::server::head_errors::over_limit(&req, fields, config.head_limit) {
@@ -140,16 +156,29 @@ where
                 Respond::new(Either::Right(answer), id.clone(), Span::none(), method, uri);
             return request_scope(id, served, respond);
         }
-        if let Some(peer) = self.peer {
-            req.extensions_mut().insert(ConnectInfo(peer));
-        }
         let span = tracing::debug_span!("request", method = %method, path = uri.path());
         #[cfg(feature = "otel")]
         crate::observe::otel::link_request(&span, &id, req.headers());
+        // A static action route is called directly: it reads no extension
+        // (the peer is in the request's scope). Anything else goes through
+        // the router, with the peer as axum's `ConnectInfo` for its routes.
+        let direct = self
+            .direct
+            .as_ref()
+            .and_then(|table| table.find(&method, uri.path()));
         // The route is called here, not cloned into the future: `Route`
         // clones its boxed service per call anyway. Its handler runs when
         // the future is polled; a panic in either answers the 500 envelope.
-        let call = match std::panic::catch_unwind(AssertUnwindSafe(|| self.inner.call(req))) {
+        let called = std::panic::catch_unwind(AssertUnwindSafe(|| match direct {
+            Some(route) => Either::Right(route.serve(req)),
+            None => {
+                if let Some(peer) = self.peer {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                }
+                Either::Left(self.inner.call(req))
+            }
+        }));
+        let call = match called {
             Ok(fut) => Either::Left(AssertUnwindSafe(fut).catch_unwind()),
             Err(panic) => Either::Right(futures::future::ready(Err(panic))),
         };
@@ -162,6 +191,9 @@ where
 /// over the limit, a panic while calling the route), with panics caught.
 type Caught<F> =
     Either<CatchUnwind<AssertUnwindSafe<F>>, Ready<Result<Result<Response, Infallible>, Panic>>>;
+
+/// The future of a route answered without the router.
+type DirectFuture = futures::future::BoxFuture<'static, Result<Response, Infallible>>;
 
 /// A caught panic's payload.
 type Panic = Box<dyn std::any::Any + Send>;

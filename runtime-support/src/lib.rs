@@ -406,6 +406,7 @@ pub mod mcp;
 pub mod observe;
 pub mod pipeline;
 pub mod route;
+mod routes;
 pub use auth::ratelimit;
 pub mod runs;
 mod runtime;
@@ -443,6 +444,7 @@ pub use logging::init_tracing;
 /// declaration in `main.rs`) to use the system allocator.
 #[cfg(feature = "mimalloc")]
 pub use mimalloc::MiMalloc;
+pub use routes::{ActionRoute, Routes};
 pub use runtime::{Error, Runtime, RuntimeBuilder, block_on};
 pub use schedule::{MissedTicks, Schedule};
 pub use server::{Server, run_main, serve};

@@ -12,12 +12,14 @@ use std::convert::Infallible;
 use std::task::{Context, Poll};
 
 use axum::extract::{FromRequest as _, Request};
+use axum::http::Method;
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{MethodFilter, MethodRouter, on_service};
 use futures::future::BoxFuture;
 use serde::Serialize;
 
 use crate::pipeline::erase;
+use crate::routes::{ActionRoute, Direct};
 use crate::wire::{self, Binding, Decode};
 use crate::{
     ActionContext, ActionSpec, ApiError, GuardSpec, HttpRequest, RetryPolicy, Runtime,
@@ -93,54 +95,80 @@ where
     where
         O: Serialize + Send,
     {
-        on_service(
-            method,
-            Serve(Arc::new(Route {
-                action: self.clone(),
-                status,
-                bindings,
-            })),
-        )
+        on_service(method, self.serve(status, bindings))
     }
 
-    /// [`Action::on`] for `GET`.
-    pub fn get(&self, status: u16, bindings: &'static [Binding]) -> MethodRouter
+    fn serve(&self, status: u16, bindings: &'static [Binding]) -> Serve<H, I, F>
     where
         O: Serialize + Send,
     {
-        self.on(MethodFilter::GET, status, bindings)
+        Serve(Arc::new(Route {
+            action: self.clone(),
+            status,
+            bindings,
+        }))
     }
 
-    /// [`Action::on`] for `POST`.
-    pub fn post(&self, status: u16, bindings: &'static [Binding]) -> MethodRouter
+    /// The route serving the action for `method` (`filter`), as
+    /// [`Action::on`] builds it, with the same service for the server's
+    /// table of static routes ([`crate::Routes`]).
+    fn at(
+        &self,
+        method: Method,
+        filter: MethodFilter,
+        status: u16,
+        bindings: &'static [Binding],
+    ) -> ActionRoute
     where
         O: Serialize + Send,
     {
-        self.on(MethodFilter::POST, status, bindings)
+        let serve = self.serve(status, bindings);
+        ActionRoute::new(on_service(filter, serve.clone()), method, Arc::new(serve))
     }
 
-    /// [`Action::on`] for `PUT`.
-    pub fn put(&self, status: u16, bindings: &'static [Binding]) -> MethodRouter
+    /// [`Action::on`] for `GET`, for [`crate::Routes::route`] (`.into()`
+    /// makes it a `MethodRouter`).
+    pub fn get(&self, status: u16, bindings: &'static [Binding]) -> ActionRoute
     where
         O: Serialize + Send,
     {
-        self.on(MethodFilter::PUT, status, bindings)
+        self.at(Method::GET, MethodFilter::GET, status, bindings)
     }
 
-    /// [`Action::on`] for `PATCH`.
-    pub fn patch(&self, status: u16, bindings: &'static [Binding]) -> MethodRouter
+    /// [`Action::on`] for `POST`, for [`crate::Routes::route`] (`.into()`
+    /// makes it a `MethodRouter`).
+    pub fn post(&self, status: u16, bindings: &'static [Binding]) -> ActionRoute
     where
         O: Serialize + Send,
     {
-        self.on(MethodFilter::PATCH, status, bindings)
+        self.at(Method::POST, MethodFilter::POST, status, bindings)
     }
 
-    /// [`Action::on`] for `DELETE`.
-    pub fn delete(&self, status: u16, bindings: &'static [Binding]) -> MethodRouter
+    /// [`Action::on`] for `PUT`, for [`crate::Routes::route`] (`.into()`
+    /// makes it a `MethodRouter`).
+    pub fn put(&self, status: u16, bindings: &'static [Binding]) -> ActionRoute
     where
         O: Serialize + Send,
     {
-        self.on(MethodFilter::DELETE, status, bindings)
+        self.at(Method::PUT, MethodFilter::PUT, status, bindings)
+    }
+
+    /// [`Action::on`] for `PATCH`, for [`crate::Routes::route`] (`.into()`
+    /// makes it a `MethodRouter`).
+    pub fn patch(&self, status: u16, bindings: &'static [Binding]) -> ActionRoute
+    where
+        O: Serialize + Send,
+    {
+        self.at(Method::PATCH, MethodFilter::PATCH, status, bindings)
+    }
+
+    /// [`Action::on`] for `DELETE`, for [`crate::Routes::route`] (`.into()`
+    /// makes it a `MethodRouter`).
+    pub fn delete(&self, status: u16, bindings: &'static [Binding]) -> ActionRoute
+    where
+        O: Serialize + Send,
+    {
+        self.at(Method::DELETE, MethodFilter::DELETE, status, bindings)
     }
 
     /// Subscribes the action to `event` through [`Runtime::on_event`],
@@ -213,6 +241,36 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
+        self.respond(req)
+    }
+}
+
+impl<H, I, F, Fut, O, E> Direct for Serve<H, I, F>
+where
+    H: Send + Sync + 'static,
+    I: Validate + Clone + Send + 'static,
+    F: Fn(Arc<H>, ActionContext, I) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<O, E>> + Send,
+    O: Serialize + Send + 'static,
+    E: Into<ApiError> + Send,
+{
+    fn serve(&self, req: Request) -> BoxFuture<'static, Result<Response, Infallible>> {
+        self.respond(req)
+    }
+}
+
+impl<H, I, F, Fut, O, E> Serve<H, I, F>
+where
+    H: Send + Sync + 'static,
+    I: Validate + Clone + Send + 'static,
+    F: Fn(Arc<H>, ActionContext, I) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<O, E>> + Send,
+    O: Serialize + Send + 'static,
+    E: Into<ApiError> + Send,
+{
+    /// The request's answer: its parts and body read into an
+    /// [`HttpRequest`], then the pipeline.
+    fn respond(&self, req: Request) -> BoxFuture<'static, Result<Response, Infallible>> {
         let route = self.0.clone();
         Box::pin(async move {
             let req = match HttpRequest::from_request(req, &()).await {
@@ -280,7 +338,7 @@ impl ActionSpec {
 ///
 /// ```ignore
 /// let create_task = action!(rt, app, TASKS_CREATE_TASK, TasksHandler::create_task, CreateTaskInput);
-/// Router::new().route("/api/tasks", create_task.post(201, &[]))
+/// Routes::new().route("/api/tasks", create_task.post(201, &[]))
 /// ```
 #[macro_export]
 macro_rules! action {

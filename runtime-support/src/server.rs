@@ -26,23 +26,31 @@ impl Runtime {
     /// catching (500 envelope), `/healthz` and `/readyz`, and the 404 and 405
     /// envelopes, and `/metrics` when `METRICS` is on. The result is ready
     /// for `axum::serve` or `tower::ServiceExt::oneshot`.
-    pub fn app(&self, routes: Router) -> Router {
-        self.routes(routes)
+    pub fn app(&self, routes: impl Into<Router>) -> Router {
+        self.routes(routes.into())
             .layer(crate::layer::RequestLayer(self.clone()))
     }
 
     /// [`Runtime::app`] as [`Server`] serves it: the request service
     /// around the whole router, once per connection, rather than around
     /// each route (`Router::layer` wraps every route in a boxed `Route`
-    /// that is cloned per request). Same stack, same answers.
+    /// that is cloned per request), and answering static action routes
+    /// without the router ([`crate::Routes`]) unless CORS is on (its layer
+    /// is in the router). Same stack, same answers.
     fn service(
         &self,
-        routes: Router,
+        routes: crate::Routes,
     ) -> crate::layer::RequestService<crate::layer::BodyLimited<Router>> {
-        tower::Layer::layer(
+        let (routes, direct) = routes.into_parts();
+        let service = tower::Layer::layer(
             &crate::layer::RequestLayer(self.clone()),
             self.routes(routes),
-        )
+        );
+        if self.config().cors_origins.is_empty() {
+            service.with_direct(direct)
+        } else {
+            service
+        }
     }
 
     /// The generated `routes` with everything [`Runtime::app`] adds but
@@ -146,13 +154,13 @@ impl Server {
     /// Binds `HOST:PORT` from the runtime's config and prepares
     /// [`Runtime::app`] over `routes`. Refuses to start when a webhook in
     /// `routes` cannot verify its deliveries ([`crate::webhooks::check`]).
-    pub async fn bind(rt: Runtime, routes: Router) -> Result<Server, Error> {
+    pub async fn bind(rt: Runtime, routes: impl Into<crate::Routes>) -> Result<Server, Error> {
         crate::webhooks::check(&rt)?;
         let addr = SocketAddr::new(rt.config().host, rt.config().port);
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| Error::Bind { addr, source })?;
-        let app = rt.service(routes);
+        let app = rt.service(routes.into());
         Ok(Server { listener, app, rt })
     }
 
@@ -224,7 +232,7 @@ impl Server {
 }
 
 /// Binds and serves `routes` until SIGINT/SIGTERM (see [`Server`]).
-pub async fn serve(rt: Runtime, routes: Router) -> Result<(), Error> {
+pub async fn serve(rt: Runtime, routes: impl Into<crate::Routes>) -> Result<(), Error> {
     Server::bind(rt, routes).await?.run().await
 }
 

@@ -120,6 +120,8 @@ pub(crate) struct Served {
     pub(crate) body_limit: usize,
     /// The optional headers the request carries.
     pub(crate) present: crate::heads::Present,
+    /// The connection's peer, when the runtime's server accepted it.
+    pub(crate) peer: Option<std::net::SocketAddr>,
 }
 
 tokio::task_local! {

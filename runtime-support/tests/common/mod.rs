@@ -218,7 +218,7 @@ pub struct Serving {
 
 impl Serving {
     /// Binds `routes` on `rt` and serves them.
-    pub async fn start(rt: Runtime, routes: Router) -> Serving {
+    pub async fn start(rt: Runtime, routes: impl Into<bunbase_runtime::Routes>) -> Serving {
         let server = bunbase_runtime::Server::bind(rt, routes)
             .await
             .expect("bind");

@@ -11,7 +11,7 @@ use super::handlers::*;
 use ::bunbase_runtime::{
     ActionSpec, Backoff, GuardSpec, RateLimitKey, RetryPolicy, Runtime,
 };
-use ::bunbase_runtime::axum::Router;
+use ::bunbase_runtime::Routes;
 use ::std::sync::Arc;
 use ::bunbase_runtime::action;
 use ::bunbase_runtime::wire::{Binding, Param};
@@ -123,7 +123,7 @@ pub static TASKS_UPDATE_TASK: ActionSpec = ActionSpec::new(
 );
 
 /// Serves `auth.login` on its routes and events through the pipeline.
-fn serve_auth_login<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Router) -> Router {
+fn serve_auth_login<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Routes) -> Routes {
     let action = action!(rt, app, AUTH_LOGIN, AuthHandler::login, LoginInput);
     router
         .route("/api/auth/login", action.post(200, &[]))
@@ -131,7 +131,7 @@ fn serve_auth_login<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Router) -> 
 }
 
 /// Serves `auth.logout` on its routes and events through the pipeline.
-fn serve_auth_logout<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Router) -> Router {
+fn serve_auth_logout<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Routes) -> Routes {
     let action = action!(rt, app, AUTH_LOGOUT, AuthHandler::logout);
     router
         .route("/api/auth/logout", action.post(204, &[]))
@@ -139,7 +139,7 @@ fn serve_auth_logout<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Router) ->
 }
 
 /// Serves `auth.me` on its routes and events through the pipeline.
-fn serve_auth_me<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Router) -> Router {
+fn serve_auth_me<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Routes) -> Routes {
     let action = action!(rt, app, AUTH_ME, AuthHandler::me);
     router
         .route("/api/auth/me", action.get(200, &[]))
@@ -150,8 +150,8 @@ fn serve_auth_me<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Router) -> Rou
 fn serve_auth_register<H: Handlers>(
     rt: &Runtime,
     app: &Arc<H>,
-    router: Router,
-) -> Router {
+    router: Routes,
+) -> Routes {
     let action = action!(rt, app, AUTH_REGISTER, AuthHandler::register, RegisterInput);
     router
         .route("/api/auth/register", action.post(201, &[]))
@@ -162,8 +162,8 @@ fn serve_auth_register<H: Handlers>(
 fn serve_health_health<H: Handlers>(
     rt: &Runtime,
     app: &Arc<H>,
-    router: Router,
-) -> Router {
+    router: Routes,
+) -> Routes {
     let action = action!(rt, app, HEALTH_HEALTH, HealthHandler::health);
     router
         .route("/api/health", action.get(200, &[]))
@@ -174,8 +174,8 @@ fn serve_health_health<H: Handlers>(
 fn serve_orgs_create_org<H: Handlers>(
     rt: &Runtime,
     app: &Arc<H>,
-    router: Router,
-) -> Router {
+    router: Routes,
+) -> Routes {
     let action = action!(
         rt, app, ORGS_CREATE_ORG, OrgsHandler::create_org, CreateOrgInput
     );
@@ -185,7 +185,7 @@ fn serve_orgs_create_org<H: Handlers>(
 }
 
 /// Serves `orgs.report` on its routes and events through the pipeline.
-fn serve_orgs_report<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Router) -> Router {
+fn serve_orgs_report<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Routes) -> Routes {
     let action = action!(rt, app, ORGS_REPORT, OrgsHandler::report, ReportInput);
     router
         .route(
@@ -199,8 +199,8 @@ fn serve_orgs_report<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Router) ->
 fn serve_orgs_start_trial<H: Handlers>(
     rt: &Runtime,
     app: &Arc<H>,
-    router: Router,
-) -> Router {
+    router: Routes,
+) -> Routes {
     let action = action!(
         rt, app, ORGS_START_TRIAL, OrgsHandler::start_trial, StartTrialInput
     );
@@ -216,8 +216,8 @@ fn serve_orgs_start_trial<H: Handlers>(
 fn serve_tasks_create_task<H: Handlers>(
     rt: &Runtime,
     app: &Arc<H>,
-    router: Router,
-) -> Router {
+    router: Routes,
+) -> Routes {
     let action = action!(
         rt, app, TASKS_CREATE_TASK, TasksHandler::create_task, CreateTaskInput
     );
@@ -230,8 +230,8 @@ fn serve_tasks_create_task<H: Handlers>(
 fn serve_tasks_delete_task<H: Handlers>(
     rt: &Runtime,
     app: &Arc<H>,
-    router: Router,
-) -> Router {
+    router: Routes,
+) -> Routes {
     let action = action!(
         rt, app, TASKS_DELETE_TASK, TasksHandler::delete_task, DeleteTaskInput
     );
@@ -244,8 +244,8 @@ fn serve_tasks_delete_task<H: Handlers>(
 fn serve_tasks_get_task<H: Handlers>(
     rt: &Runtime,
     app: &Arc<H>,
-    router: Router,
-) -> Router {
+    router: Routes,
+) -> Routes {
     let action = action!(rt, app, TASKS_GET_TASK, TasksHandler::get_task, GetTaskInput);
     router
         .route("/api/tasks/{id}", action.get(200, &[Binding::Path("id", Param::Str)]))
@@ -256,8 +256,8 @@ fn serve_tasks_get_task<H: Handlers>(
 fn serve_tasks_list_tasks<H: Handlers>(
     rt: &Runtime,
     app: &Arc<H>,
-    router: Router,
-) -> Router {
+    router: Routes,
+) -> Routes {
     let action = action!(
         rt, app, TASKS_LIST_TASKS, TasksHandler::list_tasks, ListTasksInput
     );
@@ -282,8 +282,8 @@ fn serve_tasks_list_tasks<H: Handlers>(
 fn serve_tasks_on_task_created<H: Handlers>(
     rt: &Runtime,
     app: &Arc<H>,
-    router: Router,
-) -> Router {
+    router: Routes,
+) -> Routes {
     let action = action!(
         rt, app, TASKS_ON_TASK_CREATED, TasksHandler::on_task_created, TaskCreatedPayload
     );
@@ -295,8 +295,8 @@ fn serve_tasks_on_task_created<H: Handlers>(
 fn serve_tasks_update_task<H: Handlers>(
     rt: &Runtime,
     app: &Arc<H>,
-    router: Router,
-) -> Router {
+    router: Routes,
+) -> Routes {
     let action = action!(
         rt, app, TASKS_UPDATE_TASK, TasksHandler::update_task, UpdateTaskInput
     );
@@ -311,12 +311,13 @@ fn serve_tasks_update_task<H: Handlers>(
 /// contracts have them, the OpenAPI document and the docs page.
 /// Also subscribes event-triggered actions to the runtime's event
 /// bus and registers the jobs and schedules of queue and cron
-/// actions (`jobs`). Wrap the result with
-/// `Runtime::app` (the server does) for trace ids, 404/405 envelopes
-/// and health checks.
-pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
+/// actions (`jobs`). `Server::bind` serves it with trace ids,
+/// 404/405 envelopes and health checks, answering the static
+/// action routes without the axum router; `Runtime::app` wraps
+/// it as an axum `Router` (`.into()` gives the router alone).
+pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Routes {
     let app = Arc::new(app);
-    let router = Router::new();
+    let router = Routes::new();
     let router = serve_auth_login(rt, &app, router);
     let router = serve_auth_logout(rt, &app, router);
     let router = serve_auth_me(rt, &app, router);

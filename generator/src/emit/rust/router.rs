@@ -82,7 +82,7 @@ fn router_head(ir: &Ir) -> TokenStream {
         #[allow(unused_imports)]
         use super::handlers::*;
         use ::bunbase_runtime::{#(#runtime),*};
-        use ::bunbase_runtime::axum::Router;
+        use ::bunbase_runtime::Routes;
         use ::std::sync::Arc;
         #uses
     }
@@ -112,13 +112,14 @@ fn router_tail(ir: &Ir) -> TokenStream {
         /// contracts have them, the OpenAPI document and the docs page.
         /// Also subscribes event-triggered actions to the runtime's event
         /// bus and registers the jobs and schedules of queue and cron
-        /// actions (`jobs`). Wrap the result with
-        /// `Runtime::app` (the server does) for trace ids, 404/405 envelopes
-        /// and health checks.
-        pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Router {
+        /// actions (`jobs`). `Server::bind` serves it with trace ids,
+        /// 404/405 envelopes and health checks, answering the static
+        /// action routes without the axum router; `Runtime::app` wraps
+        /// it as an axum `Router` (`.into()` gives the router alone).
+        pub fn router<H: Handlers>(rt: &Runtime, app: H) -> Routes {
             let app = Arc::new(app);
             #register_custom
-            let router = Router::new();
+            let router = Routes::new();
             #(#serves)*
             super::jobs::register(rt, &app);
             router
@@ -216,7 +217,7 @@ fn serve_fn(ir: &Ir, a: &Action) -> TokenStream {
     ));
     quote! {
         #[doc = #doc]
-        fn #name<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Router) -> Router {
+        fn #name<H: Handlers>(rt: &Runtime, app: &Arc<H>, router: Routes) -> Routes {
             let action = action!(rt, app, #spec, #tr::#m #input);
             #(#subs)*
             router #routes
