@@ -241,7 +241,7 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        self.respond(req)
+        Direct::serve(self, req)
     }
 }
 
@@ -254,23 +254,9 @@ where
     O: Serialize + Send + 'static,
     E: Into<ApiError> + Send,
 {
-    fn serve(&self, req: Request) -> BoxFuture<'static, Result<Response, Infallible>> {
-        self.respond(req)
-    }
-}
-
-impl<H, I, F, Fut, O, E> Serve<H, I, F>
-where
-    H: Send + Sync + 'static,
-    I: Validate + Clone + Send + 'static,
-    F: Fn(Arc<H>, ActionContext, I) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Result<O, E>> + Send,
-    O: Serialize + Send + 'static,
-    E: Into<ApiError> + Send,
-{
     /// The request's answer: its parts and body read into an
     /// [`HttpRequest`], then the pipeline.
-    fn respond(&self, req: Request) -> BoxFuture<'static, Result<Response, Infallible>> {
+    fn serve(&self, req: Request) -> BoxFuture<'static, Result<Response, Infallible>> {
         let route = self.0.clone();
         Box::pin(async move {
             let req = match HttpRequest::from_request(req, &()).await {

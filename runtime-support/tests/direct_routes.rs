@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use bunbase_runtime::tokio;
 use bunbase_runtime::{
     ActionContext, ActionSpec, ApiError, CustomGuards, GuardRequest, GuardSpec, Routes, wire,
 };
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use common::send_over as send;
 
 static ECHO: ActionSpec = ActionSpec::new("test.echo", &[GuardSpec::Custom { name: "seen" }]);
 static BOOM: ActionSpec = ActionSpec::new("test.boom", &[]);
@@ -35,47 +35,6 @@ impl CustomGuards for Seen {
 }
 
 struct App;
-
-/// One request's answer: status, head lines (lowercase names) and body.
-struct Answer {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        let prefix = format!("{name}: ");
-        self.head
-            .lines()
-            .find_map(|l| l.strip_prefix(prefix.as_str()))
-    }
-}
-
-async fn send(addr: SocketAddr, method: &str, path: &str, extra: &str) -> Answer {
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nhost: test\r\ncontent-length: 0\r\n{extra}connection: close\r\n\r\n"
-    );
-    s.write_all(head.as_bytes()).await.expect("write");
-    let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf))
-        .await
-        .expect("answered in time")
-        .expect("read");
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").expect("a head and a body");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .expect("a status");
-    Answer {
-        status,
-        head: head.to_ascii_lowercase(),
-        body: body.to_owned(),
-    }
-}
 
 /// `/echo` (static) and `/items/{id}` (a pattern) answer the trace id the
 /// handler saw; `/boom` panics; `/layered` is wrapped in a layer that

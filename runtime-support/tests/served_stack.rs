@@ -11,32 +11,16 @@ use bunbase_runtime::axum::routing::get;
 use bunbase_runtime::http::HttpRequest;
 use bunbase_runtime::tokio;
 use bunbase_runtime::trace::current_trace_id;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 /// Sends one `GET path` with `extra` header lines and reads the answer:
 /// `(status, x-request-id, body)`.
 async fn get_with(addr: SocketAddr, path: &str, extra: &str) -> (u16, String, String) {
-    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let head = format!("GET {path} HTTP/1.1\r\nhost: test\r\n{extra}connection: close\r\n\r\n");
-    s.write_all(head.as_bytes()).await.expect("write");
-    let mut buf = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf))
-        .await
-        .expect("answered in time")
-        .expect("read");
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").expect("a head and a body");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .expect("a status");
-    let id = head
-        .lines()
-        .find_map(|l| l.strip_prefix("x-request-id: "))
-        .unwrap_or_else(|| panic!("no x-request-id in {head}"))
+    let answer = common::send_over(addr, "GET", path, extra).await;
+    let id = answer
+        .header("x-request-id")
+        .unwrap_or_else(|| panic!("no x-request-id in {}", answer.head))
         .to_owned();
-    (status, id, body.to_owned())
+    (answer.status, id, answer.body)
 }
 
 #[tokio::test]
