@@ -33,6 +33,9 @@ pub struct HttpRequest {
     ip: Option<IpAddr>,
     /// The optional headers it carries ([`Present`]).
     present: Present,
+    /// When the request layer received it (when it was read, outside the
+    /// runtime's stack).
+    arrived: std::time::Instant,
 }
 
 impl<S: Send + Sync> FromRequest<S> for HttpRequest {
@@ -117,6 +120,7 @@ impl<S: Send + Sync> FromRequest<S> for HttpRequest {
             trace_id,
             ip,
             present,
+            arrived: limits.map_or_else(std::time::Instant::now, |l| l.arrived),
         })
     }
 }
@@ -145,6 +149,11 @@ impl HttpRequest {
     /// The optional headers the pipeline reads that this request carries.
     pub(crate) fn present(&self) -> Present {
         self.present
+    }
+
+    /// When the request arrived (see the field).
+    pub(crate) fn arrived(&self) -> std::time::Instant {
+        self.arrived
     }
 
     /// The client address: the connection's peer, or the first

@@ -148,12 +148,19 @@ where
             body_limit: config.body_limit,
             present,
             peer: self.peer,
+            arrived: Instant::now(),
         };
         let (method, uri) = (req.method().clone(), req.uri().clone());
         if let Some(err) = crate::server::head_errors::over_limit(&req, fields, config.head_limit) {
             let answer = futures::future::ready(Ok(Ok(render(&err, id.as_str()))));
-            let respond =
-                Respond::new(Either::Right(answer), id.clone(), Span::none(), method, uri);
+            let respond = Respond::new(
+                Either::Right(answer),
+                id.clone(),
+                Span::none(),
+                method,
+                uri,
+                served.arrived,
+            );
             return request_scope(id, served, respond);
         }
         let span = tracing::debug_span!("request", method = %method, path = uri.path());
@@ -182,7 +189,7 @@ where
             Ok(fut) => Either::Left(AssertUnwindSafe(fut).catch_unwind()),
             Err(panic) => Either::Right(futures::future::ready(Err(panic))),
         };
-        let respond = Respond::new(call, id.clone(), span, method, uri);
+        let respond = Respond::new(call, id.clone(), span, method, uri, served.arrived);
         request_scope(id, served, respond)
     }
 }
@@ -218,14 +225,21 @@ pin_project_lite::pin_project! {
 }
 
 impl<F> Respond<F> {
-    fn new(inner: Caught<F>, id: TraceId, span: Span, method: Method, uri: Uri) -> Self {
+    fn new(
+        inner: Caught<F>,
+        id: TraceId,
+        span: Span,
+        method: Method,
+        uri: Uri,
+        started: Instant,
+    ) -> Self {
         Respond {
             inner,
             id,
             span,
             method,
             uri,
-            started: Instant::now(),
+            started,
         }
     }
 }

@@ -322,7 +322,7 @@ impl ActionSpec {
         };
         // Sessions and principals in the caches: decided without a future;
         // otherwise the store is read, boxed off this request's future.
-        let (session, renew) = match auth.authenticate_cached(req.headers(), token) {
+        let (session, renew) = match auth.authenticate_cached(req.headers(), token, req.arrived()) {
             Some(session) => (session, None),
             None => match Box::pin(auth.authenticate_with(req.headers(), token)).await {
                 Ok(Some(a)) => (Some(Arc::new(a.session)), a.renew),

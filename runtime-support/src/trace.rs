@@ -122,6 +122,8 @@ pub(crate) struct Served {
     pub(crate) present: crate::heads::Present,
     /// The connection's peer, when the runtime's server accepted it.
     pub(crate) peer: Option<std::net::SocketAddr>,
+    /// When the request layer received the request.
+    pub(crate) arrived: std::time::Instant,
 }
 
 tokio::task_local! {

@@ -178,6 +178,12 @@ impl SessionManager {
     /// keys and it has not expired; `None` otherwise. The server-side row is
     /// checked by [`crate::auth::Auth::authenticate`], not here.
     pub fn verify(&self, value: &str) -> Option<Session> {
+        self.verify_at(value, super::store::now_ms())
+    }
+
+    /// [`SessionManager::verify`] as of `now_ms` (milliseconds since the
+    /// Unix epoch): a caller that reads the clock anyway reads it once.
+    pub(crate) fn verify_at(&self, value: &str, now_ms: i64) -> Option<Session> {
         let (payload, tag) = value.trim().split_once('.')?;
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
         let mut valid = subtle::Choice::from(0);
@@ -189,7 +195,7 @@ impl SessionManager {
         }
         let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
         let p: Payload = serde_json::from_slice(&bytes).ok()?;
-        if p.v != 2 || p.exp <= super::store::now_ms().div_euclid(1000) {
+        if p.v != 2 || p.exp <= now_ms.div_euclid(1000) {
             return None;
         }
         Some(Session {

@@ -305,21 +305,23 @@ impl Auth {
     /// authentication state on the common path, and the session is the one
     /// last built from the cached row for the same principal
     /// ([`session::CachedRow::session`]): a pointer copied, no string.
+    /// The caches' entries are judged as of `at` (the request's arrival:
+    /// the clock is not read again for them).
     pub(crate) fn authenticate_cached(
         &self,
         headers: &HeaderMap,
         token: Option<&str>,
+        at: std::time::Instant,
     ) -> Option<Option<Arc<Session>>> {
         if token.is_some() {
             return None;
         }
+        // One wall-clock reading for the cookie's expiry and the row's.
+        let now = now_ms();
         for value in self.inner.cookies.cookie_values(headers) {
-            let Some(claims) = self.inner.cookies.verify(value) else {
+            let Some(claims) = self.inner.cookies.verify_at(value, now) else {
                 continue;
             };
-            let now = now_ms();
-            // One monotonic reading for both caches.
-            let at = std::time::Instant::now();
             let Some(row) = self
                 .inner
                 .sessions
