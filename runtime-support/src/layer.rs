@@ -94,6 +94,42 @@ impl<S> RequestService<S> {
         self.direct = (!table.is_empty()).then(|| Arc::new(table));
         self
     }
+
+    /// Calls the route for `req` (`method` and `uri` are its own), with a
+    /// panic in the call caught. A static action route is called directly:
+    /// it reads no extension (the peer is in the request's scope). Anything
+    /// else goes through the router, with the peer as axum's `ConnectInfo`
+    /// for its routes. The route is called here, not cloned into the
+    /// future: `Route` clones its boxed service per call anyway. Its
+    /// handler runs when the future is polled; a panic in either answers
+    /// the 500 envelope.
+    fn route(
+        &mut self,
+        mut req: Request,
+        method: &Method,
+        uri: &Uri,
+    ) -> Caught<Either<S::Future, DirectFuture>>
+    where
+        S: tower::Service<Request, Response = Response, Error = Infallible>,
+    {
+        let direct = self
+            .direct
+            .as_ref()
+            .and_then(|table| table.find(method, uri.path()));
+        let called = std::panic::catch_unwind(AssertUnwindSafe(|| match direct {
+            Some(route) => Either::Right(route.serve(req)),
+            None => {
+                if let Some(peer) = self.peer {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                }
+                Either::Left(self.inner.call(req))
+            }
+        }));
+        match called {
+            Ok(fut) => Either::Left(AssertUnwindSafe(fut).catch_unwind()),
+            Err(panic) => Either::Right(futures::future::ready(Err(panic))),
+        }
+    }
 }
 
 /// The make-service of [`crate::Server`]: one [`RequestService`] per
@@ -133,7 +169,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request) -> Self::Future {
+    fn call(&mut self, req: Request) -> Self::Future {
         // Most requests name no trace id: then a fresh one, with no lookup.
         let (present, fields) = Present::scan_sized(req.headers());
         let id = if present.any(Present::REQUEST_ID | Present::TRACEPARENT) {
@@ -151,45 +187,27 @@ where
             arrived: Instant::now(),
         };
         let (method, uri) = (req.method().clone(), req.uri().clone());
-        if let Some(err) = crate::server::head_errors::over_limit(&req, fields, config.head_limit) {
-            let answer = futures::future::ready(Ok(Ok(render(&err, id.as_str()))));
-            let respond = Respond::new(
-                Either::Right(answer),
-                id.clone(),
-                Span::none(),
-                method,
-                uri,
-                served.arrived,
-            );
-            return request_scope(id, served, respond);
-        }
-        let span = tracing::debug_span!("request", method = %method, path = uri.path());
-        #[cfg(feature = "otel")]
-        crate::observe::otel::link_request(&span, &id, req.headers());
-        // A static action route is called directly: it reads no extension
-        // (the peer is in the request's scope). Anything else goes through
-        // the router, with the peer as axum's `ConnectInfo` for its routes.
-        let direct = self
-            .direct
-            .as_ref()
-            .and_then(|table| table.find(&method, uri.path()));
-        // The route is called here, not cloned into the future: `Route`
-        // clones its boxed service per call anyway. Its handler runs when
-        // the future is polled; a panic in either answers the 500 envelope.
-        let called = std::panic::catch_unwind(AssertUnwindSafe(|| match direct {
-            Some(route) => Either::Right(route.serve(req)),
-            None => {
-                if let Some(peer) = self.peer {
-                    req.extensions_mut().insert(ConnectInfo(peer));
+        let (inner, span) =
+            match crate::server::head_errors::over_limit(&req, fields, config.head_limit) {
+                Some(err) => {
+                    let answer = futures::future::ready(Ok(Ok(render(&err, id.as_str()))));
+                    (Either::Right(answer), Span::none())
                 }
-                Either::Left(self.inner.call(req))
-            }
-        }));
-        let call = match called {
-            Ok(fut) => Either::Left(AssertUnwindSafe(fut).catch_unwind()),
-            Err(panic) => Either::Right(futures::future::ready(Err(panic))),
+                None => {
+                    let span = tracing::debug_span!("request", method = %method, path = uri.path());
+                    #[cfg(feature = "otel")]
+                    crate::observe::otel::link_request(&span, &id, req.headers());
+                    (self.route(req, &method, &uri), span)
+                }
+            };
+        let respond = Respond {
+            inner,
+            id: id.clone(),
+            span,
+            method,
+            uri,
+            started: served.arrived,
         };
-        let respond = Respond::new(call, id.clone(), span, method, uri, served.arrived);
         request_scope(id, served, respond)
     }
 }
@@ -221,26 +239,6 @@ pin_project_lite::pin_project! {
         method: Method,
         uri: Uri,
         started: Instant,
-    }
-}
-
-impl<F> Respond<F> {
-    fn new(
-        inner: Caught<F>,
-        id: TraceId,
-        span: Span,
-        method: Method,
-        uri: Uri,
-        started: Instant,
-    ) -> Self {
-        Respond {
-            inner,
-            id,
-            span,
-            method,
-            uri,
-            started,
-        }
     }
 }
 
