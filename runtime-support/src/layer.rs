@@ -6,8 +6,10 @@
 //! that is cloned per request. [`crate::Server`] goes one step further:
 //! [`Connections`] wraps the whole router in it once per accepted
 //! connection (no `Route` between hyper and the router), storing the peer
-//! as axum's `ConnectInfo` in each request, as
-//! `into_make_service_with_connect_info` would with a layer of its own.
+//! as axum's `ConnectInfo` in each request the router serves, as
+//! `into_make_service_with_connect_info` would with a layer of its own, and
+//! calls static action routes directly ([`crate::Routes`]), which read the
+//! peer from the request's scope instead.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -62,8 +64,9 @@ impl<S> tower::Layer<S> for RequestLayer {
 /// - answers a head over `HEAD_LIMIT_BYTES` with 431 (or 414) and the
 ///   envelope, before any route runs;
 /// - picks the trace id (`x-request-id`, else `traceparent`, else new),
-///   makes it, the runtime's request limits and the optional headers the
-///   request carries (scanned once) current for the request's task
+///   makes it, the runtime's request limits, the optional headers the
+///   request carries (scanned once), the peer and the arrival time current
+///   for the request's task
 ///   ([`crate::trace::current_request`]: no request extension, no
 ///   allocation) and echoes it as `x-request-id`;
 /// - opens the request's `debug` span (`request{method path}`) and logs
@@ -76,8 +79,9 @@ impl<S> tower::Layer<S> for RequestLayer {
 pub(crate) struct RequestService<S> {
     inner: S,
     rt: Runtime,
-    /// The connection's peer, stored in each request as axum's
-    /// `ConnectInfo` when the service serves one connection
+    /// The connection's peer, in each request's scope and, for a request
+    /// the router serves, as axum's `ConnectInfo`, when the service serves
+    /// one connection
     /// ([`Connections`]); `None` when it wraps each route
     /// ([`Runtime::app`](crate::Runtime::app)), where the server's own
     /// make-service adds it.

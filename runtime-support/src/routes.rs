@@ -5,7 +5,7 @@
 //! `MatchedPath`, `UrlParams`: the map they live in grows past its first
 //! table with the runtime's own two), the route's boxed service cloned, its
 //! future boxed again, and the content length set on the way out (about
-//! 3,000 instructions, 4 % of a request whose handler does no I/O). An
+//! 4,700 instructions, 7 % of a request whose handler does no I/O). An
 //! action route at a path without parameters is a `(method, path)` pair
 //! nothing else can claim: axum refuses two routes for one method and path,
 //! and a static path wins over any pattern. `Server` answers such a request

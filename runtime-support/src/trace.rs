@@ -110,8 +110,9 @@ pub(crate) struct Scope {
 }
 
 /// What the request layer hands [`crate::http::HttpRequest`]: the settings
-/// of the runtime serving the request, and the optional headers it carries
-/// (scanned once, by the layer).
+/// of the runtime serving the request, the optional headers it carries
+/// (scanned once, by the layer), the connection's peer and when the
+/// request arrived.
 #[derive(Clone, Copy)]
 pub(crate) struct Served {
     /// `TRUST_PROXY`: the client address comes from `X-Forwarded-For`.
@@ -148,14 +149,7 @@ pub(crate) fn request_scope<F: Future>(
     served: Served,
     fut: F,
 ) -> tokio::task::futures::TaskLocalFuture<Scope, F> {
-    CURRENT.scope(
-        Scope {
-            trace_id: id,
-            action: Cell::new(None),
-            request: Some(served),
-        },
-        fut,
-    )
+    scoped(id, None, Some(served), fut)
 }
 
 /// The trace id of the request being served on this task and what the
@@ -181,7 +175,7 @@ fn scoped<F: Future>(
     action: Option<&'static str>,
     request: Option<Served>,
     fut: F,
-) -> impl Future<Output = F::Output> {
+) -> tokio::task::futures::TaskLocalFuture<Scope, F> {
     let scope = Scope {
         trace_id,
         action: Cell::new(action),
