@@ -17,11 +17,16 @@
 # usage: xtask/callgrind/overhead.sh [generated|all|off|baseline ...]
 # env:   COUNT (4000), CONNS (16), WARMUP (800), SETTLE (3 s), NO_BUILD=1 to
 #        reuse the built servers, KEEP=1 to keep the callgrind files
-#        (then: callgrind_annotate DIR/cg.out.1).
+#        (then: callgrind_annotate DIR/cg.out.1), CG_OPTS for more callgrind
+#        options: with "--cache-sim=yes" it also prints each cache level's
+#        simulated misses per request (e.g. "--cache-sim=yes --D1=32768,8,64
+#        --LL=524288,8,64" models this machine's L1d and L2 per core).
+#        TARGET (target/generated-ws) for servers built elsewhere, e.g. with
+#        line tables for callgrind_annotate.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-TARGET=$ROOT/target/generated-ws
+TARGET=${TARGET:-$ROOT/target/generated-ws}
 COUNT=${COUNT:-4000}
 CONNS=${CONNS:-16}
 WARMUP=${WARMUP:-800}
@@ -53,7 +58,7 @@ measure() {
     (cd "$dir" && exec env HOST=127.0.0.1 PORT="$port" \
         DATABASE_URL="sqlite://$dir/bench.db?mode=rwc" SESSION_SECRET=$SECRET \
         SESSION_COOKIE_SECURE=false RUST_LOG=info "$@" \
-        valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" "$bin" \
+        valgrind --tool=callgrind ${CG_OPTS:-} --callgrind-out-file="$dir/cg.out" "$bin" \
         >"$dir/stdout.log" 2>"$dir/stderr.log") &
     pid=$!
     for _ in $(seq 600); do
@@ -72,9 +77,16 @@ measure() {
     HOST=127.0.0.1 callgrind_control -d "$pid" >/dev/null 2>&1
     kill -TERM "$pid"
     wait "$pid" || true
-    total=$(sed -n 's/^summary: *//p; s/^totals: *//p' "$dir"/cg.out.1 | head -1)
+    local counts events
+    counts=$(sed -n 's/^summary: *//p; s/^totals: *//p' "$dir"/cg.out.1 | head -1)
+    total=${counts%% *}
     printf '%-26s %12d instructions  %8d per request  (%s requests, %s connections)\n' \
         "$name" "$total" $((total / COUNT)) "$COUNT" "$CONNS"
+    events=$(sed -n 's/^events: *//p' "$dir"/cg.out.1 | head -1)
+    if [ "$events" != Ir ]; then
+        python3 -c 'import sys; names, counts, n = sys.argv[1].split(), sys.argv[2].split(), int(sys.argv[3]); print("  per request: " + "  ".join(f"{a} {int(b) / n:.1f}" for a, b in zip(names, counts)))' \
+            "$events" "$counts" "$COUNT"
+    fi
     if [ "${KEEP:-}" = 1 ]; then echo "  kept: $dir"; else rm -rf "$dir"; fi
 }
 
