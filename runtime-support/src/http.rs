@@ -7,12 +7,15 @@
 //! field, wrong type) is 400 `validation_failed` with one violation naming
 //! its JSON-pointer path.
 
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use bytes::Bytes;
+use futures::FutureExt as _;
 use http_body_util::BodyExt as _;
 use serde::de::DeserializeOwned;
 
@@ -43,13 +46,7 @@ impl<S: Send + Sync> FromRequest<S> for HttpRequest {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let (mut parts, body) = req.into_parts();
-        let path_params = match RawPathParams::from_request_parts(&mut parts, state).await {
-            Ok(raw) => raw
-                .iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-            Err(_) => Vec::new(),
-        };
+        let path_params = path_params(&mut parts);
         // Under the runtime's stack the request layer made the trace id, the
         // runtime's limits and the headers it found current for this task.
         let (trace_id, limits) = match crate::trace::current_request() {
@@ -78,40 +75,14 @@ impl<S: Send + Sync> FromRequest<S> for HttpRequest {
                     .get::<ConnectInfo<SocketAddr>>()
                     .map(|c| c.0.ip())
             });
-        let too_large = || {
-            ApiError::framework(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                codes::PAYLOAD_TOO_LARGE,
-                "The request body is too large: send less data (the server's limit is set by BODY_LIMIT_BYTES).",
-            )
-        };
-        let unreadable = || {
-            ApiError::framework(
-                StatusCode::BAD_REQUEST,
-                codes::MALFORMED_JSON,
-                "The request body could not be read.",
-            )
-        };
         let body = match limits.map(|l| l.body_limit) {
             // Under the runtime's stack: read up to its limit directly.
             Some(limit) => match http_body_util::Limited::new(body, limit).collect().await {
                 Ok(collected) => collected.to_bytes(),
-                Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
-                Err(_) => return Err(unreadable()),
+                Err(e) => return Err(body_error(e.is::<http_body_util::LengthLimitError>())),
             },
             // Mounted elsewhere: axum's extractor applies `DefaultBodyLimit`.
-            None => {
-                let probe = Request::from_parts(parts.clone(), body);
-                Bytes::from_request(probe, state)
-                    .await
-                    .map_err(|rejection| {
-                        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                            too_large()
-                        } else {
-                            unreadable()
-                        }
-                    })?
-            }
+            None => body_elsewhere(Request::from_parts(parts.clone(), body), state).await?,
         };
         Ok(HttpRequest {
             parts,
@@ -123,6 +94,56 @@ impl<S: Send + Sync> FromRequest<S> for HttpRequest {
             arrived: limits.map_or_else(std::time::Instant::now, |l| l.arrived),
         })
     }
+}
+
+/// The path parameters axum matched for the request's route, as owned
+/// pairs; none for a route answered without the router. Out of line, as
+/// the body's errors and reading it outside the runtime's stack are: the
+/// request's future keeps to the path of a request that is read whole.
+#[inline(never)]
+fn path_params(parts: &mut Parts) -> Vec<(String, String)> {
+    // The extractor only reads the request's extensions: it never waits.
+    match RawPathParams::from_request_parts(parts, &()).now_or_never() {
+        Some(Ok(raw)) => raw
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The error of a body that is over the limit (413 `payload_too_large`)
+/// or could not be read (400 `malformed_json`).
+#[cold]
+#[inline(never)]
+fn body_error(too_large: bool) -> ApiError {
+    if too_large {
+        ApiError::framework(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            codes::PAYLOAD_TOO_LARGE,
+            "The request body is too large: send less data (the server's limit is set by BODY_LIMIT_BYTES).",
+        )
+    } else {
+        ApiError::framework(
+            StatusCode::BAD_REQUEST,
+            codes::MALFORMED_JSON,
+            "The request body could not be read.",
+        )
+    }
+}
+
+/// The body of a request served outside the runtime's stack (the routes
+/// mounted in another server), read by axum's extractor, which applies
+/// `DefaultBodyLimit`.
+fn body_elsewhere<'a, S: Send + Sync>(
+    probe: Request,
+    state: &'a S,
+) -> Pin<Box<dyn Future<Output = Result<Bytes, ApiError>> + Send + 'a>> {
+    Box::pin(async move {
+        Bytes::from_request(probe, state)
+            .await
+            .map_err(|rejection| body_error(rejection.status() == StatusCode::PAYLOAD_TOO_LARGE))
+    })
 }
 
 impl HttpRequest {

@@ -16,7 +16,7 @@ use serde::Serialize;
 use tracing::Instrument as _;
 
 use crate::auth::guard::{GuardRequest, GuardSpec, run_guards};
-use crate::auth::idempotency::{Begin, Claimed, IdempotentRequest, REPLAYED};
+use crate::auth::idempotency::{Begin, Claimed, IdempotentRequest};
 use crate::auth::session::AuthMethod;
 use crate::context::{ActionContext, Effects, TriggerKind};
 use crate::events::EventDelivery;
@@ -27,6 +27,7 @@ use crate::session::Session;
 use crate::validate::Validate;
 use crate::{ApiError, Runtime, TraceId};
 
+mod answer;
 pub(crate) mod erase;
 
 use erase::{AnyInput, AnyOutput};
@@ -203,6 +204,9 @@ struct Shared {
     trigger: TriggerKind,
     session: Option<Arc<Session>>,
     ip: Option<IpAddr>,
+    /// When the run started: an HTTP request's arrival (read once by the
+    /// request layer), otherwise when the pipeline was called.
+    started: Instant,
 }
 
 impl From<Invocation> for Shared {
@@ -212,6 +216,7 @@ impl From<Invocation> for Shared {
             trigger: inv.trigger,
             session: inv.session.map(Arc::new),
             ip: inv.ip,
+            started: Instant::now(),
         }
     }
 }
@@ -292,9 +297,9 @@ impl ActionSpec {
         status: u16,
         decode: &mut erase::Read<'_>,
         handler: &erase::Handler<'_>,
-        to_json: fn(&(dyn std::any::Any + Send)) -> Result<Vec<u8>, String>,
+        to_json: answer::ToJson,
     ) -> Response {
-        let trace_id = req.trace_id().clone();
+        let trace_id = req.trace_id();
         let render = |err: &ApiError| crate::error::render(err, trace_id.as_str());
         // The optional headers read below, as the request layer found them:
         // a lookup runs only for one the request carries.
@@ -353,6 +358,7 @@ impl ActionSpec {
             trigger: TriggerKind::Http,
             session,
             ip: req.ip(),
+            started: req.arrived(),
         };
         let result = self
             .execute(
@@ -367,68 +373,21 @@ impl ActionSpec {
                 RunMode::default(),
             )
             .await;
-        let claimed = claim.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let idem = auth.idempotency();
-        let mut res = match result {
-            Ok(Outcome::Ran(success)) => {
-                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-                let body = if status == StatusCode::NO_CONTENT {
-                    Vec::new()
-                } else {
-                    match to_json(&*success.output) {
-                        Ok(body) => body,
-                        Err(e) => {
-                            if let Some(c) = &claimed {
-                                idem.release(c).await;
-                            }
-                            return render(&ApiError::internal(format_args!(
-                                "{}: output does not serialise: {e}",
-                                self.name
-                            )));
-                        }
-                    }
-                };
-                if let Some(c) = &claimed {
-                    // A response that sets cookies (a sign-in) is not
-                    // replayed without them: the retry runs again.
-                    let sets_cookie = success
-                        .headers
-                        .iter()
-                        .any(|(name, _)| name == axum::http::header::SET_COOKIE);
-                    if sets_cookie {
-                        idem.release(c).await;
-                    } else {
-                        idem.complete(c, status.as_u16(), &String::from_utf8_lossy(&body))
-                            .await;
-                    }
-                }
-                json_response(status, body, success.headers)
-            }
-            Ok(Outcome::Replayed {
-                status,
-                body,
-                mut headers,
-            }) => {
-                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-                headers.push((
-                    axum::http::HeaderName::from_static(REPLAYED),
-                    axum::http::HeaderValue::from_static("true"),
-                ));
-                json_response(status, body.into_bytes(), headers)
-            }
-            Err(err) => {
-                if let Some(c) = &claimed {
-                    // A result the handler decided is kept; a retryable
-                    // failure lets the retry run again.
-                    if err.is_retryable() {
-                        idem.release(c).await;
-                    } else {
-                        let body = serde_json::to_string(&err.to_envelope(trace_id.as_str()))
-                            .unwrap_or_default();
-                        idem.complete(c, err.status().as_u16(), &body).await;
-                    }
-                }
-                render(&err)
+        // The run is over: the claim is taken without locking.
+        let claimed = claim.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut res = match claimed {
+            None => answer::answer(self.name, result, status, to_json, trace_id.as_str()),
+            Some(claimed) => {
+                answer::answer_claimed(
+                    auth.idempotency(),
+                    claimed,
+                    self.name,
+                    result,
+                    status,
+                    to_json,
+                    trace_id.as_str(),
+                )
+                .await
             }
         };
         if let Some(cookie) = renew
@@ -595,16 +554,18 @@ impl ActionSpec {
             trigger = inv.trigger.as_str(),
             attempt = tracing::field::Empty,
         );
-        let id = inv.trace_id.clone();
+        // A request's run names its action in the request's scope; any
+        // other run gets a scope of its own, with a copy of the trace id.
+        let own_scope =
+            (!crate::trace::claim_scope(&inv.trace_id, self.name)).then(|| inv.trace_id.clone());
         // On the heap: the run's future holds the attempts' and the run
         // record's state (kilobytes); boxed here, the layers above it (the
         // log scope, the route's service) move a pointer instead of
         // copying it at every level.
         let run = Box::pin(self.execute_in_scope(rt, inv, call, input, handler, span, mode));
-        if crate::trace::claim_scope(&id, self.name) {
-            run.await
-        } else {
-            crate::trace::with_action(id, self.name, run).await
+        match own_scope {
+            None => run.await,
+            Some(id) => crate::trace::with_action(id, self.name, run).await,
         }
     }
 
@@ -622,34 +583,36 @@ impl ActionSpec {
         span: tracing::Span,
         mode: RunMode,
     ) -> Result<Outcome<AnyOutput>, ApiError> {
-        let started = Instant::now();
-        let trace_id = inv.trace_id.clone();
+        let started = inv.started;
         let trigger = inv.trigger;
         let (result, attempts) = self
-            .attempt_all(rt, inv, call, input, handler, span.clone(), mode)
+            .attempt_all(rt, &inv, call, input, handler, span.clone(), mode)
             .instrument(span.clone())
             .await;
-        let duration = started.elapsed();
+        // How long the run took is read from the clock only when something
+        // uses it: a log line that is written, metrics, a stored run. A
+        // success at the default level and history setting reads no clock
+        // here (its arrival was read once, by the request layer).
         {
             let _e = span.enter();
             match &result {
                 // Success is the common case and is in the run history
                 // already: at info it would cost every request a log line.
                 Ok(_) => tracing::debug!(
-                    duration_ms = duration.as_millis() as u64,
+                    duration_ms = started.elapsed().as_millis() as u64,
                     attempts,
                     "action succeeded"
                 ),
                 Err(e) if e.status().is_server_error() => {
                     tracing::error!(
-                        duration_ms = duration.as_millis() as u64,
+                        duration_ms = started.elapsed().as_millis() as u64,
                         attempts,
                         code = e.code(),
                         "action failed"
                     )
                 }
                 Err(e) => tracing::info!(
-                    duration_ms = duration.as_millis() as u64,
+                    duration_ms = started.elapsed().as_millis() as u64,
                     attempts,
                     code = e.code(),
                     "action denied"
@@ -661,7 +624,7 @@ impl ActionSpec {
             self.name,
             trigger,
             result.as_ref().map(|_| ()),
-            duration,
+            started,
             attempts,
         );
         let status = if result.is_ok() {
@@ -669,12 +632,12 @@ impl ActionSpec {
         } else {
             RunStatus::Error
         };
-        // The run's id is made only when it is stored (`RUN_HISTORY`).
-        // The run's wall-clock start is read only for a run that is
-        // stored: the time it ended, less how long it took.
-        let ended = started + duration;
-        rt.runs()
-            .finish_with(self.name, status, ended, || FinishedRun {
+        // The run's id is made only when it is stored (`RUN_HISTORY`), and
+        // its duration and wall-clock start (the time it ended, less how
+        // long it took) are read then.
+        rt.runs().finish_with(self.name, status, started, || {
+            let duration = started.elapsed();
+            FinishedRun {
                 id: uuid::Uuid::now_v7(),
                 action: self.name,
                 trigger: trigger.as_str(),
@@ -682,10 +645,11 @@ impl ActionSpec {
                 error_code: result.as_ref().err().map(|e| e.code().into()),
                 duration_ms: duration.as_millis().min(i64::MAX as u128) as i64,
                 attempt: i64::from(attempts),
-                trace_id,
+                trace_id: inv.trace_id.clone(),
                 started_at: chrono::Utc::now()
                     - chrono::TimeDelta::from_std(duration).unwrap_or(chrono::TimeDelta::MAX),
-            });
+            }
+        });
         result
     }
 
@@ -696,7 +660,7 @@ impl ActionSpec {
     async fn attempt_all(
         &self,
         rt: &Runtime,
-        inv: Shared,
+        inv: &Shared,
         call: Call<'_>,
         input: &mut erase::Read<'_>,
         handler: &erase::Handler<'_>,
@@ -732,7 +696,7 @@ impl ActionSpec {
         if let Some(h) = http
             && let Some(idem) = h.idempotent
         {
-            let caller = caller_of(&inv);
+            let caller = caller_of(inv);
             let begin = rt.auth().idempotency().begin(&caller, self.name, idem);
             match Box::pin(begin).await {
                 Ok(Begin::Run(c)) => *h.claim.lock().unwrap_or_else(|p| p.into_inner()) = Some(c),
@@ -757,7 +721,8 @@ impl ActionSpec {
                 if let Some(c) =
                     http.and_then(|h| h.claim.lock().unwrap_or_else(|p| p.into_inner()).take())
                 {
-                    rt.auth().idempotency().release(&c).await;
+                    // Boxed: the store's future would size the run's.
+                    Box::pin(rt.auth().idempotency().release(&c)).await;
                 }
                 return (Err(e), 0);
             }
@@ -772,7 +737,7 @@ impl ActionSpec {
         };
         if let Some(n) = mode.single_attempt {
             let result = self
-                .attempt(rt, &inv, org, handler, input, n, &span, mode.job)
+                .attempt(rt, inv, org, handler, input, n, &span, mode.job)
                 .await;
             return (result.map(ran), n);
         }
@@ -783,14 +748,14 @@ impl ActionSpec {
             // kept for the retry (one-attempt actions never copy it).
             if attempt >= max {
                 let result = self
-                    .attempt(rt, &inv, org.clone(), handler, input, attempt, &span, None)
+                    .attempt(rt, inv, org.clone(), handler, input, attempt, &span, None)
                     .await;
                 return (result.map(ran), attempt);
             }
             let err = match self
                 .attempt(
                     rt,
-                    &inv,
+                    inv,
                     org.clone(),
                     handler,
                     input.clone_input(),

@@ -51,7 +51,9 @@ pub struct RunRecord {
     pub status: RunStatus,
     /// The envelope code when failed.
     pub error_code: Option<String>,
-    /// Wall time of the whole run, retries and backoff included.
+    /// Wall time of the whole run, retries and backoff included; for an
+    /// HTTP request, from its arrival (reading the body and the session
+    /// included) to its answer.
     pub duration_ms: i64,
     /// Attempts made (1 when the first try settled it).
     pub attempt: i64,
@@ -77,7 +79,9 @@ pub struct FinishedRun {
     pub status: RunStatus,
     /// The envelope code when failed.
     pub error_code: Option<Box<str>>,
-    /// Wall time of the whole run, retries and backoff included.
+    /// Wall time of the whole run, retries and backoff included; for an
+    /// HTTP request, from its arrival (reading the body and the session
+    /// included) to its answer.
     pub duration_ms: i64,
     /// Attempts made (1 when the first try settled it).
     pub attempt: i64,
@@ -814,9 +818,10 @@ impl RunRecorder {
     }
 
     /// Whether a run that ended with `status` is stored; counts the run as
-    /// skipped when not. `sample` names the action and the time the run
-    /// ended, for [`RunHistory::Sampled`]; runs recorded by hand (`None`)
-    /// are not sampled.
+    /// skipped when not. `sample` names the action and a time of the run
+    /// (when it started, for the pipeline's runs), for
+    /// [`RunHistory::Sampled`]; runs recorded by hand (`None`) are not
+    /// sampled.
     fn keeps(&self, sample: Option<(&'static str, Instant)>, status: RunStatus) -> bool {
         let history = RunHistory::from_u8(
             self.pending.history.load(Ordering::Relaxed),
@@ -848,15 +853,16 @@ impl RunRecorder {
     }
 
     /// [`Self::finish`] with the run built only when [`RunHistory`] stores
-    /// a run that ended with `status` at `ended`.
+    /// a run that started at `started` and ended with `status` (sampled by
+    /// the second it started in).
     pub(crate) fn finish_with(
         &self,
         action: &'static str,
         status: RunStatus,
-        ended: Instant,
+        started: Instant,
         build: impl FnOnce() -> FinishedRun,
     ) {
-        if self.keeps(Some((action, ended)), status) {
+        if self.keeps(Some((action, started)), status) {
             self.queue(Queued::Run(build()));
         }
     }

@@ -10,7 +10,7 @@ pub mod metrics;
 #[cfg(feature = "otel")]
 pub mod otel;
 
-use std::time::Duration;
+use std::time::Instant;
 
 use crate::context::TriggerKind;
 use crate::{ApiError, Runtime};
@@ -38,23 +38,24 @@ impl std::fmt::Debug for MetricsConfig {
 /// Whether this build can serve metrics (the `metrics` feature).
 pub const METRICS_BUILT: bool = cfg!(feature = "metrics");
 
-/// Records a finished run of `action` (every trigger): its outcome, its
-/// duration and, on failure, its error code.
+/// Records a finished run of `action` (every trigger) that started at
+/// `started`: its outcome, its duration (read only when metrics are on)
+/// and, on failure, its error code.
 #[inline]
 pub(crate) fn on_run(
     rt: &Runtime,
     action: &'static str,
     trigger: TriggerKind,
     result: Result<(), &ApiError>,
-    duration: Duration,
+    started: Instant,
     attempts: u32,
 ) {
     #[cfg(feature = "metrics")]
     if let Some(m) = rt.metrics() {
-        m.record_run(action, trigger, result, duration, attempts);
+        m.record_run(action, trigger, result, started.elapsed(), attempts);
     }
     #[cfg(not(feature = "metrics"))]
-    let _ = (rt, action, trigger, result, duration, attempts);
+    let _ = (rt, action, trigger, result, started, attempts);
 }
 
 /// Records that a guard of `action` refused a run with `err`.
