@@ -97,10 +97,7 @@ impl<S: Send + Sync> FromRequest<S> for HttpRequest {
 }
 
 /// The path parameters axum matched for the request's route, as owned
-/// pairs; none for a route answered without the router. Out of line, as
-/// the body's errors and reading it outside the runtime's stack are: the
-/// request's future keeps to the path of a request that is read whole.
-#[inline(never)]
+/// pairs; none for a route answered without the router.
 fn path_params(parts: &mut Parts) -> Vec<(String, String)> {
     // The extractor only reads the request's extensions: it never waits.
     match RawPathParams::from_request_parts(parts, &()).now_or_never() {

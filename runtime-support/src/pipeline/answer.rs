@@ -2,9 +2,9 @@
 //!
 //! The answer with no claimed key is plain code. Settling a claim awaits
 //! the store, so [`answer_claimed`] is a boxed future of its own: awaited
-//! inline, the store's query futures would size every request's future
-//! (the largest state an `async` block holds sets its size), and every
-//! request would allocate and copy kilobytes it does not use.
+//! inline, the store's futures would be states of every request's future,
+//! which is as large as its largest state, whether or not the request
+//! carries a key.
 
 use std::any::Any;
 use std::future::Future;
