@@ -17,6 +17,7 @@ mod url;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -151,7 +152,7 @@ impl AsPool for Pool {
 
 impl AsPool for Db {
     fn as_pool(&self) -> &Pool {
-        &self.pool
+        &self.0.pool
     }
 }
 
@@ -193,8 +194,15 @@ macro_rules! with_pool {
 /// write lock makes every request that writes meanwhile wait out SQLite's
 /// busy handler (sleeps of 1 ms and more). On PostgreSQL and in-memory
 /// SQLite both pools are the same.
+///
+/// One pointer: every action's context holds a clone, so cloning and
+/// dropping it is one reference count, not one per pool.
 #[derive(Debug, Clone)]
-pub struct Db {
+pub struct Db(Arc<Pools>);
+
+/// What a [`Db`] shares.
+#[derive(Debug)]
+struct Pools {
     pool: Pool,
     history: Pool,
     /// Whether `history` is its own file, attached to `pool`'s connections.
@@ -224,21 +232,21 @@ impl Db {
         match Dialect::from_url(url)? {
             Dialect::Postgres => {
                 let pool = Pool::Postgres(open_postgres(url, max).await?);
-                Ok(Db {
+                Ok(Db::of(Pools {
                     history: pool.clone(),
                     pool,
                     attached: false,
-                })
+                }))
             }
             Dialect::Sqlite => {
                 let memory = url.contains(":memory:") || url.contains("mode=memory");
                 if memory {
                     let pool = Pool::Sqlite(open_sqlite(url, 1, true, None, None).await?);
-                    return Ok(Db {
+                    return Ok(Db::of(Pools {
                         history: pool.clone(),
                         pool,
                         attached: false,
-                    });
+                    }));
                 }
                 if let Some(dir) = url::sqlite_path(url).as_deref().and_then(Path::parent)
                     && !dir.as_os_str().is_empty()
@@ -262,11 +270,11 @@ impl Db {
                 };
                 let attached = attach.is_some();
                 let pool = open_sqlite(url, max, false, attach, None).await?;
-                Ok(Db {
+                Ok(Db::of(Pools {
                     history: Pool::Sqlite(history.unwrap_or_else(|| pool.clone())),
                     pool: Pool::Sqlite(pool),
                     attached,
-                })
+                }))
             }
         }
     }
@@ -274,26 +282,30 @@ impl Db {
     /// Wraps pools opened elsewhere (tests, tools): `history` is
     /// `pool` itself, with nothing attached.
     pub fn from_pool(pool: Pool) -> Db {
-        Db {
+        Db::of(Pools {
             history: pool.clone(),
             pool,
             attached: false,
-        }
+        })
+    }
+
+    fn of(pools: Pools) -> Db {
+        Db(Arc::new(pools))
     }
 
     /// The dialect (chosen by the URL's scheme).
     pub fn dialect(&self) -> Dialect {
-        self.pool.dialect()
+        self.0.pool.dialect()
     }
 
     /// The typed pool: match on it, or use [`with_pool!`].
     pub fn pool(&self) -> &Pool {
-        &self.pool
+        &self.0.pool
     }
 
     /// The SQLite pool, when this is an SQLite database.
     pub fn sqlite(&self) -> Option<&SqlitePool> {
-        match &self.pool {
+        match &self.0.pool {
             Pool::Sqlite(p) => Some(p),
             Pool::Postgres(_) => None,
         }
@@ -301,7 +313,7 @@ impl Db {
 
     /// The PostgreSQL pool, when this is a PostgreSQL database.
     pub fn postgres(&self) -> Option<&PgPool> {
-        match &self.pool {
+        match &self.0.pool {
             Pool::Postgres(p) => Some(p),
             Pool::Sqlite(_) => None,
         }
@@ -310,13 +322,13 @@ impl Db {
     /// The pool run history is written through: its own one-connection
     /// pool on an SQLite file (see [`Db`]), else [`Db::pool`].
     pub fn history(&self) -> &Pool {
-        &self.history
+        &self.0.history
     }
 
     /// Whether run history lives in its own file, attached to every
     /// connection of [`Db::pool`] as [`HISTORY_SCHEMA`] (SQLite files).
     pub fn history_attached(&self) -> bool {
-        self.attached
+        self.0.attached
     }
 
     /// Checks the database answers (`SELECT 1`); used by `/readyz`.
@@ -339,8 +351,8 @@ impl Db {
 
     /// Closes the pools, waiting for connections to be returned.
     pub async fn close(&self) {
-        self.pool.close().await;
-        self.history.close().await;
+        self.0.pool.close().await;
+        self.0.history.close().await;
     }
 }
 
