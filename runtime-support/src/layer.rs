@@ -28,6 +28,8 @@ use axum::serve::{IncomingStream, Listener};
 use futures::FutureExt as _;
 use futures::future::{CatchUnwind, Either, Ready};
 use tokio::task::futures::TaskLocalFuture;
+use tower::ServiceExt as _;
+use tower::util::Oneshot;
 use tracing::Span;
 
 use crate::error::{PendingEnvelope, render};
@@ -48,15 +50,7 @@ impl<S> tower::Layer<S> for RequestLayer {
     type Service = RequestService<BodyLimited<S>>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        // `HttpRequest` reads bodies up to the runtime's limit itself; this
-        // applies it to axum's own extractors in custom routes.
-        let limit = DefaultBodyLimit::max(self.0.config().body_limit);
-        RequestService {
-            inner: tower::Layer::layer(&limit, inner),
-            rt: self.0.clone(),
-            peer: None,
-            direct: None,
-        }
+        RequestService::new(&self.0, inner, None)
     }
 }
 
@@ -75,10 +69,11 @@ impl<S> tower::Layer<S> for RequestLayer {
 ///   [`crate::logging`]);
 /// - turns a panic anywhere below into the 500 envelope;
 /// - re-renders an envelope rendered without a trace id with it.
-#[derive(Clone)]
 pub(crate) struct RequestService<S> {
-    inner: S,
-    rt: Runtime,
+    /// What every request of every connection shares, behind one pointer:
+    /// hyper clones the service for each request, so that is one reference
+    /// count rather than one per part.
+    stack: Arc<Stack<S>>,
     /// The connection's peer, in each request's scope and, for a request
     /// the router serves, as axum's `ConnectInfo`, when the service serves
     /// one connection
@@ -86,37 +81,66 @@ pub(crate) struct RequestService<S> {
     /// ([`Runtime::app`](crate::Runtime::app)), where the server's own
     /// make-service adds it.
     peer: Option<SocketAddr>,
+}
+
+/// The shared part of a [`RequestService`].
+struct Stack<S> {
+    inner: S,
+    rt: Runtime,
     /// The static action routes answered without the router
     /// ([`crate::Routes`]): only under [`Connections`], without CORS.
-    direct: Option<Arc<DirectTable>>,
+    direct: Option<DirectTable>,
+}
+
+impl<S> Clone for RequestService<S> {
+    fn clone(&self) -> Self {
+        RequestService {
+            stack: self.stack.clone(),
+            peer: self.peer,
+        }
+    }
 }
 
 impl<S> RequestService<S> {
-    /// Answers the routes of `table` without the router (see
-    /// [`crate::Routes`]).
-    pub(crate) fn with_direct(mut self, table: DirectTable) -> Self {
-        self.direct = (!table.is_empty()).then(|| Arc::new(table));
-        self
+    /// Wraps `inner`, with axum's `DefaultBodyLimit` inside, and answers
+    /// the routes of `direct` without it (see [`crate::Routes`]).
+    pub(crate) fn new(
+        rt: &Runtime,
+        inner: S,
+        direct: Option<DirectTable>,
+    ) -> RequestService<BodyLimited<S>> {
+        // `HttpRequest` reads bodies up to the runtime's limit itself; this
+        // applies it to axum's own extractors in custom routes.
+        let limit = DefaultBodyLimit::max(rt.config().body_limit);
+        RequestService {
+            stack: Arc::new(Stack {
+                inner: tower::Layer::layer(&limit, inner),
+                rt: rt.clone(),
+                direct: direct.filter(|table| !table.is_empty()),
+            }),
+            peer: None,
+        }
     }
 
     /// Calls the route for `req` (`method` and `uri` are its own), with a
     /// panic in the call caught. A static action route is called directly:
     /// it reads no extension (the peer is in the request's scope). Anything
     /// else goes through the router, with the peer as axum's `ConnectInfo`
-    /// for its routes. The route is called here, not cloned into the
-    /// future: `Route` clones its boxed service per call anyway. Its
-    /// handler runs when the future is polled; a panic in either answers
-    /// the 500 envelope.
+    /// for its routes, given to a clone of the router (one reference count)
+    /// that is made ready and called when the future is first polled. A
+    /// direct route is called here and its handler runs when the future is
+    /// polled; a panic in either answers the 500 envelope.
     fn route(
-        &mut self,
+        &self,
         mut req: Request,
         method: &Method,
         uri: &Uri,
-    ) -> Caught<Either<S::Future, DirectFuture>>
+    ) -> Caught<Either<Oneshot<S, Request>, DirectFuture>>
     where
-        S: tower::Service<Request, Response = Response, Error = Infallible>,
+        S: tower::Service<Request, Response = Response, Error = Infallible> + Clone,
     {
         let direct = self
+            .stack
             .direct
             .as_ref()
             .and_then(|table| table.find(method, uri.path()));
@@ -126,7 +150,7 @@ impl<S> RequestService<S> {
                 if let Some(peer) = self.peer {
                     req.extensions_mut().insert(ConnectInfo(peer));
                 }
-                Either::Left(self.inner.call(req))
+                Either::Left(self.stack.inner.clone().oneshot(req))
             }
         }));
         match called {
@@ -141,7 +165,7 @@ impl<S> RequestService<S> {
 /// `into_make_service_with_connect_info` does with a layer of its own).
 pub(crate) struct Connections<S>(pub(crate) RequestService<S>);
 
-impl<S: Clone, L> tower::Service<IncomingStream<'_, L>> for Connections<S>
+impl<S, L> tower::Service<IncomingStream<'_, L>> for Connections<S>
 where
     L: Listener<Addr = SocketAddr>,
 {
@@ -162,15 +186,17 @@ where
 
 impl<S> tower::Service<Request> for RequestService<S>
 where
-    S: tower::Service<Request, Response = Response, Error = Infallible> + Send + 'static,
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = TaskLocalFuture<Scope, Respond<Either<S::Future, DirectFuture>>>;
+    type Future = TaskLocalFuture<Scope, Respond<Either<Oneshot<S, Request>, DirectFuture>>>;
 
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
+    /// Always ready: a request the router serves is given to a clone of
+    /// it, made ready first ([`Oneshot`]); a direct route needs nothing.
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
@@ -181,7 +207,7 @@ where
         } else {
             TraceId::generate()
         };
-        let config = self.rt.config();
+        let config = self.stack.rt.config();
         // All of it, the error lines too, runs in the request's log scope.
         let served = Served {
             trust_proxy: config.trust_proxy,

@@ -42,15 +42,8 @@ impl Runtime {
         routes: crate::Routes,
     ) -> crate::layer::RequestService<crate::layer::BodyLimited<Router>> {
         let (routes, direct) = routes.into_parts();
-        let service = tower::Layer::layer(
-            &crate::layer::RequestLayer(self.clone()),
-            self.routes(routes),
-        );
-        if self.config().cors_origins.is_empty() {
-            service.with_direct(direct)
-        } else {
-            service
-        }
+        let direct = self.config().cors_origins.is_empty().then_some(direct);
+        crate::layer::RequestService::new(self, self.routes(routes), direct)
     }
 
     /// The generated `routes` with everything [`Runtime::app`] adds but
