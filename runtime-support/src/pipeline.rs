@@ -15,7 +15,7 @@ use futures::FutureExt as _;
 use serde::Serialize;
 use tracing::Instrument as _;
 
-use crate::auth::guard::{GuardRequest, GuardSpec, run_guards};
+use crate::auth::guard::{GuardOutcome, GuardRequest, GuardSpec, run_guards};
 use crate::auth::idempotency::{Begin, Claimed, IdempotentRequest};
 use crate::auth::session::AuthMethod;
 use crate::context::{ActionContext, Effects, TriggerKind};
@@ -559,9 +559,9 @@ impl ActionSpec {
         let own_scope =
             (!crate::trace::claim_scope(&inv.trace_id, self.name)).then(|| inv.trace_id.clone());
         // On the heap: the run's future holds the attempts' and the run
-        // record's state (kilobytes); boxed here, the layers above it (the
-        // log scope, the route's service) move a pointer instead of
-        // copying it at every level.
+        // record's state (about a kilobyte); boxed here, the layers above
+        // it (the log scope, the route's service) move a pointer instead
+        // of copying it at every level.
         let run = Box::pin(self.execute_in_scope(rt, inv, call, input, handler, span, mode));
         match own_scope {
             None => run.await,
@@ -573,7 +573,8 @@ impl ActionSpec {
     /// outcome's log line and the run record.
     // Same parts as `attempt_all`, plus the span the attempts run in.
     #[allow(clippy::too_many_arguments)]
-    async fn execute_in_scope(
+    #[allow(clippy::manual_async_fn)] // On purpose: see the body's first comment.
+    fn execute_in_scope(
         &self,
         rt: &Runtime,
         inv: Shared,
@@ -582,202 +583,224 @@ impl ActionSpec {
         handler: &erase::Handler<'_>,
         span: tracing::Span,
         mode: RunMode,
-    ) -> Result<Outcome<AnyOutput>, ApiError> {
-        let started = inv.started;
-        let trigger = inv.trigger;
-        let (result, attempts) = self
-            .attempt_all(rt, &inv, call, input, handler, span.clone(), mode)
-            .instrument(span.clone())
-            .await;
-        // How long the run took is read from the clock only when something
-        // uses it: a log line that is written, metrics, a stored run. A
-        // success at the default level and history setting reads no clock
-        // here (its arrival was read once, by the request layer).
-        {
-            let _e = span.enter();
-            match &result {
-                // Success is the common case and is in the run history
-                // already: at info it would cost every request a log line.
-                Ok(_) => tracing::debug!(
-                    duration_ms = started.elapsed().as_millis() as u64,
-                    attempts,
-                    "action succeeded"
-                ),
-                Err(e) if e.status().is_server_error() => {
-                    tracing::error!(
+    ) -> impl Future<Output = Result<Outcome<AnyOutput>, ApiError>> {
+        // An `async` block, not an `async fn`: an `async fn` moves each
+        // argument into a local of its own at the start, so the future
+        // keeps two copies of each (the invocation and the span among
+        // them); the block uses what it captured.
+        async move {
+            let started = inv.started;
+            let trigger = inv.trigger;
+            let (result, attempts) = self
+                .attempt_all(rt, &inv, call, input, handler, &span, mode)
+                .instrument(span.clone())
+                .await;
+            // How long the run took is read from the clock only when something
+            // uses it: a log line that is written, metrics, a stored run. A
+            // success at the default level and history setting reads no clock
+            // here (its arrival was read once, by the request layer).
+            {
+                let _e = span.enter();
+                match &result {
+                    // Success is the common case and is in the run history
+                    // already: at info it would cost every request a log line.
+                    Ok(_) => tracing::debug!(
+                        duration_ms = started.elapsed().as_millis() as u64,
+                        attempts,
+                        "action succeeded"
+                    ),
+                    Err(e) if e.status().is_server_error() => {
+                        tracing::error!(
+                            duration_ms = started.elapsed().as_millis() as u64,
+                            attempts,
+                            code = e.code(),
+                            "action failed"
+                        )
+                    }
+                    Err(e) => tracing::info!(
                         duration_ms = started.elapsed().as_millis() as u64,
                         attempts,
                         code = e.code(),
-                        "action failed"
-                    )
+                        "action denied"
+                    ),
                 }
-                Err(e) => tracing::info!(
-                    duration_ms = started.elapsed().as_millis() as u64,
-                    attempts,
-                    code = e.code(),
-                    "action denied"
-                ),
             }
+            crate::observe::on_run(
+                rt,
+                self.name,
+                trigger,
+                result.as_ref().map(|_| ()),
+                started,
+                attempts,
+            );
+            let status = if result.is_ok() {
+                RunStatus::Ok
+            } else {
+                RunStatus::Error
+            };
+            // The run's id is made only when it is stored (`RUN_HISTORY`), and
+            // its duration and wall-clock start (the time it ended, less how
+            // long it took) are read then.
+            rt.runs().finish_with(self.name, status, started, || {
+                let duration = started.elapsed();
+                FinishedRun {
+                    id: uuid::Uuid::now_v7(),
+                    action: self.name,
+                    trigger: trigger.as_str(),
+                    status,
+                    error_code: result.as_ref().err().map(|e| e.code().into()),
+                    duration_ms: duration.as_millis().min(i64::MAX as u128) as i64,
+                    attempt: i64::from(attempts),
+                    trace_id: inv.trace_id.clone(),
+                    started_at: chrono::Utc::now()
+                        - chrono::TimeDelta::from_std(duration).unwrap_or(chrono::TimeDelta::MAX),
+                }
+            });
+            result
         }
-        crate::observe::on_run(
-            rt,
-            self.name,
-            trigger,
-            result.as_ref().map(|_| ()),
-            started,
-            attempts,
-        );
-        let status = if result.is_ok() {
-            RunStatus::Ok
-        } else {
-            RunStatus::Error
-        };
-        // The run's id is made only when it is stored (`RUN_HISTORY`), and
-        // its duration and wall-clock start (the time it ended, less how
-        // long it took) are read then.
-        rt.runs().finish_with(self.name, status, started, || {
-            let duration = started.elapsed();
-            FinishedRun {
-                id: uuid::Uuid::now_v7(),
-                action: self.name,
-                trigger: trigger.as_str(),
-                status,
-                error_code: result.as_ref().err().map(|e| e.code().into()),
-                duration_ms: duration.as_millis().min(i64::MAX as u128) as i64,
-                attempt: i64::from(attempts),
-                trace_id: inv.trace_id.clone(),
-                started_at: chrono::Utc::now()
-                    - chrono::TimeDelta::from_std(duration).unwrap_or(chrono::TimeDelta::MAX),
-            }
-        });
-        result
     }
 
     /// Guards, decode, validation, then the handler with retries. Returns the
     /// result and the number of attempts made (0 when the handler never ran).
     // The run's parts travel separately so each attempt borrows only what it needs.
     #[allow(clippy::too_many_arguments)]
-    async fn attempt_all(
+    #[allow(clippy::manual_async_fn)] // On purpose: see `execute_in_scope`.
+    fn attempt_all(
         &self,
         rt: &Runtime,
         inv: &Shared,
         call: Call<'_>,
         input: &mut erase::Read<'_>,
         handler: &erase::Handler<'_>,
-        span: tracing::Span,
+        span: &tracing::Span,
         mode: RunMode,
-    ) -> (Result<Outcome<AnyOutput>, ApiError>, u32) {
-        let (headers, http) = (call.headers, call.http);
-        let guard_req = GuardRequest {
-            action: self.name,
-            trigger: inv.trigger,
-            trace_id: &inv.trace_id,
-            session: inv.session.as_deref(),
-            ip: inv.ip,
-            headers,
-            path_params: http.map_or(&[], |h| h.path_params),
-            query: http.map_or("", |h| h.query),
-            body: http.map_or(&[], |h| h.body),
-            db: rt.db(),
-        };
-        let outcome = if mode.skip_guards {
-            Default::default()
-        } else {
-            match run_guards(rt, self.guards, &guard_req).await {
-                Ok(o) => o,
+    ) -> impl Future<Output = (Result<Outcome<AnyOutput>, ApiError>, u32)> {
+        // An `async` block for the reason `execute_in_scope` gives; what
+        // lives only until the guards have run (their request, their whole
+        // outcome) is scoped so the attempts' state can reuse its room.
+        async move {
+            let RunMode {
+                single_attempt,
+                skip_guards,
+                job,
+            } = mode;
+            let http = call.http;
+            let outcome = if skip_guards {
+                GuardOutcome::default()
+            } else {
+                let guard_req = GuardRequest {
+                    action: self.name,
+                    trigger: inv.trigger,
+                    trace_id: &inv.trace_id,
+                    session: inv.session.as_deref(),
+                    ip: inv.ip,
+                    headers: call.headers,
+                    path_params: http.map_or(&[], |h| h.path_params),
+                    query: http.map_or("", |h| h.query),
+                    body: http.map_or(&[], |h| h.body),
+                    db: rt.db(),
+                };
+                match run_guards(rt, self.guards, &guard_req).await {
+                    Ok(o) => o,
+                    Err(e) => {
+                        crate::observe::on_guard_denied(rt, self.name, inv.trigger, &e);
+                        return (Err(e), 0);
+                    }
+                }
+            };
+            let GuardOutcome {
+                org,
+                headers: guard_headers,
+            } = outcome;
+            let org = org.map(Arc::new);
+            // Idempotency: after the guards (they run for every request,
+            // retries included), before the input is even decoded.
+            if let Some(h) = http
+                && let Some(idem) = h.idempotent
+            {
+                let caller = caller_of(inv);
+                let begin = rt.auth().idempotency().begin(&caller, self.name, idem);
+                match Box::pin(begin).await {
+                    Ok(Begin::Run(c)) => {
+                        *h.claim.lock().unwrap_or_else(|p| p.into_inner()) = Some(c)
+                    }
+                    Ok(Begin::Replay { status, body }) => {
+                        return (
+                            Ok(Outcome::Replayed {
+                                status,
+                                body,
+                                headers: guard_headers,
+                            }),
+                            0,
+                        );
+                    }
+                    Err(e) => return (Err(e), 0),
+                }
+            }
+            let checked = input().and_then(|i| i.validate().map(|()| i));
+            let input = match checked {
+                Ok(i) => i,
                 Err(e) => {
-                    crate::observe::on_guard_denied(rt, self.name, inv.trigger, &e);
+                    // Nothing ran: the retry may run with a corrected body.
+                    if let Some(c) =
+                        http.and_then(|h| h.claim.lock().unwrap_or_else(|p| p.into_inner()).take())
+                    {
+                        // Boxed: the store's future would size the run's.
+                        Box::pin(rt.auth().idempotency().release(&c)).await;
+                    }
                     return (Err(e), 0);
                 }
-            }
-        };
-        // Idempotency: after the guards (they run for every request,
-        // retries included), before the input is even decoded.
-        if let Some(h) = http
-            && let Some(idem) = h.idempotent
-        {
-            let caller = caller_of(inv);
-            let begin = rt.auth().idempotency().begin(&caller, self.name, idem);
-            match Box::pin(begin).await {
-                Ok(Begin::Run(c)) => *h.claim.lock().unwrap_or_else(|p| p.into_inner()) = Some(c),
-                Ok(Begin::Replay { status, body }) => {
-                    return (
-                        Ok(Outcome::Replayed {
-                            status,
-                            body,
-                            headers: outcome.headers,
-                        }),
-                        0,
-                    );
-                }
-                Err(e) => return (Err(e), 0),
-            }
-        }
-        let checked = input().and_then(|i| i.validate().map(|()| i));
-        let input = match checked {
-            Ok(i) => i,
-            Err(e) => {
-                // Nothing ran: the retry may run with a corrected body.
-                if let Some(c) =
-                    http.and_then(|h| h.claim.lock().unwrap_or_else(|p| p.into_inner()).take())
-                {
-                    // Boxed: the store's future would size the run's.
-                    Box::pin(rt.auth().idempotency().release(&c)).await;
-                }
-                return (Err(e), 0);
-            }
-        };
-        let org = outcome.org.map(Arc::new);
-        let guard_headers = outcome.headers;
-        let ran = |mut s: Success<AnyOutput>| {
-            let mut headers = guard_headers.clone();
-            headers.append(&mut s.headers);
-            s.headers = headers;
-            Outcome::Ran(s)
-        };
-        if let Some(n) = mode.single_attempt {
-            let result = self
-                .attempt(rt, inv, org, handler, input, n, &span, mode.job)
-                .await;
-            return (result.map(ran), n);
-        }
-        let max = self.retry.attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            // The last attempt takes the input itself; earlier ones a copy,
-            // kept for the retry (one-attempt actions never copy it).
-            if attempt >= max {
-                let result = self
-                    .attempt(rt, inv, org.clone(), handler, input, attempt, &span, None)
-                    .await;
-                return (result.map(ran), attempt);
-            }
-            let err = match self
-                .attempt(
-                    rt,
-                    inv,
-                    org.clone(),
-                    handler,
-                    input.clone_input(),
-                    attempt,
-                    &span,
-                    None,
-                )
-                .await
-            {
-                Ok(success) => return (Ok(ran(success)), attempt),
-                Err(err) if !err.is_retryable() => return (Err(err), attempt),
-                Err(err) => err,
             };
-            let delay = self.retry.delay_after(attempt);
-            tracing::warn!(
-                attempt,
-                code = err.code(),
-                delay_ms = delay.as_millis() as u64,
-                "attempt failed; retrying"
-            );
-            Box::pin(tokio::time::sleep(delay)).await;
-            attempt += 1;
+            let ran = |mut s: Success<AnyOutput>| {
+                let mut headers = guard_headers.clone();
+                headers.append(&mut s.headers);
+                s.headers = headers;
+                Outcome::Ran(s)
+            };
+            if let Some(n) = single_attempt {
+                let result = self
+                    .attempt(rt, inv, org, handler, input, n, span, job)
+                    .await;
+                return (result.map(ran), n);
+            }
+            let max = self.retry.attempts.max(1);
+            let mut attempt = 1;
+            loop {
+                // The last attempt takes the input itself; earlier ones a copy,
+                // kept for the retry (one-attempt actions never copy it).
+                if attempt >= max {
+                    let result = self
+                        .attempt(rt, inv, org.clone(), handler, input, attempt, span, None)
+                        .await;
+                    return (result.map(ran), attempt);
+                }
+                let err = match self
+                    .attempt(
+                        rt,
+                        inv,
+                        org.clone(),
+                        handler,
+                        input.clone_input(),
+                        attempt,
+                        span,
+                        None,
+                    )
+                    .await
+                {
+                    Ok(success) => return (Ok(ran(success)), attempt),
+                    Err(err) if !err.is_retryable() => return (Err(err), attempt),
+                    Err(err) => err,
+                };
+                let delay = self.retry.delay_after(attempt);
+                tracing::warn!(
+                    attempt,
+                    code = err.code(),
+                    delay_ms = delay.as_millis() as u64,
+                    "attempt failed; retrying"
+                );
+                Box::pin(tokio::time::sleep(delay)).await;
+                attempt += 1;
+            }
         }
     }
 
