@@ -1,6 +1,7 @@
 //! A small time-to-live cache by string key: what the identity layer keeps between requests (session rows, principals) so a steady caller costs no query.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,6 +17,8 @@ pub(crate) struct TtlCache<V> {
     /// Loads in flight by key ([`TtlCache::get_or_load`]): callers that miss
     /// together wait for one load instead of each querying.
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>, Hasher>>,
+    /// How many times the entries have changed ([`TtlCache::changes`]).
+    changes: AtomicU64,
 }
 
 impl<V: Clone> TtlCache<V> {
@@ -24,7 +27,26 @@ impl<V: Clone> TtlCache<V> {
             ttl,
             map: Mutex::new(HashMap::default()),
             flights: Mutex::new(HashMap::default()),
+            changes: AtomicU64::new(0),
         }
+    }
+
+    /// How long an entry is kept.
+    pub(crate) fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// A count that grows whenever an entry is added, replaced or
+    /// forgotten: a caller that remembers a value it read, with this count
+    /// read before, knows the value is still the cached one while the count
+    /// is unchanged and the entry younger than the TTL.
+    pub(crate) fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
+    }
+
+    /// Counts a change; called with the map locked, after changing it.
+    fn changed(&self) {
+        self.changes.fetch_add(1, Ordering::Release);
     }
 
     /// The value of `key`, loaded by `load` (and kept) on a miss. Callers
@@ -92,13 +114,18 @@ impl<V: Clone> TtlCache<V> {
     /// [`TtlCache::get`] as of `now`: a caller reading two caches reads
     /// the clock once.
     pub(crate) fn get_at(&self, key: &str, now: Instant) -> Option<V> {
+        self.get_stamped(key, now).map(|(v, _)| v)
+    }
+
+    /// [`TtlCache::get_at`] with the time the entry was made.
+    pub(crate) fn get_stamped(&self, key: &str, now: Instant) -> Option<(V, Instant)> {
         if self.ttl.is_zero() {
             return None;
         }
         self.lock()
             .get(key)
             .filter(|(at, _)| now.saturating_duration_since(*at) < self.ttl)
-            .map(|(_, v)| v.clone())
+            .map(|(at, v)| (v.clone(), *at))
     }
 
     /// Keeps `value` for `key` from now on. Past 100,000 entries, expired
@@ -113,20 +140,27 @@ impl<V: Clone> TtlCache<V> {
             map.retain(|_, (at, _)| at.elapsed() < ttl);
         }
         map.insert(key.to_owned(), (Instant::now(), value));
+        self.changed();
     }
 
     /// Forgets `key`.
     pub(crate) fn forget(&self, key: &str) {
-        self.lock().remove(key);
+        let mut map = self.lock();
+        map.remove(key);
+        self.changed();
     }
 
     /// Forgets every entry `pred` selects.
     pub(crate) fn forget_where(&self, pred: impl Fn(&V) -> bool) {
-        self.lock().retain(|_, (_, v)| !pred(v));
+        let mut map = self.lock();
+        map.retain(|_, (_, v)| !pred(v));
+        self.changed();
     }
 
     /// Forgets everything.
     pub(crate) fn clear(&self) {
-        self.lock().clear();
+        let mut map = self.lock();
+        map.clear();
+        self.changed();
     }
 }

@@ -304,7 +304,9 @@ impl Auth {
     /// [`cookie_session`]). A request's future then carries no
     /// authentication state on the common path, and the session is the one
     /// last built from the cached row for the same principal
-    /// ([`session::CachedRow::session`]): a pointer copied, no string.
+    /// ([`session::CachedRow::session`]): a pointer copied, no string; while
+    /// the principal cache is unchanged, without looking the principal up
+    /// ([`session::CachedRow::memo`]).
     /// The caches' entries are judged as of `at` (the request's arrival:
     /// the clock is not read again for them).
     pub(crate) fn authenticate_cached(
@@ -330,13 +332,22 @@ impl Auth {
             else {
                 continue;
             };
-            let Some(principal) = self.inner.principals.get_at(&row.user_id, at)? else {
-                continue;
-            };
+            // Renewal writes: the caller's path. (Deciding it before the
+            // principal decides the same: that path, too, refuses a cookie
+            // whose user is gone, and then writes nothing.)
             if self.renews(&row, now) {
                 return None;
             }
-            return Some(Some(row.session(&principal)));
+            let principals = &self.inner.principals;
+            let changes = principals.changes();
+            if let Some(session) = row.memo(changes, at, principals.ttl()) {
+                return Some(Some(session));
+            }
+            let (principal, principal_at) = principals.get_stamped(&row.user_id, at)?;
+            let Some(principal) = principal else {
+                continue;
+            };
+            return Some(Some(row.session(&principal, changes, principal_at)));
         }
         Some(None)
     }

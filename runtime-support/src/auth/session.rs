@@ -1,5 +1,7 @@
 //! Who is calling ([`Principal`], [`Session`]) and the server-side session store: rows in `bunbase_sessions` that logout revokes, and roles and permissions read from their tables.
 
+use std::time::Instant;
+
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
@@ -117,12 +119,25 @@ pub struct SessionRow {
 /// last built from it and the principal it was built with. A steady
 /// caller's request then shares that session instead of cloning the row's
 /// and the principal's strings into a new one; a changed principal (a new
-/// `Arc` in the principal cache) builds it again. A row that changes
-/// (renewal, revocation, a new active organization) is forgotten by the
-/// cache, memo and all.
+/// `Arc` in the principal cache) builds it again. While the principal
+/// cache has not changed since that principal was read from it, and its
+/// entry has not aged out, the request does not look the principal up at
+/// all ([`CachedRow::memo`]). A row that changes (renewal, revocation, a
+/// new active organization) is forgotten by the cache, memo and all.
 pub(crate) struct CachedRow {
     row: SessionRow,
-    built: std::sync::Mutex<Option<(std::sync::Arc<Principal>, std::sync::Arc<Session>)>>,
+    built: std::sync::Mutex<Option<Built>>,
+}
+
+/// The session a [`CachedRow`] built last, and where its principal came from.
+struct Built {
+    principal: std::sync::Arc<Principal>,
+    session: std::sync::Arc<Session>,
+    /// The principal cache's [`changes`](super::cache::TtlCache::changes),
+    /// read before the principal was.
+    changes: u64,
+    /// When the principal's cache entry was made.
+    principal_at: Instant,
 }
 
 impl CachedRow {
@@ -133,17 +148,45 @@ impl CachedRow {
         }
     }
 
+    /// The session built last, when its principal is still the principal
+    /// cache's entry: the cache has made no change since `changes` was
+    /// read when it was built (this `changes` is the count now), and the
+    /// entry is younger than `ttl` at `now`. `None` otherwise: the caller
+    /// looks the principal up and calls [`CachedRow::session`].
+    pub(crate) fn memo(
+        &self,
+        changes: u64,
+        now: Instant,
+        ttl: std::time::Duration,
+    ) -> Option<std::sync::Arc<Session>> {
+        let built = self.built.lock().unwrap_or_else(|p| p.into_inner());
+        built
+            .as_ref()
+            .filter(|b| b.changes == changes && now.saturating_duration_since(b.principal_at) < ttl)
+            .map(|b| b.session.clone())
+    }
+
     /// The session this row and `principal` stand for: the one built last
-    /// when it was built with this same principal.
-    pub(crate) fn session(&self, principal: &std::sync::Arc<Principal>) -> std::sync::Arc<Session> {
+    /// when it was built with this same principal. `changes` is the
+    /// principal cache's count read before `principal` was read from it,
+    /// and `principal_at` when its entry was made (for [`CachedRow::memo`]).
+    pub(crate) fn session(
+        &self,
+        principal: &std::sync::Arc<Principal>,
+        changes: u64,
+        principal_at: Instant,
+    ) -> std::sync::Arc<Session> {
         let mut built = self.built.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((with, session)) = &*built
-            && std::sync::Arc::ptr_eq(with, principal)
-        {
-            return session.clone();
-        }
-        let session = std::sync::Arc::new(super::cookie_session(&self.row, principal));
-        *built = Some((principal.clone(), session.clone()));
+        let session = match &*built {
+            Some(b) if std::sync::Arc::ptr_eq(&b.principal, principal) => b.session.clone(),
+            _ => std::sync::Arc::new(super::cookie_session(&self.row, principal)),
+        };
+        *built = Some(Built {
+            principal: principal.clone(),
+            session: session.clone(),
+            changes,
+            principal_at,
+        });
         session
     }
 }
@@ -467,20 +510,41 @@ mod tests {
     #[test]
     fn a_cached_row_shares_its_session_while_the_principal_is_the_same() {
         let cached = CachedRow::new(row());
+        let at = Instant::now();
         let principal = Arc::new(Principal::new("u1").with_role("member"));
-        let first = cached.session(&principal);
+        let first = cached.session(&principal, 0, at);
         assert_eq!(first.id, "s1");
         assert_eq!(first.principal.roles, ["member"]);
         assert_eq!((first.issued_at, first.expires_at), (1, 9_000));
         assert_eq!(first.org_id.as_deref(), Some("o1"));
-        assert!(Arc::ptr_eq(&first, &cached.session(&principal)));
+        assert!(Arc::ptr_eq(&first, &cached.session(&principal, 0, at)));
 
         // The principal cache reloaded the user: a new session, with the
         // new roles, and that one is shared from then on.
         let promoted = Arc::new(Principal::new("u1").with_role("admin"));
-        let second = cached.session(&promoted);
+        let second = cached.session(&promoted, 1, at);
         assert!(!Arc::ptr_eq(&first, &second));
         assert_eq!(second.principal.roles, ["admin"]);
-        assert!(Arc::ptr_eq(&second, &cached.session(&promoted)));
+        assert!(Arc::ptr_eq(&second, &cached.session(&promoted, 1, at)));
+    }
+
+    #[test]
+    fn the_memo_holds_while_the_principal_cache_is_unchanged_and_its_entry_young() {
+        let ttl = std::time::Duration::from_secs(5);
+        let cached = CachedRow::new(row());
+        let at = Instant::now();
+        assert!(cached.memo(3, at, ttl).is_none(), "nothing built yet");
+        let principal = Arc::new(Principal::new("u1").with_role("member"));
+        let built = cached.session(&principal, 3, at);
+        let memo = cached
+            .memo(3, at + ttl / 2, ttl)
+            .expect("unchanged and young");
+        assert!(Arc::ptr_eq(&built, &memo));
+        // Any change to the principal cache since (a grant, a reload of
+        // any user), or the entry's age reaching the TTL, ends it.
+        assert!(cached.memo(4, at, ttl).is_none());
+        assert!(cached.memo(3, at + ttl, ttl).is_none());
+        // A zero TTL (no principal cache) never remembers.
+        assert!(cached.memo(3, at, std::time::Duration::ZERO).is_none());
     }
 }
