@@ -828,10 +828,8 @@ impl RunRecorder {
             self.pending.per_second.load(Ordering::Relaxed),
         );
         let keeps = match (history, sample) {
-            (RunHistory::Sampled { per_second }, Some((action, ended)))
-                if status == RunStatus::Ok =>
-            {
-                self.pending.sampler.admits(action, per_second, ended)
+            (RunHistory::Sampled { per_second }, Some((action, at))) if status == RunStatus::Ok => {
+                self.pending.sampler.admits(action, per_second, at)
             }
             _ => history.keeps(status),
         };
